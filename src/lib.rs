@@ -1,0 +1,40 @@
+//! nurture: explainable lead scoring and website personalization.
+//!
+//! The crate is one pure core plus a thin WebAssembly layer:
+//!
+//! - [`score`]: the scoring model (JSON config, validated and compiled once),
+//!   fit and engagement scoring with time decay, caps, grades A1–D4, tiers,
+//!   buying stages, interests and a per-point breakdown.
+//! - [`target`]: the GrowthBook-compatible condition language and hashing.
+//! - [`segment`]: IP segmentation (CIDR tables, MaxMind DB files).
+//! - [`email`]: free-mail / disposable-mail / role-account classification.
+//! - [`time`]: timestamps. The core has no clock: every function that depends
+//!   on time takes `now` as an argument.
+//!
+//! Nothing in the core imports `wasm_bindgen`, `js_sys` or `web_sys`; the
+//! bindings live in `src/wasm/` and are compiled only for `wasm32`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod email;
+pub mod error;
+pub mod score;
+pub mod segment;
+pub mod target;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{ConfigError, Warning};
+pub use score::{Model, ScoreResult};

@@ -1,0 +1,467 @@
+//! Engagement (implicit) scoring: is this person interested now? Every event
+//! that a rule matches contributes
+//! `time decay (WHEN) × touchpoint weight (WHERE) × action points (WHAT)`.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::config::{EngagementRuleConfig, InactivityConfig, Stage, TouchpointConfig};
+use super::event::{normalize_tag, Event};
+use super::result::{round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal};
+use super::urlpattern::UrlPattern;
+use crate::error::{ConfigError, Warning};
+use crate::time::{Millis, MS_PER_DAY};
+
+#[derive(Debug, Clone)]
+pub struct Touchpoint {
+    pub id: String,
+    pattern: UrlPattern,
+    pub weight: f64,
+    pub tags: Vec<String>,
+    pub stage: Option<Stage>,
+}
+
+impl Touchpoint {
+    pub fn compile(config: &TouchpointConfig, path: &str, warnings: &mut Vec<Warning>) -> Self {
+        if let Some(why) = UrlPattern::never_matches(&config.url) {
+            warnings.push(Warning::new(format!("{path}.url"), why));
+        }
+        if config.weight == 0.0 {
+            warnings.push(Warning::new(
+                format!("{path}.weight"),
+                "weight 0 cancels every rule on these pages",
+            ));
+        }
+        Self {
+            id: config.id.clone(),
+            pattern: UrlPattern::compile(&config.url),
+            weight: config.weight,
+            tags: config.tags.iter().map(|t| normalize_tag(t)).collect(),
+            stage: config.stage,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cap {
+    count: usize,
+    window_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngagementRule {
+    pub id: String,
+    actions: Option<Vec<String>>,
+    url: Option<UrlPattern>,
+    tags: Option<Vec<String>>,
+    min_dwell_seconds: Option<f64>,
+    pub points: f64,
+    half_life_days: Option<f64>,
+    cap: Option<Cap>,
+    pub stage: Option<Stage>,
+}
+
+impl EngagementRule {
+    pub fn compile(
+        config: &EngagementRuleConfig,
+        model_half_life: Option<f64>,
+        path: &str,
+        errors: &mut Vec<ConfigError>,
+        warnings: &mut Vec<Warning>,
+    ) -> Self {
+        if config.id.trim().is_empty() {
+            errors.push(ConfigError::new(
+                format!("{path}.id"),
+                "expected a non-empty id",
+            ));
+        }
+        let actions = config.event.clone().map(|e| {
+            let list: Vec<String> = e
+                .into_vec()
+                .iter()
+                .map(|a| a.trim().to_lowercase())
+                .collect();
+            if list.is_empty() {
+                warnings.push(Warning::new(
+                    format!("{path}.event"),
+                    "an empty list matches no event (leave event out to match every event)",
+                ));
+            }
+            list
+        });
+        if let Some(url) = &config.url {
+            if let Some(why) = UrlPattern::never_matches(url) {
+                warnings.push(Warning::new(format!("{path}.url"), why));
+            }
+        }
+        if config.tags.as_ref().is_some_and(Vec::is_empty) {
+            warnings.push(Warning::new(
+                format!("{path}.tags"),
+                "an empty list never matches",
+            ));
+        }
+        if let Some(dwell) = config.min_dwell_seconds {
+            if dwell < 0.0 {
+                errors.push(ConfigError::new(
+                    format!("{path}.minDwellSeconds"),
+                    "expected a number of seconds ≥ 0",
+                ));
+            }
+        }
+        if config.points == 0.0 {
+            warnings.push(Warning::new(
+                format!("{path}.points"),
+                "0 points: this rule adds nothing",
+            ));
+        }
+        let half_life_days = match config.half_life_days {
+            None => model_half_life,
+            Some(own) => {
+                check_half_life(own, &format!("{path}.halfLifeDays"), errors);
+                own
+            }
+        };
+        let cap = config.cap.as_ref().map(|cap| {
+            if cap.count == 0 {
+                warnings.push(Warning::new(
+                    format!("{path}.cap.count"),
+                    "a cap of 0 means this rule never counts",
+                ));
+            }
+            if let Some(window) = cap.window_days {
+                if window <= 0.0 {
+                    errors.push(ConfigError::new(
+                        format!("{path}.cap.windowDays"),
+                        "expected a number of days > 0 (leave it out for a lifetime cap)",
+                    ));
+                }
+            }
+            Cap {
+                count: cap.count as usize,
+                window_ms: cap.window_days.map(|d| d * MS_PER_DAY),
+            }
+        });
+        Self {
+            id: config.id.clone(),
+            actions,
+            url: config.url.as_deref().map(UrlPattern::compile),
+            tags: config
+                .tags
+                .as_ref()
+                .map(|t| t.iter().map(|x| normalize_tag(x)).collect()),
+            min_dwell_seconds: config.min_dwell_seconds,
+            points: config.points,
+            half_life_days,
+            cap,
+            stage: config.stage,
+        }
+    }
+
+    fn matches(&self, event: &Event, tags: &[&str]) -> bool {
+        if let Some(actions) = &self.actions {
+            if !actions.contains(&event.action_key) {
+                return false;
+            }
+        }
+        if let Some(pattern) = &self.url {
+            match &event.url {
+                Some(url) if pattern.matches(url) => {}
+                _ => return false,
+            }
+        }
+        if let Some(wanted) = &self.tags {
+            if !wanted.iter().any(|w| tags.contains(&w.as_str())) {
+                return false;
+            }
+        }
+        if let Some(min) = self.min_dwell_seconds {
+            if event.dwell_seconds.is_none_or(|d| d < min) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+pub fn check_half_life(value: Option<f64>, path: &str, errors: &mut Vec<ConfigError>) {
+    if let Some(days) = value {
+        if days <= 0.0 {
+            errors.push(ConfigError::new(
+                path,
+                "expected a number of days > 0, or null for no decay",
+            ));
+        }
+    }
+}
+
+/// `0.5 ^ (age / half-life)`: after one half-life an action counts half,
+/// after two a quarter. Never above 1, so decay can only take points away.
+pub fn decay_factor(age_days: f64, half_life_days: Option<f64>) -> f64 {
+    match half_life_days {
+        Some(h) if h > 0.0 => 0.5f64.powf(age_days.max(0.0) / h),
+        _ => 1.0,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Inactivity {
+    after_days: f64,
+    points: f64,
+    repeat: bool,
+    max_repeats: Option<u32>,
+    ignore: Vec<String>,
+}
+
+impl Inactivity {
+    pub fn compile(
+        config: &InactivityConfig,
+        errors: &mut Vec<ConfigError>,
+        warnings: &mut Vec<Warning>,
+    ) -> Self {
+        if config.after_days <= 0.0 {
+            errors.push(ConfigError::new(
+                "engagement.inactivity.afterDays",
+                "expected a number of days > 0",
+            ));
+        }
+        if config.points > 0.0 {
+            warnings.push(Warning::new(
+                "engagement.inactivity.points",
+                "inactivity adds points: did you mean a negative number?",
+            ));
+        }
+        Self {
+            after_days: config.after_days,
+            points: config.points,
+            repeat: config.repeat,
+            max_repeats: config.max_repeats,
+            ignore: config
+                .ignore
+                .iter()
+                .map(|a| a.trim().to_lowercase())
+                .collect(),
+        }
+    }
+}
+
+/// What one pass over the events yields besides the score.
+pub struct EngagementOutcome {
+    pub result: EngagementResult,
+    pub stage_evidence: HashMap<Stage, f64>,
+    pub interests: HashMap<String, f64>,
+}
+
+pub struct EngagementModel<'m> {
+    pub touchpoints: &'m [Touchpoint],
+    pub rules: &'m [EngagementRule],
+    pub inactivity: Option<&'m Inactivity>,
+    pub levels: &'m super::config::LevelThresholds,
+    pub interest_half_life: Option<f64>,
+}
+
+/// Scores `events` (already checked) at `now`. Events are taken in time
+/// order, so frequency caps keep the earliest events of a window, the same
+/// answer whatever order the batch arrived in.
+pub fn score(
+    model: &EngagementModel<'_>,
+    events: &[Event],
+    now: Millis,
+    with_breakdown: bool,
+) -> EngagementOutcome {
+    let mut order: Vec<&Event> = events.iter().collect();
+    order.sort_by_key(|e| (e.timestamp, e.index));
+
+    let mut totals: Vec<RuleTotal> = model
+        .rules
+        .iter()
+        .map(|r| RuleTotal {
+            rule: r.id.clone(),
+            events: 0,
+            capped: 0,
+            points: 0.0,
+            decay_lost: 0.0,
+        })
+        .collect();
+    let mut counted: Vec<VecDeque<Millis>> = vec![VecDeque::new(); model.rules.len()];
+    let mut breakdown = Vec::new();
+    let mut stage_evidence: HashMap<Stage, f64> = HashMap::new();
+    let mut interests: HashMap<String, f64> = HashMap::new();
+    let mut total = 0.0;
+    let mut total_lost = 0.0;
+    let mut last_interaction: Option<Millis> = None;
+
+    for event in order {
+        let counts_as_interaction = model
+            .inactivity
+            .is_none_or(|i| !i.ignore.contains(&event.action_key));
+        if counts_as_interaction {
+            last_interaction =
+                Some(last_interaction.map_or(event.timestamp, |t| t.max(event.timestamp)));
+        }
+        let touchpoint = event
+            .url
+            .as_deref()
+            .and_then(|url| model.touchpoints.iter().find(|t| t.pattern.matches(url)));
+        let mut tags: Vec<&str> = event.tags.iter().map(String::as_str).collect();
+        if let Some(tp) = touchpoint {
+            for tag in &tp.tags {
+                if !tags.contains(&tag.as_str()) {
+                    tags.push(tag);
+                }
+            }
+        }
+        let weight = touchpoint.map_or(1.0, |t| t.weight);
+        let age_days = ((now - event.timestamp) as f64 / MS_PER_DAY).max(0.0);
+        let mut event_base_for_interest = 0.0;
+
+        for (i, rule) in model.rules.iter().enumerate() {
+            if !rule.matches(event, &tags) {
+                continue;
+            }
+            let (Some(total_for_rule), Some(window)) = (totals.get_mut(i), counted.get_mut(i))
+            else {
+                continue;
+            };
+            let capped = match &rule.cap {
+                None => false,
+                Some(cap) => {
+                    if let Some(window_ms) = cap.window_ms {
+                        while window
+                            .front()
+                            .is_some_and(|&t| ((event.timestamp - t) as f64) >= window_ms)
+                        {
+                            window.pop_front();
+                        }
+                    }
+                    window.len() >= cap.count
+                }
+            };
+            let base = rule.points * weight;
+            let decay = decay_factor(age_days, rule.half_life_days);
+            let (points, lost) = if capped {
+                (0.0, 0.0)
+            } else {
+                window.push_back(event.timestamp);
+                (base * decay, base - base * decay)
+            };
+            total_for_rule.events += 1;
+            if capped {
+                total_for_rule.capped += 1;
+            } else {
+                total_for_rule.points += points;
+                total_for_rule.decay_lost += lost;
+                total += points;
+                total_lost += lost;
+                event_base_for_interest += base;
+                if points > 0.0 {
+                    let stage = rule.stage.or(touchpoint.and_then(|t| t.stage));
+                    if let Some(stage) = stage {
+                        *stage_evidence.entry(stage).or_insert(0.0) += points;
+                    }
+                }
+            }
+            if with_breakdown {
+                breakdown.push(EventPoint {
+                    rule: rule.id.clone(),
+                    event_index: event.index,
+                    event_id: event.id.clone(),
+                    action: event.action.clone(),
+                    url: event.url.clone(),
+                    touchpoint: touchpoint.map(|t| t.id.clone()),
+                    touchpoint_weight: weight,
+                    action_points: rule.points,
+                    base_points: round4(base),
+                    age_days: round4(age_days),
+                    decay: round4(decay),
+                    points: round4(points),
+                    decay_lost: round4(lost),
+                    capped,
+                });
+            }
+        }
+
+        // Interest in a topic follows the seed formula too; its sign does not
+        // matter (reading the careers page is a real interest in careers).
+        if event_base_for_interest != 0.0 && !tags.is_empty() {
+            let weight =
+                event_base_for_interest.abs() * decay_factor(age_days, model.interest_half_life);
+            for tag in tags {
+                *interests.entry(tag.to_string()).or_insert(0.0) += weight;
+            }
+        }
+    }
+
+    let inactivity = match (model.inactivity, last_interaction) {
+        (Some(rule), Some(last)) => {
+            let days = ((now - last) as f64 / MS_PER_DAY).max(0.0);
+            let periods = (days / rule.after_days).floor();
+            if periods >= 1.0 {
+                let times = if rule.repeat {
+                    let cap = rule.max_repeats.map_or(f64::from(u32::MAX), f64::from);
+                    periods.min(cap).max(1.0) as u32
+                } else {
+                    1
+                };
+                let points = rule.points * f64::from(times);
+                total += points;
+                Some(InactivityPoint {
+                    days_since_last_interaction: round4(days),
+                    after_days: rule.after_days,
+                    times,
+                    points,
+                })
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+
+    let score = round2(total);
+    let levels = model.levels;
+    let level = if score >= levels.one {
+        1
+    } else if score >= levels.two {
+        2
+    } else if score >= levels.three {
+        3
+    } else {
+        4
+    };
+    for t in &mut totals {
+        t.points = round4(t.points);
+        t.decay_lost = round4(t.decay_lost);
+    }
+    EngagementOutcome {
+        result: EngagementResult {
+            score,
+            level,
+            decay_lost: round2(total_lost),
+            rules: totals,
+            breakdown,
+            inactivity,
+        },
+        stage_evidence,
+        interests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decay_halves_every_half_life_and_never_grows() {
+        assert_eq!(decay_factor(0.0, Some(30.0)), 1.0);
+        assert_eq!(decay_factor(30.0, Some(30.0)), 0.5);
+        assert_eq!(decay_factor(60.0, Some(30.0)), 0.25);
+        assert_eq!(decay_factor(90.0, Some(30.0)), 0.125);
+        assert_eq!(decay_factor(-5.0, Some(30.0)), 1.0);
+        assert_eq!(decay_factor(1_000.0, None), 1.0);
+        let mut previous = 1.0;
+        for day in 0..400 {
+            let d = decay_factor(f64::from(day) * 0.5, Some(7.0));
+            assert!(d <= previous && d > 0.0);
+            previous = d;
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Visitor events as they arrive (Segment-spec shapes: `page`, `track`,
+//! `identify`, `group`, `screen`), checked one by one: a bad event is
+//! rejected with its reason and the good ones are kept.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::time::{self, Millis};
+
+/// Longest event name, URL and tag that are kept; longer ones are rejected so
+/// a hostile page cannot make the edge store megabytes per event.
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_URL_LEN: usize = 4_096;
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_LEN: usize = 100;
+
+/// An event that passed the checks, reduced to what scoring reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the batch the caller gave, so results can point back.
+    pub index: usize,
+    /// `messageId` (Segment) or `id`; used to drop duplicates.
+    pub id: Option<String>,
+    /// `page` for page views, `screen` for screens, the event name for track
+    /// events, as given.
+    pub action: String,
+    /// `action` lower-cased, for matching.
+    pub action_key: String,
+    pub timestamp: Millis,
+    pub url: Option<String>,
+    /// Lower-cased content tags from `properties.tags`.
+    pub tags: Vec<String>,
+    pub dwell_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedEvent {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// Checks every event. Events stamped more than `max_skew_ms` after `now`
+/// are rejected: a clock that far ahead is a bug or a forgery, and a future
+/// event would never decay.
+pub fn parse_events(
+    values: &[Value],
+    now: Millis,
+    max_skew_ms: i64,
+) -> (Vec<Event>, Vec<RejectedEvent>) {
+    let mut accepted: Vec<Event> = Vec::with_capacity(values.len());
+    let mut rejected = Vec::new();
+    let mut seen_ids: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, value) in values.iter().enumerate() {
+        match parse_event(index, value, now, max_skew_ms) {
+            Ok(event) => {
+                if let Some(id) = &event.id {
+                    if let Some(first) = seen_ids.get(id) {
+                        rejected.push(RejectedEvent {
+                            index,
+                            id: event.id.clone(),
+                            reason: format!("duplicate: same messageId as event {first}"),
+                        });
+                        continue;
+                    }
+                    seen_ids.insert(id.clone(), index);
+                }
+                accepted.push(event);
+            }
+            Err(reason) => rejected.push(RejectedEvent {
+                index,
+                id: id_of(value),
+                reason,
+            }),
+        }
+    }
+    (accepted, rejected)
+}
+
+fn id_of(value: &Value) -> Option<String> {
+    let id = value.get("messageId").or_else(|| value.get("id"))?;
+    match id {
+        Value::String(s) if !s.is_empty() && s.len() <= MAX_NAME_LEN => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_event(
+    index: usize,
+    value: &Value,
+    now: Millis,
+    max_skew_ms: i64,
+) -> Result<Event, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("expected an event object, found {}", kind_of(value)))?;
+    let id = match object.get("messageId").or_else(|| object.get("id")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.len() > MAX_NAME_LEN => {
+            return Err(format!("messageId: longer than {MAX_NAME_LEN} characters"))
+        }
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(format!(
+                "messageId: expected a string, found {}",
+                kind_of(other)
+            ))
+        }
+    };
+    let kind = match object.get("type") {
+        Some(Value::String(t)) => t.to_ascii_lowercase(),
+        None | Some(Value::Null) if object.contains_key("event") => "track".to_string(),
+        None | Some(Value::Null) => {
+            return Err("type: missing (expected page, track, identify, group or screen)".into())
+        }
+        Some(other) => return Err(format!("type: expected a string, found {}", kind_of(other))),
+    };
+    let action = match kind.as_str() {
+        "page" | "screen" | "identify" | "group" => kind.clone(),
+        "track" => match object.get("event") {
+            Some(Value::String(name)) if !name.trim().is_empty() => {
+                if name.len() > MAX_NAME_LEN {
+                    return Err(format!("event: longer than {MAX_NAME_LEN} characters"));
+                }
+                name.trim().to_string()
+            }
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err("event: a track event needs an event name".into())
+            }
+            Some(other) => {
+                return Err(format!(
+                    "event: expected a string, found {}",
+                    kind_of(other)
+                ))
+            }
+        },
+        _ => {
+            return Err(format!(
+                "type: \"{}\" is not one of page, track, identify, group, screen",
+                truncate(&kind, 40)
+            ))
+        }
+    };
+    let timestamp = match object.get("timestamp") {
+        None | Some(Value::Null) => return Err("timestamp: missing".into()),
+        Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
+    };
+    if timestamp > now.saturating_add(max_skew_ms) {
+        let ahead = (timestamp - now) / 1_000;
+        return Err(format!("timestamp: {ahead} seconds in the future"));
+    }
+    let empty = serde_json::Map::new();
+    let properties = match object.get("properties") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(p)) => p,
+        Some(other) => {
+            return Err(format!(
+                "properties: expected an object, found {}",
+                kind_of(other)
+            ))
+        }
+    };
+    let url = read_url(properties, object)?;
+    let tags = read_tags(properties)?;
+    let dwell_seconds = match properties.get("dwellSeconds") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(d) if d.is_finite() && d >= 0.0 => Some(d),
+            _ => return Err("properties.dwellSeconds: expected a number ≥ 0".into()),
+        },
+        Some(other) => {
+            return Err(format!(
+                "properties.dwellSeconds: expected a number ≥ 0, found {}",
+                kind_of(other)
+            ))
+        }
+    };
+    Ok(Event {
+        index,
+        id,
+        action_key: action.to_lowercase(),
+        action,
+        timestamp,
+        url,
+        tags,
+        dwell_seconds,
+    })
+}
+
+/// Segment puts the page in `properties.url`/`path` for page events and in
+/// `context.page` for track events; the path wins when both are there.
+fn read_url(
+    properties: &serde_json::Map<String, Value>,
+    event: &serde_json::Map<String, Value>,
+) -> Result<Option<String>, String> {
+    let context_page = event.get("context").and_then(|c| c.get("page"));
+    let candidates = [
+        ("properties.path", properties.get("path")),
+        ("properties.url", properties.get("url")),
+        (
+            "context.page.path",
+            context_page.and_then(|p| p.get("path")),
+        ),
+        ("context.page.url", context_page.and_then(|p| p.get("url"))),
+    ];
+    for (name, candidate) in candidates {
+        match candidate {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.len() > MAX_URL_LEN => {
+                return Err(format!("{name}: longer than {MAX_URL_LEN} characters"))
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => continue,
+            Some(Value::String(s)) => return Ok(Some(s.trim().to_string())),
+            Some(other) => {
+                return Err(format!(
+                    "{name}: expected a string, found {}",
+                    kind_of(other)
+                ))
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
+    let list = match properties.get("tags") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            return Err(format!(
+                "properties.tags: expected an array of strings, found {}",
+                kind_of(other)
+            ))
+        }
+    };
+    if list.len() > MAX_TAGS {
+        return Err(format!("properties.tags: more than {MAX_TAGS} tags"));
+    }
+    let mut tags = Vec::with_capacity(list.len());
+    for (i, tag) in list.iter().enumerate() {
+        match tag {
+            Value::String(s) if s.len() > MAX_TAG_LEN => {
+                return Err(format!(
+                    "properties.tags[{i}]: longer than {MAX_TAG_LEN} characters"
+                ))
+            }
+            Value::String(s) => {
+                let t = normalize_tag(s);
+                if !t.is_empty() && !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            other => {
+                return Err(format!(
+                    "properties.tags[{i}]: expected a string, found {}",
+                    kind_of(other)
+                ))
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// Tags compare without case and outer spaces: "Oil & Gas" = "oil & gas".
+pub fn normalize_tag(tag: &str) -> String {
+    tag.trim().to_lowercase()
+}
+
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: Millis = 1_795_632_120_000;
+
+    #[test]
+    fn accepts_segment_shapes() {
+        let (ok, bad) = parse_events(
+            &[
+                json!({"type":"page","messageId":"a","timestamp":NOW,"properties":{"path":"/pricing","url":"https://x.example/pricing","tags":["Pricing"," Pricing "],"dwellSeconds":42}}),
+                json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
+                json!({"event":"Webinar Attended","timestamp":NOW - 1}),
+            ],
+            NOW,
+            300_000,
+        );
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(ok.len(), 3);
+        assert_eq!(ok[0].url.as_deref(), Some("/pricing"));
+        assert_eq!(ok[0].tags, vec!["pricing"]);
+        assert_eq!(ok[0].dwell_seconds, Some(42.0));
+        assert_eq!(ok[1].action, "Download");
+        assert_eq!(ok[1].url.as_deref(), Some("https://x.example/papers/a.pdf"));
+        assert_eq!(ok[2].action_key, "webinar attended");
+    }
+
+    #[test]
+    fn rejects_bad_events_and_keeps_good_ones() {
+        let batch = [
+            json!("page"),
+            json!({"type":"page"}),
+            json!({"type":"click","timestamp":NOW}),
+            json!({"type":"track","timestamp":NOW}),
+            json!({"type":"page","timestamp":"yesterday"}),
+            json!({"type":"page","timestamp":NOW + 3_600_000}),
+            json!({"type":"page","timestamp":NOW,"properties":{"tags":"pricing"}}),
+            json!({"type":"page","timestamp":NOW,"properties":{"dwellSeconds":-5}}),
+            json!({"type":"page","timestamp":NOW,"properties":{"path":"x".repeat(5000)}}),
+            json!({"type":"page","timestamp":NOW,"messageId":"m1"}),
+            json!({"type":"page","timestamp":NOW,"messageId":"m1"}),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000);
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].index, 9);
+        let reasons: Vec<(usize, &str)> =
+            bad.iter().map(|r| (r.index, r.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (0, "expected an event object, found a string"),
+                (1, "timestamp: missing"),
+                (
+                    2,
+                    "type: \"click\" is not one of page, track, identify, group, screen"
+                ),
+                (3, "event: a track event needs an event name"),
+                (
+                    4,
+                    "timestamp: expected an ISO 8601 date-time such as 2026-11-25T09:30:00Z"
+                ),
+                (5, "timestamp: 3600 seconds in the future"),
+                (
+                    6,
+                    "properties.tags: expected an array of strings, found a string"
+                ),
+                (7, "properties.dwellSeconds: expected a number ≥ 0"),
+                (8, "properties.path: longer than 4096 characters"),
+                (10, "duplicate: same messageId as event 9"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,718 @@
+//! Fit (explicit) scoring: is this the right person at the right company?
+//! Rules over profile fields, plus built-in negative checks.
+
+use serde_json::{Map, Value};
+
+use super::config::{FieldNames, FitOp, FitRuleConfig, NegativeConfig};
+use super::result::{round2, FitPoint, FitResult};
+use crate::email::{self, MailboxKind};
+use crate::error::{ConfigError, Warning};
+
+/// A profile value reduced to what rules compare.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn from_json(value: &Value) -> Option<Scalar> {
+        match value {
+            Value::String(s) => Some(Scalar::Text(s.trim().to_lowercase())),
+            Value::Number(n) => n.as_f64().map(Scalar::Number),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            _ => None,
+        }
+    }
+
+    fn equals(&self, other: &Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Text(a), Scalar::Text(b)) => a == b,
+            (Scalar::Number(a), Scalar::Number(b)) => a == b,
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::Text(t), Scalar::Number(n)) | (Scalar::Number(n), Scalar::Text(t)) => {
+                parse_number_loose(t) == Some(*n)
+            }
+            (Scalar::Text(t), Scalar::Bool(b)) | (Scalar::Bool(b), Scalar::Text(t)) => {
+                t == if *b { "true" } else { "false" }
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    OneOf(Vec<Scalar>),
+    Contains(Vec<String>),
+    Pattern(regex_lite::Regex),
+    Range { min: Option<f64>, max: Option<f64> },
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone)]
+pub struct FitRule {
+    id: String,
+    label: Option<String>,
+    field: String,
+    path: Vec<String>,
+    matcher: Matcher,
+    points: f64,
+    group: Option<String>,
+}
+
+impl FitRule {
+    pub fn compile(
+        rule: &FitRuleConfig,
+        path: &str,
+        errors: &mut Vec<ConfigError>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<FitRule> {
+        if rule.id.trim().is_empty() {
+            errors.push(ConfigError::new(
+                format!("{path}.id"),
+                "expected a non-empty id",
+            ));
+        }
+        if rule.field.trim().is_empty() {
+            errors.push(ConfigError::new(
+                format!("{path}.field"),
+                "expected a field name",
+            ));
+        }
+        if rule.points == 0.0 {
+            warnings.push(Warning::new(
+                format!("{path}.points"),
+                "0 points: this rule adds nothing",
+            ));
+        }
+        let unused = |name: &str, present: bool, warnings: &mut Vec<Warning>| {
+            if present {
+                warnings.push(Warning::new(
+                    format!("{path}.{name}"),
+                    format!("ignored: op {:?} does not use {name}", rule.op),
+                ));
+            }
+        };
+        let matcher = match rule.op {
+            FitOp::Equals => {
+                unused("values", rule.values.is_some(), warnings);
+                let Some(value) = &rule.value else {
+                    errors.push(ConfigError::new(
+                        format!("{path}.value"),
+                        "op equals needs a value",
+                    ));
+                    return None;
+                };
+                let Some(scalar) = Scalar::from_json(value) else {
+                    errors.push(ConfigError::new(
+                        format!("{path}.value"),
+                        "expected a string, number or boolean",
+                    ));
+                    return None;
+                };
+                Matcher::OneOf(vec![scalar])
+            }
+            FitOp::OneOf => {
+                unused("value", rule.value.is_some(), warnings);
+                let Some(values) = &rule.values else {
+                    errors.push(ConfigError::new(
+                        format!("{path}.values"),
+                        "op oneOf needs a list of values",
+                    ));
+                    return None;
+                };
+                let mut scalars = Vec::with_capacity(values.len());
+                for (i, v) in values.iter().enumerate() {
+                    match Scalar::from_json(v) {
+                        Some(s) => scalars.push(s),
+                        None => errors.push(ConfigError::new(
+                            format!("{path}.values[{i}]"),
+                            "expected a string, number or boolean",
+                        )),
+                    }
+                }
+                if scalars.is_empty() {
+                    warnings.push(Warning::new(
+                        format!("{path}.values"),
+                        "an empty list never matches",
+                    ));
+                }
+                Matcher::OneOf(scalars)
+            }
+            FitOp::Contains => {
+                unused("value", rule.value.is_some(), warnings);
+                let Some(values) = &rule.values else {
+                    errors.push(ConfigError::new(
+                        format!("{path}.values"),
+                        "op contains needs a list of words",
+                    ));
+                    return None;
+                };
+                let mut words = Vec::with_capacity(values.len());
+                for (i, v) in values.iter().enumerate() {
+                    match v {
+                        Value::String(s) if !s.trim().is_empty() => {
+                            words.push(s.trim().to_lowercase())
+                        }
+                        _ => errors.push(ConfigError::new(
+                            format!("{path}.values[{i}]"),
+                            "expected a non-empty string",
+                        )),
+                    }
+                }
+                if words.is_empty() {
+                    warnings.push(Warning::new(
+                        format!("{path}.values"),
+                        "an empty list never matches",
+                    ));
+                }
+                Matcher::Contains(words)
+            }
+            FitOp::Pattern => {
+                let Some(pattern) = &rule.pattern else {
+                    errors.push(ConfigError::new(
+                        format!("{path}.pattern"),
+                        "op pattern needs a regular expression",
+                    ));
+                    return None;
+                };
+                match regex_lite::Regex::new(pattern) {
+                    Ok(re) => Matcher::Pattern(re),
+                    Err(e) => {
+                        errors.push(ConfigError::new(
+                            format!("{path}.pattern"),
+                            format!("invalid regular expression: {e}"),
+                        ));
+                        return None;
+                    }
+                }
+            }
+            FitOp::Range => {
+                if rule.min.is_none() && rule.max.is_none() {
+                    errors.push(ConfigError::new(
+                        format!("{path}.min"),
+                        "op range needs min, max or both",
+                    ));
+                    return None;
+                }
+                if let (Some(min), Some(max)) = (rule.min, rule.max) {
+                    if min > max {
+                        errors.push(ConfigError::new(
+                            format!("{path}.max"),
+                            format!("max ({max}) is below min ({min})"),
+                        ));
+                        return None;
+                    }
+                }
+                Matcher::Range {
+                    min: rule.min,
+                    max: rule.max,
+                }
+            }
+            FitOp::Present | FitOp::Absent => {
+                unused("value", rule.value.is_some(), warnings);
+                unused("values", rule.values.is_some(), warnings);
+                if rule.op == FitOp::Present {
+                    Matcher::Present
+                } else {
+                    Matcher::Absent
+                }
+            }
+        };
+        if !matches!(rule.op, FitOp::Pattern) {
+            unused("pattern", rule.pattern.is_some(), warnings);
+        }
+        if !matches!(rule.op, FitOp::Range) {
+            unused("min", rule.min.is_some(), warnings);
+            unused("max", rule.max.is_some(), warnings);
+        }
+        Some(FitRule {
+            id: rule.id.clone(),
+            label: rule.label.clone(),
+            field: rule.field.clone(),
+            path: rule.field.split('.').map(str::to_string).collect(),
+            matcher,
+            points: rule.points,
+            group: rule.group.clone(),
+        })
+    }
+
+    /// The value that made the rule match, if it matches.
+    fn matches<'p>(&self, profile: &'p Map<String, Value>) -> Option<&'p Value> {
+        static NULL: Value = Value::Null;
+        let value = lookup(profile, &self.path);
+        match &self.matcher {
+            Matcher::Present => value.filter(|v| is_present(v)),
+            Matcher::Absent => match value {
+                Some(v) if is_present(v) => None,
+                Some(v) => Some(v),
+                None => Some(&NULL),
+            },
+            matcher => {
+                let value = value?;
+                let hit = match value {
+                    Value::Array(items) => items.iter().any(|item| matches_one(matcher, item)),
+                    single => matches_one(matcher, single),
+                };
+                hit.then_some(value)
+            }
+        }
+    }
+}
+
+fn matches_one(matcher: &Matcher, value: &Value) -> bool {
+    match matcher {
+        Matcher::OneOf(options) => {
+            Scalar::from_json(value).is_some_and(|s| options.iter().any(|o| o.equals(&s)))
+        }
+        Matcher::Contains(words) => match value {
+            Value::String(s) => {
+                let text = s.to_lowercase();
+                words.iter().any(|w| text.contains(w.as_str()))
+            }
+            _ => false,
+        },
+        Matcher::Pattern(re) => match value {
+            Value::String(s) => re.is_match(s),
+            Value::Number(n) => re.is_match(&n.to_string()),
+            _ => false,
+        },
+        Matcher::Range { min, max } => {
+            let number = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => parse_number_loose(s),
+                _ => None,
+            };
+            number.is_some_and(|n| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
+        }
+        Matcher::Present | Matcher::Absent => false,
+    }
+}
+
+fn lookup<'p>(profile: &'p Map<String, Value>, path: &[String]) -> Option<&'p Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = profile.get(first)?;
+    for key in rest {
+        value = value.as_object()?.get(key)?;
+    }
+    Some(value)
+}
+
+fn is_present(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn text_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p str> {
+    let path: Vec<String> = name.split('.').map(str::to_string).collect();
+    lookup(profile, &path).and_then(Value::as_str)
+}
+
+/// Reads numbers the way people type them in forms: `5,000`, `1000+`,
+/// `$10M`, `2.5k`, and a range such as `201-500` as its lower bound (the
+/// company has at least that many).
+pub fn parse_number_loose(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .trim_start_matches(['$', '€', '£', '¥', '￥'])
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' '))
+        .collect();
+    let cleaned = cleaned.trim_end_matches('+');
+    // "201-500": the lower bound; a leading minus is a sign, not a range.
+    let first = match cleaned.get(1..).and_then(|rest| rest.find('-')) {
+        Some(at) => cleaned.get(..at + 1).unwrap_or(cleaned),
+        None => cleaned,
+    };
+    let lower = first.to_ascii_lowercase();
+    let (digits, scale) = match lower.chars().last() {
+        Some('k') => (lower.get(..lower.len() - 1)?, 1e3),
+        Some('m') => (lower.get(..lower.len() - 1)?, 1e6),
+        Some('b') => (lower.get(..lower.len() - 1)?, 1e9),
+        _ => (lower.as_str(), 1.0),
+    };
+    let value: f64 = digits.parse().ok()?;
+    value.is_finite().then_some(value * scale)
+}
+
+// ---------------------------------------------------------------- negative
+
+const STUDENT_TERMS: &[&str] = &[
+    "student",
+    "intern",
+    "undergraduate",
+    "graduate student",
+    "phd candidate",
+    "学生",
+    "學生",
+    "实习",
+    "實習",
+    "研究生",
+];
+const JOB_SEEKER_TERMS: &[&str] = &[
+    "job seeker",
+    "jobseeker",
+    "looking for",
+    "seeking",
+    "open to work",
+    "unemployed",
+    "between jobs",
+    "求职",
+    "求職",
+    "待业",
+    "待業",
+];
+/// Company names that mean "none": people type these to get past a form.
+const PLACEHOLDER_COMPANIES: &[&str] = &[
+    "-",
+    ".",
+    "n/a",
+    "na",
+    "none",
+    "nil",
+    "null",
+    "no",
+    "test",
+    "asdf",
+    "xxx",
+    "self",
+    "self-employed",
+    "individual",
+    "personal",
+    "private",
+    "home",
+    "student",
+    "无",
+    "無",
+    "个人",
+    "個人",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct NegativeChecks {
+    free_email: Option<f64>,
+    disposable_email: Option<f64>,
+    role_email: Option<f64>,
+    fake_phone: Option<f64>,
+    missing_company: Option<f64>,
+    student: Option<(f64, Vec<String>)>,
+    job_seeker: Option<(f64, Vec<String>)>,
+    competitor: Option<(f64, Vec<String>)>,
+}
+
+impl NegativeChecks {
+    pub fn compile(config: &NegativeConfig, warnings: &mut Vec<Warning>) -> Self {
+        let mut warn_positive = |name: &str, points: f64| {
+            if points > 0.0 {
+                warnings.push(Warning::new(
+                    format!("fit.negative.{name}.points"),
+                    format!("a negative check that adds {points} points: did you mean -{points}?"),
+                ));
+            }
+        };
+        let simple =
+            |name: &str, p: &Option<super::config::Penalty>, warn: &mut dyn FnMut(&str, f64)| {
+                p.as_ref().map(|p| {
+                    warn(name, p.points);
+                    p.points
+                })
+            };
+        let terms = |t: &Option<super::config::TermPenalty>, defaults: &[&str]| {
+            t.as_ref().map(|t| {
+                let list = match &t.terms {
+                    Some(custom) => custom.iter().map(|s| s.trim().to_lowercase()).collect(),
+                    None => defaults.iter().map(|s| s.to_string()).collect(),
+                };
+                (t.points, list)
+            })
+        };
+        let checks = NegativeChecks {
+            free_email: simple("freeEmail", &config.free_email, &mut warn_positive),
+            disposable_email: simple(
+                "disposableEmail",
+                &config.disposable_email,
+                &mut warn_positive,
+            ),
+            role_email: simple("roleEmail", &config.role_email, &mut warn_positive),
+            fake_phone: simple("fakePhone", &config.fake_phone, &mut warn_positive),
+            missing_company: simple(
+                "missingCompany",
+                &config.missing_company,
+                &mut warn_positive,
+            ),
+            student: terms(&config.student, STUDENT_TERMS),
+            job_seeker: terms(&config.job_seeker, JOB_SEEKER_TERMS),
+            competitor: config.competitor.as_ref().map(|c| {
+                (
+                    c.points,
+                    c.domains
+                        .iter()
+                        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                        .collect(),
+                )
+            }),
+        };
+        for (name, points) in [
+            ("student", checks.student.as_ref().map(|s| s.0)),
+            ("jobSeeker", checks.job_seeker.as_ref().map(|s| s.0)),
+            ("competitor", checks.competitor.as_ref().map(|s| s.0)),
+        ] {
+            if let Some(points) = points {
+                warn_positive(name, points);
+            }
+        }
+        if checks.competitor.as_ref().is_some_and(|c| c.1.is_empty()) {
+            warnings.push(Warning::new(
+                "fit.negative.competitor.domains",
+                "an empty list never matches",
+            ));
+        }
+        checks
+    }
+
+    fn apply(&self, profile: &Map<String, Value>, fields: &FieldNames, out: &mut Vec<FitPoint>) {
+        let email = text_field(profile, &fields.email)
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let kind = email.and_then(email::classify);
+        let domain = email.and_then(email::split_address).map(|(_, d)| d);
+        let mut push = |rule: &str, field: &str, value: Value, points: f64| {
+            out.push(FitPoint {
+                rule: format!("negative.{rule}"),
+                label: None,
+                field: field.to_string(),
+                value,
+                points,
+            })
+        };
+        let email_value = || Value::String(email.unwrap_or_default().to_string());
+        match (
+            kind,
+            self.free_email,
+            self.disposable_email,
+            self.role_email,
+        ) {
+            (Some(MailboxKind::Free), Some(p), _, _) => {
+                push("freeEmail", &fields.email, email_value(), p)
+            }
+            (Some(MailboxKind::Disposable), _, Some(p), _) => {
+                push("disposableEmail", &fields.email, email_value(), p)
+            }
+            (Some(MailboxKind::Role), _, _, Some(p)) => {
+                push("roleEmail", &fields.email, email_value(), p)
+            }
+            _ => {}
+        }
+        if let Some(points) = self.fake_phone {
+            let phone_path: Vec<String> = fields.phone.split('.').map(str::to_string).collect();
+            if let Some(value) = lookup(profile, &phone_path) {
+                let fake = match value {
+                    Value::String(s) => is_fake_phone(s),
+                    Value::Number(n) => is_fake_phone(&n.to_string()),
+                    Value::Null => true,
+                    _ => true,
+                };
+                if fake {
+                    push("fakePhone", &fields.phone, value.clone(), points);
+                }
+            }
+        }
+        if let (Some(points), Some(_)) = (self.missing_company, email) {
+            let company = text_field(profile, &fields.company).map(|c| c.trim().to_lowercase());
+            let missing = match &company {
+                None => true,
+                Some(c) => c.is_empty() || PLACEHOLDER_COMPANIES.contains(&c.as_str()),
+            };
+            if missing {
+                let value = company.map(Value::String).unwrap_or(Value::Null);
+                push("missingCompany", &fields.company, value, points);
+            }
+        }
+        let by_terms = |terms: &[String]| -> Option<(&str, String)> {
+            for field in [&fields.title, &fields.role] {
+                if let Some(text) = text_field(profile, field) {
+                    let lower = text.to_lowercase();
+                    if terms
+                        .iter()
+                        .any(|t| !t.is_empty() && lower.contains(t.as_str()))
+                    {
+                        return Some((field.as_str(), text.to_string()));
+                    }
+                }
+            }
+            None
+        };
+        if let Some((points, terms)) = &self.student {
+            if let Some((field, text)) = by_terms(terms) {
+                push("student", field, Value::String(text), *points);
+            } else if let Some(d) = domain.as_deref().filter(|d| email::is_academic_domain(d)) {
+                push(
+                    "student",
+                    &fields.email,
+                    Value::String(d.to_string()),
+                    *points,
+                );
+            }
+        }
+        if let Some((points, terms)) = &self.job_seeker {
+            if let Some((field, text)) = by_terms(terms) {
+                push("jobSeeker", field, Value::String(text), *points);
+            } else if profile.get("jobSeeker").and_then(Value::as_bool) == Some(true) {
+                push("jobSeeker", "jobSeeker", Value::Bool(true), *points);
+            }
+        }
+        if let Some((points, domains)) = &self.competitor {
+            let website = text_field(profile, &fields.website).map(website_domain);
+            for (field, candidate) in [(&fields.email, domain.clone()), (&fields.website, website)]
+            {
+                if let Some(d) = candidate {
+                    if domains
+                        .iter()
+                        .any(|c| d == *c || d.ends_with(&format!(".{c}")))
+                    {
+                        push("competitor", field, Value::String(d), *points);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn website_domain(url: &str) -> String {
+    let lower = url.trim().to_lowercase();
+    let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
+    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or(rest);
+    host.trim_start_matches("www.").to_string()
+}
+
+/// A phone number nobody answers: empty, too few or too many digits for any
+/// numbering plan (E.164 allows at most 15), one digit repeated, or a
+/// straight run such as 123456789 or 987654321.
+pub fn is_fake_phone(text: &str) -> bool {
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    if digits.len() < 7 || digits.len() > 15 {
+        return true;
+    }
+    // Judge the subscriber part: country codes and trunk prefixes repeat
+    // digits in real numbers (+86 10 ...), so look at the last seven.
+    let tail = digits.get(digits.len() - 7..).unwrap_or(&digits);
+    let all_same = tail.windows(2).all(|w| w.first() == w.get(1));
+    let ascending = tail
+        .windows(2)
+        .all(|w| matches!((w.first(), w.get(1)), (Some(a), Some(b)) if (a + 1) % 10 == *b));
+    let descending = tail
+        .windows(2)
+        .all(|w| matches!((w.first(), w.get(1)), (Some(a), Some(b)) if (b + 1) % 10 == *a));
+    all_same || ascending || descending
+}
+
+// ---------------------------------------------------------------- scoring
+
+pub fn score(
+    rules: &[FitRule],
+    negative: &NegativeChecks,
+    fields: &FieldNames,
+    grades: &super::config::GradeThresholds,
+    profile: &Map<String, Value>,
+) -> FitResult {
+    let mut breakdown = Vec::new();
+    let mut groups_done: Vec<&str> = Vec::new();
+    for rule in rules {
+        if let Some(group) = rule.group.as_deref() {
+            if groups_done.contains(&group) {
+                continue;
+            }
+        }
+        if let Some(value) = rule.matches(profile) {
+            if let Some(group) = rule.group.as_deref() {
+                groups_done.push(group);
+            }
+            breakdown.push(FitPoint {
+                rule: rule.id.clone(),
+                label: rule.label.clone(),
+                field: rule.field.clone(),
+                value: value.clone(),
+                points: rule.points,
+            });
+        }
+    }
+    negative.apply(profile, fields, &mut breakdown);
+    let score = round2(breakdown.iter().map(|p| p.points).sum());
+    let grade = if score >= grades.a {
+        'A'
+    } else if score >= grades.b {
+        'B'
+    } else if score >= grades.c {
+        'C'
+    } else {
+        'D'
+    };
+    FitResult {
+        score,
+        grade,
+        breakdown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_numbers() {
+        assert_eq!(parse_number_loose("5,000"), Some(5000.0));
+        assert_eq!(parse_number_loose("1000+"), Some(1000.0));
+        assert_eq!(parse_number_loose("201-500"), Some(201.0));
+        assert_eq!(parse_number_loose("$10M"), Some(10_000_000.0));
+        assert_eq!(parse_number_loose("2.5k"), Some(2500.0));
+        assert_eq!(parse_number_loose("-3"), Some(-3.0));
+        assert_eq!(parse_number_loose("lots"), None);
+        assert_eq!(parse_number_loose(""), None);
+    }
+
+    #[test]
+    fn fake_phones() {
+        for fake in [
+            "",
+            "12345",
+            "1111111",
+            "+86 123 4567 8901 2345 6",
+            "0000000000",
+            "123-456-7890",
+            "987654321",
+            "+1 555 555 5555",
+        ] {
+            assert!(is_fake_phone(fake), "{fake} should be fake");
+        }
+        for real in [
+            "+86 10 5998 6000",
+            "+1 415 555 0132",
+            "(020) 7946 0958",
+            "+852 2820 5300",
+        ] {
+            assert!(!is_fake_phone(real), "{real} should pass");
+        }
+    }
+
+    #[test]
+    fn website_domains() {
+        assert_eq!(
+            website_domain("https://www.Rival.example/about"),
+            "rival.example"
+        );
+        assert_eq!(website_domain("rival.example:8080"), "rival.example");
+    }
+}

@@ -1,0 +1,505 @@
+//! Lead scoring: a model loaded from JSON, validated and compiled once, that
+//! scores a profile (fit) and a history of events (engagement) at a given
+//! `now`, and explains every point.
+//!
+//! ```
+//! use nurture::score::{Model, ScoreOptions};
+//! use serde_json::json;
+//!
+//! let model = Model::default_model();
+//! let now = 1_795_632_120_000; // 2026-11-25T18:42:00Z
+//! let profile = json!({"email": "li.wei@petrochina.com.cn", "title": "VP Operations",
+//!                      "company": "PetroChina", "industry": "Oil & Gas", "companySize": 5000});
+//! let events = [json!({"type": "track", "event": "Demo Requested", "timestamp": now})];
+//! let result = model.score(profile.as_object(), &events, now, &ScoreOptions::default());
+//! assert_eq!(result.fit.score, 60.0);        // 25 title + 15 industry + 20 size
+//! assert_eq!(result.engagement.score, 40.0); // a demo request today
+//! assert_eq!(result.grade, "A2");
+//! ```
+
+pub mod config;
+pub mod engagement;
+pub mod event;
+pub mod fit;
+pub mod result;
+pub mod urlpattern;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub use config::{ModelConfig, Stage};
+pub use event::{Event, RejectedEvent};
+pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier};
+
+use crate::error::{from_json_with_path, from_value_with_path, ConfigError, Warning};
+use crate::time::{Millis, MS_PER_SECOND};
+use engagement::{EngagementModel, EngagementRule, Inactivity, Touchpoint};
+use fit::{FitRule, NegativeChecks};
+use result::round4;
+
+/// The model that ships in the crate, built from the source documents'
+/// examples: offline event +50, live stream +30, download +10, a month
+/// without interaction −30, pricing strong, case studies medium, careers
+/// negative, grades A1–D4.
+pub const DEFAULT_MODEL_JSON: &str = include_str!("default_model.json");
+
+/// Options for one scoring call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreOptions {
+    /// Include one breakdown entry per (event, rule) match. Per-rule totals
+    /// are always included; the per-event list can be long for a visitor
+    /// with thousands of events.
+    pub breakdown: bool,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        Self { breakdown: true }
+    }
+}
+
+/// A scoring model, compiled and ready to score many visitors.
+#[derive(Debug, Clone)]
+pub struct Model {
+    config: ModelConfig,
+    fields: config::FieldNames,
+    fit_rules: Vec<FitRule>,
+    negative: NegativeChecks,
+    touchpoints: Vec<Touchpoint>,
+    rules: Vec<EngagementRule>,
+    inactivity: Option<Inactivity>,
+    skew_ms: i64,
+    interest_half_life: Option<f64>,
+    mql_grades: Vec<String>,
+    warnings: Vec<Warning>,
+}
+
+/// Everything wrong or suspicious in a model document, for editors and
+/// playgrounds that show all problems at once.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ModelReport {
+    pub errors: Vec<ConfigError>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Model {
+    /// Loads a model from JSON text. Fails with the first error (path and
+    /// message); warnings are kept on the model ([`Model::warnings`]).
+    pub fn from_json(json: &str) -> Result<Model, ConfigError> {
+        let config: ModelConfig = from_json_with_path(json)?;
+        Self::from_config(config).map_err(first_error)
+    }
+
+    /// Loads a model from an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Model, ConfigError> {
+        let config: ModelConfig = from_value_with_path(value)?;
+        Self::from_config(config).map_err(first_error)
+    }
+
+    /// Checks a model document and lists every error and warning.
+    pub fn check_json(json: &str) -> ModelReport {
+        match from_json_with_path::<ModelConfig>(json) {
+            Err(e) => ModelReport {
+                errors: vec![e],
+                warnings: Vec::new(),
+            },
+            Ok(config) => match Self::from_config(config) {
+                Ok(model) => ModelReport {
+                    errors: Vec::new(),
+                    warnings: model.warnings,
+                },
+                Err(report) => report,
+            },
+        }
+    }
+
+    /// The embedded default model.
+    pub fn default_model() -> Model {
+        // The embedded document is checked by a test; should it ever fail to
+        // load, an empty model is a safe answer (it scores nothing).
+        Self::from_json(DEFAULT_MODEL_JSON).unwrap_or_else(|_| Self::empty())
+    }
+
+    fn empty() -> Model {
+        Model {
+            config: empty_config(),
+            fields: config::FieldNames::default(),
+            fit_rules: Vec::new(),
+            negative: NegativeChecks::default(),
+            touchpoints: Vec::new(),
+            rules: Vec::new(),
+            inactivity: None,
+            skew_ms: 300_000,
+            interest_half_life: None,
+            mql_grades: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Compiles a parsed document, checking what serde cannot.
+    pub fn from_config(config: ModelConfig) -> Result<Model, ModelReport> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        if config.version != 1 {
+            errors.push(ConfigError::new(
+                "version",
+                format!("version {} is not supported (expected 1)", config.version),
+            ));
+        }
+
+        let mut fit_rules = Vec::with_capacity(config.fit.rules.len());
+        for (i, rule) in config.fit.rules.iter().enumerate() {
+            if let Some(r) =
+                FitRule::compile(rule, &format!("fit.rules[{i}]"), &mut errors, &mut warnings)
+            {
+                fit_rules.push(r);
+            }
+        }
+        check_unique(
+            config.fit.rules.iter().map(|r| r.id.as_str()),
+            "fit.rules",
+            &mut errors,
+        );
+        let negative = NegativeChecks::compile(&config.fit.negative, &mut warnings);
+        let g = &config.fit.grades;
+        if !(g.a > g.b && g.b > g.c) {
+            errors.push(ConfigError::new(
+                "fit.grades",
+                format!("expected A > B > C, found A {} B {} C {}", g.a, g.b, g.c),
+            ));
+        }
+
+        let e = &config.engagement;
+        engagement::check_half_life(e.half_life_days, "engagement.halfLifeDays", &mut errors);
+        if e.max_clock_skew_seconds < 0.0 {
+            errors.push(ConfigError::new(
+                "engagement.maxClockSkewSeconds",
+                "expected a number of seconds ≥ 0",
+            ));
+        }
+        let touchpoints: Vec<Touchpoint> = e
+            .touchpoints
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Touchpoint::compile(t, &format!("engagement.touchpoints[{i}]"), &mut warnings)
+            })
+            .collect();
+        check_unique(
+            e.touchpoints.iter().map(|t| t.id.as_str()),
+            "engagement.touchpoints",
+            &mut errors,
+        );
+        for (i, t) in e.touchpoints.iter().enumerate() {
+            if let Some(first) = e
+                .touchpoints
+                .iter()
+                .take(i)
+                .position(|o| o.url.trim() == t.url.trim())
+            {
+                warnings.push(Warning::new(
+                    format!("engagement.touchpoints[{i}].url"),
+                    format!("same pattern as touchpoints[{first}], which is tried first: this one never applies"),
+                ));
+            }
+        }
+        let rules: Vec<EngagementRule> = e
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                EngagementRule::compile(
+                    r,
+                    e.half_life_days,
+                    &format!("engagement.rules[{i}]"),
+                    &mut errors,
+                    &mut warnings,
+                )
+            })
+            .collect();
+        check_unique(
+            e.rules.iter().map(|r| r.id.as_str()),
+            "engagement.rules",
+            &mut errors,
+        );
+        let inactivity = e
+            .inactivity
+            .as_ref()
+            .map(|i| Inactivity::compile(i, &mut errors, &mut warnings));
+        let l = &e.levels;
+        if !(l.one > l.two && l.two > l.three) {
+            errors.push(ConfigError::new(
+                "engagement.levels",
+                format!(
+                    "expected 1 > 2 > 3, found 1 {} 2 {} 3 {}",
+                    l.one, l.two, l.three
+                ),
+            ));
+        }
+        if config.tiers.hot <= config.tiers.warm {
+            errors.push(ConfigError::new(
+                "tiers",
+                format!(
+                    "expected hot > warm, found hot {} warm {}",
+                    config.tiers.hot, config.tiers.warm
+                ),
+            ));
+        }
+        for (name, value) in [
+            ("consideration", config.stages.consideration),
+            ("decision", config.stages.decision),
+        ] {
+            if value <= 0.0 {
+                errors.push(ConfigError::new(
+                    format!("stages.{name}"),
+                    "expected a number of points > 0",
+                ));
+            }
+        }
+
+        let mut mql_grades = Vec::new();
+        for (i, grade) in config.mql.grades.iter().enumerate() {
+            let upper = grade.trim().to_uppercase();
+            if is_grade(&upper) {
+                mql_grades.push(upper);
+            } else {
+                errors.push(ConfigError::new(
+                    format!("mql.grades[{i}]"),
+                    format!("\"{grade}\" is not a grade (A1 … D4)"),
+                ));
+            }
+        }
+        if config.mql.grades.is_empty()
+            && (config.mql.min_fit.is_none() || config.mql.min_engagement.is_none())
+        {
+            warnings.push(Warning::new(
+                "mql",
+                "no grades and not both minFit and minEngagement: no lead will ever qualify",
+            ));
+        }
+        engagement::check_half_life(
+            config.interests.half_life_days.flatten(),
+            "interests.halfLifeDays",
+            &mut errors,
+        );
+        if config.interests.top > 100 {
+            errors.push(ConfigError::new("interests.top", "expected at most 100"));
+        }
+
+        if !errors.is_empty() {
+            return Err(ModelReport { errors, warnings });
+        }
+        let interest_half_life = match config.interests.half_life_days {
+            None => e.half_life_days,
+            Some(own) => own,
+        };
+        Ok(Model {
+            fields: config.fit.fields.clone(),
+            fit_rules,
+            negative,
+            touchpoints,
+            rules,
+            inactivity,
+            skew_ms: (e.max_clock_skew_seconds * MS_PER_SECOND) as i64,
+            interest_half_life,
+            mql_grades,
+            warnings,
+            config,
+        })
+    }
+
+    /// Warnings found when the model was compiled.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The document the model was compiled from, with defaults filled in.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Checks the events and scores profile and events at `now`. Bad events
+    /// are listed in `rejected` and score nothing; the good ones count.
+    pub fn score(
+        &self,
+        profile: Option<&Map<String, Value>>,
+        events: &[Value],
+        now: Millis,
+        options: &ScoreOptions,
+    ) -> ScoreResult {
+        let (accepted, rejected) = event::parse_events(events, now, self.skew_ms);
+        let mut result = self.score_events(profile, &accepted, now, options);
+        result.rejected = rejected;
+        result
+    }
+
+    /// Scores events that were already checked (see [`event::parse_events`]),
+    /// for callers that keep a visitor's history in parsed form.
+    pub fn score_events(
+        &self,
+        profile: Option<&Map<String, Value>>,
+        events: &[Event],
+        now: Millis,
+        options: &ScoreOptions,
+    ) -> ScoreResult {
+        let empty = Map::new();
+        let profile = profile.unwrap_or(&empty);
+        let fit = fit::score(
+            &self.fit_rules,
+            &self.negative,
+            &self.fields,
+            &self.config.fit.grades,
+            profile,
+        );
+        let outcome = engagement::score(
+            &EngagementModel {
+                touchpoints: &self.touchpoints,
+                rules: &self.rules,
+                inactivity: self.inactivity.as_ref(),
+                levels: &self.config.engagement.levels,
+                interest_half_life: self.interest_half_life,
+            },
+            events,
+            now,
+            options.breakdown,
+        );
+        let engagement = outcome.result;
+        let grade = format!("{}{}", fit.grade, engagement.level);
+        let tiers = &self.config.tiers;
+        let tier = if engagement.score >= tiers.hot {
+            Tier::Hot
+        } else if engagement.score >= tiers.warm {
+            Tier::Warm
+        } else {
+            Tier::Cold
+        };
+        let evidence = |s: Stage| round4(outcome.stage_evidence.get(&s).copied().unwrap_or(0.0));
+        let stage_evidence = StageEvidence {
+            awareness: evidence(Stage::Awareness),
+            consideration: evidence(Stage::Consideration),
+            decision: evidence(Stage::Decision),
+        };
+        // Later-stage behaviour implies the earlier stage has been passed.
+        let stages = &self.config.stages;
+        let stage = if stage_evidence.decision >= stages.decision {
+            Stage::Decision
+        } else if stage_evidence.consideration + stage_evidence.decision >= stages.consideration {
+            Stage::Consideration
+        } else {
+            Stage::Awareness
+        };
+        let mql = self.qualify(&grade, fit.score, engagement.score);
+        let interests = top_interests(outcome.interests, self.config.interests.top);
+        ScoreResult {
+            model: self.config.name.clone(),
+            now,
+            fit,
+            engagement,
+            grade,
+            tier,
+            stage,
+            stage_evidence,
+            mql,
+            interests,
+            events_scored: events.len(),
+            rejected: Vec::new(),
+        }
+    }
+
+    fn qualify(&self, grade: &str, fit: f64, engagement: f64) -> MqlResult {
+        if self.mql_grades.iter().any(|g| g == grade) {
+            return MqlResult {
+                qualified: true,
+                reason: format!("grade {grade} is one of the MQL grades"),
+            };
+        }
+        let mql = &self.config.mql;
+        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
+            if fit >= min_fit && engagement >= min_engagement {
+                return MqlResult {
+                    qualified: true,
+                    reason: format!(
+                        "fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}"
+                    ),
+                };
+            }
+        }
+        let mut reason = format!("grade {grade} is not one of the MQL grades");
+        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
+            reason.push_str(&format!(
+                ", and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}"
+            ));
+        }
+        MqlResult {
+            qualified: false,
+            reason,
+        }
+    }
+}
+
+fn first_error(report: ModelReport) -> ConfigError {
+    report
+        .errors
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| ConfigError::new("", "invalid model"))
+}
+
+fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, errors: &mut Vec<ConfigError>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if let Some(first) = seen.insert(id, i) {
+            // Keep pointing at the first one for later duplicates too.
+            seen.insert(id, first);
+            errors.push(ConfigError::new(
+                format!("{path}[{i}].id"),
+                format!("id \"{id}\" is already used by {path}[{first}]"),
+            ));
+        }
+    }
+}
+
+fn is_grade(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 2
+        && matches!(bytes.first(), Some(b'A'..=b'D'))
+        && matches!(bytes.get(1), Some(b'1'..=b'4'))
+}
+
+fn top_interests(weights: HashMap<String, f64>, top: usize) -> Vec<Interest> {
+    let total: f64 = weights.values().sum();
+    let mut list: Vec<Interest> = weights
+        .into_iter()
+        .map(|(tag, weight)| Interest {
+            share: if total > 0.0 {
+                round4(weight / total)
+            } else {
+                0.0
+            },
+            weight: round4(weight),
+            tag,
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.tag.cmp(&b.tag))
+    });
+    list.truncate(top);
+    list
+}
+
+fn empty_config() -> ModelConfig {
+    ModelConfig {
+        version: 1,
+        name: None,
+        fit: config::FitConfig::default(),
+        engagement: config::EngagementConfig::default(),
+        tiers: config::TierThresholds::default(),
+        stages: config::StageThresholds::default(),
+        mql: config::MqlConfig::default(),
+        interests: config::InterestConfig::default(),
+    }
+}

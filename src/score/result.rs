@@ -1,0 +1,158 @@
+//! What scoring returns: the scores, the grade and state, and a breakdown in
+//! which every point names the rule and the field or event it came from.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::config::Stage;
+use super::event::RejectedEvent;
+use crate::time::Millis;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The `now` the scores were computed at.
+    pub now: Millis,
+    pub fit: FitResult,
+    pub engagement: EngagementResult,
+    /// Fit letter and engagement level: `A1` (best) … `D4` (worst).
+    pub grade: String,
+    pub tier: Tier,
+    pub stage: Stage,
+    pub stage_evidence: StageEvidence,
+    pub mql: MqlResult,
+    /// Topics by decayed weight, strongest first.
+    pub interests: Vec<Interest>,
+    /// Events accepted and scored.
+    pub events_scored: usize,
+    /// Events that failed their checks, with the reason; they score nothing.
+    pub rejected: Vec<RejectedEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FitResult {
+    pub score: f64,
+    /// `A` … `D`.
+    pub grade: char,
+    pub breakdown: Vec<FitPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FitPoint {
+    /// Rule id, or the built-in check (`negative.freeEmail`).
+    pub rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub field: String,
+    /// The profile value the rule matched.
+    pub value: Value,
+    pub points: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EngagementResult {
+    pub score: f64,
+    /// 1 (most engaged) … 4.
+    pub level: u8,
+    /// Points that decay took away from all contributions together.
+    pub decay_lost: f64,
+    /// Per-rule totals; always present.
+    pub rules: Vec<RuleTotal>,
+    /// One entry per (event, rule) match; empty when not asked for.
+    pub breakdown: Vec<EventPoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inactivity: Option<InactivityPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPoint {
+    pub rule: String,
+    pub event_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    /// WHERE: the touchpoint's weight (1 when no touchpoint matched).
+    pub touchpoint_weight: f64,
+    /// WHAT: the rule's points.
+    pub action_points: f64,
+    /// `touchpoint_weight × action_points`, before decay.
+    pub base_points: f64,
+    pub age_days: f64,
+    /// WHEN: `0.5 ^ (age / half-life)`; 1 without decay.
+    pub decay: f64,
+    /// `base_points × decay`; 0 when capped.
+    pub points: f64,
+    pub decay_lost: f64,
+    /// True when the rule's frequency cap kept this event from counting.
+    pub capped: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleTotal {
+    pub rule: String,
+    pub events: usize,
+    pub capped: usize,
+    pub points: f64,
+    pub decay_lost: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InactivityPoint {
+    pub days_since_last_interaction: f64,
+    pub after_days: f64,
+    /// How many times the penalty applies (1 unless it repeats).
+    pub times: u32,
+    pub points: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Cold,
+    Warm,
+    Hot,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StageEvidence {
+    pub awareness: f64,
+    pub consideration: f64,
+    pub decision: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MqlResult {
+    pub qualified: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Interest {
+    pub tag: String,
+    pub weight: f64,
+    /// This tag's part of all interest weight, 0–1.
+    pub share: f64,
+}
+
+/// Scores are reported to two decimals, and grades are decided on the
+/// reported figure, so what a person reads is what was compared.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Factors and breakdown figures keep four decimals.
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

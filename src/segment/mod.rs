@@ -1,0 +1,1 @@
+//! IP segmentation: CIDR tables for named accounts and a MaxMind DB reader.

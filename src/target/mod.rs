@@ -1,0 +1,1 @@
+//! The targeting condition language and hashing, compatible with GrowthBook.

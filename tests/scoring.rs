@@ -1,0 +1,788 @@
+//! The scoring engine, rule kind by rule kind, then worked scenarios whose
+//! figures are computed by hand in the comments beside them.
+
+use nurture::score::{Model, ScoreOptions, Stage, Tier};
+use serde_json::{json, Value};
+
+/// 2026-11-25T18:42:00Z
+const NOW: i64 = 1_795_632_120_000;
+const DAY: i64 = 86_400_000;
+
+fn model(doc: Value) -> Model {
+    Model::from_value(doc).unwrap_or_else(|e| panic!("model should load: {e}"))
+}
+
+fn profile(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().cloned().expect("profile object")
+}
+
+fn fit_of(m: &Model, p: Value) -> nurture::score::result::FitResult {
+    m.score(Some(&profile(p)), &[], NOW, &ScoreOptions::default())
+        .fit
+}
+
+fn page(path: &str, days_ago: f64, dwell: Option<f64>) -> Value {
+    let mut props = json!({ "path": path });
+    if let Some(d) = dwell {
+        props["dwellSeconds"] = json!(d);
+    }
+    json!({ "type": "page", "timestamp": NOW - (days_ago * DAY as f64) as i64, "properties": props })
+}
+
+fn track(name: &str, days_ago: f64) -> Value {
+    json!({ "type": "track", "event": name, "timestamp": NOW - (days_ago * DAY as f64) as i64 })
+}
+
+fn fit_model(rules: Value) -> Model {
+    model(json!({ "fit": { "rules": rules } }))
+}
+
+// ------------------------------------------------------------ fit rule kinds
+
+#[test]
+fn fit_equals_ignores_case_and_spaces_and_compares_numbers() {
+    let m = fit_model(json!([
+        { "id": "retail", "field": "industry", "op": "equals", "value": "Retail", "points": 10 },
+        { "id": "size", "field": "employees", "op": "equals", "value": 500, "points": 5 }
+    ]));
+    assert_eq!(fit_of(&m, json!({ "industry": "  retail " })).score, 10.0);
+    assert_eq!(fit_of(&m, json!({ "industry": "retailer" })).score, 0.0);
+    assert_eq!(fit_of(&m, json!({ "employees": "500" })).score, 5.0);
+    assert_eq!(fit_of(&m, json!({ "employees": 500 })).score, 5.0);
+}
+
+#[test]
+fn fit_one_of_matches_any_value_and_multi_select_arrays() {
+    let m = fit_model(json!([
+        { "id": "region", "field": "country", "op": "oneOf", "values": ["CN", "HK", "TW"], "points": 7 }
+    ]));
+    assert_eq!(fit_of(&m, json!({ "country": "hk" })).score, 7.0);
+    assert_eq!(fit_of(&m, json!({ "country": ["US", "TW"] })).score, 7.0);
+    assert_eq!(fit_of(&m, json!({ "country": "US" })).score, 0.0);
+    assert_eq!(fit_of(&m, json!({})).score, 0.0);
+}
+
+#[test]
+fn fit_contains_finds_words_in_titles() {
+    let m = fit_model(json!([
+        { "id": "exec", "field": "title", "op": "contains", "values": ["chief", "vp", "总监"], "points": 20 }
+    ]));
+    assert_eq!(
+        fit_of(&m, json!({ "title": "Chief Revenue Officer" })).score,
+        20.0
+    );
+    assert_eq!(fit_of(&m, json!({ "title": "市场总监" })).score, 20.0);
+    assert_eq!(fit_of(&m, json!({ "title": "Engineer" })).score, 0.0);
+}
+
+#[test]
+fn fit_pattern_uses_a_regular_expression() {
+    let m = fit_model(json!([
+        { "id": "cn-mobile", "field": "phone", "op": "pattern", "pattern": "^\\+86 ?1[3-9]\\d", "points": 4 }
+    ]));
+    assert_eq!(
+        fit_of(&m, json!({ "phone": "+86 138 0013 8000" })).score,
+        4.0
+    );
+    assert_eq!(fit_of(&m, json!({ "phone": "+1 415 555 0132" })).score, 0.0);
+}
+
+#[test]
+fn fit_range_is_inclusive_and_reads_numbers_as_people_type_them() {
+    let m = fit_model(json!([
+        { "id": "mid", "field": "companySize", "op": "range", "min": 200, "max": 999, "points": 12 },
+        { "id": "rich", "field": "revenue", "op": "range", "min": 10000000, "points": 8 }
+    ]));
+    for (size, points) in [
+        (json!(199), 0.0),
+        (json!(200), 12.0),
+        (json!(999), 12.0),
+        (json!(1000), 0.0),
+        (json!("201-500"), 12.0),
+        (json!("1,000+"), 0.0),
+        (json!("lots"), 0.0),
+    ] {
+        assert_eq!(
+            fit_of(&m, json!({ "companySize": size })).score,
+            points,
+            "{size}"
+        );
+    }
+    assert_eq!(fit_of(&m, json!({ "revenue": "$12M" })).score, 8.0);
+    assert_eq!(fit_of(&m, json!({ "revenue": 9_999_999 })).score, 0.0);
+}
+
+#[test]
+fn fit_present_and_absent() {
+    let m = fit_model(json!([
+        { "id": "need", "field": "need", "op": "present", "points": 5 },
+        { "id": "no-phone", "field": "phone", "op": "absent", "points": -3 }
+    ]));
+    assert_eq!(
+        fit_of(&m, json!({ "need": "replace our CRM", "phone": "x" })).score,
+        5.0
+    );
+    assert_eq!(fit_of(&m, json!({ "need": "  " })).score, -3.0);
+    assert_eq!(fit_of(&m, json!({ "need": [], "phone": "" })).score, -3.0);
+}
+
+#[test]
+fn fit_nested_fields_use_dotted_paths() {
+    let m = fit_model(json!([
+        { "id": "big", "field": "company.size", "op": "range", "min": 1000, "points": 20 }
+    ]));
+    assert_eq!(
+        fit_of(&m, json!({ "company": { "size": 4000 } })).score,
+        20.0
+    );
+    assert_eq!(fit_of(&m, json!({ "company": "Acme" })).score, 0.0);
+}
+
+#[test]
+fn fit_groups_count_only_the_first_match() {
+    let m = fit_model(json!([
+        { "id": "exec", "field": "title", "op": "contains", "values": ["director"], "points": 25, "group": "seniority" },
+        { "id": "mgr", "field": "title", "op": "contains", "values": ["manager", "director"], "points": 15, "group": "seniority" }
+    ]));
+    let fit = fit_of(&m, json!({ "title": "Director, Product Manager" }));
+    assert_eq!(fit.score, 25.0);
+    assert_eq!(fit.breakdown.len(), 1);
+    assert_eq!(fit.breakdown[0].rule, "exec");
+    assert_eq!(fit_of(&m, json!({ "title": "Sales Manager" })).score, 15.0);
+}
+
+// ------------------------------------------------------------ negative fit
+
+fn negative_model() -> Model {
+    model(json!({ "fit": { "negative": {
+        "freeEmail": { "points": -10 },
+        "disposableEmail": { "points": -30 },
+        "roleEmail": { "points": -5 },
+        "fakePhone": { "points": -15 },
+        "missingCompany": { "points": -10 },
+        "student": { "points": -30 },
+        "jobSeeker": { "points": -40 },
+        "competitor": { "points": -100, "domains": ["rival.example"] }
+    } } }))
+}
+
+fn negatives(p: Value) -> Vec<(String, f64)> {
+    fit_of(&negative_model(), p)
+        .breakdown
+        .into_iter()
+        .map(|b| (b.rule, b.points))
+        .collect()
+}
+
+#[test]
+fn negative_checks_each_fire_on_their_own() {
+    let ok = json!({ "company": "Acme" });
+    let with = |extra: Value| {
+        let mut p = ok.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        negatives(p)
+    };
+    let one = |rule: &str, pts: f64| vec![(rule.to_string(), pts)];
+    assert_eq!(with(json!({ "email": "a.b@acme.example" })), vec![]);
+    assert_eq!(
+        with(json!({ "email": "a.b@gmail.com" })),
+        one("negative.freeEmail", -10.0)
+    );
+    assert_eq!(
+        with(json!({ "email": "a.b@mailinator.com" })),
+        one("negative.disposableEmail", -30.0)
+    );
+    assert_eq!(
+        with(json!({ "email": "info@acme.example" })),
+        one("negative.roleEmail", -5.0)
+    );
+    assert_eq!(
+        with(json!({ "phone": "1111111" })),
+        one("negative.fakePhone", -15.0)
+    );
+    assert_eq!(
+        with(json!({ "phone": "" })),
+        one("negative.fakePhone", -15.0)
+    );
+    assert_eq!(with(json!({ "phone": "+86 10 5998 6000" })), vec![]);
+    assert_eq!(
+        with(json!({ "title": "Graduate student" })),
+        one("negative.student", -30.0)
+    );
+    assert_eq!(
+        with(json!({ "email": "x@pku.edu.cn" })),
+        one("negative.student", -30.0)
+    );
+    assert_eq!(
+        with(json!({ "title": "Open to work" })),
+        one("negative.jobSeeker", -40.0)
+    );
+    assert_eq!(
+        with(json!({ "role": "求职" })),
+        one("negative.jobSeeker", -40.0)
+    );
+    assert_eq!(
+        with(json!({ "email": "spy@eu.rival.example" })),
+        one("negative.competitor", -100.0)
+    );
+    assert_eq!(
+        with(json!({ "website": "https://www.rival.example" })),
+        one("negative.competitor", -100.0)
+    );
+}
+
+#[test]
+fn missing_company_only_counts_for_known_leads() {
+    assert_eq!(negatives(json!({})), vec![]);
+    assert_eq!(
+        negatives(json!({ "email": "a@acme.example", "company": "N/A" })),
+        vec![("negative.missingCompany".to_string(), -10.0)]
+    );
+    assert_eq!(
+        negatives(json!({ "email": "a@acme.example" })),
+        vec![("negative.missingCompany".to_string(), -10.0)]
+    );
+}
+
+// ------------------------------------------------------------ grades
+
+#[test]
+fn every_fit_grade_boundary() {
+    // One rule worth exactly `score` points sets the fit score.
+    let grade_at = |score: f64| {
+        let m = model(json!({ "fit": {
+            "rules": [{ "id": "p", "field": "p", "op": "present", "points": score }],
+            "grades": { "A": 60, "B": 40, "C": 20 } } }));
+        fit_of(&m, json!({ "p": true })).grade
+    };
+    for (score, grade) in [
+        (100.0, 'A'),
+        (60.0, 'A'),
+        (59.99, 'B'),
+        (40.0, 'B'),
+        (39.99, 'C'),
+        (20.0, 'C'),
+        (19.99, 'D'),
+        (0.0, 'D'),
+        (-50.0, 'D'),
+    ] {
+        assert_eq!(grade_at(score), grade, "fit {score}");
+    }
+}
+
+#[test]
+fn every_engagement_level_boundary_and_tier() {
+    let at = |points: f64| {
+        let m = model(json!({ "engagement": {
+            "halfLifeDays": null,
+            "rules": [{ "id": "x", "event": "X", "points": points }],
+            "levels": { "1": 60, "2": 30, "3": 10 } },
+            "tiers": { "warm": 20, "hot": 50 } }));
+        let r = m.score(None, &[track("X", 1.0)], NOW, &ScoreOptions::default());
+        (r.engagement.level, r.tier)
+    };
+    for (points, level, tier) in [
+        (75.0, 1, Tier::Hot),
+        (60.0, 1, Tier::Hot),
+        (59.99, 2, Tier::Hot),
+        (50.0, 2, Tier::Hot),
+        (49.99, 2, Tier::Warm),
+        (30.0, 2, Tier::Warm),
+        (29.99, 3, Tier::Warm),
+        (20.0, 3, Tier::Warm),
+        (19.99, 3, Tier::Cold),
+        (10.0, 3, Tier::Cold),
+        (9.99, 4, Tier::Cold),
+        (-5.0, 4, Tier::Cold),
+    ] {
+        assert_eq!(at(points), (level, tier), "engagement {points}");
+    }
+}
+
+#[test]
+fn the_grid_combines_fit_letter_and_engagement_level() {
+    for (fit, engagement, grade) in [
+        (60.0, 60.0, "A1"),
+        (60.0, 9.0, "A4"),
+        (45.0, 35.0, "B2"),
+        (25.0, 15.0, "C3"),
+        (0.0, 0.0, "D4"),
+        (19.0, 70.0, "D1"),
+    ] {
+        let m = model(json!({
+            "fit": { "rules": [{ "id": "f", "field": "f", "op": "present", "points": fit }] },
+            "engagement": { "halfLifeDays": null, "rules": [{ "id": "e", "event": "E", "points": engagement }] }
+        }));
+        let r = m.score(
+            Some(&profile(json!({ "f": 1 }))),
+            &[track("E", 0.0)],
+            NOW,
+            &ScoreOptions::default(),
+        );
+        assert_eq!(r.grade, grade);
+    }
+}
+
+#[test]
+fn mql_by_grade_or_by_both_thresholds() {
+    let m = model(json!({
+        "fit": { "rules": [{ "id": "f", "field": "f", "op": "range", "min": 0, "points": 45 }] },
+        "engagement": { "halfLifeDays": null, "rules": [{ "id": "e", "event": "E", "points": 35 }] },
+        "mql": { "grades": ["A1"], "minFit": 40, "minEngagement": 30 }
+    }));
+    let r = m.score(
+        Some(&profile(json!({ "f": 1 }))),
+        &[track("E", 0.0)],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert_eq!(r.grade, "B2");
+    assert!(r.mql.qualified, "{}", r.mql.reason);
+    assert_eq!(r.mql.reason, "fit 45 ≥ 40 and engagement 35 ≥ 30");
+    let r = m.score(
+        Some(&profile(json!({ "f": 1 }))),
+        &[],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert!(!r.mql.qualified);
+}
+
+// ------------------------------------------------------------ engagement
+
+fn decay_model() -> Model {
+    model(json!({ "engagement": {
+        "halfLifeDays": 30,
+        "rules": [{ "id": "dl", "event": "Download", "points": 10 }] } }))
+}
+
+#[test]
+fn decay_at_several_ages() {
+    // 10 × 0.5^(age / 30)
+    for (age, expected) in [
+        (0.0, 10.0),
+        (7.0, 8.51),  // 10 × 0.5^(7/30) = 8.5092
+        (15.0, 7.07), // 10 × 0.5^0.5 = 7.0711
+        (30.0, 5.0),
+        (60.0, 2.5),
+        (90.0, 1.25),
+        (365.0, 0.0), // 10 × 0.5^12.17 = 0.0022
+    ] {
+        let r = decay_model().score(
+            None,
+            &[track("Download", age)],
+            NOW,
+            &ScoreOptions::default(),
+        );
+        assert_eq!(r.engagement.score, expected, "age {age}");
+        let point = &r.engagement.breakdown[0];
+        assert!((point.base_points - point.points - point.decay_lost).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn decay_can_be_turned_off_per_rule() {
+    let m = model(json!({ "engagement": { "halfLifeDays": 30, "rules": [
+        { "id": "contract", "event": "Contract Signed", "points": 100, "halfLifeDays": null }
+    ] } }));
+    let r = m.score(
+        None,
+        &[track("Contract Signed", 300.0)],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert_eq!(r.engagement.score, 100.0);
+    assert_eq!(r.engagement.decay_lost, 0.0);
+}
+
+#[test]
+fn touchpoint_weight_times_action_points_times_decay() {
+    let m = model(json!({ "engagement": {
+        "halfLifeDays": 30,
+        "touchpoints": [
+            { "id": "pricing", "url": "/pricing*", "weight": 3, "tags": ["pricing"] },
+            { "id": "careers", "url": "/careers*", "weight": -2 }
+        ],
+        "rules": [{ "id": "view", "event": "page", "points": 2 }] } }));
+    let events = [
+        page("/pricing/enterprise", 30.0, None), // 2 × 3 × 0.5 = 3
+        page("/careers", 0.0, None),             // 2 × −2 × 1 = −4
+        page("/about", 0.0, None),               // 2 × 1 × 1 = 2
+    ];
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    assert_eq!(r.engagement.score, 1.0);
+    let first = &r.engagement.breakdown[0];
+    assert_eq!(first.touchpoint.as_deref(), Some("pricing"));
+    assert_eq!(
+        (
+            first.touchpoint_weight,
+            first.action_points,
+            first.base_points,
+            first.decay,
+            first.points,
+            first.decay_lost
+        ),
+        (3.0, 2.0, 6.0, 0.5, 3.0, 3.0)
+    );
+}
+
+#[test]
+fn rules_match_on_url_tags_and_dwell() {
+    let m = model(json!({ "engagement": { "halfLifeDays": null, "rules": [
+        { "id": "guide", "url": "/guides/*", "points": 1 },
+        { "id": "oil", "tags": ["Oil & Gas"], "points": 4 },
+        { "id": "long", "event": "page", "minDwellSeconds": 60, "points": 3 }
+    ] } }));
+    let mut tagged = page("/news/x", 0.0, Some(59.0));
+    tagged["properties"]["tags"] = json!(["oil & gas", "upstream"]);
+    let r = m.score(
+        None,
+        &[page("/guides/edge", 0.0, Some(60.0)), tagged],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    let hits: Vec<(&str, usize)> = r
+        .engagement
+        .breakdown
+        .iter()
+        .map(|b| (b.rule.as_str(), b.event_index))
+        .collect();
+    assert_eq!(hits, vec![("guide", 0), ("long", 0), ("oil", 1)]);
+    assert_eq!(r.engagement.score, 8.0);
+}
+
+#[test]
+fn frequency_cap_in_a_sliding_window() {
+    let m = model(json!({ "engagement": { "halfLifeDays": null, "rules": [
+        { "id": "open", "event": "Email Opened", "points": 1, "cap": { "count": 2, "windowDays": 7 } }
+    ] } }));
+    // Days ago: 20, 19, 18 (third in window capped), 10 (window of day 20 and
+    // 19 has passed: counts), 9 (counts: only day 10 within 7 days), 8 (cap).
+    let events: Vec<Value> = [20.0, 19.0, 18.0, 10.0, 9.0, 8.0]
+        .iter()
+        .map(|d| track("Email Opened", *d))
+        .collect();
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    let capped: Vec<bool> = r.engagement.breakdown.iter().map(|b| b.capped).collect();
+    assert_eq!(capped, vec![false, false, true, false, false, true]);
+    assert_eq!(r.engagement.score, 4.0);
+    assert_eq!(r.engagement.rules[0].capped, 2);
+    assert_eq!(r.engagement.rules[0].events, 6);
+}
+
+#[test]
+fn lifetime_cap_and_batch_order_does_not_matter() {
+    let m = model(json!({ "engagement": { "halfLifeDays": 30, "rules": [
+        { "id": "dl", "event": "Download", "points": 10, "cap": { "count": 1 } }
+    ] } }));
+    // Only the earliest download counts, whatever order the batch came in.
+    let events = [track("Download", 0.0), track("Download", 30.0)];
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    assert_eq!(r.engagement.score, 5.0);
+    assert_eq!(r.engagement.breakdown[0].event_index, 1);
+    assert!(r.engagement.breakdown[1].capped);
+}
+
+#[test]
+fn inactivity_penalty_after_a_month_without_interaction() {
+    let m = model(json!({ "engagement": { "halfLifeDays": null,
+        "rules": [{ "id": "dl", "event": "Download", "points": 10 }],
+        "inactivity": { "afterDays": 30, "points": -30, "ignore": ["Email Delivered"] } } }));
+    let score = |events: &[Value]| {
+        m.score(None, events, NOW, &ScoreOptions::default())
+            .engagement
+    };
+    assert_eq!(score(&[]).score, 0.0, "no history, no penalty");
+    assert_eq!(score(&[track("Download", 29.9)]).score, 10.0);
+    let e = score(&[track("Download", 30.0)]);
+    assert_eq!(e.score, -20.0);
+    let penalty = e.inactivity.expect("penalty");
+    assert_eq!(
+        (
+            penalty.times,
+            penalty.points,
+            penalty.days_since_last_interaction
+        ),
+        (1, -30.0, 30.0)
+    );
+    // A delivered e-mail is not an interaction.
+    assert_eq!(
+        score(&[track("Download", 45.0), track("Email Delivered", 1.0)]).score,
+        -20.0
+    );
+    // Once, not once a month, unless asked.
+    assert_eq!(score(&[track("Download", 95.0)]).score, -20.0);
+}
+
+#[test]
+fn repeating_inactivity_penalty_is_bounded() {
+    let m = model(json!({ "engagement": { "halfLifeDays": null,
+        "rules": [{ "id": "dl", "event": "Download", "points": 10 }],
+        "inactivity": { "afterDays": 30, "points": -10, "repeat": true, "maxRepeats": 2 } } }));
+    let r = m.score(
+        None,
+        &[track("Download", 65.0)],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert_eq!(r.engagement.score, -10.0); // 10 − 2 × 10
+    let r = m.score(
+        None,
+        &[track("Download", 200.0)],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert_eq!(r.engagement.score, -10.0); // capped at 2 repeats
+}
+
+#[test]
+fn bad_events_are_rejected_and_good_ones_kept() {
+    let r = decay_model().score(
+        None,
+        &[
+            track("Download", 0.0),
+            json!({ "type": "track" }),
+            json!(42),
+            track("Download", 30.0),
+        ],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert_eq!(r.events_scored, 2);
+    assert_eq!(r.engagement.score, 15.0);
+    let rejected: Vec<usize> = r.rejected.iter().map(|x| x.index).collect();
+    assert_eq!(rejected, vec![1, 2]);
+}
+
+#[test]
+fn breakdown_can_be_left_out_but_rule_totals_stay() {
+    let r = decay_model().score(
+        None,
+        &[track("Download", 0.0)],
+        NOW,
+        &ScoreOptions { breakdown: false },
+    );
+    assert!(r.engagement.breakdown.is_empty());
+    assert_eq!(r.engagement.rules[0].points, 10.0);
+}
+
+#[test]
+fn interests_follow_the_tag_weight_formula() {
+    // Seed 003: "visitor A saved a content-marketing article a week ago"
+    // gives the tag `content marketing` the weight 0.448 = time decay ×
+    // URL weight × action weight. With a 7-day half-life, a 1.12 URL weight
+    // and a 0.8 action weight: 0.5 × 1.12 × 0.8 = 0.448.
+    let m = model(json!({ "engagement": {
+        "halfLifeDays": 7,
+        "touchpoints": [{ "id": "wechat", "url": "/articles/*", "weight": 1.12, "tags": ["Content Marketing"] }],
+        "rules": [{ "id": "save", "event": "Article Saved", "points": 0.8 }] } }));
+    let mut saved = track("Article Saved", 7.0);
+    saved["properties"] = json!({ "url": "https://mp.example/articles/42" });
+    let r = m.score(None, &[saved], NOW, &ScoreOptions::default());
+    assert_eq!(r.interests.len(), 1);
+    assert_eq!(r.interests[0].tag, "content marketing");
+    assert_eq!(r.interests[0].weight, 0.448);
+    assert_eq!(r.interests[0].share, 1.0);
+}
+
+// ------------------------------------------------------------ worked scenarios
+
+fn default_score(p: Value, events: &[Value]) -> nurture::ScoreResult {
+    Model::default_model().score(Some(&profile(p)), events, NOW, &ScoreOptions::default())
+}
+
+#[test]
+fn default_model_loads_without_warnings() {
+    let m = Model::default_model();
+    assert!(m.warnings().is_empty(), "{:?}", m.warnings());
+    assert_eq!(
+        Model::from_json(nurture::score::DEFAULT_MODEL_JSON).map(|_| ()),
+        Ok(())
+    );
+}
+
+#[test]
+fn scenario_hot_decision_stage_lead() {
+    let lead = json!({
+        "email": "li.wei@petrochina.com.cn", "title": "VP of Operations", "company": "PetroChina",
+        "industry": "Oil & Gas", "companySize": 5000, "country": "CN",
+        "budget": "approved", "timeline": "this quarter", "phone": "+86 10 5998 6000"
+    });
+    let events = [
+        track("Event Attended", 60.0), // 50 × 1 × 0.25 = 12.5 (consideration)
+        page("/case-studies/refinery", 30.0, Some(120.0)), // (2 + 3) × 2 × 0.5 = 5 (consideration)
+        page("/pricing", 0.0, Some(90.0)), // (2 + 3) × 3 × 1 = 15 (decision)
+        track("Demo Requested", 0.0),  // 40 × 1 × 1 = 40 (decision)
+    ];
+    let r = default_score(lead, &events);
+    // Fit: decision-maker 25 + industry 15 + enterprise 20 + region 5 +
+    // budget 10 + timeline 10 = 85.
+    assert_eq!(r.fit.score, 85.0);
+    assert_eq!(r.fit.grade, 'A');
+    assert_eq!(r.fit.breakdown.len(), 6);
+    // Engagement: 12.5 + 5 + 15 + 40 = 72.5.
+    assert_eq!(r.engagement.score, 72.5);
+    assert_eq!(r.engagement.level, 1);
+    // Decay took 37.5 from the event and 5 from the case study.
+    assert_eq!(r.engagement.decay_lost, 42.5);
+    assert_eq!(r.grade, "A1");
+    assert_eq!(r.tier, Tier::Hot);
+    // Decision evidence 15 + 40 = 55 ≥ 20.
+    assert_eq!(r.stage, Stage::Decision);
+    assert_eq!(r.stage_evidence.decision, 55.0);
+    assert_eq!(r.stage_evidence.consideration, 17.5);
+    assert!(r.mql.qualified);
+    assert_eq!(r.mql.reason, "grade A1 is one of the MQL grades");
+    // Interests: pricing (2 + 3) × 3 = 15; case study (2 + 3) × 2 × 0.5 = 5.
+    let interests: Vec<(&str, f64)> = r
+        .interests
+        .iter()
+        .map(|i| (i.tag.as_str(), i.weight))
+        .collect();
+    assert_eq!(interests, vec![("pricing", 15.0), ("case study", 5.0)]);
+    assert_eq!(r.interests[0].share, 0.75);
+}
+
+#[test]
+fn scenario_cold_student_on_free_mail() {
+    let student = json!({ "email": "xiaoming2003@163.com", "title": "Student", "company": "" });
+    let events = [page("/blog/what-is-lead-scoring", 60.0, Some(30.0))]; // 2 × 1 × 0.25 = 0.5
+    let r = default_score(student, &events);
+    // Fit: free mail −10, missing company −10, student −30 = −50.
+    assert_eq!(r.fit.score, -50.0);
+    let rules: Vec<&str> = r.fit.breakdown.iter().map(|b| b.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec![
+            "negative.freeEmail",
+            "negative.missingCompany",
+            "negative.student"
+        ]
+    );
+    // Engagement: 0.5 − 30 (60 days without interaction) = −29.5.
+    assert_eq!(r.engagement.score, -29.5);
+    assert_eq!(r.grade, "D4");
+    assert_eq!(r.tier, Tier::Cold);
+    assert_eq!(r.stage, Stage::Awareness);
+    assert!(!r.mql.qualified);
+}
+
+#[test]
+fn scenario_job_seeker_reading_the_careers_page() {
+    let seeker = json!({ "email": "jane.doe@gmail.com", "title": "Looking for new opportunities", "company": "Acme Corp" });
+    let events = [
+        page("/", 0.0, Some(5.0)),                     // 2 × 1 = 2
+        page("/careers", 0.0, Some(120.0)),            // (2 + 3) × −3 = −15
+        page("/careers/engineering", 0.0, Some(10.0)), // 2 × −3 = −6
+    ];
+    let r = default_score(seeker, &events);
+    // Fit: free mail −10, job seeker −40 = −50.
+    assert_eq!(r.fit.score, -50.0);
+    // Engagement: 2 − 15 − 6 = −19.
+    assert_eq!(r.engagement.score, -19.0);
+    assert_eq!(r.grade, "D4");
+    assert_eq!(r.tier, Tier::Cold);
+    assert_eq!(r.interests[0].tag, "careers");
+    assert_eq!(r.interests[0].weight, 21.0);
+    let careers_points: f64 = r
+        .engagement
+        .breakdown
+        .iter()
+        .filter(|b| b.touchpoint.as_deref() == Some("careers"))
+        .map(|b| b.points)
+        .sum();
+    assert_eq!(careers_points, -21.0);
+}
+
+// ------------------------------------------------------------ config errors
+
+fn load_error(doc: Value) -> String {
+    match Model::from_value(doc) {
+        Ok(_) => panic!("should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn malformed_configs_name_the_bad_field() {
+    let rules = json!([
+        { "id": "a", "event": "A", "points": 1 },
+        { "id": "b", "event": "B", "points": 1 },
+        { "id": "c", "event": "C", "points": 1 },
+        { "id": "d", "event": "D", "points": "ten" }
+    ]);
+    assert_eq!(
+        load_error(json!({ "engagement": { "rules": rules } })),
+        "engagement.rules[3].points: invalid type: string \"ten\", expected a number"
+    );
+    assert_eq!(
+        load_error(json!({ "fit": { "rules": [{ "id": "x", "field": "f", "op": "between", "points": 1 }] } })),
+        "fit.rules[0].op: unknown variant `between`, expected one of `equals`, `oneOf`, `contains`, `pattern`, `range`, `present`, `absent`"
+    );
+    assert_eq!(
+        load_error(
+            json!({ "fit": { "rules": [{ "id": "x", "field": "f", "op": "pattern", "pattern": "(", "points": 1 }] } })
+        ),
+        "fit.rules[0].pattern: invalid regular expression: ".to_string()
+            + &regex_lite::Regex::new("(").unwrap_err().to_string()
+    );
+    assert_eq!(
+        load_error(
+            json!({ "fit": { "rules": [{ "id": "x", "field": "f", "op": "range", "min": 10, "max": 5, "points": 1 }] } })
+        ),
+        "fit.rules[0].max: max (5) is below min (10)"
+    );
+    assert_eq!(
+        load_error(json!({ "fit": { "grades": { "A": 10, "B": 40, "C": 20 } } })),
+        "fit.grades: expected A > B > C, found A 10 B 40 C 20"
+    );
+    assert_eq!(
+        load_error(json!({ "engagement": { "halfLifeDays": 0 } })),
+        "engagement.halfLifeDays: expected a number of days > 0, or null for no decay"
+    );
+    assert_eq!(
+        load_error(json!({ "mql": { "grades": ["A1", "E5"] } })),
+        "mql.grades[1]: \"E5\" is not a grade (A1 … D4)"
+    );
+    assert_eq!(
+        load_error(
+            json!({ "engagement": { "rules": [{ "id": "a", "points": 1 }, { "id": "a", "points": 2 }] } })
+        ),
+        "engagement.rules[1].id: id \"a\" is already used by engagement.rules[0]"
+    );
+    assert!(
+        load_error(json!({ "engagement": { "rules": [{ "id": "a", "pionts": 1 }] } }))
+            .starts_with("engagement.rules[0]")
+    );
+    assert_eq!(
+        Model::from_json("{\"fit\": [}").unwrap_err().path,
+        "",
+        "syntax errors carry a line and column instead of a path"
+    );
+}
+
+#[test]
+fn suspicious_rules_are_warnings_not_failures() {
+    let m = model(json!({ "engagement": {
+        "touchpoints": [{ "id": "p", "url": "pricing", "weight": 2 }],
+        "rules": [
+            { "id": "q", "url": "/pricing?plan=pro", "points": 1 },
+            { "id": "z", "event": "page", "points": 0 }
+        ] },
+        "mql": { "grades": ["A1"] } }));
+    let paths: Vec<&str> = m.warnings().iter().map(|w| w.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "engagement.touchpoints[0].url",
+            "engagement.rules[0].url",
+            "engagement.rules[1].points"
+        ]
+    );
+    let report = Model::check_json(
+        r#"{"fit": {"grades": {"A": 1, "B": 2, "C": 3}}, "engagement": {"halfLifeDays": -1}}"#,
+    );
+    assert_eq!(report.errors.len(), 2, "{report:?}");
+}
