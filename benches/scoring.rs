@@ -1,1 +1,85 @@
-fn main() {}
+//! Events scored per second for a visitor with 1,000 events, natively.
+//! `cargo bench --bench scoring` (reads `target/bench-visitor.json`, which
+//! `scripts/bench.sh` writes from the same generator the wasm benchmark uses).
+//!
+//! A small timing loop instead of a framework: it also builds for wasm32
+//! (clippy checks every target), and the figure wanted is one rate.
+
+use std::time::Instant;
+
+use nurture::score::{event, Model, ScoreOptions};
+use serde_json::Value;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Runs `f` in rounds of `iterations` and returns the median seconds per call.
+fn time_per_call(iterations: u32, rounds: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..iterations {
+        f();
+    }
+    let samples = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                f();
+            }
+            start.elapsed().as_secs_f64() / f64::from(iterations)
+        })
+        .collect();
+    median(samples)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench binaries too; skip the work there.
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let path = std::env::var("NURTURE_BENCH_VISITOR").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-visitor.json").into()
+    });
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("{path} is missing: run scripts/bench.sh, which writes it");
+        return;
+    };
+    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+        eprintln!("{path}: not JSON");
+        return;
+    };
+    let now = doc["now"].as_i64().unwrap_or(0);
+    let events = doc["events"].as_array().cloned().unwrap_or_default();
+    let profile = doc["profile"].as_object().cloned();
+    let model = Model::default_model();
+    let n = events.len() as f64;
+
+    let full = time_per_call(20, 15, || {
+        std::hint::black_box(model.score(profile.as_ref(), &events, now, &ScoreOptions::default()));
+    });
+    let totals_only = time_per_call(20, 15, || {
+        std::hint::black_box(model.score(
+            profile.as_ref(),
+            &events,
+            now,
+            &ScoreOptions { breakdown: false },
+        ));
+    });
+    let (parsed, _) = event::parse_events(&events, now, 300_000);
+    let pre_parsed = time_per_call(20, 15, || {
+        std::hint::black_box(model.score_events(
+            profile.as_ref(),
+            &parsed,
+            now,
+            &ScoreOptions { breakdown: false },
+        ));
+    });
+    let compile = time_per_call(200, 15, || {
+        std::hint::black_box(Model::from_json(nurture::score::DEFAULT_MODEL_JSON).ok());
+    });
+    println!("native.events={n}");
+    println!("native.score_full_events_per_sec={:.0}", n / full);
+    println!("native.score_totals_events_per_sec={:.0}", n / totals_only);
+    println!("native.score_parsed_events_per_sec={:.0}", n / pre_parsed);
+    println!("native.compile_default_model_us={:.1}", compile * 1e6);
+}

@@ -34,7 +34,7 @@ pub mod target;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::{ConfigError, Warning};
 pub use score::{Model, ScoreResult};

@@ -149,10 +149,11 @@ pub struct Interest {
 /// Scores are reported to two decimals, and grades are decided on the
 /// reported figure, so what a person reads is what was compared.
 pub fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    // `+ 0.0` turns a negative zero into zero, so nobody reads "-0".
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 /// Factors and breakdown figures keep four decimals.
 pub fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+    (x * 10_000.0).round() / 10_000.0 + 0.0
 }

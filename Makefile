@@ -1,0 +1,15 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+# Each installs what it is missing first (scripts/setup.sh).
+.PHONY: demo test pkg bench
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+pkg:
+	scripts/setup.sh && scripts/build-pkg.sh
+
+bench:
+	scripts/bench.sh

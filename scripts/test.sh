@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, lints (host and wasm32), host tests, wasm
+# tests in Node and in headless Chromium, then the built package from JS.
+# Installs what is missing first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "setup"
+scripts/setup.sh --browser
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (host)"
+cargo clippy --all-targets -- -D warnings
+step "clippy (wasm32)"
+cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+step "host tests"
+cargo test
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+step "wasm tests in Node"
+cargo test --target wasm32-unknown-unknown --test wasm_node
+step "wasm tests in headless Chromium"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
+  cargo test --target wasm32-unknown-unknown --test wasm_browser
+
+step "package build"
+scripts/build-pkg.sh
+
+step "JS tests against the built package"
+node --test tests/js/

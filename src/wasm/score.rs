@@ -1,0 +1,167 @@
+//! Scoring exports: `score()` for one-off calls and the `Model` class for
+//! scoring many visitors with one compiled model.
+
+use std::cell::OnceCell;
+
+use serde_json::{Map, Value};
+use wasm_bindgen::prelude::*;
+
+use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use crate::score::{Model, ScoreOptions, DEFAULT_MODEL_JSON};
+use crate::time::{self, Millis};
+
+thread_local! {
+    static DEFAULT_MODEL: OnceCell<Model> = const { OnceCell::new() };
+}
+
+fn with_default_model<R>(f: impl FnOnce(&Model) -> R) -> R {
+    DEFAULT_MODEL.with(|cell| f(cell.get_or_init(Model::default_model)))
+}
+
+fn read_profile(value: JsValue) -> Result<Option<Map<String, Value>>, JsValue> {
+    match from_js(value, "profile")? {
+        Value::Null => Ok(None),
+        Value::Object(map) => Ok(Some(map)),
+        _ => Err(invalid_argument(
+            "profile",
+            "expected an object of profile fields, or null",
+        )),
+    }
+}
+
+fn read_events(value: JsValue) -> Result<Vec<Value>, JsValue> {
+    if !js_sys::Array::is_array(&value) && !value.is_null() && !value.is_undefined() {
+        return Err(invalid_argument("events", "expected an array of events"));
+    }
+    match from_js(value, "events")? {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(list) => Ok(list),
+        _ => Err(invalid_argument("events", "expected an array of events")),
+    }
+}
+
+/// `now` may be left out in the page (the browser's clock is used); the core
+/// itself never reads a clock.
+fn read_now(value: JsValue) -> Result<Millis, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return time::from_f64(js_sys::Date::now())
+            .map_err(|e| invalid_argument("now", e.message()));
+    }
+    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        return time::from_f64(date.get_time()).map_err(|e| invalid_argument("now", e.message()));
+    }
+    match value.as_f64() {
+        Some(ms) => time::from_f64(ms).map_err(|e| invalid_argument("now", e.message())),
+        None => Err(invalid_argument(
+            "now",
+            "expected milliseconds since the epoch (Date.now()) or a Date",
+        )),
+    }
+}
+
+fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
+    let mut options = ScoreOptions::default();
+    match from_js(value, "options")? {
+        Value::Null => {}
+        Value::Object(map) => match map.get("breakdown") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => options.breakdown = *b,
+            Some(_) => {
+                return Err(invalid_argument(
+                    "options.breakdown",
+                    "expected true or false",
+                ))
+            }
+        },
+        _ => return Err(invalid_argument("options", "expected an object")),
+    }
+    Ok(options)
+}
+
+fn score_with(
+    model: &Model,
+    profile: JsValue,
+    events: JsValue,
+    now: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let profile = read_profile(profile)?;
+    let events = read_events(events)?;
+    let now = read_now(now)?;
+    let options = read_options(options)?;
+    to_js(&model.score(profile.as_ref(), &events, now, &options))
+}
+
+/// Scores a visitor: `score(model, profile, events, now?, options?)`.
+/// `model` is a model document, or `null` for the built-in default.
+#[wasm_bindgen(js_name = score)]
+pub fn score_js(
+    model: JsValue,
+    profile: JsValue,
+    events: JsValue,
+    now: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    if model.is_null() || model.is_undefined() {
+        return with_default_model(|m| score_with(m, profile, events, now, options));
+    }
+    let compiled = Model::from_value(from_js(model, "model")?).into_js()?;
+    score_with(&compiled, profile, events, now, options)
+}
+
+/// The built-in model document, to copy and edit.
+#[wasm_bindgen(js_name = defaultModel)]
+pub fn default_model_js() -> Result<JsValue, JsValue> {
+    let value: Value = serde_json::from_str(DEFAULT_MODEL_JSON)
+        .map_err(|e| invalid_argument("", &e.to_string()))?;
+    to_js(&value)
+}
+
+/// Lists every error and warning in a model document without throwing:
+/// `{ errors: [{path, message}], warnings: [{path, message}] }`.
+#[wasm_bindgen(js_name = checkModel)]
+pub fn check_model_js(model: JsValue) -> Result<JsValue, JsValue> {
+    let value = from_js(model, "model")?;
+    let text =
+        serde_json::to_string(&value).map_err(|e| invalid_argument("model", &e.to_string()))?;
+    to_js(&Model::check_json(&text))
+}
+
+/// A compiled scoring model, for scoring many visitors without compiling the
+/// document each time.
+#[wasm_bindgen(js_name = Model)]
+pub struct ModelHandle {
+    model: Model,
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl ModelHandle {
+    /// `new Model(config?)`: compiles `config` (the default model when left
+    /// out). Throws an `Error` with `code: "invalid_config"` and the `path` of
+    /// the first bad field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> Result<ModelHandle, JsValue> {
+        let model = match from_js(config, "config")? {
+            Value::Null => Model::default_model(),
+            value => Model::from_value(value).into_js()?,
+        };
+        Ok(ModelHandle { model })
+    }
+
+    /// `model.score(profile, events, now?, options?)`.
+    pub fn score(
+        &self,
+        profile: JsValue,
+        events: JsValue,
+        now: JsValue,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        score_with(&self.model, profile, events, now, options)
+    }
+
+    /// Warnings found while compiling: `[{path, message}]`.
+    #[wasm_bindgen(getter)]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(self.model.warnings())
+    }
+}

@@ -1,0 +1,108 @@
+// The scoring API as JavaScript sees it, against the built package in pkg/.
+import test from "node:test";
+import assert from "node:assert/strict";
+import nurture from "./load.mjs";
+
+const NOW = Date.UTC(2026, 10, 25, 18, 42);
+const DAY = 86_400_000;
+
+const hotLead = {
+  email: "li.wei@petrochina.com.cn", title: "VP of Operations", company: "PetroChina",
+  industry: "Oil & Gas", companySize: 5000, country: "CN", budget: "approved", timeline: "this quarter",
+};
+const hotEvents = [
+  { type: "track", event: "Event Attended", timestamp: NOW - 60 * DAY },
+  { type: "page", timestamp: NOW - 30 * DAY, properties: { path: "/case-studies/refinery", dwellSeconds: 120 } },
+  { type: "page", timestamp: new Date(NOW).toISOString(), properties: { path: "/pricing", dwellSeconds: 90 } },
+  { type: "track", event: "Demo Requested", timestamp: NOW },
+];
+
+test("score() with the default model grades a hot lead A1 and explains every point", () => {
+  const r = nurture.score(null, hotLead, hotEvents, NOW);
+  assert.equal(r.fit.score, 85);
+  assert.equal(r.engagement.score, 72.5);
+  assert.equal(r.grade, "A1");
+  assert.equal(r.tier, "hot");
+  assert.equal(r.stage, "decision");
+  assert.equal(r.mql.qualified, true);
+  const fitPoints = r.fit.breakdown.reduce((sum, p) => sum + p.points, 0);
+  assert.equal(fitPoints, r.fit.score);
+  const engagementPoints = r.engagement.breakdown.reduce((sum, p) => sum + p.points, 0);
+  assert.ok(Math.abs(engagementPoints - r.engagement.score) < 0.01);
+  const event = r.engagement.breakdown.find((p) => p.rule === "offline-event");
+  assert.deepEqual(
+    [event.actionPoints, event.touchpointWeight, event.decay, event.points, event.decayLost],
+    [50, 1, 0.25, 12.5, 37.5],
+  );
+  assert.deepEqual(r.interests.map((i) => i.tag), ["pricing", "case study"]);
+});
+
+test("now defaults to the current time and accepts a Date", () => {
+  const recent = [{ type: "track", event: "Demo Requested", timestamp: Date.now() - 1000 }];
+  assert.equal(nurture.score(null, {}, recent).engagement.score, 40);
+  assert.equal(nurture.score(null, {}, hotEvents, new Date(NOW)).engagement.score, 72.5);
+});
+
+test("Model compiles once, keeps its warnings, and scores many visitors", () => {
+  const doc = nurture.defaultModel();
+  doc.engagement.touchpoints.push({ id: "typo", url: "pricing", weight: 2 });
+  const model = new nurture.Model(doc);
+  assert.deepEqual(model.warnings.map((w) => w.path), ["engagement.touchpoints[9].url"]);
+  for (let i = 0; i < 100; i++) {
+    assert.equal(model.score(hotLead, hotEvents, NOW, { breakdown: false }).grade, "A1");
+  }
+});
+
+test("a malformed model throws an Error with a code and the path of the bad field", () => {
+  const doc = nurture.defaultModel();
+  doc.engagement.rules[3].points = "ten";
+  assert.throws(() => new nurture.Model(doc), (err) => {
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, "invalid_config");
+    assert.equal(err.path, "engagement.rules[3].points");
+    assert.equal(err.message, 'engagement.rules[3].points: invalid type: string "ten", expected a number');
+    return true;
+  });
+  const report = nurture.checkModel({ fit: { grades: { A: 1, B: 2, C: 3 } }, mql: { grades: ["Z9"] } });
+  assert.deepEqual(report.errors.map((e) => e.path), ["fit.grades", "mql.grades[0]"]);
+});
+
+test("wrong-shaped arguments throw typed errors and the instance keeps working", () => {
+  const bad = [
+    [null, [1, 2], [], NOW, "profile"],
+    [null, {}, { length: 3 }, NOW, "events"],
+    [null, {}, "events", NOW, "events"],
+    [null, {}, [], "yesterday", "now"],
+    [null, {}, [], NaN, "now"],
+    [null, {}, [], Infinity, "now"],
+    [{ fit: 3 }, {}, [], NOW, "fit"],
+    [null, {}, [], NOW, "options", "fast"],
+  ];
+  for (const [model, profile, events, now, path, options] of bad) {
+    assert.throws(() => nurture.score(model, profile, events, now, options), (err) => {
+      assert.ok(err instanceof Error, String(err));
+      assert.ok(["invalid_argument", "invalid_config"].includes(err.code), err.code);
+      assert.equal(err.path, path);
+      return true;
+    });
+  }
+  const huge = Array.from({ length: 200_000 }, () => ({ type: "page" }));
+  const r = nurture.score(null, {}, huge, NOW, { breakdown: false });
+  assert.equal(r.rejected.length, 200_000);
+  assert.equal(nurture.score(null, hotLead, hotEvents, NOW).grade, "A1");
+});
+
+test("bad events in a batch are rejected with reasons, the good ones count", () => {
+  const r = nurture.score(null, {}, [
+    { type: "track", event: "Download", timestamp: NOW },
+    { type: "track", timestamp: NOW },
+    "page",
+    { type: "page", timestamp: NOW + 3_600_000 },
+  ], NOW);
+  assert.equal(r.eventsScored, 1);
+  assert.deepEqual(r.rejected.map((x) => [x.index, x.reason]), [
+    [1, "event: a track event needs an event name"],
+    [2, "expected an event object, found a string"],
+    [3, "timestamp: 3600 seconds in the future"],
+  ]);
+});

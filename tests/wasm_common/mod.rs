@@ -1,0 +1,172 @@
+//! Checks shared by the Node and the browser wasm test binaries: the scoring
+//! entry points, called with JS values exactly as JavaScript passes them.
+
+use js_sys::{Reflect, JSON};
+use nurture::wasm::score::{check_model_js, default_model_js, score_js, ModelHandle};
+use wasm_bindgen::{JsCast, JsValue};
+
+const NOW: f64 = 1_795_632_120_000.0;
+const DAY: f64 = 86_400_000.0;
+
+fn js(json: &str) -> JsValue {
+    JSON::parse(json).expect("test JSON parses")
+}
+
+fn get(value: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(value.clone(), |v, key| {
+        Reflect::get(&v, &key.into()).expect("property")
+    })
+}
+
+fn hot_lead() -> (JsValue, JsValue) {
+    let profile = js(
+        r#"{"email":"li.wei@petrochina.com.cn","title":"VP of Operations","company":"PetroChina",
+        "industry":"Oil & Gas","companySize":5000,"country":"CN","budget":"approved","timeline":"this quarter"}"#,
+    );
+    let events = js(&format!(
+        r#"[{{"type":"track","event":"Event Attended","timestamp":{}}},
+            {{"type":"page","timestamp":{},"properties":{{"path":"/case-studies/refinery","dwellSeconds":120}}}},
+            {{"type":"page","timestamp":{},"properties":{{"path":"/pricing","dwellSeconds":90}}}},
+            {{"type":"track","event":"Demo Requested","timestamp":{}}}]"#,
+        NOW - 60.0 * DAY,
+        NOW - 30.0 * DAY,
+        NOW,
+        NOW
+    ));
+    (profile, events)
+}
+
+pub fn scores_a_hot_lead_with_the_default_model() {
+    let (profile, events) = hot_lead();
+    let result = score_js(
+        JsValue::NULL,
+        profile,
+        events,
+        NOW.into(),
+        JsValue::UNDEFINED,
+    )
+    .expect("score succeeds");
+    assert_eq!(get(&result, "fit.score").as_f64(), Some(85.0));
+    assert_eq!(get(&result, "engagement.score").as_f64(), Some(72.5));
+    assert_eq!(get(&result, "grade").as_string().as_deref(), Some("A1"));
+    assert_eq!(get(&result, "tier").as_string().as_deref(), Some("hot"));
+    assert_eq!(
+        get(&result, "stage").as_string().as_deref(),
+        Some("decision")
+    );
+    assert_eq!(get(&result, "mql.qualified").as_bool(), Some(true));
+    // The result is plain JSON: objects, not Maps.
+    let text = JSON::stringify(&result)
+        .expect("stringify")
+        .as_string()
+        .unwrap_or_default();
+    assert!(text.contains("\"breakdown\""), "{text}");
+}
+
+pub fn model_class_compiles_once_and_scores_many() {
+    let model = ModelHandle::new(default_model_js().expect("default model")).expect("compiles");
+    let (profile, events) = hot_lead();
+    for _ in 0..3 {
+        let result = model
+            .score(
+                profile.clone(),
+                events.clone(),
+                NOW.into(),
+                js(r#"{"breakdown":false}"#),
+            )
+            .expect("score");
+        assert_eq!(get(&result, "grade").as_string().as_deref(), Some("A1"));
+        assert_eq!(
+            js_sys::Array::from(&get(&result, "engagement.breakdown")).length(),
+            0
+        );
+    }
+    assert_eq!(
+        js_sys::Array::from(&model.warnings().expect("warnings")).length(),
+        0
+    );
+}
+
+fn thrown(result: Result<impl Sized, JsValue>) -> (String, String, String) {
+    let err = result.err().expect("should throw");
+    let error: &js_sys::Error = err.dyn_ref().expect("an Error object");
+    (
+        get(&err, "code").as_string().unwrap_or_default(),
+        get(&err, "path").as_string().unwrap_or_default(),
+        error.message().as_string().unwrap_or_default(),
+    )
+}
+
+pub fn bad_config_throws_an_error_with_code_and_path() {
+    let bad = js(r#"{"engagement":{"rules":[{"id":"a","points":1},{"id":"b","points":"ten"}]}}"#);
+    let (code, path, message) = thrown(ModelHandle::new(bad));
+    assert_eq!(code, "invalid_config");
+    assert_eq!(path, "engagement.rules[1].points");
+    assert_eq!(
+        message,
+        "engagement.rules[1].points: invalid type: string \"ten\", expected a number"
+    );
+    let report = check_model_js(js(r#"{"fit":{"grades":{"A":1,"B":2,"C":3}}}"#)).expect("report");
+    assert_eq!(js_sys::Array::from(&get(&report, "errors")).length(), 1);
+}
+
+pub fn wrong_shaped_arguments_throw_and_the_instance_keeps_working() {
+    let cases: Vec<(JsValue, JsValue, JsValue, &str)> = vec![
+        (js("[1,2]"), js("[]"), NOW.into(), "profile"),
+        (js("{}"), js(r#"{"not":"an array"}"#), NOW.into(), "events"),
+        (js("{}"), "events".into(), NOW.into(), "events"),
+        (js("{}"), js("[]"), "yesterday".into(), "now"),
+        (js("{}"), js("[]"), f64::NAN.into(), "now"),
+    ];
+    for (profile, events, now, path) in cases {
+        let (code, got_path, _) = thrown(score_js(
+            JsValue::NULL,
+            profile,
+            events,
+            now,
+            JsValue::UNDEFINED,
+        ));
+        assert_eq!(
+            (code.as_str(), got_path.as_str()),
+            ("invalid_argument", path)
+        );
+    }
+    // Bad events inside a good array are rejected with reasons, not thrown.
+    let result = score_js(
+        JsValue::NULL,
+        JsValue::NULL,
+        js(r#"[42, {"type":"page"}]"#),
+        NOW.into(),
+        JsValue::UNDEFINED,
+    )
+    .expect("score");
+    assert_eq!(js_sys::Array::from(&get(&result, "rejected")).length(), 2);
+    // And the instance still answers.
+    scores_a_hot_lead_with_the_default_model();
+}
+
+/// Declares every check above as a `#[wasm_bindgen_test]` in the including
+/// test binary, so Node and the browser run the same list.
+#[macro_export]
+macro_rules! wasm_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            fn $name() {
+                wasm_common::$name();
+            }
+        )*
+    };
+}
+
+#[macro_export]
+macro_rules! all_wasm_tests {
+    () => {
+        $crate::wasm_tests!(
+            scores_a_hot_lead_with_the_default_model,
+            model_class_compiles_once_and_scores_many,
+            bad_config_throws_an_error_with_code_and_path,
+            wrong_shaped_arguments_throw_and_the_instance_keeps_working,
+        );
+    };
+}
