@@ -77,7 +77,17 @@ fn main() {
     let compile = time_per_call(200, 15, || {
         std::hint::black_box(Model::from_json(nurture::score::DEFAULT_MODEL_JSON).ok());
     });
+    let one_event = events.get(..1).unwrap_or(&[]).to_vec();
+    let single = time_per_call(2_000, 15, || {
+        std::hint::black_box(model.score(
+            profile.as_ref(),
+            &one_event,
+            now,
+            &ScoreOptions { breakdown: false },
+        ));
+    });
     println!("native.events={n}");
+    println!("native.score_one_event_us={:.1}", single * 1e6);
     println!("native.score_full_events_per_sec={:.0}", n / full);
     println!("native.score_totals_events_per_sec={:.0}", n / totals_only);
     println!("native.score_parsed_events_per_sec={:.0}", n / pre_parsed);

@@ -59,17 +59,15 @@ impl fmt::Display for Warning {
 
 /// Parses `json` into `T`, turning serde's error into a [`ConfigError`] that
 /// carries the path of the bad field and a message without Rust type names.
+///
+/// The text is read into a `serde_json::Value` first: documents arrive as
+/// values from JavaScript anyway, and one deserializer per config type keeps
+/// the wasm smaller than two.
 pub fn from_json_with_path<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ConfigError> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = render_path(err.path());
-        let inner = err.into_inner();
-        // A syntax error has no field path; its line and column locate it.
-        if inner.is_syntax() || inner.is_eof() {
-            return ConfigError::new("", inner.to_string());
-        }
-        ConfigError::new(path, humanize_serde_message(&inner.to_string()))
-    })
+    // A syntax error has no field path; its line and column locate it.
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ConfigError::new("", e.to_string()))?;
+    from_value_with_path(value)
 }
 
 /// Same as [`from_json_with_path`] for a value that is already parsed (as

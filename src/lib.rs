@@ -38,3 +38,9 @@ pub mod wasm;
 
 pub use error::{ConfigError, Warning};
 pub use score::{Model, ScoreResult};
+
+/// The README's Rust examples, compiled and run as doctests so they cannot
+/// drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

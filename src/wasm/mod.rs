@@ -3,6 +3,7 @@
 //! ([`IntoJsResult`]). Nothing else lives here.
 
 pub mod score;
+pub mod target;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;
@@ -47,6 +48,10 @@ impl<T> IntoJsResult<T> for Result<T, ConfigError> {
 }
 
 /// Reads a JS value as JSON. `what` names the argument in the error.
+///
+/// serde-wasm-bindgen rather than `JSON.stringify` + serde_json: it turns lone
+/// UTF-16 surrogates (which JS strings may hold) into U+FFFD instead of
+/// failing the whole call, and it reports the bad value's type.
 pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() {
         return Ok(serde_json::Value::Null);
@@ -55,12 +60,14 @@ pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, J
         .map_err(|e| js_error(code::INVALID_ARGUMENT, what, &e.to_string()))
 }
 
-/// Writes a result as plain JS objects and arrays (no `Map`s), so it can be
-/// read with dot access and passed to `JSON.stringify` as is.
+/// Writes a result as plain JS objects and arrays, so it can be read with dot
+/// access and passed to `JSON.stringify` as is. Going through JSON text and
+/// `JSON.parse` is faster than setting each property across the boundary,
+/// and its code is smaller.
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(code::INVALID_ARGUMENT, "", &e.to_string()))
+    let text = serde_json::to_string(value)
+        .map_err(|e| js_error(code::INVALID_ARGUMENT, "", &e.to_string()))?;
+    js_sys::JSON::parse(&text)
 }
 
 pub(crate) fn invalid_argument(path: &str, message: &str) -> JsValue {

@@ -86,6 +86,11 @@ test("wrong-shaped arguments throw typed errors and the instance keeps working",
       return true;
     });
   }
+  // Lone surrogates, control characters and markup are data, not errors.
+  const odd = nurture.score(null, { title: "\ud800VP\u0000<script>alert(1)</script>\u202e", company: "\udfff" },
+    [{ type: "page", timestamp: NOW, properties: { path: "/pricing\ud800", tags: ["\ud83d", "😀"] } }], NOW);
+  assert.equal(odd.fit.breakdown[0].rule, "decision-maker");
+  assert.equal(odd.eventsScored, 1);
   const huge = Array.from({ length: 200_000 }, () => ({ type: "page" }));
   const r = nurture.score(null, {}, huge, NOW, { breakdown: false });
   assert.equal(r.rejected.length, 200_000);
