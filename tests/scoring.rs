@@ -786,3 +786,17 @@ fn suspicious_rules_are_warnings_not_failures() {
     );
     assert_eq!(report.errors.len(), 2, "{report:?}");
 }
+
+#[test]
+fn extreme_clocks_and_timestamps_never_panic() {
+    let m = Model::default_model();
+    let events = [
+        track("Download", 0.0),
+        json!({ "type": "page", "timestamp": -8.64e15, "properties": { "path": "/pricing" } }),
+        json!({ "type": "page", "timestamp": 1e300 }),
+    ];
+    for now in [i64::MIN, -1, 0, NOW, i64::MAX] {
+        let r = m.score(None, &events, now, &ScoreOptions::default());
+        assert!(r.engagement.score.is_finite(), "now {now}");
+    }
+}

@@ -310,7 +310,7 @@ pub fn score(
             }
         }
         let weight = touchpoint.map_or(1.0, |t| t.weight);
-        let age_days = ((now - event.timestamp) as f64 / MS_PER_DAY).max(0.0);
+        let age_days = (now.saturating_sub(event.timestamp) as f64 / MS_PER_DAY).max(0.0);
         let mut event_base_for_interest = 0.0;
 
         for (i, rule) in model.rules.iter().enumerate() {
@@ -325,10 +325,9 @@ pub fn score(
                 None => false,
                 Some(cap) => {
                     if let Some(window_ms) = cap.window_ms {
-                        while window
-                            .front()
-                            .is_some_and(|&t| ((event.timestamp - t) as f64) >= window_ms)
-                        {
+                        while window.front().is_some_and(|&t| {
+                            (event.timestamp.saturating_sub(t) as f64) >= window_ms
+                        }) {
                             window.pop_front();
                         }
                     }
@@ -392,7 +391,7 @@ pub fn score(
 
     let inactivity = match (model.inactivity, last_interaction) {
         (Some(rule), Some(last)) => {
-            let days = ((now - last) as f64 / MS_PER_DAY).max(0.0);
+            let days = (now.saturating_sub(last) as f64 / MS_PER_DAY).max(0.0);
             let periods = (days / rule.after_days).floor();
             if periods >= 1.0 {
                 let times = if rule.repeat {

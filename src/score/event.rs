@@ -151,7 +151,7 @@ fn parse_event(
         Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
     };
     if timestamp > now.saturating_add(max_skew_ms) {
-        let ahead = (timestamp - now) / 1_000;
+        let ahead = timestamp.saturating_sub(now) / 1_000;
         return Err(format!("timestamp: {ahead} seconds in the future"));
     }
     let empty = serde_json::Map::new();

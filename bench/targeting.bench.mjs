@@ -1,0 +1,65 @@
+// Condition evaluation (GrowthBook's vectors) and MaxMind lookups through
+// the wasm package, side by side in one process with the JS libraries people
+// use today: @growthbook/growthbook and mmdb-lib. Prints key=value lines.
+import { readFileSync } from "node:fs";
+import { evalCondition as gbEvalCondition } from "@growthbook/growthbook";
+import mmdb from "mmdb-lib";
+import nurture from "../tests/js/load.mjs";
+
+const cases = JSON.parse(readFileSync(new URL("../tests/data/vectors/growthbook-cases.json", import.meta.url)))
+  .evalCondition.map(([, condition, attributes, , savedGroups]) => ({ condition, attributes, savedGroups }));
+
+function perSecond(work, rounds, fn) {
+  fn();
+  const samples = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  samples.sort((a, b) => a - b);
+  return Math.round(work / samples[Math.floor(samples.length / 2)]);
+}
+
+// Same answers first: a fast wrong answer is no answer.
+let agree = 0;
+for (const c of cases) {
+  if (gbEvalCondition(c.attributes, c.condition, c.savedGroups) === nurture.evalCondition(c.condition, c.attributes, c.savedGroups)) agree++;
+}
+console.log(`conditions.cases=${cases.length}`);
+console.log(`conditions.agree_with_growthbook=${agree}`);
+
+const reps = 50;
+const work = reps * cases.length;
+console.log(`js.growthbook_evals_per_sec=${perSecond(work, 9, () => {
+  for (let i = 0; i < reps; i++) for (const c of cases) gbEvalCondition(c.attributes, c.condition, c.savedGroups);
+})}`);
+console.log(`wasm.eval_condition_per_sec=${perSecond(work, 9, () => {
+  for (let i = 0; i < reps; i++) for (const c of cases) nurture.evalCondition(c.condition, c.attributes, c.savedGroups);
+})}`);
+const compiled = cases.map((c) => {
+  try { return { cond: new nurture.Condition(c.condition), c }; } catch { return null; }
+}).filter(Boolean);
+console.log(`wasm.condition_compiled_cases=${compiled.length}`);
+console.log(`wasm.condition_compiled_evals_per_sec=${perSecond(reps * compiled.length, 9, () => {
+  for (let i = 0; i < reps; i++) for (const { cond, c } of compiled) cond.eval(c.attributes, c.savedGroups);
+})}`);
+
+// MaxMind: the same City test database, the same addresses.
+const db = readFileSync(new URL("../tests/data/maxmind/GeoIP2-City-Test.mmdb", import.meta.url));
+const ips = ["81.2.69.142", "2.125.160.216", "216.160.83.56", "89.160.20.112", "67.43.156.1", "1.1.1.1", "2001:218::1"];
+const reader = new mmdb.Reader(db, { cache: { get: () => undefined, set: () => {} } });
+const cachedReader = new mmdb.Reader(db);
+const lookups = 2000 * ips.length;
+console.log(`js.mmdblib_lookups_per_sec=${perSecond(lookups, 7, () => {
+  for (let i = 0; i < 2000; i++) for (const ip of ips) reader.get(ip);
+})}`);
+console.log(`js.mmdblib_cached_lookups_per_sec=${perSecond(lookups, 7, () => {
+  for (let i = 0; i < 2000; i++) for (const ip of ips) cachedReader.get(ip);
+})}`);
+if (nurture.MaxMindDb) {
+  const ours = new nurture.MaxMindDb(new Uint8Array(db));
+  console.log(`wasm.mmdb_lookups_per_sec=${perSecond(lookups, 7, () => {
+    for (let i = 0; i < 2000; i++) for (const ip of ips) ours.lookup(ip);
+  })}`);
+}
