@@ -336,58 +336,67 @@ fn content_recommendations_explain_themselves() {
 #[test]
 fn malformed_configs_give_path_precise_errors() {
     let base: Value = serde_json::from_str(&config_text()).unwrap();
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    // (JSON pointer to replace, new value, expected path, expected message)
+    let cases = [
         (
-            Box::new(|c| {
-                c["slots"][2]["variants"][0]["when"] = json!({"path": {"$regex": "(unclosed"}})
-            }),
+            "/slots/2/variants/0/when",
+            json!({"path": {"$regex": "(unclosed"}}),
             "slots[2].variants[0].when.path.$regex",
             "invalid regex",
         ),
         (
-            Box::new(|c| c["segments"][1]["when"] = json!({"industry": {"$bogus": 1}})),
+            "/segments/1/when",
+            json!({"industry": {"$bogus": 1}}),
             "segments[1].when.industry.$bogus",
             "",
         ),
         (
-            Box::new(|c| c["slots"][0]["variants"][1]["segment"] = json!("mining")),
+            "/slots/0/variants/1/segment",
+            json!("mining"),
             "slots[0].variants[1].segment",
             "unknown segment",
         ),
         (
-            Box::new(|c| c["slots"][2]["experiment"]["coverage"] = json!(2)),
+            "/slots/2/experiment/coverage",
+            json!(2),
             "slots[2].experiment.coverage",
             "between 0 and 1",
         ),
         (
-            Box::new(|c| c["slots"][2]["experiment"]["weights"] = json!([0.5, "half"])),
+            "/slots/2/experiment/weights",
+            json!([0.5, "half"]),
             "slots[2].experiment.weights[1]",
             "expected a number",
         ),
         (
-            Box::new(|c| c["orgRules"][3]["regex"] = json!("[")),
+            "/orgRules/3/regex",
+            json!("["),
             "orgRules[3].regex",
             "invalid regex",
         ),
         (
-            Box::new(|c| c["content"]["items"][4]["stage"] = json!("purchase")),
+            "/content/items/4/stage",
+            json!("purchase"),
             "content.items[4].stage",
             "unknown variant",
         ),
         (
-            Box::new(|c| c["slots"][1]["variants"][0]["kind"] = json!("html")),
+            "/slots/1/variants/0/kind",
+            json!("html"),
             "slots[1].variants[0].kind",
             "unknown variant",
         ),
         (
-            Box::new(|c| c["slots"][3]["id"] = json!("hero")),
+            "/slots/3/id",
+            json!("hero"),
             "slots[3].id",
             "duplicate slot id",
         ),
     ];
-    for (edit, path, message) in cases {
+    for (pointer, value, path, message) in cases {
         let mut doc = base.clone();
-        edit(&mut doc);
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        doc.pointer_mut(parent).unwrap()[key] = value;
         let err = Personalizer::from_json(&doc.to_string()).unwrap_err();
         assert_eq!(err.path, path, "{err}");
         assert!(err.message.contains(message), "{err}");
