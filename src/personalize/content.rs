@@ -355,7 +355,11 @@ impl ContentMatrix {
         let stage = ctx
             .get("stage")
             .and_then(Value::as_str)
-            .and_then(|s| serde_json::from_value::<Stage>(Value::String(s.to_string())).ok())
+            .and_then(|s| match s {
+                "consideration" => Some(Stage::Consideration),
+                "decision" => Some(Stage::Decision),
+                _ => None,
+            })
             .unwrap_or(Stage::Awareness);
         let tier = ctx.get("tier").and_then(Value::as_str).unwrap_or("");
         let shares = ctx.get("interestShares").and_then(Value::as_object);
