@@ -7,6 +7,8 @@
 //!   buying stages, interests and a per-point breakdown.
 //! - [`target`]: the GrowthBook-compatible condition language and hashing.
 //! - [`segment`]: IP segmentation (CIDR tables, MaxMind DB files).
+//! - [`personalize`]: visitor context, segments, slot decisions (targeting,
+//!   experiments, holdouts) and content recommendations.
 //! - [`email`]: free-mail / disposable-mail / role-account classification.
 //! - [`time`]: timestamps. The core has no clock: every function that depends
 //!   on time takes `now` as an argument.
@@ -28,6 +30,7 @@
 
 pub mod email;
 pub mod error;
+pub mod personalize;
 pub mod score;
 pub mod segment;
 pub mod target;

@@ -1,7 +1,11 @@
 //! Checks shared by the Node and the browser wasm test binaries: the scoring
-//! entry points, called with JS values exactly as JavaScript passes them.
+//! and personalization entry points, called with JS values exactly as
+//! JavaScript passes them.
 
 use js_sys::{Reflect, JSON};
+use nurture::wasm::personalize::{
+    decide_js, segment_of_js, CidrTableHandle, MaxMindDbHandle, PersonalizerHandle,
+};
 use nurture::wasm::score::{check_model_js, default_model_js, score_js, ModelHandle};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -145,6 +149,121 @@ pub fn wrong_shaped_arguments_throw_and_the_instance_keeps_working() {
     scores_a_hot_lead_with_the_default_model();
 }
 
+const SITE_CONFIG: &str = include_str!("../data/site-config.json");
+const ACCOUNTS_CSV: &str = include_str!("../data/accounts.csv");
+const ASN_MMDB: &[u8] = include_bytes!("../data/maxmind/GeoLite2-ASN-Test.mmdb");
+
+fn tables(cidr: JsValue, maxmind: &[JsValue]) -> JsValue {
+    let tables = js_sys::Object::new();
+    let list = js_sys::Array::new();
+    for db in maxmind {
+        list.push(db);
+    }
+    Reflect::set(&tables, &"cidr".into(), &cidr).expect("set");
+    Reflect::set(&tables, &"maxmind".into(), &list).expect("set");
+    tables.into()
+}
+
+fn decision(result: &JsValue, slot: usize, key: &str) -> String {
+    let list = js_sys::Array::from(&get(result, "decisions"));
+    get(&list.get(slot as u32), key)
+        .as_string()
+        .unwrap_or_default()
+}
+
+pub fn decide_segments_named_accounts_and_maxmind() {
+    let table = CidrTableHandle::from_csv(ACCOUNTS_CSV).expect("table");
+    assert_eq!(
+        js_sys::Array::from(&table.rejected().expect("rejected")).length(),
+        1
+    );
+    let hit = table.lookup("203.0.113.9").expect("lookup");
+    assert_eq!(
+        get(&hit, "attributes.industry").as_string().as_deref(),
+        Some("Oil & Gas")
+    );
+    assert!(table.lookup("192.0.2.1").expect("lookup").is_null());
+    assert_eq!(thrown(table.lookup("999.0.0.1")).0, "invalid_argument");
+    let db = MaxMindDbHandle::new(ASN_MMDB).expect("mmdb");
+    assert_eq!(
+        get(
+            &db.lookup("53.1.2.3").expect("lookup"),
+            "autonomous_system_number"
+        )
+        .as_f64(),
+        Some(31399.0)
+    );
+    let (code, path, _) = thrown(MaxMindDbHandle::new(b"not a database"));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_argument", "bytes")
+    );
+
+    let tables = tables(table.into(), &[db.into()]);
+    let config = js(SITE_CONFIG);
+    let oil = decide_js(
+        config.clone(),
+        js(r#"{"id":"v-1001","ip":"203.0.113.9"}"#),
+        tables.clone(),
+    )
+    .expect("decide");
+    assert_eq!(
+        get(&oil, "primarySegment").as_string().as_deref(),
+        Some("key-account")
+    );
+    assert_eq!(decision(&oil, 1, "variant"), "oil-gas-menu");
+    let daimler = decide_js(
+        config.clone(),
+        js(r#"{"id":"v-1001","ip":"53.1.2.3"}"#),
+        tables.clone(),
+    )
+    .expect("decide");
+    assert_eq!(
+        get(&daimler, "primarySegment").as_string().as_deref(),
+        Some("manufacturing")
+    );
+    // The compiled class gives the same, sticky experiment assignment.
+    let site = PersonalizerHandle::new(config.clone()).expect("compiles");
+    let cta = decision(&oil, 2, "variant");
+    for _ in 0..3 {
+        let again = site
+            .decide(js(r#"{"id":"v-1001","ip":"203.0.113.9"}"#), tables.clone())
+            .expect("decide");
+        assert_eq!(decision(&again, 2, "variant"), cta);
+        assert_eq!(decision(&again, 2, "reason.kind"), "experiment");
+    }
+    // Request attributes alone.
+    let seg = segment_of_js(
+        JsValue::UNDEFINED,
+        js(r#"{"country":"CN","asn":4134}"#),
+        JsValue::UNDEFINED,
+        config.clone(),
+    )
+    .expect("segmentOf");
+    assert_eq!(
+        get(&seg, "primarySegment").as_string().as_deref(),
+        Some("china")
+    );
+    assert_eq!(get(&seg, "context.asn").as_f64(), Some(4134.0));
+    // Bad config and bad arguments throw with code and path.
+    let (code, path, _) = thrown(decide_js(
+        js(r#"{"slots":[{"id":"a","variants":[{"id":"v","when":{"x":{"$regex":"("}}}]}]}"#),
+        js(r#"{"id":"v"}"#),
+        JsValue::UNDEFINED,
+    ));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_config", "slots[0].variants[0].when.x.$regex")
+    );
+    let (code, path, _) = thrown(site.decide(js(r#"{"id":"v","seen":[1]}"#), JsValue::UNDEFINED));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_argument", "visitor.seen[0]")
+    );
+    let (_, path, _) = thrown(site.decide(js(r#"{"id":"v"}"#), js(r#"{"cidr":{}}"#)));
+    assert_eq!(path, "tables.cidr");
+}
+
 /// Declares every check above as a `#[wasm_bindgen_test]` in the including
 /// test binary, so Node and the browser run the same list.
 #[macro_export]
@@ -167,6 +286,7 @@ macro_rules! all_wasm_tests {
             model_class_compiles_once_and_scores_many,
             bad_config_throws_an_error_with_code_and_path,
             wrong_shaped_arguments_throw_and_the_instance_keeps_working,
+            decide_segments_named_accounts_and_maxmind,
         );
     };
 }

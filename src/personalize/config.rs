@@ -1,0 +1,148 @@
+//! The personalization config document as written (before compiling).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::content::ContentMatrixConfig;
+use super::orgmap::OrgRuleConfig;
+use super::strings::Strings;
+
+/// The whole document. Every part is optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PersonalizeConfig {
+    /// Free-form name or version of the document, echoed in decisions.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// GrowthBook saved groups for `$inGroup` / `$notInGroup`: id → values.
+    #[serde(default)]
+    pub saved_groups: Map<String, Value>,
+    /// How many interest tags go into the context's `interests` (default 3).
+    #[serde(default)]
+    pub top_interests: Option<usize>,
+    #[serde(default)]
+    pub org_rules: Vec<OrgRuleConfig>,
+    #[serde(default)]
+    pub segments: Vec<SegmentConfig>,
+    /// A holdout over every slot: the same visitors get every default.
+    #[serde(default)]
+    pub holdout: Option<HoldoutConfig>,
+    #[serde(default)]
+    pub slots: Vec<SlotConfig>,
+    #[serde(default)]
+    pub content: Option<ContentMatrixConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SegmentConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Higher first; equal priorities keep the config order.
+    #[serde(default)]
+    pub priority: f64,
+    /// A GrowthBook condition over the visitor context.
+    pub when: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HoldoutConfig {
+    /// Share of visitors held out, 0–1.
+    pub share: f64,
+    /// Hash seed; defaults to `holdout` (global) or `holdout:<slot id>`.
+    #[serde(default)]
+    pub seed: Option<String>,
+}
+
+/// How a client applies content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentKind {
+    /// Set as text (`textContent`); never parsed as HTML.
+    #[default]
+    Text,
+    /// An HTML template from the site's own config. Visitor data must never
+    /// be interpolated into it as HTML.
+    HtmlTemplate,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SlotContent {
+    /// The content as given (a string, or an object the client knows).
+    #[serde(default)]
+    pub content: Value,
+    #[serde(default)]
+    pub kind: ContentKind,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SlotConfig {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// What visitors get when nothing else applies; without it, `content` is
+    /// `null` and the client leaves the page as it is.
+    #[serde(default)]
+    pub default: Option<SlotContent>,
+    #[serde(default)]
+    pub variants: Vec<VariantConfig>,
+    #[serde(default)]
+    pub experiment: Option<ExperimentConfig>,
+    #[serde(default)]
+    pub holdout: Option<HoldoutConfig>,
+}
+
+/// A variant. Its targeting keys (`when`, `segment`, `tier`, `stage`,
+/// `interest`) must all match; a variant with none of them is only reachable
+/// through the slot's experiment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VariantConfig {
+    pub id: String,
+    #[serde(default)]
+    pub content: Value,
+    #[serde(default)]
+    pub kind: ContentKind,
+    #[serde(default)]
+    pub when: Option<Value>,
+    #[serde(default)]
+    pub segment: Option<String>,
+    #[serde(default)]
+    pub tier: Option<Strings>,
+    #[serde(default)]
+    pub stage: Option<Strings>,
+    #[serde(default)]
+    pub interest: Option<Strings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExperimentConfig {
+    /// Experiment key, reported in decisions and the default hash seed.
+    pub key: String,
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// Variant ids; `"default"` is the slot's default (a control arm).
+    pub variations: Vec<String>,
+    #[serde(default)]
+    pub weights: Option<Vec<f64>>,
+    /// Share of eligible visitors in the experiment (default 1).
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    /// GrowthBook namespace `[id, start, end]`.
+    #[serde(default)]
+    pub namespace: Option<(String, f64, f64)>,
+    /// Context path whose value is hashed (default `id`).
+    #[serde(default)]
+    pub hash_attribute: Option<String>,
+    #[serde(default)]
+    pub when: Option<Value>,
+    #[serde(default)]
+    pub segment: Option<String>,
+}

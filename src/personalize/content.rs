@@ -1,0 +1,594 @@
+//! The content matrix (seed 003): content × persona × buying stage, and the
+//! next best content for a visitor, with the reason for every point.
+//!
+//! ```json
+//! "content": {
+//!   "limit": 3,
+//!   "items": [
+//!     {"id": "og-refinery-case", "title": "Refinery uptime at scale", "url": "/cases/refinery",
+//!      "type": "case-study", "topic": "oil-gas", "tags": ["predictive maintenance"],
+//!      "stage": "consideration",
+//!      "persona": {"industry": ["Oil & Gas"], "role": ["operations"], "companySize": ["1000+"],
+//!                  "region": ["CN", "AS"]}}
+//!   ]
+//! }
+//! ```
+//!
+//! # Ranking
+//!
+//! - **seen**: items whose id is in the context's `seen` list are skipped.
+//! - **persona**: for each persona facet an item names, a visitor whose
+//!   value is known and matches earns the facet's weight; a visitor whose
+//!   value is known and does *not* match never gets the item (it is written
+//!   for someone else); an unknown value neither adds nor excludes. Default
+//!   weights follow seed 000's survey of what makes content effective:
+//!   industry 0.82, role 0.67, company size 0.49, region 0.29.
+//!   Values compare case-insensitively on letters and digits only
+//!   (`Oil & Gas` = `oil-gas`). The visitor's facets: `industry`; role from
+//!   `profile.role` / `profile.jobFunction` / `profile.department`, or
+//!   contained in `profile.title`; `companySize` (a number matches ranges
+//!   such as `1-50`, `51-200`, `1000+`); region from `country`, `continent`,
+//!   `region`.
+//! - **stage**: an item for the visitor's current stage earns 1.0, for the
+//!   next stage 0.5, an item without a stage 0.25 (an unknown visitor stage
+//!   counts as awareness: a stranger starts there).
+//! - **interest**: every item topic or tag that is one of the visitor's
+//!   interests earns its share of interest weight (0–1) × 1.0.
+//! - **tier** (seed 001): cold visitors get reports, white papers, blogs and
+//!   videos; warm ones case studies, webinars and comparisons; hot ones demos
+//!   and trials: +0.3 when the type fits the tier.
+//!
+//! Ties keep the config order. All weights can be changed under `weights`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::strings::Strings;
+use crate::error::{ConfigError, Warning};
+use crate::score::result::round4;
+use crate::score::Stage;
+
+/// Content types from seed 003's matrix, plus a few common extras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentType {
+    Page,
+    Webinar,
+    CaseStudy,
+    WhitePaper,
+    Blog,
+    Video,
+    Demo,
+    Social,
+    Report,
+    Comparison,
+    Trial,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PersonaConfig {
+    #[serde(default)]
+    pub industry: Option<Strings>,
+    #[serde(default)]
+    pub role: Option<Strings>,
+    #[serde(default)]
+    pub company_size: Option<Strings>,
+    #[serde(default)]
+    pub region: Option<Strings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContentItemConfig {
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: ContentType,
+    #[serde(default)]
+    pub topic: Option<Strings>,
+    #[serde(default)]
+    pub tags: Option<Strings>,
+    #[serde(default)]
+    pub stage: Option<Stage>,
+    #[serde(default)]
+    pub persona: Option<PersonaConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct MatrixWeights {
+    pub industry: f64,
+    pub role: f64,
+    pub company_size: f64,
+    pub region: f64,
+    pub current_stage: f64,
+    pub next_stage: f64,
+    pub any_stage: f64,
+    pub interest: f64,
+    pub tier: f64,
+}
+
+impl Default for MatrixWeights {
+    fn default() -> Self {
+        MatrixWeights {
+            industry: 0.82,
+            role: 0.67,
+            company_size: 0.49,
+            region: 0.29,
+            current_stage: 1.0,
+            next_stage: 0.5,
+            any_stage: 0.25,
+            interest: 1.0,
+            tier: 0.3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContentMatrixConfig {
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub weights: MatrixWeights,
+    pub items: Vec<ContentItemConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Facet {
+    Industry,
+    Role,
+    CompanySize,
+    Region,
+}
+
+impl Facet {
+    fn name(self) -> &'static str {
+        match self {
+            Facet::Industry => "industry",
+            Facet::Role => "role",
+            Facet::CompanySize => "companySize",
+            Facet::Region => "region",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Accept {
+    Label { norm: String, text: String },
+    Range { lo: f64, hi: f64, text: String },
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    id: String,
+    title: Option<String>,
+    url: Option<String>,
+    kind: ContentType,
+    /// (normalized, as written)
+    topics: Vec<(String, String)>,
+    stage: Option<Stage>,
+    persona: Vec<(Facet, Vec<Accept>)>,
+}
+
+/// A compiled content matrix.
+#[derive(Debug, Clone, Default)]
+pub struct ContentMatrix {
+    items: Vec<Item>,
+    limit: usize,
+    weights: MatrixWeights,
+}
+
+/// One reason an item earned points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecommendationReason {
+    /// `industry`, `role`, `companySize`, `region`, `stage`, `interest`, `tier`.
+    pub factor: &'static str,
+    /// What matched: the persona value, the stage, the interest tag, the tier.
+    pub value: String,
+    pub points: f64,
+}
+
+/// A recommended content item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: ContentType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+    pub score: f64,
+    pub reasons: Vec<RecommendationReason>,
+}
+
+/// Lower-case letters and digits only, so `Oil & Gas` equals `oil-gas`.
+pub(crate) fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn parse_range(s: &str) -> Option<(f64, f64)> {
+    let t = s.trim().replace([',', '_', ' '], "");
+    if let Some(lo) = t.strip_suffix('+') {
+        return lo.parse::<f64>().ok().map(|lo| (lo, f64::INFINITY));
+    }
+    let (lo, hi) = t.split_once('-')?;
+    let (lo, hi) = (lo.parse::<f64>().ok()?, hi.parse::<f64>().ok()?);
+    (lo <= hi).then_some((lo, hi))
+}
+
+fn stage_index(s: Stage) -> u8 {
+    match s {
+        Stage::Awareness => 0,
+        Stage::Consideration => 1,
+        Stage::Decision => 2,
+    }
+}
+
+fn stage_name(s: Stage) -> &'static str {
+    match s {
+        Stage::Awareness => "awareness",
+        Stage::Consideration => "consideration",
+        Stage::Decision => "decision",
+    }
+}
+
+fn fits_tier(tier: &str, kind: ContentType) -> bool {
+    use ContentType::*;
+    match tier {
+        "cold" => matches!(kind, Report | WhitePaper | Blog | Video),
+        "warm" => matches!(kind, CaseStudy | Webinar | Comparison),
+        "hot" => matches!(kind, Demo | Trial),
+        _ => false,
+    }
+}
+
+impl ContentMatrix {
+    /// Compiles the matrix; `base` is its config path (`content`).
+    pub fn compile(
+        config: ContentMatrixConfig,
+        base: &str,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<ContentMatrix, ConfigError> {
+        let mut items: Vec<Item> = Vec::with_capacity(config.items.len());
+        for (i, c) in config.items.into_iter().enumerate() {
+            if c.id.is_empty() {
+                return Err(ConfigError::new(
+                    format!("{base}.items[{i}].id"),
+                    "must not be empty",
+                ));
+            }
+            if items.iter().any(|it| it.id == c.id) {
+                return Err(ConfigError::new(
+                    format!("{base}.items[{i}].id"),
+                    format!("duplicate content id \"{}\"", c.id),
+                ));
+            }
+            let topics: Vec<(String, String)> = c
+                .topic
+                .into_iter()
+                .chain(c.tags)
+                .flat_map(|s| s.0)
+                .map(|t| (norm(&t), t))
+                .filter(|(n, _)| !n.is_empty())
+                .collect();
+            let mut persona = Vec::new();
+            let p = c.persona.unwrap_or_default();
+            for (facet, values) in [
+                (Facet::Industry, p.industry),
+                (Facet::Role, p.role),
+                (Facet::CompanySize, p.company_size),
+                (Facet::Region, p.region),
+            ] {
+                let Some(values) = values else { continue };
+                if values.0.is_empty() {
+                    warnings.push(Warning::new(
+                        format!("{base}.items[{i}].persona.{}", facet.name()),
+                        "empty list: the facet is ignored",
+                    ));
+                    continue;
+                }
+                let accepts = values
+                    .0
+                    .into_iter()
+                    .map(|text| match (facet, parse_range(&text)) {
+                        (Facet::CompanySize, Some((lo, hi))) => Accept::Range { lo, hi, text },
+                        _ => Accept::Label {
+                            norm: norm(&text),
+                            text,
+                        },
+                    })
+                    .collect();
+                persona.push((facet, accepts));
+            }
+            items.push(Item {
+                id: c.id,
+                title: c.title,
+                url: c.url,
+                kind: c.kind,
+                topics,
+                stage: c.stage,
+                persona,
+            });
+        }
+        Ok(ContentMatrix {
+            items,
+            limit: config.limit.unwrap_or(3),
+            weights: config.weights,
+        })
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the matrix has no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The next best content for the visitor described by `ctx` (see
+    /// [`build_context`](super::context::build_context)), best first, at most
+    /// `limit` items.
+    pub fn recommend(&self, ctx: &Value) -> Vec<Recommendation> {
+        if self.items.is_empty() || self.limit == 0 {
+            return Vec::new();
+        }
+        let seen: Vec<&str> = ctx
+            .get("seen")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let visitor = VisitorFacets::from_context(ctx);
+        let stage = ctx
+            .get("stage")
+            .and_then(Value::as_str)
+            .and_then(|s| match s {
+                "consideration" => Some(Stage::Consideration),
+                "decision" => Some(Stage::Decision),
+                _ => None,
+            })
+            .unwrap_or(Stage::Awareness);
+        let tier = ctx.get("tier").and_then(Value::as_str).unwrap_or("");
+        let shares = ctx.get("interestShares").and_then(Value::as_object);
+        let w = &self.weights;
+
+        let mut picked: Vec<(f64, usize, Recommendation)> = Vec::new();
+        'items: for (order, item) in self.items.iter().enumerate() {
+            if seen.contains(&item.id.as_str()) {
+                continue;
+            }
+            let mut score = 0.0;
+            let mut reasons = Vec::new();
+            for (facet, accepts) in &item.persona {
+                match visitor.matches(*facet, accepts) {
+                    Some(Some(value)) => {
+                        let points = match facet {
+                            Facet::Industry => w.industry,
+                            Facet::Role => w.role,
+                            Facet::CompanySize => w.company_size,
+                            Facet::Region => w.region,
+                        };
+                        score += points;
+                        reasons.push(RecommendationReason {
+                            factor: facet.name(),
+                            value,
+                            points,
+                        });
+                    }
+                    Some(None) => continue 'items,
+                    None => {}
+                }
+            }
+            let (points, value) = match item.stage {
+                None => (w.any_stage, "any stage"),
+                Some(s) if s == stage => (w.current_stage, stage_name(s)),
+                Some(s) if stage_index(s) == stage_index(stage) + 1 => {
+                    (w.next_stage, stage_name(s))
+                }
+                Some(_) => (0.0, ""),
+            };
+            if points != 0.0 {
+                score += points;
+                reasons.push(RecommendationReason {
+                    factor: "stage",
+                    value: value.to_string(),
+                    points,
+                });
+            }
+            if let Some(shares) = shares {
+                for (n, text) in &item.topics {
+                    let share = shares
+                        .iter()
+                        .find(|(tag, _)| norm(tag) == *n)
+                        .and_then(|(_, s)| s.as_f64());
+                    if let Some(share) = share.filter(|s| *s > 0.0) {
+                        let points = round4(w.interest * share);
+                        score += points;
+                        reasons.push(RecommendationReason {
+                            factor: "interest",
+                            value: text.clone(),
+                            points,
+                        });
+                    }
+                }
+            }
+            if fits_tier(tier, item.kind) && w.tier != 0.0 {
+                score += w.tier;
+                reasons.push(RecommendationReason {
+                    factor: "tier",
+                    value: tier.to_string(),
+                    points: w.tier,
+                });
+            }
+            picked.push((
+                score,
+                order,
+                Recommendation {
+                    id: item.id.clone(),
+                    title: item.title.clone(),
+                    url: item.url.clone(),
+                    kind: item.kind,
+                    stage: item.stage,
+                    score: round4(score),
+                    reasons,
+                },
+            ));
+        }
+        picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        picked
+            .into_iter()
+            .take(self.limit)
+            .map(|(_, _, r)| r)
+            .collect()
+    }
+}
+
+/// The visitor's persona values, read once per recommendation call.
+struct VisitorFacets<'a> {
+    industry: Option<&'a str>,
+    roles: Vec<&'a str>,
+    title: Option<&'a str>,
+    size: Option<&'a Value>,
+    regions: Vec<&'a str>,
+}
+
+impl<'a> VisitorFacets<'a> {
+    fn from_context(ctx: &'a Value) -> Self {
+        let s = |v: Option<&'a Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty());
+        let profile = ctx.get("profile");
+        let p = |k: &str| s(profile.and_then(|p| p.get(k)));
+        VisitorFacets {
+            industry: s(ctx.get("industry")),
+            roles: ["role", "jobFunction", "department"]
+                .iter()
+                .filter_map(|k| p(k))
+                .collect(),
+            title: p("title"),
+            size: ctx.get("companySize").filter(|v| !v.is_null()),
+            regions: ["country", "continent", "region"]
+                .iter()
+                .filter_map(|k| s(ctx.get(*k)))
+                .collect(),
+        }
+    }
+
+    /// `None`: unknown. `Some(None)`: known, no match. `Some(Some(v))`:
+    /// matched the accepted value `v`.
+    fn matches(&self, facet: Facet, accepts: &[Accept]) -> Option<Option<String>> {
+        let label_match = |value: &str| {
+            let n = norm(value);
+            accepts.iter().find_map(|a| match a {
+                Accept::Label { norm: an, text } if *an == n => Some(text.clone()),
+                _ => None,
+            })
+        };
+        match facet {
+            Facet::Industry => self.industry.map(label_match),
+            Facet::Region => {
+                if self.regions.is_empty() {
+                    return None;
+                }
+                Some(self.regions.iter().find_map(|r| label_match(r)))
+            }
+            Facet::Role => {
+                if self.roles.is_empty() && self.title.is_none() {
+                    return None;
+                }
+                if let Some(m) = self.roles.iter().find_map(|r| label_match(r)) {
+                    return Some(Some(m));
+                }
+                let title = self.title.map(|t| t.to_lowercase()).unwrap_or_default();
+                Some(accepts.iter().find_map(|a| match a {
+                    Accept::Label { text, .. }
+                        if !text.is_empty() && title.contains(&text.to_lowercase()) =>
+                    {
+                        Some(text.clone())
+                    }
+                    _ => None,
+                }))
+            }
+            Facet::CompanySize => {
+                let size = self.size?;
+                let n = match size {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().replace(',', "").parse::<f64>().ok(),
+                    _ => None,
+                };
+                if let Some(n) = n {
+                    let hit = accepts.iter().find_map(|a| match a {
+                        Accept::Range { lo, hi, text } if n >= *lo && n <= *hi => {
+                            Some(text.clone())
+                        }
+                        _ => None,
+                    });
+                    return Some(hit);
+                }
+                Some(size.as_str().and_then(label_match))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn matrix(v: Value) -> ContentMatrix {
+        let c: ContentMatrixConfig = serde_json::from_value(v).unwrap();
+        ContentMatrix::compile(c, "content", &mut Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn persona_stage_interest_and_seen() {
+        let m = matrix(json!({"limit": 5, "items": [
+            {"id": "og-case", "type": "case-study", "topic": "oil-gas", "stage": "consideration",
+             "persona": {"industry": "Oil & Gas", "companySize": ["1000+"]}},
+            {"id": "retail-case", "type": "case-study", "topic": "retail", "stage": "consideration",
+             "persona": {"industry": "Retail"}},
+            {"id": "og-report", "type": "report", "topic": "oil-gas", "stage": "awareness"},
+            {"id": "demo", "type": "demo", "stage": "decision"},
+            {"id": "seen-one", "type": "blog"}
+        ]}));
+        let ctx = json!({"industry": "oil-gas", "companySize": 5000, "stage": "consideration",
+            "tier": "warm", "interestShares": {"Oil & Gas": 0.75, "iot": 0.25}, "seen": ["seen-one"]});
+        let recs = m.recommend(&ctx);
+        let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+        // Retail case is for another industry; the seen blog is skipped.
+        assert_eq!(ids, ["og-case", "og-report", "demo"]);
+        let top = &recs[0];
+        let factors: Vec<&str> = top.reasons.iter().map(|r| r.factor).collect();
+        assert_eq!(
+            factors,
+            ["industry", "companySize", "stage", "interest", "tier"]
+        );
+        assert_eq!(top.score, round4(0.82 + 0.49 + 1.0 + 0.75 + 0.3));
+        // The decision-stage demo is the next stage.
+        assert_eq!(recs[2].reasons[0].points, 0.5);
+    }
+
+    #[test]
+    fn unknown_persona_is_general() {
+        let m = matrix(json!({"items": [
+            {"id": "a", "type": "white-paper", "persona": {"role": "engineering"}},
+            {"id": "b", "type": "white-paper", "persona": {"role": "finance"}}
+        ]}));
+        assert_eq!(m.recommend(&json!({})).len(), 2);
+        let recs = m.recommend(&json!({"profile": {"title": "Head of Engineering"}}));
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].reasons[0].value, "engineering");
+    }
+}

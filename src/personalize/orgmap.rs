@@ -1,0 +1,338 @@
+//! Organization → industry (and other attribute) mapping rules, so an IP
+//! database without industry data still yields `industry`.
+//!
+//! ```json
+//! "orgRules": [
+//!   {"id": "petrochina", "contains": "PetroChina", "set": {"industry": "Oil & Gas"}},
+//!   {"id": "edu", "field": "domain", "suffix": ".edu", "set": {"industry": "Education"}},
+//!   {"id": "daimler", "asn": [31399], "set": {"industry": "Manufacturing", "company": "Daimler"}},
+//!   {"id": "banks", "regex": "\\b(bank|banco)\\b", "set": {"industry": "Financial Services"}}
+//! ]
+//! ```
+//!
+//! Each rule has exactly one matcher:
+//! - `equals`, `contains`: a string or a list of strings (any of them),
+//!   compared case-insensitively;
+//! - `suffix`: domain suffixes; `.edu` and `edu` both match `mit.edu` and
+//!   `edu` itself, never `myedu.com`;
+//! - `regex`: a JavaScript-syntax regex, case-insensitive unless
+//!   `caseSensitive: true`, compiled at load;
+//! - `asn`: a list of AS numbers.
+//!
+//! `field` says what is matched: `asOrganization`, `organization`, `isp`,
+//! `domain` or `company` (the resolved company name). Without it, `suffix`
+//! looks at `domain` and the other matchers at every name field
+//! (`asOrganization`, `organization`, `isp`, `company`, `domain`).
+//!
+//! Rules run in order; every matching rule contributes the keys of its `set`
+//! that no earlier matching rule set (the first rule to set a key wins).
+
+use regex_lite::Regex;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::strings::Strings;
+use crate::error::ConfigError;
+use crate::target::compile_js_regex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OrgField {
+    AsOrganization,
+    Organization,
+    Isp,
+    Domain,
+    Company,
+}
+
+/// One rule as written in the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrgRuleConfig {
+    pub id: String,
+    #[serde(default)]
+    pub field: Option<OrgField>,
+    #[serde(default)]
+    pub equals: Option<Strings>,
+    #[serde(default)]
+    pub contains: Option<Strings>,
+    #[serde(default)]
+    pub suffix: Option<Strings>,
+    #[serde(default)]
+    pub regex: Option<String>,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    #[serde(default)]
+    pub asn: Option<Vec<u64>>,
+    /// Attributes the rule gives a matching visitor.
+    pub set: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Equals(Vec<String>),
+    Contains(Vec<String>),
+    Suffix(Vec<String>),
+    Regex(Regex),
+    Asn(Vec<u64>),
+}
+
+#[derive(Debug, Clone)]
+struct OrgRule {
+    id: String,
+    fields: &'static [OrgField],
+    matcher: Matcher,
+    set: Map<String, Value>,
+}
+
+/// Compiled rules.
+#[derive(Debug, Clone, Default)]
+pub struct OrgRules {
+    rules: Vec<OrgRule>,
+}
+
+/// The facts rules are matched against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrgFacts<'a> {
+    pub as_organization: Option<&'a str>,
+    pub organization: Option<&'a str>,
+    pub isp: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub asn: Option<u64>,
+}
+
+impl OrgFacts<'_> {
+    fn get(&self, field: OrgField) -> Option<&str> {
+        match field {
+            OrgField::AsOrganization => self.as_organization,
+            OrgField::Organization => self.organization,
+            OrgField::Isp => self.isp,
+            OrgField::Domain => self.domain,
+            OrgField::Company => self.company,
+        }
+    }
+}
+
+const NAME_FIELDS: &[OrgField] = &[
+    OrgField::AsOrganization,
+    OrgField::Organization,
+    OrgField::Isp,
+    OrgField::Company,
+    OrgField::Domain,
+];
+const DOMAIN_FIELD: &[OrgField] = &[OrgField::Domain];
+
+fn single(field: OrgField) -> &'static [OrgField] {
+    match field {
+        OrgField::AsOrganization => &[OrgField::AsOrganization],
+        OrgField::Organization => &[OrgField::Organization],
+        OrgField::Isp => &[OrgField::Isp],
+        OrgField::Domain => DOMAIN_FIELD,
+        OrgField::Company => &[OrgField::Company],
+    }
+}
+
+fn lower_all(list: Strings) -> Vec<String> {
+    list.0.into_iter().map(|s| s.to_lowercase()).collect()
+}
+
+impl OrgRules {
+    /// Compiles rules; `base` is the config path of the list (`orgRules`).
+    pub fn compile(configs: Vec<OrgRuleConfig>, base: &str) -> Result<OrgRules, ConfigError> {
+        let mut rules = Vec::with_capacity(configs.len());
+        for (i, c) in configs.into_iter().enumerate() {
+            let path = |field: &str| {
+                if field.is_empty() {
+                    format!("{base}[{i}]")
+                } else {
+                    format!("{base}[{i}].{field}")
+                }
+            };
+            if c.id.is_empty() {
+                return Err(ConfigError::new(path("id"), "must not be empty"));
+            }
+            if rules.iter().any(|r: &OrgRule| r.id == c.id) {
+                return Err(ConfigError::new(path("id"), "duplicate rule id"));
+            }
+            let given = [
+                c.equals.is_some(),
+                c.contains.is_some(),
+                c.suffix.is_some(),
+                c.regex.is_some(),
+                c.asn.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if given != 1 {
+                return Err(ConfigError::new(
+                    path(""),
+                    "give exactly one of equals, contains, suffix, regex, asn",
+                ));
+            }
+            let default_fields = if c.suffix.is_some() {
+                DOMAIN_FIELD
+            } else {
+                NAME_FIELDS
+            };
+            let fields = c.field.map(single).unwrap_or(default_fields);
+            let matcher = if let Some(list) = c.equals {
+                Matcher::Equals(lower_all(list))
+            } else if let Some(list) = c.contains {
+                Matcher::Contains(lower_all(list))
+            } else if let Some(list) = c.suffix {
+                Matcher::Suffix(
+                    lower_all(list)
+                        .into_iter()
+                        .map(|s| s.trim_start_matches('.').to_string())
+                        .collect(),
+                )
+            } else if let Some(source) = c.regex {
+                let re = compile_js_regex(&source, !c.case_sensitive)
+                    .map_err(|e| ConfigError::new(path("regex"), format!("invalid regex: {e}")))?;
+                Matcher::Regex(re)
+            } else {
+                Matcher::Asn(c.asn.unwrap_or_default())
+            };
+            rules.push(OrgRule {
+                id: c.id,
+                fields,
+                matcher,
+                set: c.set,
+            });
+        }
+        Ok(OrgRules { rules })
+    }
+
+    /// True when there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Attributes from every matching rule (first setter of a key wins),
+    /// plus `rule` (the first matching rule) and `rules` (key → rule id).
+    /// `None` when no rule matches.
+    pub fn apply(&self, facts: &OrgFacts<'_>) -> Option<Map<String, Value>> {
+        let mut out: Option<Map<String, Value>> = None;
+        let mut by = Map::new();
+        for rule in &self.rules {
+            if !rule.matches(facts) {
+                continue;
+            }
+            let map = out.get_or_insert_with(|| {
+                let mut m = Map::new();
+                m.insert("rule".into(), Value::String(rule.id.clone()));
+                m
+            });
+            for (k, v) in &rule.set {
+                if k != "rule" && k != "rules" && !map.contains_key(k) {
+                    map.insert(k.clone(), v.clone());
+                    by.insert(k.clone(), Value::String(rule.id.clone()));
+                }
+            }
+        }
+        if let Some(map) = out.as_mut() {
+            map.insert("rules".into(), Value::Object(by));
+        }
+        out
+    }
+}
+
+impl OrgRule {
+    fn matches(&self, facts: &OrgFacts<'_>) -> bool {
+        if let Matcher::Asn(list) = &self.matcher {
+            return facts.asn.is_some_and(|a| list.contains(&a));
+        }
+        self.fields.iter().any(|f| {
+            let Some(value) = facts.get(*f) else {
+                return false;
+            };
+            match &self.matcher {
+                Matcher::Regex(re) => re.is_match(value),
+                Matcher::Equals(list) => {
+                    let v = value.trim().to_lowercase();
+                    list.contains(&v)
+                }
+                Matcher::Contains(list) => {
+                    let v = value.to_lowercase();
+                    list.iter().any(|s| v.contains(s.as_str()))
+                }
+                Matcher::Suffix(list) => {
+                    let v = value.trim().trim_end_matches('.').to_lowercase();
+                    list.iter().any(|s| {
+                        v == *s
+                            || (v.len() > s.len()
+                                && v.ends_with(s.as_str())
+                                && v.as_bytes().get(v.len() - s.len() - 1) == Some(&b'.'))
+                    })
+                }
+                Matcher::Asn(_) => false,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules(v: Value) -> Result<OrgRules, ConfigError> {
+        let configs: Vec<OrgRuleConfig> = serde_json::from_value(v).unwrap();
+        OrgRules::compile(configs, "orgRules")
+    }
+
+    #[test]
+    fn contains_suffix_asn_and_regex() {
+        let r = rules(json!([
+            {"id": "pc", "contains": "petrochina", "set": {"industry": "Oil & Gas"}},
+            {"id": "edu", "suffix": ".edu", "set": {"industry": "Education", "size": 1}},
+            {"id": "daimler", "asn": [31399], "set": {"industry": "Manufacturing"}},
+            {"id": "bank", "field": "isp", "regex": "\\bbank\\b", "set": {"industry": "Finance"}}
+        ]))
+        .unwrap();
+        let f = OrgFacts {
+            as_organization: Some("PETROCHINA Co Ltd"),
+            ..Default::default()
+        };
+        assert_eq!(r.apply(&f).unwrap()["industry"], "Oil & Gas");
+        let f = OrgFacts {
+            domain: Some("CS.MIT.EDU"),
+            ..Default::default()
+        };
+        let d = r.apply(&f).unwrap();
+        assert_eq!(d["industry"], "Education");
+        assert_eq!(d["rules"]["size"], "edu");
+        let f = OrgFacts {
+            domain: Some("myedu.com"),
+            ..Default::default()
+        };
+        assert!(r.apply(&f).is_none());
+        let f = OrgFacts {
+            asn: Some(31399),
+            ..Default::default()
+        };
+        assert_eq!(r.apply(&f).unwrap()["rule"], "daimler");
+        let f = OrgFacts {
+            isp: Some("First Bank of X"),
+            organization: Some("bankers"),
+            ..Default::default()
+        };
+        assert_eq!(r.apply(&f).unwrap()["industry"], "Finance");
+    }
+
+    #[test]
+    fn bad_rules_name_the_path() {
+        let e = rules(json!([{"id": "a", "regex": "(", "set": {}}]))
+            .err()
+            .unwrap();
+        assert_eq!(e.path, "orgRules[0].regex");
+        let e = rules(json!([{"id": "a", "set": {}}])).err().unwrap();
+        assert_eq!(e.path, "orgRules[0]");
+        let e = rules(json!([{"id": "a", "asn": [1], "contains": "x", "set": {}}]))
+            .err()
+            .unwrap();
+        assert!(e.message.contains("exactly one"));
+    }
+}

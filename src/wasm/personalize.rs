@@ -1,0 +1,397 @@
+//! Personalization exports: `decide()`, the `Personalizer` class, the
+//! `CidrTable` and `MaxMindDb` lookup tables, and `segmentOf()`.
+//!
+//! # Passing tables
+//!
+//! Functions that segment by IP take an optional `tables` object:
+//!
+//! ```js
+//! const accounts = CidrTable.fromCsv(csvText);          // named accounts
+//! const asn = new MaxMindDb(new Uint8Array(asnBytes));   // any GeoIP2/GeoLite2 .mmdb
+//! const city = new MaxMindDb(new Uint8Array(cityBytes));
+//! const out = decide(config, visitor, { cidr: accounts, maxmind: [asn, city] });
+//! ```
+//!
+//! `cidr` is a `CidrTable`; `maxmind` a `MaxMindDb` or an array of them,
+//! read in order (the first database that knows a field wins). Tables are
+//! borrowed, not consumed: build them once and pass them to every call.
+//! Without tables, request attributes (`visitor.request`, e.g. Cloudflare's
+//! `request.cf`) still give country, ASN and the rest.
+//!
+//! `visitor` is `{id, ip?, request?, profile?, score?, page?, seen?}`; `score`
+//! is a `score()` result or any subset of it (`{tier, stage, interests}`).
+//!
+//! Errors are thrown as `Error`s with `code` (`invalid_config` for the
+//! config, `invalid_argument` for the other arguments) and `path`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+use wasm_bindgen::prelude::*;
+
+use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use crate::error::ConfigError;
+use crate::personalize::{IpDatabase, Personalizer, Tables, Visitor};
+use crate::segment::cidr::{CidrTable, Loaded};
+use crate::segment::ip::parse_ip;
+use crate::segment::mmdb::MmdbReader;
+
+type Db = MmdbReader<Vec<u8>>;
+
+// NOTE: wasm-bindgen cannot hand Rust a borrowed class instance found inside
+// a plain JS object (`{cidr, maxmind: [...]}`), only by-value ones, which
+// would consume the caller's handle. So every table is registered here
+// under an id that its JS object exposes, and looked up by that id.
+thread_local! {
+    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+    static CIDR_TABLES: RefCell<HashMap<u32, Rc<CidrTable>>> = RefCell::new(HashMap::new());
+    static DATABASES: RefCell<HashMap<u32, Rc<Db>>> = RefCell::new(HashMap::new());
+}
+
+fn next_id() -> u32 {
+    NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1).max(1));
+        id
+    })
+}
+
+const CIDR_KEY: &str = "__nurtureCidrTable";
+const DB_KEY: &str = "__nurtureMaxMindDb";
+
+fn invalid_visitor(e: ConfigError) -> JsValue {
+    let mut path = String::from("visitor");
+    if !e.path.is_empty() {
+        path.push('.');
+        path.push_str(&e.path);
+    }
+    invalid_argument(&path, &e.message)
+}
+
+fn read_visitor(value: JsValue) -> Result<Visitor, JsValue> {
+    Visitor::from_value(from_js(value, "visitor")?).map_err(invalid_visitor)
+}
+
+fn handle_id(value: &JsValue, key: &str) -> Option<u32> {
+    let id = js_sys::Reflect::get(value, &key.into()).ok()?.as_f64()?;
+    (id.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&id)).then_some(id as u32)
+}
+
+/// The tables a call borrows, resolved from the JS `tables` argument.
+#[derive(Default)]
+struct HeldTables {
+    cidr: Option<Rc<CidrTable>>,
+    dbs: Vec<Rc<Db>>,
+}
+
+impl HeldTables {
+    fn read(value: &JsValue) -> Result<HeldTables, JsValue> {
+        let mut held = HeldTables::default();
+        if value.is_undefined() || value.is_null() {
+            return Ok(held);
+        }
+        if !value.is_object() {
+            return Err(invalid_argument(
+                "tables",
+                "expected {cidr?: CidrTable, maxmind?: MaxMindDb[]}",
+            ));
+        }
+        let get =
+            |key: &str| js_sys::Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let cidr = get("cidr");
+        if !cidr.is_undefined() && !cidr.is_null() {
+            let table = handle_id(&cidr, CIDR_KEY)
+                .and_then(|id| CIDR_TABLES.with(|t| t.borrow().get(&id).cloned()))
+                .ok_or_else(|| {
+                    invalid_argument("tables.cidr", "expected a live CidrTable (not freed)")
+                })?;
+            held.cidr = Some(table);
+        }
+        let maxmind = get("maxmind");
+        if maxmind.is_undefined() || maxmind.is_null() {
+            return Ok(held);
+        }
+        let list: Vec<JsValue> = if js_sys::Array::is_array(&maxmind) {
+            js_sys::Array::from(&maxmind).iter().collect()
+        } else {
+            vec![maxmind]
+        };
+        for (i, db) in list.iter().enumerate() {
+            let found = handle_id(db, DB_KEY)
+                .and_then(|id| DATABASES.with(|t| t.borrow().get(&id).cloned()))
+                .ok_or_else(|| {
+                    let mut path = String::from("tables.maxmind[");
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                    invalid_argument(&path, "expected a live MaxMindDb (not freed)")
+                })?;
+            held.dbs.push(found);
+        }
+        Ok(held)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&Tables<'_>) -> R) -> R {
+        let dbs: Vec<&dyn IpDatabase> = self
+            .dbs
+            .iter()
+            .map(|d| d.as_ref() as &dyn IpDatabase)
+            .collect();
+        let tables = Tables {
+            accounts: self.cidr.as_deref(),
+            maxmind: &dbs,
+        };
+        f(&tables)
+    }
+}
+
+fn compile(config: JsValue) -> Result<Personalizer, JsValue> {
+    Personalizer::from_value(from_js(config, "config")?).into_js()
+}
+
+/// Decides every slot for one visitor:
+/// `decide(config, visitor, tables?) → {segments, primarySegment, decisions,
+/// recommendations}`, each decision `{slot, variant, kind, content, reason}`.
+/// Compiles `config` on every call; use `Personalizer` to compile once.
+#[wasm_bindgen(js_name = decide)]
+pub fn decide_js(config: JsValue, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
+    let p = compile(config)?;
+    let visitor = read_visitor(visitor)?;
+    let held = HeldTables::read(&tables)?;
+    to_js(&held.with(|t| p.decide(&visitor, t)))
+}
+
+/// The visitor context and segments for an address and request attributes:
+/// `segmentOf(ip, requestAttributes?, tables?, config?) → {context, segments,
+/// primarySegment}`. Without `config` there are no org rules or segments,
+/// only the context. A malformed `ip` is ignored (the context has no `ip`).
+#[wasm_bindgen(js_name = segmentOf)]
+pub fn segment_of_js(
+    ip: JsValue,
+    request: JsValue,
+    tables: JsValue,
+    config: JsValue,
+) -> Result<JsValue, JsValue> {
+    let ip = match from_js(ip, "ip")? {
+        Value::Null => Value::Null,
+        Value::String(s) => Value::String(s),
+        _ => return Err(invalid_argument("ip", "expected an IP address string")),
+    };
+    let request = match from_js(request, "requestAttributes")? {
+        v @ (Value::Null | Value::Object(_)) => v,
+        _ => return Err(invalid_argument("requestAttributes", "expected an object")),
+    };
+    let p = match from_js(config, "config")? {
+        Value::Null => Personalizer::from_value(Value::Object(Map::new())).into_js()?,
+        v => Personalizer::from_value(v).into_js()?,
+    };
+    let visitor =
+        Visitor::from_value(json!({"ip": ip, "request": request})).map_err(invalid_visitor)?;
+    let held = HeldTables::read(&tables)?;
+    let ctx = held.with(|t| p.context(&visitor, t));
+    let segments = ctx
+        .get("segments")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    let primary = ctx.get("segment").cloned().unwrap_or(Value::Null);
+    to_js(&json!({"context": ctx, "segments": segments, "primarySegment": primary}))
+}
+
+/// Lists the error (if any) and the warnings of a personalization config
+/// without throwing: `{errors: [{path, message}], warnings: [{path, message}]}`.
+#[wasm_bindgen(js_name = checkPersonalization)]
+pub fn check_personalization_js(config: JsValue) -> Result<JsValue, JsValue> {
+    to_js(&Personalizer::check(from_js(config, "config")?))
+}
+
+/// A compiled personalization config, for deciding many visitors.
+#[wasm_bindgen(js_name = Personalizer)]
+pub struct PersonalizerHandle {
+    inner: Personalizer,
+}
+
+#[wasm_bindgen(js_class = Personalizer)]
+impl PersonalizerHandle {
+    /// `new Personalizer(config)`: compiles once (conditions and regexes
+    /// included). Throws `code: "invalid_config"` with the `path` of the
+    /// first bad field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> Result<PersonalizerHandle, JsValue> {
+        Ok(PersonalizerHandle {
+            inner: compile(config)?,
+        })
+    }
+
+    /// `personalizer.decide(visitor, tables?)`, as the `decide` function.
+    pub fn decide(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
+        let visitor = read_visitor(visitor)?;
+        let held = HeldTables::read(&tables)?;
+        to_js(&held.with(|t| self.inner.decide(&visitor, t)))
+    }
+
+    /// `personalizer.context(visitor, tables?)`: the context conditions are
+    /// evaluated against, segments included (for debugging rules).
+    pub fn context(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
+        let visitor = read_visitor(visitor)?;
+        let held = HeldTables::read(&tables)?;
+        to_js(&held.with(|t| self.inner.context(&visitor, t)))
+    }
+
+    /// Warnings found while compiling: `[{path, message}]`.
+    #[wasm_bindgen(getter)]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(self.inner.warnings())
+    }
+}
+
+/// A named-account CIDR table (longest-prefix match over IPv4 and IPv6).
+#[wasm_bindgen(js_name = CidrTable)]
+pub struct CidrTableHandle {
+    id: u32,
+    table: Rc<CidrTable>,
+    loaded: Value,
+}
+
+impl CidrTableHandle {
+    fn register(loaded: Loaded) -> Result<CidrTableHandle, JsValue> {
+        let report = json!({"rejected": loaded.rejected, "warnings": loaded.warnings});
+        let table = Rc::new(loaded.table);
+        let id = next_id();
+        CIDR_TABLES.with(|t| t.borrow_mut().insert(id, Rc::clone(&table)));
+        Ok(CidrTableHandle {
+            id,
+            table,
+            loaded: report,
+        })
+    }
+
+    fn report(&self, key: &str) -> Result<JsValue, JsValue> {
+        to_js(self.loaded.get(key).unwrap_or(&Value::Null))
+    }
+}
+
+impl Drop for CidrTableHandle {
+    fn drop(&mut self) {
+        let id = self.id;
+        CIDR_TABLES.with(|t| t.borrow_mut().remove(&id));
+    }
+}
+
+#[wasm_bindgen(js_class = CidrTable)]
+impl CidrTableHandle {
+    /// `CidrTable.fromCsv(text)`: a header row with a `cidr` (or `network`)
+    /// column; every other column becomes an attribute. Bad lines are
+    /// skipped and listed in `rejected`.
+    #[wasm_bindgen(js_name = fromCsv)]
+    pub fn from_csv(text: &str) -> Result<CidrTableHandle, JsValue> {
+        Self::register(CidrTable::from_csv(text))
+    }
+
+    /// `CidrTable.fromJson(text)`: an array of objects or JSON Lines, each
+    /// with a `cidr` (or `network`) key.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(text: &str) -> Result<CidrTableHandle, JsValue> {
+        Self::register(CidrTable::from_json(text))
+    }
+
+    /// `table.lookup(ip) → {network, attributes} | null`. Throws
+    /// `invalid_argument` for a malformed address.
+    pub fn lookup(&self, ip: &str) -> Result<JsValue, JsValue> {
+        let hit = self
+            .table
+            .lookup_str(ip.trim())
+            .map_err(|e| invalid_argument("ip", &e.to_string()))?;
+        match hit {
+            None => Ok(JsValue::NULL),
+            Some(m) => to_js(&json!({
+                "network": m.prefix.to_string(),
+                "attributes": m.attributes.as_map(),
+            })),
+        }
+    }
+
+    /// Skipped lines: `[{line, input, kind, reason}]`.
+    #[wasm_bindgen(getter)]
+    pub fn rejected(&self) -> Result<JsValue, JsValue> {
+        self.report("rejected")
+    }
+
+    /// Lines kept after an adjustment (host bits cleared).
+    #[wasm_bindgen(getter)]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        self.report("warnings")
+    }
+
+    /// Number of distinct prefixes.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Registry id, read when the table is passed in `tables.cidr`.
+    #[wasm_bindgen(getter, js_name = __nurtureCidrTable)]
+    pub fn registry_id(&self) -> u32 {
+        self.id
+    }
+}
+
+/// A MaxMind DB (`.mmdb`) file held in memory: ASN, ISP, Domain,
+/// Connection-Type, Country, City, Enterprise or any other database.
+#[wasm_bindgen(js_name = MaxMindDb)]
+pub struct MaxMindDbHandle {
+    id: u32,
+    db: Rc<Db>,
+}
+
+impl Drop for MaxMindDbHandle {
+    fn drop(&mut self) {
+        let id = self.id;
+        DATABASES.with(|t| t.borrow_mut().remove(&id));
+    }
+}
+
+#[wasm_bindgen(js_class = MaxMindDb)]
+impl MaxMindDbHandle {
+    /// `new MaxMindDb(bytes: Uint8Array)`: copies the bytes and checks the
+    /// metadata and search tree. Throws `invalid_argument` (path `bytes`)
+    /// for a file that is not a valid MaxMind DB.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<MaxMindDbHandle, JsValue> {
+        let db = MmdbReader::from_bytes(bytes.to_vec())
+            .map_err(|e| invalid_argument("bytes", &e.to_string()))?;
+        let db = Rc::new(db);
+        let id = next_id();
+        DATABASES.with(|t| t.borrow_mut().insert(id, Rc::clone(&db)));
+        Ok(MaxMindDbHandle { id, db })
+    }
+
+    /// `db.lookup(ip) → record | null` (the record as MaxMind stores it).
+    /// Throws `invalid_argument` for a malformed address.
+    pub fn lookup(&self, ip: &str) -> Result<JsValue, JsValue> {
+        let addr = parse_ip(ip.trim()).map_err(|e| invalid_argument("ip", &e.to_string()))?;
+        match self.db.record(addr) {
+            None => Ok(JsValue::NULL),
+            Some(record) => to_js(&record),
+        }
+    }
+
+    /// `{databaseType, ipVersion, buildEpoch, languages, description}`.
+    #[wasm_bindgen(getter)]
+    pub fn metadata(&self) -> Result<JsValue, JsValue> {
+        let m = self.db.metadata();
+        to_js(&json!({
+            "databaseType": m.database_type,
+            "ipVersion": m.ip_version,
+            "buildEpoch": m.build_epoch,
+            "languages": m.languages,
+            "description": m.description,
+        }))
+    }
+
+    /// Registry id, read when the database is passed in `tables.maxmind`.
+    #[wasm_bindgen(getter, js_name = __nurtureMaxMindDb)]
+    pub fn registry_id(&self) -> u32 {
+        self.id
+    }
+}
