@@ -1,0 +1,62 @@
+// Segments and slot decisions from JavaScript, against the built package,
+// with the sample site config and named-account table in tests/data.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import nurture from "./load.mjs";
+
+const data = (name) => readFileSync(new URL(`../data/${name}`, import.meta.url));
+const config = JSON.parse(data("site-config.json"));
+const accounts = nurture.CidrTable.fromCsv(data("accounts.csv").toString());
+const asn = new nurture.MaxMindDb(new Uint8Array(data("maxmind/GeoLite2-ASN-Test.mmdb")));
+const personalizer = new nurture.Personalizer(config);
+const slot = (decisions, id) => decisions.decisions.find((d) => d.slot === id);
+
+test("a visitor from a named account's range gets the account's industry hero and menu", () => {
+  // Pick an id outside the 10% hero holdout: the holdout is part of the config.
+  let decisions;
+  for (let i = 0; i < 50; i++) {
+    decisions = personalizer.decide({ id: `visitor-${i}`, ip: "203.0.113.77" }, { cidr: accounts });
+    if (slot(decisions, "hero").reason.kind !== "holdout") break;
+  }
+  assert.equal(decisions.primarySegment, "key-account");
+  assert.ok(decisions.segments.includes("oil-gas"));
+  assert.equal(slot(decisions, "hero").variant, "oil-gas-hero");
+  assert.equal(slot(decisions, "menu").variant, "oil-gas-menu");
+});
+
+test("a retail-interested visitor sees the retail menu; an unknown one the default", () => {
+  const score = nurture.score(null, {}, [{ type: "page", timestamp: Date.now(),
+    properties: { path: "/industries/retail", tags: ["retail"], dwellSeconds: 90 } }]);
+  const retail = personalizer.decide({ id: "r-1", score });
+  assert.equal(slot(retail, "menu").variant, "retail-menu");
+  const nobody = personalizer.decide({ id: "n-1", ip: "198.51.100.1" }, { cidr: accounts });
+  assert.equal(slot(nobody, "menu").reason.kind, "fallback");
+});
+
+test("the A/B slot splits 50/50 within 2% and is sticky per visitor", () => {
+  let own = 0;
+  const n = 20_000;
+  for (let i = 0; i < n; i++) {
+    const d = slot(personalizer.decide({ id: `ab-${i}` }), "cta");
+    if (d.variant === "own-data") own++;
+    if (i < 50) assert.deepEqual(slot(personalizer.decide({ id: `ab-${i}` }), "cta"), d);
+  }
+  assert.ok(Math.abs(own / n - 0.5) < 0.02, `share ${own / n}`);
+});
+
+test("MaxMind ASN records and org rules yield an industry without a named account", () => {
+  assert.equal(asn.lookup("53.0.0.1").autonomous_system_number, 31399);
+  const ctx = nurture.segmentOf("53.0.0.1", { country: "DE" }, { maxmind: asn }, config);
+  assert.ok(ctx.segments.includes("manufacturing"), JSON.stringify(ctx.segments));
+});
+
+test("tables report bad lines and bad configs throw with a path", () => {
+  const partial = nurture.CidrTable.fromCsv("cidr,company\n10.0.0.0/8,A\n10.0.0.0/33,B\nnot-an-ip,C\n");
+  assert.equal(partial.size, 1);
+  assert.deepEqual(partial.rejected.map((r) => r.line), [3, 4]);
+  assert.throws(() => new nurture.MaxMindDb(new Uint8Array([1, 2, 3])), (e) => e instanceof Error && typeof e.code === "string");
+  const bad = structuredClone(config);
+  bad.segments[1].when = { industry: { $regex: "(" } };
+  assert.throws(() => new nurture.Personalizer(bad), (e) => e.code === "invalid_config" && e.path.startsWith("segments[1].when"));
+});
