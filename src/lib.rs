@@ -28,6 +28,8 @@
 
 pub mod email;
 pub mod error;
+pub mod forms;
+pub mod phone;
 pub mod score;
 pub mod segment;
 pub mod target;
