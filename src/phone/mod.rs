@@ -179,34 +179,51 @@ pub fn check_phone(number: &str, default_region: Option<&str>) -> PhoneCheck {
 #[cfg(feature = "phone-metadata")]
 fn judge(cleaned: &Cleaned, region: Option<&str>) -> PhoneCheck {
     use phonenumber::{country, Mode};
-    let id: Option<country::Id> = region.and_then(|r| r.parse().ok());
-    let text = if cleaned.international {
-        format!("+{}", cleaned.digits)
+    // With a `+`, the default region must not matter; the port lets it
+    // interfere (`+39 02 ...` read with `CN` loses the Italian zero).
+    let (id, text): (Option<country::Id>, String) = if cleaned.international {
+        (None, format!("+{}", cleaned.digits))
     } else {
-        cleaned.digits.clone()
+        (region.and_then(|r| r.parse().ok()), cleaned.digits.clone())
     };
-    let parsed = match phonenumber::parse(id, &text) {
-        Ok(p) => p,
-        Err(phonenumber::ParseError::InvalidCountryCode) => {
-            return PhoneCheck::invalid(PhoneProblem::InvalidCountryCode)
+    let parsed = phonenumber::parse(id, &text).ok().filter(|p| p.is_valid());
+    let Some(parsed) = parsed else {
+        // The port strips a national prefix of `8` from international
+        // numbers (`+7 800 ...`, `+370 800 ...`); judge those by the
+        // metadata's own patterns instead.
+        let split = if cleaned.international {
+            split_calling_code(&cleaned.digits)
+        } else {
+            region
+                .and_then(|r| regions::REGIONS.iter().find(|row| row.0 == r))
+                .map(|row| {
+                    let national = cleaned.digits.as_str();
+                    let national = match national.strip_prefix(row.2) {
+                        Some(rest) if !row.2.is_empty() => rest,
+                        _ => national,
+                    };
+                    (row.1, national)
+                })
+        };
+        if let Some(found) = split.and_then(|(code, national)| metadata_match(code, national)) {
+            return found;
         }
-        Err(_) => return PhoneCheck::invalid(PhoneProblem::InvalidNumber),
-    };
-    if !parsed.is_valid() {
         // Tell a length problem apart from an unassigned number, with the
         // light table: the answer a person can act on.
-        let light = light_judge(cleaned, region);
-        let reason = match light.reason {
+        let reason = match light_judge(cleaned, region).reason {
             Some(r @ (PhoneProblem::InvalidLength | PhoneProblem::InvalidCountryCode)) => r,
             _ => PhoneProblem::InvalidNumber,
         };
         return PhoneCheck::invalid(reason);
-    }
+    };
     let e164 = parsed.format().mode(Mode::E164).to_string();
+    // The port loses the region of numbers with an Italian leading zero;
+    // the light table's leading digits find it again.
     let region = parsed
         .country()
         .id()
         .map(|id| id.as_ref().to_string())
+        .or_else(|| light_judge(cleaned, region).region)
         .or_else(|| Some("001".to_string()));
     PhoneCheck {
         valid: true,
@@ -217,9 +234,56 @@ fn judge(cleaned: &Cleaned, region: Option<&str>) -> PhoneCheck {
     }
 }
 
+/// libphonenumber's "valid for region" test on the national number: one of
+/// the region's number types matches it, length and pattern.
+#[cfg(feature = "phone-metadata")]
+fn metadata_match(code: u16, national: &str) -> Option<PhoneCheck> {
+    use phonenumber::metadata::DATABASE;
+    use phonenumber::Type;
+    const KINDS: [Type; 10] = [
+        Type::FixedLine,
+        Type::Mobile,
+        Type::TollFree,
+        Type::PremiumRate,
+        Type::SharedCost,
+        Type::PersonalNumber,
+        Type::Voip,
+        Type::Pager,
+        Type::Uan,
+        Type::Voicemail,
+    ];
+    let metas = DATABASE.by_code(&code)?;
+    let meta = metas.into_iter().find(|meta| {
+        meta.descriptors().general().is_match(national)
+            && KINDS.iter().any(|kind| {
+                meta.descriptors()
+                    .get(*kind)
+                    .is_some_and(|d| d.is_match(national))
+            })
+    })?;
+    Some(PhoneCheck {
+        valid: true,
+        e164: Some(format!("+{code}{national}")),
+        region: Some(meta.id().to_string()),
+        reason: None,
+        fake: false,
+    })
+}
+
 #[cfg(not(feature = "phone-metadata"))]
 fn judge(cleaned: &Cleaned, region: Option<&str>) -> PhoneCheck {
     light_judge(cleaned, region)
+}
+
+/// Calling codes are prefix-free and one to three digits long.
+fn split_calling_code(digits: &str) -> Option<(u16, &str)> {
+    (1..=3).find_map(|n| {
+        let code: u16 = digits.get(..n)?.parse().ok()?;
+        regions::REGIONS
+            .iter()
+            .any(|row| row.1 == code)
+            .then(|| (code, digits.get(n..).unwrap_or("")))
+    })
 }
 
 type Row = (&'static str, u16, &'static str, bool, &'static str, u32);
@@ -232,16 +296,8 @@ fn length_ok(row: &Row, len: usize) -> bool {
 fn light_judge(cleaned: &Cleaned, region: Option<&str>) -> PhoneCheck {
     let digits = cleaned.digits.as_str();
     let (code, national): (u16, String) = if cleaned.international {
-        // Calling codes are prefix-free and one to three digits long.
-        let found = (1..=3).find_map(|n| {
-            let code: u16 = digits.get(..n)?.parse().ok()?;
-            regions::REGIONS
-                .iter()
-                .any(|row| row.1 == code)
-                .then(|| (code, digits.get(n..).unwrap_or("").to_string()))
-        });
-        match found {
-            Some(f) => f,
+        match split_calling_code(digits) {
+            Some((code, national)) => (code, national.to_string()),
             None => return PhoneCheck::invalid(PhoneProblem::InvalidCountryCode),
         }
     } else {
