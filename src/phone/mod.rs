@@ -310,10 +310,13 @@ fn light_judge(cleaned: &Cleaned, region: Option<&str>) -> PhoneCheck {
         };
         (row.1, national.to_string())
     };
-    let candidates: Vec<&Row> = regions::REGIONS
+    let mut candidates: Vec<&Row> = regions::REGIONS
         .iter()
         .filter(|row| row.1 == code)
         .collect();
+    // A region that claims the leading digits first, then the main region
+    // of the code, then the others.
+    candidates.sort_by_key(|row| (row.4.is_empty(), !row.3));
     // Some regions keep their trunk prefix in international format (Italy's
     // 0), most drop it; a `+44 0 20 ...` is still understood.
     let fits = |n: &str| {
