@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --release --target wasm32-unknown-unknown --lib
+# Extra arguments go to cargo, e.g. `--no-default-features --features
+# email-lists` for a browser build without the phone metadata.
+cargo build --release --target wasm32-unknown-unknown --lib "$@"
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name nurture \
   target/wasm32-unknown-unknown/release/nurture.wasm

@@ -208,6 +208,139 @@ pub fn classify(address: &str) -> Option<MailboxKind> {
     })
 }
 
+/// Longest address accepted: RFC 5321's 254 octets for a forward path.
+pub const MAX_ADDRESS_LEN: usize = 254;
+/// Longest local part (RFC 5321).
+pub const MAX_LOCAL_LEN: usize = 64;
+
+/// Why an address is not usable, in stable `snake_case` codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailProblem {
+    /// Nothing was given.
+    Empty,
+    /// Longer than 254 characters, or a local part longer than 64.
+    TooLong,
+    /// No `@`, or more than one outside the allowed characters.
+    MissingAt,
+    /// The local part has a character `<input type=email>` does not accept
+    /// (spaces, quotes, `:`, non-ASCII ...).
+    InvalidLocalPart,
+    /// The domain is not a valid host name, or IDNA could not convert it.
+    InvalidDomain,
+    /// A valid address for a browser (`user@localhost`) but without a dot in
+    /// the domain, so no mail can reach it from the Internet.
+    NoDotInDomain,
+}
+
+/// The answer of [`check_email`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EmailCheck {
+    pub valid: bool,
+    /// The mailbox class; `business` when the address is invalid.
+    pub kind: MailboxKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EmailProblem>,
+    /// The address as it should be stored: trimmed, line breaks removed as a
+    /// browser does, the domain lower-cased and in punycode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalized: Option<String>,
+}
+
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b)
+}
+
+/// The WHATWG "valid e-mail address" production, exactly as browsers judge
+/// `<input type=email>`: `atext`/`.` in the local part, then labels of 1–63
+/// letters, digits and inner hyphens. ASCII only: an IDN domain must be
+/// converted first (see [`check_email`]).
+pub fn is_valid_whatwg(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    !local.is_empty() && local.bytes().all(is_atext) && is_valid_domain(domain)
+}
+
+fn is_valid_domain(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            (1..=63).contains(&bytes.len())
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes.first() != Some(&b'-')
+                && bytes.last() != Some(&b'-')
+        })
+}
+
+/// Strips what a browser's value sanitization strips from an e-mail input:
+/// line breaks anywhere, and ASCII whitespace at both ends.
+pub fn sanitize_input(address: &str) -> String {
+    address
+        .chars()
+        .filter(|c| *c != '\n' && *c != '\r')
+        .collect::<String>()
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_string()
+}
+
+/// Checks an address the way a browser does (value sanitization, IDNA to
+/// punycode as Chromium does for IDN domains, the WHATWG production), adds
+/// the RFC 5321 length limits and the need for a dot in the domain, and
+/// classifies it.
+pub fn check_email(address: &str) -> EmailCheck {
+    let invalid = |reason| EmailCheck {
+        valid: false,
+        kind: MailboxKind::Business,
+        reason: Some(reason),
+        normalized: None,
+    };
+    // Cheap bound first: a hostile 10 MB string is refused before any scan.
+    if address.len() > MAX_ADDRESS_LEN * 8 {
+        return invalid(EmailProblem::TooLong);
+    }
+    let clean = sanitize_input(address);
+    if clean.is_empty() {
+        return invalid(EmailProblem::Empty);
+    }
+    let Some((local, domain)) = clean.split_once('@') else {
+        return invalid(EmailProblem::MissingAt);
+    };
+    if local.is_empty() || !local.bytes().all(is_atext) {
+        return invalid(if domain.contains('@') {
+            EmailProblem::MissingAt
+        } else {
+            EmailProblem::InvalidLocalPart
+        });
+    }
+    let ascii_domain = if domain.is_ascii() {
+        domain.to_ascii_lowercase()
+    } else {
+        match idna::domain_to_ascii(domain) {
+            Ok(d) => d,
+            Err(_) => return invalid(EmailProblem::InvalidDomain),
+        }
+    };
+    if !is_valid_domain(&ascii_domain) {
+        return invalid(EmailProblem::InvalidDomain);
+    }
+    if local.len() > MAX_LOCAL_LEN || local.len() + 1 + ascii_domain.len() > MAX_ADDRESS_LEN {
+        return invalid(EmailProblem::TooLong);
+    }
+    if !ascii_domain.contains('.') {
+        return invalid(EmailProblem::NoDotInDomain);
+    }
+    let normalized = format!("{local}@{ascii_domain}");
+    EmailCheck {
+        valid: true,
+        kind: classify(&normalized).unwrap_or(MailboxKind::Business),
+        reason: None,
+        normalized: Some(normalized),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +379,41 @@ mod tests {
         // From the shipped lists, not from the core lists above.
         assert!(is_disposable_domain("0-mail.com"));
         assert!(is_free_domain("000webmail.ddnss.de"));
+    }
+
+    #[test]
+    fn whatwg_production() {
+        assert!(is_valid_whatwg("a@b"));
+        assert!(is_valid_whatwg("!#$%&'*+/=?^_`{|}~.-@com.com"));
+        assert!(!is_valid_whatwg("someone@do-.com"));
+        assert!(!is_valid_whatwg("a@b..c"));
+        assert!(!is_valid_whatwg("\"q\"@b.c"));
+    }
+
+    #[test]
+    fn check_email_normalizes_idn_and_classifies() {
+        let c = check_email("  Li.Wei@MÜNCHEN.de\n");
+        assert!(c.valid);
+        assert_eq!(c.normalized.as_deref(), Some("Li.Wei@xn--mnchen-3ya.de"));
+        assert_eq!(c.kind, MailboxKind::Business);
+        assert_eq!(
+            check_email("x@mailinator.com").kind,
+            MailboxKind::Disposable
+        );
+        assert_eq!(check_email("info@acme.example").kind, MailboxKind::Role);
+        assert_eq!(
+            check_email("a@localhost").reason,
+            Some(EmailProblem::NoDotInDomain)
+        );
+        assert_eq!(check_email("").reason, Some(EmailProblem::Empty));
+        assert_eq!(
+            check_email(&"a".repeat(10_000_000)).reason,
+            Some(EmailProblem::TooLong)
+        );
+        assert_eq!(
+            check_email("mañana@foo.com").reason,
+            Some(EmailProblem::InvalidLocalPart)
+        );
     }
 
     #[test]

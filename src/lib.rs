@@ -30,7 +30,9 @@
 
 pub mod email;
 pub mod error;
+pub mod forms;
 pub mod personalize;
+pub mod phone;
 pub mod score;
 pub mod segment;
 pub mod target;

@@ -1,5 +1,5 @@
-//! Checks shared by the Node and the browser wasm test binaries: the scoring
-//! and personalization entry points, called with JS values exactly as
+//! Checks shared by the Node and the browser wasm test binaries: the scoring,
+//! personalization and form entry points, called with JS values exactly as
 //! JavaScript passes them.
 
 use js_sys::{Reflect, JSON};
@@ -264,6 +264,66 @@ pub fn decide_segments_named_accounts_and_maxmind() {
     assert_eq!(path, "tables.cidr");
 }
 
+pub fn forms_check_email_and_validate_form() {
+    use nurture::wasm::forms::{check_email_js, check_phone_js, next_fields_js, validate_form_js};
+    let email = check_email_js("  Li@MÜNCHEN.de ".into()).expect("checkEmail");
+    assert_eq!(get(&email, "valid").as_bool(), Some(true));
+    assert_eq!(get(&email, "kind").as_string().as_deref(), Some("business"));
+    assert_eq!(
+        get(&email, "normalized").as_string().as_deref(),
+        Some("Li@xn--mnchen-3ya.de")
+    );
+    let bad = check_email_js("x@mailinator".into()).expect("checkEmail");
+    assert_eq!(get(&bad, "valid").as_bool(), Some(false));
+    let phone = check_phone_js("138 0013 8000".into(), "CN".into()).expect("checkPhone");
+    assert_eq!(
+        get(&phone, "e164").as_string().as_deref(),
+        Some("+8613800138000")
+    );
+    let form = js(
+        r#"{"fields":[{"name":"email","type":"email","required":true},
+        {"name":"company","type":"text"},{"name":"title","type":"text"}]}"#,
+    );
+    let next = next_fields_js(form.clone(), JsValue::NULL).expect("nextFields");
+    assert_eq!(js_sys::Array::from(&get(&next, "fields")).length(), 2);
+    let result = validate_form_js(
+        form.clone(),
+        js(r#"{"email":"x@yopmail.com","company":"�","extra":1}"#),
+        js(r#"{"language":"zh-Hant"}"#),
+    )
+    .expect("validateForm");
+    assert_eq!(get(&result, "valid").as_bool(), Some(false));
+    let text = JSON::stringify(&result)
+        .expect("stringify")
+        .as_string()
+        .unwrap_or_default();
+    for code in [
+        "disposable_email",
+        "control_characters",
+        "not_asked",
+        "不接受一次性電子郵件地址",
+    ] {
+        assert!(text.contains(code), "{code}: {text}");
+    }
+    // Wrong shapes throw with a code and a path.
+    let (code, path, _) = thrown(check_email_js(JsValue::from_f64(1.0)));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_argument", "address")
+    );
+    let (code, path, _) = thrown(validate_form_js(
+        js(r#"{"fields":[{"name":"a","type":"text","pattern":"("}]}"#),
+        js("{}"),
+        JsValue::UNDEFINED,
+    ));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_config", "fields[0].pattern")
+    );
+    let (_, path, _) = thrown(validate_form_js(form, js("[1]"), JsValue::UNDEFINED));
+    assert_eq!(path, "submission");
+}
+
 /// Declares every check above as a `#[wasm_bindgen_test]` in the including
 /// test binary, so Node and the browser run the same list.
 #[macro_export]
@@ -287,6 +347,7 @@ macro_rules! all_wasm_tests {
             bad_config_throws_an_error_with_code_and_path,
             wrong_shaped_arguments_throw_and_the_instance_keeps_working,
             decide_segments_named_accounts_and_maxmind,
+            forms_check_email_and_validate_form,
         );
     };
 }

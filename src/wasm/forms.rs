@@ -1,0 +1,133 @@
+//! Form exports: `checkEmail`, `checkPhone`, `nextFields`, `validateForm`.
+
+use serde_json::{Map, Value};
+use wasm_bindgen::prelude::*;
+
+use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use crate::forms::{Form, Language, ValidateOptions};
+use crate::score::Model;
+use crate::time::{self, Millis};
+
+fn read_string(value: JsValue, what: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid_argument(what, "expected a string"))
+}
+
+fn read_object(value: JsValue, what: &str) -> Result<Map<String, Value>, JsValue> {
+    match from_js(value, what)? {
+        Value::Null => Ok(Map::new()),
+        Value::Object(map) => Ok(map),
+        _ => Err(invalid_argument(what, "expected an object, or null")),
+    }
+}
+
+fn read_form(value: JsValue) -> Result<Form, JsValue> {
+    match from_js(value, "form")? {
+        v @ Value::Object(_) => Form::from_value(v).into_js(),
+        _ => Err(invalid_argument(
+            "form",
+            "expected a form definition object",
+        )),
+    }
+}
+
+fn read_millis(value: Option<&Value>, what: &str) -> Result<Option<Millis>, JsValue> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(time::from_f64)
+            .transpose()
+            .map_err(|e| invalid_argument(what, e.message())),
+        Some(_) => Err(invalid_argument(
+            what,
+            "expected milliseconds since the epoch (Date.now())",
+        )),
+    }
+}
+
+/// `checkEmail(address)` → `{ valid, kind, reason?, normalized? }`.
+#[wasm_bindgen(js_name = checkEmail)]
+pub fn check_email_js(address: JsValue) -> Result<JsValue, JsValue> {
+    let address = read_string(address, "address")?;
+    to_js(&crate::email::check_email(&address))
+}
+
+/// `checkPhone(number, defaultRegion?)` → `{ valid, e164?, region?, reason?, fake }`.
+#[wasm_bindgen(js_name = checkPhone)]
+pub fn check_phone_js(number: JsValue, default_region: JsValue) -> Result<JsValue, JsValue> {
+    let number = read_string(number, "number")?;
+    let region = if default_region.is_undefined() || default_region.is_null() {
+        None
+    } else {
+        Some(read_string(default_region, "defaultRegion")?)
+    };
+    to_js(&crate::phone::check_phone(&number, region.as_deref()))
+}
+
+/// `nextFields(form, knownProfile)` → `{ fields, hidden, remaining, complete }`.
+#[wasm_bindgen(js_name = nextFields)]
+pub fn next_fields_js(form: JsValue, known_profile: JsValue) -> Result<JsValue, JsValue> {
+    let form = read_form(form)?;
+    let known = read_object(known_profile, "knownProfile")?;
+    to_js(&form.next_fields(&known))
+}
+
+/// `validateForm(form, submission, options?)`. Options: `language` (`en`,
+/// `zh-Hans`, `zh-Hant`, or any BCP 47 tag), `profile` (what is known),
+/// `asked` (names of the fields shown), `renderedAt` and `now` (ms), `model`
+/// (a scoring model document; `null` for the built-in one; leave it out to
+/// skip fit scoring). Answers `{ valid, errors, values, signals, merge?,
+/// fit?, next? }`.
+#[wasm_bindgen(js_name = validateForm)]
+pub fn validate_form_js(
+    form: JsValue,
+    submission: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let form = read_form(form)?;
+    let submission = match from_js(submission, "submission")? {
+        Value::Object(map) => map,
+        _ => return Err(invalid_argument("submission", "expected an object")),
+    };
+    let options = read_object(options, "options")?;
+    let language = match options.get("language") {
+        None | Some(Value::Null) => Language::En,
+        Some(Value::String(tag)) => Language::from_tag(tag),
+        Some(_) => {
+            return Err(invalid_argument(
+                "options.language",
+                "expected a language tag such as \"zh-Hans\"",
+            ))
+        }
+    };
+    let profile = match options.get("profile") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => Some(map),
+        Some(_) => return Err(invalid_argument("options.profile", "expected an object")),
+    };
+    let asked: Option<Vec<String>> = match options.get("asked") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(list)) => Some(
+            list.iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| invalid_argument("options.asked", "expected field names"))?,
+        ),
+        Some(_) => return Err(invalid_argument("options.asked", "expected an array")),
+    };
+    let model = match options.get("model") {
+        None => None,
+        Some(Value::Null) => Some(Model::default_model()),
+        Some(doc) => Some(Model::from_value(doc.clone()).into_js()?),
+    };
+    let validate = ValidateOptions {
+        language,
+        profile,
+        asked: asked.as_deref(),
+        rendered_at: read_millis(options.get("renderedAt"), "options.renderedAt")?,
+        now: read_millis(options.get("now"), "options.now")?,
+    };
+    to_js(&form.submit(model.as_ref(), &submission, &validate))
+}
