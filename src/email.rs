@@ -318,9 +318,9 @@ pub fn check_email(address: &str) -> EmailCheck {
     let ascii_domain = if domain.is_ascii() {
         domain.to_ascii_lowercase()
     } else {
-        match idna::domain_to_ascii(domain) {
-            Ok(d) => d,
-            Err(_) => return invalid(EmailProblem::InvalidDomain),
+        match domain_to_ascii(domain) {
+            Some(d) => d,
+            None => return invalid(EmailProblem::InvalidDomain),
         }
     };
     if !is_valid_domain(&ascii_domain) {
@@ -341,9 +341,137 @@ pub fn check_email(address: &str) -> EmailCheck {
     }
 }
 
+/// An internationalized domain in its ASCII (punycode) form, as browsers send
+/// it. With the `idna` feature this is UTS #46 processing (the edge build);
+/// without it, a lighter version for the page: lower-casing stands in for
+/// UTS #46 mapping (no Unicode normalization tables), then RFC 3492 punycode.
+#[cfg(feature = "idna")]
+fn domain_to_ascii(domain: &str) -> Option<String> {
+    idna::domain_to_ascii(domain).ok()
+}
+
+#[cfg(not(feature = "idna"))]
+fn domain_to_ascii(domain: &str) -> Option<String> {
+    domain_to_ascii_light(domain)
+}
+
+#[cfg_attr(feature = "idna", allow(dead_code))]
+fn domain_to_ascii_light(domain: &str) -> Option<String> {
+    // The two UTS #46 mappings that people type most: full-width ASCII (an
+    // IME left on) and the ideographic full stops, which separate labels.
+    let mapped: String = domain
+        .chars()
+        .map(|c| match c {
+            '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let lower = mapped.to_lowercase();
+    let mut labels = Vec::new();
+    for label in lower.split('.') {
+        if label.is_ascii() {
+            labels.push(label.to_string());
+        } else if label.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+            return None;
+        } else {
+            labels.push(format!("xn--{}", punycode_encode(label)?));
+        }
+    }
+    Some(labels.join("."))
+}
+
+/// RFC 3492 punycode encoding of one label (without the `xn--` prefix).
+/// `None` on arithmetic overflow, which only absurdly long labels reach.
+#[cfg_attr(feature = "idna", allow(dead_code))]
+fn punycode_encode(label: &str) -> Option<String> {
+    const BASE: u32 = 36;
+    const T_MIN: u32 = 1;
+    const T_MAX: u32 = 26;
+    fn digit(d: u32) -> char {
+        // 0..=25 → a..z, 26..=35 → 0..9
+        char::from_digit((d + 10) % 36, 36).unwrap_or('a')
+    }
+    fn adapt(delta: u32, points: u32, first: bool) -> u32 {
+        let mut delta = if first { delta / 700 } else { delta / 2 };
+        delta += delta / points.max(1);
+        let mut k = 0;
+        while delta > ((BASE - T_MIN) * T_MAX) / 2 {
+            delta /= BASE - T_MIN;
+            k += BASE;
+        }
+        k + (BASE - T_MIN + 1) * delta / (delta + 38)
+    }
+    let input: Vec<u32> = label.chars().map(u32::from).collect();
+    let mut output: String = label.chars().filter(char::is_ascii).collect();
+    let basic = u32::try_from(output.len()).ok()?;
+    let total = u32::try_from(input.len()).ok()?;
+    let mut handled = basic;
+    if basic > 0 {
+        output.push('-');
+    }
+    let (mut n, mut delta, mut bias) = (128u32, 0u32, 72u32);
+    while handled < total {
+        let m = input.iter().copied().filter(|&c| c >= n).min()?;
+        delta = delta.checked_add((m - n).checked_mul(handled + 1)?)?;
+        n = m;
+        for &c in &input {
+            if c < n {
+                delta = delta.checked_add(1)?;
+            }
+            if c == n {
+                let mut q = delta;
+                let mut k = BASE;
+                loop {
+                    let t = if k <= bias {
+                        T_MIN
+                    } else if k >= bias + T_MAX {
+                        T_MAX
+                    } else {
+                        k - bias
+                    };
+                    if q < t {
+                        break;
+                    }
+                    output.push(digit(t + (q - t) % (BASE - t)));
+                    q = (q - t) / (BASE - t);
+                    k += BASE;
+                }
+                output.push(digit(q));
+                bias = adapt(delta, handled + 1, handled == basic);
+                delta = 0;
+                handled += 1;
+            }
+        }
+        delta = delta.checked_add(1)?;
+        n = n.checked_add(1)?;
+    }
+    Some(output)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn light_punycode_matches_known_encodings() {
+        for (unicode, ascii) in [
+            ("münchen.de", "xn--mnchen-3ya.de"),
+            ("MÜNCHEN.DE", "xn--mnchen-3ya.de"),
+            ("bücher.example", "xn--bcher-kva.example"),
+            ("中国移动.中国", "xn--fiq02ib9d179b.xn--fiqs8s"),
+            ("例え.テスト", "xn--r8jz45g.xn--zckzah"),
+            ("пример.рф", "xn--e1afmkfd.xn--p1ai"),
+            ("ñandú.com", "xn--and-6ma2c.com"),
+            ("例子。中国", "xn--fsqu00a.xn--fiqs8s"),
+            ("ＥＸＡＭＰＬＥ.com", "example.com"),
+        ] {
+            assert_eq!(domain_to_ascii_light(unicode).as_deref(), Some(ascii), "{unicode}");
+            #[cfg(feature = "idna")]
+            assert_eq!(domain_to_ascii(unicode).as_deref(), Some(ascii), "idna: {unicode}");
+        }
+        assert_eq!(domain_to_ascii_light("例 子.example"), None);
+    }
 
     #[test]
     fn role_list_is_sorted_for_binary_search() {
