@@ -87,9 +87,13 @@ export async function events(request, env, ctx, s) {
     // Segment's servers stamp an event that comes without a time; so do we.
     if (event.timestamp === undefined || event.timestamp === null) event.timestamp = now;
     const given = event.messageId ?? event.id;
+    // The core accepts a string or a number as messageId; anything else it
+    // rejects (with the content hash standing in as the id meanwhile).
     const id = typeof given === "string" && given !== "" && given.length <= 200
       ? given
-      : `h_${b64url(await digest(text)).slice(0, 27)}`;
+      : typeof given === "number" && Number.isFinite(given)
+        ? String(given)
+        : `h_${b64url(await digest(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
     const forwardId = `evt_${b64url(await digest(`${who.visitorId}\n${id}`)).slice(0, 32)}`;
