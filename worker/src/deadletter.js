@@ -11,6 +11,8 @@ const PREFIX = "dl:";
 
 export class DeadLetterStore extends DurableObject {
   async add(items) {
+    const filed = ((await this.ctx.storage.get("filed")) ?? 0) + items.length;
+    await this.ctx.storage.put("filed", filed);
     for (let i = 0; i < items.length; i += 128) {
       const entries = {};
       for (const item of items.slice(i, i + 128)) {
@@ -31,6 +33,11 @@ export class DeadLetterStore extends DurableObject {
       await this.ctx.storage.delete(ids.slice(i, i + 128).map((id) => PREFIX + id));
     }
     return ids.length;
+  }
+
+  /** How many messages were ever filed (a message filed twice counts twice). */
+  async filed() {
+    return (await this.ctx.storage.get("filed")) ?? 0;
   }
 
   async count() {

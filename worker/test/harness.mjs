@@ -77,6 +77,18 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
     port,
     byKey,
     stats,
+    /** Down for real: the port refuses connections until up(). */
+    async down() {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      });
+    },
+    async up() {
+      await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

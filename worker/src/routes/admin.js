@@ -53,5 +53,5 @@ export async function listDeadLetters(request, env) {
   await authorize(request, env);
   const store = deadLetters(env);
   const items = await store.list(20);
-  return json({ count: await store.count(), first: items.map((i) => ({ id: i.body.id, reason: i.reason, attempts: i.attempts, failedAt: i.failedAt })) });
+  return json({ count: await store.count(), filed: await store.filed(), first: items.map((i) => ({ id: i.body.id, reason: i.reason, attempts: i.attempts, failedAt: i.failedAt })) });
 }
