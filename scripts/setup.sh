@@ -47,9 +47,11 @@ if [ "${#apt_missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
-# Node tools for the build and the tests (binaryen's wasm-opt, ...), pinned
+# Node tools for the build and the tests (binaryen's wasm-opt, esbuild and
+# Miniflare with workerd for the edge worker, ...), pinned
 # by package-lock.json.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -d node_modules/miniflare ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing the Node tools (npm ci)"
   npm ci --no-audit --no-fund
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints (host and wasm32), host tests, wasm
-# tests in Node and in headless Chromium, then the built package from JS.
+# tests in Node and in headless Chromium, then the built package from JS,
+# then the edge worker bundled from it and tested in workerd.
 # Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,3 +35,7 @@ scripts/build-pkg.sh
 
 step "JS tests against the built package"
 node --test tests/js/
+
+step "edge worker: bundle, then tests in workerd (Miniflare)"
+node worker/build.mjs
+node --test worker/test/*.test.mjs

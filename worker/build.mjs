@@ -1,0 +1,56 @@
+// Bundles the worker into dist/: index.js (src/ + the wasm-bindgen glue from
+// pkg/nurture.js) and nurture_bg.wasm beside it, imported as a separate
+// CompiledWasm module (how Workers load wasm: no fetch, no eval).
+// Usage: node worker/build.mjs (after scripts/build-pkg.sh).
+import { build } from "esbuild";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkg = process.env.NURTURE_PKG ?? path.join(here, "..", "pkg");
+const dist = path.join(here, "dist");
+
+const glue = path.join(pkg, "nurture.js");
+const glueText = readFileSync(glue, "utf8");
+// The core must be able to drop a trapped instance and build a new one;
+// the glue keeps the instance in a module-level `wasm`, so the build adds an
+// export that clears it (initSync then instantiates afresh).
+if (!/^let wasmModule, wasmInstance, wasm;$/m.test(glueText) || !/if \(wasm !== undefined\) return wasm;/.test(glueText)) {
+  throw new Error(`${glue}: the wasm-bindgen glue changed shape; update worker/build.mjs (__nurtureReset)`);
+}
+
+const nurturePlugin = {
+  name: "nurture",
+  setup(b) {
+    b.onResolve({ filter: /^nurture:wasm$/ }, () => ({ path: "./nurture_bg.wasm", external: true }));
+    b.onResolve({ filter: /^nurture:glue$/ }, () => ({ path: glue, namespace: "nurture-glue" }));
+    b.onLoad({ filter: /.*/, namespace: "nurture-glue" }, () => ({
+      contents: `${glueText}\nexport function __nurtureReset() { wasm = undefined; wasmInstance = undefined; }\n`,
+      loader: "js",
+      resolveDir: pkg,
+    }));
+  },
+};
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+await build({
+  entryPoints: [path.join(here, "src", "index.js")],
+  outfile: path.join(dist, "index.js"),
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["cloudflare:*"],
+  plugins: [nurturePlugin],
+  legalComments: "none",
+  logLevel: "warning",
+});
+copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
+
+for (const f of ["index.js", "nurture_bg.wasm"]) {
+  const p = path.join(dist, f);
+  console.log(`worker/dist/${f}: ${statSync(p).size} bytes, ${gzipSync(readFileSync(p), { level: 9 }).length} gzip`);
+}

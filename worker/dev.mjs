@@ -1,0 +1,67 @@
+// Runs the built worker (worker/dist) on localhost in workerd through
+// Miniflare, with the built-in model and a local collector that appends every
+// message it receives, one JSON line each, to target/collector.jsonl.
+// Usage: node worker/dev.mjs [--port 8787] [--collector-port 8788]
+// (build first: scripts/build-pkg.sh && node worker/build.mjs). Prints the
+// URLs, then serves until Ctrl-C.
+import http from "node:http";
+import { appendFileSync, mkdirSync, existsSync } from "node:fs";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import { here, dist, workerOptions } from "./miniflare.mjs";
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const port = opt("port", 8787);
+const collectorPort = opt("collector-port", 8788);
+const root = path.join(here, "..");
+const out = path.join(root, "target", "collector.jsonl");
+
+if (!existsSync(path.join(dist, "index.js"))) {
+  console.error("worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
+  process.exit(1);
+}
+mkdirSync(path.dirname(out), { recursive: true });
+
+const seen = new Set();
+const collector = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const key = req.headers["idempotency-key"];
+    if (key && !seen.has(key)) {
+      seen.add(key);
+      appendFileSync(out, `${Buffer.concat(chunks).toString("utf8").replace(/\n/g, " ")}\n`);
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+  });
+});
+await new Promise((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+
+// Development keys and token only: production takes them from secrets.
+const mf = new Miniflare(workerOptions({
+  host: "127.0.0.1",
+  port,
+  vars: {
+    NURTURE_KEYS: "dev:dev-only-secret-not-for-production",
+    ADMIN_TOKEN: "dev-admin-token",
+    ALLOWED_ORIGINS: "http://localhost:8080,http://127.0.0.1:8080,http://localhost:8000,http://127.0.0.1:8000",
+    COLLECTOR_URL: `http://127.0.0.1:${collectorPort}/collect`,
+    HASH_EMAIL: "true",
+  },
+}));
+const url = await mf.ready;
+console.log(`nurture worker: ${url.href}v1/events (health: ${url.href}v1/health)`);
+console.log(`collector: http://127.0.0.1:${collectorPort}/collect -> ${path.relative(root, out)}`);
+console.log(`try: curl -s -H 'content-type: application/json' -d '{"events":[{"type":"page","properties":{"path":"/pricing"}}]}' ${url.href}v1/events`);
+
+const stop = async () => {
+  await mf.dispose();
+  collector.close();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,67 @@
+// Reads the worker's settings from `env` once per env object. Every limit has
+// a default that suits production; the tests and the demo override them
+// through the same variables (wrangler.toml [vars] or Miniflare bindings).
+
+const cache = new WeakMap();
+
+function int(env, name, fallback, min = 0) {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+function bool(env, name, fallback = false) {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  if (typeof raw === "boolean") return raw;
+  return /^(1|true|yes|on)$/i.test(String(raw).trim());
+}
+
+function list(env, name) {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === "") return [];
+  if (Array.isArray(raw)) return raw.map(String);
+  const text = String(raw).trim();
+  if (text.startsWith("[")) {
+    try {
+      const parsed = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch {
+      // fall through to the comma-separated form
+    }
+  }
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function settings(env) {
+  let s = cache.get(env);
+  if (s) return s;
+  s = {
+    maxBodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1),
+    maxEvents: int(env, "MAX_EVENTS", 100, 1),
+    maxEventBytes: int(env, "MAX_EVENT_BYTES", 4096, 64),
+    maxDepth: int(env, "MAX_JSON_DEPTH", 12, 2),
+    historyCap: int(env, "HISTORY_CAP", 250, 1),
+    seenCap: int(env, "SEEN_IDS_CAP", 2000, 1),
+    tokenTtlSeconds: int(env, "VISITOR_TTL_DAYS", 395, 0) * 86400,
+    allowedOrigins: list(env, "ALLOWED_ORIGINS"),
+    consentRequired: bool(env, "CONSENT_REQUIRED", false),
+    hashEmail: bool(env, "HASH_EMAIL", false),
+    collectorUrl: env.COLLECTOR_URL ? String(env.COLLECTOR_URL) : "",
+    collectorTimeoutMs: int(env, "COLLECTOR_TIMEOUT_MS", 5000, 1),
+    forwardConcurrency: int(env, "FORWARD_CONCURRENCY", 6, 1),
+    retryBaseSeconds: int(env, "RETRY_BASE_SECONDS", 5, 0),
+    retryMaxSeconds: int(env, "RETRY_MAX_SECONDS", 600, 0),
+    deadLetterQueue: env.DEAD_LETTER_QUEUE ? String(env.DEAD_LETTER_QUEUE) : "nurture-forward-dlq",
+    ipRateBurst: int(env, "IP_RATE_BURST", 120, 1),
+    ipRatePerSecond: int(env, "IP_RATE_PER_SECOND", 20, 0),
+    visitorRateBurst: int(env, "VISITOR_RATE_BURST", 30, 1),
+    visitorRatePerSecond: int(env, "VISITOR_RATE_PER_SECOND", 2, 0),
+    reengageAfterMs: int(env, "REENGAGE_AFTER_MS", 0, 0),
+    replayLimit: int(env, "REPLAY_LIMIT", 500, 1),
+    testHooks: bool(env, "TEST_HOOKS", false),
+  };
+  cache.set(env, s);
+  return s;
+}

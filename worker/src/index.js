@@ -1,0 +1,68 @@
+// nurture's edge worker: a Cloudflare-Workers module worker. This file is the
+// router and the error boundary; each route lives in routes/ (forms and
+// decide will join them as routes/forms.js and routes/decide.js).
+
+import { settings } from "./config.js";
+import { HttpError, errorResponse, corsHeaders, preflight } from "./http.js";
+import { isFatal } from "./core.js";
+import { events } from "./routes/events.js";
+import { replay, listDeadLetters } from "./routes/admin.js";
+import { health } from "./routes/health.js";
+import { consumeForward, consumeDeadLetters } from "./forward.js";
+
+export { VisitorState } from "./visitor.js";
+export { DeadLetterStore } from "./deadletter.js";
+
+/** path → {METHOD: handler}; `cors: false` for routes browsers never call. */
+const ROUTES = new Map([
+  ["/v1/events", { methods: { POST: events }, cors: true }],
+  ["/v1/health", { methods: { GET: health }, cors: true }],
+  ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
+  ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
+]);
+
+async function route(request, env, ctx, s, extra) {
+  const url = new URL(request.url);
+  const entry = ROUTES.get(url.pathname);
+  if (!entry) throw new HttpError(404, "not_found", "no such route");
+  const methods = Object.keys(entry.methods);
+  if (request.method === "OPTIONS" && entry.cors) return preflight(request, s, methods);
+  const handler = entry.methods[request.method];
+  if (!handler) {
+    const err = new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`);
+    err.allow = methods.join(", ");
+    throw err;
+  }
+  if (entry.cors) Object.assign(extra, corsHeaders(request, s));
+  else if (request.headers.get("origin") !== null) throw new HttpError(403, "origin_not_allowed", "admin routes are not for browsers");
+  return handler(request, env, ctx, s);
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const extra = {};
+    let response;
+    try {
+      response = await route(request, env, ctx, settings(env), extra);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        response = errorResponse(err);
+        if (err.allow) response.headers.set("allow", err.allow);
+      } else if (isFatal(err)) {
+        response = errorResponse(new HttpError(503, "core_unavailable", "the scoring core failed; retry the request"));
+      } else {
+        console.error("unhandled", err && err.stack ? err.stack : String(err));
+        response = errorResponse(new HttpError(500, "internal_error", "the worker failed on this request"));
+      }
+    }
+    for (const [k, v] of Object.entries(extra)) response.headers.set(k, v);
+    return response;
+  },
+
+  async queue(batch, env) {
+    const s = settings(env);
+    if (batch.queue === s.deadLetterQueue) await consumeDeadLetters(batch, env);
+    else await consumeForward(batch, env);
+  },
+};
+

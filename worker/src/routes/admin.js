@@ -1,0 +1,57 @@
+// Operator routes, behind `Authorization: Bearer <ADMIN_TOKEN>`.
+// POST /v1/admin/replay {limit?}: sends dead letters again (straight to the
+//   collector; what fails again goes back through the queue) and removes
+//   from the store what was delivered or re-queued.
+// GET /v1/admin/dead-letters: how many are waiting, and the first ids.
+
+import { HttpError, json, readJson } from "../http.js";
+import { deadLetters, forwardMessages } from "../forward.js";
+
+async function sha(text) {
+  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+}
+
+async function authorize(request, env) {
+  if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "ADMIN_TOKEN is not set: admin routes are off");
+  const header = request.headers.get("authorization") ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  // Compare digests, equal in length, in constant time.
+  const [a, b] = await Promise.all([sha(given), sha(String(env.ADMIN_TOKEN))]);
+  if (!given || !crypto.subtle.timingSafeEqual(a, b)) {
+    throw new HttpError(401, "unauthorized", "a valid admin token is required");
+  }
+}
+
+export async function replay(request, env, ctx, s) {
+  await authorize(request, env);
+  let limit = s.replayLimit;
+  if (request.headers.get("content-length") !== "0" && request.body !== null) {
+    const body = await readJson(request, s);
+    if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, "invalid_body", "expected {limit?}");
+    if (body.limit !== undefined) {
+      if (!Number.isInteger(body.limit) || body.limit < 1 || body.limit > 5000) {
+        throw new HttpError(400, "invalid_field", "limit: an integer from 1 to 5000", { field: "limit" });
+      }
+      limit = body.limit;
+    }
+  }
+  const store = deadLetters(env);
+  const items = await store.list(limit);
+  const outcome = await forwardMessages(env, items.map((i) => i.body));
+  const done = outcome.delivered.concat(outcome.queued);
+  await store.remove(done);
+  return json({
+    replayed: items.length,
+    delivered: outcome.delivered.length,
+    requeued: outcome.queued.length,
+    deadLettered: outcome.deadLettered.length,
+    remaining: await store.count(),
+  });
+}
+
+export async function listDeadLetters(request, env) {
+  await authorize(request, env);
+  const store = deadLetters(env);
+  const items = await store.list(20);
+  return json({ count: await store.count(), filed: await store.filed(), first: items.map((i) => ({ id: i.body.id, reason: i.reason, attempts: i.attempts, failedAt: i.failedAt })) });
+}

@@ -1,0 +1,134 @@
+// POST /v1/events: a batch of browser events for the visitor named by the
+// signed cookie. Validated here (shape, size, depth) and by the core (event
+// schema), deduplicated and re-scored by the visitor's Durable Object, then
+// forwarded in the background (ctx.waitUntil).
+
+import { HttpError, json, readJson, depthExceeds, clientIp } from "../http.js";
+import { limitIp, rateLimited } from "../ratelimit.js";
+import { verify, sign, readToken, newVisitorId, cookieFor, b64url } from "../token.js";
+import { forwardMessages } from "../forward.js";
+
+const TOP_LEVEL = new Set(["events", "consent", "sentAt", "context"]);
+// A score computed in the browser is never trusted; a body that carries one
+// is refused outright so the mistake (or the forgery) is visible.
+const SCORE_FIELDS = new Set(["score", "scores", "grade", "fit", "engagement", "tier", "stage", "mql"]);
+
+function isPlainObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+async function digest(text) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+function checkBody(body, s) {
+  if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {events: [...]}");
+  for (const key of Object.keys(body)) {
+    if (SCORE_FIELDS.has(key)) throw new HttpError(400, "client_score_rejected", `"${key}" is computed by the server; do not send it`);
+    if (!TOP_LEVEL.has(key)) throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}"`);
+  }
+  if (!("events" in body)) throw new HttpError(400, "invalid_body", "the body has no events list");
+  if (!Array.isArray(body.events)) throw new HttpError(400, "invalid_field", "events: expected a list", { field: "events" });
+  if (body.events.length === 0) throw new HttpError(400, "empty_batch", "events: the list is empty");
+  if (body.events.length > s.maxEvents) throw new HttpError(413, "too_many_events", `events: at most ${s.maxEvents} per batch`);
+  if (body.consent !== undefined && typeof body.consent !== "boolean") {
+    throw new HttpError(400, "invalid_field", "consent: expected true or false", { field: "consent" });
+  }
+  if (body.sentAt !== undefined && typeof body.sentAt !== "string" && typeof body.sentAt !== "number") {
+    throw new HttpError(400, "invalid_field", "sentAt: expected a timestamp", { field: "sentAt" });
+  }
+  if (body.context !== undefined && (!isPlainObject(body.context) || depthExceeds(body.context, s.maxDepth))) {
+    throw new HttpError(400, "invalid_field", "context: expected a small object", { field: "context" });
+  }
+}
+
+/** Works out who the visitor is: {visitorId, token, setCookie}. */
+async function identify(request, env, s) {
+  const presented = readToken(request);
+  if (presented === null || presented === "") {
+    const visitorId = newVisitorId();
+    return { visitorId, token: await sign(env, visitorId), fresh: true };
+  }
+  const v = await verify(env, presented, s.tokenTtlSeconds);
+  if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false };
+  // Signed with an older key: re-sign with the current one (rotation).
+  return { visitorId: v.visitorId, token: await sign(env, v.visitorId), fresh: true };
+}
+
+export async function events(request, env, ctx, s) {
+  limitIp(clientIp(request), s);
+  const body = await readJson(request, s);
+  checkBody(body, s);
+  const consent = body.consent === true || (!s.consentRequired && body.consent !== false);
+  if (!consent) {
+    // Nothing is stored, forwarded or set (not even the visitor cookie).
+    return json({ consent: false, stored: false, forwarded: false, accepted: [], rejected: [], duplicates: [], ignored: body.events.length });
+  }
+  const who = await identify(request, env, s);
+
+  const now = Date.now();
+  const rejected = [];
+  const candidates = [];
+  for (const [index, raw] of body.events.entries()) {
+    if (!isPlainObject(raw)) {
+      rejected.push({ index, reason: "event: expected an object" });
+      continue;
+    }
+    const text = JSON.stringify(raw);
+    if (text.length > s.maxEventBytes) {
+      rejected.push({ index, reason: `event: larger than ${s.maxEventBytes} bytes` });
+      continue;
+    }
+    if (depthExceeds(raw, s.maxDepth)) {
+      rejected.push({ index, reason: `event: nested deeper than ${s.maxDepth} levels` });
+      continue;
+    }
+    const event = JSON.parse(text); // a plain copy, prototype-free keys included
+    // Segment's servers stamp an event that comes without a time; so do we.
+    if (event.timestamp === undefined || event.timestamp === null) event.timestamp = now;
+    const given = event.messageId ?? event.id;
+    // The core accepts a string or a number as messageId; anything else it
+    // rejects (with the content hash standing in as the id meanwhile).
+    const id = typeof given === "string" && given !== "" && given.length <= 200
+      ? given
+      : typeof given === "number" && Number.isFinite(given)
+        ? String(given)
+        : `h_${b64url(await digest(text)).slice(0, 27)}`;
+    // The collector's Idempotency-Key: unique per visitor and event, so one
+    // visitor cannot collide with (or suppress) another's messageIds.
+    const forwardId = `evt_${b64url(await digest(`${who.visitorId}\n${id}`)).slice(0, 32)}`;
+    candidates.push({ index, id, forwardId, event });
+  }
+
+  let out = { accepted: [], rejected: [], duplicates: [], score: null, forward: [], signals: [] };
+  if (candidates.length) {
+    const stub = env.VISITORS.get(env.VISITORS.idFromName(who.visitorId));
+    const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
+    out = await stub.ingest({ visitorId: who.visitorId, candidates, now, trap });
+    if (!out.ok) {
+      if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
+      throw new HttpError(out.error.status, out.error.code, out.error.message);
+    }
+  }
+  const allRejected = rejected.concat(out.rejected).sort((a, b) => a.index - b.index);
+  if (out.accepted.length === 0 && out.duplicates.length === 0) {
+    throw new HttpError(422, "no_valid_events", "no event in the batch is valid", { rejected: allRejected });
+  }
+  if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
+
+  const headers = { "x-nurture-visitor": who.token };
+  if (who.fresh) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  const score = out.score && {
+    grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
+    fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,
+  };
+  return json({
+    visitorId: who.visitorId,
+    accepted: out.accepted,
+    rejected: allRejected,
+    duplicates: out.duplicates,
+    score,
+    signals: out.signals,
+    coreRestarts: out.coreRestarts,
+  }, 200, headers);
+}

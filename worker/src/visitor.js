@@ -1,0 +1,175 @@
+// One Durable Object per visitor (idFromName(visitorId)) holds the visitor's
+// history and runs every update for that visitor one at a time.
+//
+// Why no lost writes: `ingest` does all its work synchronously between
+// loading the state (once, in the constructor under blockConcurrencyWhile)
+// and the storage.put at its end; it awaits nothing in between, so two
+// batches for the same visitor can never interleave, and the output gate
+// holds the reply until the write is durable.
+//
+// Bounds: at most HISTORY_CAP events are kept (the newest by timestamp: the
+// oldest have decayed the most, so dropping them moves the score least), and
+// the last SEEN_IDS_CAP event ids for deduplication (a duplicate older than
+// that window is caught by the collector's Idempotency-Key instead). Events
+// are capped at MAX_EVENT_BYTES each, so a visitor's state stays well under
+// the 2 MB value limit of SQLite-backed objects.
+
+import { DurableObject } from "cloudflare:workers";
+import { settings } from "./config.js";
+import { withCore, trapForTest, coreStats } from "./core.js";
+import { TokenBucket } from "./ratelimit.js";
+import { summarize, signal, reengageAfterMs, tsOf } from "./enrich.js";
+import { forwardMessages } from "./forward.js";
+
+const EMPTY = () => ({ profile: {}, events: [], seen: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+const PROFILE_KEYS = 60;
+
+function mergeTraits(profile, traits, map) {
+  if (!traits || typeof traits !== "object" || Array.isArray(traits)) return;
+  for (const [key, value] of Object.entries(traits)) {
+    const target = map?.[key] ?? (map ? null : key);
+    if (target === null || target === "__proto__" || target === "constructor" || target === "prototype") continue;
+    const ok = (typeof value === "string" && value.length <= 512) || typeof value === "number" || typeof value === "boolean";
+    if (!ok) continue;
+    if (!(target in profile) && Object.keys(profile).length >= PROFILE_KEYS) continue;
+    profile[target] = value;
+  }
+}
+
+// Segment group traits, in the names the scoring model reads.
+const GROUP_TRAITS = { name: "company", industry: "industry", employees: "companySize", website: "website", plan: "plan", country: "country" };
+
+export class VisitorState extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.state = EMPTY();
+    this.bucket = null;
+    ctx.blockConcurrencyWhile(async () => {
+      this.state = (await ctx.storage.get("state")) ?? EMPTY();
+    });
+  }
+
+  /**
+   * `candidates`: [{index, id, forwardId, event}] already shape-checked by
+   * the worker. Returns the outcome for each, the new score and what to
+   * forward (enriched events and lifecycle signals).
+   */
+  ingest({ visitorId, candidates, now, trap }) {
+    const s = settings(this.env);
+    this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
+    const wait = this.bucket.take();
+    if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many batches for this visitor; retry in ${wait} s`, retryAfter: wait } };
+
+    const st = this.state;
+    const seen = new Set(st.seen);
+    const duplicates = [];
+    const fresh = [];
+    for (const c of candidates) {
+      if (seen.has(c.id)) duplicates.push({ index: c.index, id: c.id });
+      else {
+        seen.add(c.id);
+        fresh.push(c);
+      }
+    }
+
+    let trapped = !trap;
+    const outcome = withCore(this.env, ({ model }) => {
+      if (!trapped) {
+        trapped = true;
+        trapForTest();
+      }
+      // Validate the new events on their own: the core's reasons, indexed
+      // like `fresh`.
+      const check = model.score(st.profile, fresh.map((c) => c.event), now, { breakdown: false });
+      const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
+      const accepted = fresh.filter((_, i) => !bad.has(i));
+      const rejected = [];
+      fresh.forEach((c, i) => bad.has(i) && rejected.push({ index: c.index, reason: bad.get(i) }));
+      if (accepted.length === 0) return { accepted, rejected, result: null };
+
+      const profile = { ...st.profile };
+      for (const c of [...accepted].sort((a, b) => tsOf(a.event) - tsOf(b.event))) {
+        if (c.event.type === "identify") mergeTraits(profile, c.event.traits);
+        if (c.event.type === "group") mergeTraits(profile, c.event.traits, GROUP_TRAITS);
+      }
+      let history = st.events.concat(accepted.map((c) => ({ ...c.event, messageId: c.id })));
+      if (history.length > s.historyCap) {
+        history = history
+          .map((e, i) => [e, i])
+          .sort((a, b) => tsOf(a[0]) - tsOf(b[0]) || a[1] - b[1])
+          .slice(-s.historyCap)
+          .map(([e]) => e);
+      }
+      const result = model.score(profile, history, now, { breakdown: true });
+      return { accepted, rejected, result, profile, history };
+    });
+
+    if (outcome.accepted.length === 0) {
+      // Nothing new to keep, but remember the ids of the rejected ones? No:
+      // a rejected event may be fixed and resent with the same id.
+      return { ok: true, accepted: [], rejected: outcome.rejected, duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
+    }
+
+    const { result } = outcome;
+    const summary = summarize(result);
+    const prev = st.last;
+    st.seq += 1;
+    const signals = [];
+    const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile };
+    if (result.mql.qualified && !(prev && prev.mql)) signals.push(signal(base, "Lead Qualified", { reason: result.mql.reason }));
+    if (prev && prev.stage !== summary.stage) signals.push(signal(base, "Stage Changed", { from: prev.stage, to: summary.stage }));
+    if (prev && prev.grade !== summary.grade) signals.push(signal(base, "Grade Changed", { from: prev.grade, to: summary.grade }));
+
+    const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
+    st.seen = st.seen.concat(candidates.filter((c) => acceptedIds.has(c.id)).map((c) => c.id)).slice(-s.seenCap);
+    st.profile = outcome.profile;
+    st.events = outcome.history;
+    st.last = summary;
+    st.lastActivity = now;
+    st.visitorId = visitorId;
+    this.ctx.storage.put("state", st);
+
+    const after = reengageAfterMs(this.env);
+    if (after > 0) this.ctx.storage.setAlarm(now + after);
+
+    const forward = outcome.accepted
+      .map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary }))
+      .concat(signals);
+    return {
+      ok: true,
+      accepted: outcome.accepted.map((c) => ({ index: c.index, id: c.id })),
+      rejected: outcome.rejected,
+      duplicates,
+      score: summary,
+      signals: signals.map((x) => x.event.event),
+      forward,
+      coreRestarts: coreStats().restarts,
+    };
+  }
+
+  /** Re-engagement due: no activity for the inactivity period. */
+  async alarm() {
+    const st = this.state;
+    const after = reengageAfterMs(this.env);
+    if (after <= 0 || st.lastActivity === 0 || st.reengagedFor === st.lastActivity) return;
+    const now = Date.now();
+    if (now - st.lastActivity < after) {
+      await this.ctx.storage.setAlarm(st.lastActivity + after);
+      return;
+    }
+    st.seq += 1;
+    const msg = signal({ visitorId: st.visitorId, now, seq: st.seq, summary: st.last, profile: st.profile }, "Re-engagement Due", {
+      inactiveMs: now - st.lastActivity,
+      lastActivity: new Date(st.lastActivity).toISOString(),
+    });
+    await forwardMessages(this.env, [msg], { direct: false });
+    st.reengagedFor = st.lastActivity;
+    await this.ctx.storage.put("state", st);
+  }
+
+  /** For tests and support: what is kept for this visitor. */
+  inspect() {
+    const st = this.state;
+    return { events: st.events.length, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq };
+  }
+}

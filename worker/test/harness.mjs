@@ -1,0 +1,115 @@
+// Starts the built worker (worker/dist) in workerd through Miniflare, and a
+// collector on 127.0.0.1 that the worker forwards to.
+import http from "node:http";
+import { Miniflare } from "miniflare";
+import { workerOptions } from "../miniflare.mjs";
+
+export const KEYS = "k2:second-secret-0123456789,k1:first-secret-0123456789";
+export const ADMIN_TOKEN = "admin-token-for-tests-only";
+export const ORIGIN = "https://www.example.com";
+
+export async function startWorker({ vars = {}, queue = {} } = {}) {
+  const mf = new Miniflare(workerOptions({
+    vars: {
+      NURTURE_KEYS: KEYS,
+      ADMIN_TOKEN,
+      ALLOWED_ORIGINS: `${ORIGIN},https://app.example.com`,
+      RETRY_BASE_SECONDS: "1",
+      RETRY_MAX_SECONDS: "2",
+      COLLECTOR_TIMEOUT_MS: "1000",
+      ...vars,
+    },
+    queue,
+  }));
+  await mf.ready;
+  return mf;
+}
+
+/**
+ * A collector that records what it receives, deduplicating by
+ * Idempotency-Key. `fault(req)` decides per request: "ok", "fail" (503,
+ * not stored), "hang" (stored, then never answered: the worker times out
+ * and retries, so the collector sees a duplicate), or "drop" (connection
+ * destroyed before anything is stored).
+ */
+export async function startCollector({ fault = () => "ok", onMessage } = {}) {
+  const byKey = new Map();
+  const stats = { requests: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0 };
+  const hanging = new Set();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      stats.requests += 1;
+      const mode = fault(req);
+      if (mode === "fail") {
+        stats.failed += 1;
+        res.writeHead(503, { "content-type": "application/json" }).end('{"error":"unavailable"}');
+        return;
+      }
+      if (mode === "drop") {
+        stats.dropped += 1;
+        req.socket.destroy();
+        return;
+      }
+      const key = req.headers["idempotency-key"];
+      if (!key) stats.missingKey += 1;
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      if (byKey.has(key)) stats.duplicates += 1;
+      else {
+        byKey.set(key, body);
+        stats.stored += 1;
+        onMessage?.(body);
+      }
+      if (mode === "hang") {
+        stats.hung += 1;
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/collect`,
+    port,
+    byKey,
+    stats,
+    /** Down for real: the port refuses connections until up(). */
+    async down() {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      });
+    },
+    async up() {
+      await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export function post(mf, body, { headers = {}, path = "/v1/events", method = "POST", raw } = {}) {
+  return mf.dispatchFetch(`http://worker.test${path}`, {
+    method,
+    headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.7", ...headers },
+    body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export async function waitFor(predicate, { timeoutMs = 60_000, intervalMs = 50 } = {}) {
+  const start = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - start > timeoutMs) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return true;
+}
