@@ -19,9 +19,13 @@ step "clippy (host)"
 cargo clippy --all-targets -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32, the browser build's features)"
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 step "host tests"
 cargo test
+step "host tests of the light checks (the browser build's features)"
+cargo test --no-default-features --lib --test forms --test scoring
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 step "wasm tests in Node"

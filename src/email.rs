@@ -372,7 +372,10 @@ fn domain_to_ascii_light(domain: &str) -> Option<String> {
     for label in lower.split('.') {
         if label.is_ascii() {
             labels.push(label.to_string());
-        } else if label.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+        } else if label
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
             return None;
         } else {
             labels.push(format!("xn--{}", punycode_encode(label)?));
@@ -466,9 +469,17 @@ mod tests {
             ("例子。中国", "xn--fsqu00a.xn--fiqs8s"),
             ("ＥＸＡＭＰＬＥ.com", "example.com"),
         ] {
-            assert_eq!(domain_to_ascii_light(unicode).as_deref(), Some(ascii), "{unicode}");
+            assert_eq!(
+                domain_to_ascii_light(unicode).as_deref(),
+                Some(ascii),
+                "{unicode}"
+            );
             #[cfg(feature = "idna")]
-            assert_eq!(domain_to_ascii(unicode).as_deref(), Some(ascii), "idna: {unicode}");
+            assert_eq!(
+                domain_to_ascii(unicode).as_deref(),
+                Some(ascii),
+                "idna: {unicode}"
+            );
         }
         assert_eq!(domain_to_ascii_light("例 子.example"), None);
     }
