@@ -57,6 +57,33 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Everything wrong or suspicious in a configuration document, for editors
+/// and playgrounds that show all problems at once. Every config format
+/// (scoring model, site config, forms) reports this way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigReport {
+    pub errors: Vec<ConfigError>,
+    pub warnings: Vec<Warning>,
+}
+
+impl ConfigReport {
+    /// A report of one error, such as a document that does not parse.
+    pub fn failed(error: ConfigError) -> Self {
+        Self {
+            errors: vec![error],
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The first error, for loaders that fail fast.
+    pub fn into_first_error(self, fallback: &str) -> ConfigError {
+        self.errors
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| ConfigError::new("", fallback))
+    }
+}
+
 /// Parses `json` into `T`, turning serde's error into a [`ConfigError`] that
 /// carries the path of the bad field and a message without Rust type names.
 ///

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{compile_pattern, Field, FormReport};
+use super::{compile_pattern, Field};
+use crate::error::ConfigReport;
 use crate::error::{ConfigError, Warning};
 use crate::target::Condition;
 
@@ -125,7 +126,7 @@ pub struct FieldConfig {
     pub business_email: Option<bool>,
 }
 
-pub(super) fn compile_fields(config: &super::FormConfig, report: &mut FormReport) -> Vec<Field> {
+pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigReport) -> Vec<Field> {
     let mut out = Vec::with_capacity(config.fields.len());
     let mut seen: Vec<&str> = Vec::new();
     for (i, f) in config.fields.iter().enumerate() {

@@ -26,7 +26,7 @@ pub use validate::{
     merge_profile, FieldError, Merge, Signals, Submission, ValidateOptions, Validation,
 };
 
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, Warning};
+use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
 use crate::target::{compile_js_regex, Condition};
 
 /// Unknown fields asked per showing when the form does not say.
@@ -53,13 +53,6 @@ pub(crate) struct Field {
     pub(crate) pattern: Option<regex_lite::Regex>,
     pub(crate) show_if: Option<Condition>,
     pub(crate) options: Vec<String>,
-}
-
-/// Everything wrong or suspicious in a form document.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct FormReport {
-    pub errors: Vec<ConfigError>,
-    pub warnings: Vec<Warning>,
 }
 
 /// Why a field is in [`NextFields::fields`].
@@ -151,14 +144,11 @@ impl Form {
     }
 
     /// Lists every error and warning of a form document.
-    pub fn check_json(json: &str) -> FormReport {
+    pub fn check_json(json: &str) -> ConfigReport {
         match from_json_with_path::<FormConfig>(json) {
-            Err(e) => FormReport {
-                errors: vec![e],
-                warnings: Vec::new(),
-            },
+            Err(e) => ConfigReport::failed(e),
             Ok(config) => match Self::from_config(config) {
-                Ok(form) => FormReport {
+                Ok(form) => ConfigReport {
                     errors: Vec::new(),
                     warnings: form.warnings,
                 },
@@ -168,8 +158,8 @@ impl Form {
     }
 
     /// Checks and compiles a parsed document, collecting every problem.
-    pub fn from_config(config: FormConfig) -> Result<Form, FormReport> {
-        let mut report = FormReport::default();
+    pub fn from_config(config: FormConfig) -> Result<Form, ConfigReport> {
+        let mut report = ConfigReport::default();
         let compiled = config::compile_fields(&config, &mut report);
         if config.fields.is_empty() {
             report.errors.push(ConfigError::new(
@@ -315,12 +305,8 @@ impl Form {
     }
 }
 
-fn first_error(mut report: FormReport) -> ConfigError {
-    if report.errors.is_empty() {
-        ConfigError::new("", "invalid form")
-    } else {
-        report.errors.swap_remove(0)
-    }
+fn first_error(report: ConfigReport) -> ConfigError {
+    report.into_first_error("invalid form")
 }
 
 /// Compiles an HTML `pattern` attribute the way browsers do: a JavaScript

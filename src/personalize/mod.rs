@@ -75,7 +75,7 @@ mod strings;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, Warning};
+use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
 use crate::target::{
     choose_variation, get_bucket_ranges, hash, in_namespace, js_number_to_string, Condition,
 };
@@ -221,13 +221,6 @@ pub struct Decisions {
     pub recommendations: Vec<Recommendation>,
 }
 
-/// Everything wrong with a config, without failing: what `check` returns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConfigReport {
-    pub errors: Vec<ConfigError>,
-    pub warnings: Vec<Warning>,
-}
-
 fn join(base: &str, inner: &str) -> String {
     if inner.is_empty() {
         base.to_string()
@@ -362,10 +355,7 @@ impl Personalizer {
                 errors: Vec::new(),
                 warnings: p.warnings,
             },
-            Err(e) => ConfigReport {
-                errors: vec![e],
-                warnings: Vec::new(),
-            },
+            Err(e) => ConfigReport::failed(e),
         }
     }
 

@@ -26,14 +26,13 @@ pub mod urlpattern;
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, Stage};
 pub use event::{Event, RejectedEvent};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier};
 
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, Warning};
+use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
 use crate::time::{Millis, MS_PER_SECOND};
 use engagement::{EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
@@ -76,14 +75,6 @@ pub struct Model {
     warnings: Vec<Warning>,
 }
 
-/// Everything wrong or suspicious in a model document, for editors and
-/// playgrounds that show all problems at once.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ModelReport {
-    pub errors: Vec<ConfigError>,
-    pub warnings: Vec<Warning>,
-}
-
 impl Model {
     /// Loads a model from JSON text. Fails with the first error (path and
     /// message); warnings are kept on the model ([`Model::warnings`]).
@@ -99,14 +90,11 @@ impl Model {
     }
 
     /// Checks a model document and lists every error and warning.
-    pub fn check_json(json: &str) -> ModelReport {
+    pub fn check_json(json: &str) -> ConfigReport {
         match from_json_with_path::<ModelConfig>(json) {
-            Err(e) => ModelReport {
-                errors: vec![e],
-                warnings: Vec::new(),
-            },
+            Err(e) => ConfigReport::failed(e),
             Ok(config) => match Self::from_config(config) {
-                Ok(model) => ModelReport {
+                Ok(model) => ConfigReport {
                     errors: Vec::new(),
                     warnings: model.warnings,
                 },
@@ -139,7 +127,7 @@ impl Model {
     }
 
     /// Compiles a parsed document, checking what serde cannot.
-    pub fn from_config(config: ModelConfig) -> Result<Model, ModelReport> {
+    pub fn from_config(config: ModelConfig) -> Result<Model, ConfigReport> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         if config.version != 1 {
@@ -289,7 +277,7 @@ impl Model {
         }
 
         if !errors.is_empty() {
-            return Err(ModelReport { errors, warnings });
+            return Err(ConfigReport { errors, warnings });
         }
         let interest_half_life = match config.interests.half_life_days {
             None => e.half_life_days,
@@ -439,12 +427,8 @@ impl Model {
     }
 }
 
-fn first_error(report: ModelReport) -> ConfigError {
-    report
-        .errors
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| ConfigError::new("", "invalid model"))
+fn first_error(report: ConfigReport) -> ConfigError {
+    report.into_first_error("invalid model")
 }
 
 fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, errors: &mut Vec<ConfigError>) {
