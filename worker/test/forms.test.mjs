@@ -158,3 +158,12 @@ test("decisions follow the profile the visitor gave in a form", async () => {
   assert.equal(afterForm.decisions.find((d) => d.slot === "hero").variant, "retail-hero");
   assert.ok(afterForm.segments.includes("retail"));
 });
+
+test("forwarded events carry the visitor's segments (segments, primarySegment)", async () => {
+  const res = await req("/v1/events", { method: "POST", ip: "203.0.113.10", body: { events: [{ type: "page", messageId: "seg-1", properties: { path: "/pricing" } }] } });
+  const body = await ok(res);
+  assert.ok(await waitFor(() => [...col.byKey.values()].some((m) => m.visitorId === body.visitorId && m.kind === "event")));
+  const sent = [...col.byKey.values()].find((m) => m.visitorId === body.visitorId && m.kind === "event");
+  assert.equal(sent.primarySegment, "key-account");
+  assert.deepEqual(sent.segments, ["key-account", "oil-gas"]);
+});
