@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes BENCHMARKS.md: scoring natively and through
-# wasm in Node on the same 1,000-event visitor, and the package sizes.
+# wasm in Node on the same 1,000-event visitor, targeting, forms, the edge
+# worker on local workerd against a no-op worker, and the package sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -12,7 +13,8 @@ node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
-  NURTURE_PKG="$PWD/pkg/browser" BENCH_LABEL=wasm_browser node bench/forms.bench.mjs)
+  NURTURE_PKG="$PWD/pkg/browser" BENCH_LABEL=wasm_browser node bench/forms.bench.mjs;
+  node worker/build.mjs >/dev/null && node bench/worker.bench.mjs)
 get() { printf '%s\n' "$all" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
 raw=$(stat -c %s pkg/nurture_bg.wasm)
@@ -118,6 +120,48 @@ What limits it: the phone number (libphonenumber's patterns, compiled with
 the full \`regex\` crate) in the full build; in wasm also compiling the form
 on every call (there is no \`Form\` class to keep it compiled yet) and the
 conversions across the boundary.
+
+## The edge worker on local workerd
+
+\`bench/worker.bench.mjs\`: the built worker (\`worker/dist\`) and a no-op
+worker (reads the body, answers a constant) in Miniflare on 127.0.0.1, in the
+same run, under a keep-alive load generator in Node ($(get worker.concurrency)
+concurrent requests, $(get worker.seconds) s per row after a 2 s warm-up). The
+load generator, a collector that answers 200 to every forwarded message, the
+origin serving \`www/\` and workerd share the machine's cores. 200 visitors
+(cookies minted by the worker), half of them from a named account's range.
+
+| route | worker req/s | p50 / p95 / p99 (ms) | no-op req/s | no-op p50 / p95 / p99 (ms) | worker / no-op |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| \`POST /v1/events\`, 20-event batch | $(get worker.events_rps) | $(get worker.events_p50_ms) / $(get worker.events_p95_ms) / $(get worker.events_p99_ms) | $(get worker.noop_events_rps) | $(get worker.noop_events_p50_ms) / $(get worker.noop_events_p95_ms) / $(get worker.noop_events_p99_ms) | $(get worker.events_vs_noop) |
+| \`POST /v1/forms/contact\`, 4 fields | $(get worker.forms_rps) | $(get worker.forms_p50_ms) / $(get worker.forms_p95_ms) / $(get worker.forms_p99_ms) | $(get worker.noop_forms_rps) | $(get worker.noop_forms_p50_ms) / $(get worker.noop_forms_p95_ms) / $(get worker.noop_forms_p99_ms) | $(get worker.forms_vs_noop) |
+| \`GET /\` personalized (origin fetch + decide + HTMLRewriter) | $(get worker.page_rps) | $(get worker.page_p50_ms) / $(get worker.page_p95_ms) / $(get worker.page_p99_ms) | $(get worker.noop_page_rps) | $(get worker.noop_page_p50_ms) / $(get worker.noop_page_p95_ms) / $(get worker.noop_page_p99_ms) | $(get worker.page_vs_noop) |
+
+What an event batch costs: the visitor's Durable Object validates the 20
+events, then re-scores the whole stored history (up to \`HISTORY_CAP\` = 250
+events, with the per-rule breakdown the forwarded summary needs) through the
+wasm boundary, evaluates the visitor's segments, writes the state, and the
+worker then forwards 20 messages, one POST each, to the collector. A form
+post validates in the object (phone and e-mail checks of the full build),
+merges, re-scores the history and forwards one signal. Both pay a Durable
+Object round trip the no-op does not.
+
+Cold start (median of 3, a fresh Miniflare instance each: a new workerd
+process and isolate; "ready" is the runtime up with the module loaded, the
+first request pays for instantiating the wasm core and compiling what it
+uses):
+
+| | ready (ms) | first response after ready (ms) | second response (ms) |
+| --- | ---: | ---: | ---: |
+| no-op worker | $(get worker.cold_noop_ready_ms) | $(get worker.cold_noop_first_ms) | $(get worker.cold_noop_second_ms) |
+| nurture, \`GET /v1/health\` (wasm instantiated, model compiled) | $(get worker.cold_health_ready_ms) | $(get worker.cold_health_first_ms) | $(get worker.cold_health_second_ms) |
+| nurture, \`GET /\` personalized (also site config, CIDR table, origin fetch) | $(get worker.cold_page_ready_ms) | $(get worker.cold_page_first_ms) | $(get worker.cold_page_second_ms) |
+
+Bundle (\`worker/dist\`): \`index.js\` $(get worker.bundle_index_js_bytes) bytes
+($(get worker.bundle_index_js_gzip) gzip), \`nurture_bg.wasm\`
+$(get worker.bundle_nurture_bg_wasm_bytes) bytes ($(get worker.bundle_nurture_bg_wasm_gzip) gzip);
+$(get worker.bundle_total_gzip) bytes gzip in all, under the 3 MB compressed limit of the
+Workers free plan and well under the paid plan's 10 MB.
 
 ## Size of what ships
 

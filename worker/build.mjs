@@ -45,6 +45,7 @@ await build({
   target: "es2022",
   external: ["cloudflare:*"],
   plugins: [nurturePlugin],
+  loader: { ".csv": "text", ".json": "json" },
   legalComments: "none",
   logLevel: "warning",
 });

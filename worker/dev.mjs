@@ -1,7 +1,9 @@
 // Runs the built worker (worker/dist) on localhost in workerd through
-// Miniflare, with the built-in model and a local collector that appends every
-// message it receives, one JSON line each, to target/collector.jsonl.
-// Usage: node worker/dev.mjs [--port 8787] [--collector-port 8788]
+// Miniflare, with the built-in model, in front of a local origin serving www/
+// (so http://127.0.0.1:8787/ is the personalized site), and a local
+// collector that appends every message it receives, one JSON line each, to
+// target/collector.jsonl.
+// Usage: node worker/dev.mjs [--port 8787] [--collector-port 8788] [--origin-port 8789]
 // (build first: scripts/build-pkg.sh && node worker/build.mjs). Prints the
 // URLs, then serves until Ctrl-C.
 import http from "node:http";
@@ -9,6 +11,7 @@ import { appendFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { here, dist, workerOptions } from "./miniflare.mjs";
+import { startOrigin } from "./origin.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -17,6 +20,7 @@ const opt = (name, fallback) => {
 };
 const port = opt("port", 8787);
 const collectorPort = opt("collector-port", 8788);
+const originPort = opt("origin-port", 8789);
 const root = path.join(here, "..");
 const out = path.join(root, "target", "collector.jsonl");
 
@@ -41,6 +45,8 @@ const collector = http.createServer((req, res) => {
 });
 await new Promise((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
 
+const origin = await startOrigin({ port: originPort });
+
 // Development keys and token only: production takes them from secrets.
 const mf = new Miniflare(workerOptions({
   host: "127.0.0.1",
@@ -51,15 +57,18 @@ const mf = new Miniflare(workerOptions({
     ALLOWED_ORIGINS: "http://localhost:8080,http://127.0.0.1:8080,http://localhost:8000,http://127.0.0.1:8000",
     COLLECTOR_URL: `http://127.0.0.1:${collectorPort}/collect`,
     HASH_EMAIL: "true",
+    ORIGIN_URL: origin.url,
   },
 }));
 const url = await mf.ready;
-console.log(`nurture worker: ${url.href}v1/events (health: ${url.href}v1/health)`);
+console.log(`nurture worker: ${url.href} (the personalized site, www/ served from ${origin.url}); API ${url.href}v1/events, ${url.href}v1/decide, ${url.href}v1/forms/contact`);
+console.log(`as a named account (PetroChina Example, oil & gas hero): curl -s -H 'cf-connecting-ip: 203.0.113.10' ${url.href} | grep -A2 'data-nurture-slot="hero"'`);
 console.log(`collector: http://127.0.0.1:${collectorPort}/collect -> ${path.relative(root, out)}`);
 console.log(`try: curl -s -H 'content-type: application/json' -d '{"events":[{"type":"page","properties":{"path":"/pricing"}}]}' ${url.href}v1/events`);
 
 const stop = async () => {
   await mf.dispose();
+  await origin.close();
   collector.close();
   process.exit(0);
 };

@@ -61,6 +61,10 @@ export function settings(env) {
     reengageAfterMs: int(env, "REENGAGE_AFTER_MS", 0, 0),
     replayLimit: int(env, "REPLAY_LIMIT", 500, 1),
     testHooks: bool(env, "TEST_HOOKS", false),
+    maxFormBytes: int(env, "MAX_FORM_BYTES", 16 * 1024, 1),
+    formTokenTtlSeconds: int(env, "FORM_TOKEN_TTL_SECONDS", 86400, 0),
+    originUrl: env.ORIGIN_URL ? String(env.ORIGIN_URL) : "",
+    personalizeExclude: list(env, "PERSONALIZE_EXCLUDE"),
   };
   cache.set(env, s);
   return s;

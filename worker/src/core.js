@@ -11,10 +11,16 @@
 import wasmModule from "nurture:wasm";
 import * as glue from "nurture:glue";
 import { HttpError } from "./http.js";
+// The defaults: the sample site config and named accounts (documentation
+// address ranges), bundled by worker/build.mjs.
+import defaultSiteConfig from "../../tests/data/site-config.json";
+import defaultAccountsCsv from "../../tests/data/accounts.csv";
 
 let ready = false;
 let restarts = 0;
 const models = new Map(); // MODEL_JSON text ("" for the default) → Model
+const sites = new Map(); // SITE_CONFIG_JSON text ("" for the default) → Personalizer
+const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
 
 function ensure() {
   if (!ready) {
@@ -33,6 +39,11 @@ function reset() {
   // fresh instance. __destroy_into_raw unregisters them without freeing.
   for (const model of models.values()) model.__destroy_into_raw();
   models.clear();
+  for (const site of sites.values()) site.__destroy_into_raw();
+  sites.clear();
+  tableCache.cidr?.__destroy_into_raw();
+  tableCache.maxmind?.__destroy_into_raw();
+  Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
   glue.__nurtureReset();
   ready = false;
   restarts += 1;
@@ -60,8 +71,77 @@ function compiledModel(env) {
   return model;
 }
 
+/** The compiled site config (SITE_CONFIG_JSON, else the bundled sample). */
+function compiledSite(env) {
+  const text = typeof env.SITE_CONFIG_JSON === "string" ? env.SITE_CONFIG_JSON.trim() : "";
+  let site = sites.get(text);
+  if (site) return site;
+  let doc = defaultSiteConfig;
+  if (text !== "") {
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new HttpError(500, "site_config_invalid", "SITE_CONFIG_JSON is not valid JSON");
+    }
+  }
+  try {
+    site = new glue.Personalizer(doc);
+  } catch (err) {
+    if (isFatal(err)) throw err;
+    throw new HttpError(500, "site_config_invalid", `SITE_CONFIG_JSON: ${err.path ?? ""} ${err.message}`.trim());
+  }
+  sites.set(text, site);
+  return site;
+}
+
+function maxmindBytes(env) {
+  const b = env.MAXMIND_DB;
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  return null;
+}
+
 /**
- * Runs `fn({model, glue})` against a live instance. If the instance traps,
+ * The lookup tables: the named-account CIDR table (ACCOUNTS_CSV, else the
+ * bundled sample accounts; a value starting with "[" or "{" is read as JSON)
+ * and an optional MaxMind DB (MAXMIND_DB: the bytes of an .mmdb, from a Data
+ * module or a data binding). Built once per isolate and text.
+ */
+function lookupTables(env) {
+  const csv = typeof env.ACCOUNTS_CSV === "string" ? env.ACCOUNTS_CSV : defaultAccountsCsv;
+  const bytes = maxmindBytes(env);
+  if (tableCache.key !== csv || tableCache.bytes !== bytes) {
+    tableCache.cidr?.__destroy_into_raw();
+    tableCache.maxmind?.__destroy_into_raw();
+    Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
+    const text = csv.trim();
+    let cidr = null;
+    try {
+      cidr = text === "" ? null : /^[[{]/.test(text) ? glue.CidrTable.fromJson(text) : glue.CidrTable.fromCsv(text);
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      throw new HttpError(500, "server_misconfigured", `ACCOUNTS_CSV: ${err.message}`);
+    }
+    let maxmind = null;
+    if (bytes) {
+      try {
+        maxmind = new glue.MaxMindDb(bytes);
+      } catch (err) {
+        cidr?.free();
+        if (isFatal(err)) throw err;
+        throw new HttpError(500, "server_misconfigured", `MAXMIND_DB: ${err.message}`);
+      }
+    }
+    Object.assign(tableCache, { key: csv, cidr, maxmind, bytes });
+  }
+  const tables = {};
+  if (tableCache.cidr) tables.cidr = tableCache.cidr;
+  if (tableCache.maxmind) tables.maxmind = tableCache.maxmind;
+  return tables;
+}
+
+/**
+ * Runs `fn({model, site, tables, glue})` against a live instance. If the instance traps,
  * it is replaced and `fn` runs once more on the new one; a second trap is
  * reported as 503 core_unavailable (the request may be retried).
  */
@@ -69,7 +149,15 @@ export function withCore(env, fn) {
   for (let attempt = 0; ; attempt += 1) {
     try {
       ensure();
-      return fn({ model: compiledModel(env), glue });
+      // model, site and tables are built on first use (a route that only
+      // scores never compiles the site config, and the other way round).
+      const core = {
+        glue,
+        get model() { return compiledModel(env); },
+        get site() { return compiledSite(env); },
+        get tables() { return lookupTables(env); },
+      };
+      return fn(core);
     } catch (err) {
       if (!isFatal(err)) throw err;
       reset();

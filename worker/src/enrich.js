@@ -30,7 +30,7 @@ export function summarize(result) {
  * caused it (updates are numbered by the visitor's Durable Object), so a
  * retried delivery carries the same Idempotency-Key.
  */
-export function signal({ visitorId, now, seq, summary, profile }, name, properties) {
+export function signal({ visitorId, now, seq, summary, profile, segments, primarySegment }, name, properties) {
   const slug = name.toLowerCase().replace(/[^a-z]+/g, "-");
   return {
     kind: "signal",
@@ -40,7 +40,18 @@ export function signal({ visitorId, now, seq, summary, profile }, name, properti
     event: { type: "track", event: name, timestamp: new Date(now).toISOString(), properties },
     profile,
     score: summary,
+    ...(segments ? { segments, primarySegment: primarySegment ?? null } : {}),
   };
+}
+
+/** Lifecycle signals of one update: what changed since the last summary. */
+export function lifecycle(base, prev, result) {
+  const { summary } = base;
+  const out = [];
+  if (result.mql.qualified && !(prev && prev.mql)) out.push(signal(base, "Lead Qualified", { reason: result.mql.reason }));
+  if (prev && prev.stage !== summary.stage) out.push(signal(base, "Stage Changed", { from: prev.stage, to: summary.stage }));
+  if (prev && prev.grade !== summary.grade) out.push(signal(base, "Grade Changed", { from: prev.grade, to: summary.grade }));
+  return out;
 }
 
 export function tsOf(event) {

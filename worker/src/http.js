@@ -29,7 +29,7 @@ export function errorResponse(err) {
 
 // ---- CORS -----------------------------------------------------------------
 
-const ALLOW_HEADERS = "content-type, x-nurture-visitor";
+const ALLOW_HEADERS = "content-type, x-nurture-visitor, x-nurture-form-token";
 const EXPOSE_HEADERS = "x-nurture-visitor, retry-after";
 
 /**
@@ -40,7 +40,9 @@ const EXPOSE_HEADERS = "x-nurture-visitor, retry-after";
 export function corsHeaders(request, s) {
   const origin = request.headers.get("origin");
   if (origin === null) return {};
-  const allowed = s.allowedOrigins.includes(origin) || s.allowedOrigins.includes("*");
+  // The worker's own origin (it fronts the site, so the site's forms post
+  // to it) is always allowed.
+  const allowed = s.allowedOrigins.includes(origin) || s.allowedOrigins.includes("*") || origin === new URL(request.url).origin;
   if (!allowed) {
     throw new HttpError(403, "origin_not_allowed", "this origin is not in the worker's allow-list");
   }
@@ -86,6 +88,16 @@ export async function readJson(request, s) {
   if (type !== "application/json" && type !== "text/plain") {
     throw new HttpError(415, "unsupported_media_type", "send the body as application/json (or text/plain from sendBeacon)");
   }
+  const text = await readText(request, s);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
+  }
+}
+
+/** The body as UTF-8 text, within the size cap. */
+async function readText(request, s) {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > s.maxBodyBytes) {
     throw new HttpError(413, "body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
@@ -111,16 +123,10 @@ export async function readJson(request, s) {
     bytes.set(c, offset);
     offset += c.byteLength;
   }
-  let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new HttpError(400, "invalid_encoding", "the body is not valid UTF-8");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
   }
 }
 
@@ -138,4 +144,70 @@ export function depthExceeds(value, limit) {
 
 export function clientIp(request) {
   return request.headers.get("cf-connecting-ip") ?? "unknown";
+}
+
+/** The client address for segmenting: CF-Connecting-IP when it parses as one, else null. */
+export function segmentIp(request) {
+  const ip = request.headers.get("cf-connecting-ip");
+  return ip !== null && ip.length <= 64 && /^[0-9A-Fa-f:.]+$/.test(ip) ? ip : null;
+}
+
+const CF_KEYS = ["country", "asn", "asOrganization", "city", "continent", "region", "regionCode", "postalCode", "timezone", "isEUCountry"];
+
+/** The request attributes the core reads from Cloudflare's `request.cf`, as a plain object. */
+export function cfAttributes(request) {
+  const cf = request.cf;
+  if (!cf || typeof cf !== "object") return null;
+  const out = {};
+  for (const k of CF_KEYS) {
+    const v = cf[k];
+    if (typeof v === "string" ? v.length <= 200 : typeof v === "number" && Number.isFinite(v)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The language of error messages from Accept-Language: the tag with the
+ * highest q (the core maps it to en, zh-Hans or zh-Hant; zh-TW and zh-HK
+ * read as Traditional, other zh as Simplified, anything else as English).
+ */
+export function preferredLanguage(request) {
+  const header = request.headers.get("accept-language");
+  if (!header) return "en";
+  let best = "en";
+  let bestQ = -1;
+  for (const part of header.slice(0, 500).split(",")) {
+    const [tag, ...params] = part.trim().split(";");
+    if (!/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) continue;
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q=([0-9.]+)\s*$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (Number.isFinite(q) && q > bestQ) {
+      best = tag;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+/**
+ * Reads a form body: JSON (`{token?, fields: {...}}` or the fields at the
+ * top) or application/x-www-form-urlencoded (a plain HTML form post; a
+ * repeated name becomes a list). Same size limits as readJson.
+ */
+export async function readForm(request, s) {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type === "application/json" || type === "text/plain") return { kind: "json", body: await readJson(request, s) };
+  if (type !== "application/x-www-form-urlencoded") {
+    throw new HttpError(415, "unsupported_media_type", "send the form as application/json or application/x-www-form-urlencoded");
+  }
+  const text = await readText(request, s);
+  const fields = Object.create(null);
+  for (const [k, v] of new URLSearchParams(text)) {
+    if (k in fields) fields[k] = [].concat(fields[k], v);
+    else fields[k] = v;
+  }
+  return { kind: "urlencoded", body: fields };
 }

@@ -1,6 +1,6 @@
 // nurture's edge worker: a Cloudflare-Workers module worker. This file is the
-// router and the error boundary; each route lives in routes/ (forms and
-// decide will join them as routes/forms.js and routes/decide.js).
+// router and the error boundary; each route lives in routes/, and anything
+// outside /v1/ goes to the origin (site.js) when ORIGIN_URL is set.
 
 import { settings } from "./config.js";
 import { HttpError, errorResponse, corsHeaders, preflight } from "./http.js";
@@ -8,6 +8,9 @@ import { isFatal } from "./core.js";
 import { events } from "./routes/events.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
 import { health } from "./routes/health.js";
+import { getForm, postForm } from "./routes/forms.js";
+import { decide } from "./routes/decide.js";
+import { site } from "./site.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
 export { VisitorState } from "./visitor.js";
@@ -17,14 +20,29 @@ export { DeadLetterStore } from "./deadletter.js";
 const ROUTES = new Map([
   ["/v1/events", { methods: { POST: events }, cors: true }],
   ["/v1/health", { methods: { GET: health }, cors: true }],
+  ["/v1/decide", { methods: { GET: decide }, cors: true }],
   ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
 ]);
 
+const FORMS = { methods: { GET: getForm, POST: postForm }, cors: true };
+const FORM_PATH = /^\/v1\/forms\/([^/]+)$/;
+
 async function route(request, env, ctx, s, extra) {
   const url = new URL(request.url);
-  const entry = ROUTES.get(url.pathname);
-  if (!entry) throw new HttpError(404, "not_found", "no such route");
+  let entry = ROUTES.get(url.pathname);
+  let params = {};
+  if (!entry) {
+    const m = FORM_PATH.exec(url.pathname);
+    if (m) {
+      entry = FORMS;
+      params = { formId: m[1] };
+    } else if (url.pathname !== "/v1" && !url.pathname.startsWith("/v1/")) {
+      return site(request, env, ctx, s);
+    } else {
+      throw new HttpError(404, "not_found", "no such route");
+    }
+  }
   const methods = Object.keys(entry.methods);
   if (request.method === "OPTIONS" && entry.cors) return preflight(request, s, methods);
   const handler = entry.methods[request.method];
@@ -35,7 +53,7 @@ async function route(request, env, ctx, s, extra) {
   }
   if (entry.cors) Object.assign(extra, corsHeaders(request, s));
   else if (request.headers.get("origin") !== null) throw new HttpError(403, "origin_not_allowed", "admin routes are not for browsers");
-  return handler(request, env, ctx, s);
+  return handler(request, env, ctx, s, params);
 }
 
 export default {

@@ -141,3 +141,79 @@ export function cookieFor(token, ttlSeconds) {
   // host, a cross-site request; that requires Secure.
   return `${COOKIE}=${token}; Path=/; Max-Age=${ttlSeconds || 34128000}; HttpOnly; Secure; SameSite=None`;
 }
+
+// ---- form tokens ------------------------------------------------------------
+//
+// `f1.<kid>.<payload>.<signature>`: payload is base64url JSON
+// {v: visitorId, f: formId, a: [asked field names], t: renderedAt (ms)},
+// HMAC-SHA256 with the same key ring as the visitor token over
+// "f1.<kid>.<payload>". The "f1" prefix is inside the signed text, so a
+// visitor token can never pass for a form token or the other way round.
+
+export const FORM_TOKEN_HEADER = "x-nurture-form-token";
+const MAX_FORM_TOKEN = 4096;
+
+export async function signForm(env, { visitorId, formId, asked, renderedAt }) {
+  const [current] = await keys(env);
+  const body = b64url(new TextEncoder().encode(JSON.stringify({ v: visitorId, f: formId, a: asked, t: renderedAt })));
+  const payload = `f1.${current.kid}.${body}`;
+  const mac = await crypto.subtle.sign("HMAC", current.key, new TextEncoder().encode(payload));
+  return `${payload}.${b64url(new Uint8Array(mac))}`;
+}
+
+/**
+ * Verifies a form token: returns `{visitorId, formId, asked, renderedAt}`,
+ * or throws 403 `invalid_form_token` (malformed, tampered, unknown key) or
+ * 403 `form_token_expired`.
+ */
+export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
+  const bad = (why) => new HttpError(403, "invalid_form_token", `the form token ${why}`);
+  if (typeof token !== "string" || token.length > MAX_FORM_TOKEN) throw bad("is malformed");
+  const parts = token.split(".");
+  if (parts.length !== 4 || parts[0] !== "f1" || !KID.test(parts[1])) throw bad("is malformed");
+  const all = await keys(env);
+  const key = all.find((k) => k.kid === parts[1]);
+  if (!key) throw bad("was signed with a key this worker does not know");
+  const mac = fromB64url(parts[3]);
+  if (mac === null || mac.length !== 32) throw bad("is malformed");
+  const ok = await crypto.subtle.verify("HMAC", key.key, mac, new TextEncoder().encode(parts.slice(0, 3).join(".")));
+  if (!ok) throw bad("signature does not match");
+  const raw = fromB64url(parts[2]);
+  let p;
+  try {
+    p = JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    throw bad("is malformed");
+  }
+  if (!p || typeof p.v !== "string" || !VID.test(p.v) || typeof p.f !== "string" || !Array.isArray(p.a)
+    || !p.a.every((n) => typeof n === "string") || typeof p.t !== "number" || !Number.isFinite(p.t)) {
+    throw bad("is malformed");
+  }
+  if (p.t > nowMs + SKEW_SECONDS * 1000) throw bad("was issued in the future");
+  if (ttlSeconds > 0 && p.t + ttlSeconds * 1000 < nowMs) {
+    throw new HttpError(403, "form_token_expired", "the form token has expired; load the form again");
+  }
+  return { visitorId: p.v, formId: p.f, asked: p.a, renderedAt: p.t };
+}
+
+/**
+ * Who the visitor is, without failing: a valid token gives its id (re-signed
+ * if an older key signed it); a missing or bad one gives a fresh id when
+ * `mint` is true, else none. For pages, where a bad cookie must never break
+ * the response.
+ */
+export async function softIdentify(request, env, ttlSeconds, mint) {
+  const presented = readToken(request);
+  if (presented) {
+    try {
+      const v = await verify(env, presented, ttlSeconds);
+      if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false, known: true };
+      return { visitorId: v.visitorId, token: await sign(env, v.visitorId), fresh: true, known: true };
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
+    }
+  }
+  if (!mint) return { visitorId: null, token: null, fresh: false, known: false };
+  const visitorId = newVisitorId();
+  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
+}

@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import { settings } from "./config.js";
 import { withCore, trapForTest, coreStats } from "./core.js";
 import { TokenBucket } from "./ratelimit.js";
-import { summarize, signal, reengageAfterMs, tsOf } from "./enrich.js";
+import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages } from "./forward.js";
 
 const EMPTY = () => ({ profile: {}, events: [], seen: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
@@ -54,7 +54,7 @@ export class VisitorState extends DurableObject {
    * the worker. Returns the outcome for each, the new score and what to
    * forward (enriched events and lifecycle signals).
    */
-  ingest({ visitorId, candidates, now, trap }) {
+  ingest({ visitorId, candidates, now, trap, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     const wait = this.bucket.take();
@@ -112,13 +112,9 @@ export class VisitorState extends DurableObject {
 
     const { result } = outcome;
     const summary = summarize(result);
-    const prev = st.last;
     st.seq += 1;
-    const signals = [];
-    const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile };
-    if (result.mql.qualified && !(prev && prev.mql)) signals.push(signal(base, "Lead Qualified", { reason: result.mql.reason }));
-    if (prev && prev.stage !== summary.stage) signals.push(signal(base, "Stage Changed", { from: prev.stage, to: summary.stage }));
-    if (prev && prev.grade !== summary.grade) signals.push(signal(base, "Grade Changed", { from: prev.grade, to: summary.grade }));
+    const seg = this.segmentsOf({ visitorId, ip, cf, profile: outcome.profile, summary });
+    const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, result);
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
     st.seen = st.seen.concat(candidates.filter((c) => acceptedIds.has(c.id)).map((c) => c.id)).slice(-s.seenCap);
@@ -133,7 +129,7 @@ export class VisitorState extends DurableObject {
     if (after > 0) this.ctx.storage.setAlarm(now + after);
 
     const forward = outcome.accepted
-      .map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary }))
+      .map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
       .concat(signals);
     return {
       ok: true,
@@ -165,6 +161,78 @@ export class VisitorState extends DurableObject {
     await forwardMessages(this.env, [msg], { direct: false });
     st.reengagedFor = st.lastActivity;
     await this.ctx.storage.put("state", st);
+  }
+
+  /**
+   * The visitor's segments (`segments`, `primarySegment`) from the site
+   * config, the client's address and request attributes, the stored profile
+   * and the score, for the forwarded payload. A broken site config leaves
+   * them out rather than failing the events.
+   */
+  segmentsOf({ visitorId, ip, cf, profile, summary }) {
+    try {
+      const ctx = withCore(this.env, ({ site, tables }) =>
+        site.context({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
+      return { segments: ctx.segments ?? [], primarySegment: ctx.segment ?? null };
+    } catch (err) {
+      console.error("segments", err && err.message);
+      return { segments: [], primarySegment: null };
+    }
+  }
+
+  /** What decide and forms need: the stored profile and the last score. */
+  profileOf() {
+    return { profile: this.state.profile, last: this.state.last };
+  }
+
+  /**
+   * A form submission, validated against the stored profile and merged into
+   * it in one synchronous step (so two submissions cannot lose each other's
+   * fields), then the whole visitor re-scored (fit from the merged profile,
+   * engagement from the history). `asked` and `renderedAt` come from the
+   * verified form token.
+   */
+  submitForm({ visitorId, formId, form, submission, asked, renderedAt, now, language, ip, cf }) {
+    const s = settings(this.env);
+    this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
+    const wait = this.bucket.take();
+    if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many submissions for this visitor; retry in ${wait} s`, retryAfter: wait } };
+    const st = this.state;
+    const outcome = withCore(this.env, ({ glue, model }) => {
+      const v = glue.validateForm(form, submission, { language, profile: st.profile, asked, renderedAt, now });
+      if (!v.valid) return { v };
+      const profile = v.merge.profile;
+      const result = model.score(profile, st.events, now, { breakdown: true });
+      return { v, profile, result };
+    });
+    const { v } = outcome;
+    if (!v.valid) return { ok: true, valid: false, errors: v.errors };
+    const summary = summarize(outcome.result);
+    st.seq += 1;
+    const seg = this.segmentsOf({ visitorId, ip, cf, profile: outcome.profile, summary });
+    const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg };
+    const submitted = signal(base, "Form Submitted", {
+      formId, fields: Object.keys(v.values), newlyKnown: v.merge.newlyKnown ?? [],
+    });
+    const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
+    st.profile = outcome.profile;
+    st.last = summary;
+    st.lastActivity = now;
+    st.visitorId = visitorId;
+    this.ctx.storage.put("state", st);
+    const after = reengageAfterMs(this.env);
+    if (after > 0) this.ctx.storage.setAlarm(now + after);
+    return {
+      ok: true,
+      valid: true,
+      merge: v.merge,
+      fit: { score: outcome.result.fit.score, grade: outcome.result.fit.grade },
+      score: summary,
+      next: v.next,
+      signals: signals.map((x) => x.event.event),
+      forward: signals,
+      ...seg,
+    };
   }
 
   /** For tests and support: what is kept for this visitor. */

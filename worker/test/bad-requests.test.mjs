@@ -4,7 +4,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { startWorker, post, ADMIN_TOKEN, ORIGIN } from "./harness.mjs";
-import { makeToken } from "./tokens.mjs";
+import { makeToken, makeFormToken } from "./tokens.mjs";
 
 let mf;
 const now = Date.now();
@@ -19,6 +19,20 @@ const valid = makeToken();
 const tampered = valid.slice(0, -2) + (valid.endsWith("AA") ? "BB" : "AA");
 const otherVisitor = valid.split(".");
 otherVisitor[2] = "A".repeat(22);
+
+// Forms: tokens made the way the worker signs them, rendered 10 s ago (past
+// the contact form's 2 s minimum fill time).
+const FORM = "/v1/forms/contact";
+const formToken = makeFormToken();
+const formTampered = formToken.slice(0, -2) + (formToken.endsWith("AA") ? "BB" : "AA");
+const [fp0, fp1, , fp3] = formToken.split(".");
+const widened = Buffer.from(JSON.stringify({ v: "A".repeat(22), f: "contact", a: ["email", "budget"], t: now - 10_000 })).toString("base64url");
+const formWidened = [fp0, fp1, widened, fp3].join("."); // the asked list grown, old signature
+const asked = { email: "cto@acme.example", company: "Acme" };
+const formCase = (fields, token = formToken, extra = {}) => ({ path: FORM, body: { token, fields }, ...extra });
+const urlencoded = (pairs) => ({ path: FORM, raw: new URLSearchParams(pairs).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
+const visitorA = "A".repeat(22);
+const hostile = "</script><img src=x onerror=alert(1)>";
 
 // [name, request, status, code]; request: {body | raw, headers, method, path}
 const CASES = [
@@ -101,6 +115,65 @@ const CASES = [
   ["replay with a list body", { path: "/v1/admin/replay", body: [1], headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "invalid_body"],
   ["GET replay", { path: "/v1/admin/replay", method: "GET", body: undefined }, 405, "method_not_allowed"],
   ["dead letters without a token", { path: "/v1/admin/dead-letters", method: "GET", body: undefined }, 401, "unauthorized"],
+
+  // ---- POST /v1/forms/:formId ----
+  ["form: an unasked field", formCase({ ...asked, budget: "approved" }), 400, "field_not_asked"],
+  ["form: an unasked field, urlencoded", urlencoded({ email: "cto@acme.example", budget: "approved", nurture_token: formToken }), 400, "field_not_asked"],
+  ["form: only unasked fields", formCase({ phone: "+8613800138000", companySize: "1000+" }), 400, "field_not_asked"],
+  ["form: __proto__ as a field", { path: FORM, raw: `{"token":"${formToken}","fields":{"email":"cto@acme.example","__proto__":{"admin":true}}}` }, 400, "field_not_asked"],
+  ["form: hostile field name", formCase({ ...asked, [hostile]: "x" }), 400, "field_not_asked"],
+  ["form: tampered token", formCase(asked, formTampered), 403, "invalid_form_token"],
+  ["form: token with a widened field list", formCase({ email: "cto@acme.example", budget: "approved" }, formWidened), 403, "invalid_form_token"],
+  ["form: token from a foreign key id", formCase(asked, makeFormToken({ kid: "k9", secret: "someone-elses-secret-000" })), 403, "invalid_form_token"],
+  ["form: token with the wrong secret", formCase(asked, makeFormToken({ secret: "guessed-secret-000000000" })), 403, "invalid_form_token"],
+  ["form: expired token", formCase(asked, makeFormToken({ t: now - 3 * 86_400_000 })), 403, "form_token_expired"],
+  ["form: token issued in the future", formCase(asked, makeFormToken({ t: now + 3_600_000 })), 403, "invalid_form_token"],
+  ["form: token with a malformed payload", formCase(asked, makeFormToken({ payload: '{"v":1}' })), 403, "invalid_form_token"],
+  ["form: visitor token as form token", formCase(asked, valid), 403, "invalid_form_token"],
+  ["form: garbage token", formCase(asked, "f1.garbage"), 403, "invalid_form_token"],
+  ["form: token of the white-paper form", formCase(asked, makeFormToken({ formId: "white-paper" })), 403, "form_token_wrong_form"],
+  ["form: token of another visitor", formCase(asked, makeFormToken({ visitorId: visitorA }), { headers: { cookie: `nurture_vid=${makeToken()}` } }), 403, "form_token_wrong_visitor"],
+  ["form: tampered visitor cookie", formCase(asked, formToken, { headers: { cookie: `nurture_vid=${tampered}` } }), 401, "invalid_visitor_token"],
+  ["form: no token", { path: FORM, body: { fields: asked } }, 400, "missing_form_token"],
+  ["form: token is a number", { path: FORM, body: { token: 42, fields: asked } }, 400, "invalid_field"],
+  ["form: fields is a string", { path: FORM, body: { token: formToken, fields: "email=x" } }, 400, "invalid_field"],
+  ["form: no fields", { path: FORM, body: { token: formToken } }, 400, "invalid_body"],
+  ["form: body is a list", { path: FORM, body: [asked] }, 400, "invalid_body"],
+  ["form: unknown top-level key", { path: FORM, body: { token: formToken, fields: asked, fit: 100 } }, 400, "unknown_field"],
+  ["form: fields nested deep", formCase({ email: nested(10) }), 400, "invalid_field"],
+  ["form: malformed JSON", { path: FORM, raw: '{"token": ' }, 400, "invalid_json"],
+  ["form: oversize body", { path: FORM, raw: JSON.stringify({ token: formToken, fields: { company: "x".repeat(9000) } }) }, 413, "body_too_large"],
+  ["form: content-type text/html", { path: FORM, raw: "<form></form>", headers: { "content-type": "text/html" } }, 415, "unsupported_media_type"],
+  ["form: content-type multipart", { path: FORM, raw: "--x--", headers: { "content-type": "multipart/form-data; boundary=x" } }, 415, "unsupported_media_type"],
+  ["form: unknown form", { path: "/v1/forms/newsletter", body: { token: formToken, fields: asked } }, 404, "unknown_form"],
+  ["form: hostile form id", { path: `/v1/forms/${encodeURIComponent(hostile)}`, body: { token: formToken, fields: asked } }, 404, "unknown_form"],
+  ["form: prototype key as form id", { path: "/v1/forms/constructor", body: { token: formToken, fields: asked } }, 404, "unknown_form"],
+  ["form: PUT", { path: FORM, method: "PUT", body: { token: formToken, fields: asked } }, 405, "method_not_allowed"],
+  ["form: invalid e-mail", formCase({ email: "not an address", company: "Acme" }), 422, "invalid_fields"],
+  ["form: free-mail on a business form", formCase({ email: "someone@gmail.com", company: "Acme" }), 422, "invalid_fields"],
+  ["form: required e-mail missing", formCase({ company: "Acme" }), 422, "invalid_fields"],
+  ["form: hostile string in a text field", formCase({ email: "cto@acme.example", company: hostile }), 422, "invalid_fields"],
+  ["form: control characters in a text field", formCase({ email: "cto@acme.example", company: "Ac\u202eme" }), 422, "invalid_fields"],
+  ["form: an object for a text field", formCase({ email: "cto@acme.example", company: { $gt: "" } }), 422, "invalid_fields"],
+  ["form: a value not among the options", formCase({ email: "cto@acme.example", industry: "Crypto" }), 422, "invalid_fields"],
+  ["form: honeypot filled", formCase({ ...asked, website_url: "http://spam.example" }), 422, "bot_suspected"],
+  ["form: sent faster than a person types", { path: FORM, get body() { return { token: makeFormToken({ t: Date.now() }), fields: asked }; } }, 422, "bot_suspected"],
+  ["form GET: unknown form", { path: "/v1/forms/nope", method: "GET", body: undefined }, 404, "unknown_form"],
+  ["form GET: tampered cookie", { path: FORM, method: "GET", body: undefined, headers: { cookie: `nurture_vid=${tampered}` } }, 401, "invalid_visitor_token"],
+  ["form GET: from an origin not allowed", { path: FORM, method: "GET", body: undefined, headers: { origin: "https://evil.example" } }, 403, "origin_not_allowed"],
+  ["forms without an id", { path: "/v1/forms/", body: { token: formToken, fields: asked } }, 404, "not_found"],
+  ["forms with a sub-path", { path: "/v1/forms/contact/extra", body: { token: formToken, fields: asked } }, 404, "not_found"],
+
+  // ---- GET /v1/decide ----
+  ["decide: POST", { path: "/v1/decide", body: {} }, 405, "method_not_allowed"],
+  ["decide: path without a slash", { path: "/v1/decide?path=pricing", method: "GET", body: undefined }, 400, "invalid_field"],
+  ["decide: path is a URL", { path: `/v1/decide?path=${encodeURIComponent("javascript:alert(1)")}`, method: "GET", body: undefined }, 400, "invalid_field"],
+  ["decide: path 2000 characters", { path: `/v1/decide?path=/${"a".repeat(2000)}`, method: "GET", body: undefined }, 400, "invalid_field"],
+  ["decide: unknown parameter", { path: `/v1/decide?score=100`, method: "GET", body: undefined }, 400, "unknown_field"],
+  ["decide: hostile parameter name", { path: `/v1/decide?${encodeURIComponent(hostile)}=1`, method: "GET", body: undefined }, 400, "unknown_field"],
+  ["decide: tampered cookie", { path: "/v1/decide", method: "GET", body: undefined, headers: { cookie: `nurture_vid=${tampered}` } }, 401, "invalid_visitor_token"],
+  ["decide: expired cookie", { path: "/v1/decide", method: "GET", body: undefined, headers: { cookie: `nurture_vid=${makeToken({ iat: Math.floor(now / 1000) - 400 * 86400 })}` } }, 401, "visitor_token_expired"],
+  ["decide: from an origin not allowed", { path: "/v1/decide", method: "GET", body: undefined, headers: { origin: "https://evil.example" } }, 403, "origin_not_allowed"],
 ];
 
 before(async () => {
@@ -133,6 +206,7 @@ function send({ body = good, noBody, raw, rawBytes, stream, headers = {}, method
 
 test(`the table holds at least 40 bad requests (${CASES.length})`, () => {
   assert.ok(CASES.length >= 40);
+  assert.ok(CASES.filter(([, r]) => r.path?.startsWith("/v1/forms") || r.path?.startsWith("/v1/decide")).length >= 40);
 });
 
 for (const [name, req, status, code] of CASES) {

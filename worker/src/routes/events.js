@@ -3,7 +3,7 @@
 // schema), deduplicated and re-scored by the visitor's Durable Object, then
 // forwarded in the background (ctx.waitUntil).
 
-import { HttpError, json, readJson, depthExceeds, clientIp } from "../http.js";
+import { HttpError, json, readJson, depthExceeds, clientIp, segmentIp, cfAttributes } from "../http.js";
 import { limitIp, rateLimited } from "../ratelimit.js";
 import { verify, sign, readToken, newVisitorId, cookieFor, b64url } from "../token.js";
 import { forwardMessages } from "../forward.js";
@@ -43,7 +43,7 @@ function checkBody(body, s) {
 }
 
 /** Works out who the visitor is: {visitorId, token, setCookie}. */
-async function identify(request, env, s) {
+export async function identify(request, env, s) {
   const presented = readToken(request);
   if (presented === null || presented === "") {
     const visitorId = newVisitorId();
@@ -104,7 +104,7 @@ export async function events(request, env, ctx, s) {
   if (candidates.length) {
     const stub = env.VISITORS.get(env.VISITORS.idFromName(who.visitorId));
     const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
-    out = await stub.ingest({ visitorId: who.visitorId, candidates, now, trap });
+    out = await stub.ingest({ visitorId: who.visitorId, candidates, now, trap, ip: segmentIp(request), cf: cfAttributes(request) });
     if (!out.ok) {
       if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
       throw new HttpError(out.error.status, out.error.code, out.error.message);

@@ -1,0 +1,221 @@
+// GET /v1/forms/:formId: the fields to ask this visitor now (progressive
+// profiling on the stored profile) and a signed form token binding the
+// visitor, the form, the asked field names and the render time.
+// POST /v1/forms/:formId: a submission (JSON or a plain HTML form post),
+// accepted only for the fields the token says were asked; per-field errors
+// in the visitor's language, or the merged profile's new score and the next
+// fields (with a token for them).
+
+import defaultForms from "../forms.json";
+import { HttpError, json, readForm, depthExceeds, clientIp, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
+import { limitIp, rateLimited } from "../ratelimit.js";
+import { verify, sign, readToken, newVisitorId, cookieFor, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
+import { withCore, isFatal } from "../core.js";
+import { forwardMessages } from "../forward.js";
+
+export const FORM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN_FIELD = "nurture_token"; // the token's name in a urlencoded post
+const JSON_KEYS = new Set(["token", "fields", "consent"]);
+const MAX_FIELDS = 60;
+
+const formsCache = new Map(); // FORMS_JSON text → {formId: definition}
+
+function forms(env) {
+  const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
+  let all = formsCache.get(text);
+  if (all) return all;
+  if (text === "") all = defaultForms;
+  else {
+    try {
+      all = JSON.parse(text);
+    } catch {
+      throw new HttpError(500, "server_misconfigured", "FORMS_JSON is not valid JSON");
+    }
+    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError(500, "server_misconfigured", "FORMS_JSON must be an object {formId: form}");
+  }
+  formsCache.set(text, all);
+  return all;
+}
+
+function formFor(env, formId) {
+  const all = forms(env);
+  if (!FORM_ID.test(formId) || !Object.hasOwn(all, formId)) throw new HttpError(404, "unknown_form", "no form with this id");
+  return all[formId];
+}
+
+/** Core calls on the form; a bad definition is the server's fault. */
+function onForm(env, fn) {
+  try {
+    return withCore(env, fn);
+  } catch (err) {
+    if (err instanceof HttpError || isFatal(err)) throw err;
+    if (err && err.code === "invalid_config") throw new HttpError(500, "form_invalid", `form definition: ${err.path ?? ""} ${err.message}`.trim());
+    throw err;
+  }
+}
+
+/** The visitor of a form request: from a valid token, or a new one. */
+async function visitorFor(request, env, s) {
+  const presented = readToken(request);
+  if (presented !== null && presented !== "") {
+    const v = await verify(env, presented, s.tokenTtlSeconds);
+    return { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId), fresh: !v.current, known: true };
+  }
+  const visitorId = newVisitorId();
+  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
+}
+
+const stubOf = (env, visitorId) => env.VISITORS.get(env.VISITORS.idFromName(visitorId));
+
+function askedOf(next) {
+  return [...next.fields.map((f) => f.name), ...next.hidden];
+}
+
+async function issue(env, s, { visitorId, formId, next }) {
+  const renderedAt = Date.now();
+  const token = await signForm(env, { visitorId, formId, asked: askedOf(next), renderedAt });
+  return {
+    token,
+    renderedAt,
+    expiresAt: s.formTokenTtlSeconds > 0 ? renderedAt + s.formTokenTtlSeconds * 1000 : null,
+  };
+}
+
+export async function getForm(request, env, ctx, s, { formId }) {
+  limitIp(clientIp(request), s);
+  const form = formFor(env, formId);
+  const who = await visitorFor(request, env, s);
+  const profile = who.known ? (await stubOf(env, who.visitorId).profileOf()).profile : {};
+  const next = onForm(env, ({ glue }) => glue.nextFields(form, profile));
+  const t = await issue(env, s, { visitorId: who.visitorId, formId, next });
+  const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store", vary: "Cookie" };
+  // A cookie only where consent is not required; the token carries the
+  // visitor id either way, so the post works without one.
+  if (who.fresh && !s.consentRequired) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  return json({
+    formId,
+    fields: next.fields,
+    hidden: next.hidden,
+    remaining: next.remaining,
+    complete: next.complete,
+    ...t,
+  }, 200, headers);
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Splits the body into the token, the fields and the consent flag. */
+function parseSubmission(kind, body, request) {
+  let token = request.headers.get(FORM_TOKEN_HEADER);
+  let fields;
+  let consent;
+  if (kind === "urlencoded") {
+    fields = body;
+    if (TOKEN_FIELD in fields) {
+      const t = fields[TOKEN_FIELD];
+      delete fields[TOKEN_FIELD];
+      token ??= Array.isArray(t) ? t[0] : t;
+    }
+  } else {
+    if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {token, fields: {...}}");
+    for (const key of Object.keys(body)) {
+      if (!JSON_KEYS.has(key)) throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}" (put form fields under "fields")`);
+    }
+    if (!("fields" in body)) throw new HttpError(400, "invalid_body", "the body has no fields object");
+    if (!isPlainObject(body.fields)) throw new HttpError(400, "invalid_field", "fields: expected an object", { field: "fields" });
+    if (body.token !== undefined) {
+      if (typeof body.token !== "string") throw new HttpError(400, "invalid_field", "token: expected a string", { field: "token" });
+      token ??= body.token;
+    }
+    if (body.consent !== undefined && typeof body.consent !== "boolean") {
+      throw new HttpError(400, "invalid_field", "consent: expected true or false", { field: "consent" });
+    }
+    consent = body.consent;
+    fields = body.fields;
+  }
+  if (token === null || token === undefined || token === "") {
+    throw new HttpError(400, "missing_form_token", `no form token: load the form with GET first and send its token (JSON "token", form field "${TOKEN_FIELD}" or the ${FORM_TOKEN_HEADER} header)`);
+  }
+  if (Object.keys(fields).length > MAX_FIELDS) throw new HttpError(400, "invalid_field", `fields: at most ${MAX_FIELDS}`, { field: "fields" });
+  if (depthExceeds(fields, 3)) throw new HttpError(400, "invalid_field", "fields: values must be strings, numbers, booleans or lists of them", { field: "fields" });
+  return { token, fields, consent };
+}
+
+export async function postForm(request, env, ctx, s, { formId }) {
+  limitIp(clientIp(request), s);
+  const form = formFor(env, formId);
+  const { kind, body } = await readForm(request, { ...s, maxBodyBytes: Math.min(s.maxBodyBytes, s.maxFormBytes) });
+  const { token, fields, consent } = parseSubmission(kind, body, request);
+
+  const t = await verifyForm(env, token, s.formTokenTtlSeconds);
+  if (t.formId !== formId) throw new HttpError(403, "form_token_wrong_form", "the form token was issued for another form");
+  const presented = readToken(request);
+  let who;
+  if (presented !== null && presented !== "") {
+    const v = await verify(env, presented, s.tokenTtlSeconds);
+    if (v.visitorId !== t.visitorId) throw new HttpError(403, "form_token_wrong_visitor", "the form token was issued to another visitor");
+    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId), fresh: !v.current };
+  } else {
+    who = { visitorId: t.visitorId, token: await sign(env, t.visitorId), fresh: true };
+  }
+
+  const asked = new Set(t.asked);
+  // A plain HTML form sends every input, empty or not; an empty input that
+  // was not asked carries nothing, so it is dropped rather than refused.
+  if (kind === "urlencoded") {
+    for (const k of Object.keys(fields)) if (!asked.has(k) && fields[k] === "") delete fields[k];
+  }
+  const unasked = Object.keys(fields).filter((k) => !asked.has(k));
+  if (unasked.length) {
+    throw new HttpError(400, "field_not_asked", `not asked in this form: ${unasked.slice(0, 5).map((k) => k.slice(0, 40)).join(", ")}`, {
+      fields: unasked.slice(0, 20).map((k) => k.slice(0, 40)),
+    });
+  }
+
+  const now = Date.now();
+  const out = await stubOf(env, who.visitorId).submitForm({
+    visitorId: who.visitorId,
+    formId,
+    form,
+    submission: { ...fields },
+    asked: t.asked,
+    renderedAt: t.renderedAt,
+    now,
+    language: preferredLanguage(request),
+    ip: segmentIp(request),
+    cf: cfAttributes(request),
+  });
+  if (!out.ok) {
+    if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
+    throw new HttpError(out.error.status, out.error.code, out.error.message);
+  }
+  if (!out.valid) {
+    if (out.errors.some((e) => e.code === "bot_suspected")) {
+      throw new HttpError(422, "bot_suspected", "the form was sent too fast or with the hidden field filled in");
+    }
+    throw new HttpError(422, "invalid_fields", "some fields are not valid", { errors: out.errors });
+  }
+  if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
+
+  const consentGiven = consent === true || Object.entries(out.merge.profile).some(([k, v]) => v === true && form.fields?.some((f) => f.name === k && f.type === "consent"));
+  const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store" };
+  if (who.fresh && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  const next = out.next;
+  const nextToken = await issue(env, s, { visitorId: who.visitorId, formId, next });
+  const score = out.score;
+  return json({
+    formId,
+    visitorId: who.visitorId,
+    valid: true,
+    newlyKnown: out.merge.newlyKnown,
+    updated: out.merge.updated,
+    fit: out.fit,
+    score: { grade: score.grade, tier: score.tier, stage: score.stage, fit: score.fit, engagement: score.engagement, mql: score.mql },
+    segments: out.segments,
+    primarySegment: out.primarySegment,
+    signals: out.signals,
+    next: { fields: next.fields, hidden: next.hidden, remaining: next.remaining, complete: next.complete, ...nextToken },
+  }, 200, headers);
+}
