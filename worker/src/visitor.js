@@ -100,7 +100,9 @@ export class VisitorState extends DurableObject {
           .slice(-s.historyCap)
           .map(([e]) => e);
       }
-      const result = model.score(profile, history, now, { breakdown: true });
+      // The forwarded summary reads the per-rule totals, which come without the
+      // per-event breakdown: leaving it out halves what crosses the boundary.
+      const result = model.score(profile, history, now, { breakdown: false });
       return { accepted, rejected, result, profile, history };
     });
 
@@ -202,7 +204,7 @@ export class VisitorState extends DurableObject {
       const v = glue.validateForm(form, submission, { language, profile: st.profile, asked, renderedAt, now });
       if (!v.valid) return { v };
       const profile = v.merge.profile;
-      const result = model.score(profile, st.events, now, { breakdown: true });
+      const result = model.score(profile, st.events, now, { breakdown: false });
       return { v, profile, result };
     });
     const { v } = outcome;

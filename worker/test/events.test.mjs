@@ -230,7 +230,7 @@ test("re-engagement due: a visitor inactive for the period gets a signal from th
   const w = await startWorker({ vars: { COLLECTOR_URL: c3.url, REENGAGE_AFTER_MS: "1000" }, queue: { maxBatchTimeout: 0.1 } });
   try {
     const body = await ok(await post(w, { events: [{ type: "page", timestamp: Date.now(), properties: { path: "/pricing" } }] }));
-    assert.ok(await waitFor(() => [...c3.byKey.values()].some((m) => m.event.event === "Re-engagement Due"), { timeoutMs: 15_000 }));
+    assert.ok(await waitFor(() => [...c3.byKey.values()].some((m) => m.event.event === "Re-engagement Due"), { timeoutMs: 60_000 }));
     const sig = [...c3.byKey.values()].find((m) => m.event.event === "Re-engagement Due");
     assert.equal(sig.visitorId, body.visitorId);
     assert.ok(sig.event.properties.inactiveMs >= 1000);

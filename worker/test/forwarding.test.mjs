@@ -84,7 +84,7 @@ async function admin(path, body) {
   return res.json();
 }
 
-test(`${TOTAL} events through a failing collector arrive exactly once`, { timeout: 170_000 }, async () => {
+test(`${TOTAL} events through a failing collector arrive exactly once`, { timeout: 420_000 }, async () => {
   const started = Date.now();
   const expected = new Set();
   let signals = 0;
@@ -112,6 +112,8 @@ test(`${TOTAL} events through a failing collector arrive exactly once`, { timeou
     await Promise.all(Array.from({ length: 8 }, worker));
   }
 
+  // Timeouts below only bound a failure, so they are generous: on a loaded
+  // two-core machine the outage alone once took over 30 s to dead-letter.
   // 1. the collector is down: the first 2,000 events go to the queue, and
   //    exhaust their retries (1 + 2 + 2 s) into the dead-letter store
   await col.down();
@@ -119,7 +121,7 @@ test(`${TOTAL} events through a failing collector arrive exactly once`, { timeou
   await send(jobs.slice(0, 40));
   const downSent = Date.now();
   assert.ok(
-    await waitFor(async () => (await admin("/v1/admin/dead-letters")).count >= 2000, { timeoutMs: 30_000, intervalMs: 250 }),
+    await waitFor(async () => (await admin("/v1/admin/dead-letters")).count >= 2000, { timeoutMs: 120_000, intervalMs: 250 }),
     "the outage filled the dead-letter store",
   );
   console.log(`outage: 2000 events sent in ${(downSent - started) / 1000} s, dead-lettered ${(Date.now() - downSent) / 1000} s later`);
@@ -151,7 +153,7 @@ test(`${TOTAL} events through a failing collector arrive exactly once`, { timeou
       replays += 1;
     }
     return complete();
-  }, { timeoutMs: 90_000, intervalMs: 1000 });
+  }, { timeoutMs: 180_000, intervalMs: 1000 });
   const dl = await admin("/v1/admin/dead-letters");
 
   const delivered = [...col.byKey.keys()];
