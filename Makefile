@@ -1,6 +1,6 @@
 # The two commands a new machine needs: `make demo` and `make test`.
 # Each installs what it is missing first (scripts/setup.sh).
-.PHONY: demo test pkg bench worker-demo
+.PHONY: demo test pkg bench score-demo
 
 demo:
 	scripts/demo.sh
@@ -14,5 +14,5 @@ pkg:
 bench:
 	scripts/bench.sh
 
-worker-demo:
-	scripts/setup.sh && scripts/build-pkg.sh && node worker/build.mjs && node worker/dev.mjs
+score-demo:
+	scripts/score-demo.sh
