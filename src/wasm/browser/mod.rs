@@ -178,6 +178,16 @@ fn then2(promise: &JsValue, ok: &JsValue, err: &JsValue) -> JsValue {
     }
 }
 
+/// A result as a JSON value. Through text rather than `serde_json::to_value`:
+/// the text serializers of these types are in the build already (`to_js`),
+/// a second, `Value`-building copy of them cost about 30 KB of wasm.
+fn reencode<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null)
+}
+
 fn to_js(value: &Value) -> JsValue {
     super::to_js(value).unwrap_or(JsValue::NULL)
 }
@@ -479,6 +489,9 @@ fn make_timers(rt: &Rt) {
 
 impl Runtime {
     fn set_timer(&mut self, which: usize, ms: i32) {
+        if self.stopped {
+            return;
+        }
         let Some(cb) = self.timer_cbs.get(which) else {
             return;
         };
@@ -563,7 +576,7 @@ impl Runtime {
             at,
             &ScoreOptions::default(),
         );
-        self.score = serde_json::to_value(&result).unwrap_or(Value::Null);
+        self.score = reencode(&result);
         self.decisions = match (&self.personalizer, self.consent) {
             (Some(p), true) => {
                 let visitor = Visitor {
@@ -575,7 +588,7 @@ impl Runtime {
                     page: Some(self.page.attrs.clone()),
                     seen: Vec::new(),
                 };
-                serde_json::to_value(p.decide(&visitor, &Tables::default())).unwrap_or(Value::Null)
+                reencode(&p.decide(&visitor, &Tables::default()))
             }
             _ => Value::Null,
         };
@@ -1070,8 +1083,9 @@ fn track_event(rt: &Rt, name: &str, properties: Map<String, Value>) {
 }
 
 /// Sends up to [`BATCH_SIZE`] unsent events that are not already on their
-/// way. `keepalive` lets the request outlive the page; if `fetch` refuses
-/// (the keepalive quota is 64 KiB), `sendBeacon` takes the batch.
+/// way, with `fetch`; `keepalive` (page hide) uses `sendBeacon` first.
+/// Delivery is at least once: a batch whose answer was lost is sent again,
+/// and its `messageId`s let the edge drop what it already has.
 fn flush(rt: &Rt, keepalive: bool) {
     let (window, url, body, ids) = {
         let r = rt.borrow();
@@ -1102,6 +1116,22 @@ fn flush(rt: &Rt, keepalive: bool) {
         url.push_str("/v1/events");
         (r.window.clone(), url, body, ids)
     };
+    if keepalive {
+        // The page is going away: the beacon queue is the browser's promise
+        // to deliver, so the batch counts as sent and the next page does not
+        // send it again. A refused beacon (over its quota) falls back to a
+        // keepalive fetch.
+        if window
+            .navigator()
+            .send_beacon_with_opt_str(&url, Some(&body))
+            .unwrap_or(false)
+        {
+            let mut r = rt.borrow_mut();
+            r.state.acknowledge(&ids);
+            r.save();
+            return;
+        }
+    }
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body));
@@ -1120,15 +1150,9 @@ fn flush(rt: &Rt, keepalive: bool) {
         }
     });
     let err = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
-        let Some(rt) = w2.upgrade() else { return };
-        // A keepalive fetch is refused over its quota or while the page
-        // unloads; the beacon queue takes the batch then.
-        let queued = keepalive
-            && window
-                .navigator()
-                .send_beacon_with_opt_str(&url, Some(&body))
-                .unwrap_or(false);
-        on_sent(&rt, &ids2, queued.then_some(202.0));
+        if let Some(rt) = w2.upgrade() {
+            on_sent(&rt, &ids2, None);
+        }
     });
     then2(&promise.into(), ok.as_ref(), err.as_ref());
     rt.borrow_mut().in_flight.push(Batch {

@@ -84,7 +84,7 @@ impl Stored {
             Some(v) if v != u64::from(STATE_VERSION) => return Err(ResetReason::Version),
             Some(_) => {}
         }
-        let stored: Stored = serde_json::from_value(value).map_err(|_| ResetReason::Corrupt)?;
+        let stored: Stored = serde_json::from_str(text).map_err(|_| ResetReason::Corrupt)?;
         let id_ok = stored.id.len() == 32 && stored.id.bytes().all(|b| b.is_ascii_hexdigit());
         let events_ok = stored
             .events
