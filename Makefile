@@ -1,6 +1,6 @@
 # The two commands a new machine needs: `make demo` and `make test`.
 # Each installs what it is missing first (scripts/setup.sh).
-.PHONY: demo test pkg bench score-demo
+.PHONY: demo test pkg bench score-demo www
 
 demo:
 	scripts/demo.sh
@@ -16,3 +16,6 @@ bench:
 
 score-demo:
 	scripts/score-demo.sh
+
+www:
+	scripts/setup.sh --browser && scripts/build-pkg.sh && node tests/e2e/server.mjs 8080

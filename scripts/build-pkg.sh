@@ -14,8 +14,10 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # gzip -9 size of the browser entry (wasm + glue) may not exceed this; set
-# from the measured size and lowered as it shrinks.
-BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-345000}
+# from the measured size and lowered as it shrinks. Raised from 345000 when
+# the browser runtime (src/wasm/browser: DOM, storage, tracking, sending)
+# joined the entry: it measured 373410 bytes, +32 KB over the 341141 before.
+BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-380000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1

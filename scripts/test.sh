@@ -33,12 +33,18 @@ cargo test --target wasm32-unknown-unknown --test wasm_node
 step "wasm tests in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   cargo test --target wasm32-unknown-unknown --test wasm_browser
+step "browser runtime: DOM tests in headless Chromium"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
+  cargo test --target wasm32-unknown-unknown --test wasm_dom
 
 step "package build"
 scripts/build-pkg.sh
 
 step "JS tests against the built package"
 node --test tests/js/
+
+step "end to end: the www demo site in Chromium (screenshots in target/screenshots/)"
+node --test tests/e2e/
 
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs

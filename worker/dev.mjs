@@ -45,7 +45,7 @@ const collector = http.createServer((req, res) => {
 });
 await new Promise((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
 
-const origin = await startOrigin({ port: originPort });
+const origin = await startOrigin({ port: originPort, pkgRoot: path.join(root, "pkg") });
 
 // Development keys and token only: production takes them from secrets.
 const mf = new Miniflare(workerOptions({

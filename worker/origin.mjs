@@ -21,7 +21,9 @@ const TYPES = {
   ".pdf": "application/pdf",
 };
 
-export async function startOrigin({ root = WWW, port = 0, extra = {} } = {}) {
+/** `pkgRoot`, when given, serves the built package under /pkg/ too, so the
+ * demo pages can load the browser runtime (/pkg/browser/nurture.js). */
+export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = null } = {}) {
   const stats = { requests: 0 };
   const server = http.createServer(async (req, res) => {
     stats.requests += 1;
@@ -33,8 +35,9 @@ export async function startOrigin({ root = WWW, port = 0, extra = {} } = {}) {
     }
     let rel = decodeURIComponent(url.pathname);
     if (rel.endsWith("/")) rel += "index.html";
-    const file = path.normalize(path.join(root, rel));
-    if (!file.startsWith(root + path.sep)) {
+    const base = pkgRoot && rel.startsWith("/pkg/") ? path.dirname(pkgRoot) : root;
+    const file = path.normalize(path.join(base, rel));
+    if (!file.startsWith(base + path.sep)) {
       res.writeHead(403).end("forbidden");
       return;
     }

@@ -2,6 +2,7 @@
 //! and turns every core error into a thrown JS `Error` in one place
 //! ([`IntoJsResult`]). Nothing else lives here.
 
+pub mod browser;
 pub mod forms;
 pub mod personalize;
 pub mod score;

@@ -1,0 +1,53 @@
+// A tiny static server for the demo site: www/ at the root, the built
+// package at /pkg/ (so pages load /pkg/browser/nurture.js), and a stand-in
+// edge at /edge/v1/events that records the batches it receives.
+// `node tests/e2e/server.mjs [port]` serves on 127.0.0.1 and prints the URL.
+import { createServer } from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml",
+  ".pdf": "application/pdf", ".ts": "text/plain",
+};
+
+export async function serve(port = 0) {
+  const received = []; // batches posted to the stand-in edge
+  const edge = { fail: 0 }; // answer the next `fail` batches with 503
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://localhost");
+    if (url.pathname === "/edge/v1/events") {
+      res.setHeader("access-control-allow-origin", "*");
+      res.setHeader("access-control-allow-headers", "content-type");
+      if (req.method === "OPTIONS") return res.writeHead(204).end();
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      if (edge.fail > 0) { edge.fail--; return res.writeHead(503).end(); }
+      try { received.push(JSON.parse(body)); } catch { return res.writeHead(400).end(); }
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ accepted: JSON.parse(body).events.length }));
+    }
+    const base = url.pathname.startsWith("/pkg/") ? repo : join(repo, "www");
+    let file = normalize(join(base, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(base)) return res.writeHead(403).end();
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
+      const data = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(data);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+  await new Promise((ok) => server.listen(port, "127.0.0.1", ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, received, edge, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { origin } = await serve(Number(process.argv[2] ?? 8080));
+  console.log(`nurture demo site: ${origin}/  (playground: ${origin}/playground.html)`);
+}

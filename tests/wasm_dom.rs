@@ -1,0 +1,379 @@
+//! The browser runtime's DOM layer in headless Chromium: slot swaps and
+//! their undo, the anti-flicker timeout, edge-applied slots, stored state
+//! that is corrupt or foreign, and consent gating (incl. Global Privacy
+//! Control).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Object, Promise, Reflect};
+use nurture::wasm::browser::state::{ResetReason, Stored, MAX_BYTES, MAX_EVENTS, MAX_OUTBOX};
+use nurture::wasm::browser::{random_id, start, swap_slot, Nurture};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element, Storage};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn doc() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn storage() -> Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |ok, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&ok, ms)
+            .unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+/// A fresh test area with two slots holding their default content. (Not the
+/// whole body: the test runner reports through an element in it.)
+fn root() -> Element {
+    let d = doc();
+    if let Some(root) = d.get_element_by_id("nurture-test-root") {
+        return root;
+    }
+    let root = d.create_element("div").unwrap();
+    root.set_id("nurture-test-root");
+    d.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+fn page() -> Element {
+    let d = doc();
+    root().set_inner_html(
+        r#"<section data-nurture-slot="hero"><h1>Default hero</h1><p>as shipped</p></section>
+           <p data-nurture-slot="banner">default banner</p>"#,
+    );
+    d.query_selector("[data-nurture-slot=hero]")
+        .unwrap()
+        .unwrap()
+}
+
+fn to_js(v: &Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+fn from_js(v: JsValue) -> Value {
+    serde_json::from_str(&js_sys::JSON::stringify(&v).unwrap().as_string().unwrap()).unwrap()
+}
+
+fn config() -> Value {
+    json!({
+        "slots": [
+            {"id": "hero", "variants": [{"id": "tpl", "when": {"path": {"$exists": true}}, "kind": "html-template",
+                                          "content": "<h1>Personal hero</h1>"}]},
+            {"id": "banner", "variants": [{"id": "txt", "when": {"path": {"$exists": true}},
+                                            "content": "<img src=x onerror=alert(1)> as text"}]}
+        ]
+    })
+}
+
+fn options(key: &str, extra: Value) -> JsValue {
+    let mut o = json!({"storageKey": key, "autoTrack": false, "config": config()});
+    if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
+        o.extend(e);
+    }
+    to_js(&o)
+}
+
+fn stop(n: &Nurture, key: &str) {
+    n.stop();
+    let s = storage();
+    s.remove_item(key).unwrap();
+    let mut opt = key.to_string();
+    opt.push_str(":optout");
+    s.remove_item(&opt).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn swap_text_and_template_then_undo() {
+    let hero = page();
+    let before = hero.inner_html();
+    let decision = to_js(
+        &json!({"slot": "hero", "variant": "v", "kind": "html-template",
+                                 "content": "<h2>New</h2><p>from config</p>"}),
+    );
+    let mut undo = swap_slot(hero.clone(), decision).unwrap().unwrap();
+    assert_eq!(hero.inner_html(), "<h2>New</h2><p>from config</p>");
+    assert_eq!(
+        hero.get_attribute("data-nurture-applied").as_deref(),
+        Some("v")
+    );
+    undo.undo();
+    assert_eq!(hero.inner_html(), before);
+    assert!(!hero.has_attribute("data-nurture-applied"));
+    undo.undo(); // a second undo does nothing
+    assert_eq!(hero.inner_html(), before);
+
+    // Text is never parsed as HTML.
+    let text =
+        to_js(&json!({"slot": "hero", "variant": "t", "kind": "text", "content": "<b>bold?</b>"}));
+    let mut undo = swap_slot(hero.clone(), text).unwrap().unwrap();
+    assert_eq!(hero.text_content().unwrap(), "<b>bold?</b>");
+    assert!(hero.query_selector("b").unwrap().is_none());
+    undo.undo();
+    assert_eq!(hero.inner_html(), before);
+
+    // A list (menu) with a javascript: link keeps the text, drops the link.
+    let menu = to_js(
+        &json!({"slot": "hero", "variant": "m", "content": {"items": [
+        {"text": "Pricing", "href": "/pricing.html"}, {"text": "Evil", "href": "JavaScript:alert(1)"}, "Plain"]}}),
+    );
+    let mut undo = swap_slot(hero.clone(), menu).unwrap().unwrap();
+    assert_eq!(hero.query_selector_all("a").unwrap().length(), 1);
+    assert_eq!(hero.text_content().unwrap(), "PricingEvilPlain");
+    undo.undo();
+
+    // The default variant leaves the element alone and needs no undo.
+    let default = to_js(&json!({"slot": "hero", "variant": "default", "content": "x"}));
+    assert!(swap_slot(hero.clone(), default).unwrap().is_none());
+    assert_eq!(hero.inner_html(), before);
+}
+
+#[wasm_bindgen_test]
+fn start_swaps_every_slot_and_consent_revoke_undoes() {
+    let hero = page();
+    let key = "nurture-test-swap";
+    let n = start(options(key, json!({}))).unwrap();
+    assert_eq!(hero.inner_html(), "<h1>Personal hero</h1>");
+    let banner = doc()
+        .query_selector("[data-nurture-slot=banner]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        banner.text_content().unwrap(),
+        "<img src=x onerror=alert(1)> as text"
+    );
+    assert!(banner.query_selector("img").unwrap().is_none());
+    assert!(doc()
+        .query_selector("[data-nurture-pending]")
+        .unwrap()
+        .is_none());
+    let state = from_js(n.state());
+    assert_eq!(state["applied"].as_array().unwrap().len(), 2);
+
+    n.consent(false);
+    assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
+    assert_eq!(banner.text_content().unwrap(), "default banner");
+    assert!(storage().get_item(key).unwrap().is_none());
+    assert_eq!(
+        storage()
+            .get_item("nurture-test-swap:optout")
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(from_js(n.decisions()), Value::Null);
+    stop(&n, key);
+}
+
+#[wasm_bindgen_test]
+async fn anti_flicker_gives_up_and_shows_the_default() {
+    let hero = page();
+    let key = "nurture-test-flicker";
+    // A config that never arrives.
+    let never = Promise::new(&mut |_, _| {});
+    let opts = options(key, json!({"antiFlickerMs": 5000}));
+    Reflect::set(&opts, &"config".into(), &never).unwrap();
+    let n = start(opts).unwrap();
+    assert!(
+        hero.has_attribute("data-nurture-pending"),
+        "hidden while waiting"
+    );
+    assert!(
+        !doc().body().unwrap().has_attribute("data-nurture-pending"),
+        "only slots are hidden"
+    );
+    sleep(150).await;
+    assert!(hero.has_attribute("data-nurture-pending"));
+    // antiFlickerMs is capped at 300 ms whatever the options say.
+    sleep(250).await;
+    assert!(!hero.has_attribute("data-nurture-pending"));
+    assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
+    stop(&n, key);
+}
+
+#[wasm_bindgen_test]
+async fn a_late_config_does_not_swap_under_the_reader() {
+    let hero = page();
+    let key = "nurture-test-late";
+    let mut resolve: Option<js_sys::Function> = None;
+    let late = Promise::new(&mut |ok, _| resolve = Some(ok));
+    let opts = options(key, json!({"antiFlickerMs": 50}));
+    Reflect::set(&opts, &"config".into(), &late).unwrap();
+    let n = start(opts).unwrap();
+    sleep(120).await;
+    assert!(!hero.has_attribute("data-nurture-pending"));
+    resolve
+        .unwrap()
+        .call1(&JsValue::NULL, &to_js(&config()))
+        .unwrap();
+    sleep(20).await;
+    assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
+    // The decisions are known, for the next page view.
+    assert_eq!(from_js(n.decisions())["decisions"][0]["variant"], "tpl");
+    stop(&n, key);
+}
+
+#[wasm_bindgen_test]
+fn slots_applied_by_the_edge_are_not_redone() {
+    let hero = page();
+    hero.set_attribute("data-nurture-applied", "edge-variant")
+        .unwrap();
+    hero.set_inner_html("<h1>From the edge</h1>");
+    let script = doc().create_element("script").unwrap();
+    script.set_attribute("type", "application/json").unwrap();
+    script.set_id("nurture-decisions");
+    script.set_text_content(Some(
+        r#"{"decisions":[{"slot":"banner","variant":"edge-banner"}]}"#,
+    ));
+    root().append_child(&script).unwrap();
+    let key = "nurture-test-edge";
+    let n = start(options(key, json!({}))).unwrap();
+    assert_eq!(hero.inner_html(), "<h1>From the edge</h1>");
+    let banner = doc()
+        .query_selector("[data-nurture-slot=banner]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(banner.text_content().unwrap(), "default banner");
+    let applied = from_js(n.state())["applied"].clone();
+    assert_eq!(
+        applied,
+        json!([{"slot": "hero", "variant": "edge-variant", "by": "edge"},
+                               {"slot": "banner", "variant": "edge-banner", "by": "edge"}])
+    );
+    stop(&n, key);
+}
+
+#[wasm_bindgen_test]
+fn corrupt_or_foreign_storage_is_reset_and_reported_once() {
+    page();
+    for (key, text, reason) in [
+        ("nurture-test-corrupt", "{\"v\":1,\"id\":", "corrupt"),
+        ("nurture-test-foreign", "{\"theme\":\"dark\"}", "foreign"),
+        ("nurture-test-version", "{\"v\":99,\"id\":\"x\"}", "version"),
+        (
+            "nurture-test-badid",
+            "{\"v\":1,\"id\":\"<script>\",\"seq\":0}",
+            "corrupt",
+        ),
+    ] {
+        storage().set_item(key, text).unwrap();
+        let n = start(options(key, json!({}))).unwrap();
+        assert_eq!(from_js(n.state())["reset"], reason, "{key}");
+        n.track("Demo Requested".into(), JsValue::UNDEFINED)
+            .unwrap();
+        let stored = storage().get_item(key).unwrap().unwrap();
+        let stored = Stored::parse(&stored).expect("a fresh, valid state replaced it");
+        assert_eq!(stored.id, n.visitor_id());
+        assert_eq!(stored.events.len(), 1);
+        n.stop();
+        // The next load finds a good state: nothing to report.
+        let again = start(options(key, json!({}))).unwrap();
+        assert_eq!(from_js(again.state())["reset"], Value::Null);
+        assert_eq!(again.visitor_id(), stored.id);
+        assert_eq!(from_js(again.score())["engagement"]["score"], 40.0);
+        stop(&again, key);
+    }
+}
+
+#[wasm_bindgen_test]
+fn stored_state_parse_and_bounds() {
+    let id = random_id().unwrap();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(id, random_id().unwrap());
+    let mut s = Stored::new(id);
+    assert_eq!(Stored::parse("[1,2]"), Err(ResetReason::Foreign));
+    for i in 0..1000 {
+        s.push_event(json!({"type": "page", "messageId": i.to_string(), "properties": {"path": "/x".repeat(80)}}), true);
+    }
+    assert_eq!(s.events.len(), MAX_EVENTS);
+    assert_eq!(s.outbox.len(), MAX_OUTBOX);
+    let text = s.to_text();
+    assert!(text.len() <= MAX_BYTES);
+    assert!(Stored::parse(&text).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn consent_required_stores_nothing_until_granted() {
+    let hero = page();
+    let key = "nurture-test-consent";
+    storage().remove_item(key).unwrap();
+    let n = start(options(
+        key,
+        json!({"consent": "required", "endpoint": "http://127.0.0.1:9/never"}),
+    ))
+    .unwrap();
+    n.track("Demo Requested".into(), JsValue::UNDEFINED)
+        .unwrap();
+    n.identify(to_js(&json!({"email": "a@b.example"}))).unwrap();
+    assert!(storage().get_item(key).unwrap().is_none(), "nothing stored");
+    assert_eq!(
+        hero.inner_html(),
+        "<h1>Default hero</h1><p>as shipped</p>",
+        "nothing personalized"
+    );
+    assert_eq!(from_js(n.state())["consent"], false);
+    // Scored locally in memory all the same.
+    assert_eq!(from_js(n.score())["engagement"]["score"], 40.0);
+
+    n.consent(true);
+    assert_eq!(hero.inner_html(), "<h1>Personal hero</h1>");
+    let stored = Stored::parse(&storage().get_item(key).unwrap().unwrap()).unwrap();
+    assert_eq!(stored.consent, Some(true));
+    assert_eq!(stored.events.len(), 2);
+    n.stop();
+
+    // Remembered on the next page load.
+    page();
+    let again = start(options(key, json!({"consent": "required"}))).unwrap();
+    assert_eq!(from_js(again.state())["consent"], true);
+    again.consent(false);
+    assert!(storage().get_item(key).unwrap().is_none());
+    stop(&again, key);
+}
+
+#[wasm_bindgen_test]
+fn global_privacy_control_is_honoured() {
+    let hero = page();
+    let key = "nurture-test-gpc";
+    let nav = web_sys::window().unwrap().navigator();
+    let desc = Object::new();
+    Reflect::set(&desc, &"value".into(), &JsValue::TRUE).unwrap();
+    Reflect::set(&desc, &"configurable".into(), &JsValue::TRUE).unwrap();
+    Reflect::define_property(
+        nav.unchecked_ref::<Object>(),
+        &"globalPrivacyControl".into(),
+        &desc,
+    )
+    .unwrap();
+    let n = start(options(key, json!({}))).unwrap();
+    n.track("Demo Requested".into(), JsValue::UNDEFINED)
+        .unwrap();
+    let state = from_js(n.state());
+    assert_eq!(
+        (
+            state["consent"].clone(),
+            state["globalPrivacyControl"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert!(storage().get_item(key).unwrap().is_none());
+    assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
+    Reflect::delete_property(
+        nav.unchecked_ref::<Object>(),
+        &"globalPrivacyControl".into(),
+    )
+    .unwrap();
+    stop(&n, key);
+}
