@@ -652,7 +652,7 @@ export interface ShownField {
 
 export interface NextFields {
   fields: ShownField[];
-  /** Fields already known (not shown). */
+  /** Names of the `hidden` fields to send with the form (UTM tags, the page), and the honeypot. */
   hidden: string[];
   /** Unknown fields left for later visits. */
   remaining: number;

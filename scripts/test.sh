@@ -40,6 +40,9 @@ scripts/build-pkg.sh
 step "JS tests against the built package"
 node --test tests/js/
 
+step "the packed tarball in fresh projects: Node, Vite + Chromium, Miniflare, tsc; README examples, schemas, bad input"
+node --test --test-concurrency=1 tests/package/
+
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs
 node --test worker/test/*.test.mjs
