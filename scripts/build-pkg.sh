@@ -8,7 +8,10 @@
 #                 edge re-checks everything anyway).
 # Each is release wasm → wasm-bindgen (web target: browsers, bundlers, Node
 # and workerd can all load it) → wasm-opt -Oz. Then the files from
-# pkg-template/ are added, the sizes printed, and the browser budget checked.
+# pkg-template/ (package.json, README, the hand-written types and the Node and
+# workerd entries) and the JSON Schemas are added, the sizes printed, the
+# browser budget checked, and the package packed into target/ with `npm pack`.
+# Usage: scripts/build-pkg.sh [--repack]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -33,10 +36,18 @@ build() { # out_dir, cargo feature arguments...
     "$out/nurture_bg.wasm" -o "$out/nurture_bg.wasm"
 }
 
-rm -rf pkg
-build pkg
-build pkg/browser --no-default-features
+# --repack: keep the two wasm builds in pkg/ and only redo the rest (for
+# work on the template, the schemas or the tests; Rust unchanged).
+if [ "${1:-}" = --repack ] && [ -f pkg/nurture_bg.wasm ] && [ -f pkg/browser/nurture_bg.wasm ]; then
+  echo "reusing the wasm builds in pkg/"
+else
+  rm -rf pkg
+  build pkg
+  build pkg/browser --no-default-features
+fi
 cp -r pkg-template/. pkg/
+mkdir -p pkg/schema
+cp schema/*.schema.json pkg/schema/
 
 gz() { gzip -9 -c "$1" | wc -c; }
 report() {
@@ -52,3 +63,15 @@ if [ "$browser_total" -gt "$BROWSER_GZIP_BUDGET" ]; then
   echo "the browser entry is over its gzip budget" >&2
   exit 1
 fi
+
+# The publishable tarball, as `npm publish` would upload it.
+mkdir -p target
+rm -f target/nurture-*.tgz
+pack_json=$(npm pack ./pkg --pack-destination target --json --silent)
+tarball=target/$(node -e 'const [p] = JSON.parse(process.argv[1]); console.log(p.filename)' "$pack_json")
+node -e '
+const [p] = JSON.parse(process.argv[1]);
+const kb = (n) => (n / 1024).toFixed(1) + " KiB";
+console.log(`tarball ${process.argv[2]}: ${p.size} bytes (${kb(p.size)}), ${p.entryCount} files`);
+console.log(`install size (unpacked): ${p.unpackedSize} bytes (${kb(p.unpackedSize)})`);
+' "$pack_json" "$tarball"

@@ -46,6 +46,9 @@ node --test tests/js/
 step "end to end: the www demo site in Chromium (screenshots in target/screenshots/)"
 node --test tests/e2e/
 
+step "the packed tarball in fresh projects: Node, Vite + Chromium, Miniflare, tsc; README examples, schemas, bad input"
+node --test --test-concurrency=1 tests/package/
+
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs
 node --test worker/test/*.test.mjs

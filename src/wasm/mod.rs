@@ -59,8 +59,103 @@ pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, J
     if value.is_undefined() {
         return Ok(serde_json::Value::Null);
     }
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| js_error(code::INVALID_ARGUMENT, what, &e.to_string()))
+    serde::de::DeserializeSeed::deserialize(
+        bounded::ValueSeed { depth: 0 },
+        serde_wasm_bindgen::Deserializer::from(value),
+    )
+    .map_err(|e| js_error(code::INVALID_ARGUMENT, what, &e.to_string()))
+}
+
+/// Reading a JS value into a `serde_json::Value` with a nesting limit.
+///
+/// NOTE: serde-wasm-bindgen recurses once per level, and wasm32 has no guard
+/// page below the shadow stack: a few thousand nested arrays, or any cyclic
+/// object (`o.self = o`), ran the stack into the heap and trapped with
+/// "memory access out of bounds", leaving the instance dead. Counting levels
+/// here turns both into an `invalid_argument` error.
+mod bounded {
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    /// Deeper than any document a person writes, and twice the depth the
+    /// condition evaluator reads (`MAX_VALUE_DEPTH`), far below the stack.
+    pub const MAX_DEPTH: usize = 512;
+
+    pub struct ValueSeed {
+        pub depth: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ValueSeed {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl ValueSeed {
+        fn nested<E: Error>(&self) -> Result<ValueSeed, E> {
+            if self.depth >= MAX_DEPTH {
+                return Err(E::custom(
+                    "nested more than 512 levels deep (or refers to itself)",
+                ));
+            }
+            Ok(ValueSeed {
+                depth: self.depth + 1,
+            })
+        }
+    }
+
+    impl<'de> Visitor<'de> for ValueSeed {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+            // NaN and the infinities have no JSON form: null, as JSON.stringify does.
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E: Error>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(item) = seq.next_element_seed(self.nested()?)? {
+                out.push(item);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value_seed(self.nested()?)?;
+                out.insert(key, value);
+            }
+            Ok(Value::Object(out))
+        }
+    }
 }
 
 /// Writes a result as plain JS objects and arrays, so it can be read with dot

@@ -146,6 +146,16 @@ impl HeldTables {
     }
 }
 
+// NOTE: string and byte arguments are taken as `JsValue` and checked here:
+// with `&str` or `&[u8]` in the signature, wasm-bindgen's glue copies the
+// argument into wasm memory without checking its type, and a number or an
+// object there ended in "memory access out of bounds" instead of an error.
+fn read_text(value: JsValue, what: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid_argument(what, "expected a string"))
+}
+
 fn compile(config: JsValue) -> Result<Personalizer, JsValue> {
     Personalizer::from_value(from_js(config, "config")?).into_js()
 }
@@ -289,22 +299,25 @@ impl CidrTableHandle {
     /// column; every other column becomes an attribute. Bad lines are
     /// skipped and listed in `rejected`.
     #[wasm_bindgen(js_name = fromCsv)]
-    pub fn from_csv(text: &str) -> Result<CidrTableHandle, JsValue> {
+    pub fn from_csv(text: JsValue) -> Result<CidrTableHandle, JsValue> {
+        let text = read_text(text, "text")?;
         super::reserve_heap(text.len().saturating_mul(TABLE_BYTES_PER_INPUT_BYTE));
-        Self::register(CidrTable::from_csv(text))
+        Self::register(CidrTable::from_csv(&text))
     }
 
     /// `CidrTable.fromJson(text)`: an array of objects or JSON Lines, each
     /// with a `cidr` (or `network`) key.
     #[wasm_bindgen(js_name = fromJson)]
-    pub fn from_json(text: &str) -> Result<CidrTableHandle, JsValue> {
+    pub fn from_json(text: JsValue) -> Result<CidrTableHandle, JsValue> {
+        let text = read_text(text, "text")?;
         super::reserve_heap(text.len().saturating_mul(TABLE_BYTES_PER_INPUT_BYTE));
-        Self::register(CidrTable::from_json(text))
+        Self::register(CidrTable::from_json(&text))
     }
 
     /// `table.lookup(ip) → {network, attributes} | null`. Throws
     /// `invalid_argument` for a malformed address.
-    pub fn lookup(&self, ip: &str) -> Result<JsValue, JsValue> {
+    pub fn lookup(&self, ip: JsValue) -> Result<JsValue, JsValue> {
+        let ip = read_text(ip, "ip")?;
         let hit = self
             .table
             .lookup_str(ip.trim())
@@ -364,9 +377,19 @@ impl MaxMindDbHandle {
     /// metadata and search tree. Throws `invalid_argument` (path `bytes`)
     /// for a file that is not a valid MaxMind DB.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<MaxMindDbHandle, JsValue> {
-        let db = MmdbReader::from_bytes(bytes.to_vec())
-            .map_err(|e| invalid_argument("bytes", &e.to_string()))?;
+    pub fn new(bytes: JsValue) -> Result<MaxMindDbHandle, JsValue> {
+        let bytes = if let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() {
+            array.to_vec()
+        } else if let Some(buffer) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(buffer).to_vec()
+        } else {
+            return Err(invalid_argument(
+                "bytes",
+                "expected the .mmdb file as a Uint8Array or an ArrayBuffer",
+            ));
+        };
+        let db =
+            MmdbReader::from_bytes(bytes).map_err(|e| invalid_argument("bytes", &e.to_string()))?;
         let db = Rc::new(db);
         let id = next_id();
         DATABASES.with(|t| t.borrow_mut().insert(id, Rc::clone(&db)));
@@ -375,7 +398,8 @@ impl MaxMindDbHandle {
 
     /// `db.lookup(ip) → record | null` (the record as MaxMind stores it).
     /// Throws `invalid_argument` for a malformed address.
-    pub fn lookup(&self, ip: &str) -> Result<JsValue, JsValue> {
+    pub fn lookup(&self, ip: JsValue) -> Result<JsValue, JsValue> {
+        let ip = read_text(ip, "ip")?;
         let addr = parse_ip(ip.trim()).map_err(|e| invalid_argument("ip", &e.to_string()))?;
         match self.db.record(addr) {
             None => Ok(JsValue::NULL),

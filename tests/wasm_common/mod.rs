@@ -145,6 +145,25 @@ pub fn wrong_shaped_arguments_throw_and_the_instance_keeps_working() {
     )
     .expect("score");
     assert_eq!(js_sys::Array::from(&get(&result, "rejected")).length(), 2);
+    // Values nested deeper than the stack allows, and cycles, are refused
+    // before they reach serde (they used to overflow the stack and trap).
+    let cyclic = js_sys::Object::new();
+    Reflect::set(&cyclic, &"self".into(), &cyclic).expect("set");
+    let deep = js(&format!("{}{}", "[".repeat(5000), "]".repeat(5000)));
+    for profile in [cyclic.into(), deep] {
+        let (code, path, message) = thrown(score_js(
+            JsValue::NULL,
+            profile,
+            js("[]"),
+            NOW.into(),
+            JsValue::UNDEFINED,
+        ));
+        assert_eq!(
+            (code.as_str(), path.as_str()),
+            ("invalid_argument", "profile")
+        );
+        assert!(message.contains("512 levels"), "{message}");
+    }
     // And the instance still answers.
     scores_a_hot_lead_with_the_default_model();
 }
@@ -172,32 +191,47 @@ fn decision(result: &JsValue, slot: usize, key: &str) -> String {
 }
 
 pub fn decide_segments_named_accounts_and_maxmind() {
-    let table = CidrTableHandle::from_csv(ACCOUNTS_CSV).expect("table");
+    let table = CidrTableHandle::from_csv(ACCOUNTS_CSV.into()).expect("table");
     assert_eq!(
         js_sys::Array::from(&table.rejected().expect("rejected")).length(),
         1
     );
-    let hit = table.lookup("203.0.113.9").expect("lookup");
+    let hit = table.lookup("203.0.113.9".into()).expect("lookup");
     assert_eq!(
         get(&hit, "attributes.industry").as_string().as_deref(),
         Some("Oil & Gas")
     );
-    assert!(table.lookup("192.0.2.1").expect("lookup").is_null());
-    assert_eq!(thrown(table.lookup("999.0.0.1")).0, "invalid_argument");
-    let db = MaxMindDbHandle::new(ASN_MMDB).expect("mmdb");
+    assert!(table.lookup("192.0.2.1".into()).expect("lookup").is_null());
+    assert_eq!(
+        thrown(table.lookup("999.0.0.1".into())).0,
+        "invalid_argument"
+    );
+    let db = MaxMindDbHandle::new(js_sys::Uint8Array::from(ASN_MMDB).into()).expect("mmdb");
     assert_eq!(
         get(
-            &db.lookup("53.1.2.3").expect("lookup"),
+            &db.lookup("53.1.2.3".into()).expect("lookup"),
             "autonomous_system_number"
         )
         .as_f64(),
         Some(31399.0)
     );
-    let (code, path, _) = thrown(MaxMindDbHandle::new(b"not a database"));
+    let (code, path, _) = thrown(MaxMindDbHandle::new(
+        js_sys::Uint8Array::from(&b"not a database"[..]).into(),
+    ));
     assert_eq!(
         (code.as_str(), path.as_str()),
         ("invalid_argument", "bytes")
     );
+    // Not bytes, not text: typed errors, where the glue used to write out of bounds.
+    let (code, path, _) = thrown(MaxMindDbHandle::new(JsValue::from(3)));
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid_argument", "bytes")
+    );
+    let (code, path, _) = thrown(CidrTableHandle::from_csv(JsValue::from(3)));
+    assert_eq!((code.as_str(), path.as_str()), ("invalid_argument", "text"));
+    let (code, path, _) = thrown(table.lookup(JsValue::NULL));
+    assert_eq!((code.as_str(), path.as_str()), ("invalid_argument", "ip"));
 
     let tables = tables(table.into(), &[db.into()]);
     let config = js(SITE_CONFIG);

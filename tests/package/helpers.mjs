@@ -1,0 +1,44 @@
+// Shared by the package tests: the packed tarball (scripts/build-pkg.sh puts
+// it in target/), fresh throwaway projects that install it offline, and the
+// tools from the repository's own node_modules (vite, tsc, esbuild, ...),
+// which are run against those projects without being installed in them.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const bin = (name) => path.join(root, "node_modules", ".bin", name);
+
+export function tarball() {
+  const dir = path.join(root, "target");
+  const found = readdirSync(dir).filter((f) => /^nurture-.*\.tgz$/.test(f));
+  if (found.length !== 1) throw new Error(`expected one nurture-*.tgz in target/ (run scripts/build-pkg.sh), found ${found}`);
+  return path.join(dir, found[0]);
+}
+
+/**
+ * A new project under target/package-tests/<name> with the tarball installed
+ * from the file (no registry), and `files` written into it.
+ */
+export function freshProject(name, files = {}, packageJson = {}) {
+  const dir = path.join(root, "target", "package-tests", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "package.json"),
+    JSON.stringify({ name: `consumer-${name}`, private: true, type: "module", ...packageJson }, null, 2));
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", "--silent", tarball()],
+    { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+/** Runs a command; returns {status, stdout, stderr} without throwing. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}

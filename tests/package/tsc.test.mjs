@@ -1,0 +1,176 @@
+// The packed tarball in a fresh TypeScript project: a consumer that uses every
+// export passes `tsc --noEmit --strict` under both module resolutions people
+// use (bundler, and node16 / nodenext), and wrong calls fail type-checking
+// with the errors expected where expected.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { bin, freshProject, run } from "./helpers.mjs";
+
+const good = `
+import init, {
+  score, Model, defaultModel, checkModel,
+  evalCondition, hash, getBucketRange, chooseVariation, inNamespace, getEqualWeights, Condition,
+  decide, Personalizer, segmentOf, checkPersonalization, CidrTable, MaxMindDb,
+  nextFields, validateForm, checkEmail, checkPhone, initSync,
+  type ModelConfig, type SiteConfig, type FormConfig, type NurtureEvent, type ScoreResult,
+  type Decisions, type Decision, type FormSubmission, type NurtureError, type Grade, type Visitor,
+} from "nurture";
+
+await init();
+
+const model: ModelConfig = {
+  name: "typed",
+  fit: {
+    rules: [
+      { id: "cto", field: "title", op: "contains", values: ["cto"], points: 25, group: "seniority" },
+      { id: "big", field: "companySize", op: "range", min: 1000, points: 20 },
+    ],
+    negative: { freeEmail: { points: -10 }, student: { points: -30 }, competitor: { points: -100, domains: ["rival.example"] } },
+    grades: { A: 60, B: 40, C: 20 },
+  },
+  engagement: {
+    halfLifeDays: null,
+    touchpoints: [{ id: "pricing", url: "/pricing*", weight: 3, stage: "decision" }],
+    rules: [{ id: "demo", event: ["Demo Requested"], points: 40, cap: { count: 1 }, halfLifeDays: null }],
+    levels: { "1": 60, "2": 30, "3": 10 },
+  },
+  mql: { grades: ["A1"], minFit: 50 },
+};
+const events: NurtureEvent[] = [
+  { type: "page", timestamp: Date.now(), properties: { path: "/pricing", dwellSeconds: 30, tags: ["pricing"] } },
+  { event: "Demo Requested", timestamp: "2026-11-25T18:42:00Z" },
+  { type: "identify", timestamp: 0, traits: { email: "a@b.example" } },
+];
+const r: ScoreResult = score(model, { title: "CTO" }, events, new Date(), { breakdown: true });
+const grade: Grade = r.grade;
+const tier: "cold" | "warm" | "hot" = r.tier;
+const points: number = r.engagement.breakdown[0]?.touchpointWeight ?? 1;
+const m = new Model(defaultModel());
+const again = m.score(null, null);
+const warnings: string[] = m.warnings.map((w) => w.path);
+const report = checkModel(model);
+const errs: { path: string; message: string }[] = report.errors;
+
+const site: SiteConfig = {
+  version: "1",
+  savedGroups: { vip: ["a@b.example"] },
+  orgRules: [{ id: "edu", suffix: ".edu", set: { industry: "Education" } }],
+  segments: [{ id: "hot", priority: 10, when: { tier: "hot" } }],
+  holdout: { share: 0.05 },
+  slots: [{
+    id: "cta",
+    default: { content: "Try it" },
+    variants: [
+      { id: "demo", segment: "hot", content: "Book a demo", kind: "text" },
+      { id: "late", stage: ["decision"], tier: "hot", content: { html: "<b>Talk to us</b>" }, kind: "html-template" },
+    ],
+    experiment: { key: "cta", variations: ["default", "demo"], weights: [0.5, 0.5], namespace: ["ns", 0, 0.5] },
+  }],
+  content: { limit: 2, items: [{ id: "case", type: "case-study", stage: "consideration", persona: { industry: "Retail" } }] },
+};
+const visitor: Visitor = { id: "v1", ip: "203.0.113.9", score: r, page: { path: "/" }, seen: ["case"] };
+const cidr = CidrTable.fromCsv("cidr,company\\n203.0.113.0/24,Acme\\n");
+const d: Decisions = decide(site, visitor, { cidr });
+const first: Decision | undefined = d.decisions[0];
+const kind: "segment" | "rule" | "experiment" | "holdout" | "fallback" | undefined = first?.reason.kind;
+const p = new Personalizer(site);
+p.decide(visitor).recommendations.map((x) => x.reasons[0]?.factor);
+const ctx = p.context(visitor);
+const country: string | undefined = ctx.country;
+const seg = segmentOf("203.0.113.9", { country: "CN" }, { cidr, maxmind: [] }, site);
+const primary: string | null = seg.primarySegment;
+checkPersonalization(site).warnings.length;
+const size: number = cidr.size;
+const hit = cidr.lookup("203.0.113.9");
+const network: string | undefined = hit?.network;
+const db: MaxMindDb | null = null as MaxMindDb | null;
+db?.lookup("1.1.1.1");
+
+const form: FormConfig = {
+  id: "contact",
+  honeypot: "website_url",
+  fields: [
+    { name: "email", type: "email", required: true, always: true, businessEmail: true },
+    { name: "industry", type: "select", options: ["Retail", { value: "oil-gas", label: { en: "Oil & gas", "zh-Hans": "石油天然气" } }] },
+    { name: "phone", type: "phone", defaultRegion: "CN", showIf: { country: "CN" } },
+  ],
+};
+const next = nextFields(form, { email: "a@b.example" });
+const names: string[] = next.fields.map((f) => f.name);
+const sub: FormSubmission = validateForm(form, { email: "a@b.example" }, { language: "zh-Hant", model: null, renderedAt: 0 });
+const code: string | undefined = sub.errors[0]?.code;
+const emailKind = checkEmail("a@b.example").kind;
+const e164: string | undefined = checkPhone("13800138000", "CN").e164;
+
+const yes: boolean = evalCondition({ a: { $gt: 1 } }, { a: 2 }, { g: [1] });
+const h: number | null = hash("s", "v", 2);
+const ranges: [number, number][] = getBucketRange(2, 1, [0.5, 0.5]);
+const which: number = chooseVariation(0.3, ranges);
+const inNs: boolean = inNamespace("v", ["ns", 0, 0.5]);
+const w: number[] = getEqualWeights(3);
+const c = new Condition({ a: 1 });
+const ok: boolean = c.eval({ a: 1 });
+c.free();
+
+try {
+  decide({ slots: [] }, {});
+} catch (err) {
+  const e = err as NurtureError;
+  const code2: "invalid_config" | "invalid_argument" = e.code;
+  const path: string | undefined = e.path;
+}
+declare const bytes: Uint8Array;
+initSync({ module: bytes });
+
+export { grade, tier, points, again, warnings, errs, first, kind, country, primary, size, network, names, code, emailKind,
+  e164, yes, h, which, inNs, w, ok };
+`;
+
+// Each line is a mistake a user could make; tsc must report each one, on its line.
+const bad = [
+  `score({ fit: { rules: [{ id: "x", field: "title", op: "startsWith", points: 1 }] } }, {}, []);`,
+  `score(null, {}, [{ type: "click", timestamp: 0 }]);`,
+  `score(null, {}, [], "yesterday");`,
+  `decide({ slots: [{ id: "hero", variants: [{ id: "v", kind: "html" }] }] }, { id: "v" });`,
+  `decide({ slots: [{ id: "hero", colour: "red" }] }, { id: "v" });`,
+  `nextFields({ fields: [{ name: "email", type: "e-mail" }] }, {});`,
+  `const g: number = score(null, {}, []).grade;`,
+  `checkPhone(13800138000);`,
+  `new Model({ tiers: { warm: 20 } });`,
+  `const t: "cold" = score(null, {}, []).tier;`,
+];
+const badFile = `import { score, decide, nextFields, checkPhone, Model } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
+
+const tsconfig = (moduleResolution, module, file = "good.ts") => JSON.stringify({
+  compilerOptions: {
+    target: "es2022", module, moduleResolution, strict: true, noEmit: true, skipLibCheck: false,
+    noUnusedLocals: false, lib: ["es2022", "dom"], types: [],
+  },
+  files: [file],
+});
+
+let dir;
+test.before(() => {
+  dir = freshProject("tsc", {
+    "good.ts": good,
+    "bad.ts": badFile,
+    "tsconfig.bundler.json": tsconfig("bundler", "esnext"),
+    "tsconfig.node.json": tsconfig("nodenext", "nodenext"),
+    "tsconfig.bad.json": tsconfig("bundler", "esnext", "bad.ts"),
+  });
+});
+
+for (const [name, config] of [["bundler", "tsconfig.bundler.json"], ["nodenext", "tsconfig.node.json"]]) {
+  test(`a consumer using every export passes tsc --noEmit --strict (moduleResolution ${name})`, () => {
+    const r = run(bin("tsc"), ["-p", config], { cwd: dir });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+}
+
+test("wrong calls fail type-checking, each on its own line", () => {
+  const r = run(bin("tsc"), ["-p", "tsconfig.bad.json"], { cwd: dir });
+  assert.notEqual(r.status, 0);
+  const lines = new Set([...r.stdout.matchAll(/^bad\.ts\((\d+),\d+\): error TS\d+/gm)].map((m) => Number(m[1])));
+  const expected = bad.map((_, i) => i + 2);
+  assert.deepEqual([...lines].sort((a, b) => a - b), expected, r.stdout);
+});
