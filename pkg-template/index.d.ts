@@ -872,5 +872,71 @@ export default function init(
   moduleOrPath?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
 ): Promise<unknown>;
 
+/** Options of the page runtime, `start(options)`. */
+export interface StartOptions {
+  /** The site config, a URL to fetch it from, or a promise of it. */
+  config: SiteConfig | string | Promise<SiteConfig>;
+  /** The scoring model; `null` or absent for the built-in one. */
+  model?: ModelConfig | null;
+  /** The edge worker's origin; events go to `${endpoint}/v1/events`. None: nothing is sent. */
+  endpoint?: string;
+  /** `"required"`: nothing is stored, sent or personalized until `consent(true)`. */
+  consent?: "required" | "implied";
+  storageKey?: string;
+  /** How long slots may stay hidden waiting for decisions (at most 300 ms). */
+  antiFlickerMs?: number;
+  /** When the page hid the slots (`Date.now()`), to count the wait from there. */
+  hiddenAt?: number;
+  autoTrack?: boolean;
+  /** Request attributes the page knows (country, ...), for segments. */
+  request?: Record<string, unknown>;
+  batchMs?: number;
+}
+
+/** A snapshot of the page runtime, as `state()` and `onChange` give it. */
+export interface RuntimeState {
+  visitorId: string;
+  consent: boolean;
+  globalPrivacyControl: boolean;
+  reset: string | null;
+  score: ScoreResult | null;
+  decisions: Decisions | null;
+  applied: unknown[];
+  page: unknown;
+  events: number;
+  unsent: number;
+  [key: string]: unknown;
+}
+
+/** The page runtime: tracking, local scoring, slot swaps, consent. Pages only. */
+export class Nurture {
+  static start(options: StartOptions): Nurture;
+  track(event: string, properties?: Record<string, unknown>): void;
+  page(properties?: Record<string, unknown>): void;
+  identify(traits: Profile): void;
+  score(): ScoreResult | null;
+  decisions(): Decisions | null;
+  state(): RuntimeState;
+  /** Calls `cb(state)` after every change; returns the unsubscribe function. */
+  onChange(cb: (state: RuntimeState) => void): () => void;
+  consent(granted: boolean): void;
+  flush(): void;
+  stop(): void;
+  readonly visitorId: string;
+  free(): void;
+}
+
+/** Undoes one slot swap. */
+export class SlotUndo {
+  undo(): void;
+  free(): void;
+}
+
+/** Starts the page runtime (throws `invalid_argument` outside a page). */
+export function start(options: StartOptions): Nurture;
+
+/** Applies one decision to one element; `undefined` when it keeps the default. */
+export function swapSlot(element: Element, decision: Decision): SlotUndo | undefined;
+
 /** Instantiates from bytes or a compiled module, synchronously. */
 export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;

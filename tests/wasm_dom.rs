@@ -102,7 +102,7 @@ fn swap_text_and_template_then_undo() {
         &json!({"slot": "hero", "variant": "v", "kind": "html-template",
                                  "content": "<h2>New</h2><p>from config</p>"}),
     );
-    let mut undo = swap_slot(hero.clone(), decision).unwrap().unwrap();
+    let mut undo = swap_slot(hero.clone().into(), decision).unwrap().unwrap();
     assert_eq!(hero.inner_html(), "<h2>New</h2><p>from config</p>");
     assert_eq!(
         hero.get_attribute("data-nurture-applied").as_deref(),
@@ -117,7 +117,7 @@ fn swap_text_and_template_then_undo() {
     // Text is never parsed as HTML.
     let text =
         to_js(&json!({"slot": "hero", "variant": "t", "kind": "text", "content": "<b>bold?</b>"}));
-    let mut undo = swap_slot(hero.clone(), text).unwrap().unwrap();
+    let mut undo = swap_slot(hero.clone().into(), text).unwrap().unwrap();
     assert_eq!(hero.text_content().unwrap(), "<b>bold?</b>");
     assert!(hero.query_selector("b").unwrap().is_none());
     undo.undo();
@@ -128,14 +128,14 @@ fn swap_text_and_template_then_undo() {
         &json!({"slot": "hero", "variant": "m", "content": {"items": [
         {"text": "Pricing", "href": "/pricing.html"}, {"text": "Evil", "href": "JavaScript:alert(1)"}, "Plain"]}}),
     );
-    let mut undo = swap_slot(hero.clone(), menu).unwrap().unwrap();
+    let mut undo = swap_slot(hero.clone().into(), menu).unwrap().unwrap();
     assert_eq!(hero.query_selector_all("a").unwrap().length(), 1);
     assert_eq!(hero.text_content().unwrap(), "PricingEvilPlain");
     undo.undo();
 
     // The default variant leaves the element alone and needs no undo.
     let default = to_js(&json!({"slot": "hero", "variant": "default", "content": "x"}));
-    assert!(swap_slot(hero.clone(), default).unwrap().is_none());
+    assert!(swap_slot(hero.clone().into(), default).unwrap().is_none());
     assert_eq!(hero.inner_html(), before);
 }
 

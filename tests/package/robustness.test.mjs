@@ -75,6 +75,12 @@ const calls = {
   validateForm: [(a, b, c) => n.validateForm(a, b, c), [form, { email: "a@acme.example" }, {}]],
   checkEmail: [(a) => n.checkEmail(a), ["a@acme.example"]],
   checkPhone: [(a, b) => n.checkPhone(a, b), ["13800138000", "CN"]],
+  // The page runtime needs a window: in Node even good arguments must give
+  // a typed error, never a TypeError from the glue or a trap.
+  start: [(a) => n.start(a), [{ config: {} }]],
+  "Nurture.start": [(a) => n.Nurture.start(a), [{ config: {} }]],
+  swapSlot: [(a, b) => n.swapSlot(a, b), [{}, { slot: "hero", variant: "v", kind: "text", content: "x" }]],
+  "SlotUndo.undo": [(a, b) => n.swapSlot(a, b)?.undo(), [{}, { slot: "hero", variant: "v", kind: "text", content: "x" }]],
 };
 
 test("every export is in the table below", () => {

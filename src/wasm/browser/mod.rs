@@ -1371,8 +1371,15 @@ impl Nurture {
 
 /// `swapSlot(element, decision)`: applies one decision to one element and
 /// returns its undo (`undefined` when the decision keeps the default).
+///
+/// The element arrives as a plain value and is checked here: a typed
+/// `Element` parameter would let a wrong argument fail inside the glue with
+/// an uncoded `TypeError`.
 #[wasm_bindgen(js_name = swapSlot)]
-pub fn swap_slot(element: Element, decision: JsValue) -> Result<Option<SlotUndo>, JsValue> {
+pub fn swap_slot(element: JsValue, decision: JsValue) -> Result<Option<SlotUndo>, JsValue> {
+    let element: &Element = element
+        .dyn_ref()
+        .ok_or_else(|| invalid_argument("element", "expected a DOM element"))?;
     let doc = element.owner_document().ok_or_else(no_browser)?;
-    slots::swap(&doc, &element, &from_js(decision, "decision")?)
+    slots::swap(&doc, element, &from_js(decision, "decision")?)
 }

@@ -1,0 +1,63 @@
+// The page's side, in Debian's headless Chromium: how many bytes a page
+// downloads for nurture (gzip), and the time from DOMContentLoaded to the
+// slots being decided (applied or released to their default), median of many
+// cold loads of the demo home page. Prints key=value lines.
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import { serve } from "../tests/e2e/server.mjs";
+
+const LOADS = Number(process.env.BROWSER_BENCH_LOADS ?? 40);
+const server = await serve();
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+});
+
+// Records when the last slot left the pending state: the moment a visitor
+// sees the decided content (or the default, after the anti-flicker timeout).
+const probe = () => {
+  window.__slotsDecidedAt = null;
+  new MutationObserver(() => {
+    const slots = document.querySelectorAll("[data-nurture-slot]");
+    if (slots.length && !document.querySelector("[data-nurture-pending]") && window.nurture) {
+      window.__slotsDecidedAt ??= performance.now();
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-nurture-pending", "data-nurture-applied"] });
+};
+
+const samples = [];
+let bytes = null;
+for (let i = 0; i < LOADS; i++) {
+  const context = await browser.newContext(); // cold: no storage, no cache
+  const page = await context.newPage();
+  await page.addInitScript(probe);
+  const downloads = [];
+  if (bytes === null) {
+    page.on("response", async (res) => {
+      const url = new URL(res.url());
+      if (url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/nurture/") || url.pathname.includes("nurture-site")) {
+        downloads.push(res.body().then((b) => ({ path: url.pathname, raw: b.length, gzip: gzipSync(b, { level: 9 }).length })));
+      }
+    });
+  }
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout: 10_000 });
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
+  });
+  samples.push(t);
+  if (bytes === null) bytes = await Promise.all(downloads);
+  await context.close();
+}
+await browser.close();
+await server.close();
+
+samples.sort((a, b) => a - b);
+const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
+console.log(`browser.loads=${LOADS}`);
+console.log(`browser.dcl_to_slots_p50_ms=${q(0.5).toFixed(1)}`);
+console.log(`browser.dcl_to_slots_p90_ms=${q(0.9).toFixed(1)}`);
+console.log(`browser.download_files=${bytes.map((b) => b.path).join(" ")}`);
+console.log(`browser.download_raw=${bytes.reduce((s, b) => s + b.raw, 0)}`);
+console.log(`browser.download_gzip=${bytes.reduce((s, b) => s + b.gzip, 0)}`);
