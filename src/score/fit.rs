@@ -311,9 +311,19 @@ fn is_present(value: &Value) -> bool {
     }
 }
 
+/// The value at a dotted field name, walked without allocating: the
+/// negative checks read several fields on every scoring call.
+fn dotted_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p Value> {
+    let mut keys = name.split('.');
+    let mut value = profile.get(keys.next()?)?;
+    for key in keys {
+        value = value.as_object()?.get(key)?;
+    }
+    Some(value)
+}
+
 fn text_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p str> {
-    let path: Vec<String> = name.split('.').map(str::to_string).collect();
-    lookup(profile, &path).and_then(Value::as_str)
+    dotted_field(profile, name).and_then(Value::as_str)
 }
 
 /// Reads numbers the way people type them in forms: `5,000`, `1000+`,
@@ -512,8 +522,7 @@ impl NegativeChecks {
             _ => {}
         }
         if let Some(points) = self.fake_phone {
-            let phone_path: Vec<String> = fields.phone.split('.').map(str::to_string).collect();
-            if let Some(value) = lookup(profile, &phone_path) {
+            if let Some(value) = dotted_field(profile, &fields.phone) {
                 let fake = match value {
                     Value::String(s) => is_fake_phone(s),
                     Value::Number(n) => is_fake_phone(&n.to_string()),
