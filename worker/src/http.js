@@ -42,10 +42,14 @@ export function corsHeaders(request, s) {
   if (origin === null) return {};
   // The worker's own origin (it fronts the site, so the site's forms post
   // to it) is always allowed.
-  const allowed = s.allowedOrigins.includes(origin) || s.allowedOrigins.includes("*") || origin === new URL(request.url).origin;
-  if (!allowed) {
+  const listed = s.allowedOrigins.includes(origin) || origin === new URL(request.url).origin;
+  if (!listed && !s.allowedOrigins.includes("*")) {
     throw new HttpError(403, "origin_not_allowed", "this origin is not in the worker's allow-list");
   }
+  // "*" lets any site send, but reflecting any origin with credentials would
+  // let every site read a visitor's token and score: unlisted origins get
+  // the plain wildcard, which browsers never combine with cookies.
+  if (!listed) return { "access-control-allow-origin": "*", "access-control-expose-headers": "retry-after" };
   // Credentials (the visitor cookie) need the exact origin, never "*".
   return {
     "access-control-allow-origin": origin,
