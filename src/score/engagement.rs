@@ -182,6 +182,27 @@ impl EngagementRule {
     }
 }
 
+/// Time first, then what the event is: events stamped the same
+/// millisecond (a page view and its click, a batch replayed by a tracker)
+/// compete for a cap's last place by content, not by their position in the
+/// batch, so reordering a batch cannot change the score. Only events alike
+/// in everything scoring reads fall back to the position, and those score
+/// the same whichever goes first.
+fn canonical_order(a: &Event, b: &Event) -> std::cmp::Ordering {
+    a.timestamp
+        .cmp(&b.timestamp)
+        .then_with(|| a.action_key.cmp(&b.action_key))
+        .then_with(|| a.url.cmp(&b.url))
+        .then_with(|| a.tags.cmp(&b.tags))
+        .then_with(|| match (a.dwell_seconds, b.dwell_seconds) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (x, y) => x.is_some().cmp(&y.is_some()),
+        })
+        .then_with(|| a.action.cmp(&b.action))
+        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.index.cmp(&b.index))
+}
+
 pub fn check_half_life(value: Option<f64>, path: &str, errors: &mut Vec<ConfigError>) {
     if let Some(days) = value {
         if days <= 0.0 {
@@ -268,7 +289,7 @@ pub fn score(
     with_breakdown: bool,
 ) -> EngagementOutcome {
     let mut order: Vec<&Event> = events.iter().collect();
-    order.sort_by_key(|e| (e.timestamp, e.index));
+    order.sort_by(|a, b| canonical_order(a, b));
 
     let mut totals: Vec<RuleTotal> = model
         .rules
@@ -447,6 +468,27 @@ pub fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::{Model, ScoreOptions};
+    use serde_json::json;
+
+    #[test]
+    fn a_cap_picks_among_simultaneous_events_by_content_not_batch_position() {
+        // Found by tests/properties.rs: with the batch position as the tie
+        // break, the pricing view counted or not depending on the order.
+        let model = Model::from_value(json!({"engagement": {
+            "touchpoints": [{"id": "pricing", "url": "/pricing", "weight": 3}],
+            "rules": [{"id": "view", "event": "page", "points": 10, "cap": {"count": 1}}],
+        }}))
+        .unwrap();
+        let t = 1_795_632_120_000i64;
+        let pricing = json!({"type": "page", "timestamp": t, "properties": {"path": "/pricing"}});
+        let blog = json!({"type": "page", "timestamp": t, "properties": {"path": "/blog"}});
+        let options = ScoreOptions { breakdown: false };
+        let a = model.score(None, &[pricing.clone(), blog.clone()], t, &options);
+        let b = model.score(None, &[blog, pricing], t, &options);
+        assert_eq!(a.engagement.score, b.engagement.score);
+        assert_eq!(a.engagement.rules, b.engagement.rules);
+    }
 
     #[test]
     fn decay_halves_every_half_life_and_never_grows() {
