@@ -16,6 +16,12 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// Median seconds for one run of `f` (which does `work` operations).
 fn seconds(rounds: usize, mut f: impl FnMut()) -> f64 {
+    // One round under callgrind (scripts/profile.sh): the same profile.
+    let rounds = if std::env::var_os("NURTURE_BENCH_QUICK").is_some() {
+        1
+    } else {
+        rounds
+    };
     f();
     median(
         (0..rounds)
@@ -288,8 +294,18 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    conditions();
-    hashing();
-    maxmind();
-    cidr();
+    let only = std::env::var("NURTURE_BENCH_ONLY").unwrap_or_default();
+    let run = |section: &str| only.is_empty() || only.split(',').any(|o| o == section);
+    if run("conditions") {
+        conditions();
+    }
+    if run("hashing") {
+        hashing();
+    }
+    if run("maxmind") {
+        maxmind();
+    }
+    if run("cidr") {
+        cidr();
+    }
 }

@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# BENCH_RESULTS=target/bench-results.txt rewrites BENCHMARKS.md from the
+# figures of the last run (for edits to the text) without measuring again;
+# the sizes are read from pkg/ and worker/dist as they are.
+if [ -n "${BENCH_RESULTS:-}" ]; then
+  all=$(cat "$BENCH_RESULTS")
+else
 scripts/setup.sh >/dev/null
 scripts/build-pkg.sh >/dev/null
 
@@ -13,9 +19,13 @@ node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
+  cargo bench --quiet --bench decide 2>/dev/null; node bench/decide.bench.mjs;
+  node bench/score-floor.mjs;
   NURTURE_PKG="$PWD/pkg/browser" BENCH_LABEL=wasm_browser node bench/forms.bench.mjs;
   node worker/build.mjs >/dev/null && node bench/worker.bench.mjs;
   node bench/browser.bench.mjs)
+printf '%s\n' "$all" > target/bench-results.txt
+fi
 get() { printf '%s\n' "$all" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
 raw=$(stat -c %s pkg/nurture_bg.wasm)
@@ -51,6 +61,56 @@ through the JS boundary) and the breakdown back into JS objects; the scoring
 itself is the "events already parsed" row. Breakdown off roughly halves the
 output conversion.
 
+The floor (\`bench/score-floor.mjs\`): the engagement rules of the default
+model written out as a plain JS loop, the way one would without nurture (URL
+globs → touchpoint weight, rule points × weight × 0.5^(age / 30 days),
+frequency caps over a sliding window, per-rule totals, the inactivity
+penalty). It lands on nurture's engagement score for this visitor
+($(get floor.engagement_score) against $(get floor.nurture_engagement_score)) and on every per-rule
+count and total, checked before timing. It computes only the engagement
+part; nurture's call also does the fit rules, interests, stage and grade.
+
+| what | events/s | vs the JS floor |
+| --- | ---: | ---: |
+| plain JS loop over JS objects (the floor) | $(get floor.js_events_per_sec) | 1.00 |
+| plain JS loop, events parsed from JSON text first | $(get floor.js_from_json_text_events_per_sec) | $(ratio "$(get floor.js_from_json_text_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
+
+Where nurture loses: nurture in wasm loses to the plain JS loop, by far. The
+floor reads the JS objects where they are and never leaves V8's JIT; nurture
+first copies every event across the boundary property by property into
+\`serde_json\` values, then parses them into events (allocating the action,
+URL, tags and id as Rust strings), lower-cases the URL once per glob tried,
+and writes its result back. Even natively, with all of that included, it is
+behind the JIT'd floor (see the profile in
+[\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)). To win:
+take the events as one JSON string (one copy, parsed by serde_json straight
+into borrowed \`Event\` structs instead of a \`Value\` tree), match the URL
+against the touchpoints once per distinct path (a visitor has a few dozen
+pages, not 1,000), and keep scored history in wasm between calls so a new
+batch only scores the new events.
+
+Growth with the number of events (one visitor, totals only; native heap is
+the high-water mark of a counting allocator above what was live before the
+call, the events' own JSON values not counted; wasm memory is the linear
+memory's size, which only grows):
+
+| events | native ms | native events/s | native peak heap (KiB) | wasm ms | wasm events/s | wasm memory (MiB) | JS floor events/s |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| 100 | $(get native.scale_100_ms) | $(get native.scale_100_events_per_sec) | $(get native.scale_100_peak_kib) | $(get wasm.scale_100_ms) | $(get wasm.scale_100_events_per_sec) | $(get wasm.scale_100_memory_mib) | $(get floor.scale_100_events_per_sec) |
+| 1,000 | $(get native.scale_1000_ms) | $(get native.scale_1000_events_per_sec) | $(get native.scale_1000_peak_kib) | $(get wasm.scale_1000_ms) | $(get wasm.scale_1000_events_per_sec) | $(get wasm.scale_1000_memory_mib) | $(get floor.scale_1000_events_per_sec) |
+| 10,000 | $(get native.scale_10000_ms) | $(get native.scale_10000_events_per_sec) | $(get native.scale_10000_peak_kib) | $(get wasm.scale_10000_ms) | $(get wasm.scale_10000_events_per_sec) | $(get wasm.scale_10000_memory_mib) | $(get floor.scale_10000_events_per_sec) |
+| 100,000 | $(get native.scale_100000_ms) | $(get native.scale_100000_events_per_sec) | $(get native.scale_100000_peak_kib) | $(get wasm.scale_100000_ms) | $(get wasm.scale_100000_events_per_sec) | $(get wasm.scale_100000_memory_mib) | $(get floor.scale_100000_events_per_sec) |
+
+Time and memory grow linearly with the events (about 0.3 KiB of heap per
+event natively: the parsed events, the sort order and the cap windows), with
+an \`O(n log n)\` sort that does not show at these sizes; events/s bends
+down past 10,000 events as the parsed events outgrow the CPU caches. In wasm
+the linear memory has to hold the \`serde_json\` copy of the events as well,
+about 1.2 KiB per event, and never shrinks: a worker should keep histories
+capped (the edge worker keeps 250 events).
+
 ## Targeting: conditions and IP lookups
 
 Conditions: the $(get conditions.cases) \`evalCondition\` cases of GrowthBook's
@@ -72,6 +132,24 @@ the JS/wasm boundary (serde-wasm-bindgen walks every property); GrowthBook
 evaluates the JS objects where they are. The evaluation itself is faster
 natively. To win from JS, evaluate many conditions per crossing: segments and
 slots are decided in one \`decide\` call over one visitor context.
+
+Hashing and bucketing: GrowthBook's shared vectors ($(get hashing.cases) cases of \`hash\`
+v1/v2, \`getBucketRange\` and \`chooseVariation\`; nurture and GrowthBook's
+own helpers agree on $(get hashing.agree_with_growthbook)), in the same process:
+
+| what | GrowthBook JS calls/s | nurture wasm | wasm / GrowthBook | nurture native | native / GrowthBook |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| \`hash(seed, value, version)\` | $(get js.growthbook_hash_per_sec) | $(get wasm.hash_per_sec) | $(ratio "$(get wasm.hash_per_sec)" "$(get js.growthbook_hash_per_sec)") | $(get native.hash_per_sec) | $(ratio "$(get native.hash_per_sec)" "$(get js.growthbook_hash_per_sec)") |
+| \`getBucketRange(n, coverage, weights)\` | $(get js.growthbook_bucket_per_sec) | $(get wasm.bucket_per_sec) | $(ratio "$(get wasm.bucket_per_sec)" "$(get js.growthbook_bucket_per_sec)") | $(get native.bucket_per_sec) | $(ratio "$(get native.bucket_per_sec)" "$(get js.growthbook_bucket_per_sec)") |
+| \`chooseVariation(n, ranges)\` | $(get js.growthbook_choose_per_sec) | $(get wasm.choose_per_sec) | $(ratio "$(get wasm.choose_per_sec)" "$(get js.growthbook_choose_per_sec)") | $(get native.choose_per_sec) | $(ratio "$(get native.choose_per_sec)" "$(get js.growthbook_choose_per_sec)") |
+
+Where nurture loses: each of these is a few dozen instructions of work, so a
+call from JS is all boundary: two strings copied and re-encoded as UTF-8 for
+\`hash\`, the ranges array walked property by property for
+\`chooseVariation\` (which V8 inlines to a loop over three numbers in
+GrowthBook). Natively the hash is ahead; from JS there is nothing to win one
+call at a time, and nurture does not try: holdouts and experiments are hashed
+inside \`decide\`, with no crossing per hash.
 
 MaxMind lookups on \`GeoIP2-City-Test.mmdb\` (seven addresses, full City
 records decoded):
@@ -121,6 +199,45 @@ What limits it: the phone number (libphonenumber's patterns, compiled with
 the full \`regex\` crate) in the full build; in wasm also compiling the form
 on every call (there is no \`Form\` class to keep it compiled yet) and the
 conversions across the boundary.
+
+## Decisions: context, segments and slots for one visitor
+
+\`benches/decide.rs\` and \`bench/decide.bench.mjs\`: \`tests/data/site-config.json\`
+(4 org rules, 6 segments, the demo's slots with a holdout and an
+experiment, 3 content recommendations), one visitor with a request from
+China, a profile and a full \`score()\` result of 20 events, no lookup tables.
+
+| what | native | wasm in Node | wasm / native |
+| --- | ---: | ---: | ---: |
+| \`decide\` with the config compiled once (µs) | $(get native.decide_us) | $(get wasm.decide_us) | $(ratio "$(get wasm.decide_us)" "$(get native.decide_us)") |
+| decisions per second | $(get native.decide_per_sec) | $(get wasm.decide_per_sec) | $(ratio "$(get wasm.decide_per_sec)" "$(get native.decide_per_sec)") |
+| of which the visitor context and segments (µs) | $(get native.decide_context_us) | | |
+| visitor read from and decisions written to JSON values (µs) | $(get native.decide_with_values_us) | | |
+| wasm, visitor with only \`{tier, stage, interests}\` of the score (µs) | | $(get wasm.decide_slim_visitor_us) | |
+| compile the site config (µs) | $(get native.decide_compile_site_us) | $(get wasm.decide_compile_site_us) | |
+| \`decide(config, visitor)\`, compiling each call (µs) | | $(get wasm.decide_compile_each_call_us) | |
+
+What limits it (profile: [\`bench/profiles/decide.txt\`](bench/profiles/decide.txt)):
+the decision itself is a few microseconds; reading the visitor document
+(the full score result with its breakdown is most of it) and writing the
+decisions cost more than deciding, natively as \`serde_json\` values and in
+wasm across the boundary. Passing the visitor with only the fields decisions
+read is the cheapest fix a caller has today.
+
+Growth with the size of the config (generated: a third of the engagement
+rules on URL patterns, a third on track events, a third on dwell time with a
+cap; segments with \`\$ini\`, \`\$in\` + \`\$and\`, \`\$or\` + \`\$gte\` and \`\$regex\`
+conditions; one slot of five variants per five segments). Scoring is a
+visitor of 1,000 events the generated rules match; heap is the counting
+allocator's figure:
+
+| rules / segments | model compile (µs) | model heap (KiB) | score 1,000 events (ms) | site compile (µs) | site heap (KiB) | decide native (µs) | decide wasm (µs) | segments matched |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| 10 / 5 | $(get native.scale_r10_s5_model_compile_us) | $(get native.scale_r10_s5_model_kib) | $(get native.scale_r10_s5_score_ms) | $(get native.scale_r10_s5_site_compile_us) | $(get native.scale_r10_s5_site_kib) | $(get native.scale_r10_s5_decide_us) | $(get wasm.scale_s5_decide_us) | $(get native.scale_r10_s5_segments_matched) |
+| 100 / 50 | $(get native.scale_r100_s50_model_compile_us) | $(get native.scale_r100_s50_model_kib) | $(get native.scale_r100_s50_score_ms) | $(get native.scale_r100_s50_site_compile_us) | $(get native.scale_r100_s50_site_kib) | $(get native.scale_r100_s50_decide_us) | $(get wasm.scale_s50_decide_us) | $(get native.scale_r100_s50_segments_matched) |
+| 1,000 / 500 | $(get native.scale_r1000_s500_model_compile_us) | $(get native.scale_r1000_s500_model_kib) | $(get native.scale_r1000_s500_score_ms) | $(get native.scale_r1000_s500_site_compile_us) | $(get native.scale_r1000_s500_site_kib) | $(get native.scale_r1000_s500_decide_us) | $(get wasm.scale_s500_decide_us) | $(get native.scale_r1000_s500_segments_matched) |
+
+DECIDE_SCALE_NOTE_PLACEHOLDER
 
 ## The edge worker on local workerd
 
@@ -178,6 +295,19 @@ each in a fresh context (no cache, no storage).
   300 ms; most of this is fetching and compiling the wasm, which starts from a
   module script at the end of the page. Behind the edge worker the slots are
   already decided in the HTML and nothing waits.
+
+## Budgets checked by CI
+
+\`make test\` (\`scripts/test.sh\`) runs both builds, and each fails when its
+output is over budget:
+
+| what | budget (gzip bytes) | today | checked by |
+| --- | ---: | ---: | --- |
+| browser entry: \`pkg/browser/nurture_bg.wasm\` + \`nurture.js\` | $(sed -n 's/^BROWSER_GZIP_BUDGET=\${BROWSER_GZIP_BUDGET:-\([0-9]*\)}/\1/p' scripts/build-pkg.sh) | $(( $(gzip -9 -c pkg/browser/nurture_bg.wasm | wc -c) + $(gzip -9 -c pkg/browser/nurture.js | wc -c) )) | \`scripts/build-pkg.sh\` |
+| worker bundle: \`worker/dist\` | $(sed -n 's/.*WORKER_GZIP_BUDGET ?? \([0-9_]*\).*/\1/p' worker/build.mjs | tr -d _) | $(get worker.bundle_total_gzip) | \`worker/build.mjs\` |
+
+Each budget sits a few per cent above the figure measured when it was set
+and is lowered as the figure shrinks.
 
 ## Size of what ships
 
