@@ -83,8 +83,13 @@ first copies every event across the boundary property by property into
 \`serde_json\` values, then parses them into events (allocating the action,
 URL, tags and id as Rust strings), lower-cases the URL once per glob tried,
 and writes its result back. Even natively, with all of that included, it is
-behind the JIT'd floor (see the profile in
-[\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)). To win:
+behind the JIT'd floor: callgrind
+([\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)) puts about
+30 % of the instructions in malloc/free, 18 % in string compares and
+searches (rule actions, glob pieces), 13 % in lower-casing and UTF-8
+iteration (the URL is lower-cased again for every touchpoint and URL rule
+tried), 7 % in \`serde_json\` map lookups and 7 % in SipHash for the
+duplicate-\`messageId\` check, and little in the arithmetic. To win:
 take the events as one JSON string (one copy, parsed by serde_json straight
 into borrowed \`Event\` structs instead of a \`Value\` tree), match the URL
 against the touchpoints once per distinct path (a visitor has a few dozen
@@ -196,7 +201,12 @@ asked, a valid submission.
 | wasm, browser build (light phone and e-mail checks) | $(get wasm_browser.form_validations_per_sec) | $(ratio "$(get wasm_browser.form_validations_per_sec)" "$(get native.form_validations_per_sec)") |
 
 What limits it: the phone number (libphonenumber's patterns, compiled with
-the full \`regex\` crate) in the full build; in wasm also compiling the form
+the full \`regex\` crate) in the full build. Callgrind
+([\`bench/profiles/forms.txt\`](bench/profiles/forms.txt), which includes
+loading libphonenumber's metadata once) puts 27 % of the instructions in
+\`regex\`/\`regex_syntax\` (parsing and compiling the metadata's patterns and
+matching), 24 % in malloc/free and 8 % in SipHash (the metadata's maps). In
+wasm also compiling the form
 on every call (there is no \`Form\` class to keep it compiled yet) and the
 conversions across the boundary.
 
@@ -218,11 +228,24 @@ China, a profile and a full \`score()\` result of 20 events, no lookup tables.
 | \`decide(config, visitor)\`, compiling each call (µs) | | $(get wasm.decide_compile_each_call_us) | |
 
 What limits it (profile: [\`bench/profiles/decide.txt\`](bench/profiles/decide.txt)):
-the decision itself is a few microseconds; reading the visitor document
-(the full score result with its breakdown is most of it) and writing the
-decisions cost more than deciding, natively as \`serde_json\` values and in
-wasm across the boundary. Passing the visitor with only the fields decisions
+the work is building, cloning and dropping JSON values: callgrind puts 45 %
+of the instructions in malloc/free, 19 % in \`serde_json\`/\`BTreeMap\` (the
+context is a fresh \`Value\` tree per visitor, dropped after), 6 % in copies
+(slot content is cloned into every decision) and only a few per cent in
+evaluating conditions. Reading the visitor document (the full score result
+with its breakdown is most of it) and writing the decisions cost more than
+deciding, natively as \`serde_json\` values and in wasm across the
+boundary. Passing the visitor with only the fields decisions
 read is the cheapest fix a caller has today.
+
+Where nurture loses: through wasm a decision costs $(ratio "$(get wasm.decide_us)" "$(get native.decide_us)") times the native one, and the
+gap is the visitor document crossing the boundary (serde-wasm-bindgen reads
+every property of the full score result with one JS call each), not the
+decision: with only the three score fields decisions read it is
+$(get wasm.decide_slim_visitor_us) µs instead of $(get wasm.decide_us) µs. To win: a \`decide\` that takes the
+visitor as JSON text (one copy, \`JSON.stringify\` is native in V8), or a
+visitor object kept in wasm that \`score\` fills and \`decide\` reads without
+crossing.
 
 Growth with the size of the config (generated: a third of the engagement
 rules on URL patterns, a third on track events, a third on dwell time with a
@@ -237,7 +260,20 @@ allocator's figure:
 | 100 / 50 | $(get native.scale_r100_s50_model_compile_us) | $(get native.scale_r100_s50_model_kib) | $(get native.scale_r100_s50_score_ms) | $(get native.scale_r100_s50_site_compile_us) | $(get native.scale_r100_s50_site_kib) | $(get native.scale_r100_s50_decide_us) | $(get wasm.scale_s50_decide_us) | $(get native.scale_r100_s50_segments_matched) |
 | 1,000 / 500 | $(get native.scale_r1000_s500_model_compile_us) | $(get native.scale_r1000_s500_model_kib) | $(get native.scale_r1000_s500_score_ms) | $(get native.scale_r1000_s500_site_compile_us) | $(get native.scale_r1000_s500_site_kib) | $(get native.scale_r1000_s500_decide_us) | $(get wasm.scale_s500_decide_us) | $(get native.scale_r1000_s500_segments_matched) |
 
-DECIDE_SCALE_NOTE_PLACEHOLDER
+How it grows (profile: [\`bench/profiles/decide-scale.txt\`](bench/profiles/decide-scale.txt)):
+compiling grows linearly with rules and segments (each \`\$regex\` is
+compiled once, here). Scoring grows linearly with the rules: every event is
+tried against every rule, and each URL rule strips the query and lower-cases
+the URL again; callgrind over the three sizes puts 28 % of the instructions
+in lower-casing and UTF-8 iteration and 28 % in string searches
+(\`find(['?', '#'])\`, glob pieces), most of it from the 1,000-rule model.
+Normalizing each event's URL once before the rule loop would remove both. Deciding
+grows faster than the config: evaluating the segments is linear, but every
+variant of every slot then looks its segment up in the visitor's list of
+matched segments, so the cost is slots × matched segments, quadratic when both
+grow with the config. Resolving each variant's segment to its index once at
+compile time and keeping the matched segments as a bit set would make that
+part linear.
 
 ## The edge worker on local workerd
 
@@ -325,9 +361,16 @@ data (about 50 KB gzip). The browser build leaves all three out
 (\`--no-default-features\`), and \`scripts/build-pkg.sh\` fails when its wasm and
 glue together go over the gzip budget set there. What remains is code:
 serde's derived deserializers for four config formats, serde_json,
-regex-lite, float formatting, the MaxMind and CIDR readers; \`twiggy top\`
-on \`target/wasm32-unknown-unknown/release/nurture.wasm\` lists the largest
-functions. Shrinking it further means splitting the browser entry from the
+regex-lite, float formatting, the MaxMind and CIDR readers. \`twiggy\` on the
+browser build before wasm-opt
+([\`bench/profiles/size.txt\`](bench/profiles/size.txt)): besides the names
+section (27 %) and wasm-bindgen's custom section (17 %), which the shipped
+file does not carry, \`.rodata\` is 119 KB (Unicode case tables for
+lower-casing, the calling-code and number-length table) and the code is
+spread over about 9,500 functions, none above 10 KB: the largest are
+\`Personalizer::from_config\`, \`build_context\`, regex-lite's parser, float
+formatting (Grisu/Dragon) and the browser runtime's \`start\`. No single
+item is worth chasing; shrinking it further means splitting the browser entry from the
 edge-only parts (tables, forms' full checks) and fewer generic instantiations.
 MD
 cat BENCHMARKS.md

@@ -5,7 +5,7 @@
 # iterations (NURTURE_BENCH_QUICK), and twiggy over the browser build's wasm
 # before wasm-opt strips its names. Writes bench/profiles/*.txt. Not run by
 # CI; needs valgrind and twiggy (cargo install twiggy).
-# Usage: scripts/profile.sh [scoring|conditions|maxmind|forms|decide|size]...
+# Usage: scripts/profile.sh [scoring|conditions|maxmind|forms|decide|decide-scale|size]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,14 +22,42 @@ bench_bin() { # bench name → path of its executable
 # everything: head would end the pipe early and pipefail would stop the run).
 top() { awk '/^Ir/ { on = 1 } on && n++ < 44 { print substr($0, 1, 220) }'; }
 
+# Self cost summed over kinds of work (by function name), the figures the
+# "What limits it" lines quote.
+groups() { # callgrind output file
+  local f=$1
+  callgrind_annotate --inclusive=no --threshold=100 "$f" 2>/dev/null | awk '
+/PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
+/\(.*%\)/ && !/PROGRAM TOTALS/ { ir = $1; gsub(",", "", ir); name = $0;
+  g = "other";
+  if (name ~ /malloc|_int_free|free\[|:free |realloc|Counting|RawVec|deallocate|drop_in_place/) g = "alloc";
+  else if (name ~ /to_lowercase|CharIndices|next_code_point|is_whitespace|trim_matches|conversions/) g = "lowercase/utf8";
+  else if (name ~ /memcmp|Ord>::cmp|slice_contains|StrSearcher|TwoWay|is_contained/) g = "compare/search";
+  else if (name ~ /serde_json|BTreeMap|btree/) g = "serde_json";
+  else if (name ~ /sip|hash_one|Hasher|hashbrown/) g = "hashing";
+  else if (name ~ /regex/) g = "regex";
+  else if (name ~ /sort/) g = "sort";
+  else if (name ~ /fmt|format/) g = "format";
+  else if (name ~ /memcpy|memmove|clone|to_vec/) g = "copy";
+  sum[g] += ir }
+END { for (g in sum) printf "%-16s %5.1f%%\n", g, 100 * sum[g] / total }' | sort -k2 -rn
+}
+
 profile() { # name, bench, NURTURE_BENCH_ONLY value
   local name=$1 bin
   bin=$(bench_bin "$2")
-  rm -f "target/callgrind.$name"
-  NURTURE_BENCH_QUICK=1 NURTURE_BENCH_ONLY=$3 \
-    valgrind --tool=callgrind --callgrind-out-file="target/callgrind.$name" "$bin" >/dev/null 2>&1
+  # PROFILE_ANNOTATE_ONLY=1 rewrites the summary from the last run's data.
+  if [ -z "${PROFILE_ANNOTATE_ONLY:-}" ] || [ ! -f "target/callgrind.$name" ]; then
+    rm -f "target/callgrind.$name"
+    NURTURE_BENCH_QUICK=1 NURTURE_BENCH_ONLY=$3 \
+      valgrind --tool=callgrind --callgrind-out-file="target/callgrind.$name" "$bin" >/dev/null 2>&1
+  fi
   {
-    echo "# callgrind, $2 bench (NURTURE_BENCH_ONLY=$3, NURTURE_BENCH_QUICK=1): self cost by function"
+    echo "# callgrind, $2 bench (NURTURE_BENCH_ONLY=$3, NURTURE_BENCH_QUICK=1)"
+    echo "# self cost by kind of work (alloc: malloc/free/realloc and Vec growth)"
+    groups "target/callgrind.$name"
+    echo
+    echo "# self cost by function"
     callgrind_annotate --inclusive=no "target/callgrind.$name" 2>/dev/null | top
     echo
     echo "# inclusive cost (callees counted in)"
@@ -58,7 +86,7 @@ what=${*:-scoring conditions maxmind forms decide decide-scale size}
 for w in $what; do
   case $w in
     scoring) profile scoring scoring main ;;
-    conditions) profile conditions targeting conditions,hashing ;;
+    conditions) profile conditions targeting conditions ;;
     maxmind) profile maxmind targeting maxmind ;;
     forms) profile forms forms "" ;;
     decide) profile decide decide site ;;
