@@ -135,7 +135,11 @@ Where nurture loses: one condition against one small attribute object per
 call from JS is dominated by moving the attributes and the condition across
 the JS/wasm boundary (serde-wasm-bindgen walks every property); GrowthBook
 evaluates the JS objects where they are. The evaluation itself is faster
-natively. To win from JS, evaluate many conditions per crossing: segments and
+natively; callgrind of the native loop
+([\`bench/profiles/conditions.txt\`](bench/profiles/conditions.txt)) puts
+27 % in malloc/free, 8 % in regex-lite's PikeVM, 5 % in \`format!\` and the
+top single function is \`padded_version_string\` (4 %, a fresh \`String\` per
+\`\$v\` comparison): what is left to win natively is allocation. To win from JS, evaluate many conditions per crossing: segments and
 slots are decided in one \`decide\` call over one visitor context.
 
 Hashing and bucketing: GrowthBook's shared vectors ($(get hashing.cases) cases of \`hash\`
@@ -167,7 +171,15 @@ records decoded):
 | nurture \`MmdbReader::lookup\` (native) | $(get native.mmdb_city_lookups_per_sec) | $(ratio "$(get native.mmdb_city_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 
 The reader decodes the whole record into JSON values on every lookup; most
-of the time goes to building the nested City maps (names in eight languages).
+of the time goes to building the nested City maps (names in eight
+languages). Callgrind
+([\`bench/profiles/maxmind.txt\`](bench/profiles/maxmind.txt)): 28 % in
+malloc/free, 13 % in \`serde_json\`/\`BTreeMap\` inserts and drops, 8 % in
+UTF-8 validation of every string, and the decoder itself (\`decode_scalar\`,
+\`control\`, \`byte\`) about 20 %. To widen the lead (and win from wasm,
+where it loses to mmdb-lib): decode only the fields a context reads
+(country, city, ASN, organization) instead of the whole record, and skip
+\`from_utf8\` for strings the database already vouches for.
 
 CIDR table of named-account prefixes (90 % IPv4 /20–/32 with 1 % wider, 10 %
 IPv6 /16–/64, 50,000 accounts), built natively from random prefixes, looked
