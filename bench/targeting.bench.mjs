@@ -78,3 +78,38 @@ if (nurture.MaxMindDb) {
   const probes = Array.from({ length: 20_000 }, () => ip4(rnd()));
   console.log(`wasm.cidr_100000_lookups_per_sec=${perSecond(probes.length, 7, () => { for (const ip of probes) table.lookup(ip); })}`);
 }
+
+// Hashing and bucketing on the shared vectors: hash (v1 and v2),
+// getBucketRange, chooseVariation, nurture's wasm next to GrowthBook's own
+// helpers (not exported from the package root, so imported from its util
+// module by path) in the same process, answers compared first.
+{
+  const gbUtil = await import(new URL("../node_modules/@growthbook/growthbook/dist/esm/util.mjs", import.meta.url));
+  const vectors = JSON.parse(readFileSync(new URL("../tests/data/vectors/growthbook-cases.json", import.meta.url)));
+  const hashes = vectors.hash.map(([seed, value, version]) => [seed, value, version]);
+  const buckets = vectors.getBucketRange.map(([, [n, coverage, weights]]) => [n, coverage, weights ?? undefined]);
+  const choices = vectors.chooseVariation.map(([, n, ranges]) => [n, ranges]);
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  let agree = 0;
+  for (const [s, v, ver] of hashes) if (gbUtil.hash(s, v, ver) === nurture.hash(s, v, ver)) agree++;
+  for (const [n, c, w] of buckets) if (same(gbUtil.getBucketRanges(n, c, w), nurture.getBucketRange(n, c, w ?? null))) agree++;
+  for (const [n, r] of choices) if (gbUtil.chooseVariation(n, r) === nurture.chooseVariation(n, r)) agree++;
+  console.log(`hashing.cases=${hashes.length + buckets.length + choices.length}`);
+  console.log(`hashing.agree_with_growthbook=${agree}`);
+  const reps = 500;
+  const rows = [
+    ["hash", hashes, (f) => (x) => f.hash(x[0], x[1], x[2])],
+    ["bucket", buckets, (f) => (x) => f.bucket(x[0], x[1], x[2])],
+    ["choose", choices, (f) => (x) => f.choose(x[0], x[1])],
+  ];
+  const gb = { hash: gbUtil.hash, bucket: gbUtil.getBucketRanges, choose: gbUtil.chooseVariation };
+  const ours = { hash: nurture.hash, bucket: (n, c, w) => nurture.getBucketRange(n, c, w ?? null), choose: nurture.chooseVariation };
+  for (const [name, list, call] of rows) {
+    for (const [label, impl] of [["js.growthbook_", gb], ["wasm.", ours]]) {
+      const f = call(impl);
+      console.log(`${label}${name}_per_sec=${perSecond(reps * list.length, 9, () => {
+        for (let i = 0; i < reps; i++) for (const x of list) f(x);
+      })}`);
+    }
+  }
+}

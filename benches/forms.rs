@@ -40,7 +40,13 @@ fn main() {
         );
         return;
     }
-    let mut samples: Vec<f64> = (0..15)
+    // One round under callgrind (scripts/profile.sh): the same profile.
+    let rounds = if std::env::var_os("NURTURE_BENCH_QUICK").is_some() {
+        1
+    } else {
+        15
+    };
+    let mut samples: Vec<f64> = (0..rounds)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..2_000 {

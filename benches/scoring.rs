@@ -5,32 +5,14 @@
 //! A small timing loop instead of a framework: it also builds for wasm32
 //! (clippy checks every target), and the figure wanted is one rate.
 
-use std::time::Instant;
+mod common;
 
+use common::{live, peak_above, reset_peak, time_per_call, Counting};
 use nurture::score::{event, Model, ScoreOptions};
 use serde_json::Value;
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
-}
-
-/// Runs `f` in rounds of `iterations` and returns the median seconds per call.
-fn time_per_call(iterations: u32, rounds: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations {
-        f();
-    }
-    let samples = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iterations {
-                f();
-            }
-            start.elapsed().as_secs_f64() / f64::from(iterations)
-        })
-        .collect();
-    median(samples)
-}
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn main() {
     // `cargo test --benches` runs bench binaries too; skip the work there.
@@ -92,4 +74,32 @@ fn main() {
     println!("native.score_totals_events_per_sec={:.0}", n / totals_only);
     println!("native.score_parsed_events_per_sec={:.0}", n / pre_parsed);
     println!("native.compile_default_model_us={:.1}", compile * 1e6);
+    if std::env::var("NURTURE_BENCH_ONLY").map_or(true, |o| o == "scale") {
+        scale(&model, profile.as_ref(), now);
+    }
+}
+
+/// Time and heap for one visitor at 100 … 100,000 events (the same
+/// generator as `bench/visitor.json.mjs`), totals only: the high-water mark
+/// above what was live before the call is what scoring that visitor needs,
+/// the events' own JSON values not included.
+fn scale(model: &Model, profile: Option<&serde_json::Map<String, Value>>, now: i64) {
+    let options = ScoreOptions { breakdown: false };
+    for count in [100usize, 1_000, 10_000, 100_000] {
+        let events = common::heavy_visitor(now, count);
+        let input_bytes = live();
+        let per_call = time_per_call(if count >= 100_000 { 1 } else { 20 }, 5, || {
+            std::hint::black_box(model.score(profile, &events, now, &options));
+        });
+        reset_peak();
+        std::hint::black_box(model.score(profile, &events, now, &options));
+        let peak = peak_above(input_bytes);
+        drop(events);
+        println!("native.scale_{count}_ms={:.3}", per_call * 1e3);
+        println!(
+            "native.scale_{count}_events_per_sec={:.0}",
+            count as f64 / per_call
+        );
+        println!("native.scale_{count}_peak_kib={:.0}", peak as f64 / 1024.0);
+    }
 }

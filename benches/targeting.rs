@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use nurture::segment::{Attributes, CidrTableBuilder, MmdbReader, Prefix};
-use nurture::target::{eval_condition, Condition};
+use nurture::target::{choose_variation, eval_condition, get_bucket_ranges, hash, Condition};
 use serde_json::{json, Value};
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -16,6 +16,12 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// Median seconds for one run of `f` (which does `work` operations).
 fn seconds(rounds: usize, mut f: impl FnMut()) -> f64 {
+    // One round under callgrind (scripts/profile.sh): the same profile.
+    let rounds = if std::env::var_os("NURTURE_BENCH_QUICK").is_some() {
+        1
+    } else {
+        rounds
+    };
     f();
     median(
         (0..rounds)
@@ -105,6 +111,85 @@ fn conditions() {
     );
 }
 
+/// Hashing and bucketing on GrowthBook's shared vectors (`hash` v1/v2,
+/// `getBucketRange`, `chooseVariation`), the figures next to GrowthBook's JS.
+fn hashing() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/growthbook-cases.json"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+        return;
+    };
+    let list = |key: &str| doc[key].as_array().cloned().unwrap_or_default();
+    let hashes: Vec<(String, String, u32)> = list("hash")
+        .iter()
+        .map(|c| {
+            (
+                c[0].as_str().unwrap_or("").to_string(),
+                c[1].as_str().unwrap_or("").to_string(),
+                c[2].as_u64().unwrap_or(0) as u32,
+            )
+        })
+        .collect();
+    type Bucket = (i64, f64, Option<Vec<f64>>);
+    let buckets: Vec<Bucket> = list("getBucketRange")
+        .iter()
+        .map(|c| {
+            let args = &c[1];
+            let weights = args[2]
+                .as_array()
+                .map(|w| w.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect());
+            (
+                args[0].as_i64().unwrap_or(0),
+                args[1].as_f64().unwrap_or(1.0),
+                weights,
+            )
+        })
+        .collect();
+    let choices: Vec<(f64, Vec<(f64, f64)>)> = list("chooseVariation")
+        .iter()
+        .map(|c| {
+            let ranges = c[2]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| (r[0].as_f64().unwrap_or(0.0), r[1].as_f64().unwrap_or(0.0)))
+                .collect();
+            (c[1].as_f64().unwrap_or(0.0), ranges)
+        })
+        .collect();
+    let reps = 5_000;
+    let per_sec = |n: usize, f: &mut dyn FnMut()| (reps * n) as f64 / seconds(9, f);
+    let h = per_sec(hashes.len(), &mut || {
+        for _ in 0..reps {
+            for (s, v, ver) in &hashes {
+                std::hint::black_box(hash(s, v, *ver));
+            }
+        }
+    });
+    let b = per_sec(buckets.len(), &mut || {
+        for _ in 0..reps {
+            for (n, c, w) in &buckets {
+                std::hint::black_box(get_bucket_ranges(*n, *c, w.as_deref()));
+            }
+        }
+    });
+    let c = per_sec(choices.len(), &mut || {
+        for _ in 0..reps {
+            for (n, r) in &choices {
+                std::hint::black_box(choose_variation(*n, r));
+            }
+        }
+    });
+    println!("native.hash_per_sec={h:.0}");
+    println!("native.bucket_per_sec={b:.0}");
+    println!("native.choose_per_sec={c:.0}");
+}
+
 fn cidr() {
     for n in [10_000usize, 100_000, 1_000_000] {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -191,7 +276,12 @@ fn maxmind() {
     .iter()
     .filter_map(|s| s.parse().ok())
     .collect();
-    let reps = 20_000;
+    // A tenth under callgrind (scripts/profile.sh).
+    let reps = if std::env::var_os("NURTURE_BENCH_QUICK").is_some() {
+        2_000
+    } else {
+        20_000
+    };
     let t = seconds(7, || {
         for _ in 0..reps {
             for ip in &ips {
@@ -209,7 +299,18 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    conditions();
-    maxmind();
-    cidr();
+    let only = std::env::var("NURTURE_BENCH_ONLY").unwrap_or_default();
+    let run = |section: &str| only.is_empty() || only.split(',').any(|o| o == section);
+    if run("conditions") {
+        conditions();
+    }
+    if run("hashing") {
+        hashing();
+    }
+    if run("maxmind") {
+        maxmind();
+    }
+    if run("cidr") {
+        cidr();
+    }
 }

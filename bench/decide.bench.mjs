@@ -1,0 +1,71 @@
+// Personalization decisions through the wasm package in Node: the same site
+// config and visitor as benches/decide.rs, compiled once (Personalizer) and
+// per call (decide), then the generated 5 / 50 / 500-segment sites.
+// Prints key=value lines. Usage: node bench/decide.bench.mjs.
+import { readFileSync } from "node:fs";
+import nurture from "../tests/js/load.mjs";
+import { heavyVisitor } from "./visitor.json.mjs";
+
+const now = Date.UTC(2026, 10, 25, 18, 42);
+
+function usPerCall(fn, minMs = 400) {
+  for (let i = 0; i < 5; i++) fn();
+  const samples = [];
+  for (let r = 0; r < 9; r++) {
+    let iterations = 0;
+    const start = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < minMs / 9 || iterations < 1) {
+      fn();
+      iterations++;
+      elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    }
+    samples.push((elapsed * 1000) / iterations);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[4];
+}
+
+const profile = { email: "li.wei@petrochina.com.cn", title: "VP of Operations", company: "PetroChina",
+  industry: "Oil & Gas", companySize: 5000, country: "CN", budget: "approved", timeline: "this quarter" };
+const model = new nurture.Model(null);
+const score = model.score(profile, heavyVisitor(now, 20), now);
+const visitor = { id: "v-1", request: { country: "CN", asOrganization: "PetroChina" }, profile, score, page: { path: "/pricing" } };
+const site = JSON.parse(readFileSync(new URL("../tests/data/site-config.json", import.meta.url)));
+const personalizer = new nurture.Personalizer(site);
+const decide = usPerCall(() => personalizer.decide(visitor));
+console.log(`wasm.decide_us=${decide.toFixed(2)}`);
+console.log(`wasm.decide_per_sec=${Math.round(1e6 / decide)}`);
+console.log(`wasm.decide_compile_each_call_us=${usPerCall(() => nurture.decide(site, visitor)).toFixed(1)}`);
+console.log(`wasm.decide_compile_site_us=${usPerCall(() => new nurture.Personalizer(site).free()).toFixed(1)}`);
+// The visitor with only what decisions read from the score: the full score
+// result is most of what crosses the boundary.
+const slim = { ...visitor, score: { tier: score.tier, stage: score.stage, interests: score.interests } };
+console.log(`wasm.decide_slim_visitor_us=${usPerCall(() => personalizer.decide(slim)).toFixed(2)}`);
+
+// The generated sites of benches/decide.rs (same shapes).
+const industries = ["Oil & Gas", "Retail", "Manufacturing", "Energy", "Education", "Finance", "Health"];
+const countries = ["CN", "US", "DE", "SG", "JP", "GB", "FR", "BR"];
+function scaledSite(n) {
+  const segments = Array.from({ length: n }, (_, i) => {
+    const when = [
+      { industry: { $ini: [industries[i % industries.length]] } },
+      { $and: [{ country: { $in: [countries[i % countries.length], countries[(i + 3) % countries.length]] } }, { tier: { $in: ["warm", "hot"] } }] },
+      { $or: [{ interests: { $ini: [`topic-${i % 30}`] } }, { companySize: { $gte: 100 * (i % 50) } }] },
+      { company: { $regex: `^Co${i % 17}` } },
+    ][i % 4];
+    return { id: `s${i}`, priority: (i * 37) % 101, when };
+  });
+  const slots = Array.from({ length: Math.max(1, Math.floor(n / 5)) }, (_, k) => ({
+    id: `slot${k}`, default: { content: "default" },
+    variants: Array.from({ length: 5 }, (_, v) => ({ id: `slot${k}-v${v}`, segment: `s${(k * 5 + v) % n}`, content: `Variant ${v} of slot ${k}` })),
+  }));
+  return { version: `scale-${n}`, segments, slots };
+}
+const scaleVisitor = { id: "v-9", request: { country: "SG" }, profile: { company: "Co7 Ltd", industry: "Retail", companySize: 800 },
+  score: { tier: "hot", stage: "decision", interests: [{ tag: "topic-3", weight: 1 }] } };
+for (const n of [5, 50, 500]) {
+  const p = new nurture.Personalizer(scaledSite(n));
+  console.log(`wasm.scale_s${n}_decide_us=${usPerCall(() => p.decide(scaleVisitor)).toFixed(1)}`);
+  p.free();
+}
