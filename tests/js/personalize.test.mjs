@@ -34,6 +34,32 @@ test("a retail-interested visitor sees the retail menu; an unknown one the defau
   assert.equal(slot(nobody, "menu").reason.kind, "fallback");
 });
 
+test("a full score() result decides exactly like the fields decisions read, and is left as given", () => {
+  const now = Date.now();
+  const events = Array.from({ length: 300 }, (_, i) => ({ type: "page", messageId: `m-${i}`,
+    timestamp: now - i * 3_600_000,
+    properties: { path: i % 3 ? "/industries/retail" : "/pricing", tags: i % 3 ? ["retail"] : ["pricing"], dwellSeconds: 60 } }));
+  const profile = { email: "ana@example-retail.com", industry: "Retail", company: "Example Retail" };
+  const full = nurture.score(null, profile, events, now);
+  assert.ok(full.engagement.breakdown.length > 0);
+  const read = { fit: { score: full.fit.score }, engagement: { score: full.engagement.score }, grade: full.grade,
+    tier: full.tier, stage: full.stage, mql: { qualified: full.mql.qualified }, interests: full.interests };
+  const before = JSON.stringify(full);
+  for (let i = 0; i < 40; i++) {
+    const visitor = { id: `full-${i}`, profile, score: full, page: { path: "/" } };
+    const a = personalizer.decide(visitor);
+    const b = personalizer.decide({ ...visitor, score: read });
+    assert.deepEqual(a, b);
+    assert.deepEqual(personalizer.context(visitor), personalizer.context({ ...visitor, score: read }));
+    assert.equal(visitor.score, full);
+  }
+  assert.equal(JSON.stringify(full), before, "the caller's score is not modified");
+  // Scores given as plain numbers and bad shapes still behave as before.
+  const plain = personalizer.context({ id: "p", score: { fit: 12, engagement: 3, tier: "warm" } });
+  assert.deepEqual(plain.score, { fit: 12, engagement: 3 });
+  assert.throws(() => personalizer.decide({ id: "x", score: [1, 2] }), (e) => e.code === "invalid_argument" && e.path === "visitor.score");
+});
+
 test("the A/B slot splits 50/50 within 2% and is sticky per visitor", () => {
   let own = 0;
   const n = 20_000;
