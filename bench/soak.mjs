@@ -435,19 +435,23 @@ async function runPhase({ base, seconds, concurrency, random, ledger, ipOf, minF
     total.expected4xx += r.expected4xx;
     total.errors += r.errors;
   }
-  return { seconds: elapsed, sessions, returned, routes: table, all: total.summary(elapsed), errors };
+  return { seconds: elapsed, sessions, returned, newVisitors: sessions - returned, routes: table, all: total.summary(elapsed), errors };
 }
 
 // ---- the no-op baseline -----------------------------------------------------
 
 const NOOP = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
 
-async function noopBaseline(seconds, concurrency) {
+async function noopBaseline(seconds, concurrency, sampleMs) {
+  const before = new Set(workerdPids());
   const noop = new Miniflare({ name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01", host: "127.0.0.1", port: 0 });
   const c = client((await noop.ready).href, concurrency);
+  const pids = workerdPids().filter((p) => !before.has(p));
   const body = JSON.stringify({ events: [{ type: "page", messageId: "x", properties: { path: "/" } }], consent: true });
   let n = 0;
   const t0 = Date.now();
+  const samples = [{ t: 0, mib: rssMiB(pids) }];
+  const sampler = setInterval(() => samples.push({ t: Date.now() - t0, mib: rssMiB(pids) }), sampleMs);
   const end = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
@@ -455,10 +459,13 @@ async function noopBaseline(seconds, concurrency) {
       if (r.status === 200) n += 1;
     }
   }));
+  clearInterval(sampler);
   const rps = n / ((Date.now() - t0) / 1000);
   c.close();
   await noop.dispose();
-  return rps;
+  const half = samples.filter((x) => x.t >= (seconds * 1000) / 2);
+  const slope = slopePerMinute(half);
+  return { rps, seconds, slopeSecondHalf: slope, kibPerRequest: (slope * 1024) / (rps * 60), startMiB: samples[0].mib, endMiB: samples[samples.length - 1].mib };
 }
 
 // ---- the run ----------------------------------------------------------------
@@ -473,7 +480,10 @@ async function noopBaseline(seconds, concurrency) {
  */
 export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baseline = false, sampleMs = 2000, log = () => {} }) {
   const report = { seconds, concurrency, phases: [], memory: null, failures: [] };
-  if (baseline) report.noopRps = await noopBaseline(Math.min(10, seconds), concurrency);
+  if (baseline) {
+    report.noop = await noopBaseline(Math.min(60, seconds), concurrency, sampleMs);
+    report.noopRps = report.noop.rps;
+  }
 
   let mode = "ok";
   const random = rng(9);
@@ -486,6 +496,7 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
   const col = await startCollector({
     hangMs: TIMEOUT_MS * 5,
     fault: () => {
+      if (mode === "down") return "fail";
       if (mode !== "flaky") return "ok";
       const r = faultRandom();
       return r < 0.3 ? "fail" : r < 0.33 ? "hang" : r < 0.35 ? "drop" : "ok";
@@ -579,15 +590,20 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
     for (const [name, flaky] of [["a: healthy collector", false], ["b: collector failing part of the time", true]]) {
       mode = flaky ? "flaky" : "ok";
       const stats0 = { ...col.stats };
+      const origin0 = origin.stats.requests;
       const sent0 = { events: ledger.events.size, signals: ledger.signals, forms: ledger.formsAccepted };
       const tStart = Date.now() - t0;
       log(`phase ${name}: ${seconds} s`);
       const r = await runPhase({ base, seconds, concurrency, random, ledger, ipOf, minFillMs });
       const tLoadEnd = Date.now() - t0;
       sample(`end of load ${name[0]}`);
-      // The outage outlasts the traffic a little, so retries run out and the
-      // dead-letter store and its replay are used; then the collector heals.
-      if (flaky) await sleep(Math.min(15, seconds / 2) * 1000);
+      // The outage outlasts the traffic, failing everything for a while, so
+      // retries run out and the dead-letter store and its replay are used;
+      // then the collector heals.
+      if (flaky) {
+        mode = "down";
+        await sleep(Math.min(20, seconds / 2) * 1000);
+      }
       mode = "ok";
       const drainSeconds = await drain(Math.max(90_000, seconds * 1000));
       const dl = await admin("/v1/admin/dead-letters");
@@ -598,6 +614,7 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
         acceptedEvents: ledger.events.size - sent0.events,
         signals: ledger.signals - sent0.signals,
         formsAccepted: ledger.formsAccepted - sent0.forms,
+        originRequests: origin.stats.requests - origin0,
         collector: Object.fromEntries(Object.entries(col.stats).map(([k, v]) => [k, v - stats0[k]])),
         drainSeconds, deadLettersFiled: dl.filed, deadLettersLeft: dl.count, replayed, replayCalls,
         deliveredEvents: d.events, deliveredSignals: d.signals, unexpectedDeliveries: d.unexpected,
@@ -639,9 +656,27 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
     maxSlope,
     series: samples.map((s) => [Math.round(s.t / 1000), Math.round(s.mib)]),
   };
+  // Growth per request of the mix, against the no-op worker's per request
+  // under the same load generator: workerd's RSS rises under load even for a
+  // worker that only answers a constant, so an absolute slope alone would
+  // judge workerd, not the worker. A request of the mix is several workerd
+  // invocations (the visitor's Durable Object, collector POSTs, origin
+  // fetches): the allowance is that many no-op requests, times 1.5.
+  const b = report.phases[report.phases.length - 1];
+  if (b) {
+    const requests = report.phases.reduce((a, p) => a + p.all.requests, 0);
+    const sub = report.phases.reduce((a, p) => a + p.collector.requests + p.originRequests + p.all.requests - p.newVisitors, 0);
+    mem.invocationsPerRequest = (requests + sub) / requests;
+    mem.kibPerRequest = (mem.slopeSecondHalf * 1024) / (b.all.rps * 60);
+  }
   report.memory = mem;
   if (pids.length === 0) report.failures.push("no workerd process found to sample");
-  else if (mem.slopeSecondHalf > maxSlope) report.failures.push(`workerd RSS grows ${mem.slopeSecondHalf.toFixed(2)} MiB/min over the second half (threshold ${maxSlope})`);
+  else if (report.noop && b) {
+    mem.allowedKibPerRequest = Math.max(0.5, 1.5 * mem.invocationsPerRequest * report.noop.kibPerRequest);
+    if (mem.kibPerRequest > mem.allowedKibPerRequest) {
+      report.failures.push(`workerd RSS grows ${mem.kibPerRequest.toFixed(2)} KiB per request over the second half (${mem.slopeSecondHalf.toFixed(1)} MiB/min), over ${mem.allowedKibPerRequest.toFixed(2)} allowed (no-op: ${report.noop.kibPerRequest.toFixed(2)} KiB per request, ${mem.invocationsPerRequest.toFixed(2)} workerd invocations per request)`);
+    }
+  } else if (mem.slopeSecondHalf > maxSlope) report.failures.push(`workerd RSS grows ${mem.slopeSecondHalf.toFixed(2)} MiB/min over the second half (threshold ${maxSlope})`);
   report.ok = report.failures.length === 0;
   return report;
 }
@@ -671,9 +706,15 @@ export function markdown(report) {
   const m = report.memory;
   lines.push("### workerd memory (RSS)", "");
   lines.push(`Sampled every 2 s from /proc (${m.pids} workerd process${m.pids === 1 ? "" : "es"} under the load generator), ${m.samples} samples over ${f1(m.minutes)} min.`, "");
-  lines.push("| ready | after warm-up | end of phase a | end of phase b | end | max | slope after warm-up | slope, second half | threshold |");
+  lines.push("| ready | after warm-up | end of phase a | end of phase b | end | max | slope after warm-up | slope, second half | per request, second half |");
   lines.push("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  lines.push(`| ${f0(m.readyMiB)} MiB | ${f0(m.afterWarmupMiB)} MiB | ${f0(m.endOfPhaseMiB[0])} MiB | ${f0(m.endOfPhaseMiB[1])} MiB | ${f0(m.endMiB)} MiB | ${f0(m.maxMiB)} MiB | ${m.slopeAfterWarmup.toFixed(2)} MiB/min | ${m.slopeSecondHalf.toFixed(2)} MiB/min | ${m.maxSlope} MiB/min |`, "");
+  lines.push(`| ${f0(m.readyMiB)} MiB | ${f0(m.afterWarmupMiB)} MiB | ${f0(m.endOfPhaseMiB[0])} MiB | ${f0(m.endOfPhaseMiB[1])} MiB | ${f0(m.endMiB)} MiB | ${f0(m.maxMiB)} MiB | ${m.slopeAfterWarmup.toFixed(2)} MiB/min | ${m.slopeSecondHalf.toFixed(2)} MiB/min | ${Number.isFinite(m.kibPerRequest) ? m.kibPerRequest.toFixed(2) : "–"} KiB |`, "");
+  if (report.noop) {
+    const n = report.noop;
+    lines.push(`No-op worker under the same load generator (${f0(n.seconds)} s, ${f0(n.rps)} req/s, in the same run): RSS ${f0(n.startMiB)} → ${f0(n.endMiB)} MiB, ` +
+      `${n.slopeSecondHalf.toFixed(2)} MiB/min over its second half, ${n.kibPerRequest.toFixed(2)} KiB per request. A request of the mix is ${m.invocationsPerRequest.toFixed(2)} workerd invocations ` +
+      `(itself, the visitor's Durable Object, collector POSTs, origin fetches); allowed: 1.5 × that × the no-op's = ${m.allowedKibPerRequest.toFixed(2)} KiB per request.`, "");
+  }
   const step = Math.max(1, Math.floor(m.series.length / 20));
   lines.push(`Every ${step * 2} s (s → MiB): ${m.series.filter((_, i) => i % step === 0 || i === m.series.length - 1).map(([t, v]) => `${t}→${v}`).join(", ")}.`, "");
   return lines.join("\n");
@@ -685,7 +726,7 @@ function keyValues(report) {
   kv("seconds_per_phase", report.seconds);
   kv("concurrency", report.concurrency);
   kv("collector_timeout_ms", report.collectorTimeoutMs);
-  kv("max_slope_mib_per_min", report.memory.maxSlope);
+
   if (report.noopRps !== undefined) kv("noop_rps", Math.round(report.noopRps));
   report.phases.forEach((p, i) => {
     const tag = "ab"[i];
@@ -704,6 +745,11 @@ function keyValues(report) {
   kv("rss_after_warmup_mib", f0(m.afterWarmupMiB));
   kv("rss_end_mib", f0(m.endMiB));
   kv("rss_slope_second_half_mib_per_min", m.slopeSecondHalf.toFixed(2));
+  if (m.kibPerRequest !== undefined) kv("rss_kib_per_request", m.kibPerRequest.toFixed(2));
+  if (report.noop) {
+    kv("noop_rss_kib_per_request", report.noop.kibPerRequest.toFixed(2));
+    kv("rss_allowed_kib_per_request", m.allowedKibPerRequest.toFixed(2));
+  }
   kv("ok", report.ok);
   return out.join("\n");
 }

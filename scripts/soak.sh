@@ -57,8 +57,9 @@ one. Rate limits are lifted (they are tested in \`worker/test/\`).
 
 Phase (b): the collector answers 30 % of requests with 503, hangs on 3 %
 (after storing: the worker's $(get soak.collector_timeout_ms) ms forward timeout fires and it sends again,
-so the collector sees duplicates) and drops the connection on 2 %, and keeps
-failing 15 s after the load stops so retries run out; then it heals and the
+so the collector sees duplicates) and drops the connection on 2 %; after
+the load it answers everything with 503 for 20 s more, so retries run out
+into the dead-letter store; then it heals and the
 run replays the dead letters (\`POST /v1/admin/replay\`) until everything has
 arrived. Queue: 3 retries, backoff 1, 2, 4 s. After each phase every event
 the worker accepted (from its answers: \`evt_\` + SHA-256 of visitor id and
@@ -68,13 +69,18 @@ exactly once after deduplication by Idempotency-Key, and nothing else.
 **Result: $verdict.**
 
 $(cat $tables)
-What the memory threshold means: the worker keeps no per-request state in
-the isolate beyond bounded caches (settings, forms, the compiled core), and
-visitor state lives in Durable Object storage on disk; the live set of
-objects is bounded by the visitors active in the last few seconds. A leak of
-one kilobyte per request at these rates would add about 3 MiB/min; the run
-fails when the RSS of workerd grows faster than $(get soak.max_slope_mib_per_min) MiB/min over the second half
-of the run.
+How memory is judged: workerd's RSS rises under sustained load even for a
+worker that only answers a constant (the no-op above, in the same run), so an
+absolute slope would judge workerd rather than the worker. The run compares
+growth per request over the second half of the run with the no-op's per
+request: a request of the mix is several workerd invocations (the visitor's
+Durable Object, collector POSTs, origin fetches; counted in the run), and the
+run fails when the worker's RSS grows faster than 1.5 times that many no-op
+requests (or 0.5 KiB per request, whichever is more). The worker keeps no
+per-request state in the isolate beyond bounded caches (settings, forms, the
+compiled core, a 10,000-entry per-IP rate limiter), and visitor state lives in
+Durable Object storage on disk; workerd evicts idle objects after 10 s (the
+open SQLite files stay at a few hundred through the run).
 
 What limits throughput: the CPU. The load generator, the collector, the
 origin and workerd share two cores with other work; in workerd an event
