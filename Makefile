@@ -19,3 +19,9 @@ score-demo:
 
 www:
 	scripts/setup.sh --browser && scripts/build-pkg.sh && node tests/e2e/server.mjs 8080
+
+# Load and soak of the edge worker on local workerd; writes SOAK.md
+# (SOAK_SECONDS per phase, default 300).
+soak:
+	scripts/soak.sh
+.PHONY: soak

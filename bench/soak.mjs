@@ -1,0 +1,770 @@
+// Load and soak of the built edge worker (worker/dist) on local workerd
+// (Miniflare): a sustained mixed load of visitor sessions (personalized
+// pages, decisions, event batches as JSON and as sendBeacon text/plain,
+// progressive contact forms with a share of invalid posts) in two phases,
+// (a) a healthy collector and (b) a collector that fails part of the time
+// (503s, hangs past the forward timeout, dropped connections) and then heals.
+// After each phase the queue retries and dead-letter replays drain, and every
+// event and lifecycle signal the worker accepted must have reached the
+// collector exactly once after deduplication by Idempotency-Key. The RSS of
+// the workerd process is sampled throughout.
+//
+// Usage: node bench/soak.mjs (after scripts/build-pkg.sh and node
+// worker/build.mjs). SOAK_SECONDS per phase (default 300), SOAK_CONCURRENCY
+// (16), SOAK_MAX_SLOPE_MB_PER_MIN (memory threshold, default 4), SOAK_TABLES
+// (a file to write the markdown tables to, for scripts/soak.sh). Prints
+// key=value lines (soak.*) and exits non-zero on any unexpected response, any
+// lost or unexpected delivery, or workerd memory growing past the threshold.
+// `runSoak()` is also what worker/test/soak.test.mjs runs, shorter.
+import http from "node:http";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { workerOptions } from "../worker/miniflare.mjs";
+import { startOrigin } from "../worker/origin.mjs";
+
+const KEYS = "soak:soak-secret-0123456789abcdef";
+const ADMIN_TOKEN = "soak-admin-token";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// mulberry32: the mix and the faults are random but the same on every run
+function rng(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- workerd's memory -------------------------------------------------------
+
+function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = text.lastIndexOf(")");
+    const comm = text.slice(text.indexOf("(") + 1, close);
+    const ppid = Number(text.slice(close + 2).split(" ")[1]);
+    return { pid, comm, ppid };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+/** The workerd processes in the tree under this Node process. */
+export function workerdPids(root = process.pid) {
+  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).map(procStat).filter(Boolean);
+  const children = new Map();
+  for (const p of all) {
+    if (!children.has(p.ppid)) children.set(p.ppid, []);
+    children.get(p.ppid).push(p);
+  }
+  const out = [];
+  const stack = [root];
+  while (stack.length) {
+    for (const c of children.get(stack.pop()) ?? []) {
+      if (c.comm === "workerd") out.push(c.pid);
+      stack.push(c.pid);
+    }
+  }
+  return out;
+}
+
+function rssMiB(pids) {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // the process ended
+    }
+  }
+  return kb / 1024;
+}
+
+/** Least-squares slope of [{t (ms), mib}] in MiB per minute. */
+export function slopePerMinute(samples) {
+  if (samples.length < 3) return 0;
+  const n = samples.length;
+  const mx = samples.reduce((a, s) => a + s.t, 0) / n;
+  const my = samples.reduce((a, s) => a + s.mib, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.t - mx) * (s.mib - my);
+    den += (s.t - mx) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60_000;
+}
+
+// ---- the collector ----------------------------------------------------------
+
+/**
+ * Records what arrives, deduplicated by Idempotency-Key. `fault()` decides
+ * per request: "ok"; "fail" (503, not stored); "hang" (stored, then no answer
+ * until well past the worker's timeout, so the worker sends it again);
+ * "drop" (the connection destroyed before anything is stored).
+ */
+async function startCollector({ fault, hangMs }) {
+  const byKey = new Set();
+  const stats = { requests: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0, unexpected: 0 };
+  const hanging = new Set();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      stats.requests += 1;
+      const mode = fault();
+      if (mode === "fail") {
+        stats.failed += 1;
+        res.writeHead(503, { "content-type": "application/json" }).end('{"error":"unavailable"}');
+        return;
+      }
+      if (mode === "drop") {
+        stats.dropped += 1;
+        req.socket.destroy();
+        return;
+      }
+      const key = req.headers["idempotency-key"];
+      if (!key) stats.missingKey += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        stats.unexpected += 1;
+      }
+      if (body && body.id !== key) stats.unexpected += 1;
+      if (byKey.has(key)) stats.duplicates += 1;
+      else {
+        byKey.add(key);
+        stats.stored += 1;
+      }
+      if (mode === "hang") {
+        stats.hung += 1;
+        // Bounded: a collector that hangs forever would only grow our own
+        // socket count; the worker gave up long before this.
+        hanging.add(res);
+        setTimeout(() => {
+          hanging.delete(res);
+          res.destroy();
+        }, hangMs).unref();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/collect`,
+    byKey,
+    stats,
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+// ---- the load generator -----------------------------------------------------
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+class Route {
+  constructor(name) {
+    this.name = name;
+    this.lat = [];
+    this.ok = 0;
+    this.expected4xx = 0;
+    this.errors = 0;
+  }
+  summary(seconds) {
+    const lat = this.lat.slice().sort((a, b) => a - b);
+    const n = this.ok + this.expected4xx + this.errors;
+    return {
+      route: this.name, requests: n, rps: n / seconds, ok: this.ok, expected4xx: this.expected4xx, errors: this.errors,
+      p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN,
+    };
+  }
+}
+
+function client(base, concurrency) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL(base);
+  const request = (r) => new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const req = http.request({ agent, host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8"), ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+      res.on("error", (e) => resolve({ status: 0, error: e.message, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error("no answer in 30 s")));
+    req.on("error", (e) => resolve({ status: 0, error: e.message, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    if (r.body !== undefined) req.end(r.body);
+    else req.end();
+  });
+  return { request, close: () => agent.destroy() };
+}
+
+const forwardId = (visitorId, messageId) =>
+  `evt_${createHash("sha256").update(`${visitorId}\n${messageId}`).digest("base64url").slice(0, 32)}`;
+
+const PAGES = ["/", "/pricing", "/industries/oil-gas", "/case-studies/refinery", "/resources/white-paper", "/blog/edge-scoring"];
+const HTML_PAGES = ["/"]; // what www/ serves as a page
+const COMPANIES = [
+  ["petrochina.com.cn", "PetroChina", "Oil & gas"], ["sinopec.com", "Sinopec", "Oil & gas"],
+  ["walmart.com", "Walmart", "Retail"], ["siemens.com", "Siemens", "Manufacturing"], ["bosch.com", "Bosch", "Manufacturing"],
+];
+const TITLES = ["VP of Operations", "Plant Manager", "Head of IT", "Procurement Lead", "Engineer"];
+const SIZES = ["1-49", "50-199", "200-999", "1000+"];
+// Invalid on purpose: each must come back 422 invalid_fields naming the field.
+const INVALID = [
+  { email: "not-an-email" },
+  { email: "someone@gmail.com" }, // free mail on a business-only field
+  { email: "" },
+];
+
+/**
+ * One phase of sessions from `concurrency` loops until `seconds` have passed.
+ * A session is one visitor (a new one, or now and then a returning one):
+ * page, decide, JSON batch, page, beacon batch (sometimes sent twice, as a
+ * retrying beacon would), the contact form (GET; after the minimum fill time
+ * a valid post, sometimes preceded by an invalid one, and sometimes a second,
+ * progressive round with the next fields). Form posts wait in a shared list
+ * until they are due, so no loop idles through the fill time.
+ */
+async function runPhase({ base, seconds, concurrency, random, ledger, ipOf, minFillMs }) {
+  const routes = new Map();
+  const route = (name) => {
+    if (!routes.has(name)) routes.set(name, new Route(name));
+    return routes.get(name);
+  };
+  const errors = [];
+  const http1 = client(base, concurrency);
+  const deferred = []; // {due, run}, kept in due order
+  const returning = [];
+  let sessions = 0;
+  let returned = 0;
+  let msg = 0;
+
+  async function call(name, r, { expect = [200], expected4xx = [] } = {}) {
+    const res = await http1.request(r);
+    const rt = route(name);
+    rt.lat.push(res.ms);
+    if (expect.includes(res.status)) rt.ok += 1;
+    else if (expected4xx.includes(res.status)) rt.expected4xx += 1;
+    else {
+      rt.errors += 1;
+      if (errors.length < 20) errors.push(`${name}: ${res.status} ${res.error ?? (res.text ?? "").slice(0, 200)}`);
+      return null;
+    }
+    return res;
+  }
+  const fail = (name, why) => {
+    route(name).errors += 1;
+    route(name).ok -= 1;
+    if (errors.length < 20) errors.push(`${name}: ${why}`);
+  };
+
+  function batch(n, now) {
+    const events = [];
+    for (let k = 0; k < n; k++) {
+      msg += 1;
+      const r = random();
+      const path = PAGES[Math.floor(random() * PAGES.length)];
+      events.push(r < 0.7
+        ? { type: "page", messageId: `m${msg}`, timestamp: now - k * 1000, properties: { path, dwellSeconds: Math.floor(5 + random() * 120) } }
+        : r < 0.9
+          ? { type: "track", event: ["Whitepaper Downloaded", "Pricing Viewed", "Video Played"][msg % 3], messageId: `m${msg}`, timestamp: now, properties: { path } }
+          : { type: "track", event: "Demo Requested", messageId: `m${msg}`, timestamp: now });
+    }
+    return events;
+  }
+
+  async function sendEvents(v, beacon) {
+    const name = beacon ? "POST /v1/events (beacon, text/plain)" : "POST /v1/events (JSON)";
+    const body = JSON.stringify({ events: batch(3 + Math.floor(random() * 8), Date.now()), consent: true });
+    const r = {
+      method: "POST", path: "/v1/events", body,
+      headers: { "content-type": beacon ? "text/plain;charset=UTF-8" : "application/json", "content-length": Buffer.byteLength(body), cookie: v.cookie, "cf-connecting-ip": v.ip, origin: "https://www.example.com" },
+    };
+    const res = await call(name, r);
+    if (!res) return;
+    const out = JSON.parse(res.text);
+    // The visitor id: from the first events answer (pages do not say it).
+    v.visitorId ??= out.visitorId;
+    if (out.visitorId !== v.visitorId || out.accepted.length === 0) return fail(name, `unexpected body ${res.text.slice(0, 200)}`);
+    for (const a of out.accepted) ledger.events.add(forwardId(out.visitorId, a.id));
+    ledger.signals += out.signals.length;
+    ledger.acceptedEvents += out.accepted.length;
+    // A beacon retried after a lost answer: all duplicates, nothing new to forward.
+    if (beacon && random() < 0.1) {
+      const again = await call("POST /v1/events (beacon resent)", r);
+      if (!again) return;
+      const o2 = JSON.parse(again.text);
+      if (o2.accepted.length !== 0 || o2.duplicates.length !== out.accepted.length || o2.signals.length !== 0) {
+        fail("POST /v1/events (beacon resent)", `resend not deduplicated: ${again.text.slice(0, 200)}`);
+      }
+    }
+  }
+
+  async function page(v, path) {
+    const res = await call("GET / (personalized page)", { method: "GET", path, headers: { accept: "text/html", "cf-connecting-ip": v.ip, ...(v.cookie ? { cookie: v.cookie } : {}) } });
+    if (!res) return;
+    if (res.headers["x-nurture-personalized"] !== "1" || !res.text.includes('id="nurture-decisions"')) {
+      return fail("GET / (personalized page)", "not personalized");
+    }
+    const m = /nurture_vid=([^;]+)/.exec([res.headers["set-cookie"] ?? []].flat().join("\n"));
+    if (m) v.cookie = `nurture_vid=${m[1]}`;
+  }
+
+  async function decide(v) {
+    const path = PAGES[Math.floor(random() * PAGES.length)];
+    const res = await call("GET /v1/decide", { method: "GET", path: `/v1/decide?path=${encodeURIComponent(path)}&utm_source=soak`, headers: { cookie: v.cookie, "cf-connecting-ip": v.ip } });
+    if (!res) return;
+    const out = JSON.parse(res.text);
+    if (!Array.isArray(out.decisions)) fail("GET /v1/decide", "no decisions");
+  }
+
+  function valuesFor(v, fields) {
+    const [domain, company, industry] = COMPANIES[v.n % COMPANIES.length];
+    const all = {
+      email: `user${v.n}@${domain}`, company, title: TITLES[v.n % TITLES.length], industry,
+      companySize: SIZES[v.n % SIZES.length], phone: "+86 138 0013 8000",
+    };
+    const out = {};
+    for (const f of fields) if (f.name in all) out[f.name] = all[f.name];
+    return out;
+  }
+
+  async function postForm(v, form, fields, { invalid } = {}) {
+    const name = invalid ? "POST /v1/forms/contact (invalid → 422)" : "POST /v1/forms/contact";
+    const body = JSON.stringify({ token: form.token, fields });
+    const res = await call(name, {
+      method: "POST", path: "/v1/forms/contact", body,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), cookie: v.cookie, "cf-connecting-ip": v.ip, "accept-language": v.n % 3 ? "en" : "zh-CN" },
+    }, invalid ? { expect: [], expected4xx: [422] } : {});
+    if (!res) return null;
+    const out = JSON.parse(res.text);
+    if (invalid) {
+      const errs = out.error?.details?.errors ?? [];
+      if (out.error?.code !== "invalid_fields" || !errs.some((e) => e.field === "email" && typeof e.code === "string" && e.message)) {
+        route(name).expected4xx -= 1;
+        route(name).errors += 1;
+        if (errors.length < 20) errors.push(`${name}: not a per-field 422: ${res.text.slice(0, 200)}`);
+      }
+      return null;
+    }
+    if (out.valid !== true || out.visitorId !== v.visitorId) return fail(name, `unexpected body ${res.text.slice(0, 200)}`), null;
+    ledger.signals += out.signals.length;
+    ledger.formsAccepted += 1;
+    return out;
+  }
+
+  function later(ms, run) {
+    const due = Date.now() + ms;
+    let i = deferred.length;
+    while (i > 0 && deferred[i - 1].due > due) i--;
+    deferred.splice(i, 0, { due, run });
+  }
+
+  async function session() {
+    sessions += 1;
+    let v;
+    if (returning.length > 50 && random() < 0.15) {
+      v = returning[Math.floor(random() * returning.length)];
+      returned += 1;
+    } else {
+      const n = sessions;
+      v = { n, ip: ipOf(n), cookie: null, visitorId: null };
+    }
+    await page(v, HTML_PAGES[0]);
+    if (!v.cookie) return;
+    await decide(v);
+    await sendEvents(v, false);
+    await page(v, HTML_PAGES[0]);
+    await sendEvents(v, true);
+    const res = await call("GET /v1/forms/contact", { method: "GET", path: "/v1/forms/contact", headers: { cookie: v.cookie, "cf-connecting-ip": v.ip } });
+    if (!res) return;
+    const form = JSON.parse(res.text);
+    if (!form.token || !Array.isArray(form.fields)) return fail("GET /v1/forms/contact", "no token or fields");
+    if (returning.length < 500) returning.push(v);
+    else returning[Math.floor(random() * returning.length)] = v;
+    if (form.complete || form.fields.length === 0) return;
+    const invalid = random() < 0.25;
+    const progressive = random() < 0.5;
+    later(minFillMs + random() * 1000, async () => {
+      if (invalid) await postForm(v, form, { ...valuesFor(v, form.fields), ...INVALID[v.n % INVALID.length] }, { invalid: true });
+      const out = await postForm(v, form, valuesFor(v, form.fields));
+      if (out && progressive && !out.next.complete && out.next.fields.length) {
+        later(minFillMs + random() * 1000, () => postForm(v, out.next, valuesFor(v, out.next.fields)));
+      }
+    });
+  }
+
+  const t0 = Date.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      if (deferred.length && deferred[0].due <= Date.now()) await deferred.shift().run();
+      else await session();
+    }
+  }));
+  // The form posts still due belong to sessions already started: finish them.
+  while (deferred.length) {
+    const d = deferred.shift();
+    const wait = d.due - Date.now();
+    if (wait > 0) await sleep(wait);
+    await d.run();
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  http1.close();
+  const table = [...routes.values()].map((r) => r.summary(elapsed));
+  const total = new Route("all");
+  for (const r of routes.values()) {
+    total.lat.push(...r.lat);
+    total.ok += r.ok;
+    total.expected4xx += r.expected4xx;
+    total.errors += r.errors;
+  }
+  return { seconds: elapsed, sessions, returned, newVisitors: sessions - returned, routes: table, all: total.summary(elapsed), errors };
+}
+
+// ---- the no-op baseline -----------------------------------------------------
+
+const NOOP = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
+
+async function noopBaseline(seconds, concurrency, sampleMs) {
+  const before = new Set(workerdPids());
+  const noop = new Miniflare({ name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01", host: "127.0.0.1", port: 0 });
+  const c = client((await noop.ready).href, concurrency);
+  const pids = workerdPids().filter((p) => !before.has(p));
+  const body = JSON.stringify({ events: [{ type: "page", messageId: "x", properties: { path: "/" } }], consent: true });
+  let n = 0;
+  const t0 = Date.now();
+  const samples = [{ t: 0, mib: rssMiB(pids) }];
+  const sampler = setInterval(() => samples.push({ t: Date.now() - t0, mib: rssMiB(pids) }), sampleMs);
+  const end = t0 + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const r = await c.request({ method: "POST", path: "/v1/events", body, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
+      if (r.status === 200) n += 1;
+    }
+  }));
+  clearInterval(sampler);
+  const rps = n / ((Date.now() - t0) / 1000);
+  c.close();
+  await noop.dispose();
+  const half = samples.filter((x) => x.t >= (seconds * 1000) / 2);
+  const slope = slopePerMinute(half);
+  return { rps, seconds, slopeSecondHalf: slope, kibPerRequest: (slope * 1024) / (rps * 60), startMiB: samples[0].mib, endMiB: samples[samples.length - 1].mib };
+}
+
+// ---- the run ----------------------------------------------------------------
+
+/**
+ * @param {object} o
+ * @param {number} o.seconds        per phase
+ * @param {number} [o.concurrency]
+ * @param {number} [o.maxSlope]     MiB/min of workerd RSS allowed over the second half of the run
+ * @param {boolean} [o.baseline]    measure a no-op worker first, for scale
+ * @param {(line: string) => void} [o.log]
+ */
+export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baseline = false, sampleMs = 2000, log = () => {} }) {
+  const report = { seconds, concurrency, phases: [], memory: null, failures: [] };
+  if (baseline) {
+    report.noop = await noopBaseline(Math.min(60, seconds), concurrency, sampleMs);
+    report.noopRps = report.noop.rps;
+  }
+
+  let mode = "ok";
+  const random = rng(9);
+  const faultRandom = rng(17);
+  // Generous for a loaded machine (the collector shares the cores with the
+  // load generator and workerd), so a healthy collector is not timed out;
+  // hangs outlast it five times.
+  const TIMEOUT_MS = 2500;
+  report.collectorTimeoutMs = TIMEOUT_MS;
+  const col = await startCollector({
+    hangMs: TIMEOUT_MS * 5,
+    fault: () => {
+      if (mode === "down") return "fail";
+      if (mode !== "flaky") return "ok";
+      const r = faultRandom();
+      return r < 0.3 ? "fail" : r < 0.33 ? "hang" : r < 0.35 ? "drop" : "ok";
+    },
+  });
+  const origin = await startOrigin();
+  const before = new Set(workerdPids());
+  const mf = new Miniflare(workerOptions({
+    host: "127.0.0.1",
+    port: 0,
+    vars: {
+      NURTURE_KEYS: KEYS,
+      ADMIN_TOKEN,
+      ALLOWED_ORIGINS: "https://www.example.com",
+      COLLECTOR_URL: col.url,
+      ORIGIN_URL: origin.url,
+      COLLECTOR_TIMEOUT_MS: String(TIMEOUT_MS),
+      FORWARD_CONCURRENCY: "8",
+      RETRY_BASE_SECONDS: "1",
+      RETRY_MAX_SECONDS: "4",
+      // The load comes from a few addresses; the limits guard production
+      // traffic, not this test (they are tested in worker/test/).
+      IP_RATE_BURST: "100000000",
+      IP_RATE_PER_SECOND: "100000000",
+      VISITOR_RATE_BURST: "100000000",
+      VISITOR_RATE_PER_SECOND: "100000000",
+    },
+    queue: { maxBatchSize: 50, maxBatchTimeout: 0.5, maxRetries: 3 },
+  }));
+  const base = (await mf.ready).href;
+  const pids = workerdPids().filter((p) => !before.has(p));
+  const t0 = Date.now();
+  const samples = [];
+  const sample = (label) => samples.push({ t: Date.now() - t0, mib: rssMiB(pids), label });
+  sample("ready");
+  const sampler = setInterval(() => sample(""), sampleMs);
+
+  const admin = async (path, body) => {
+    const res = await mf.dispatchFetch(`http://worker.test${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  // 1 in 4 visitors from the named account's range (tests/data/accounts.csv:
+  // 203.0.113.0/24 is PetroChina Example Co.), the rest from elsewhere.
+  const ipOf = (n) => (n % 4 === 0 ? `203.0.113.${n % 250}` : n % 4 === 1 ? `198.51.100.${n % 250}` : `10.${(n >> 8) & 255}.${n & 255}.1`);
+  const ledger = { events: new Set(), signals: 0, acceptedEvents: 0, formsAccepted: 0 };
+  let replayed = 0;
+  let replayCalls = 0;
+
+  const delivered = () => {
+    let events = 0;
+    let signals = 0;
+    let unexpected = 0;
+    for (const k of col.byKey) {
+      if (k.startsWith("evt_")) {
+        events += 1;
+        if (!ledger.events.has(k)) unexpected += 1;
+      } else if (k.startsWith("sig_")) signals += 1;
+      else unexpected += 1;
+    }
+    return { events, signals, unexpected };
+  };
+  const complete = () => {
+    const d = delivered();
+    return d.events === ledger.events.size && d.signals === ledger.signals && d.unexpected === 0;
+  };
+
+  async function drain(limitMs) {
+    const start = Date.now();
+    while (Date.now() - start < limitMs) {
+      if (complete()) return (Date.now() - start) / 1000;
+      const dl = await admin("/v1/admin/dead-letters");
+      if (dl.count > 0) {
+        const r = await admin("/v1/admin/replay", { limit: 5000 });
+        replayed += r.replayed;
+        replayCalls += 1;
+      }
+      await sleep(1000);
+    }
+    return complete() ? (Date.now() - start) / 1000 : null;
+  }
+
+  const warmupMs = Math.min(60_000, Math.max(5_000, seconds * 100)); // 10 % of a phase, 5–60 s
+  const minFillMs = 2100; // the contact form's minFillSeconds is 2
+  try {
+    for (const [name, flaky] of [["a: healthy collector", false], ["b: collector failing part of the time", true]]) {
+      mode = flaky ? "flaky" : "ok";
+      const stats0 = { ...col.stats };
+      const origin0 = origin.stats.requests;
+      const sent0 = { events: ledger.events.size, signals: ledger.signals, forms: ledger.formsAccepted };
+      const tStart = Date.now() - t0;
+      log(`phase ${name}: ${seconds} s`);
+      const r = await runPhase({ base, seconds, concurrency, random, ledger, ipOf, minFillMs });
+      const tLoadEnd = Date.now() - t0;
+      sample(`end of load ${name[0]}`);
+      // The outage outlasts the traffic, failing everything for a while, so
+      // retries run out and the dead-letter store and its replay are used;
+      // then the collector heals.
+      if (flaky) {
+        mode = "down";
+        await sleep(Math.min(20, seconds / 2) * 1000);
+      }
+      mode = "ok";
+      const drainSeconds = await drain(Math.max(90_000, seconds * 1000));
+      const dl = await admin("/v1/admin/dead-letters");
+      const d = delivered();
+      const lost = [...ledger.events].filter((k) => !col.byKey.has(k)).length;
+      const phase = {
+        name, ...r, tStart, tLoadEnd,
+        acceptedEvents: ledger.events.size - sent0.events,
+        signals: ledger.signals - sent0.signals,
+        formsAccepted: ledger.formsAccepted - sent0.forms,
+        originRequests: origin.stats.requests - origin0,
+        collector: Object.fromEntries(Object.entries(col.stats).map(([k, v]) => [k, v - stats0[k]])),
+        drainSeconds, deadLettersFiled: dl.filed, deadLettersLeft: dl.count, replayed, replayCalls,
+        deliveredEvents: d.events, deliveredSignals: d.signals, unexpectedDeliveries: d.unexpected,
+        lostEvents: lost, lostSignals: Math.max(0, ledger.signals - d.signals), extraSignals: Math.max(0, d.signals - ledger.signals),
+      };
+      report.phases.push(phase);
+      log(`phase ${name}: ${r.all.requests} requests, ${r.all.rps.toFixed(1)} req/s, ${r.all.errors} errors, drained in ${drainSeconds} s, lost ${lost}`);
+      if (r.all.errors > 0) report.failures.push(`${name}: ${r.all.errors} unexpected responses, first: ${r.errors.slice(0, 3).join(" | ")}`);
+      if (drainSeconds === null) report.failures.push(`${name}: not everything arrived (${JSON.stringify({ expectedEvents: ledger.events.size, expectedSignals: ledger.signals, ...d })})`);
+      if (lost || d.unexpected || phase.extraSignals) report.failures.push(`${name}: ${lost} events lost, ${d.unexpected} unexpected deliveries, ${phase.lostSignals} signals lost, ${phase.extraSignals} extra`);
+      if (col.stats.missingKey || col.stats.unexpected) report.failures.push(`${name}: deliveries without an Idempotency-Key or with a foreign body`);
+      if (dl.count !== 0) report.failures.push(`${name}: ${dl.count} dead letters left`);
+    }
+  } finally {
+    clearInterval(sampler);
+    sample("end");
+    await mf.dispose();
+    await origin.close();
+    await col.close();
+  }
+
+  // Memory: after warm-up, and the slope over the second half of the run's
+  // load (samples taken while requests flow; the drain pauses are left out
+  // of neither half, they are part of the run).
+  const warm = samples.filter((s) => s.t >= warmupMs);
+  const last = samples[samples.length - 1];
+  const half = warm.filter((s) => s.t >= (warm[0]?.t ?? 0) + (last.t - (warm[0]?.t ?? 0)) / 2);
+  const mem = {
+    pids: pids.length,
+    samples: samples.length,
+    readyMiB: samples[0].mib,
+    afterWarmupMiB: warm[0]?.mib ?? NaN,
+    endMiB: last.mib,
+    maxMiB: Math.max(...samples.map((s) => s.mib)),
+    endOfPhaseMiB: samples.filter((s) => s.label.startsWith("end of load")).map((s) => s.mib),
+    slopeAfterWarmup: slopePerMinute(warm),
+    slopeSecondHalf: slopePerMinute(half),
+    minutes: last.t / 60_000,
+    maxSlope,
+    series: samples.map((s) => [Math.round(s.t / 1000), Math.round(s.mib)]),
+  };
+  // Growth per request of the mix, against the no-op worker's per request
+  // under the same load generator: workerd's RSS rises under load even for a
+  // worker that only answers a constant, so an absolute slope alone would
+  // judge workerd, not the worker. A request of the mix is several workerd
+  // invocations (the visitor's Durable Object, collector POSTs, origin
+  // fetches): the allowance is that many no-op requests, times 1.5.
+  const b = report.phases[report.phases.length - 1];
+  if (b) {
+    const requests = report.phases.reduce((a, p) => a + p.all.requests, 0);
+    const sub = report.phases.reduce((a, p) => a + p.collector.requests + p.originRequests + p.all.requests - p.newVisitors, 0);
+    mem.invocationsPerRequest = (requests + sub) / requests;
+    mem.kibPerRequest = (mem.slopeSecondHalf * 1024) / (b.all.rps * 60);
+  }
+  report.memory = mem;
+  if (pids.length === 0) report.failures.push("no workerd process found to sample");
+  else if (report.noop && b) {
+    mem.allowedKibPerRequest = Math.max(0.5, 1.5 * mem.invocationsPerRequest * report.noop.kibPerRequest);
+    if (mem.kibPerRequest > mem.allowedKibPerRequest) {
+      report.failures.push(`workerd RSS grows ${mem.kibPerRequest.toFixed(2)} KiB per request over the second half (${mem.slopeSecondHalf.toFixed(1)} MiB/min), over ${mem.allowedKibPerRequest.toFixed(2)} allowed (no-op: ${report.noop.kibPerRequest.toFixed(2)} KiB per request, ${mem.invocationsPerRequest.toFixed(2)} workerd invocations per request)`);
+    }
+  } else if (mem.slopeSecondHalf > maxSlope) report.failures.push(`workerd RSS grows ${mem.slopeSecondHalf.toFixed(2)} MiB/min over the second half (threshold ${maxSlope})`);
+  report.ok = report.failures.length === 0;
+  return report;
+}
+
+// ---- output -----------------------------------------------------------------
+
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const f0 = (x) => (Number.isFinite(x) ? String(Math.round(x)) : "–");
+
+export function markdown(report) {
+  const lines = [];
+  for (const p of report.phases) {
+    lines.push(`### Phase ${p.name}`, "");
+    lines.push(`${f0(p.seconds)} s of load, ${p.sessions} sessions (${p.returned} of them returning visitors), ${p.all.requests} requests, ${f1(p.all.rps)} req/s overall, ${p.all.errors} unexpected responses.`, "");
+    lines.push("| route | requests | req/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | expected 4xx | errors |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const r of [...p.routes, { ...p.all, route: "**all**" }]) {
+      lines.push(`| ${r.route.startsWith("**") ? r.route : `\`${r.route}\``} | ${r.requests} | ${f1(r.rps)} | ${f1(r.p50)} | ${f1(r.p95)} | ${f1(r.p99)} | ${f0(r.max)} | ${r.expected4xx} | ${r.errors} |`);
+    }
+    const c = p.collector;
+    lines.push("");
+    lines.push(`Delivery: ${p.acceptedEvents} events accepted by the worker and ${p.signals} lifecycle signals (from ${p.formsAccepted} valid form posts and the batches); ` +
+      `the collector answered ${c.requests} requests (${c.failed} × 503, ${c.hung} hung past the worker's timeout, ${c.dropped} dropped, ${c.duplicates} duplicates deduplicated). ` +
+      `Drained ${p.drainSeconds === null ? "NOT" : `in ${f1(p.drainSeconds)} s`} after the load; dead letters filed so far ${p.deadLettersFiled}, replayed ${p.replayed} in ${p.replayCalls} calls, left ${p.deadLettersLeft}. ` +
+      `Cumulative at the end of the phase: ${p.deliveredEvents} distinct events and ${p.deliveredSignals} signals delivered; **lost ${p.lostEvents} events, ${p.lostSignals} signals; ${p.unexpectedDeliveries} unexpected.**`, "");
+  }
+  const m = report.memory;
+  lines.push("### workerd memory (RSS)", "");
+  lines.push(`Sampled every 2 s from /proc (${m.pids} workerd process${m.pids === 1 ? "" : "es"} under the load generator), ${m.samples} samples over ${f1(m.minutes)} min.`, "");
+  lines.push("| ready | after warm-up | end of phase a | end of phase b | end | max | slope after warm-up | slope, second half | per request, second half |");
+  lines.push("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push(`| ${f0(m.readyMiB)} MiB | ${f0(m.afterWarmupMiB)} MiB | ${f0(m.endOfPhaseMiB[0])} MiB | ${f0(m.endOfPhaseMiB[1])} MiB | ${f0(m.endMiB)} MiB | ${f0(m.maxMiB)} MiB | ${m.slopeAfterWarmup.toFixed(2)} MiB/min | ${m.slopeSecondHalf.toFixed(2)} MiB/min | ${Number.isFinite(m.kibPerRequest) ? m.kibPerRequest.toFixed(2) : "–"} KiB |`, "");
+  if (report.noop) {
+    const n = report.noop;
+    lines.push(`No-op worker under the same load generator (${f0(n.seconds)} s, ${f0(n.rps)} req/s, in the same run): RSS ${f0(n.startMiB)} → ${f0(n.endMiB)} MiB, ` +
+      `${n.slopeSecondHalf.toFixed(2)} MiB/min over its second half, ${n.kibPerRequest.toFixed(2)} KiB per request. A request of the mix is ${m.invocationsPerRequest.toFixed(2)} workerd invocations ` +
+      `(itself, the visitor's Durable Object, collector POSTs, origin fetches); allowed: 1.5 × that × the no-op's = ${m.allowedKibPerRequest.toFixed(2)} KiB per request.`, "");
+  }
+  const step = Math.max(1, Math.floor(m.series.length / 20));
+  lines.push(`Every ${step * 2} s (s → MiB): ${m.series.filter((_, i) => i % step === 0 || i === m.series.length - 1).map(([t, v]) => `${t}→${v}`).join(", ")}.`, "");
+  return lines.join("\n");
+}
+
+function keyValues(report) {
+  const out = [];
+  const kv = (k, v) => out.push(`soak.${k}=${v}`);
+  kv("seconds_per_phase", report.seconds);
+  kv("concurrency", report.concurrency);
+  kv("collector_timeout_ms", report.collectorTimeoutMs);
+
+  if (report.noopRps !== undefined) kv("noop_rps", Math.round(report.noopRps));
+  report.phases.forEach((p, i) => {
+    const tag = "ab"[i];
+    kv(`${tag}_requests`, p.all.requests);
+    kv(`${tag}_rps`, p.all.rps.toFixed(1));
+    kv(`${tag}_p50_ms`, f1(p.all.p50));
+    kv(`${tag}_p99_ms`, f1(p.all.p99));
+    kv(`${tag}_errors`, p.all.errors);
+    kv(`${tag}_sessions`, p.sessions);
+    kv(`${tag}_events_accepted`, p.acceptedEvents);
+    kv(`${tag}_lost_events`, p.lostEvents);
+    kv(`${tag}_lost_signals`, p.lostSignals);
+  });
+  const m = report.memory;
+  kv("rss_ready_mib", f0(m.readyMiB));
+  kv("rss_after_warmup_mib", f0(m.afterWarmupMiB));
+  kv("rss_end_mib", f0(m.endMiB));
+  kv("rss_slope_second_half_mib_per_min", m.slopeSecondHalf.toFixed(2));
+  if (m.kibPerRequest !== undefined) kv("rss_kib_per_request", m.kibPerRequest.toFixed(2));
+  if (report.noop) {
+    kv("noop_rss_kib_per_request", report.noop.kibPerRequest.toFixed(2));
+    kv("rss_allowed_kib_per_request", m.allowedKibPerRequest.toFixed(2));
+  }
+  kv("ok", report.ok);
+  return out.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const report = await runSoak({
+    seconds: Number(process.env.SOAK_SECONDS ?? 300),
+    concurrency: Number(process.env.SOAK_CONCURRENCY ?? 16),
+    maxSlope: Number(process.env.SOAK_MAX_SLOPE_MB_PER_MIN ?? 4),
+    baseline: process.env.SOAK_BASELINE !== "0",
+    log: (l) => console.error(`# ${l}`),
+  });
+  console.log(keyValues(report));
+  if (process.env.SOAK_TABLES) writeFileSync(process.env.SOAK_TABLES, markdown(report));
+  if (process.env.SOAK_JSON) writeFileSync(process.env.SOAK_JSON, JSON.stringify(report, null, 1));
+  for (const f of report.failures) console.error(`FAIL: ${f}`);
+  process.exitCode = report.ok ? 0 : 1;
+}
