@@ -77,3 +77,20 @@ test("a batch refused for good is resent one message at a time: only the refused
   const poison = singles.find((r) => r.body.batch[0].event.properties.poison === true).body.batch[0];
   assert.equal(poisonId, poison.id, "the dead letter is the refused message");
 });
+
+test("an event holding a lone surrogate is still accepted and scored (the JSON path falls back)", async () => {
+  const now = Date.now();
+  const raw = `{"consent":true,"events":[{"type":"page","messageId":"sur-1","timestamp":${now},"properties":{"path":"/pricing\\ud800"}}]}`;
+  const first = await post(mf, undefined, { raw });
+  const body = await first.json();
+  assert.equal(first.status, 200, JSON.stringify(body));
+  assert.deepEqual(body.accepted.map((a) => a.id), ["sur-1"]);
+  assert.equal(typeof body.score.engagement, "number");
+  // the stored history now holds it: the next batch re-scores it too
+  const next = await post(mf, { consent: true, events: [{ type: "page", messageId: "sur-2", timestamp: now, properties: { path: "/pricing" } }] },
+    { headers: { "x-nurture-visitor": first.headers.get("x-nurture-visitor") } });
+  const body2 = await next.json();
+  assert.equal(next.status, 200, JSON.stringify(body2));
+  assert.deepEqual(body2.accepted.map((a) => a.id), ["sur-2"]);
+  assert.ok(body2.score.engagement >= body.score.engagement);
+});
