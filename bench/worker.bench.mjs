@@ -6,7 +6,9 @@
 // 127.0.0.1 only); the cold start of a fresh instance; the bundle size.
 // Prints key=value lines (worker.*) for scripts/bench.sh.
 // Usage: node bench/worker.bench.mjs (after scripts/build-pkg.sh and
-// node worker/build.mjs). BENCH_SECONDS (default 8) per row, BENCH_CONCURRENCY (16).
+// node worker/build.mjs). BENCH_SECONDS (default 8) per row, BENCH_CONCURRENCY (16),
+// BENCH_ROUTES (comma-separated rows among events,forms,page; default all;
+// set, it also skips the cold starts and the bundle).
 import http from "node:http";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -18,6 +20,8 @@ import { startOrigin } from "../worker/origin.mjs";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = 2;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUTES = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(",").map((r) => r.trim())) : null;
+const wanted = (row) => ROUTES === null || ROUTES.has(row);
 const KEYS = "bench:bench-secret-0123456789abcdef";
 const VISITORS = 200;
 const out = (k, v) => console.log(`worker.${k}=${v}`);
@@ -27,7 +31,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const NOOP = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
 
 // A collector that takes everything and says 200 (forwarding is part of the
-// work of /v1/events: 20 POSTs per batch, in waitUntil).
+// work of /v1/events: one batch request per event batch, in waitUntil).
 const sink = http.createServer((req, res) => {
   req.resume();
   req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
@@ -160,17 +164,29 @@ const noopEvents = (i) => ({ ...eventsRequest(i) });
 
 out("concurrency", CONCURRENCY);
 out("seconds", SECONDS);
-const base = await measure("noop_events", noopUrl, noopEvents);
-const ev = await measure("events", workerUrl, eventsRequest);
-out("events_vs_noop", (ev.rps / base.rps).toFixed(3));
-const noopForm = await measure("noop_forms", noopUrl, formRequest);
-const fm = await measure("forms", workerUrl, formRequest);
-out("forms_vs_noop", (fm.rps / noopForm.rps).toFixed(3));
-const noopPage = await measure("noop_page", noopUrl, pageRequest);
-const pg = await measure("page", workerUrl, pageRequest);
-out("page_vs_noop", (pg.rps / noopPage.rps).toFixed(3));
+if (wanted("events")) {
+  const base = await measure("noop_events", noopUrl, noopEvents);
+  const ev = await measure("events", workerUrl, eventsRequest);
+  out("events_vs_noop", (ev.rps / base.rps).toFixed(3));
+}
+if (wanted("forms")) {
+  const noopForm = await measure("noop_forms", noopUrl, formRequest);
+  const fm = await measure("forms", workerUrl, formRequest);
+  out("forms_vs_noop", (fm.rps / noopForm.rps).toFixed(3));
+}
+if (wanted("page")) {
+  const noopPage = await measure("noop_page", noopUrl, pageRequest);
+  const pg = await measure("page", workerUrl, pageRequest);
+  out("page_vs_noop", (pg.rps / noopPage.rps).toFixed(3));
+}
 await noop.dispose();
 await worker.dispose();
+if (ROUTES !== null) {
+  await origin.close();
+  sink.closeAllConnections();
+  sink.close();
+  process.exit(0);
+}
 
 // ---- cold start -------------------------------------------------------------
 // A fresh Miniflare instance each time (a new workerd process, a new isolate):

@@ -758,6 +758,19 @@ export class Model {
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
   ): ScoreResult;
+  /**
+   * `score` with the events as JSON text (`JSON.stringify(events)`): the same
+   * result, much cheaper for hundreds of events (parsed inside wasm). Throws
+   * `invalid_argument` (path `events`) for text that is not a JSON array,
+   * and for a lone surrogate escape (`"\ud800"`, which `JSON.stringify`
+   * writes for a malformed string): use `score` for such events.
+   */
+  scoreJson(
+    profile: Profile | null,
+    eventsJson: string,
+    now?: Millis | Date | null,
+    options?: ScoreOptions | null,
+  ): ScoreResult;
   readonly warnings: ConfigIssue[];
 }
 

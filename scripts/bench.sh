@@ -305,12 +305,18 @@ origin serving \`www/\` and workerd share the machine's cores. 200 visitors
 
 What an event batch costs: the visitor's Durable Object validates the 20
 events, then re-scores the whole stored history (up to \`HISTORY_CAP\` = 250
-events; per-rule totals only, which is what the forwarded summary needs) through the
-wasm boundary, evaluates the visitor's segments, writes the state, and the
-worker then forwards 20 messages, one POST each, to the collector. A form
-post validates in the object (phone and e-mail checks of the full build),
-merges, re-scores the history and forwards one signal. Both pay a Durable
-Object round trip the no-op does not.
+events; per-rule totals only, which is what the forwarded summary needs),
+evaluates the visitor's segments and writes the state; the worker then
+forwards the batch to the collector as one request (\`{batch: [...]}\`, each
+message with its own idempotency key). The history stays parsed in the
+object's memory between requests and crosses into wasm as one JSON string
+(\`Model.scoreJson\`, parsed by serde_json inside the core) rather than
+object by object through serde-wasm-bindgen; the re-score is still the
+largest part of the object's CPU. Forwarding used to be one POST per message,
+twenty subrequests per batch, which alone cost about as much worker CPU as
+everything else together. A form post validates in the object (phone and
+e-mail checks of the full build), merges, re-scores the history and forwards
+one signal. Both pay a Durable Object round trip the no-op does not.
 
 Cold start (median of 3, a fresh Miniflare instance each: a new workerd
 process and isolate; "ready" is the runtime up with the module loaded, the

@@ -35,10 +35,17 @@ const collector = http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
-    const key = req.headers["idempotency-key"];
-    if (key && !seen.has(key)) {
-      seen.add(key);
-      appendFileSync(out, `${Buffer.concat(chunks).toString("utf8").replace(/\n/g, " ")}\n`);
+    // {batch: [message, ...]}, each message deduplicated by its id
+    let body = null;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      // not JSON: nothing to record
+    }
+    for (const msg of Array.isArray(body?.batch) ? body.batch : []) {
+      if (typeof msg?.id !== "string" || seen.has(msg.id)) continue;
+      seen.add(msg.id);
+      appendFileSync(out, `${JSON.stringify(msg)}\n`);
     }
     res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
   });

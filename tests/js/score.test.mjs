@@ -111,3 +111,35 @@ test("bad events in a batch are rejected with reasons, the good ones count", () 
     [3, "timestamp: 3600 seconds in the future"],
   ]);
 });
+
+test("Model.scoreJson takes the events as JSON text and gives what score gives", () => {
+  const model = new nurture.Model(null);
+  const many = [];
+  for (let i = 0; i < 250; i++) {
+    many.push(i % 5 === 0
+      ? { type: "track", event: "Whitepaper Downloaded", messageId: `m${i}`, timestamp: NOW - (i % 40) * DAY }
+      : { type: "page", messageId: `m${i}`, timestamp: NOW - (i % 60) * DAY, properties: { path: ["/pricing", "/case-studies/refinery", "/blog/x"][i % 3], dwellSeconds: 30 + (i % 7) * 10 } });
+  }
+  for (const events of [hotEvents, many, []]) {
+    for (const options of [{ breakdown: false }, undefined]) {
+      assert.deepEqual(model.scoreJson(hotLead, JSON.stringify(events), NOW, options), model.score(hotLead, events, NOW, options));
+    }
+  }
+  // rejected events come back with the same reasons and indexes
+  const mixed = [hotEvents[0], { type: "click", timestamp: NOW }, { type: "page" }];
+  const viaJson = model.scoreJson(null, JSON.stringify(mixed), NOW);
+  assert.deepEqual(viaJson.rejected, model.score(null, mixed, NOW).rejected);
+  assert.equal(viaJson.rejected.length, 2);
+  // not text, not a JSON array, or not JSON at all: invalid_argument on events
+  for (const bad of [mixed, "{\"type\":\"page\"}", "[{", 42]) {
+    assert.throws(() => model.scoreJson(null, bad, NOW), (err) => err.code === "invalid_argument" && err.path === "events", String(bad));
+  }
+  // JSON.stringify writes a lone surrogate as "\ud800", which serde_json
+  // refuses: callers fall back to score() (the edge worker does)
+  assert.throws(() => model.scoreJson(null, JSON.stringify([{ type: "page", timestamp: NOW, properties: { path: "/a\ud800" } }]), NOW),
+    (err) => err.code === "invalid_argument" && err.path === "events");
+  // text nested deeper than serde_json's limit is refused, not a trap
+  const deep = `[${"[".repeat(5000)}${"]".repeat(5000)}]`;
+  assert.throws(() => model.scoreJson(null, deep, NOW), (err) => err.code === "invalid_argument");
+  assert.equal(model.score(hotLead, hotEvents, NOW).grade, "A1", "the instance still works");
+});

@@ -28,7 +28,7 @@ export function summarize(result) {
 /**
  * A lifecycle signal. Its id is fixed by the visitor and the update that
  * caused it (updates are numbered by the visitor's Durable Object), so a
- * retried delivery carries the same Idempotency-Key.
+ * retried delivery carries the same id (the collector's idempotency key).
  */
 export function signal({ visitorId, now, seq, summary, profile, segments, primarySegment }, name, properties) {
   const slug = name.toLowerCase().replace(/[^a-z]+/g, "-");

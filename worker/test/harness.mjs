@@ -26,15 +26,15 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
 }
 
 /**
- * A collector that records what it receives, deduplicating by
- * Idempotency-Key. `fault(req)` decides per request: "ok", "fail" (503,
+ * A collector that records the messages it receives (batch requests),
+ * deduplicating each by its id. `fault(req)` decides per request: "ok", "fail" (503,
  * not stored), "hang" (stored, then never answered: the worker times out
  * and retries, so the collector sees a duplicate), or "drop" (connection
  * destroyed before anything is stored).
  */
 export async function startCollector({ fault = () => "ok", onMessage } = {}) {
   const byKey = new Map();
-  const stats = { requests: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0 };
+  const stats = { requests: 0, batches: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0 };
   const hanging = new Set();
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -52,14 +52,21 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
         req.socket.destroy();
         return;
       }
-      const key = req.headers["idempotency-key"];
-      if (!key) stats.missingKey += 1;
+      // The worker sends {batch: [message, ...]}: each message is deduplicated
+      // by its own id (its idempotency key); the request's Idempotency-Key
+      // names the batch.
+      if (!req.headers["idempotency-key"]) stats.missingKey += 1;
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      if (byKey.has(key)) stats.duplicates += 1;
-      else {
-        byKey.set(key, body);
-        stats.stored += 1;
-        onMessage?.(body);
+      stats.batches += 1;
+      for (const msg of Array.isArray(body.batch) ? body.batch : [body]) {
+        const key = msg.id;
+        if (typeof key !== "string" || key === "") stats.missingKey += 1;
+        if (byKey.has(key)) stats.duplicates += 1;
+        else {
+          byKey.set(key, msg);
+          stats.stored += 1;
+          onMessage?.(msg);
+        }
       }
       if (mode === "hang") {
         stats.hung += 1;
