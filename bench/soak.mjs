@@ -6,7 +6,7 @@
 // (503s, hangs past the forward timeout, dropped connections) and then heals.
 // After each phase the queue retries and dead-letter replays drain, and every
 // event and lifecycle signal the worker accepted must have reached the
-// collector exactly once after deduplication by Idempotency-Key. The RSS of
+// collector exactly once after deduplication by message id. The RSS of
 // the workerd process is sampled throughout.
 //
 // Usage: node bench/soak.mjs (after scripts/build-pkg.sh and node
@@ -103,7 +103,7 @@ export function slopePerMinute(samples) {
 // ---- the collector ----------------------------------------------------------
 
 /**
- * Records what arrives, deduplicated by Idempotency-Key. `fault()` decides
+ * Records the messages that arrive in batches, deduplicated by message id. `fault()` decides
  * per request: "ok"; "fail" (503, not stored); "hang" (stored, then no answer
  * until well past the worker's timeout, so the worker sends it again);
  * "drop" (the connection destroyed before anything is stored).
@@ -128,19 +128,29 @@ async function startCollector({ fault, hangMs }) {
         req.socket.destroy();
         return;
       }
-      const key = req.headers["idempotency-key"];
-      if (!key) stats.missingKey += 1;
+      // The worker sends {batch: [message, ...]}; each message is
+      // deduplicated by its own id, the request's Idempotency-Key names the
+      // batch.
+      if (!req.headers["idempotency-key"]) stats.missingKey += 1;
       let body = null;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
         stats.unexpected += 1;
       }
-      if (body && body.id !== key) stats.unexpected += 1;
-      if (byKey.has(key)) stats.duplicates += 1;
-      else {
-        byKey.add(key);
-        stats.stored += 1;
+      const messages = body && Array.isArray(body.batch) ? body.batch : [];
+      if (body && !Array.isArray(body.batch)) stats.unexpected += 1;
+      for (const msg of messages) {
+        const key = msg?.id;
+        if (typeof key !== "string" || key === "") {
+          stats.missingKey += 1;
+          continue;
+        }
+        if (byKey.has(key)) stats.duplicates += 1;
+        else {
+          byKey.add(key);
+          stats.stored += 1;
+        }
       }
       if (mode === "hang") {
         stats.hung += 1;

@@ -64,7 +64,7 @@ run replays the dead letters (\`POST /v1/admin/replay\`) until everything has
 arrived. Queue: 3 retries, backoff 1, 2, 4 s. After each phase every event
 the worker accepted (from its answers: \`evt_\` + SHA-256 of visitor id and
 messageId) and every lifecycle signal it announced must be at the collector
-exactly once after deduplication by Idempotency-Key, and nothing else.
+exactly once after deduplication by message id, and nothing else.
 
 **Result: $verdict.**
 
@@ -86,8 +86,9 @@ What limits throughput: the CPU. The load generator, the collector, the
 origin and workerd share two cores with other work; in workerd an event
 batch costs a Durable Object round trip, validation and a re-score of the
 visitor's stored history through the wasm core, and one collector POST per
-event and signal in the background (at these rates that is several hundred
-POSTs a second, the largest single share of the work); a page costs an
+batch in the background (the batch's events and signals together; before
+batching, one POST per message was the largest single share of the work); a
+page costs an
 origin fetch, the decisions and HTMLRewriter. The no-op baseline shows how
 much of the machine the load generator alone leaves.
 MD
