@@ -85,7 +85,11 @@ fn default_model() -> &'static Model {
 }
 
 fn check_score(result: &ScoreResult, events: usize) {
-    assert!(result.fit.score.is_finite(), "fit score {}", result.fit.score);
+    assert!(
+        result.fit.score.is_finite(),
+        "fit score {}",
+        result.fit.score
+    );
     assert!(
         result.engagement.score.is_finite(),
         "engagement score {}",
@@ -97,7 +101,11 @@ fn check_score(result: &ScoreResult, events: usize) {
         result.events_scored
     );
     for interest in &result.interests {
-        assert!(interest.weight.is_finite(), "interest weight {}", interest.weight);
+        assert!(
+            interest.weight.is_finite(),
+            "interest weight {}",
+            interest.weight
+        );
         assert!(
             (0.0..=1.0).contains(&interest.share),
             "interest share {}",
@@ -176,7 +184,8 @@ pub fn events(data: &[u8]) {
     };
     let (profile, events, now) = scoring_input(Some(value));
     for breakdown in [false, true] {
-        let result = default_model().score(profile.as_ref(), &events, now, &ScoreOptions { breakdown });
+        let result =
+            default_model().score(profile.as_ref(), &events, now, &ScoreOptions { breakdown });
         check_score(&result, events.len());
         assert_eq!(
             result.events_scored + result.rejected.len(),
@@ -232,7 +241,10 @@ pub fn personalize(data: &[u8]) {
         // Same visitor, same answer: decisions are deterministic.
         assert_eq!(decisions, personalizer.decide(&visitor, &tables));
         if let Some(primary) = &decisions.primary_segment {
-            assert!(decisions.segments.contains(primary), "primary not in segments");
+            assert!(
+                decisions.segments.contains(primary),
+                "primary not in segments"
+            );
         }
         serde_json::to_string(&decisions).expect("decisions serialize");
     }
@@ -262,7 +274,14 @@ pub fn forms(data: &[u8]) {
     let Some(Value::Object(submission)) = json(p.get(1)) else {
         return;
     };
-    for language in [Language::En, Language::from_tag("zh-Hans")] {
+    // One language per input (by its length) halves the replay time of the
+    // corpus; the fuzzer still reaches both.
+    let language = if data.len() % 2 == 0 {
+        Language::En
+    } else {
+        Language::from_tag("zh-Hans")
+    };
+    {
         let options = ValidateOptions {
             language,
             profile: Some(&profile),
@@ -279,7 +298,10 @@ pub fn forms(data: &[u8]) {
                 assert!(merge.profile.contains_key(key), "merge lost {key}");
             }
             for key in merge.newly_known.iter().chain(&merge.updated) {
-                assert!(merge.profile.contains_key(key), "merge lists {key} but lacks it");
+                assert!(
+                    merge.profile.contains_key(key),
+                    "merge lists {key} but lacks it"
+                );
             }
         }
         if let Some(fit) = &out.fit {
@@ -311,7 +333,15 @@ pub fn cidr(data: &[u8]) {
     let extra = fuzz_addresses(data);
     for loaded in [CidrTable::from_csv(t), CidrTable::from_json(t)] {
         check_cidr(&loaded.table, &extra);
-        assert_eq!(loaded.table.is_empty(), loaded.table.len() == 0);
+        // Every issue names a real line of the input (1-based).
+        let lines = t.split('\n').count();
+        for issue in loaded.rejected.iter().chain(&loaded.warnings) {
+            assert!(
+                (1..=lines).contains(&issue.line),
+                "issue on line {} of {lines}",
+                issue.line
+            );
+        }
     }
     // Lines of the input read as addresses, as the worker reads the client IP.
     let table = &CidrTable::from_csv(t).table;
@@ -327,8 +357,16 @@ pub fn mmdb(data: &[u8]) {
         return;
     };
     let meta = db.metadata();
-    assert!(matches!(meta.ip_version, 4 | 6), "ip_version {}", meta.ip_version);
-    assert!(matches!(meta.record_size, 24 | 28 | 32), "record_size {}", meta.record_size);
+    assert!(
+        matches!(meta.ip_version, 4 | 6),
+        "ip_version {}",
+        meta.ip_version
+    );
+    assert!(
+        matches!(meta.record_size, 24 | 28 | 32),
+        "record_size {}",
+        meta.record_size
+    );
     let tail = data.get(data.len().saturating_sub(64)..).unwrap_or(&[]);
     for ip in probes().chain(fuzz_addresses(tail)) {
         if let Ok(Some(hit)) = db.lookup(ip) {
@@ -375,7 +413,7 @@ pub fn contact(data: &[u8]) {
     let (region, rest) = t.split_once('\n').unwrap_or(("", t));
     let email = nurture::email::check_email(rest);
     serde_json::to_string(&email).expect("an e-mail check serializes");
-    for region in [None, Some(region), Some("US"), Some("DE")] {
+    for region in [None, Some(region)] {
         let phone = nurture::phone::check_phone(rest, region);
         serde_json::to_string(&phone).expect("a phone check serializes");
     }
