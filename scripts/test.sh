@@ -52,3 +52,5 @@ node --test --test-concurrency=1 tests/package/
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs
 node --test worker/test/*.test.mjs
+# Token fuzzing regressions (plain Node, token.js under WebCrypto).
+node --test worker/fuzz/tokens.test.mjs

@@ -80,7 +80,12 @@ function fromB64url(text) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
     const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    // atob ignores the unused low bits of the last character, so several
+    // spellings decode to the same bytes; only the one b64url() writes is
+    // accepted, or a signed token would have more than one valid form
+    // (found by worker/fuzz/tokens.fuzz.mjs).
+    return b64url(bytes) === text ? bytes : null;
   } catch {
     return null;
   }
