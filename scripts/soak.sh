@@ -61,7 +61,12 @@ so the collector sees duplicates) and drops the connection on 2 %; after
 the load it answers everything with 503 for 20 s more, so retries run out
 into the dead-letter store; then it heals and the
 run replays the dead letters (\`POST /v1/admin/replay\`) until everything has
-arrived. Queue: 3 retries, backoff 1, 2, 4 s. After each phase every event
+arrived. Queue: 3 retries, backoff 1, 2, 4 s. Under this much failure the
+local queue broker itself refuses sends (Miniflare caps its pending delayed
+messages at 10,000; `sendBatch` then fails with `Internal Server Error`,
+cloudflare/workers-sdk#15670, and Cloudflare's own Queues can fail a send
+too): the worker files those messages straight into the dead-letter store,
+which is why most of phase (b)'s retries show up as dead letters replayed. After each phase every event
 the worker accepted (from its answers: \`evt_\` + SHA-256 of visitor id and
 messageId) and every lifecycle signal it announced must be at the collector
 exactly once after deduplication by message id, and nothing else.
