@@ -2,6 +2,8 @@
 //! `identify`, `group`, `screen`), checked one by one: a bad event is
 //! rejected with its reason and the good ones are kept.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,22 +16,25 @@ pub const MAX_URL_LEN: usize = 4_096;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_LEN: usize = 100;
 
-/// An event that passed the checks, reduced to what scoring reads.
+/// An event that passed the checks, reduced to what scoring reads. The text
+/// borrows from the JSON values it was read from wherever it can (scoring a
+/// visitor would otherwise copy every id, name, URL and tag once more);
+/// `Event<'static>` with owned text keeps a history in parsed form.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Position in the batch the caller gave, so results can point back.
     pub index: usize,
     /// `messageId` (Segment) or `id`; used to drop duplicates.
-    pub id: Option<String>,
+    pub id: Option<Cow<'a, str>>,
     /// `page` for page views, `screen` for screens, the event name for track
     /// events, as given.
-    pub action: String,
+    pub action: Cow<'a, str>,
     /// `action` lower-cased, for matching.
-    pub action_key: String,
+    pub action_key: Cow<'a, str>,
     pub timestamp: Millis,
-    pub url: Option<String>,
+    pub url: Option<Cow<'a, str>>,
     /// Lower-cased content tags from `properties.tags`.
-    pub tags: Vec<String>,
+    pub tags: Vec<Cow<'a, str>>,
     pub dwell_seconds: Option<f64>,
 }
 
@@ -49,10 +54,11 @@ pub fn parse_events(
     values: &[Value],
     now: Millis,
     max_skew_ms: i64,
-) -> (Vec<Event>, Vec<RejectedEvent>) {
-    let mut accepted: Vec<Event> = Vec::with_capacity(values.len());
+) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
+    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(values.len());
     let mut rejected = Vec::new();
-    let mut seen_ids: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen_ids: std::collections::HashMap<Cow<'_, str>, usize> =
+        std::collections::HashMap::with_capacity(values.len());
     for (index, value) in values.iter().enumerate() {
         match parse_event(index, value, now, max_skew_ms) {
             Ok(event) => {
@@ -60,7 +66,7 @@ pub fn parse_events(
                     if let Some(first) = seen_ids.get(id) {
                         rejected.push(RejectedEvent {
                             index,
-                            id: event.id.clone(),
+                            id: event.id.as_deref().map(str::to_string),
                             reason: format!("duplicate: same messageId as event {first}"),
                         });
                         continue;
@@ -93,7 +99,7 @@ fn parse_event(
     value: &Value,
     now: Millis,
     max_skew_ms: i64,
-) -> Result<Event, String> {
+) -> Result<Event<'_>, String> {
     let object = value
         .as_object()
         .ok_or_else(|| format!("expected an event object, found {}", kind_of(value)))?;
@@ -103,8 +109,8 @@ fn parse_event(
             return Err(format!("messageId: longer than {MAX_NAME_LEN} characters"))
         }
         Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+        Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
         Some(other) => {
             return Err(format!(
                 "messageId: expected a string, found {}",
@@ -112,22 +118,31 @@ fn parse_event(
             ))
         }
     };
-    let kind = match object.get("type") {
-        Some(Value::String(t)) => t.to_ascii_lowercase(),
-        None | Some(Value::Null) if object.contains_key("event") => "track".to_string(),
+    // The type compared without case and without lower-casing a copy: it is
+    // one of five words or the event is refused.
+    let kind: &'static str = match object.get("type") {
+        Some(Value::String(t)) => match KINDS.iter().find(|k| t.eq_ignore_ascii_case(k)) {
+            Some(k) => k,
+            None => {
+                return Err(format!(
+                    "type: \"{}\" is not one of page, track, identify, group, screen",
+                    truncate(&t.to_ascii_lowercase(), 40)
+                ))
+            }
+        },
+        None | Some(Value::Null) if object.contains_key("event") => "track",
         None | Some(Value::Null) => {
             return Err("type: missing (expected page, track, identify, group or screen)".into())
         }
         Some(other) => return Err(format!("type: expected a string, found {}", kind_of(other))),
     };
-    let action = match kind.as_str() {
-        "page" | "screen" | "identify" | "group" => kind.clone(),
-        "track" => match object.get("event") {
+    let action: &str = if kind == "track" {
+        match object.get("event") {
             Some(Value::String(name)) if !name.trim().is_empty() => {
                 if name.len() > MAX_NAME_LEN {
                     return Err(format!("event: longer than {MAX_NAME_LEN} characters"));
                 }
-                name.trim().to_string()
+                name.trim()
             }
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err("event: a track event needs an event name".into())
@@ -138,13 +153,9 @@ fn parse_event(
                     kind_of(other)
                 ))
             }
-        },
-        _ => {
-            return Err(format!(
-                "type: \"{}\" is not one of page, track, identify, group, screen",
-                truncate(&kind, 40)
-            ))
         }
+    } else {
+        kind
     };
     let timestamp = match object.get("timestamp") {
         None | Some(Value::Null) => return Err("timestamp: missing".into()),
@@ -154,10 +165,9 @@ fn parse_event(
         let ahead = timestamp.saturating_sub(now) / 1_000;
         return Err(format!("timestamp: {ahead} seconds in the future"));
     }
-    let empty = serde_json::Map::new();
     let properties = match object.get("properties") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(p)) => p,
+        None | Some(Value::Null) => None,
+        Some(Value::Object(p)) => Some(p),
         Some(other) => {
             return Err(format!(
                 "properties: expected an object, found {}",
@@ -167,7 +177,7 @@ fn parse_event(
     };
     let url = read_url(properties, object)?;
     let tags = read_tags(properties)?;
-    let dwell_seconds = match properties.get("dwellSeconds") {
+    let dwell_seconds = match properties.and_then(|p| p.get("dwellSeconds")) {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_f64() {
             Some(d) if d.is_finite() && d >= 0.0 => Some(d),
@@ -183,8 +193,8 @@ fn parse_event(
     Ok(Event {
         index,
         id,
-        action_key: action.to_lowercase(),
-        action,
+        action_key: lower(action),
+        action: Cow::Borrowed(action),
         timestamp,
         url,
         tags,
@@ -194,14 +204,14 @@ fn parse_event(
 
 /// Segment puts the page in `properties.url`/`path` for page events and in
 /// `context.page` for track events; the path wins when both are there.
-fn read_url(
-    properties: &serde_json::Map<String, Value>,
-    event: &serde_json::Map<String, Value>,
-) -> Result<Option<String>, String> {
+fn read_url<'a>(
+    properties: Option<&'a serde_json::Map<String, Value>>,
+    event: &'a serde_json::Map<String, Value>,
+) -> Result<Option<Cow<'a, str>>, String> {
     let context_page = event.get("context").and_then(|c| c.get("page"));
     let candidates = [
-        ("properties.path", properties.get("path")),
-        ("properties.url", properties.get("url")),
+        ("properties.path", properties.and_then(|p| p.get("path"))),
+        ("properties.url", properties.and_then(|p| p.get("url"))),
         (
             "context.page.path",
             context_page.and_then(|p| p.get("path")),
@@ -215,7 +225,7 @@ fn read_url(
                 return Err(format!("{name}: longer than {MAX_URL_LEN} characters"))
             }
             Some(Value::String(s)) if s.trim().is_empty() => continue,
-            Some(Value::String(s)) => return Ok(Some(s.trim().to_string())),
+            Some(Value::String(s)) => return Ok(Some(Cow::Borrowed(s.trim()))),
             Some(other) => {
                 return Err(format!(
                     "{name}: expected a string, found {}",
@@ -227,8 +237,10 @@ fn read_url(
     Ok(None)
 }
 
-fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
-    let list = match properties.get("tags") {
+fn read_tags(
+    properties: Option<&serde_json::Map<String, Value>>,
+) -> Result<Vec<Cow<'_, str>>, String> {
+    let list = match properties.and_then(|p| p.get("tags")) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
         Some(other) => {
@@ -250,7 +262,7 @@ fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>,
                 ))
             }
             Value::String(s) => {
-                let t = normalize_tag(s);
+                let t = normalize_tag_cow(s);
                 if !t.is_empty() && !tags.contains(&t) {
                     tags.push(t);
                 }
@@ -270,6 +282,27 @@ fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>,
 pub fn normalize_tag(tag: &str) -> String {
     tag.trim().to_lowercase()
 }
+
+/// [`normalize_tag`] without a copy when the tag is already in that form.
+fn normalize_tag_cow(tag: &str) -> Cow<'_, str> {
+    lower(tag.trim())
+}
+
+/// `text.to_lowercase()`, borrowed when that would change nothing: ASCII
+/// without capitals (most event names' keys, paths and tags once a site is
+/// consistent) is its own lower case.
+pub fn lower(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+const KINDS: [&str; 5] = ["page", "track", "identify", "group", "screen"];
 
 pub fn kind_of(value: &Value) -> &'static str {
     match value {
@@ -295,15 +328,12 @@ mod tests {
 
     #[test]
     fn accepts_segment_shapes() {
-        let (ok, bad) = parse_events(
-            &[
-                json!({"type":"page","messageId":"a","timestamp":NOW,"properties":{"path":"/pricing","url":"https://x.example/pricing","tags":["Pricing"," Pricing "],"dwellSeconds":42}}),
-                json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
-                json!({"event":"Webinar Attended","timestamp":NOW - 1}),
-            ],
-            NOW,
-            300_000,
-        );
+        let batch = [
+            json!({"type":"page","messageId":"a","timestamp":NOW,"properties":{"path":"/pricing","url":"https://x.example/pricing","tags":["Pricing"," Pricing "],"dwellSeconds":42}}),
+            json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
+            json!({"event":"Webinar Attended","timestamp":NOW - 1}),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000);
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(ok.len(), 3);
         assert_eq!(ok[0].url.as_deref(), Some("/pricing"));
