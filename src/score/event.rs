@@ -103,7 +103,8 @@ fn parse_event(
     let object = value
         .as_object()
         .ok_or_else(|| format!("expected an event object, found {}", kind_of(value)))?;
-    let id = match object.get("messageId").or_else(|| object.get("id")) {
+    let fields = EventFields::read(object);
+    let id = match fields.message_id.or(fields.id) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.len() > MAX_NAME_LEN => {
             return Err(format!("messageId: longer than {MAX_NAME_LEN} characters"))
@@ -120,7 +121,7 @@ fn parse_event(
     };
     // The type compared without case and without lower-casing a copy: it is
     // one of five words or the event is refused.
-    let kind: &'static str = match object.get("type") {
+    let kind: &'static str = match fields.kind {
         Some(Value::String(t)) => match KINDS.iter().find(|k| t.eq_ignore_ascii_case(k)) {
             Some(k) => k,
             None => {
@@ -130,14 +131,14 @@ fn parse_event(
                 ))
             }
         },
-        None | Some(Value::Null) if object.contains_key("event") => "track",
+        None | Some(Value::Null) if fields.event.is_some() => "track",
         None | Some(Value::Null) => {
             return Err("type: missing (expected page, track, identify, group or screen)".into())
         }
         Some(other) => return Err(format!("type: expected a string, found {}", kind_of(other))),
     };
     let action: &str = if kind == "track" {
-        match object.get("event") {
+        match fields.event {
             Some(Value::String(name)) if !name.trim().is_empty() => {
                 if name.len() > MAX_NAME_LEN {
                     return Err(format!("event: longer than {MAX_NAME_LEN} characters"));
@@ -157,7 +158,7 @@ fn parse_event(
     } else {
         kind
     };
-    let timestamp = match object.get("timestamp") {
+    let timestamp = match fields.timestamp {
         None | Some(Value::Null) => return Err("timestamp: missing".into()),
         Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
     };
@@ -165,9 +166,9 @@ fn parse_event(
         let ahead = timestamp.saturating_sub(now) / 1_000;
         return Err(format!("timestamp: {ahead} seconds in the future"));
     }
-    let properties = match object.get("properties") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(p)) => Some(p),
+    let properties = match fields.properties {
+        None | Some(Value::Null) => PropertyFields::default(),
+        Some(Value::Object(p)) => PropertyFields::read(p),
         Some(other) => {
             return Err(format!(
                 "properties: expected an object, found {}",
@@ -175,9 +176,9 @@ fn parse_event(
             ))
         }
     };
-    let url = read_url(properties, object)?;
-    let tags = read_tags(properties)?;
-    let dwell_seconds = match properties.and_then(|p| p.get("dwellSeconds")) {
+    let url = read_url(&properties, fields.context)?;
+    let tags = read_tags(properties.tags)?;
+    let dwell_seconds = match properties.dwell_seconds {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_f64() {
             Some(d) if d.is_finite() && d >= 0.0 => Some(d),
@@ -202,16 +203,76 @@ fn parse_event(
     })
 }
 
+/// The members of an event object that scoring reads, found in one pass over
+/// its keys: looking each up in the map costs a string comparison per tree
+/// level per member, which was a large share of scoring a visitor.
+#[derive(Default)]
+struct EventFields<'a> {
+    message_id: Option<&'a Value>,
+    id: Option<&'a Value>,
+    kind: Option<&'a Value>,
+    event: Option<&'a Value>,
+    timestamp: Option<&'a Value>,
+    properties: Option<&'a Value>,
+    context: Option<&'a Value>,
+}
+
+impl<'a> EventFields<'a> {
+    fn read(object: &'a serde_json::Map<String, Value>) -> Self {
+        let mut fields = Self::default();
+        for (key, value) in object {
+            let slot = match key.as_str() {
+                "messageId" => &mut fields.message_id,
+                "id" => &mut fields.id,
+                "type" => &mut fields.kind,
+                "event" => &mut fields.event,
+                "timestamp" => &mut fields.timestamp,
+                "properties" => &mut fields.properties,
+                "context" => &mut fields.context,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
+}
+
+/// The members of `properties` that scoring reads, in one pass likewise.
+#[derive(Default)]
+struct PropertyFields<'a> {
+    path: Option<&'a Value>,
+    url: Option<&'a Value>,
+    tags: Option<&'a Value>,
+    dwell_seconds: Option<&'a Value>,
+}
+
+impl<'a> PropertyFields<'a> {
+    fn read(properties: &'a serde_json::Map<String, Value>) -> Self {
+        let mut fields = Self::default();
+        for (key, value) in properties {
+            let slot = match key.as_str() {
+                "path" => &mut fields.path,
+                "url" => &mut fields.url,
+                "tags" => &mut fields.tags,
+                "dwellSeconds" => &mut fields.dwell_seconds,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
+}
+
 /// Segment puts the page in `properties.url`/`path` for page events and in
 /// `context.page` for track events; the path wins when both are there.
 fn read_url<'a>(
-    properties: Option<&'a serde_json::Map<String, Value>>,
-    event: &'a serde_json::Map<String, Value>,
+    properties: &PropertyFields<'a>,
+    context: Option<&'a Value>,
 ) -> Result<Option<Cow<'a, str>>, String> {
-    let context_page = event.get("context").and_then(|c| c.get("page"));
+    let context_page = context.and_then(|c| c.get("page"));
     let candidates = [
-        ("properties.path", properties.and_then(|p| p.get("path"))),
-        ("properties.url", properties.and_then(|p| p.get("url"))),
+        ("properties.path", properties.path),
+        ("properties.url", properties.url),
         (
             "context.page.path",
             context_page.and_then(|p| p.get("path")),
@@ -237,10 +298,8 @@ fn read_url<'a>(
     Ok(None)
 }
 
-fn read_tags(
-    properties: Option<&serde_json::Map<String, Value>>,
-) -> Result<Vec<Cow<'_, str>>, String> {
-    let list = match properties.and_then(|p| p.get("tags")) {
+fn read_tags(tags: Option<&Value>) -> Result<Vec<Cow<'_, str>>, String> {
+    let list = match tags {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
         Some(other) => {
