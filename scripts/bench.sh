@@ -51,6 +51,7 @@ days across ten pages and five track events, tags on every event.
 | events/s, with per-event breakdown | $(get native.score_full_events_per_sec) | $(get wasm.score_full_events_per_sec) | $(ratio "$(get wasm.score_full_events_per_sec)" "$(get native.score_full_events_per_sec)") |
 | events/s, rule totals only | $(get native.score_totals_events_per_sec) | $(get wasm.score_totals_events_per_sec) | $(ratio "$(get wasm.score_totals_events_per_sec)" "$(get native.score_totals_events_per_sec)") |
 | events/s, events already parsed (native only) | $(get native.score_parsed_events_per_sec) | | |
+| events/s, events as JSON text (\`model.scoreJson\`), totals only | | $(get wasm.score_json_totals_events_per_sec) | |
 | \`score(null, …)\` one-off call, totals only | | $(get wasm.score_fn_default_model_events_per_sec) | |
 | compile the default model (µs) | $(get native.compile_default_model_us) | $(get wasm.compile_default_model_us) | |
 | one-event call (µs), in wasm through the JS boundary | $(get native.score_one_event_us) | $(get wasm.score_one_event_us) | |
@@ -75,6 +76,7 @@ part; nurture's call also does the fit rules, interests, stage and grade.
 | plain JS loop over JS objects (the floor) | $(get floor.js_events_per_sec) | 1.00 |
 | plain JS loop, events parsed from JSON text first | $(get floor.js_from_json_text_events_per_sec) | $(ratio "$(get floor.js_from_json_text_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`model.scoreJson\` (events as JSON text), totals only | $(get floor.wasm_json_events_per_sec) | $(ratio "$(get floor.wasm_json_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
 
 Where nurture loses: nurture in wasm loses to the plain JS loop, by far. The
