@@ -262,11 +262,13 @@ impl Inactivity {
 
 /// The actions the rules and the inactivity rule name, each with the rules
 /// that can match it, in rule order: an event finds its candidate rules with
-/// one hash lookup of its action instead of comparing its name with every
-/// name of every rule. Built once per model.
+/// one binary search on its action instead of comparing its name with every
+/// name of every rule. Built once per model. A sorted list rather than a
+/// hash map: a model names a few dozen actions, and it keeps the wasm small.
 #[derive(Debug, Clone, Default)]
 pub struct ActionTable {
-    by_action: HashMap<String, ActionEntry>,
+    /// Sorted by action.
+    by_action: Vec<(String, ActionEntry)>,
     /// Rules without an action list: the candidates of any other action.
     any_action: Vec<usize>,
 }
@@ -279,42 +281,46 @@ struct ActionEntry {
 
 impl ActionTable {
     pub fn build(rules: &[EngagementRule], inactivity: Option<&Inactivity>) -> Self {
-        let any_action: Vec<usize> = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.actions.is_none())
-            .map(|(i, _)| i)
-            .collect();
-        let mut by_action: HashMap<String, ActionEntry> = HashMap::new();
+        let ignore = inactivity.map_or(&[][..], |i| &i.ignore);
+        let mut table = Self::default();
         let named = rules
             .iter()
             .filter_map(|r| r.actions.as_ref())
             .flatten()
-            .chain(inactivity.map_or(&[][..], |i| &i.ignore));
+            .chain(ignore);
         for action in named {
-            by_action
-                .entry(action.clone())
-                .or_insert_with(|| ActionEntry {
-                    rules: rules
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.actions.as_ref().is_none_or(|a| a.contains(action)))
-                        .map(|(i, _)| i)
-                        .collect(),
-                    ignored: inactivity.is_some_and(|i| i.ignore.contains(action)),
-                });
+            if let Err(at) = table.by_action.binary_search_by(|(a, _)| a.cmp(action)) {
+                let entry = ActionEntry {
+                    rules: Vec::new(),
+                    ignored: ignore.contains(action),
+                };
+                table.by_action.insert(at, (action.clone(), entry));
+            }
         }
-        Self {
-            by_action,
-            any_action,
+        // Rules in order, so each list is in rule order.
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.actions.is_none() {
+                table.any_action.push(i);
+            }
+            for (action, entry) in &mut table.by_action {
+                if rule.actions.as_ref().is_none_or(|a| a.contains(action)) {
+                    entry.rules.push(i);
+                }
+            }
         }
+        table
     }
 
     /// The rules that may match `action_key` (in rule order) and whether
     /// inactivity ignores it.
     fn lookup(&self, action_key: &str) -> (&[usize], bool) {
-        match self.by_action.get(action_key) {
-            Some(entry) => (&entry.rules, entry.ignored),
+        match self
+            .by_action
+            .binary_search_by(|(a, _)| a.as_str().cmp(action_key))
+            .ok()
+            .and_then(|at| self.by_action.get(at))
+        {
+            Some((_, entry)) => (&entry.rules, entry.ignored),
             None => (&self.any_action, false),
         }
     }
@@ -351,7 +357,7 @@ pub struct EngagementOutcome<'a> {
     pub result: EngagementResult,
     pub stage_evidence: StageTotals,
     /// Weight per tag, in the order the tags were first seen.
-    pub interests: HashMap<&'a str, f64>,
+    pub interests: Vec<(&'a str, f64)>,
 }
 
 pub struct EngagementModel<'m> {
@@ -373,9 +379,7 @@ pub fn score<'a>(
     with_breakdown: bool,
 ) -> EngagementOutcome<'a> {
     let mut order: Vec<&Event<'_>> = events.iter().collect();
-    // The order is total (the batch position breaks the last ties), so an
-    // unstable sort gives the same order without a merge buffer.
-    order.sort_unstable_by(|a, b| canonical_order(a, b));
+    order.sort_by(|a, b| canonical_order(a, b));
 
     let mut totals: Vec<RuleTotal> = model
         .rules
@@ -391,13 +395,17 @@ pub fn score<'a>(
     let mut counted: Vec<VecDeque<Millis>> = vec![VecDeque::new(); model.rules.len()];
     let mut breakdown = Vec::new();
     let mut stage_evidence = StageTotals::default();
-    let mut interests: HashMap<&'a str, f64> = HashMap::new();
+    // Tag → position in `interests`. Maps keyed by `&str` with `usize`
+    // values only, here and below: one instance of the map code in the wasm.
+    let mut interest_at: HashMap<&'a str, usize> = HashMap::new();
+    let mut interests: Vec<(&'a str, f64)> = Vec::new();
     let mut total = 0.0;
     let mut total_lost = 0.0;
     let mut last_interaction: Option<Millis> = None;
     // Visitors come back to the same pages: each distinct URL is matched
-    // against the touchpoint globs once per call.
-    let mut touchpoint_of: HashMap<&'a str, Option<&'a Touchpoint>> = HashMap::new();
+    // against the touchpoint globs once per call. The value is the
+    // touchpoint's position, or the number of touchpoints for none.
+    let mut touchpoint_of: HashMap<&'a str, usize> = HashMap::new();
     // Reused for every event: the event's tags and its touchpoint's.
     let mut tags: Vec<&'a str> = Vec::new();
 
@@ -410,9 +418,16 @@ pub fn score<'a>(
         }
         let touchpoint = match event.url.as_deref() {
             None => None,
-            Some(url) => *touchpoint_of
-                .entry(url)
-                .or_insert_with(|| model.touchpoints.iter().find(|t| t.pattern.matches(url))),
+            Some(url) => {
+                let at = *touchpoint_of.entry(url).or_insert_with(|| {
+                    model
+                        .touchpoints
+                        .iter()
+                        .position(|t| t.pattern.matches(url))
+                        .unwrap_or(model.touchpoints.len())
+                });
+                model.touchpoints.get(at)
+            }
         };
         tags.clear();
         tags.extend(event.tags.iter().map(|t| t.as_ref()));
@@ -501,7 +516,11 @@ pub fn score<'a>(
             let weight =
                 event_base_for_interest.abs() * decay_factor(age_days, model.interest_half_life);
             for &tag in &tags {
-                *interests.entry(tag).or_insert(0.0) += weight;
+                let at = *interest_at.entry(tag).or_insert(interests.len());
+                match interests.get_mut(at) {
+                    Some((_, sum)) => *sum += weight,
+                    None => interests.push((tag, weight)),
+                }
             }
         }
     }

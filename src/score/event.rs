@@ -3,6 +3,7 @@
 //! rejected with its reason and the good ones are kept.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -55,29 +56,40 @@ pub fn parse_events(
     now: Millis,
     max_skew_ms: i64,
 ) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
-    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(values.len());
-    let mut rejected = Vec::new();
-    let mut seen_ids: std::collections::HashMap<Cow<'_, str>, usize> =
-        std::collections::HashMap::with_capacity(values.len());
-    for (index, value) in values.iter().enumerate() {
-        match parse_event(index, value, now, max_skew_ms) {
-            Ok(event) => {
-                if let Some(id) = &event.id {
-                    if let Some(first) = seen_ids.get(id) {
-                        rejected.push(RejectedEvent {
-                            index,
-                            id: event.id.as_deref().map(str::to_string),
-                            reason: format!("duplicate: same messageId as event {first}"),
-                        });
-                        continue;
-                    }
-                    seen_ids.insert(id.clone(), index);
-                }
-                accepted.push(event);
+    let parsed: Vec<Result<Event<'_>, String>> = values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| parse_event(index, value, now, max_skew_ms))
+        .collect();
+    // Duplicates: the first good event with an id keeps it. The map borrows
+    // the ids from the events instead of copying each one.
+    let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(parsed.len());
+    let firsts: Vec<Option<usize>> = parsed
+        .iter()
+        .enumerate()
+        .map(|(index, event)| {
+            let id = event.as_ref().ok()?.id.as_deref()?;
+            let first = first_with.get(id).copied();
+            if first.is_none() {
+                first_with.insert(id, index);
             }
-            Err(reason) => rejected.push(RejectedEvent {
+            first
+        })
+        .collect();
+    drop(first_with);
+    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(parsed.len());
+    let mut rejected = Vec::new();
+    for ((index, event), first) in parsed.into_iter().enumerate().zip(firsts) {
+        match (event, first) {
+            (Ok(event), None) => accepted.push(event),
+            (Ok(event), Some(first)) => rejected.push(RejectedEvent {
                 index,
-                id: id_of(value),
+                id: event.id.map(Cow::into_owned),
+                reason: format!("duplicate: same messageId as event {first}"),
+            }),
+            (Err(reason), _) => rejected.push(RejectedEvent {
+                index,
+                id: values.get(index).and_then(id_of),
                 reason,
             }),
         }

@@ -457,8 +457,8 @@ fn is_grade(text: &str) -> bool {
         && matches!(bytes.get(1), Some(b'1'..=b'4'))
 }
 
-fn top_interests(weights: HashMap<&str, f64>, top: usize) -> Vec<Interest> {
-    let total: f64 = weights.values().sum();
+fn top_interests(weights: Vec<(&str, f64)>, top: usize) -> Vec<Interest> {
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
     let mut list: Vec<Interest> = weights
         .into_iter()
         .map(|(tag, weight)| Interest {
