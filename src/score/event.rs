@@ -56,45 +56,60 @@ pub fn parse_events(
     now: Millis,
     max_skew_ms: i64,
 ) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
-    let parsed: Vec<Result<Event<'_>, String>> = values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| parse_event(index, value, now, max_skew_ms))
-        .collect();
-    // Duplicates: the first good event with an id keeps it. The map borrows
-    // the ids from the events instead of copying each one.
-    let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(parsed.len());
-    let firsts: Vec<Option<usize>> = parsed
-        .iter()
-        .enumerate()
-        .map(|(index, event)| {
-            let id = event.as_ref().ok()?.id.as_deref()?;
-            let first = first_with.get(id).copied();
-            if first.is_none() {
-                first_with.insert(id, index);
-            }
-            first
-        })
-        .collect();
-    drop(first_with);
-    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(parsed.len());
+    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(values.len());
     let mut rejected = Vec::new();
-    for ((index, event), first) in parsed.into_iter().enumerate().zip(firsts) {
-        match (event, first) {
-            (Ok(event), None) => accepted.push(event),
-            (Ok(event), Some(first)) => rejected.push(RejectedEvent {
+    for (index, value) in values.iter().enumerate() {
+        match parse_event(index, value, now, max_skew_ms) {
+            Ok(event) => accepted.push(event),
+            Err(reason) => rejected.push(RejectedEvent {
                 index,
-                id: event.id.map(Cow::into_owned),
-                reason: format!("duplicate: same messageId as event {first}"),
-            }),
-            (Err(reason), _) => rejected.push(RejectedEvent {
-                index,
-                id: values.get(index).and_then(id_of),
+                id: id_of(value),
                 reason,
             }),
         }
     }
-    (accepted, rejected)
+    // Duplicates: the first good event with an id keeps it. The map borrows
+    // the ids from the events instead of copying each one.
+    let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(accepted.len());
+    let mut duplicates = Vec::new();
+    let mut keep = Vec::with_capacity(accepted.len());
+    for event in &accepted {
+        let first = event.id.as_deref().and_then(|id| {
+            let first = first_with.get(id).copied();
+            if first.is_none() {
+                first_with.insert(id, event.index);
+            }
+            first
+        });
+        if let Some(first) = first {
+            duplicates.push(RejectedEvent {
+                index: event.index,
+                id: event.id.as_deref().map(str::to_string),
+                reason: format!("duplicate: same messageId as event {first}"),
+            });
+        }
+        keep.push(first.is_none());
+    }
+    drop(first_with);
+    if duplicates.is_empty() {
+        return (accepted, rejected);
+    }
+    let mut keep = keep.into_iter();
+    accepted.retain(|_| keep.next().unwrap_or(true));
+    // Both lists are in batch order; so is their merge.
+    let mut merged = Vec::with_capacity(rejected.len() + duplicates.len());
+    let mut duplicates = duplicates.into_iter();
+    let mut next = duplicates.next();
+    for bad in rejected {
+        while let Some(duplicate) = next.take_if(|d| d.index < bad.index) {
+            merged.push(duplicate);
+            next = duplicates.next();
+        }
+        merged.push(bad);
+    }
+    merged.extend(next);
+    merged.extend(duplicates);
+    (accepted, merged)
 }
 
 fn id_of(value: &Value) -> Option<String> {
