@@ -93,12 +93,12 @@ object is read in one pass over its keys, an event's action finds its
 candidate rules with one binary search in a per-model table, each distinct
 URL is matched against the touchpoint globs once per call (and a lower-case
 URL is matched without a copy), and tags, interests and stage totals reuse
-per-call buffers. That made \`Model::score\` about 1.8× fewer instructions
+per-call buffers. That made \`Model::score\` run about 1.9× fewer instructions
 and 3× faster on this visitor (callgrind,
 [\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)); the
 pre-parsed row is now well ahead of the JIT'd floor and the from-values row
 about level with it. What is left natively: reading the events out of the
-\`Value\`s (about 30 % of a call's instructions), the breakdown (five strings
+\`Value\`s (about a quarter of a call's instructions), the breakdown (five strings
 per matched rule), the sort and the duplicate-\`messageId\` map (SipHash);
 in wasm, building the \`Value\` tree itself (a map and a string per member)
 before any of that. Next: parse JSON text straight into
