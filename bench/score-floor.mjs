@@ -161,12 +161,20 @@ const tWasm = secondsPerCall(() => wasmModel.score(profile, events, now, { break
 // instead of serde-wasm-bindgen walking every property.
 const text = JSON.stringify(events);
 const tFloorText = secondsPerCall(() => scoreFloor(floorModel, JSON.parse(text), now));
+// nurture's counterpart: the text parsed by serde_json inside wasm. Its
+// score must be the floor's too.
+const fromText = wasmModel.scoreJson(profile, text, now, { breakdown: false });
+if (fromText.engagement.score !== wasm.engagement.score) {
+  throw new Error(`scoreJson scores ${fromText.engagement.score}, score ${wasm.engagement.score}`);
+}
+const tWasmText = secondsPerCall(() => wasmModel.scoreJson(profile, text, now, { breakdown: false }));
 console.log(`floor.events=${n}`);
 console.log(`floor.engagement_score=${floor.score}`);
 console.log(`floor.nurture_engagement_score=${wasm.engagement.score}`);
 console.log(`floor.js_events_per_sec=${Math.round(n / tFloor)}`);
 console.log(`floor.js_from_json_text_events_per_sec=${Math.round(n / tFloorText)}`);
 console.log(`floor.wasm_events_per_sec=${Math.round(n / tWasm)}`);
+console.log(`floor.wasm_json_events_per_sec=${Math.round(n / tWasmText)}`);
 
 // ---- growth with the number of events, in wasm -------------------------
 // wasm memory only grows, so sizes go up and the high-water mark after each

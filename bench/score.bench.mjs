@@ -21,6 +21,10 @@ function secondsPerCall(iterations, rounds, fn) {
 const model = new nurture.Model(null);
 const full = secondsPerCall(10, 15, () => model.score(profile, events, now));
 const totals = secondsPerCall(10, 15, () => model.score(profile, events, now, { breakdown: false }));
+// The events as JSON text, crossing once as a string and parsed by
+// serde_json in wasm (what the edge worker does with a stored history).
+const eventsJson = JSON.stringify(events);
+const totalsJson = secondsPerCall(10, 15, () => model.scoreJson(profile, eventsJson, now, { breakdown: false }));
 const oneOff = secondsPerCall(10, 15, () => nurture.score(null, profile, events, now, { breakdown: false }));
 const doc = nurture.defaultModel();
 const compile = secondsPerCall(50, 15, () => new nurture.Model(doc).free());
@@ -30,6 +34,7 @@ const single = secondsPerCall(200, 15, () => model.score(profile, events.slice(0
 console.log(`wasm.events=${events.length}`);
 console.log(`wasm.score_full_events_per_sec=${Math.round(events.length / full)}`);
 console.log(`wasm.score_totals_events_per_sec=${Math.round(events.length / totals)}`);
+console.log(`wasm.score_json_totals_events_per_sec=${Math.round(events.length / totalsJson)}`);
 console.log(`wasm.score_fn_default_model_events_per_sec=${Math.round(events.length / oneOff)}`);
 console.log(`wasm.compile_default_model_us=${(compile * 1e6).toFixed(1)}`);
 console.log(`wasm.score_one_event_us=${(single * 1e6).toFixed(1)}`);

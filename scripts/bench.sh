@@ -51,6 +51,7 @@ days across ten pages and five track events, tags on every event.
 | events/s, with per-event breakdown | $(get native.score_full_events_per_sec) | $(get wasm.score_full_events_per_sec) | $(ratio "$(get wasm.score_full_events_per_sec)" "$(get native.score_full_events_per_sec)") |
 | events/s, rule totals only | $(get native.score_totals_events_per_sec) | $(get wasm.score_totals_events_per_sec) | $(ratio "$(get wasm.score_totals_events_per_sec)" "$(get native.score_totals_events_per_sec)") |
 | events/s, events already parsed (native only) | $(get native.score_parsed_events_per_sec) | | |
+| events/s, events as JSON text (\`model.scoreJson\`), totals only | | $(get wasm.score_json_totals_events_per_sec) | |
 | \`score(null, …)\` one-off call, totals only | | $(get wasm.score_fn_default_model_events_per_sec) | |
 | compile the default model (µs) | $(get native.compile_default_model_us) | $(get wasm.compile_default_model_us) | |
 | one-event call (µs), in wasm through the JS boundary | $(get native.score_one_event_us) | $(get wasm.score_one_event_us) | |
@@ -59,7 +60,8 @@ What limits it: in wasm most of the time goes to converting the events from
 JS objects into \`serde_json\` values (serde-wasm-bindgen walks every property
 through the JS boundary) and the breakdown back into JS objects; the scoring
 itself is the "events already parsed" row. Breakdown off roughly halves the
-output conversion.
+output conversion. \`model.scoreJson\` crosses once with a string and lets
+serde_json build the values inside wasm, which skips the walk.
 
 The floor (\`bench/score-floor.mjs\`): the engagement rules of the default
 model written out as a plain JS loop, the way one would without nurture (URL
@@ -75,26 +77,33 @@ part; nurture's call also does the fit rules, interests, stage and grade.
 | plain JS loop over JS objects (the floor) | $(get floor.js_events_per_sec) | 1.00 |
 | plain JS loop, events parsed from JSON text first | $(get floor.js_from_json_text_events_per_sec) | $(ratio "$(get floor.js_from_json_text_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`model.scoreJson\` (events as JSON text), totals only | $(get floor.wasm_json_events_per_sec) | $(ratio "$(get floor.wasm_json_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
 
-Where nurture loses: nurture in wasm loses to the plain JS loop, by far. The
+Where nurture loses: nurture in wasm still loses to the plain JS loop. The
 floor reads the JS objects where they are and never leaves V8's JIT; nurture
 first copies every event across the boundary property by property into
-\`serde_json\` values, then parses them into events (allocating the action,
-URL, tags and id as Rust strings), lower-cases the URL once per glob tried,
-and writes its result back. Even natively, with all of that included, it is
-behind the JIT'd floor: callgrind
-([\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)) puts about
-30 % of the instructions in malloc/free, 18 % in string compares and
-searches (rule actions, glob pieces), 13 % in lower-casing and UTF-8
-iteration (the URL is lower-cased again for every touchpoint and URL rule
-tried), 7 % in \`serde_json\` map lookups and 7 % in SipHash for the
-duplicate-\`messageId\` check, and little in the arithmetic. To win:
-take the events as one JSON string (one copy, parsed by serde_json straight
-into borrowed \`Event\` structs instead of a \`Value\` tree), match the URL
-against the touchpoints once per distinct path (a visitor has a few dozen
-pages, not 1,000), and keep scored history in wasm between calls so a new
-batch only scores the new events.
+\`serde_json\` values (or, with \`scoreJson\`, parses the text into them) and
+writes its result back. The fair comparison for \`scoreJson\` is the floor's
+"parsed from JSON text first" row, and there it reaches about half that
+rate (in the runs of this change).
+Natively the scoring itself no longer allocates per event: events borrow
+their id, action, URL and tags from the JSON values (\`Cow\`), each event
+object is read in one pass over its keys, an event's action finds its
+candidate rules with one binary search in a per-model table, each distinct
+URL is matched against the touchpoint globs once per call (and a lower-case
+URL is matched without a copy), and tags, interests and stage totals reuse
+per-call buffers. That made \`Model::score\` run about 1.9× fewer instructions
+and 3× faster on this visitor (callgrind,
+[\`bench/profiles/scoring.txt\`](bench/profiles/scoring.txt)); the
+pre-parsed row is now well ahead of the JIT'd floor and the from-values row
+about level with it. What is left natively: reading the events out of the
+\`Value\`s (about a quarter of a call's instructions), the breakdown (five strings
+per matched rule), the sort and the duplicate-\`messageId\` map (SipHash);
+in wasm, building the \`Value\` tree itself (a map and a string per member)
+before any of that. Next: parse JSON text straight into
+borrowed events without the \`Value\` tree, and keep scored history in wasm
+between calls so a new batch only scores the new events.
 
 Growth with the number of events (one visitor, totals only; native heap is
 the high-water mark of a counting allocator above what was live before the

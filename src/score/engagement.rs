@@ -156,12 +156,8 @@ impl EngagementRule {
         }
     }
 
-    fn matches(&self, event: &Event, tags: &[&str]) -> bool {
-        if let Some(actions) = &self.actions {
-            if !actions.contains(&event.action_key) {
-                return false;
-            }
-        }
+    /// Everything but the action, which [`ActionTable`] has already checked.
+    fn matches(&self, event: &Event<'_>, tags: &[&str]) -> bool {
         if let Some(pattern) = &self.url {
             match &event.url {
                 Some(url) if pattern.matches(url) => {}
@@ -188,7 +184,7 @@ impl EngagementRule {
 /// batch, so reordering a batch cannot change the score. Only events alike
 /// in everything scoring reads fall back to the position, and those score
 /// the same whichever goes first.
-fn canonical_order(a: &Event, b: &Event) -> std::cmp::Ordering {
+fn canonical_order(a: &Event<'_>, b: &Event<'_>) -> std::cmp::Ordering {
     a.timestamp
         .cmp(&b.timestamp)
         .then_with(|| a.action_key.cmp(&b.action_key))
@@ -264,16 +260,110 @@ impl Inactivity {
     }
 }
 
+/// The actions the rules and the inactivity rule name, each with the rules
+/// that can match it, in rule order: an event finds its candidate rules with
+/// one binary search on its action instead of comparing its name with every
+/// name of every rule. Built once per model. A sorted list rather than a
+/// hash map: a model names a few dozen actions, and it keeps the wasm small.
+#[derive(Debug, Clone, Default)]
+pub struct ActionTable {
+    /// Sorted by action.
+    by_action: Vec<(String, ActionEntry)>,
+    /// Rules without an action list: the candidates of any other action.
+    any_action: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ActionEntry {
+    rules: Vec<usize>,
+    ignored: bool,
+}
+
+impl ActionTable {
+    pub fn build(rules: &[EngagementRule], inactivity: Option<&Inactivity>) -> Self {
+        let ignore = inactivity.map_or(&[][..], |i| &i.ignore);
+        let mut table = Self::default();
+        let named = rules
+            .iter()
+            .filter_map(|r| r.actions.as_ref())
+            .flatten()
+            .chain(ignore);
+        for action in named {
+            if let Err(at) = table.by_action.binary_search_by(|(a, _)| a.cmp(action)) {
+                let entry = ActionEntry {
+                    rules: Vec::new(),
+                    ignored: ignore.contains(action),
+                };
+                table.by_action.insert(at, (action.clone(), entry));
+            }
+        }
+        // Rules in order, so each list is in rule order.
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.actions.is_none() {
+                table.any_action.push(i);
+            }
+            for (action, entry) in &mut table.by_action {
+                if rule.actions.as_ref().is_none_or(|a| a.contains(action)) {
+                    entry.rules.push(i);
+                }
+            }
+        }
+        table
+    }
+
+    /// The rules that may match `action_key` (in rule order) and whether
+    /// inactivity ignores it.
+    fn lookup(&self, action_key: &str) -> (&[usize], bool) {
+        match self
+            .by_action
+            .binary_search_by(|(a, _)| a.as_str().cmp(action_key))
+            .ok()
+            .and_then(|at| self.by_action.get(at))
+        {
+            Some((_, entry)) => (&entry.rules, entry.ignored),
+            None => (&self.any_action, false),
+        }
+    }
+}
+
+/// Points each stage collected.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTotals {
+    pub awareness: f64,
+    pub consideration: f64,
+    pub decision: f64,
+}
+
+impl StageTotals {
+    pub fn get(&self, stage: Stage) -> f64 {
+        match stage {
+            Stage::Awareness => self.awareness,
+            Stage::Consideration => self.consideration,
+            Stage::Decision => self.decision,
+        }
+    }
+
+    fn add(&mut self, stage: Stage, points: f64) {
+        match stage {
+            Stage::Awareness => self.awareness += points,
+            Stage::Consideration => self.consideration += points,
+            Stage::Decision => self.decision += points,
+        }
+    }
+}
+
 /// What one pass over the events yields besides the score.
-pub struct EngagementOutcome {
+pub struct EngagementOutcome<'a> {
     pub result: EngagementResult,
-    pub stage_evidence: HashMap<Stage, f64>,
-    pub interests: HashMap<String, f64>,
+    pub stage_evidence: StageTotals,
+    /// Weight per tag, in the order the tags were first seen.
+    pub interests: Vec<(&'a str, f64)>,
 }
 
 pub struct EngagementModel<'m> {
     pub touchpoints: &'m [Touchpoint],
     pub rules: &'m [EngagementRule],
+    pub actions: &'m ActionTable,
     pub inactivity: Option<&'m Inactivity>,
     pub levels: &'m super::config::LevelThresholds,
     pub interest_half_life: Option<f64>,
@@ -282,13 +372,13 @@ pub struct EngagementModel<'m> {
 /// Scores `events` (already checked) at `now`. Events are taken in time
 /// order, so frequency caps keep the earliest events of a window, the same
 /// answer whatever order the batch arrived in.
-pub fn score(
-    model: &EngagementModel<'_>,
-    events: &[Event],
+pub fn score<'a>(
+    model: &EngagementModel<'a>,
+    events: &'a [Event<'_>],
     now: Millis,
     with_breakdown: bool,
-) -> EngagementOutcome {
-    let mut order: Vec<&Event> = events.iter().collect();
+) -> EngagementOutcome<'a> {
+    let mut order: Vec<&Event<'_>> = events.iter().collect();
     order.sort_by(|a, b| canonical_order(a, b));
 
     let mut totals: Vec<RuleTotal> = model
@@ -304,25 +394,43 @@ pub fn score(
         .collect();
     let mut counted: Vec<VecDeque<Millis>> = vec![VecDeque::new(); model.rules.len()];
     let mut breakdown = Vec::new();
-    let mut stage_evidence: HashMap<Stage, f64> = HashMap::new();
-    let mut interests: HashMap<String, f64> = HashMap::new();
+    let mut stage_evidence = StageTotals::default();
+    // Tag → position in `interests`. Maps keyed by `&str` with `usize`
+    // values only, here and below: one instance of the map code in the wasm.
+    let mut interest_at: HashMap<&'a str, usize> = HashMap::new();
+    let mut interests: Vec<(&'a str, f64)> = Vec::new();
     let mut total = 0.0;
     let mut total_lost = 0.0;
     let mut last_interaction: Option<Millis> = None;
+    // Visitors come back to the same pages: each distinct URL is matched
+    // against the touchpoint globs once per call. The value is the
+    // touchpoint's position, or the number of touchpoints for none.
+    let mut touchpoint_of: HashMap<&'a str, usize> = HashMap::new();
+    // Reused for every event: the event's tags and its touchpoint's.
+    let mut tags: Vec<&'a str> = Vec::new();
 
     for event in order {
-        let counts_as_interaction = model
-            .inactivity
-            .is_none_or(|i| !i.ignore.contains(&event.action_key));
+        let (candidates, ignored) = model.actions.lookup(&event.action_key);
+        let counts_as_interaction = model.inactivity.is_none() || !ignored;
         if counts_as_interaction {
             last_interaction =
                 Some(last_interaction.map_or(event.timestamp, |t| t.max(event.timestamp)));
         }
-        let touchpoint = event
-            .url
-            .as_deref()
-            .and_then(|url| model.touchpoints.iter().find(|t| t.pattern.matches(url)));
-        let mut tags: Vec<&str> = event.tags.iter().map(String::as_str).collect();
+        let touchpoint = match event.url.as_deref() {
+            None => None,
+            Some(url) => {
+                let at = *touchpoint_of.entry(url).or_insert_with(|| {
+                    model
+                        .touchpoints
+                        .iter()
+                        .position(|t| t.pattern.matches(url))
+                        .unwrap_or(model.touchpoints.len())
+                });
+                model.touchpoints.get(at)
+            }
+        };
+        tags.clear();
+        tags.extend(event.tags.iter().map(|t| t.as_ref()));
         if let Some(tp) = touchpoint {
             for tag in &tp.tags {
                 if !tags.contains(&tag.as_str()) {
@@ -334,7 +442,10 @@ pub fn score(
         let age_days = (now.saturating_sub(event.timestamp) as f64 / MS_PER_DAY).max(0.0);
         let mut event_base_for_interest = 0.0;
 
-        for (i, rule) in model.rules.iter().enumerate() {
+        for &i in candidates {
+            let Some(rule) = model.rules.get(i) else {
+                continue;
+            };
             if !rule.matches(event, &tags) {
                 continue;
             }
@@ -375,7 +486,7 @@ pub fn score(
                 if points > 0.0 {
                     let stage = rule.stage.or(touchpoint.and_then(|t| t.stage));
                     if let Some(stage) = stage {
-                        *stage_evidence.entry(stage).or_insert(0.0) += points;
+                        stage_evidence.add(stage, points);
                     }
                 }
             }
@@ -383,9 +494,9 @@ pub fn score(
                 breakdown.push(EventPoint {
                     rule: rule.id.clone(),
                     event_index: event.index,
-                    event_id: event.id.clone(),
-                    action: event.action.clone(),
-                    url: event.url.clone(),
+                    event_id: event.id.as_deref().map(str::to_string),
+                    action: event.action.to_string(),
+                    url: event.url.as_deref().map(str::to_string),
                     touchpoint: touchpoint.map(|t| t.id.clone()),
                     touchpoint_weight: weight,
                     action_points: rule.points,
@@ -404,8 +515,12 @@ pub fn score(
         if event_base_for_interest != 0.0 && !tags.is_empty() {
             let weight =
                 event_base_for_interest.abs() * decay_factor(age_days, model.interest_half_life);
-            for tag in tags {
-                *interests.entry(tag.to_string()).or_insert(0.0) += weight;
+            for &tag in &tags {
+                let at = *interest_at.entry(tag).or_insert(interests.len());
+                match interests.get_mut(at) {
+                    Some((_, sum)) => *sum += weight,
+                    None => interests.push((tag, weight)),
+                }
             }
         }
     }

@@ -2,6 +2,9 @@
 //! `identify`, `group`, `screen`), checked one by one: a bad event is
 //! rejected with its reason and the good ones are kept.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,22 +17,25 @@ pub const MAX_URL_LEN: usize = 4_096;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_LEN: usize = 100;
 
-/// An event that passed the checks, reduced to what scoring reads.
+/// An event that passed the checks, reduced to what scoring reads. The text
+/// borrows from the JSON values it was read from wherever it can (scoring a
+/// visitor would otherwise copy every id, name, URL and tag once more);
+/// `Event<'static>` with owned text keeps a history in parsed form.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Position in the batch the caller gave, so results can point back.
     pub index: usize,
     /// `messageId` (Segment) or `id`; used to drop duplicates.
-    pub id: Option<String>,
+    pub id: Option<Cow<'a, str>>,
     /// `page` for page views, `screen` for screens, the event name for track
     /// events, as given.
-    pub action: String,
+    pub action: Cow<'a, str>,
     /// `action` lower-cased, for matching.
-    pub action_key: String,
+    pub action_key: Cow<'a, str>,
     pub timestamp: Millis,
-    pub url: Option<String>,
+    pub url: Option<Cow<'a, str>>,
     /// Lower-cased content tags from `properties.tags`.
-    pub tags: Vec<String>,
+    pub tags: Vec<Cow<'a, str>>,
     pub dwell_seconds: Option<f64>,
 }
 
@@ -49,26 +55,12 @@ pub fn parse_events(
     values: &[Value],
     now: Millis,
     max_skew_ms: i64,
-) -> (Vec<Event>, Vec<RejectedEvent>) {
-    let mut accepted: Vec<Event> = Vec::with_capacity(values.len());
+) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
+    let mut accepted: Vec<Event<'_>> = Vec::with_capacity(values.len());
     let mut rejected = Vec::new();
-    let mut seen_ids: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (index, value) in values.iter().enumerate() {
         match parse_event(index, value, now, max_skew_ms) {
-            Ok(event) => {
-                if let Some(id) = &event.id {
-                    if let Some(first) = seen_ids.get(id) {
-                        rejected.push(RejectedEvent {
-                            index,
-                            id: event.id.clone(),
-                            reason: format!("duplicate: same messageId as event {first}"),
-                        });
-                        continue;
-                    }
-                    seen_ids.insert(id.clone(), index);
-                }
-                accepted.push(event);
-            }
+            Ok(event) => accepted.push(event),
             Err(reason) => rejected.push(RejectedEvent {
                 index,
                 id: id_of(value),
@@ -76,7 +68,48 @@ pub fn parse_events(
             }),
         }
     }
-    (accepted, rejected)
+    // Duplicates: the first good event with an id keeps it. The map borrows
+    // the ids from the events instead of copying each one.
+    let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(accepted.len());
+    let mut duplicates = Vec::new();
+    let mut keep = Vec::with_capacity(accepted.len());
+    for event in &accepted {
+        let first = event.id.as_deref().and_then(|id| {
+            let first = first_with.get(id).copied();
+            if first.is_none() {
+                first_with.insert(id, event.index);
+            }
+            first
+        });
+        if let Some(first) = first {
+            duplicates.push(RejectedEvent {
+                index: event.index,
+                id: event.id.as_deref().map(str::to_string),
+                reason: format!("duplicate: same messageId as event {first}"),
+            });
+        }
+        keep.push(first.is_none());
+    }
+    drop(first_with);
+    if duplicates.is_empty() {
+        return (accepted, rejected);
+    }
+    let mut keep = keep.into_iter();
+    accepted.retain(|_| keep.next().unwrap_or(true));
+    // Both lists are in batch order; so is their merge.
+    let mut merged = Vec::with_capacity(rejected.len() + duplicates.len());
+    let mut duplicates = duplicates.into_iter();
+    let mut next = duplicates.next();
+    for bad in rejected {
+        while let Some(duplicate) = next.take_if(|d| d.index < bad.index) {
+            merged.push(duplicate);
+            next = duplicates.next();
+        }
+        merged.push(bad);
+    }
+    merged.extend(next);
+    merged.extend(duplicates);
+    (accepted, merged)
 }
 
 fn id_of(value: &Value) -> Option<String> {
@@ -93,18 +126,19 @@ fn parse_event(
     value: &Value,
     now: Millis,
     max_skew_ms: i64,
-) -> Result<Event, String> {
+) -> Result<Event<'_>, String> {
     let object = value
         .as_object()
         .ok_or_else(|| format!("expected an event object, found {}", kind_of(value)))?;
-    let id = match object.get("messageId").or_else(|| object.get("id")) {
+    let fields = EventFields::read(object);
+    let id = match fields.message_id.or(fields.id) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.len() > MAX_NAME_LEN => {
             return Err(format!("messageId: longer than {MAX_NAME_LEN} characters"))
         }
         Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+        Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
         Some(other) => {
             return Err(format!(
                 "messageId: expected a string, found {}",
@@ -112,22 +146,31 @@ fn parse_event(
             ))
         }
     };
-    let kind = match object.get("type") {
-        Some(Value::String(t)) => t.to_ascii_lowercase(),
-        None | Some(Value::Null) if object.contains_key("event") => "track".to_string(),
+    // The type compared without case and without lower-casing a copy: it is
+    // one of five words or the event is refused.
+    let kind: &'static str = match fields.kind {
+        Some(Value::String(t)) => match KINDS.iter().find(|k| t.eq_ignore_ascii_case(k)) {
+            Some(k) => k,
+            None => {
+                return Err(format!(
+                    "type: \"{}\" is not one of page, track, identify, group, screen",
+                    truncate(&t.to_ascii_lowercase(), 40)
+                ))
+            }
+        },
+        None | Some(Value::Null) if fields.event.is_some() => "track",
         None | Some(Value::Null) => {
             return Err("type: missing (expected page, track, identify, group or screen)".into())
         }
         Some(other) => return Err(format!("type: expected a string, found {}", kind_of(other))),
     };
-    let action = match kind.as_str() {
-        "page" | "screen" | "identify" | "group" => kind.clone(),
-        "track" => match object.get("event") {
+    let action: &str = if kind == "track" {
+        match fields.event {
             Some(Value::String(name)) if !name.trim().is_empty() => {
                 if name.len() > MAX_NAME_LEN {
                     return Err(format!("event: longer than {MAX_NAME_LEN} characters"));
                 }
-                name.trim().to_string()
+                name.trim()
             }
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err("event: a track event needs an event name".into())
@@ -138,15 +181,11 @@ fn parse_event(
                     kind_of(other)
                 ))
             }
-        },
-        _ => {
-            return Err(format!(
-                "type: \"{}\" is not one of page, track, identify, group, screen",
-                truncate(&kind, 40)
-            ))
         }
+    } else {
+        kind
     };
-    let timestamp = match object.get("timestamp") {
+    let timestamp = match fields.timestamp {
         None | Some(Value::Null) => return Err("timestamp: missing".into()),
         Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
     };
@@ -154,10 +193,9 @@ fn parse_event(
         let ahead = timestamp.saturating_sub(now) / 1_000;
         return Err(format!("timestamp: {ahead} seconds in the future"));
     }
-    let empty = serde_json::Map::new();
-    let properties = match object.get("properties") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(p)) => p,
+    let properties = match fields.properties {
+        None | Some(Value::Null) => PropertyFields::default(),
+        Some(Value::Object(p)) => PropertyFields::read(p),
         Some(other) => {
             return Err(format!(
                 "properties: expected an object, found {}",
@@ -165,9 +203,9 @@ fn parse_event(
             ))
         }
     };
-    let url = read_url(properties, object)?;
-    let tags = read_tags(properties)?;
-    let dwell_seconds = match properties.get("dwellSeconds") {
+    let url = read_url(&properties, fields.context)?;
+    let tags = read_tags(properties.tags)?;
+    let dwell_seconds = match properties.dwell_seconds {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_f64() {
             Some(d) if d.is_finite() && d >= 0.0 => Some(d),
@@ -183,8 +221,8 @@ fn parse_event(
     Ok(Event {
         index,
         id,
-        action_key: action.to_lowercase(),
-        action,
+        action_key: lower(action),
+        action: Cow::Borrowed(action),
         timestamp,
         url,
         tags,
@@ -192,16 +230,76 @@ fn parse_event(
     })
 }
 
+/// The members of an event object that scoring reads, found in one pass over
+/// its keys: looking each up in the map costs a string comparison per tree
+/// level per member, which was a large share of scoring a visitor.
+#[derive(Default)]
+struct EventFields<'a> {
+    message_id: Option<&'a Value>,
+    id: Option<&'a Value>,
+    kind: Option<&'a Value>,
+    event: Option<&'a Value>,
+    timestamp: Option<&'a Value>,
+    properties: Option<&'a Value>,
+    context: Option<&'a Value>,
+}
+
+impl<'a> EventFields<'a> {
+    fn read(object: &'a serde_json::Map<String, Value>) -> Self {
+        let mut fields = Self::default();
+        for (key, value) in object {
+            let slot = match key.as_str() {
+                "messageId" => &mut fields.message_id,
+                "id" => &mut fields.id,
+                "type" => &mut fields.kind,
+                "event" => &mut fields.event,
+                "timestamp" => &mut fields.timestamp,
+                "properties" => &mut fields.properties,
+                "context" => &mut fields.context,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
+}
+
+/// The members of `properties` that scoring reads, in one pass likewise.
+#[derive(Default)]
+struct PropertyFields<'a> {
+    path: Option<&'a Value>,
+    url: Option<&'a Value>,
+    tags: Option<&'a Value>,
+    dwell_seconds: Option<&'a Value>,
+}
+
+impl<'a> PropertyFields<'a> {
+    fn read(properties: &'a serde_json::Map<String, Value>) -> Self {
+        let mut fields = Self::default();
+        for (key, value) in properties {
+            let slot = match key.as_str() {
+                "path" => &mut fields.path,
+                "url" => &mut fields.url,
+                "tags" => &mut fields.tags,
+                "dwellSeconds" => &mut fields.dwell_seconds,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
+}
+
 /// Segment puts the page in `properties.url`/`path` for page events and in
 /// `context.page` for track events; the path wins when both are there.
-fn read_url(
-    properties: &serde_json::Map<String, Value>,
-    event: &serde_json::Map<String, Value>,
-) -> Result<Option<String>, String> {
-    let context_page = event.get("context").and_then(|c| c.get("page"));
+fn read_url<'a>(
+    properties: &PropertyFields<'a>,
+    context: Option<&'a Value>,
+) -> Result<Option<Cow<'a, str>>, String> {
+    let context_page = context.and_then(|c| c.get("page"));
     let candidates = [
-        ("properties.path", properties.get("path")),
-        ("properties.url", properties.get("url")),
+        ("properties.path", properties.path),
+        ("properties.url", properties.url),
         (
             "context.page.path",
             context_page.and_then(|p| p.get("path")),
@@ -215,7 +313,7 @@ fn read_url(
                 return Err(format!("{name}: longer than {MAX_URL_LEN} characters"))
             }
             Some(Value::String(s)) if s.trim().is_empty() => continue,
-            Some(Value::String(s)) => return Ok(Some(s.trim().to_string())),
+            Some(Value::String(s)) => return Ok(Some(Cow::Borrowed(s.trim()))),
             Some(other) => {
                 return Err(format!(
                     "{name}: expected a string, found {}",
@@ -227,8 +325,8 @@ fn read_url(
     Ok(None)
 }
 
-fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
-    let list = match properties.get("tags") {
+fn read_tags(tags: Option<&Value>) -> Result<Vec<Cow<'_, str>>, String> {
+    let list = match tags {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
         Some(other) => {
@@ -250,7 +348,7 @@ fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>,
                 ))
             }
             Value::String(s) => {
-                let t = normalize_tag(s);
+                let t = normalize_tag_cow(s);
                 if !t.is_empty() && !tags.contains(&t) {
                     tags.push(t);
                 }
@@ -270,6 +368,27 @@ fn read_tags(properties: &serde_json::Map<String, Value>) -> Result<Vec<String>,
 pub fn normalize_tag(tag: &str) -> String {
     tag.trim().to_lowercase()
 }
+
+/// [`normalize_tag`] without a copy when the tag is already in that form.
+fn normalize_tag_cow(tag: &str) -> Cow<'_, str> {
+    lower(tag.trim())
+}
+
+/// `text.to_lowercase()`, borrowed when that would change nothing: ASCII
+/// without capitals (most event names' keys, paths and tags once a site is
+/// consistent) is its own lower case.
+pub fn lower(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+const KINDS: [&str; 5] = ["page", "track", "identify", "group", "screen"];
 
 pub fn kind_of(value: &Value) -> &'static str {
     match value {
@@ -295,15 +414,12 @@ mod tests {
 
     #[test]
     fn accepts_segment_shapes() {
-        let (ok, bad) = parse_events(
-            &[
-                json!({"type":"page","messageId":"a","timestamp":NOW,"properties":{"path":"/pricing","url":"https://x.example/pricing","tags":["Pricing"," Pricing "],"dwellSeconds":42}}),
-                json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
-                json!({"event":"Webinar Attended","timestamp":NOW - 1}),
-            ],
-            NOW,
-            300_000,
-        );
+        let batch = [
+            json!({"type":"page","messageId":"a","timestamp":NOW,"properties":{"path":"/pricing","url":"https://x.example/pricing","tags":["Pricing"," Pricing "],"dwellSeconds":42}}),
+            json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
+            json!({"event":"Webinar Attended","timestamp":NOW - 1}),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000);
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(ok.len(), 3);
         assert_eq!(ok[0].url.as_deref(), Some("/pricing"));

@@ -34,7 +34,7 @@ pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier};
 
 use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
 use crate::time::{Millis, MS_PER_SECOND};
-use engagement::{EngagementModel, EngagementRule, Inactivity, Touchpoint};
+use engagement::{ActionTable, EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
 use result::round4;
 
@@ -69,6 +69,7 @@ pub struct Model {
     touchpoints: Vec<Touchpoint>,
     rules: Vec<EngagementRule>,
     inactivity: Option<Inactivity>,
+    actions: ActionTable,
     skew_ms: i64,
     interest_half_life: Option<f64>,
     mql_grades: Vec<String>,
@@ -119,6 +120,7 @@ impl Model {
             touchpoints: Vec::new(),
             rules: Vec::new(),
             inactivity: None,
+            actions: ActionTable::default(),
             skew_ms: 300_000,
             interest_half_life: None,
             mql_grades: Vec::new(),
@@ -283,6 +285,7 @@ impl Model {
             None => e.half_life_days,
             Some(own) => own,
         };
+        let actions = ActionTable::build(&rules, inactivity.as_ref());
         Ok(Model {
             fields: config.fit.fields.clone(),
             fit_rules,
@@ -290,6 +293,7 @@ impl Model {
             touchpoints,
             rules,
             inactivity,
+            actions,
             skew_ms: (e.max_clock_skew_seconds * MS_PER_SECOND) as i64,
             interest_half_life,
             mql_grades,
@@ -328,7 +332,7 @@ impl Model {
     pub fn score_events(
         &self,
         profile: Option<&Map<String, Value>>,
-        events: &[Event],
+        events: &[Event<'_>],
         now: Millis,
         options: &ScoreOptions,
     ) -> ScoreResult {
@@ -345,6 +349,7 @@ impl Model {
             &EngagementModel {
                 touchpoints: &self.touchpoints,
                 rules: &self.rules,
+                actions: &self.actions,
                 inactivity: self.inactivity.as_ref(),
                 levels: &self.config.engagement.levels,
                 interest_half_life: self.interest_half_life,
@@ -363,7 +368,7 @@ impl Model {
         } else {
             Tier::Cold
         };
-        let evidence = |s: Stage| round4(outcome.stage_evidence.get(&s).copied().unwrap_or(0.0));
+        let evidence = |s: Stage| round4(outcome.stage_evidence.get(s));
         let stage_evidence = StageEvidence {
             awareness: evidence(Stage::Awareness),
             consideration: evidence(Stage::Consideration),
@@ -452,8 +457,8 @@ fn is_grade(text: &str) -> bool {
         && matches!(bytes.get(1), Some(b'1'..=b'4'))
 }
 
-fn top_interests(weights: HashMap<String, f64>, top: usize) -> Vec<Interest> {
-    let total: f64 = weights.values().sum();
+fn top_interests(weights: Vec<(&str, f64)>, top: usize) -> Vec<Interest> {
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
     let mut list: Vec<Interest> = weights
         .into_iter()
         .map(|(tag, weight)| Interest {
@@ -463,7 +468,7 @@ fn top_interests(weights: HashMap<String, f64>, top: usize) -> Vec<Interest> {
                 0.0
             },
             weight: round4(weight),
-            tag,
+            tag: tag.to_string(),
         })
         .collect();
     list.sort_by(|a, b| {

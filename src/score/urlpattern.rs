@@ -3,6 +3,8 @@
 //! start with `http`), without query string or fragment, ignoring case and a
 //! trailing slash, because that is how marketers think of "the pricing page".
 
+use std::borrow::Cow;
+
 #[derive(Debug, Clone)]
 pub struct UrlPattern {
     whole_url: bool,
@@ -87,12 +89,15 @@ pub fn path_of(url: &str) -> &str {
     }
 }
 
-fn normalize(text: &str) -> String {
-    let lower = text.to_lowercase();
-    if lower.len() > 1 && lower.ends_with('/') {
-        lower.trim_end_matches('/').to_string()
-    } else {
-        lower
+/// Lower-cased without its trailing slashes; borrowed when that changes
+/// nothing but the slashes, so matching a lower-case path allocates nothing.
+fn normalize(text: &str) -> Cow<'_, str> {
+    match super::event::lower(text) {
+        Cow::Borrowed(lower) if lower.len() > 1 => Cow::Borrowed(lower.trim_end_matches('/')),
+        Cow::Owned(lower) if lower.len() > 1 && lower.ends_with('/') => {
+            Cow::Owned(lower.trim_end_matches('/').to_string())
+        }
+        other => other,
     }
 }
 
