@@ -800,3 +800,25 @@ fn extreme_clocks_and_timestamps_never_panic() {
         assert!(r.engagement.score.is_finite(), "now {now}");
     }
 }
+
+#[test]
+fn the_same_visitor_always_gets_the_same_interest_shares() {
+    // Forty tags with weights that do not add up exactly in floating point:
+    // the shares must not depend on the (per-call) order of a hash map.
+    let m = model(json!({ "interests": { "top": 100 } }));
+    let events: Vec<Value> = (0..200)
+        .map(|i| {
+            let mut e = page(&format!("/p/{i}"), f64::from(i % 37) * 0.731, Some(13.0));
+            e["properties"]["tags"] = json!([format!("topic-{}", i % 40), format!("t{}", i % 7)]);
+            e
+        })
+        .collect();
+    let options = ScoreOptions::default();
+    let first =
+        serde_json::to_value(m.score(None, &events, NOW, &options).interests).expect("json");
+    for _ in 0..50 {
+        let again =
+            serde_json::to_value(m.score(None, &events, NOW, &options).interests).expect("json");
+        assert_eq!(again, first);
+    }
+}
