@@ -253,19 +253,21 @@ the work is building, cloning and dropping JSON values: callgrind puts 45 %
 of the instructions in malloc/free, 19 % in \`serde_json\`/\`BTreeMap\` (the
 context is a fresh \`Value\` tree per visitor, dropped after), 6 % in copies
 (slot content is cloned into every decision) and only a few per cent in
-evaluating conditions. Reading the visitor document (the full score result
-with its breakdown is most of it) and writing the decisions cost more than
-deciding, natively as \`serde_json\` values and in wasm across the
-boundary. Passing the visitor with only the fields decisions
-read is the cheapest fix a caller has today.
+evaluating conditions. Reading the visitor document (here a full score
+result with its breakdown) and writing the decisions cost more than deciding
+natively, as \`serde_json\` values.
 
 Where nurture loses: through wasm a decision costs $(ratio "$(get wasm.decide_us)" "$(get native.decide_us)") times the native one, and the
-gap is the visitor document crossing the boundary (serde-wasm-bindgen reads
-every property of the full score result with one JS call each), not the
-decision: with only the three score fields decisions read it is
-$(get wasm.decide_slim_visitor_us) µs instead of $(get wasm.decide_us) µs. To win: a \`decide\` that takes the
-visitor as JSON text (one copy, \`JSON.stringify\` is native in V8), or a
-visitor object kept in wasm that \`score\` fills and \`decide\` reads without
+gap is moving the visitor in and the decisions out across the boundary
+(serde-wasm-bindgen reads every property with one JS call each; the answer
+goes back as JSON text), not the decision. \`decide\` from JS reads only the
+score fields decisions use (numbers, grade, tier, stage, MQL flag,
+interests), so a full \`score()\` result with its per-event breakdown costs
+little more than a slim one: $(get wasm.decide_us) µs against
+$(get wasm.decide_slim_visitor_us) µs with only \`{tier, stage, interests}\`
+(before that change it was several times slower). To win: a \`decide\` that
+takes the visitor as JSON text (one copy, \`JSON.stringify\` is native in V8),
+or a visitor kept in wasm that \`score\` fills and \`decide\` reads without
 crossing.
 
 Growth with the size of the config (generated: a third of the engagement
@@ -283,12 +285,16 @@ allocator's figure:
 
 How it grows (profile: [\`bench/profiles/decide-scale.txt\`](bench/profiles/decide-scale.txt)):
 compiling grows linearly with rules and segments (each \`\$regex\` is
-compiled once, here). Scoring grows linearly with the rules: every event is
-tried against every rule, and each URL rule strips the query and lower-cases
-the URL again; callgrind over the three sizes puts 28 % of the instructions
-in lower-casing and UTF-8 iteration and 28 % in string searches
-(\`find(['?', '#'])\`, glob pieces), most of it from the 1,000-rule model.
-Normalizing each event's URL once before the rule loop would remove both. Deciding
+compiled once, here). Scoring grows linearly with the rules: an event's
+action finds its candidate rules in a per-model table, but every URL rule
+still strips the query from the event's URL and lower-cases it again for each
+event (the per-call URL cache covers the touchpoints, not rule patterns), and
+a 1,000-rule model has hundreds of URL rules: callgrind over the three sizes
+puts 26 % of the instructions in string searches (\`find(['?', '#'])\`, glob
+pieces) and 23 % in lower-casing and UTF-8 iteration, most of it from the
+1,000-rule model. Normalizing each event's URL once before the rule loop
+(or caching rule matches per distinct URL, as the touchpoints do) would
+remove both. Deciding
 grows faster than the config: evaluating the segments is linear, but every
 variant of every slot then looks its segment up in the visitor's list of
 matched segments, so the cost is slots × matched segments, quadratic when both
