@@ -948,3 +948,80 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------ decisions
+
+/// A site whose slots target segments, each variant written either with the
+/// `segment` shorthand or as the explicit condition it stands for; the
+/// segments' own conditions are never evaluated by `decide_context`.
+const SEGMENT_IDS: [&str; 6] = ["zeta", "alpha", "mid", "beta", "omega", "gamma"];
+
+fn segment_site(shorthand: bool, slots: &[Vec<(usize, Option<&str>)>]) -> Personalizer {
+    // Priorities and ids out of config order, so that neither the priority
+    // order nor the sorted ids line up with the config's positions.
+    let segments: Vec<Value> = (0..6)
+        .map(|i| json!({"id": SEGMENT_IDS[i], "priority": (i * 7) % 5, "when": {"n": i}}))
+        .collect();
+    let slots: Vec<Value> = slots
+        .iter()
+        .enumerate()
+        .map(|(k, variants)| {
+            let variants: Vec<Value> = variants
+                .iter()
+                .enumerate()
+                .map(|(j, (seg, tier))| {
+                    let seg = SEGMENT_IDS[*seg];
+                    let mut v = if shorthand {
+                        json!({"id": format!("v{j}"), "segment": seg, "content": j})
+                    } else {
+                        json!({"id": format!("v{j}"), "when": {"segments": {"$in": [seg]}}, "content": j})
+                    };
+                    if let Some(tier) = tier {
+                        v["tier"] = json!(tier);
+                    }
+                    v
+                })
+                .collect();
+            json!({"id": format!("slot{k}"), "variants": variants})
+        })
+        .collect();
+    Personalizer::from_json(&json!({"segments": segments, "slots": slots}).to_string())
+        .expect("generated sites compile")
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// A variant's `segment` shorthand (checked against the matched
+    /// segments as a set) chooses exactly what the condition
+    /// `{"segments": {"$in": [id]}}` chooses, whatever segments the context
+    /// names: unknown ids, repeats, any order.
+    #[test]
+    fn segment_shorthand_decides_like_its_condition(
+        slots in prop::collection::vec(
+            prop::collection::vec((0usize..6, prop::option::of(prop::sample::select(vec!["cold", "warm", "hot"]))), 1..5),
+            1..4),
+        named in prop::collection::vec(prop::sample::select(vec!["zeta", "alpha", "mid", "beta", "omega", "gamma", "delta", "Alpha", ""]), 0..8),
+        tier in prop::sample::select(vec!["cold", "warm", "hot"]),
+    ) {
+        let ctx = json!({"id": "v-1", "tier": tier, "segments": named});
+        let short = segment_site(true, &slots).decide_context(&ctx);
+        let long = segment_site(false, &slots).decide_context(&ctx);
+        prop_assert_eq!(short.decisions.len(), long.decisions.len());
+        for (a, b) in short.decisions.iter().zip(&long.decisions) {
+            prop_assert_eq!(&a.variant, &b.variant, "slot {}", a.slot);
+            if a.variant != "default" {
+                prop_assert_eq!(a.reason.kind, ReasonKind::Segment);
+                let chosen: usize = a.variant[1..].parse().expect("variant ids are v<j>");
+                let wanted = SEGMENT_IDS[slots[slots_index(&a.slot)][chosen].0];
+                prop_assert_eq!(a.reason.segment.as_deref(), Some(wanted));
+            }
+        }
+    }
+}
+
+fn slots_index(slot: &str) -> usize {
+    slot.trim_start_matches("slot")
+        .parse()
+        .expect("slot ids are slot<k>")
+}

@@ -103,12 +103,35 @@ struct Holdout {
 #[derive(Debug, Clone)]
 struct Target {
     conds: Vec<Condition>,
-    segment: Option<String>,
+    /// The `segment` shorthand: the segment's id and its position in the
+    /// config's `segments`. Checked against the visitor's matched segments as
+    /// a set, not as a condition: with hundreds of variants and dozens of
+    /// matched segments, evaluating `{"segments": {"$in": [id]}}` for each
+    /// variant made deciding grow with variants × matched segments.
+    segment: Option<(String, usize)>,
 }
 
 impl Target {
-    fn matches(&self, ctx: &Value, groups: &Map<String, Value>) -> bool {
-        self.conds.iter().all(|c| c.eval_with_groups(ctx, groups))
+    /// No condition and no segment: every visitor matches.
+    fn always_matches(&self) -> bool {
+        self.conds.is_empty() && self.segment.is_none()
+    }
+
+    fn matches(&self, ctx: &Value, groups: &Map<String, Value>, matched: &MatchedSegments) -> bool {
+        self.segment
+            .as_ref()
+            .is_none_or(|(_, at)| matched.contains(*at))
+            && self.conds.iter().all(|c| c.eval_with_groups(ctx, groups))
+    }
+}
+
+/// The segments a context names, as a set of positions in the config's
+/// `segments`.
+struct MatchedSegments(Vec<bool>);
+
+impl MatchedSegments {
+    fn contains(&self, at: usize) -> bool {
+        self.0.get(at).copied().unwrap_or(false)
     }
 }
 
@@ -152,6 +175,9 @@ pub struct Personalizer {
     org_rules: OrgRules,
     /// Sorted by priority (highest first), ties in config order.
     segments: Vec<Segment>,
+    /// Segment ids sorted, each with its position in the config's
+    /// `segments` (what [`Target`] refers to).
+    segment_positions: Vec<(String, usize)>,
     holdout: Option<Holdout>,
     slots: Vec<Slot>,
     content: ContentMatrix,
@@ -296,18 +322,16 @@ fn compile_target(
         used.extend(mentioned.into_iter().map(str::to_string));
         conds.push(compile_condition(w, &join(path, "when"))?);
     }
+    let mut segment_at = None;
     if let Some(seg) = segment {
-        if !segment_ids.contains(&seg.as_str()) {
+        let Some(at) = segment_ids.iter().position(|id| *id == seg.as_str()) else {
             return Err(ConfigError::new(
                 join(path, "segment"),
                 format!("unknown segment \"{seg}\""),
             ));
-        }
+        };
         used.push(seg.clone());
-        conds.push(compile_condition(
-            &json!({"segments": {"$in": [seg]}}),
-            path,
-        )?);
+        segment_at = Some((seg.clone(), at));
     }
     for (key, list, allowed) in [("tier", tier, &TIERS[..]), ("stage", stage, &STAGES[..])] {
         let Some(list) = list else { continue };
@@ -332,7 +356,7 @@ fn compile_target(
     }
     Ok(Some(Target {
         conds,
-        segment: segment.cloned(),
+        segment: segment_at,
     }))
 }
 
@@ -400,6 +424,12 @@ impl Personalizer {
         // Stable: equal priorities keep config order.
         segments.sort_by(|a, b| b.priority.total_cmp(&a.priority));
         let segment_ids: Vec<&str> = cfg.segments.iter().map(|s| s.id.as_str()).collect();
+        let mut segment_positions: Vec<(String, usize)> = segment_ids
+            .iter()
+            .enumerate()
+            .map(|(at, id)| (id.to_string(), at))
+            .collect();
+        segment_positions.sort_unstable();
         let mut used: Vec<String> = Vec::new();
 
         let holdout = cfg
@@ -492,7 +522,7 @@ impl Personalizer {
                         vpath,
                         "can never be chosen: it has no targeting (when, segment, tier, stage, interest) and is not in the slot's experiment",
                     )),
-                    Some(t) if t.conds.is_empty() || is_always(s.variants.get(j)) => {
+                    Some(t) if t.always_matches() || is_always(s.variants.get(j)) => {
                         shadowed_by = Some(j);
                     }
                     _ => {}
@@ -551,6 +581,7 @@ impl Personalizer {
             top_interests: cfg.top_interests.unwrap_or(3),
             org_rules,
             segments,
+            segment_positions,
             holdout,
             slots,
             content,
@@ -616,10 +647,11 @@ impl Personalizer {
             .unwrap_or_default();
         let id = ctx.get("id").and_then(Value::as_str).unwrap_or("");
         let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
+        let matched = self.matched_segments(&segments);
         let decisions = self
             .slots
             .iter()
-            .map(|slot| self.decide_slot(slot, ctx, id, global_holdout))
+            .map(|slot| self.decide_slot(slot, ctx, &matched, id, global_holdout))
             .collect();
         Decisions {
             version: self.version.clone(),
@@ -628,6 +660,25 @@ impl Personalizer {
             decisions,
             recommendations: self.content.recommend(ctx),
         }
+    }
+
+    /// Ids the config does not know match no variant, as the `$in`
+    /// condition they stand for would not.
+    fn matched_segments(&self, ids: &[String]) -> MatchedSegments {
+        let mut matched = vec![false; self.segments.len()];
+        for id in ids {
+            if let Ok(found) = self
+                .segment_positions
+                .binary_search_by(|(known, _)| known.as_str().cmp(id.as_str()))
+            {
+                if let Some(at) = self.segment_positions.get(found).map(|(_, at)| *at) {
+                    if let Some(slot) = matched.get_mut(at) {
+                        *slot = true;
+                    }
+                }
+            }
+        }
+        MatchedSegments(matched)
     }
 
     /// The next best content for a context.
@@ -639,6 +690,7 @@ impl Personalizer {
         &self,
         slot: &Slot,
         ctx: &Value,
+        matched: &MatchedSegments,
         id: &str,
         global_holdout: Option<f64>,
     ) -> Decision {
@@ -666,9 +718,9 @@ impl Personalizer {
         }
         for v in &slot.variants {
             let Some(t) = &v.target else { continue };
-            if t.matches(ctx, &self.saved_groups) {
+            if t.matches(ctx, &self.saved_groups, matched) {
                 let reason = match &t.segment {
-                    Some(seg) => Reason {
+                    Some((seg, _)) => Reason {
                         segment: Some(seg.clone()),
                         ..Reason::of(ReasonKind::Segment)
                     },
@@ -678,7 +730,7 @@ impl Personalizer {
             }
         }
         if let Some(e) = &slot.experiment {
-            if let Some((index, bucket)) = self.assign(e, ctx) {
+            if let Some((index, bucket)) = self.assign(e, ctx, matched) {
                 let reason = Reason {
                     experiment: Some(e.key.clone()),
                     bucket: Some(bucket),
@@ -699,8 +751,13 @@ impl Personalizer {
 
     /// GrowthBook assignment: `(variation index, hash)`, or `None` when the
     /// visitor is not in the experiment.
-    fn assign(&self, e: &Experiment, ctx: &Value) -> Option<(usize, f64)> {
-        if !e.target.matches(ctx, &self.saved_groups) {
+    fn assign(
+        &self,
+        e: &Experiment,
+        ctx: &Value,
+        matched: &MatchedSegments,
+    ) -> Option<(usize, f64)> {
+        if !e.target.matches(ctx, &self.saved_groups, matched) {
             return None;
         }
         let value = e.hash_attribute.iter().try_fold(ctx, |v, k| v.get(k))?;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use super::config::{EngagementRuleConfig, InactivityConfig, Stage, TouchpointConfig};
 use super::event::{normalize_tag, Event};
 use super::result::{round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal};
-use super::urlpattern::UrlPattern;
+use super::urlpattern::{NormalizedUrl, UrlPattern};
 use crate::error::{ConfigError, Warning};
 use crate::time::{Millis, MS_PER_DAY};
 
@@ -157,10 +157,11 @@ impl EngagementRule {
     }
 
     /// Everything but the action, which [`ActionTable`] has already checked.
-    fn matches(&self, event: &Event<'_>, tags: &[&str]) -> bool {
+    /// `url` is the event's URL, normalized once for all its rules.
+    fn matches(&self, event: &Event<'_>, url: Option<&NormalizedUrl<'_>>, tags: &[&str]) -> bool {
         if let Some(pattern) = &self.url {
-            match &event.url {
-                Some(url) if pattern.matches(url) => {}
+            match url {
+                Some(url) if pattern.matches_normalized(url) => {}
                 _ => return false,
             }
         }
@@ -402,10 +403,14 @@ pub fn score<'a>(
     let mut total = 0.0;
     let mut total_lost = 0.0;
     let mut last_interaction: Option<Millis> = None;
-    // Visitors come back to the same pages: each distinct URL is matched
-    // against the touchpoint globs once per call. The value is the
-    // touchpoint's position, or the number of touchpoints for none.
-    let mut touchpoint_of: HashMap<&'a str, usize> = HashMap::new();
+    // Visitors come back to the same pages: each distinct URL is normalized
+    // (path and whole URL lower-cased, query and trailing slash dropped) and
+    // matched against the touchpoint globs once per call, then every URL
+    // rule matches against the normalized forms. The map's value is the
+    // URL's position in `urls`, next to its touchpoint's position (the number
+    // of touchpoints for none).
+    let mut url_at: HashMap<&'a str, usize> = HashMap::new();
+    let mut urls: Vec<(usize, NormalizedUrl<'a>)> = Vec::new();
     // Reused for every event: the event's tags and its touchpoint's.
     let mut tags: Vec<&'a str> = Vec::new();
 
@@ -416,19 +421,24 @@ pub fn score<'a>(
             last_interaction =
                 Some(last_interaction.map_or(event.timestamp, |t| t.max(event.timestamp)));
         }
-        let touchpoint = match event.url.as_deref() {
+        let url = match event.url.as_deref() {
             None => None,
             Some(url) => {
-                let at = *touchpoint_of.entry(url).or_insert_with(|| {
-                    model
+                let at = *url_at.entry(url).or_insert_with(|| {
+                    let normalized = NormalizedUrl::new(url);
+                    let touchpoint = model
                         .touchpoints
                         .iter()
-                        .position(|t| t.pattern.matches(url))
-                        .unwrap_or(model.touchpoints.len())
+                        .position(|t| t.pattern.matches_normalized(&normalized))
+                        .unwrap_or(model.touchpoints.len());
+                    urls.push((touchpoint, normalized));
+                    urls.len() - 1
                 });
-                model.touchpoints.get(at)
+                urls.get(at)
             }
         };
+        let touchpoint = url.and_then(|(at, _)| model.touchpoints.get(*at));
+        let url = url.map(|(_, normalized)| normalized);
         tags.clear();
         tags.extend(event.tags.iter().map(|t| t.as_ref()));
         if let Some(tp) = touchpoint {
@@ -446,7 +456,7 @@ pub fn score<'a>(
             let Some(rule) = model.rules.get(i) else {
                 continue;
             };
-            if !rule.matches(event, &tags) {
+            if !rule.matches(event, url, &tags) {
                 continue;
             }
             let (Some(total_for_rule), Some(window)) = (totals.get_mut(i), counted.get_mut(i))

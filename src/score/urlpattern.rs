@@ -58,12 +58,46 @@ impl UrlPattern {
         } else {
             normalize(path_of(url))
         };
+        self.matches_subject(&subject)
+    }
+
+    /// Like [`matches`](Self::matches) for a URL normalized beforehand, so
+    /// that an event matched against hundreds of rules is lower-cased and
+    /// split once, not once per rule.
+    pub fn matches_normalized(&self, url: &NormalizedUrl<'_>) -> bool {
+        let subject = if self.whole_url {
+            &url.whole
+        } else {
+            &url.path
+        };
+        self.matches_subject(subject)
+    }
+
+    fn matches_subject(&self, subject: &str) -> bool {
         glob(
-            &subject,
+            subject,
             &self.pieces,
             self.anchored_start,
             self.anchored_end,
         )
+    }
+}
+
+/// An event's URL in both forms patterns match against: its normalized path
+/// and its normalized whole URL without query and fragment. Borrowed from
+/// the event when normalizing changes nothing.
+#[derive(Debug, Clone)]
+pub struct NormalizedUrl<'a> {
+    path: Cow<'a, str>,
+    whole: Cow<'a, str>,
+}
+
+impl<'a> NormalizedUrl<'a> {
+    pub fn new(url: &'a str) -> Self {
+        Self {
+            path: normalize(path_of(url)),
+            whole: normalize(strip_query(url)),
+        }
     }
 }
 
@@ -168,6 +202,42 @@ mod tests {
         assert!(m("https://acme.example/*", "https://ACME.example/x?y"));
         assert!(!m("https://acme.example/*", "/x"));
         assert!(m("*.pdf", "/files/report.PDF"));
+    }
+
+    #[test]
+    fn normalized_once_matches_like_each_time() {
+        let urls = [
+            "/pricing",
+            "/Pricing/",
+            "https://acme.example/Pricing?plan=pro#faq",
+            "//cdn.acme.example/files/Report.PDF",
+            " /case-studies/x ",
+            "https://ACME.example",
+            "/ünïcode/Straße",
+            "",
+            "/",
+        ];
+        let patterns = [
+            "/pricing",
+            "/pricing*",
+            "*.pdf",
+            "https://acme.example/*",
+            "/case-studies/*",
+            "*",
+            "/",
+            "/ünïcode/*",
+        ];
+        for url in urls {
+            let once = NormalizedUrl::new(url);
+            for pattern in patterns {
+                let p = UrlPattern::compile(pattern);
+                assert_eq!(
+                    p.matches_normalized(&once),
+                    p.matches(url),
+                    "{pattern} on {url:?}"
+                );
+            }
+        }
     }
 
     #[test]
