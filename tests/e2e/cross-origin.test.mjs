@@ -7,8 +7,11 @@
 // cookies before every step). Checked at the worker: every event forwarded
 // to the collector, and the visitor's Durable Object, hold ONE visitor whose
 // score accumulated. Needs pkg/ (scripts/build-pkg.sh) and worker/dist
-// (node worker/build.mjs).
+// (node worker/build.mjs). A small recording proxy stands in front of the
+// worker: what the browser sent (beacons from unloading pages included,
+// which the browser's own request events miss) is seen as it arrived.
 import { test, before, after } from "node:test";
+import http from "node:http";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -18,7 +21,30 @@ import { serve } from "./server.mjs";
 import { dist, workerOptions } from "../../worker/miniflare.mjs";
 import { startCollector, waitFor } from "../../worker/test/harness.mjs";
 
-let site, collector, mf, worker, browser;
+let site, collector, mf, proxy, worker, browser;
+const arrived = []; // POST /v1/events as they reached the worker: {headers, body}
+
+/** Forwards every request to the worker, recording the event batches. */
+async function recordingProxy(target) {
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    if (req.method === "POST" && req.url.startsWith("/v1/events")) {
+      arrived.push({ headers: req.headers, body: JSON.parse(body.toString("utf8")) });
+    }
+    const headers = { ...req.headers };
+    for (const h of ["host", "connection", "content-length"]) delete headers[h];
+    const r = await fetch(new URL(req.url, target), { method: req.method, headers, body: body.length ? body : undefined });
+    const out = {};
+    r.headers.forEach((v, k) => {
+      if (!["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k)) out[k] = v;
+    });
+    res.writeHead(r.status, out).end(Buffer.from(await r.arrayBuffer()));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return server;
+}
 
 before(async () => {
   assert.ok(existsSync(path.join(dist, "index.js")), "worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
@@ -34,10 +60,10 @@ before(async () => {
       COLLECTOR_URL: collector.url,
     },
   }));
-  const url = await mf.ready;
+  proxy = await recordingProxy(await mf.ready);
   // Another host as well as another port: localhost is another site than
   // 127.0.0.1, so the worker's cookie is a third-party one here.
-  worker = `http://localhost:${url.port}`;
+  worker = `http://localhost:${proxy.address().port}`;
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
@@ -45,6 +71,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  await new Promise((ok) => (proxy ? proxy.close(ok) : ok()));
   await mf?.dispose();
   await collector?.close();
   await site?.close();
@@ -59,12 +86,7 @@ test("site and worker on two origins: every batch, beacons included, lands on on
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on("pageerror", (e) => { throw e; });
-  const sent = []; // what reached the worker's /v1/events, as the browser sent it
-  page.on("request", (r) => {
-    if (r.url().startsWith(`${worker}/v1/events`) && r.method() === "POST") {
-      sent.push({ type: r.resourceType(), header: r.headers()["x-nurture-visitor"] ?? null, body: JSON.parse(r.postData() ?? "{}") });
-    }
-  });
+  const start = arrived.length;
   const query = `?endpoint=${encodeURIComponent(worker)}`;
   // Third-party cookies blocked: whatever the worker set is gone before
   // each step, so only the runtime's token can name the visitor.
@@ -95,17 +117,25 @@ test("site and worker on two origins: every batch, beacons included, lands on on
   await go("/index.html");
   await allSent(page);
   const local = await page.evaluate(() => window.nurture.state());
-  const outgoing = sent.flatMap((s) => s.body.events ?? []);
-  const ids = [...new Set(outgoing.map((e) => e.messageId))];
-  // 5 page views (one still open, sent when it ends) and 3 tracks.
-  assert.ok(ids.length >= 7, `sent ${ids.length} events`);
+  // Leaving the site ends the last page: its view goes as a beacon.
+  await page.goto("about:blank");
+  const ended = () => arrived.slice(start).flatMap((a) => a.body.events).some((e) => e.type === "page" && e.properties?.path === "/index.html" && e.messageId.endsWith(`-${local.events - 1}`));
+  assert.ok(await waitFor(ended, { timeoutMs: 10_000 }), "the last page's view arrived");
+  const sent = arrived.slice(start);
+  const ids = [...new Set(sent.flatMap((a) => a.body.events.map((e) => e.messageId)))];
+  // 5 page views and 3 tracks, each sent once.
+  assert.equal(ids.length, 8, `sent ${ids.length} events`);
+  assert.equal(ids.length, local.events);
 
-  // The page-hide batches went as beacons with the token in the body; the
-  // others as fetches with the header; only the very first had neither.
-  const beacons = sent.filter((s) => s.body.visitorToken);
-  assert.ok(beacons.length >= 3, `${beacons.length} batches carried the token in the body`);
-  assert.ok(sent.filter((s) => s.header).length >= 3, "fetches carried the token header");
-  assert.equal(sent.filter((s) => !s.header && !s.body.visitorToken).length, 1, "only the first batch went without a token");
+  // The page-hide batches went as beacons (text/plain) with the token in the
+  // body; the others as fetches with the header; only the very first batch,
+  // before the worker had answered, had neither.
+  const beacons = sent.filter((a) => a.headers["content-type"].startsWith("text/plain"));
+  assert.ok(beacons.length >= 4, `${beacons.length} beacons`);
+  for (const b of beacons) assert.equal(b.body.visitorToken, first.token, "a beacon carries the stored token in its body");
+  const fetches = sent.filter((a) => a.headers["content-type"] === "application/json");
+  assert.ok(fetches.slice(1).length >= 2 && fetches.slice(1).every((f) => f.headers["x-nurture-visitor"] === first.token), "fetches carry the token header");
+  assert.equal(sent.filter((a) => !a.headers["x-nurture-visitor"] && !a.body.visitorToken).length, 1, "only the first batch went without a token");
 
   // At the worker: every event forwarded for one visitor...
   const events = () => [...collector.byKey.values()].filter((m) => m.kind === "event");
