@@ -891,7 +891,11 @@ export interface StartOptions {
   config: SiteConfig | string | Promise<SiteConfig>;
   /** The scoring model; `null` or absent for the built-in one. */
   model?: ModelConfig | null;
-  /** The edge worker's origin; events go to `${endpoint}/v1/events`. None: nothing is sent. */
+  /**
+   * The edge worker's origin; events go to `${endpoint}/v1/events`. None: nothing is sent.
+   * On another origin than the page, the worker's visitor token is kept in the stored
+   * state and sent back with each batch (list the page's origin in `ALLOWED_ORIGINS`).
+   */
   endpoint?: string;
   /** `"required"`: nothing is stored, sent or personalized until `consent(true)`. */
   consent?: "required" | "implied";

@@ -44,6 +44,7 @@ step "JS tests against the built package"
 node --test tests/js/
 
 step "end to end: the www demo site in Chromium (screenshots in target/screenshots/)"
+node worker/build.mjs # tests/e2e/cross-origin.test.mjs runs the worker
 node --test tests/e2e/
 
 step "the packed tarball in fresh projects: Node, Vite + Chromium, Miniflare, tsc; README examples, schemas, bad input"

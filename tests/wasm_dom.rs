@@ -1,11 +1,13 @@
 //! The browser runtime's DOM layer in headless Chromium: slot swaps and
 //! their undo, the anti-flicker timeout, edge-applied slots, stored state
-//! that is corrupt or foreign, and consent gating (incl. Global Privacy
-//! Control).
+//! that is corrupt or foreign, consent gating (incl. Global Privacy
+//! Control), and the edge's visitor token when the edge is on another origin.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Promise, Reflect};
-use nurture::wasm::browser::state::{ResetReason, Stored, MAX_BYTES, MAX_EVENTS, MAX_OUTBOX};
+use nurture::wasm::browser::state::{
+    valid_token, ResetReason, Stored, MAX_BYTES, MAX_EVENTS, MAX_OUTBOX,
+};
 use nurture::wasm::browser::{random_id, start, swap_slot, Nurture};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -376,4 +378,148 @@ fn global_privacy_control_is_honoured() {
     )
     .unwrap();
     stop(&n, key);
+}
+
+#[wasm_bindgen_test]
+fn stored_token_is_kept_and_a_bad_one_dropped_alone() {
+    let token = "v1.k2.AAAAAAAAAAAAAAAAAAAAAA.1700000000.sig_-";
+    assert!(valid_token(token));
+    for bad in ["", "v1.k2.x\ny", "v1 k2", &"a".repeat(201)] {
+        assert!(!valid_token(bad), "{bad:?}");
+    }
+    let mut s = Stored::new(random_id().unwrap());
+    s.push_event(json!({"type": "page", "messageId": "m1"}), true);
+    s.token = Some(token.into());
+    let text = s.to_text();
+    assert_eq!(Stored::parse(&text).unwrap().token.as_deref(), Some(token));
+    // A state stored before the field existed reads as it is.
+    s.token = None;
+    let old = s.to_text();
+    assert!(!old.contains("token"));
+    assert_eq!(Stored::parse(&old).unwrap(), s);
+    // A token that could not be a header value goes; the events stay.
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["token"] = json!("v1.k2\r\nset-cookie: x");
+    let parsed = Stored::parse(&v.to_string()).unwrap();
+    assert_eq!((parsed.token, parsed.outbox.len()), (None, 1));
+}
+
+/// Replaces `window.fetch` with a recorder: each call's URL, token header
+/// and body go to `window.__nurtureCalls`; the answer is the next of
+/// `window.__nurtureAnswers` (`{status, token}`), else a 200 without token.
+/// Returns the real `fetch`.
+fn fake_fetch() -> JsValue {
+    let w = web_sys::window().unwrap();
+    let real = Reflect::get(&w, &"fetch".into()).unwrap();
+    let fake = js_sys::Function::new_with_args(
+        "url, init",
+        r#"const h = (init && init.headers) || {};
+           window.__nurtureCalls.push({ url, token: h["x-nurture-visitor"] ?? null, body: JSON.parse(init.body) });
+           const a = window.__nurtureAnswers.shift() || { status: 200 };
+           const headers = { get: (n) => (n.toLowerCase() === "x-nurture-visitor" ? a.token ?? null : null) };
+           return Promise.resolve({ status: a.status, ok: a.status < 300, headers });"#,
+    );
+    Reflect::set(&w, &"__nurtureCalls".into(), &js_sys::Array::new()).unwrap();
+    Reflect::set(&w, &"__nurtureAnswers".into(), &js_sys::Array::new()).unwrap();
+    Reflect::set(&w, &"fetch".into(), &fake).unwrap();
+    real
+}
+
+fn answer(status: u16, token: Option<&str>) {
+    let answers = Reflect::get(&web_sys::window().unwrap(), &"__nurtureAnswers".into()).unwrap();
+    // Into the page's own array (`Array::from` would copy it).
+    answers
+        .unchecked_into::<js_sys::Array>()
+        .push(&to_js(&json!({"status": status, "token": token})));
+}
+
+/// `[(url, token sent)]` of every recorded call.
+fn calls() -> Vec<(String, Option<String>)> {
+    let calls =
+        from_js(Reflect::get(&web_sys::window().unwrap(), &"__nurtureCalls".into()).unwrap());
+    calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["url"].as_str().unwrap().to_string(),
+                c["token"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn stored_token(key: &str) -> Option<String> {
+    Stored::parse(&storage().get_item(key).unwrap().unwrap())
+        .unwrap()
+        .token
+}
+
+#[wasm_bindgen_test]
+async fn cross_origin_endpoint_keeps_and_sends_the_token_same_origin_does_not() {
+    page();
+    let real = fake_fetch();
+    let key = "nurture-test-token";
+    storage().remove_item(key).unwrap();
+    let (t1, t2) = (
+        "v1.k2.AAAAAAAAAAAAAAAAAAAAAA.1.first",
+        "v1.k2.AAAAAAAAAAAAAAAAAAAAAA.2.second",
+    );
+    let n = start(options(
+        key,
+        json!({"endpoint": "http://edge.invalid/", "batchMs": 0}),
+    ))
+    .unwrap();
+
+    // The first batch has no token; the answer's is kept.
+    answer(200, Some(t1));
+    n.track("A".into(), JsValue::UNDEFINED).unwrap();
+    sleep(30).await;
+    assert_eq!(
+        calls(),
+        vec![("http://edge.invalid/v1/events".to_string(), None)]
+    );
+    assert_eq!(stored_token(key).as_deref(), Some(t1));
+    // The next one sends it; a newer token (a re-signed one) replaces it.
+    answer(200, Some(t2));
+    n.track("B".into(), JsValue::UNDEFINED).unwrap();
+    sleep(30).await;
+    assert_eq!(calls().get(1).unwrap().1.as_deref(), Some(t1));
+    assert_eq!(stored_token(key).as_deref(), Some(t2));
+    // Refused (expired, retired key): dropped, and the batch goes again
+    // at once without it, so the edge starts a new visitor.
+    answer(401, None);
+    answer(200, Some(t1));
+    n.track("C".into(), JsValue::UNDEFINED).unwrap();
+    sleep(50).await;
+    let c = calls();
+    assert_eq!(c.len(), 4, "{c:?}");
+    assert_eq!((c[2].1.as_deref(), c[3].1.as_deref()), (Some(t2), None));
+    assert_eq!(stored_token(key).as_deref(), Some(t1));
+    assert_eq!(from_js(n.state())["unsent"], 0);
+    // Withdrawn consent takes the token with the rest of the state.
+    n.consent(false);
+    assert!(storage().get_item(key).unwrap().is_none());
+    n.consent(true);
+    n.track("D".into(), JsValue::UNDEFINED).unwrap();
+    sleep(30).await;
+    assert_eq!(calls().last().unwrap().1, None);
+    stop(&n, key);
+
+    // Same origin: the cookie names the visitor; no token kept or sent.
+    fake_fetch();
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let n = start(options(key, json!({"endpoint": origin, "batchMs": 0}))).unwrap();
+    answer(200, Some(t1));
+    n.track("A".into(), JsValue::UNDEFINED).unwrap();
+    sleep(30).await;
+    n.track("B".into(), JsValue::UNDEFINED).unwrap();
+    sleep(30).await;
+    let c = calls();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(c.iter().all(|(_, t)| t.is_none()), "{c:?}");
+    assert_eq!(stored_token(key), None);
+    stop(&n, key);
+    Reflect::set(&web_sys::window().unwrap(), &"fetch".into(), &real).unwrap();
 }

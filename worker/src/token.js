@@ -129,9 +129,17 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
   return { visitorId, kid, issuedAt, current: index === 0 };
 }
 
-export function readToken(request) {
+/**
+ * The token a request presents, first found wins: the `x-nurture-visitor`
+ * header (fetch from the browser runtime, servers), then `bodyToken` (the
+ * batch's `visitorToken`: sendBeacon cannot set headers), then the cookie
+ * (the worker on the site's own origin). Whichever is chosen is verified
+ * the same way by the caller; the ones behind it are not looked at.
+ */
+export function readToken(request, bodyToken = null) {
   const header = request.headers.get(HEADER);
   if (header !== null) return header.trim();
+  if (typeof bodyToken === "string" && bodyToken !== "") return bodyToken;
   const cookies = request.headers.get("cookie");
   if (cookies === null) return null;
   for (const part of cookies.split(";")) {

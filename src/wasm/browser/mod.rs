@@ -20,6 +20,14 @@
 //! Global Privacy Control signal, nothing is stored or sent and nothing is
 //! personalized until `consent(true)`. `consent(false)` undoes every swap,
 //! clears the stored state and remembers the refusal.
+//!
+//! Identity at the edge: when `endpoint` is the page's own origin (the
+//! worker fronts the site), the worker's first-party cookie names the
+//! visitor, as it always did. When it is another origin, that cookie is a
+//! third-party one that many browsers block, so the runtime keeps the signed
+//! token the worker answers with (`x-nurture-visitor`) in the stored state
+//! and sends it back: as that request header on `fetch`, and as the body's
+//! `visitorToken` on `sendBeacon` (which cannot set headers).
 
 pub mod slots;
 pub mod state;
@@ -37,7 +45,7 @@ use super::{from_js, invalid_argument, IntoJsResult};
 use crate::personalize::{Personalizer, Tables, Visitor};
 use crate::score::{Model, ScoreOptions};
 use slots::SlotUndo;
-use state::{message_id, ResetReason, Stored};
+use state::{message_id, valid_token, ResetReason, Stored};
 
 #[wasm_bindgen]
 extern "C" {
@@ -46,6 +54,8 @@ extern "C" {
 }
 
 const DEFAULT_KEY: &str = "nurture";
+/// The worker's visitor token header, on its answers and our requests.
+const TOKEN_HEADER: &str = "x-nurture-visitor";
 /// The longest slots may stay hidden, whatever the options say.
 const MAX_ANTI_FLICKER_MS: f64 = 300.0;
 const BATCH_SIZE: usize = 50;
@@ -108,6 +118,11 @@ enum ConfigState {
 
 struct Batch {
     ids: Vec<String>,
+    /// The local visitor id and the token the batch went out with: an
+    /// answer may only update (or drop) the token of the visitor it was
+    /// sent for, not of the one that replaced it after `consent(false)`.
+    anon: String,
+    token: Option<String>,
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
@@ -119,6 +134,9 @@ struct Runtime {
     document: Document,
     storage: Option<Storage>,
     options: Options,
+    /// The endpoint is on another origin than the page: its cookie cannot
+    /// be relied on, the stored token carries the identity.
+    cross_origin: bool,
     model: Model,
     personalizer: Option<Personalizer>,
     config_state: ConfigState,
@@ -276,11 +294,16 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
     let consent =
         stored.consent == Some(true) || (opts.mode == ConsentMode::Implied && !gpc && !opted_out);
     let edge = slots::edge_applied(&document);
+    let cross_origin = opts
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| is_cross_origin(&window, e));
     let rt: Rt = Rc::new(RefCell::new(Runtime {
         window,
         document,
         storage,
         options: opts,
+        cross_origin,
         model,
         personalizer: None,
         config_state: ConfigState::Loading,
@@ -342,6 +365,30 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
     CURRENT.with(|c| *c.borrow_mut() = Some(rt.clone()));
     notify(&rt);
     Ok(Nurture { rt })
+}
+
+/// Whether `endpoint` (absolute, or relative to the page) is on another
+/// origin than the page, as the browser's `URL` resolves it. When that
+/// cannot be told, it counts as another origin: sending the token where the
+/// cookie would have done is harmless, losing the visitor is not.
+fn is_cross_origin(window: &Window, endpoint: &str) -> bool {
+    let here = window.location().origin().ok();
+    let base = window.location().href().ok();
+    let origin = get(&js_sys::global(), "URL")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|url| {
+            let args = js_sys::Array::of2(
+                &JsValue::from_str(endpoint),
+                &base.map_or(JsValue::UNDEFINED, |b| JsValue::from_str(&b)),
+            );
+            Reflect::construct(&url, &args).ok()
+        })
+        .and_then(|u| get(&u, "origin").as_string());
+    match (here, origin) {
+        (Some(here), Some(there)) => here != there,
+        _ => true,
+    }
 }
 
 fn opt_out_key(key: &str) -> String {
@@ -1087,7 +1134,7 @@ fn track_event(rt: &Rt, name: &str, properties: Map<String, Value>) {
 /// Delivery is at least once: a batch whose answer was lost is sent again,
 /// and its `messageId`s let the edge drop what it already has.
 fn flush(rt: &Rt, keepalive: bool) {
-    let (window, url, body, ids) = {
+    let (window, url, body, ids, anon, token) = {
         let r = rt.borrow();
         let Some(endpoint) = r.options.endpoint.clone() else {
             return;
@@ -1111,10 +1158,20 @@ fn flush(rt: &Rt, keepalive: bool) {
             .iter()
             .filter_map(|e| message_id(e).map(str::to_string))
             .collect();
-        let body = json!({"events": batch, "consent": true, "sentAt": now().round()}).to_string();
+        let token = if r.cross_origin {
+            r.state.token.clone()
+        } else {
+            None
+        };
+        let mut body = json!({"events": batch, "consent": true, "sentAt": now().round()});
+        // The beacon cannot carry the header: the token rides in the body.
+        if let (true, Some(t), Value::Object(map)) = (keepalive, &token, &mut body) {
+            map.insert("visitorToken".into(), Value::String(t.clone()));
+        }
+        let body = body.to_string();
         let mut url = endpoint;
         url.push_str("/v1/events");
-        (r.window.clone(), url, body, ids)
+        (r.window.clone(), url, body, ids, r.state.id.clone(), token)
     };
     if keepalive {
         // The page is going away: the beacon queue is the browser's promise
@@ -1139,6 +1196,13 @@ fn flush(rt: &Rt, keepalive: bool) {
     let _ = Reflect::set(&init, &"keepalive".into(), &keepalive.into());
     let headers = Object::new();
     let _ = Reflect::set(&headers, &"content-type".into(), &"application/json".into());
+    // Credentials stay at fetch's default (same-origin): the same-origin
+    // worker gets its cookie as before; another origin gets the token
+    // header instead. `include` would add nothing the token does not carry,
+    // and a worker that allows any origin ("*") could not answer it at all.
+    if let Some(t) = &token {
+        let _ = Reflect::set(&headers, &TOKEN_HEADER.into(), &t.into());
+    }
     init.set_headers(&headers);
     let promise = window.fetch_with_str_and_init(&url, &init);
     let w1 = Rc::downgrade(rt);
@@ -1146,19 +1210,38 @@ fn flush(rt: &Rt, keepalive: bool) {
     let (ids1, ids2) = (ids.clone(), ids.clone());
     let ok = Closure::<dyn FnMut(JsValue)>::new(move |resp: JsValue| {
         if let Some(rt) = w1.upgrade() {
-            on_sent(&rt, &ids1, get(&resp, "status").as_f64());
+            on_sent(
+                &rt,
+                &ids1,
+                get(&resp, "status").as_f64(),
+                response_token(&resp),
+            );
         }
     });
     let err = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
         if let Some(rt) = w2.upgrade() {
-            on_sent(&rt, &ids2, None);
+            on_sent(&rt, &ids2, None, None);
         }
     });
     then2(&promise.into(), ok.as_ref(), err.as_ref());
     rt.borrow_mut().in_flight.push(Batch {
         ids,
+        anon,
+        token,
         handlers: vec![ok, err],
     });
+}
+
+/// The `x-nurture-visitor` header of a `fetch` answer, when it holds
+/// something that can be a token (a cross-origin answer shows it only if
+/// the worker exposes it, which it does for the origins it lists).
+fn response_token(resp: &JsValue) -> Option<String> {
+    let headers = get(resp, "headers");
+    let read = get(&headers, "get").dyn_into::<Function>().ok()?;
+    read.call1(&headers, &JsValue::from_str(TOKEN_HEADER))
+        .ok()?
+        .as_string()
+        .filter(|t| valid_token(t))
 }
 
 impl Runtime {
@@ -1175,11 +1258,35 @@ impl Runtime {
 /// these events, so they are dropped rather than retried forever. Anything
 /// else (network error, 429, 5xx): kept and retried with backoff; the
 /// `messageId`s let the edge drop a batch it had already taken.
-fn on_sent(rt: &Rt, ids: &[String], status: Option<f64>) {
+///
+/// The token: the newest one the worker answered with is kept (the worker
+/// re-signs after a key rotation). A 401 to a batch sent with the stored
+/// token means the worker will never take that token again (expired,
+/// signed with a retired key, or not the worker's): it is forgotten and the
+/// batch goes again at once, without it, so the worker starts a new visitor
+/// rather than refusing every batch from now on.
+fn on_sent(rt: &Rt, ids: &[String], status: Option<f64>, received: Option<String>) {
     let mut r = rt.borrow_mut();
+    let mut sent = None;
     if let Some(pos) = r.in_flight.iter().position(|b| b.ids == ids) {
         let batch = r.in_flight.remove(pos);
+        sent = Some((batch.anon, batch.token));
         r.graveyard.extend(batch.handlers);
+    }
+    let (anon, token) = sent.unwrap_or_default();
+    let ours = r.cross_origin && r.consent && anon == r.state.id;
+    if ours && status == Some(401.0) && token.is_some() && r.state.token == token {
+        warn("nurture: the edge refused the stored visitor token; it is dropped");
+        r.state.token = None;
+        r.save();
+        r.set_timer(1, 0);
+        return;
+    }
+    if let (true, Some(t)) = (ours, received) {
+        if r.state.token.as_ref() != Some(&t) {
+            r.state.token = Some(t);
+            r.save();
+        }
     }
     match status {
         Some(s) if (200.0..300.0).contains(&s) => {

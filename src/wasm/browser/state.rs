@@ -16,6 +16,8 @@ pub const MAX_OUTBOX: usize = 300;
 /// The stored text may not exceed this many bytes (localStorage quotas are
 /// about 5 MB per origin, shared with the site's own data).
 pub const MAX_BYTES: usize = 64 * 1024;
+/// The longest visitor token kept; the worker refuses longer ones.
+pub const MAX_TOKEN_LEN: usize = 200;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +38,12 @@ pub struct Stored {
     /// `Some(true)` once the visitor granted consent explicitly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<bool>,
+    /// The newest signed visitor token the edge answered with
+    /// (`x-nurture-visitor`), sent back with every batch: when the edge is
+    /// on another origin, its cookie may never reach it. An optional field,
+    /// so states stored before it existed read as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// Why stored data was thrown away.
@@ -69,6 +77,7 @@ impl Stored {
             events: Vec::new(),
             outbox: Vec::new(),
             consent: None,
+            token: None,
         }
     }
 
@@ -84,7 +93,7 @@ impl Stored {
             Some(v) if v != u64::from(STATE_VERSION) => return Err(ResetReason::Version),
             Some(_) => {}
         }
-        let stored: Stored = serde_json::from_str(text).map_err(|_| ResetReason::Corrupt)?;
+        let mut stored: Stored = serde_json::from_str(text).map_err(|_| ResetReason::Corrupt)?;
         let id_ok = stored.id.len() == 32 && stored.id.bytes().all(|b| b.is_ascii_hexdigit());
         let events_ok = stored
             .events
@@ -93,6 +102,11 @@ impl Stored {
             .all(Value::is_object);
         if !id_ok || !events_ok {
             return Err(ResetReason::Corrupt);
+        }
+        // A token that could not be a header value is forgotten on its own:
+        // the edge will hand out a new one, the events stay.
+        if stored.token.as_deref().is_some_and(|t| !valid_token(t)) {
+            stored.token = None;
         }
         Ok(stored)
     }
@@ -138,6 +152,18 @@ impl Stored {
             None => false,
         });
     }
+}
+
+/// Whether `text` can be kept and sent back as a visitor token: the
+/// worker's alphabet (`v1.<kid>.<id>.<issued>.<mac>`: base64url, digits and
+/// dots) and length. Anything else is not a token the edge signed, and some
+/// of it (a line break) would make `fetch` throw on the header.
+pub fn valid_token(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= MAX_TOKEN_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 pub fn message_id(event: &Value) -> Option<&str> {

@@ -1,5 +1,6 @@
 // POST /v1/events: a batch of browser events for the visitor named by the
-// signed cookie. Validated here (shape, size, depth) and by the core (event
+// signed token: the x-nurture-visitor header, else the body's `visitorToken`
+// (a beacon from a page on another origin), else the cookie. Validated here (shape, size, depth) and by the core (event
 // schema), deduplicated and re-scored by the visitor's Durable Object, then
 // forwarded in the background (ctx.waitUntil).
 
@@ -8,7 +9,7 @@ import { limitIp, rateLimited } from "../ratelimit.js";
 import { verify, sign, readToken, newVisitorId, cookieFor, b64url } from "../token.js";
 import { forwardMessages } from "../forward.js";
 
-const TOP_LEVEL = new Set(["events", "consent", "sentAt", "context"]);
+const TOP_LEVEL = new Set(["events", "consent", "sentAt", "context", "visitorToken"]);
 // A score computed in the browser is never trusted; a body that carries one
 // is refused outright so the mistake (or the forgery) is visible.
 const SCORE_FIELDS = new Set(["score", "scores", "grade", "fit", "engagement", "tier", "stage", "mql"]);
@@ -37,14 +38,21 @@ function checkBody(body, s) {
   if (body.sentAt !== undefined && typeof body.sentAt !== "string" && typeof body.sentAt !== "number") {
     throw new HttpError(400, "invalid_field", "sentAt: expected a timestamp", { field: "sentAt" });
   }
+  if (body.visitorToken !== undefined && typeof body.visitorToken !== "string") {
+    throw new HttpError(400, "invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
+  }
   if (body.context !== undefined && (!isPlainObject(body.context) || depthExceeds(body.context, s.maxDepth))) {
     throw new HttpError(400, "invalid_field", "context: expected a small object", { field: "context" });
   }
 }
 
-/** Works out who the visitor is: {visitorId, token, setCookie}. */
-export async function identify(request, env, s) {
-  const presented = readToken(request);
+/**
+ * Works out who the visitor is: {visitorId, token, fresh}. `bodyToken` (the
+ * batch's `visitorToken`) counts only when there is no header, and gets the
+ * header's checks and errors: 401 when forged, expired or of an unknown key.
+ */
+export async function identify(request, env, s, bodyToken = null) {
+  const presented = readToken(request, bodyToken);
   if (presented === null || presented === "") {
     const visitorId = newVisitorId();
     return { visitorId, token: await sign(env, visitorId), fresh: true };
@@ -64,7 +72,7 @@ export async function events(request, env, ctx, s) {
     // Nothing is stored, forwarded or set (not even the visitor cookie).
     return json({ consent: false, stored: false, forwarded: false, accepted: [], rejected: [], duplicates: [], ignored: body.events.length });
   }
-  const who = await identify(request, env, s);
+  const who = await identify(request, env, s, body.visitorToken);
 
   const now = Date.now();
   const rejected = [];
