@@ -256,6 +256,62 @@ fn slots_applied_by_the_edge_are_not_redone() {
     stop(&n, key);
 }
 
+/// A menu (`{items}` content) is not rendered by the edge's HTMLRewriter:
+/// the edge marks it `appliedAtEdge: false` in its script, and the page
+/// renders the edge's choice (made with the visitor's company from the IP,
+/// which the page does not know), not a decision of its own.
+#[wasm_bindgen_test]
+fn decisions_the_edge_left_to_the_page_are_rendered_as_the_edge_chose() {
+    page();
+    let script = doc().create_element("script").unwrap();
+    script.set_attribute("type", "application/json").unwrap();
+    script.set_id("nurture-decisions");
+    script.set_text_content(Some(
+        &json!({"decisions": [
+            {"slot": "banner", "variant": "account-menu", "kind": "text", "appliedAtEdge": false,
+             "content": {"items": [{"text": "Your account team", "href": "/contact.html"},
+                                   {"text": "Bad link", "href": "javascript:alert(1)"}, "Pricing"]}},
+            {"slot": "hero", "variant": "default", "content": null, "appliedAtEdge": true}
+        ]})
+        .to_string(),
+    ));
+    root().append_child(&script).unwrap();
+    let key = "nurture-test-edge-left";
+    // The page's own config would choose "txt" for the banner.
+    let n = start(options(key, json!({}))).unwrap();
+    let banner = doc()
+        .query_selector("[data-nurture-slot=banner]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        banner.inner_html(),
+        r#"<a href="/contact.html">Your account team</a><span>Bad link</span><span>Pricing</span>"#
+    );
+    assert_eq!(
+        banner.get_attribute("data-nurture-applied").as_deref(),
+        Some("account-menu")
+    );
+    let hero = doc()
+        .query_selector("[data-nurture-slot=hero]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
+    assert!(doc()
+        .query_selector("[data-nurture-pending]")
+        .unwrap()
+        .is_none());
+    let applied = from_js(n.state())["applied"].clone();
+    assert_eq!(
+        applied,
+        json!([{"slot": "hero", "variant": "default", "by": "edge"},
+               {"slot": "banner", "variant": "account-menu", "by": "edge"}])
+    );
+    // Withdrawn consent undoes what the page rendered, the edge's choice too.
+    n.consent(false);
+    assert_eq!(banner.text_content().unwrap(), "default banner");
+    stop(&n, key);
+}
+
 #[wasm_bindgen_test]
 fn corrupt_or_foreign_storage_is_reset_and_reported_once() {
     page();

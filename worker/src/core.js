@@ -11,9 +11,10 @@
 import wasmModule from "nurture:wasm";
 import * as glue from "nurture:glue";
 import { HttpError } from "./http.js";
-// The defaults: the sample site config and named accounts (documentation
-// address ranges), bundled by worker/build.mjs.
-import defaultSiteConfig from "../../tests/data/site-config.json";
+// The defaults, bundled by worker/build.mjs: the demo site's config (the
+// same file the pages' runtime loads, so the edge and the page decide from
+// one config) and the named accounts (documentation address ranges).
+import defaultSiteConfig from "../../www/nurture/site-config.json";
 import defaultAccountsCsv from "../../tests/data/accounts.csv";
 
 let ready = false;

@@ -2,7 +2,13 @@
 // collector on 127.0.0.1 that the worker forwards to.
 import http from "node:http";
 import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
 import { workerOptions } from "../miniflare.mjs";
+
+// The tests decide against the fixture site config (tests/data), which
+// exercises every feature (holdouts, experiments, saved groups, org rules),
+// not against the demo site's built-in one.
+export const SITE_CONFIG_JSON = readFileSync(new URL("../../tests/data/site-config.json", import.meta.url), "utf8");
 
 export const KEYS = "k2:second-secret-0123456789,k1:first-secret-0123456789";
 export const ADMIN_TOKEN = "admin-token-for-tests-only";
@@ -17,6 +23,7 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
       RETRY_BASE_SECONDS: "1",
       RETRY_MAX_SECONDS: "2",
       COLLECTOR_TIMEOUT_MS: "1000",
+      SITE_CONFIG_JSON,
       ...vars,
     },
     queue,

@@ -147,7 +147,7 @@ struct Runtime {
     score: Value,
     decisions: Value,
     applied: Vec<Applied>,
-    edge: Vec<(String, String)>,
+    edge: Vec<slots::EdgeDecision>,
     gave_up: bool,
     page: Page,
     callbacks: Vec<(u32, Function)>,
@@ -658,13 +658,24 @@ impl Runtime {
             .unwrap_or_default();
         for el in slots::slot_elements(&self.document) {
             let id = slots::slot_id(&el);
-            if let Some((_, variant)) = self.edge.iter().find(|(s, _)| *s == id) {
+            if let Some(edge) = self.edge.iter().find(|e| e.slot == id) {
                 if !self.applied.iter().any(|a| a.slot == id && a.by_edge) {
+                    // What the edge left to the page is rendered here, once.
+                    let undo = match &edge.render {
+                        Some(decision) => match slots::swap(&self.document, &el, decision) {
+                            Ok(undo) => undo,
+                            Err(_) => {
+                                warn("nurture: a slot could not be swapped; it keeps its default");
+                                None
+                            }
+                        },
+                        None => None,
+                    };
                     self.applied.push(Applied {
                         slot: id.clone(),
-                        variant: variant.clone(),
+                        variant: edge.variant.clone(),
                         by_edge: true,
-                        undo: None,
+                        undo,
                     });
                 }
                 continue;

@@ -36,13 +36,29 @@ pub fn slot_id(el: &Element) -> String {
     el.get_attribute(SLOT_ATTR).unwrap_or_default()
 }
 
-/// Slots the edge already decided: `{slot: variant}` from elements with
-/// `data-nurture-applied` and from the injected decisions script.
-pub fn edge_applied(doc: &Document) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+/// A slot the edge decided for this page.
+pub struct EdgeDecision {
+    pub slot: String,
+    pub variant: String,
+    /// The decision, when the edge chose a variant but left its rendering to
+    /// the page (`appliedAtEdge: false`: content that is not a string, such
+    /// as a menu's `{items}`). The edge chose it with what only the edge
+    /// knows (the visitor's company from the IP, the stored profile), so the
+    /// page renders the edge's choice rather than deciding again with less.
+    pub render: Option<Value>,
+}
+
+/// Slots the edge already decided: elements with `data-nurture-applied`
+/// and the decisions in the script the edge injects.
+pub fn edge_applied(doc: &Document) -> Vec<EdgeDecision> {
+    let mut out: Vec<EdgeDecision> = Vec::new();
     for el in slot_elements(doc) {
         if let Some(variant) = el.get_attribute(APPLIED_ATTR) {
-            out.push((slot_id(&el), variant));
+            out.push(EdgeDecision {
+                slot: slot_id(&el),
+                variant,
+                render: None,
+            });
         }
     }
     let script = doc
@@ -60,8 +76,14 @@ pub fn edge_applied(doc: &Document) -> Vec<(String, String)> {
                 let slot = d.get("slot").and_then(Value::as_str);
                 let variant = d.get("variant").and_then(Value::as_str);
                 if let (Some(slot), Some(variant)) = (slot, variant) {
-                    if !out.iter().any(|(s, _)| s == slot) {
-                        out.push((slot.to_string(), variant.to_string()));
+                    if !out.iter().any(|e| e.slot == slot) {
+                        let left_to_page = d.get("appliedAtEdge") == Some(&Value::Bool(false))
+                            && variant != "default";
+                        out.push(EdgeDecision {
+                            slot: slot.to_string(),
+                            variant: variant.to_string(),
+                            render: left_to_page.then(|| d.clone()),
+                        });
                     }
                 }
             }
@@ -71,10 +93,13 @@ pub fn edge_applied(doc: &Document) -> Vec<(String, String)> {
 }
 
 /// Hides the slots that wait for a decision (never the page).
-pub fn mark_pending(doc: &Document, skip: &[(String, String)]) {
+/// Slots the edge rendered are left alone; those it left to the page wait
+/// like the others.
+pub fn mark_pending(doc: &Document, edge: &[EdgeDecision]) {
     for el in slot_elements(doc) {
         let id = slot_id(&el);
-        if !el.has_attribute(APPLIED_ATTR) && !skip.iter().any(|(s, _)| *s == id) {
+        let rendered_at_edge = edge.iter().any(|e| e.slot == id && e.render.is_none());
+        if !el.has_attribute(APPLIED_ATTR) && !rendered_at_edge {
             let _ = el.set_attribute(PENDING_ATTR, "");
         }
     }
