@@ -885,6 +885,7 @@ export function markdown(report) {
       `RSS ${f0(n.startMiB)} → ${f0(n.endMiB)} MiB (max ${f0(n.maxMiB)}), ${n.slopeSecondHalf.toFixed(2)} MiB/min over its second half, ${n.kibPerRequest.toFixed(2)} KiB per request; ` +
       `its isolate's heap after GC ${n.heapAfterGcMiB.map((x) => x.toFixed(2)).join("–")} MiB. A request of the mix is ${m.invocationsPerRequest.toFixed(2)} workerd invocations ` +
       "(itself, the visitor's Durable Object, collector POSTs, origin fetches); the RSS allowance is 1.5 × that × the no-op's per request, at least 0.5 KiB.", "");
+    if (n.series) lines.push(`No-op RSS (s → MiB): ${n.series.filter((_, i) => i % 3 === 0 || i === n.series.length - 1).map(([t, v]) => `${t}→${v}`).join(", ")}.`, "");
   }
   const pick = (arr, k) => {
     const step = Math.max(1, Math.ceil(arr.length / k));
@@ -938,7 +939,13 @@ function keyValues(report) {
   return out.join("\n");
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.env.SOAK_FROM_JSON) {
+  // The tables again from a saved report (SOAK_JSON of an earlier run), without running.
+  const report = JSON.parse(readFileSync(process.env.SOAK_FROM_JSON, "utf8"));
+  console.log(keyValues(report));
+  if (process.env.SOAK_TABLES) writeFileSync(process.env.SOAK_TABLES, markdown(report));
+  process.exitCode = report.ok ? 0 : 1;
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = await runSoak({
     seconds: Number(process.env.SOAK_SECONDS ?? 300),
     concurrency: Number(process.env.SOAK_CONCURRENCY ?? 16),
