@@ -6,15 +6,18 @@
 // (503s, hangs past the forward timeout, dropped connections) and then heals.
 // After each phase the queue retries and dead-letter replays drain, and every
 // event and lifecycle signal the worker accepted must have reached the
-// collector exactly once after deduplication by message id. The RSS of
-// the workerd process is sampled throughout.
+// collector exactly once after deduplication by message id. Memory is
+// sampled throughout: through workerd's V8 inspector, the worker isolate's
+// JS heap after a forced full GC (the Durable Objects run in that same
+// isolate) and, through GET /v1/health, the wasm core's linear memory; and
+// the RSS of the workerd process, reported next to a no-op worker's.
 //
 // Usage: node bench/soak.mjs (after scripts/build-pkg.sh and node
 // worker/build.mjs). SOAK_SECONDS per phase (default 300), SOAK_CONCURRENCY
-// (16), SOAK_MAX_SLOPE_MB_PER_MIN (memory threshold, default 4), SOAK_TABLES
-// (a file to write the markdown tables to, for scripts/soak.sh). Prints
-// key=value lines (soak.*) and exits non-zero on any unexpected response, any
-// lost or unexpected delivery, or workerd memory growing past the threshold.
+// (16), SOAK_HEAP_SAMPLE_SECONDS (15), SOAK_TABLES (a file to write the
+// markdown tables to, for scripts/soak.sh). Prints key=value lines (soak.*)
+// and exits non-zero on any unexpected response, any lost or unexpected
+// delivery, or the worker's memory not levelling off (see memoryVerdict).
 // `runSoak()` is also what worker/test/soak.test.mjs runs, shorter.
 import http from "node:http";
 import { createHash } from "node:crypto";
@@ -23,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { workerOptions } from "../worker/miniflare.mjs";
 import { startOrigin } from "../worker/origin.mjs";
+import { inspectIsolates, userTarget } from "./inspector.mjs";
 
 const KEYS = "soak:soak-secret-0123456789abcdef";
 const ADMIN_TOKEN = "soak-admin-token";
@@ -98,6 +102,91 @@ export function slopePerMinute(samples) {
     den += (s.t - mx) ** 2;
   }
   return den === 0 ? 0 : (num / den) * 60_000;
+}
+
+/**
+ * Whether a memory series levelled off: `samples` [{t (ms), mib}], judged
+ * after `warmupMs`. The least-squares slope over the second half of what
+ * is left, times that half's length, is the growth the series still shows
+ * once warm; it must stay under `allowMiB`, and the highest sample under
+ * `ceilingMiB`. A steady leak of n bytes per request shows as growth of n ×
+ * the half's requests, however noisy the series is around its trend.
+ */
+export function plateau(samples, { warmupMs = 0, allowMiB, ceilingMiB = Infinity }) {
+  const warm = samples.filter((s) => s.t >= warmupMs);
+  const out = { samples: warm.length, start: warm[0]?.mib ?? NaN, mid: NaN, end: warm[warm.length - 1]?.mib ?? NaN, max: Math.max(...samples.map((s) => s.mib)), slope: NaN, growth: NaN, minutes: 0, allowMiB, ceilingMiB, ok: false, why: "" };
+  if (warm.length < 6) {
+    out.why = `only ${warm.length} samples after warm-up`;
+    return out;
+  }
+  const from = warm[0].t + (warm[warm.length - 1].t - warm[0].t) / 2;
+  const half = warm.filter((s) => s.t >= from);
+  out.mid = half[0].mib;
+  out.minutes = (half[half.length - 1].t - half[0].t) / 60_000;
+  out.slope = slopePerMinute(half);
+  out.growth = out.slope * out.minutes;
+  if (out.max > ceilingMiB) out.why = `peaked at ${out.max.toFixed(2)} MiB, over the ${ceilingMiB} MiB ceiling`;
+  else if (out.growth > allowMiB) out.why = `still growing: ${out.growth.toFixed(2)} MiB over the last ${out.minutes.toFixed(1)} min (${out.slope.toFixed(2)} MiB/min), over ${allowMiB} MiB allowed`;
+  out.ok = out.why === "";
+  return out;
+}
+
+/**
+ * Samples an isolate's memory every `everyMs` until stopped: the JS heap
+ * after a forced full GC (inspector), the wasm core's linear memory (from
+ * `stats()`, which also makes the isolate run the GC task when idle) and the
+ * process RSS at the same moment. The `others` (workerd's other isolates:
+ * Miniflare's entry worker that proxies every request, its queue broker,
+ * ...) get a full GC too, answered whenever they next run, and their heaps
+ * are summed: V8 leaves garbage, and the C++ objects its wrappers own, in
+ * every isolate until it collects, and all of it is in the RSS.
+ */
+function heapSampler({ session, stats, pids, t0, everyMs, others = new Map() }) {
+  const samples = [];
+  let stopped = false;
+  let wake = null;
+  let wakeUp = () => {};
+  const errors = [];
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        let core = null;
+        const h = await session.heapAfterGc(async () => {
+          core = await stats();
+        });
+        let othersUsed = 0;
+        for (const o of others.values()) {
+          // One GC at a time per isolate: an idle one answers only when it next runs.
+          o.gcPending ??= o.send("HeapProfiler.collectGarbage", {}, 120_000).catch(() => {}).finally(() => {
+            o.gcPending = null;
+          });
+          othersUsed += (await o.heapUsage()).usedSize;
+        }
+        samples.push({
+          t: Date.now() - t0, heapMiB: h.usedSize / 1048576, heapTotalMiB: h.totalSize / 1048576,
+          wasmMiB: core ? core.wasmMemoryBytes / 1048576 : NaN, rssMiB: rssMiB(pids), othersMiB: othersUsed / 1048576,
+        });
+      } catch (err) {
+        if (!stopped && errors.length < 5) errors.push(err.message);
+      }
+      if (!stopped) {
+        await new Promise((r) => {
+          wakeUp = r;
+          wake = setTimeout(r, everyMs);
+        });
+      }
+    }
+  })();
+  return {
+    samples,
+    errors,
+    async stop() {
+      stopped = true;
+      clearTimeout(wake);
+      wakeUp();
+      await loop;
+    },
+  };
 }
 
 // ---- the collector ----------------------------------------------------------
@@ -452,16 +541,23 @@ async function runPhase({ base, seconds, concurrency, random, ledger, ipOf, minF
 
 const NOOP = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
 
-async function noopBaseline(seconds, concurrency, sampleMs) {
+async function noopBaseline(seconds, concurrency, sampleMs, heapSampleMs) {
   const before = new Set(workerdPids());
-  const noop = new Miniflare({ name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01", host: "127.0.0.1", port: 0 });
-  const c = client((await noop.ready).href, concurrency);
+  const noop = new Miniflare({ name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01", host: "127.0.0.1", port: 0, inspectorPort: 0 });
+  const url = await noop.ready;
+  const c = client(url.href, concurrency);
   const pids = workerdPids().filter((p) => !before.has(p));
+  // The same forced GC as the worker gets, so the two RSS series compare
+  // like with like.
+  const isolates = await inspectIsolates(noop);
+  const session = isolates.get(userTarget("noop"));
+  isolates.delete(userTarget("noop"));
   const body = JSON.stringify({ events: [{ type: "page", messageId: "x", properties: { path: "/" } }], consent: true });
   let n = 0;
   const t0 = Date.now();
   const samples = [{ t: 0, mib: rssMiB(pids) }];
   const sampler = setInterval(() => samples.push({ t: Date.now() - t0, mib: rssMiB(pids) }), sampleMs);
+  const heap = heapSampler({ session, others: isolates, stats: async () => (await c.request({ method: "GET", path: "/" }), null), pids, t0, everyMs: heapSampleMs });
   const end = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
@@ -470,15 +566,35 @@ async function noopBaseline(seconds, concurrency, sampleMs) {
     }
   }));
   clearInterval(sampler);
+  await heap.stop();
   const rps = n / ((Date.now() - t0) / 1000);
   c.close();
+  session.close();
+  for (const o of isolates.values()) o.close();
   await noop.dispose();
   const half = samples.filter((x) => x.t >= (seconds * 1000) / 2);
   const slope = slopePerMinute(half);
-  return { rps, seconds, slopeSecondHalf: slope, kibPerRequest: (slope * 1024) / (rps * 60), startMiB: samples[0].mib, endMiB: samples[samples.length - 1].mib };
+  const heapMiB = heap.samples.map((x) => x.heapMiB);
+  return {
+    rps, seconds, slopeSecondHalf: slope, kibPerRequest: (slope * 1024) / (rps * 60), startMiB: samples[0].mib, endMiB: samples[samples.length - 1].mib,
+    maxMiB: Math.max(...samples.map((x) => x.mib)), heapAfterGcMiB: [Math.min(...heapMiB), Math.max(...heapMiB)],
+    series: samples.map((x) => [Math.round(x.t / 1000), Math.round(x.mib)]),
+  };
 }
 
 // ---- the run ----------------------------------------------------------------
+
+/**
+ * The memory judgement's defaults. Growth allowed over the second half of
+ * the warm run, fitted: 2 MiB of JS heap is about 45 bytes per request of a
+ * full soak's second half (4.5 min at 175 req/s), less than one small object
+ * kept per request, and about five times the fit's noise (the heap after GC
+ * moves by ±1 MiB as visitors' Durable Objects are created and evicted). The
+ * wasm memory grows in 64 KiB pages and only when the core's allocator needs
+ * a bigger peak, so 1 MiB is 16 pages. Ceilings: far under the 128 MB a
+ * Workers isolate may use.
+ */
+export const MEMORY_LIMITS = { heapAllowMiB: 2, heapCeilingMiB: 48, wasmAllowMiB: 1, wasmCeilingMiB: 32 };
 
 /**
  * @param {object} o
@@ -486,12 +602,15 @@ async function noopBaseline(seconds, concurrency, sampleMs) {
  * @param {number} [o.concurrency]
  * @param {number} [o.maxSlope]     MiB/min of workerd RSS allowed over the second half of the run
  * @param {boolean} [o.baseline]    measure a no-op worker first, for scale
+ * @param {number} [o.heapSampleMs] how often to force a GC and sample the worker isolate's heap and wasm memory
+ * @param {object} [o.limits]       the memory judgement (see plateau): {heapAllowMiB, heapCeilingMiB, wasmAllowMiB, wasmCeilingMiB}
  * @param {(line: string) => void} [o.log]
  */
-export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baseline = false, sampleMs = 2000, log = () => {} }) {
+export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baseline = false, sampleMs = 2000, heapSampleMs = 15_000, limits = {}, log = () => {} }) {
   const report = { seconds, concurrency, phases: [], memory: null, failures: [] };
+  const lim = { ...MEMORY_LIMITS, ...limits };
   if (baseline) {
-    report.noop = await noopBaseline(Math.min(60, seconds), concurrency, sampleMs);
+    report.noop = await noopBaseline(Math.min(60, seconds), concurrency, sampleMs, heapSampleMs);
     report.noopRps = report.noop.rps;
   }
 
@@ -535,6 +654,7 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
       VISITOR_RATE_PER_SECOND: "100000000",
     },
     queue: { maxBatchSize: 50, maxBatchTimeout: 0.5, maxRetries: 3 },
+    inspectorPort: 0,
   }));
   const base = (await mf.ready).href;
   const pids = workerdPids().filter((p) => !before.has(p));
@@ -543,6 +663,18 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
   const sample = (label) => samples.push({ t: Date.now() - t0, mib: rssMiB(pids), label });
   sample("ready");
   const sampler = setInterval(() => sample(""), sampleMs);
+  // The worker's isolate (its Durable Objects included: workerd lists no
+  // other target for them) through the inspector, and the core's wasm
+  // memory through /v1/health.
+  const target = userTarget("nurture-worker");
+  const isolates = await inspectIsolates(mf);
+  const session = isolates.get(target);
+  if (!session) throw new Error(`workerd's inspector lists no ${target}`);
+  isolates.delete(target);
+  const heap = heapSampler({
+    session, pids, t0, everyMs: heapSampleMs, others: isolates,
+    stats: async () => (await (await mf.dispatchFetch("http://worker.test/v1/health")).json()).core,
+  });
 
   const admin = async (path, body) => {
     const res = await mf.dispatchFetch(`http://worker.test${path}`, {
@@ -641,6 +773,9 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
   } finally {
     clearInterval(sampler);
     sample("end");
+    await heap.stop();
+    session.close();
+    for (const o of isolates.values()) o.close();
     await mf.dispose();
     await origin.close();
     await col.close();
@@ -662,10 +797,23 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
     endOfPhaseMiB: samples.filter((s) => s.label.startsWith("end of load")).map((s) => s.mib),
     slopeAfterWarmup: slopePerMinute(warm),
     slopeSecondHalf: slopePerMinute(half),
+    halfMinutes: half.length ? (last.t - half[0].t) / 60_000 : 0,
+    warmupS: warmupMs / 1000,
+    rssOk: true,
     minutes: last.t / 60_000,
     maxSlope,
     series: samples.map((s) => [Math.round(s.t / 1000), Math.round(s.mib)]),
+    heapEveryS: heapSampleMs / 1000,
+    heapSeries: heap.samples.map((s) => [Math.round(s.t / 1000), +s.heapMiB.toFixed(2), +s.heapTotalMiB.toFixed(1), +s.wasmMiB.toFixed(2), Math.round(s.rssMiB), +s.othersMiB.toFixed(1)]),
+    otherIsolates: isolates.size,
+    heapErrors: heap.errors,
+    heap: plateau(heap.samples.map((s) => ({ t: s.t, mib: s.heapMiB })), { warmupMs, allowMiB: lim.heapAllowMiB, ceilingMiB: lim.heapCeilingMiB }),
+    wasm: plateau(heap.samples.map((s) => ({ t: s.t, mib: s.wasmMiB })), { warmupMs, allowMiB: lim.wasmAllowMiB, ceilingMiB: lim.wasmCeilingMiB }),
   };
+  // What the worker holds: its isolate's JS heap after a full GC and the
+  // core's linear memory must level off (see plateau).
+  if (!mem.heap.ok) report.failures.push(`worker isolate JS heap after GC: ${mem.heap.why}`);
+  if (!mem.wasm.ok) report.failures.push(`wasm core linear memory: ${mem.wasm.why}`);
   // Growth per request of the mix, against the no-op worker's per request
   // under the same load generator: workerd's RSS rises under load even for a
   // worker that only answers a constant, so an absolute slope alone would
@@ -684,9 +832,13 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
   else if (report.noop && b) {
     mem.allowedKibPerRequest = Math.max(0.5, 1.5 * mem.invocationsPerRequest * report.noop.kibPerRequest);
     if (mem.kibPerRequest > mem.allowedKibPerRequest) {
+      mem.rssOk = false;
       report.failures.push(`workerd RSS grows ${mem.kibPerRequest.toFixed(2)} KiB per request over the second half (${mem.slopeSecondHalf.toFixed(1)} MiB/min), over ${mem.allowedKibPerRequest.toFixed(2)} allowed (no-op: ${report.noop.kibPerRequest.toFixed(2)} KiB per request, ${mem.invocationsPerRequest.toFixed(2)} workerd invocations per request)`);
     }
-  } else if (mem.slopeSecondHalf > maxSlope) report.failures.push(`workerd RSS grows ${mem.slopeSecondHalf.toFixed(2)} MiB/min over the second half (threshold ${maxSlope})`);
+  } else if (mem.slopeSecondHalf > maxSlope) {
+    mem.rssOk = false;
+    report.failures.push(`workerd RSS grows ${mem.slopeSecondHalf.toFixed(2)} MiB/min over the second half (threshold ${maxSlope})`);
+  }
   report.ok = report.failures.length === 0;
   return report;
 }
@@ -714,19 +866,34 @@ export function markdown(report) {
       `Cumulative at the end of the phase: ${p.deliveredEvents} distinct events and ${p.deliveredSignals} signals delivered; **lost ${p.lostEvents} events, ${p.lostSignals} signals; ${p.unexpectedDeliveries} unexpected.**`, "");
   }
   const m = report.memory;
-  lines.push("### workerd memory (RSS)", "");
-  lines.push(`Sampled every 2 s from /proc (${m.pids} workerd process${m.pids === 1 ? "" : "es"} under the load generator), ${m.samples} samples over ${f1(m.minutes)} min.`, "");
-  lines.push("| ready | after warm-up | end of phase a | end of phase b | end | max | slope after warm-up | slope, second half | per request, second half |");
-  lines.push("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  lines.push(`| ${f0(m.readyMiB)} MiB | ${f0(m.afterWarmupMiB)} MiB | ${f0(m.endOfPhaseMiB[0])} MiB | ${f0(m.endOfPhaseMiB[1])} MiB | ${f0(m.endMiB)} MiB | ${f0(m.maxMiB)} MiB | ${m.slopeAfterWarmup.toFixed(2)} MiB/min | ${m.slopeSecondHalf.toFixed(2)} MiB/min | ${Number.isFinite(m.kibPerRequest) ? m.kibPerRequest.toFixed(2) : "–"} KiB |`, "");
+  const mib = (x, d = 1) => (Number.isFinite(x) ? `${x.toFixed(d)} MiB` : "–");
+  const verdict = (p) => (p.ok ? "levels off" : `**fails**: ${p.why}`);
+  lines.push("### Memory", "");
+  lines.push(`Every ${f0(m.heapEveryS)} s the run forces a full GC in the worker's isolate through workerd's V8 inspector ` +
+    "(`HeapProfiler.collectGarbage`, then `Runtime.getHeapUsage`; the Durable Objects run in that same isolate; workerd's other isolates, Miniflare's, get a GC too) and reads the wasm core's " +
+    `linear memory from \`GET /v1/health\`; ${m.heapSeries.length} samples. workerd's RSS is read from /proc every 2 s (${m.samples} samples, ` +
+    `${m.pids} process${m.pids === 1 ? "" : "es"}). Judged after ${f0(m.warmupS)} s of warm-up; "growth" is the least-squares slope over the second half of the warm run times its length.`, "");
+  lines.push("| | after warm-up | middle | end | max | growth, second half | allowed | verdict |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const [name, p, d] of [["worker isolate JS heap after GC", m.heap, 2], ["wasm core linear memory", m.wasm, 2]]) {
+    lines.push(`| ${name} | ${mib(p.start, d)} | ${mib(p.mid, d)} | ${mib(p.end, d)} | ${mib(p.max, d)} | ${Number.isFinite(p.growth) ? `${p.growth.toFixed(2)} MiB in ${p.minutes.toFixed(1)} min` : "–"} | ${p.allowMiB} MiB (ceiling ${p.ceilingMiB} MiB) | ${verdict(p)} |`);
+  }
+  lines.push(`| workerd RSS (whole process) | ${mib(m.afterWarmupMiB, 0)} | | ${mib(m.endMiB, 0)} | ${mib(m.maxMiB, 0)} | ${(m.slopeSecondHalf * (m.halfMinutes ?? 0)).toFixed(0)} MiB in ${f1(m.halfMinutes)} min (${f1(m.slopeSecondHalf)} MiB/min, ${Number.isFinite(m.kibPerRequest) ? m.kibPerRequest.toFixed(2) : "–"} KiB per request) | ${Number.isFinite(m.allowedKibPerRequest) ? `${m.allowedKibPerRequest.toFixed(2)} KiB per request` : `${m.maxSlope} MiB/min`} | ${m.rssOk ? "within" : "**over**"} |`, "");
   if (report.noop) {
     const n = report.noop;
-    lines.push(`No-op worker under the same load generator (${f0(n.seconds)} s, ${f0(n.rps)} req/s, in the same run): RSS ${f0(n.startMiB)} → ${f0(n.endMiB)} MiB, ` +
-      `${n.slopeSecondHalf.toFixed(2)} MiB/min over its second half, ${n.kibPerRequest.toFixed(2)} KiB per request. A request of the mix is ${m.invocationsPerRequest.toFixed(2)} workerd invocations ` +
-      `(itself, the visitor's Durable Object, collector POSTs, origin fetches); allowed: 1.5 × that × the no-op's = ${m.allowedKibPerRequest.toFixed(2)} KiB per request.`, "");
+    lines.push(`No-op worker (reads the body, answers a constant) under the same load generator, with the same forced GC, ${f0(n.seconds)} s at ${f0(n.rps)} req/s in the same run: ` +
+      `RSS ${f0(n.startMiB)} → ${f0(n.endMiB)} MiB (max ${f0(n.maxMiB)}), ${n.slopeSecondHalf.toFixed(2)} MiB/min over its second half, ${n.kibPerRequest.toFixed(2)} KiB per request; ` +
+      `its isolate's heap after GC ${n.heapAfterGcMiB.map((x) => x.toFixed(2)).join("–")} MiB. A request of the mix is ${m.invocationsPerRequest.toFixed(2)} workerd invocations ` +
+      "(itself, the visitor's Durable Object, collector POSTs, origin fetches); the RSS allowance is 1.5 × that × the no-op's per request, at least 0.5 KiB.", "");
+    if (n.series) lines.push(`No-op RSS (s → MiB): ${n.series.filter((_, i) => i % 3 === 0 || i === n.series.length - 1).map(([t, v]) => `${t}→${v}`).join(", ")}.`, "");
   }
-  const step = Math.max(1, Math.floor(m.series.length / 20));
-  lines.push(`Every ${step * 2} s (s → MiB): ${m.series.filter((_, i) => i % step === 0 || i === m.series.length - 1).map(([t, v]) => `${t}→${v}`).join(", ")}.`, "");
+  const pick = (arr, k) => {
+    const step = Math.max(1, Math.ceil(arr.length / k));
+    return arr.filter((_, i) => i % step === 0 || i === arr.length - 1);
+  };
+  lines.push(`Series (s → worker isolate's JS heap after GC / its V8 heap reserved / wasm memory / workerd RSS / the ${m.otherIsolates} Miniflare isolates' JS heaps, MiB): ` +
+    `${pick(m.heapSeries, 24).map(([t, h, tot, w, r, o]) => `${t}→${h}/${tot}/${w}/${r}/${o}`).join(", ")}.`, "");
+  if (m.heapErrors.length) lines.push(`Inspector errors: ${m.heapErrors.join("; ")}.`, "");
   return lines.join("\n");
 }
 
@@ -751,6 +918,14 @@ function keyValues(report) {
     kv(`${tag}_lost_signals`, p.lostSignals);
   });
   const m = report.memory;
+  for (const [k, p] of [["heap", m.heap], ["wasm", m.wasm]]) {
+    kv(`${k}_after_warmup_mib`, p.start.toFixed(2));
+    kv(`${k}_mid_mib`, p.mid.toFixed(2));
+    kv(`${k}_end_mib`, p.end.toFixed(2));
+    kv(`${k}_max_mib`, p.max.toFixed(2));
+    kv(`${k}_growth_second_half_mib`, Number.isFinite(p.growth) ? p.growth.toFixed(3) : "NaN");
+    kv(`${k}_ok`, p.ok);
+  }
   kv("rss_ready_mib", f0(m.readyMiB));
   kv("rss_after_warmup_mib", f0(m.afterWarmupMiB));
   kv("rss_end_mib", f0(m.endMiB));
@@ -764,12 +939,19 @@ function keyValues(report) {
   return out.join("\n");
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.env.SOAK_FROM_JSON) {
+  // The tables again from a saved report (SOAK_JSON of an earlier run), without running.
+  const report = JSON.parse(readFileSync(process.env.SOAK_FROM_JSON, "utf8"));
+  console.log(keyValues(report));
+  if (process.env.SOAK_TABLES) writeFileSync(process.env.SOAK_TABLES, markdown(report));
+  process.exitCode = report.ok ? 0 : 1;
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = await runSoak({
     seconds: Number(process.env.SOAK_SECONDS ?? 300),
     concurrency: Number(process.env.SOAK_CONCURRENCY ?? 16),
     maxSlope: Number(process.env.SOAK_MAX_SLOPE_MB_PER_MIN ?? 4),
     baseline: process.env.SOAK_BASELINE !== "0",
+    heapSampleMs: Number(process.env.SOAK_HEAP_SAMPLE_SECONDS ?? 15) * 1000,
     log: (l) => console.error(`# ${l}`),
   });
   console.log(keyValues(report));

@@ -19,13 +19,15 @@ import defaultAccountsCsv from "../../tests/data/accounts.csv";
 
 let ready = false;
 let restarts = 0;
+// The live instance's exports, for its linear memory size in coreStats().
+let instanceExports = null;
 const models = new Map(); // MODEL_JSON text ("" for the default) → Model
 const sites = new Map(); // SITE_CONFIG_JSON text ("" for the default) → Personalizer
 const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
 
 function ensure() {
   if (!ready) {
-    glue.initSync({ module: wasmModule });
+    instanceExports = glue.initSync({ module: wasmModule });
     ready = true;
   }
 }
@@ -46,6 +48,7 @@ function reset() {
   tableCache.maxmind?.__destroy_into_raw();
   Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
   glue.__nurtureReset();
+  instanceExports = null;
   ready = false;
   restarts += 1;
 }
@@ -169,8 +172,21 @@ export function withCore(env, fn) {
   }
 }
 
+/**
+ * The core's restart count and what it holds: the wasm linear memory in
+ * bytes (it only ever grows while an instance lives, so a leak inside the
+ * core shows here as steps that never stop) and how many compiled configs
+ * are cached. The soak samples these through GET /v1/health.
+ */
 export function coreStats() {
-  return { restarts, ready };
+  const memory = instanceExports?.memory;
+  return {
+    restarts,
+    ready,
+    wasmMemoryBytes: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0,
+    cachedModels: models.size,
+    cachedSites: sites.size,
+  };
 }
 
 /**
