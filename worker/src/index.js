@@ -10,6 +10,7 @@ import { replay, listDeadLetters } from "./routes/admin.js";
 import { health } from "./routes/health.js";
 import { getForm, postForm } from "./routes/forms.js";
 import { decide } from "./routes/decide.js";
+import { eraseVisitor, adminErase } from "./routes/erase.js";
 import { site } from "./site.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
@@ -23,6 +24,8 @@ const ROUTES = new Map([
   ["/v1/decide", { methods: { GET: decide }, cors: true }],
   ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
+  ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
+  ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
 ]);
 
 const FORMS = { methods: { GET: getForm, POST: postForm }, cors: true };
