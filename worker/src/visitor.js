@@ -16,7 +16,7 @@
 //
 // Erasure and retention: `erase` deletes the whole storage and leaves a
 // tombstone ({erasedAt}, no personal data) so that a batch still in flight
-// with the erased visitor's token is refused rather than starting a new
+// with the erased visitor's token is refused (401) rather than starting a new
 // history under the same id; the tombstone goes when every token for the id
 // has expired. One alarm serves both the re-engagement signal and retention:
 // it is re-armed on each activity for whichever is due first, and deletes
@@ -30,7 +30,10 @@ import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js
 import { forwardMessages } from "./forward.js";
 
 const EMPTY = () => ({ profile: {}, events: [], seen: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
-const ERASED = { status: 410, code: "visitor_erased", message: "this visitor's data was erased; the id is no longer used" };
+// 401 like any token the worker will never take again: the browser runtime
+// then drops its stored token and goes on as a new visitor instead of
+// retrying the batch forever (index.js also expires the cookie).
+const ERASED = { status: 401, code: "visitor_erased", message: "this visitor's data was erased; its token is no longer accepted" };
 const PROFILE_KEYS = 60;
 
 function mergeTraits(profile, traits, map) {

@@ -20,7 +20,7 @@ import { authorize } from "./admin.js";
 
 // Visitor ids as newVisitorId() writes them (16 random bytes, base64url).
 const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
-const EXPIRED_COOKIE = `${COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None`;
+export const EXPIRED_COOKIE = `${COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None`;
 
 /**
  * The erasure signal: one per visitor (its id is fixed by the visitor, so a
