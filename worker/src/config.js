@@ -65,6 +65,12 @@ export function settings(env) {
     formTokenTtlSeconds: int(env, "FORM_TOKEN_TTL_SECONDS", 86400, 0),
     originUrl: env.ORIGIN_URL ? String(env.ORIGIN_URL) : "",
     personalizeExclude: list(env, "PERSONALIZE_EXCLUDE"),
+    // Days without activity after which a visitor's state is deleted by its
+    // Durable Object's alarm; 0 keeps it forever. A fraction is allowed (the
+    // tests use seconds). The default matches VISITOR_TTL_DAYS: by then the
+    // visitor's token has expired too, so nothing could read the state.
+    retentionMs: Math.round(int(env, "RETENTION_DAYS", 395, 0) * 86_400_000),
+    maxEraseIds: int(env, "MAX_ERASE_IDS", 100, 1),
   };
   cache.set(env, s);
   return s;

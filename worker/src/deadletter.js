@@ -4,13 +4,32 @@
 // A Durable Object rather than KV: replay reads, sends and deletes, and needs
 // to see its own deletes at once (KV is eventually consistent), and the
 // dead-letter path is rare enough that one object's throughput is plenty.
+//
+// Erasure: `purge` deletes an erased visitor's dead letters (else a replay
+// would send the erased data again) and records the visitor id for
+// ERASED_KEEP_MS, during which `add` refuses that visitor's messages (ones
+// still in the forwarding queue that exhaust their retries later) and the
+// queue consumer drops them (`erasedAmong`). The erasure signal itself
+// (id `era_…`) carries no personal data and is always filed.
 
 import { DurableObject } from "cloudflare:workers";
 
 const PREFIX = "dl:";
+const ERASED = "er:";
+// Longer than a message can stay in Cloudflare Queues (14 days at most), so
+// no message of an erased visitor can still be retried when its record goes.
+const ERASED_KEEP_MS = 15 * 86_400_000;
+
+/** Messages that belong to an erased visitor (the erasure signal excepted). */
+export function ofErased(body, erased) {
+  return typeof body?.visitorId === "string" && erased.has(body.visitorId) && !String(body.id).startsWith("era_");
+}
 
 export class DeadLetterStore extends DurableObject {
-  async add(items) {
+  async add(all) {
+    const erased = await this.erasedSet(all.map((i) => i.body?.visitorId));
+    const items = all.filter((i) => !ofErased(i.body, erased));
+    if (items.length === 0) return 0;
     const filed = ((await this.ctx.storage.get("filed")) ?? 0) + items.length;
     await this.ctx.storage.put("filed", filed);
     for (let i = 0; i < items.length; i += 128) {
@@ -47,6 +66,66 @@ export class DeadLetterStore extends DurableObject {
       const page = await this.ctx.storage.list({ prefix: PREFIX, startAfter: start, limit: 1000 });
       n += page.size;
       if (page.size < 1000) return n;
+      start = [...page.keys()].pop();
+    }
+  }
+
+  /** The ids among `visitorIds` erased within ERASED_KEEP_MS. */
+  async erasedSet(visitorIds) {
+    const ids = [...new Set(visitorIds.filter((v) => typeof v === "string"))];
+    const out = new Set();
+    const now = Date.now();
+    for (let i = 0; i < ids.length; i += 128) {
+      const got = await this.ctx.storage.get(ids.slice(i, i + 128).map((v) => ERASED + v));
+      for (const [key, at] of got) if (now - at < ERASED_KEEP_MS) out.add(key.slice(ERASED.length));
+    }
+    return out;
+  }
+
+  /** For the forwarding queue's consumer: which of these visitors were erased. */
+  async erasedAmong(visitorIds) {
+    return [...(await this.erasedSet(visitorIds))];
+  }
+
+  /**
+   * Erasure of `visitorIds`: records them (see `add`), then deletes every
+   * dead letter of theirs. A scan of the whole store: it has no index by
+   * visitor, and erasures are rare next to filing. Returns how many were
+   * deleted per visitor.
+   */
+  async purge(visitorIds, now = Date.now()) {
+    const ids = new Set(visitorIds);
+    const keys = [...ids].map((v) => ERASED + v);
+    for (let i = 0; i < keys.length; i += 128) {
+      await this.ctx.storage.put(Object.fromEntries(keys.slice(i, i + 128).map((k) => [k, now])));
+    }
+    const removed = Object.fromEntries([...ids].map((v) => [v, 0]));
+    let start;
+    for (;;) {
+      const page = await this.ctx.storage.list({ prefix: PREFIX, startAfter: start, limit: 500 });
+      const doomed = [];
+      for (const [key, item] of page) {
+        if (ofErased(item.body, ids)) {
+          doomed.push(key);
+          removed[item.body.visitorId] += 1;
+        }
+      }
+      for (let i = 0; i < doomed.length; i += 128) await this.ctx.storage.delete(doomed.slice(i, i + 128));
+      if (page.size < 500) break;
+      start = [...page.keys()].pop();
+    }
+    await this.pruneErased(now);
+    return removed;
+  }
+
+  /** Forgets erasure records older than ERASED_KEEP_MS. */
+  async pruneErased(now) {
+    let start;
+    for (;;) {
+      const page = await this.ctx.storage.list({ prefix: ERASED, startAfter: start, limit: 1000 });
+      const old = [...page].filter(([, at]) => now - at >= ERASED_KEEP_MS).map(([key]) => key);
+      for (let i = 0; i < old.length; i += 128) await this.ctx.storage.delete(old.slice(i, i + 128));
+      if (page.size < 1000) return;
       start = [...page.keys()].pop();
     }
   }

@@ -18,6 +18,7 @@
 // delivered twice, by design: at-least-once plus idempotency = exactly once).
 
 import { settings } from "./config.js";
+import { ofErased } from "./deadletter.js";
 
 
 async function sha256Hex(text) {
@@ -204,7 +205,20 @@ export function backoffSeconds(env, attempts) {
 /** Consumer of FORWARD_QUEUE: the queue's batch goes out as batch requests. */
 export async function consumeForward(batch, env) {
   const s = settings(env);
-  const messages = batch.messages;
+  let messages = batch.messages;
+  // A message still being retried when its visitor was erased is dropped
+  // here rather than delivered after the erasure signal. When the store
+  // cannot answer, delivery goes on: the collector honours the signal.
+  try {
+    const erased = new Set(await deadLetters(env).erasedAmong(messages.map((m) => m.body?.visitorId)));
+    if (erased.size) {
+      for (const m of messages) if (ofErased(m.body, erased)) m.ack();
+      messages = messages.filter((m) => !ofErased(m.body, erased));
+      if (messages.length === 0) return;
+    }
+  } catch (err) {
+    console.error("forward: erasure check failed", String(err));
+  }
   const outcomes = s.collectorUrl ? await deliver(env, messages.map((m) => m.body)) : messages.map(() => "retry");
   const permanent = [];
   messages.forEach((message, i) => {

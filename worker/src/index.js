@@ -10,6 +10,7 @@ import { replay, listDeadLetters } from "./routes/admin.js";
 import { health } from "./routes/health.js";
 import { getForm, postForm } from "./routes/forms.js";
 import { decide } from "./routes/decide.js";
+import { eraseVisitor, adminErase, EXPIRED_COOKIE } from "./routes/erase.js";
 import { site } from "./site.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
@@ -23,6 +24,8 @@ const ROUTES = new Map([
   ["/v1/decide", { methods: { GET: decide }, cors: true }],
   ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
+  ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
+  ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
 ]);
 
 const FORMS = { methods: { GET: getForm, POST: postForm }, cors: true };
@@ -66,6 +69,9 @@ export default {
       if (err instanceof HttpError) {
         response = errorResponse(err);
         if (err.allow) response.headers.set("allow", err.allow);
+        // The token of an erased visitor: the cookie goes too, so the next
+        // request from a page on the worker's origin starts a new visitor.
+        if (err.code === "visitor_erased") response.headers.set("set-cookie", EXPIRED_COOKIE);
       } else if (isFatal(err)) {
         response = errorResponse(new HttpError(503, "core_unavailable", "the scoring core failed; retry the request"));
       } else {

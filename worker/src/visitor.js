@@ -13,6 +13,14 @@
 // that window is caught by the collector's dedup by message id instead). Events
 // are capped at MAX_EVENT_BYTES each, so a visitor's state stays well under
 // the 2 MB value limit of SQLite-backed objects.
+//
+// Erasure and retention: `erase` deletes the whole storage and leaves a
+// tombstone ({erasedAt}, no personal data) so that a batch still in flight
+// with the erased visitor's token is refused (401) rather than starting a new
+// history under the same id; the tombstone goes when every token for the id
+// has expired. One alarm serves both the re-engagement signal and retention:
+// it is re-armed on each activity for whichever is due first, and deletes
+// the storage once the visitor has been inactive for RETENTION_DAYS.
 
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "./config.js";
@@ -22,6 +30,10 @@ import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js
 import { forwardMessages } from "./forward.js";
 
 const EMPTY = () => ({ profile: {}, events: [], seen: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+// 401 like any token the worker will never take again: the browser runtime
+// then drops its stored token and goes on as a new visitor instead of
+// retrying the batch forever (index.js also expires the cookie).
+const ERASED = { status: 401, code: "visitor_erased", message: "this visitor's data was erased; its token is no longer accepted" };
 const PROFILE_KEYS = 60;
 
 function mergeTraits(profile, traits, map) {
@@ -75,6 +87,7 @@ export class VisitorState extends DurableObject {
   ingest({ visitorId, candidates, now, trap, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
+    if (this.state.erasedAt) return { ok: false, error: ERASED };
     const wait = this.bucket.take();
     if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many batches for this visitor; retry in ${wait} s`, retryAfter: wait } };
 
@@ -144,9 +157,7 @@ export class VisitorState extends DurableObject {
     st.lastActivity = now;
     st.visitorId = visitorId;
     this.ctx.storage.put("state", st);
-
-    const after = reengageAfterMs(this.env);
-    if (after > 0) this.ctx.storage.setAlarm(now + after);
+    this.arm();
 
     const forward = outcome.accepted
       .map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
@@ -163,14 +174,78 @@ export class VisitorState extends DurableObject {
     };
   }
 
-  /** Re-engagement due: no activity for the inactivity period. */
+  /**
+   * When the alarm must next fire: the re-engagement signal (if not yet sent
+   * for this period of inactivity) or the end of retention, whichever is
+   * first; null when neither applies. For an erased visitor, the end of the
+   * tombstone.
+   */
+  nextDue() {
+    const st = this.state;
+    if (st.erasedAt) {
+      const ttl = settings(this.env).tokenTtlSeconds * 1000;
+      return ttl > 0 ? st.erasedAt + ttl : null;
+    }
+    if (st.lastActivity === 0) return null;
+    const due = [];
+    const keep = settings(this.env).retentionMs;
+    if (keep > 0) due.push(st.lastActivity + keep);
+    const after = reengageAfterMs(this.env);
+    if (after > 0 && st.reengagedFor !== st.lastActivity) due.push(st.lastActivity + after);
+    return due.length ? Math.min(...due) : null;
+  }
+
+  /** Sets (or clears) the alarm for nextDue(); not awaited by the synchronous updates (the output gate covers it). */
+  arm() {
+    const due = this.nextDue();
+    return due === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(due);
+  }
+
+  /**
+   * Deletes everything stored for this visitor. The in-memory state is
+   * replaced before the first await, so an update that runs while storage
+   * is being deleted sees the new state, never the old one.
+   */
+  async wipe(next) {
+    this.state = next;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /**
+   * Erasure (the visitor's DELETE /v1/visitor or an operator's
+   * /v1/admin/erase): storage deleted, a tombstone kept. Idempotent: an
+   * already erased visitor answers `first: false` and is left as it is.
+   */
+  async erase({ now }) {
+    const st = this.state;
+    if (st.erasedAt) return { first: false, erasedAt: st.erasedAt, events: 0, profileFields: 0, score: false };
+    const removed = { events: st.events.length, profileFields: Object.keys(st.profile).length, score: st.last !== null };
+    await this.wipe({ ...EMPTY(), erasedAt: now });
+    await this.ctx.storage.put("state", this.state);
+    await this.arm();
+    return { first: true, erasedAt: now, ...removed };
+  }
+
+  /** Re-engagement due, retention over, or a tombstone to drop. */
   async alarm() {
     const st = this.state;
-    const after = reengageAfterMs(this.env);
-    if (after <= 0 || st.lastActivity === 0 || st.reengagedFor === st.lastActivity) return;
     const now = Date.now();
-    if (now - st.lastActivity < after) {
-      await this.ctx.storage.setAlarm(st.lastActivity + after);
+    const due = this.nextDue();
+    if (due === null) return;
+    if (due > now) {
+      await this.ctx.storage.setAlarm(due);
+      return;
+    }
+    if (st.erasedAt) {
+      await this.wipe(EMPTY());
+      return;
+    }
+    const keep = settings(this.env).retentionMs;
+    if (keep > 0 && now - st.lastActivity >= keep) {
+      // Retention over: nothing is kept, not even a tombstone (nobody asked
+      // for erasure; a later batch with a still valid token starts afresh).
+      await this.wipe(EMPTY());
       return;
     }
     st.seq += 1;
@@ -181,6 +256,7 @@ export class VisitorState extends DurableObject {
     await forwardMessages(this.env, [msg], { direct: false });
     st.reengagedFor = st.lastActivity;
     await this.ctx.storage.put("state", st);
+    await this.arm();
   }
 
   /**
@@ -215,6 +291,7 @@ export class VisitorState extends DurableObject {
   submitForm({ visitorId, formId, form, submission, asked, renderedAt, now, language, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
+    if (this.state.erasedAt) return { ok: false, error: ERASED };
     const wait = this.bucket.take();
     if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many submissions for this visitor; retry in ${wait} s`, retryAfter: wait } };
     const st = this.state;
@@ -240,8 +317,7 @@ export class VisitorState extends DurableObject {
     st.lastActivity = now;
     st.visitorId = visitorId;
     this.ctx.storage.put("state", st);
-    const after = reengageAfterMs(this.env);
-    if (after > 0) this.ctx.storage.setAlarm(now + after);
+    this.arm();
     return {
       ok: true,
       valid: true,
@@ -258,6 +334,6 @@ export class VisitorState extends DurableObject {
   /** For tests and support: what is kept for this visitor. */
   inspect() {
     const st = this.state;
-    return { events: st.events.length, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq };
+    return { events: st.events.length, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
   }
 }

@@ -35,7 +35,7 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
 /**
  * A collector that records the messages it receives (batch requests),
  * deduplicating each by its id. `fault(req)` decides per request: "ok", "fail" (503,
- * not stored), "hang" (stored, then never answered: the worker times out
+ * not stored), "refuse" (400, not stored: dead-lettered at once), "hang" (stored, then never answered: the worker times out
  * and retries, so the collector sees a duplicate), or "drop" (connection
  * destroyed before anything is stored).
  */
@@ -52,6 +52,12 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
       if (mode === "fail") {
         stats.failed += 1;
         res.writeHead(503, { "content-type": "application/json" }).end('{"error":"unavailable"}');
+        return;
+      }
+      if (mode === "refuse") {
+        // A permanent refusal (4xx): the worker dead-letters at once.
+        stats.refused = (stats.refused ?? 0) + 1;
+        res.writeHead(400, { "content-type": "application/json" }).end('{"error":"refused"}');
         return;
       }
       if (mode === "drop") {

@@ -11,7 +11,7 @@ async function sha(text) {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
-async function authorize(request, env) {
+export async function authorize(request, env) {
   if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "ADMIN_TOKEN is not set: admin routes are off");
   const header = request.headers.get("authorization") ?? "";
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
