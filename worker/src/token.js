@@ -95,6 +95,12 @@ export function newVisitorId() {
   return b64url(crypto.getRandomValues(new Uint8Array(16)));
 }
 
+/**
+ * Signs a visitor id with the current key. A token re-signed after a key
+ * rotation keeps its `issuedAt`: rotation never extends an identity's
+ * lifetime, so an erased visitor's tombstone (kept for the token lifetime
+ * from the erasure) outlives every token for that id.
+ */
 export async function sign(env, visitorId, issuedAt = Math.floor(Date.now() / 1000)) {
   const [current] = await keys(env);
   const payload = `v1.${current.kid}.${visitorId}.${issuedAt}`;
@@ -221,7 +227,7 @@ export async function softIdentify(request, env, ttlSeconds, mint) {
     try {
       const v = await verify(env, presented, ttlSeconds);
       if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false, known: true };
-      return { visitorId: v.visitorId, token: await sign(env, v.visitorId), fresh: true, known: true };
+      return { visitorId: v.visitorId, token: await sign(env, v.visitorId, v.issuedAt), fresh: true, known: true };
     } catch (err) {
       if (!(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
     }

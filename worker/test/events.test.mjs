@@ -87,11 +87,15 @@ test("the cookie carries the visitor: history accumulates, duplicates are droppe
 });
 
 test("key rotation: a token signed with an older listed key is accepted and re-signed with the current key", async () => {
-  const old = makeToken({ kid: "k1", secret: "first-secret-0123456789" });
+  const old = makeToken({ kid: "k1", secret: "first-secret-0123456789", iat: Math.floor(Date.now() / 1000) - 30 * 86_400 });
   const res = await post(mf, { events: [{ type: "page", timestamp: Date.now(), properties: { path: "/" } }] }, { headers: { cookie: `nurture_vid=${old}` } });
   const body = await ok(res);
   assert.equal(body.visitorId, old.split(".")[2]);
   assert.match(res.headers.get("set-cookie"), new RegExp(`^nurture_vid=v1\\.k2\\.${body.visitorId}\\.`));
+  // The re-signed token keeps the old one's issue time: rotation does not
+  // extend the identity's lifetime.
+  const issuedAt = (t) => t.split(".")[3];
+  assert.equal(issuedAt(res.headers.get("x-nurture-visitor")), issuedAt(old));
 });
 
 test("a forged score changes nothing: the server scores from its own history", async () => {

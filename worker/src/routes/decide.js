@@ -27,7 +27,7 @@ export async function decide(request, env, ctx, s) {
   const presented = readToken(request);
   if (presented !== null && presented !== "") {
     const v = await verify(env, presented, s.tokenTtlSeconds);
-    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId), fresh: !v.current, known: true };
+    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current, known: true };
   } else if (!s.consentRequired) {
     const visitorId = newVisitorId();
     who = { visitorId, token: await sign(env, visitorId), fresh: true, known: false };

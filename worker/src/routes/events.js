@@ -60,7 +60,7 @@ export async function identify(request, env, s, bodyToken = null) {
   const v = await verify(env, presented, s.tokenTtlSeconds);
   if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false };
   // Signed with an older key: re-sign with the current one (rotation).
-  return { visitorId: v.visitorId, token: await sign(env, v.visitorId), fresh: true };
+  return { visitorId: v.visitorId, token: await sign(env, v.visitorId, v.issuedAt), fresh: true };
 }
 
 export async function events(request, env, ctx, s) {

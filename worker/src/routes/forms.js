@@ -59,7 +59,7 @@ async function visitorFor(request, env, s) {
   const presented = readToken(request);
   if (presented !== null && presented !== "") {
     const v = await verify(env, presented, s.tokenTtlSeconds);
-    return { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId), fresh: !v.current, known: true };
+    return { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current, known: true };
   }
   const visitorId = newVisitorId();
   return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
@@ -156,7 +156,7 @@ export async function postForm(request, env, ctx, s, { formId }) {
   if (presented !== null && presented !== "") {
     const v = await verify(env, presented, s.tokenTtlSeconds);
     if (v.visitorId !== t.visitorId) throw new HttpError(403, "form_token_wrong_visitor", "the form token was issued to another visitor");
-    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId), fresh: !v.current };
+    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current };
   } else {
     who = { visitorId: t.visitorId, token: await sign(env, t.visitorId), fresh: true };
   }
