@@ -858,15 +858,41 @@ export class MaxMindDb {
   };
 }
 
-/** Which fields to show this visitor now (progressive profiling). */
+/**
+ * Which fields to show this visitor now (progressive profiling). Compiles
+ * `form` on every call: use a `Form` for many visitors.
+ */
 export function nextFields(form: FormConfig, knownProfile?: Profile | null): NextFields;
 
-/** Validates a submission; merges it into `options.profile` and re-scores fit when asked. */
+/**
+ * Validates a submission; merges it into `options.profile` and re-scores fit
+ * when asked. Compiles `form` on every call: use a `Form` for many submissions.
+ */
 export function validateForm(
   form: FormConfig,
   submission: { [field: string]: unknown },
   options?: ValidateOptions | null,
 ): FormSubmission;
+
+/**
+ * A form definition compiled once (fields, patterns, `showIf` conditions),
+ * for validating many submissions: several times faster per call than
+ * `validateForm`, which reads and compiles the definition each time. Later
+ * changes to the definition object do not reach a compiled `Form`.
+ * After `free()`, every method and getter throws an `Error`.
+ */
+export class Form {
+  free(): void;
+  /** Throws what `validateForm` throws for the same definition: `invalid_config` with the `path` of the first bad field. */
+  constructor(config: FormConfig);
+  /** `validateForm(config, submission, options)`, without compiling again. */
+  validate(submission: { [field: string]: unknown }, options?: ValidateOptions | null): FormSubmission;
+  /** `nextFields(config, knownProfile)`, without compiling again. */
+  nextFields(knownProfile?: Profile | null): NextFields;
+  /** The definition's `id`; `undefined` when it has none. */
+  readonly id: string | undefined;
+  readonly warnings: ConfigIssue[];
+}
 
 export function checkEmail(address: string): EmailCheck;
 

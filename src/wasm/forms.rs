@@ -1,4 +1,6 @@
-//! Form exports: `checkEmail`, `checkPhone`, `nextFields`, `validateForm`.
+//! Form exports: `checkEmail`, `checkPhone`, the `Form` class (a form
+//! compiled once, for many submissions) and the one-off `nextFields` and
+//! `validateForm`, which compile the form on every call.
 
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
@@ -66,27 +68,12 @@ pub fn check_phone_js(number: JsValue, default_region: JsValue) -> Result<JsValu
     to_js(&crate::phone::check_phone(&number, region.as_deref()))
 }
 
-/// `nextFields(form, knownProfile)` → `{ fields, hidden, remaining, complete }`.
-#[wasm_bindgen(js_name = nextFields)]
-pub fn next_fields_js(form: JsValue, known_profile: JsValue) -> Result<JsValue, JsValue> {
-    let form = read_form(form)?;
+fn next_fields_with(form: &Form, known_profile: JsValue) -> Result<JsValue, JsValue> {
     let known = read_object(known_profile, "knownProfile")?;
     to_js(&form.next_fields(&known))
 }
 
-/// `validateForm(form, submission, options?)`. Options: `language` (`en`,
-/// `zh-Hans`, `zh-Hant`, or any BCP 47 tag), `profile` (what is known),
-/// `asked` (names of the fields shown), `renderedAt` and `now` (ms), `model`
-/// (a scoring model document; `null` for the built-in one; leave it out to
-/// skip fit scoring). Answers `{ valid, errors, values, signals, merge?,
-/// fit?, next? }`.
-#[wasm_bindgen(js_name = validateForm)]
-pub fn validate_form_js(
-    form: JsValue,
-    submission: JsValue,
-    options: JsValue,
-) -> Result<JsValue, JsValue> {
-    let form = read_form(form)?;
+fn validate_with(form: &Form, submission: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let submission = match from_js(submission, "submission")? {
         Value::Object(map) => map,
         _ => return Err(invalid_argument("submission", "expected an object")),
@@ -130,4 +117,71 @@ pub fn validate_form_js(
         now: read_millis(options.get("now"), "options.now")?,
     };
     to_js(&form.submit(model.as_ref(), &submission, &validate))
+}
+
+/// `nextFields(form, knownProfile)` → `{ fields, hidden, remaining, complete }`.
+#[wasm_bindgen(js_name = nextFields)]
+pub fn next_fields_js(form: JsValue, known_profile: JsValue) -> Result<JsValue, JsValue> {
+    next_fields_with(&read_form(form)?, known_profile)
+}
+
+/// `validateForm(form, submission, options?)`. Options: `language` (`en`,
+/// `zh-Hans`, `zh-Hant`, or any BCP 47 tag), `profile` (what is known),
+/// `asked` (names of the fields shown), `renderedAt` and `now` (ms), `model`
+/// (a scoring model document; `null` for the built-in one; leave it out to
+/// skip fit scoring). Answers `{ valid, errors, values, signals, merge?,
+/// fit?, next? }`.
+#[wasm_bindgen(js_name = validateForm)]
+pub fn validate_form_js(
+    form: JsValue,
+    submission: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    validate_with(&read_form(form)?, submission, options)
+}
+
+// Reading and compiling the definition (fields, patterns, `showIf`
+// conditions) is most of what a `validateForm` call costs in wasm; the class
+// does it once. The doc comments below are copied into the browser entry's
+// glue, which has a gzip budget: the full docs are in pkg-template/index.d.ts.
+// No `fieldNames` getter: the caller holds the definition, and with the
+// longer docs it cost 910 bytes gzip of that budget.
+/// A form compiled once, for many submissions.
+#[wasm_bindgen(js_name = Form)]
+pub struct FormHandle {
+    form: Form,
+}
+
+#[wasm_bindgen(js_class = Form)]
+impl FormHandle {
+    /// Throws as `validateForm` does for a bad definition.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> Result<FormHandle, JsValue> {
+        Ok(FormHandle {
+            form: read_form(config)?,
+        })
+    }
+
+    /// `validateForm` without the form argument.
+    pub fn validate(&self, submission: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        validate_with(&self.form, submission, options)
+    }
+
+    /// As `nextFields`.
+    #[wasm_bindgen(js_name = nextFields)]
+    pub fn next_fields(&self, known_profile: JsValue) -> Result<JsValue, JsValue> {
+        next_fields_with(&self.form, known_profile)
+    }
+
+    /// The definition's `id`, if any.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> Option<String> {
+        self.form.id().map(str::to_string)
+    }
+
+    /// Warnings found while compiling: `[{path, message}]`.
+    #[wasm_bindgen(getter)]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(self.form.warnings())
+    }
 }

@@ -73,6 +73,9 @@ const calls = {
   "MaxMindDb.new": [(a) => new n.MaxMindDb(a), [new Uint8Array(readFileSync(path.join(root, "tests/data/maxmind/GeoLite2-ASN-Test.mmdb")))]],
   nextFields: [(a, b) => n.nextFields(a, b), [form, {}]],
   validateForm: [(a, b, c) => n.validateForm(a, b, c), [form, { email: "a@acme.example" }, {}]],
+  "Form.new": [(a) => new n.Form(a), [form]],
+  "Form.validate": [(a, b) => new n.Form(form).validate(a, b), [{ email: "a@acme.example" }, {}]],
+  "Form.nextFields": [(a) => new n.Form(form).nextFields(a), [{}]],
   checkEmail: [(a) => n.checkEmail(a), ["a@acme.example"]],
   checkPhone: [(a, b) => n.checkPhone(a, b), ["13800138000", "CN"]],
   // The page runtime needs a window: in Node even good arguments must give

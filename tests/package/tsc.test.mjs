@@ -11,7 +11,7 @@ import init, {
   score, Model, defaultModel, checkModel,
   evalCondition, hash, getBucketRange, chooseVariation, inNamespace, getEqualWeights, Condition,
   decide, Personalizer, segmentOf, checkPersonalization, CidrTable, MaxMindDb,
-  nextFields, validateForm, checkEmail, checkPhone, initSync,
+  nextFields, validateForm, Form, checkEmail, checkPhone, initSync,
   type ModelConfig, type SiteConfig, type FormConfig, type NurtureEvent, type ScoreResult,
   type Decisions, type Decision, type FormSubmission, type NurtureError, type Grade, type Visitor,
 } from "nurture";
@@ -98,6 +98,11 @@ const form: FormConfig = {
 const next = nextFields(form, { email: "a@b.example" });
 const names: string[] = next.fields.map((f) => f.name);
 const sub: FormSubmission = validateForm(form, { email: "a@b.example" }, { language: "zh-Hant", model: null, renderedAt: 0 });
+const compiledForm = new Form(form);
+const sub2: FormSubmission = compiledForm.validate({ email: "a@b.example" }, { asked: names });
+const formId: string | undefined = compiledForm.id;
+const next2: string[] = compiledForm.nextFields(null).hidden;
+compiledForm.free();
 const code: string | undefined = sub.errors[0]?.code;
 const emailKind = checkEmail("a@b.example").kind;
 const e164: string | undefined = checkPhone("13800138000", "CN").e164;
@@ -122,7 +127,7 @@ try {
 declare const bytes: Uint8Array;
 initSync({ module: bytes });
 
-export { grade, tier, points, again, warnings, errs, first, kind, country, primary, size, network, names, code, emailKind,
+export { grade, tier, points, again, warnings, errs, first, kind, country, primary, size, network, names, code, emailKind, sub2, formId, next2,
   e164, yes, h, which, inNs, w, ok };
 `;
 
@@ -136,10 +141,11 @@ const bad = [
   `nextFields({ fields: [{ name: "email", type: "e-mail" }] }, {});`,
   `const g: number = score(null, {}, []).grade;`,
   `checkPhone(13800138000);`,
+  `new Form({ fields: [{ name: "a", type: "text" }] }).validate({}, { asked: "a" });`,
   `new Model({ tiers: { warm: 20 } });`,
   `const t: "cold" = score(null, {}, []).tier;`,
 ];
-const badFile = `import { score, decide, nextFields, checkPhone, Model } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
+const badFile = `import { score, decide, nextFields, checkPhone, Model, Form } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
 
 const tsconfig = (moduleResolution, module, file = "good.ts") => JSON.stringify({
   compilerOptions: {

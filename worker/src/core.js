@@ -23,6 +23,11 @@ let restarts = 0;
 let instanceExports = null;
 const models = new Map(); // MODEL_JSON text ("" for the default) → Model
 const sites = new Map(); // SITE_CONFIG_JSON text ("" for the default) → Personalizer
+// FORMS_JSON text ("" for the bundled forms) → Map(formId → Form). Compiling
+// a form is most of what validating one costs in wasm, so each definition is
+// compiled once per instance.
+const forms = new Map();
+let formCompiles = 0; // forms compiled since the isolate started (coreStats)
 const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
 
 function ensure() {
@@ -44,6 +49,8 @@ function reset() {
   models.clear();
   for (const site of sites.values()) site.__destroy_into_raw();
   sites.clear();
+  for (const byId of forms.values()) for (const form of byId.values()) form.__destroy_into_raw();
+  forms.clear();
   tableCache.cidr?.__destroy_into_raw();
   tableCache.maxmind?.__destroy_into_raw();
   Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
@@ -98,6 +105,27 @@ function compiledSite(env) {
   return site;
 }
 
+/**
+ * The compiled form `formId` of FORMS_JSON (else the bundled forms), whose
+ * definition the caller looked up: `definition` is only read the first time.
+ * A bad definition throws the core's `invalid_config` error and is not
+ * cached (every request reports it).
+ */
+function compiledForm(env, formId, definition) {
+  const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
+  let byId = forms.get(text);
+  if (!byId) {
+    byId = new Map();
+    forms.set(text, byId);
+  }
+  let form = byId.get(formId);
+  if (form) return form;
+  form = new glue.Form(definition);
+  formCompiles += 1;
+  byId.set(formId, form);
+  return form;
+}
+
 function maxmindBytes(env) {
   const b = env.MAXMIND_DB;
   if (b instanceof Uint8Array) return b;
@@ -145,7 +173,8 @@ function lookupTables(env) {
 }
 
 /**
- * Runs `fn({model, site, tables, glue})` against a live instance. If the instance traps,
+ * Runs `fn({model, site, tables, form, glue})` against a live instance
+ * (`form(formId, definition)` answers the compiled `Form`). If the instance traps,
  * it is replaced and `fn` runs once more on the new one; a second trap is
  * reported as 503 core_unavailable (the request may be retried).
  */
@@ -160,6 +189,7 @@ export function withCore(env, fn) {
         get model() { return compiledModel(env); },
         get site() { return compiledSite(env); },
         get tables() { return lookupTables(env); },
+        form: (formId, definition) => compiledForm(env, formId, definition),
       };
       return fn(core);
     } catch (err) {
@@ -186,6 +216,8 @@ export function coreStats() {
     wasmMemoryBytes: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0,
     cachedModels: models.size,
     cachedSites: sites.size,
+    cachedForms: [...forms.values()].reduce((n, byId) => n + byId.size, 0),
+    formCompiles,
   };
 }
 

@@ -295,8 +295,8 @@ export class VisitorState extends DurableObject {
     const wait = this.bucket.take();
     if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many submissions for this visitor; retry in ${wait} s`, retryAfter: wait } };
     const st = this.state;
-    const outcome = withCore(this.env, ({ glue, model }) => {
-      const v = glue.validateForm(form, submission, { language, profile: st.profile, asked, renderedAt, now });
+    const outcome = withCore(this.env, ({ form: compiled, model }) => {
+      const v = compiled(formId, form).validate(submission, { language, profile: st.profile, asked, renderedAt, now });
       if (!v.valid) return { v };
       const profile = v.merge.profile;
       const result = scoreEvents(model, profile, st.events, now);

@@ -13,7 +13,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   col = await startCollector();
-  mf = await startWorker({ vars: { COLLECTOR_URL: col.url, IP_RATE_BURST: "100000", VISITOR_RATE_BURST: "100000" } });
+  mf = await startWorker({ vars: { COLLECTOR_URL: col.url, IP_RATE_BURST: "100000", VISITOR_RATE_BURST: "100000", TEST_HOOKS: "1" } });
 });
 after(async () => {
   await mf?.dispose();
@@ -166,4 +166,49 @@ test("forwarded events carry the visitor's segments (segments, primarySegment)",
   const sent = [...col.byKey.values()].find((m) => m.visitorId === body.visitorId && m.kind === "event");
   assert.equal(sent.primarySegment, "key-account");
   assert.deepEqual(sent.segments, ["key-account", "oil-gas"]);
+});
+
+const coreOf = async () => (await ok(await mf.dispatchFetch("http://worker.test/v1/health"))).core;
+
+test("each form is compiled once per core instance, not per request", async () => {
+  for (const id of ["contact", "white-paper"]) await ok(await req(`/v1/forms/${id}`));
+  const warm = await coreOf();
+  assert.ok(warm.cachedForms >= 2, JSON.stringify(warm));
+  for (let i = 0; i < 5; i++) {
+    for (const id of ["contact", "white-paper"]) await ok(await req(`/v1/forms/${id}`));
+  }
+  const later = await coreOf();
+  assert.equal(later.formCompiles, warm.formCompiles, JSON.stringify({ warm, later }));
+  assert.equal(later.cachedForms, warm.cachedForms);
+});
+
+test("after the core traps and restarts, forms are compiled again on the new instance and still validate", async () => {
+  const cookie = `nurture_vid=${makeToken()}`;
+  const token = async () => (await ok(await req("/v1/forms/contact", { headers: { cookie } }))).token;
+  const post = (t, fields) => req("/v1/forms/contact", {
+    method: "POST", headers: { cookie }, body: { token: t, fields: { website_url: "", ...fields } },
+  });
+  const disposable = async (res) => {
+    const text = await res.text();
+    assert.equal(res.status, 422, text);
+    assert.deepEqual(JSON.parse(text).error.details.errors.map((e) => [e.field, e.code]), [["email", "disposable_email"]]);
+  };
+  // The visitor's object compiles and caches the form on a first post.
+  const first = await token();
+  await sleep(2100); // the contact form's minimum fill time
+  await disposable(await post(first, { email: "x@mailinator.com" }));
+  // Its object then traps (events for the same visitor) and gets a new instance.
+  const trap = await ok(await req("/v1/events", {
+    method: "POST", headers: { cookie, "x-nurture-test-trap": "1" },
+    body: { events: [{ type: "page", timestamp: Date.now(), properties: { path: "/pricing" } }] },
+  }));
+  assert.ok(trap.coreRestarts >= 1);
+  const [second, third] = [await token(), await token()];
+  await sleep(2100);
+  // A handle kept from the dead instance would point into the new one's
+  // memory; these posts must validate on a freshly compiled form.
+  await disposable(await post(second, { email: "x@mailinator.com" }));
+  const good = await ok(await post(third, { email: "li.wei@petrochina.com.cn", company: "PetroChina" }));
+  assert.equal(good.valid, true);
+  assert.deepEqual(good.newlyKnown.sort(), ["company", "email"]);
 });

@@ -86,7 +86,7 @@ export async function getForm(request, env, ctx, s, { formId }) {
   const form = formFor(env, formId);
   const who = await visitorFor(request, env, s);
   const profile = who.known ? (await stubOf(env, who.visitorId).profileOf()).profile : {};
-  const next = onForm(env, ({ glue }) => glue.nextFields(form, profile));
+  const next = onForm(env, (core) => core.form(formId, form).nextFields(profile));
   const t = await issue(env, s, { visitorId: who.visitorId, formId, next });
   const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store", vary: "Cookie" };
   // A cookie only where consent is not required; the token carries the
