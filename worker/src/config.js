@@ -48,6 +48,11 @@ export function settings(env) {
     allowedOrigins: list(env, "ALLOWED_ORIGINS"),
     consentRequired: bool(env, "CONSENT_REQUIRED", false),
     hashEmail: bool(env, "HASH_EMAIL", false),
+    // Personal fields the collector must not get in clear: HASH_FIELDS are
+    // replaced by their SHA-256 (joins still work), DROP_FIELDS removed;
+    // field names as in the profile and traits (e.g. "phone,lastName").
+    hashFields: list(env, "HASH_FIELDS"),
+    dropFields: list(env, "DROP_FIELDS"),
     collectorUrl: env.COLLECTOR_URL ? String(env.COLLECTOR_URL) : "",
     collectorTimeoutMs: int(env, "COLLECTOR_TIMEOUT_MS", 5000, 1),
     forwardConcurrency: int(env, "FORWARD_CONCURRENCY", 6, 1),

@@ -26,20 +26,43 @@ async function sha256Hex(text) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function hashEmailAt(obj, key) {
-  if (obj && typeof obj === "object" && typeof obj[key] === "string" && !obj[key].startsWith("sha256:")) {
-    obj[key] = `sha256:${await sha256Hex(obj[key].trim().toLowerCase())}`;
+async function hashAt(obj, key) {
+  if (!obj || typeof obj !== "object" || !Object.hasOwn(obj, key)) return;
+  const value = obj[key];
+  if (typeof value === "string" && value.startsWith("sha256:")) return;
+  if (typeof value !== "string" && typeof value !== "number") {
+    // Not a value a collector could join on: nothing of it is kept.
+    delete obj[key];
+    return;
   }
+  // E-mail addresses and other identifiers compare case-insensitively.
+  obj[key] = `sha256:${await sha256Hex(String(value).trim().toLowerCase())}`;
 }
 
-/** HASH_EMAIL: every e-mail address in the payload becomes its SHA-256. */
+/**
+ * What of a message may carry personal data a visitor or a form gave: the
+ * stored profile, the event's traits and properties, and the traits in its
+ * context.
+ */
+function personalParts(m) {
+  return [m.profile, m.event?.traits, m.event?.properties, m.event?.context?.traits];
+}
+
+/**
+ * Before a message leaves the worker: with HASH_EMAIL the e-mail address,
+ * and every field named in HASH_FIELDS, becomes its SHA-256; fields named in
+ * DROP_FIELDS are removed.
+ */
 export async function redact(env, msg) {
-  if (!settings(env).hashEmail) return msg;
+  const s = settings(env);
+  const hash = s.hashEmail ? ["email", ...s.hashFields] : s.hashFields;
+  if (hash.length === 0 && s.dropFields.length === 0) return msg;
   const m = structuredClone(msg);
-  await hashEmailAt(m.profile, "email");
-  await hashEmailAt(m.event?.traits, "email");
-  await hashEmailAt(m.event?.properties, "email");
-  await hashEmailAt(m.event?.context?.traits, "email");
+  for (const part of personalParts(m)) {
+    if (!part || typeof part !== "object") continue;
+    for (const key of s.dropFields) delete part[key];
+    for (const key of hash) await hashAt(part, key);
+  }
   return m;
 }
 

@@ -378,3 +378,38 @@ test("flood: one address minting a visitor per request is stopped by its IP buck
     await w.dispose();
   }
 });
+
+test("privacy: HASH_FIELDS and DROP_FIELDS keep named personal fields from the collector, in form posts and in event traits", async () => {
+  const c = await startCollector();
+  const w = await startWorker({ vars: { COLLECTOR_URL: c.url, HASH_FIELDS: "phone,lastName", DROP_FIELDS: "title", IP_RATE_BURST: "100000", VISITOR_RATE_BURST: "100000" } });
+  try {
+    const visitorId = makeToken().split(".")[2];
+    const cookie = `nurture_vid=${makeToken({ visitorId })}`;
+    const phone = "+44 20 7946 0958";
+    const form = await w.dispatchFetch("http://worker.test/v1/forms/contact", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ token: makeFormToken({ visitorId, asked: ["email", "company", "title", "phone"] }), fields: { email: "sam@northwind.example", company: "Northwind", title: "Head of Stores", phone } }),
+    });
+    assert.equal(form.status, 200, await form.clone().text());
+    const events = await ok(await post(w, { events: [{ type: "identify", messageId: "trait-1", timestamp: Date.now(), traits: { lastName: "Okafor", title: "CTO", company: "Northwind" } }] }, { headers: { cookie } }));
+    assert.equal(events.accepted.length, 1);
+    const mine = () => [...c.byKey.values()].filter((m) => m.visitorId === visitorId);
+    assert.ok(await waitFor(() => mine().some((m) => m.event?.event === "Form Submitted") && mine().some((m) => m.event?.messageId === "trait-1")));
+    const sent = mine();
+    const text = JSON.stringify(sent);
+    for (const clear of ["7946", "Okafor", "Head of Stores", "CTO"]) assert.ok(!text.includes(clear), `${clear} reached the collector`);
+    const submitted = sent.find((m) => m.event?.event === "Form Submitted");
+    assert.match(submitted.profile.phone, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(submitted.profile.title, undefined);
+    assert.equal(submitted.profile.email, "sam@northwind.example", "fields not named stay as they are");
+    assert.equal(submitted.profile.company, "Northwind");
+    const identify = sent.find((m) => m.event?.messageId === "trait-1");
+    const { createHash } = await import("node:crypto");
+    assert.equal(identify.event.traits.lastName, `sha256:${createHash("sha256").update("okafor").digest("hex")}`);
+    assert.equal(identify.event.traits.title, undefined);
+  } finally {
+    await w.dispose();
+    await c.close();
+  }
+});
