@@ -125,6 +125,32 @@ impl Target {
     }
 }
 
+/// Segment ids sorted, each with its position in the config's `segments`
+/// (what [`Target`] refers to): one lookup for compiling a variant's
+/// `segment` and for reading the segments a context names.
+#[derive(Debug, Clone)]
+struct SegmentPositions(Vec<(String, usize)>);
+
+impl SegmentPositions {
+    fn new(segments: &[config::SegmentConfig]) -> Self {
+        let mut positions: Vec<(String, usize)> = segments
+            .iter()
+            .enumerate()
+            .map(|(at, s)| (s.id.clone(), at))
+            .collect();
+        positions.sort_unstable();
+        Self(positions)
+    }
+
+    fn of(&self, id: &str) -> Option<usize> {
+        let found = self
+            .0
+            .binary_search_by(|(known, _)| known.as_str().cmp(id))
+            .ok()?;
+        self.0.get(found).map(|(_, at)| *at)
+    }
+}
+
 /// The segments a context names, as a set of positions in the config's
 /// `segments`.
 struct MatchedSegments(Vec<bool>);
@@ -175,9 +201,7 @@ pub struct Personalizer {
     org_rules: OrgRules,
     /// Sorted by priority (highest first), ties in config order.
     segments: Vec<Segment>,
-    /// Segment ids sorted, each with its position in the config's
-    /// `segments` (what [`Target`] refers to).
-    segment_positions: Vec<(String, usize)>,
+    segment_positions: SegmentPositions,
     holdout: Option<Holdout>,
     slots: Vec<Slot>,
     content: ContentMatrix,
@@ -304,7 +328,7 @@ fn compile_target(
     stage: Option<&strings::Strings>,
     interest: Option<&strings::Strings>,
     path: &str,
-    segment_ids: &[&str],
+    segment_positions: &SegmentPositions,
     used: &mut Vec<String>,
 ) -> Result<Option<Target>, ConfigError> {
     if when.is_none()
@@ -324,7 +348,7 @@ fn compile_target(
     }
     let mut segment_at = None;
     if let Some(seg) = segment {
-        let Some(at) = segment_ids.iter().position(|id| *id == seg.as_str()) else {
+        let Some(at) = segment_positions.of(seg) else {
             return Err(ConfigError::new(
                 join(path, "segment"),
                 format!("unknown segment \"{seg}\""),
@@ -423,13 +447,7 @@ impl Personalizer {
         }
         // Stable: equal priorities keep config order.
         segments.sort_by(|a, b| b.priority.total_cmp(&a.priority));
-        let segment_ids: Vec<&str> = cfg.segments.iter().map(|s| s.id.as_str()).collect();
-        let mut segment_positions: Vec<(String, usize)> = segment_ids
-            .iter()
-            .enumerate()
-            .map(|(at, id)| (id.to_string(), at))
-            .collect();
-        segment_positions.sort_unstable();
+        let segment_positions = SegmentPositions::new(&cfg.segments);
         let mut used: Vec<String> = Vec::new();
 
         let holdout = cfg
@@ -477,7 +495,7 @@ impl Personalizer {
                     v.stage.as_ref(),
                     v.interest.as_ref(),
                     &vpath,
-                    &segment_ids,
+                    &segment_positions,
                     &mut used,
                 )?;
                 variants.push(Variant {
@@ -494,7 +512,7 @@ impl Personalizer {
                     e,
                     &join(&path, "experiment"),
                     &variants,
-                    &segment_ids,
+                    &segment_positions,
                     &mut used,
                     &mut warnings,
                 )?),
@@ -666,16 +684,9 @@ impl Personalizer {
     /// condition they stand for would not.
     fn matched_segments(&self, ids: &[String]) -> MatchedSegments {
         let mut matched = vec![false; self.segments.len()];
-        for id in ids {
-            if let Ok(found) = self
-                .segment_positions
-                .binary_search_by(|(known, _)| known.as_str().cmp(id.as_str()))
-            {
-                if let Some(at) = self.segment_positions.get(found).map(|(_, at)| *at) {
-                    if let Some(slot) = matched.get_mut(at) {
-                        *slot = true;
-                    }
-                }
+        for at in ids.iter().filter_map(|id| self.segment_positions.of(id)) {
+            if let Some(slot) = matched.get_mut(at) {
+                *slot = true;
             }
         }
         MatchedSegments(matched)
@@ -805,7 +816,7 @@ fn compile_experiment(
     e: config::ExperimentConfig,
     path: &str,
     variants: &[Variant],
-    segment_ids: &[&str],
+    segment_positions: &SegmentPositions,
     used: &mut Vec<String>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Experiment, ConfigError> {
@@ -889,7 +900,7 @@ fn compile_experiment(
         None,
         None,
         path,
-        segment_ids,
+        segment_positions,
         used,
     )?
     .unwrap_or(Target {
