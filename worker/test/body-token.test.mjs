@@ -6,7 +6,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startWorker, startCollector, post, waitFor, ORIGIN } from "./harness.mjs";
+import { startWorker, startCollector, post, waitFor, ORIGIN, ok } from "./harness.mjs";
 import { makeToken } from "./tokens.mjs";
 
 let mf;
@@ -25,12 +25,6 @@ after(async () => {
 const BEACON = { "content-type": "text/plain;charset=UTF-8", origin: ORIGIN };
 let seq = 0;
 const page = (path = "/pricing") => ({ type: "page", messageId: `bt-${++seq}`, timestamp: Date.now(), properties: { path } });
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
 
 async function refused(res) {
   const text = await res.text();

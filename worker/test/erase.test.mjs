@@ -5,7 +5,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startWorker, startCollector, post, waitFor, ADMIN_TOKEN, ORIGIN } from "./harness.mjs";
+import { startWorker, startCollector, post, waitFor, ADMIN_TOKEN, ORIGIN, ok, errorCode } from "./harness.mjs";
 import { makeToken } from "./tokens.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -26,17 +26,6 @@ after(async () => {
   await mf?.dispose();
   await col?.close();
 });
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function errorCode(res) {
-  const text = await res.text();
-  return [res.status, JSON.parse(text).error?.code];
-}
 
 /** A new visitor with an identified, scored history: {visitorId, token}. */
 async function hotVisitor(tag) {

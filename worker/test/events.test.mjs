@@ -5,7 +5,7 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startWorker, startCollector, post, waitFor, ORIGIN } from "./harness.mjs";
+import { startWorker, startCollector, post, waitFor, ORIGIN, ok } from "./harness.mjs";
 import { makeToken } from "./tokens.mjs";
 import { here, workerOptions } from "../miniflare.mjs";
 
@@ -31,12 +31,6 @@ after(async () => {
   await mf?.dispose();
   await col?.close();
 });
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
 
 test("happy path: accepted and rejected events, the server's grade, a signed cookie, enriched events forwarded once", async () => {
   const now = Date.now();

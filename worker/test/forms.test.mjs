@@ -4,7 +4,7 @@
 // forwarded, and decisions that follow what the visitor told us.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, startCollector, waitFor } from "./harness.mjs";
+import { startWorker, startCollector, waitFor, ok } from "./harness.mjs";
 import { makeToken, visitorOutsideHoldout } from "./tokens.mjs";
 
 let mf;
@@ -29,12 +29,6 @@ function req(path, { method = "GET", headers = {}, body, raw, ip = "192.0.2.44" 
     h["content-type"] ??= "application/json";
   }
   return mf.dispatchFetch(`http://worker.test${path}`, init);
-}
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
 }
 
 test("GET answers the fields to ask and a signed token binding visitor, form, fields and time", async () => {

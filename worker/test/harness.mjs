@@ -1,6 +1,7 @@
 // Starts the built worker (worker/dist) in workerd through Miniflare, and a
 // collector on 127.0.0.1 that the worker forwards to.
 import http from "node:http";
+import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
 import { workerOptions } from "../miniflare.mjs";
@@ -115,6 +116,19 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** The JSON body of a 200 answer; any other status fails with the body. */
+export async function ok(res) {
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text);
+}
+
+/** `[status, error code]` of an error answer. */
+export async function errorCode(res) {
+  const text = await res.text();
+  return [res.status, JSON.parse(text).error?.code];
 }
 
 export function post(mf, body, { headers = {}, path = "/v1/events", method = "POST", raw } = {}) {

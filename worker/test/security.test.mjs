@@ -5,7 +5,7 @@
 import test, { after, before } from "node:test";
 import http from "node:http";
 import assert from "node:assert/strict";
-import { startWorker, startCollector, post, waitFor, ORIGIN } from "./harness.mjs";
+import { startWorker, startCollector, post, waitFor, ORIGIN, ok, errorCode } from "./harness.mjs";
 import { makeToken, makeFormToken } from "./tokens.mjs";
 import { startOrigin } from "../origin.mjs";
 
@@ -30,17 +30,6 @@ after(async () => {
   await col?.close();
   await origin?.close();
 });
-
-async function ok(res) {
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function errorCode(res) {
-  const text = await res.text();
-  return [res.status, JSON.parse(text).error.code];
-}
 
 const forwardedFor = (visitorId) => [...col.byKey.values()].filter((m) => m.visitorId === visitorId);
 
