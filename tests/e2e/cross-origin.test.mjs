@@ -13,12 +13,8 @@
 import { test, before, after } from "node:test";
 import http from "node:http";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-import { Miniflare } from "miniflare";
 import { serve } from "./server.mjs";
-import { dist, workerOptions } from "../../worker/miniflare.mjs";
+import { launchChromium, startBuiltWorker } from "./browser.mjs";
 import { startCollector, waitFor } from "../../worker/test/harness.mjs";
 
 let site, collector, mf, proxy, worker, browser;
@@ -47,27 +43,20 @@ async function recordingProxy(target) {
 }
 
 before(async () => {
-  assert.ok(existsSync(path.join(dist, "index.js")), "worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
   site = await serve();
   collector = await startCollector();
-  mf = new Miniflare(workerOptions({
-    host: "127.0.0.1",
-    port: 0,
-    vars: {
-      NURTURE_KEYS: "e2e:cross-origin-test-secret-0123",
-      ADMIN_TOKEN: "e2e-admin-token",
-      ALLOWED_ORIGINS: site.origin,
-      COLLECTOR_URL: collector.url,
-    },
+  let url;
+  ({ mf, url } = await startBuiltWorker({
+    NURTURE_KEYS: "e2e:cross-origin-test-secret-0123",
+    ADMIN_TOKEN: "e2e-admin-token",
+    ALLOWED_ORIGINS: site.origin,
+    COLLECTOR_URL: collector.url,
   }));
-  proxy = await recordingProxy(await mf.ready);
+  proxy = await recordingProxy(url);
   // Another host as well as another port: localhost is another site than
   // 127.0.0.1, so the worker's cookie is a third-party one here.
   worker = `http://localhost:${proxy.address().port}`;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -8,35 +8,24 @@
 // knows (the company behind the IP). Needs pkg/ and worker/dist.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-import { Miniflare } from "miniflare";
 import { serve } from "./server.mjs";
-import { dist, workerOptions } from "../../worker/miniflare.mjs";
+import { launchChromium, startBuiltWorker } from "./browser.mjs";
 import { startCollector } from "../../worker/test/harness.mjs";
 
 let site, collector, mf, worker, browser;
 
 before(async () => {
-  assert.ok(existsSync(path.join(dist, "index.js")), "worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
   site = await serve();
   collector = await startCollector();
-  mf = new Miniflare(workerOptions({
-    host: "127.0.0.1",
-    port: 0,
-    vars: {
-      NURTURE_KEYS: "e2e:edge-demo-test-secret-0123456",
-      ADMIN_TOKEN: "e2e-admin-token",
-      ORIGIN_URL: `${site.origin}/`,
-      COLLECTOR_URL: collector.url,
-    },
+  let url;
+  ({ mf, url } = await startBuiltWorker({
+    NURTURE_KEYS: "e2e:edge-demo-test-secret-0123456",
+    ADMIN_TOKEN: "e2e-admin-token",
+    ORIGIN_URL: `${site.origin}/`,
+    COLLECTOR_URL: collector.url,
   }));
-  worker = (await mf.ready).origin;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-  });
+  worker = url.origin;
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

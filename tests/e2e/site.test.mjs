@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { serve } from "./server.mjs";
 
 const SHOTS = new URL("../../target/screenshots/", import.meta.url).pathname;
@@ -13,10 +13,7 @@ let server, browser;
 before(async () => {
   await mkdir(SHOTS, { recursive: true });
   server = await serve();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

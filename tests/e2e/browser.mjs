@@ -1,0 +1,26 @@
+// What the end-to-end tests share: Debian's Chromium, headless, with the
+// flags this machine needs (no sandbox as root; no background networking,
+// which a closed network refuses), and the built worker on a local port.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { Miniflare } from "miniflare";
+import { dist, workerOptions } from "../../worker/miniflare.mjs";
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+}
+
+/**
+ * The built worker (worker/dist) in workerd through Miniflare on
+ * 127.0.0.1 and a free port, with the given vars: `{mf, url}`.
+ */
+export async function startBuiltWorker(vars) {
+  assert.ok(existsSync(path.join(dist, "index.js")), "worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
+  const mf = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars }));
+  return { mf, url: await mf.ready };
+}
