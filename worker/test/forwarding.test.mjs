@@ -7,24 +7,13 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { startWorker, startCollector, post, waitFor, ADMIN_TOKEN } from "./harness.mjs";
+import { startWorker, startCollector, post, waitFor, ADMIN_TOKEN, rng } from "./harness.mjs";
 
 const VISITORS = 50;
 const BATCHES_PER_VISITOR = 4;
 const EVENTS_PER_BATCH = 50;
 const TOTAL = VISITORS * BATCHES_PER_VISITOR * EVENTS_PER_BATCH; // 10,000
 const DAY = 86_400_000;
-
-// mulberry32: the faults are random but the same on every run
-function rng(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let mf;
 let col;

@@ -39,10 +39,15 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
  * not stored), "refuse" (400, not stored: dead-lettered at once), "hang" (stored, then never answered: the worker times out
  * and retries, so the collector sees a duplicate), or "drop" (connection
  * destroyed before anything is stored).
+ *
+ * For long runs (the soak): `keep: false` keeps only the ids, not the
+ * messages; `hangMs` closes a hung request after that long rather than at
+ * close(); `keepAliveMs` is the server's keep-alive timeout. A body that is
+ * not JSON, or not `{batch: [...]}`, counts in `stats.unexpected`.
  */
-export async function startCollector({ fault = () => "ok", onMessage } = {}) {
+export async function startCollector({ fault = () => "ok", onMessage, keep = true, hangMs = null, keepAliveMs = 1000 } = {}) {
   const byKey = new Map();
-  const stats = { requests: 0, batches: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0 };
+  const stats = { requests: 0, batches: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0, unexpected: 0 };
   const hanging = new Set();
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -70,14 +75,25 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
       // by its own id (its idempotency key); the request's Idempotency-Key
       // names the batch.
       if (!req.headers["idempotency-key"]) stats.missingKey += 1;
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      stats.batches += 1;
-      for (const msg of Array.isArray(body.batch) ? body.batch : [body]) {
-        const key = msg.id;
-        if (typeof key !== "string" || key === "") stats.missingKey += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        stats.unexpected += 1;
+      }
+      if (body !== null) {
+        stats.batches += 1;
+        if (!Array.isArray(body?.batch)) stats.unexpected += 1;
+      }
+      for (const msg of body === null ? [] : Array.isArray(body.batch) ? body.batch : [body]) {
+        const key = msg?.id;
+        if (typeof key !== "string" || key === "") {
+          stats.missingKey += 1;
+          continue;
+        }
         if (byKey.has(key)) stats.duplicates += 1;
         else {
-          byKey.set(key, msg);
+          byKey.set(key, keep ? msg : true);
           stats.stored += 1;
           onMessage?.(msg);
         }
@@ -85,12 +101,19 @@ export async function startCollector({ fault = () => "ok", onMessage } = {}) {
       if (mode === "hang") {
         stats.hung += 1;
         hanging.add(res);
+        if (hangMs !== null) {
+          // Bounded: the worker gave up long before this.
+          setTimeout(() => {
+            hanging.delete(res);
+            res.destroy();
+          }, hangMs).unref();
+        }
         return;
       }
       res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
     });
   });
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = keepAliveMs;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
@@ -129,6 +152,17 @@ export async function ok(res) {
 export async function errorCode(res) {
   const text = await res.text();
   return [res.status, JSON.parse(text).error?.code];
+}
+
+/** mulberry32: random, but the same sequence for the same seed on every run. */
+export function rng(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export function post(mf, body, { headers = {}, path = "/v1/events", method = "POST", raw } = {}) {
