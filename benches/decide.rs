@@ -167,7 +167,10 @@ fn scale() {
                 p.as_object(),
                 &events,
                 NOW,
-                &ScoreOptions { breakdown: false },
+                &ScoreOptions {
+                    breakdown: false,
+                    ..ScoreOptions::default()
+                },
             ));
         });
         let base = live();
@@ -176,7 +179,10 @@ fn scale() {
             p.as_object(),
             &events,
             NOW,
-            &ScoreOptions { breakdown: false },
+            &ScoreOptions {
+                breakdown: false,
+                ..ScoreOptions::default()
+            },
         );
         let score_peak = peak_above(base);
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{live, peak_above, reset_peak, time_per_call, Counting};
-use nurture::score::{event, Model, ScoreOptions};
+use nurture::score::{event, EventSource, Model, ScoreOptions};
 use serde_json::Value;
 
 #[global_allocator]
@@ -44,16 +44,22 @@ fn main() {
             profile.as_ref(),
             &events,
             now,
-            &ScoreOptions { breakdown: false },
+            &ScoreOptions {
+                breakdown: false,
+                ..ScoreOptions::default()
+            },
         ));
     });
-    let (parsed, _) = event::parse_events(&events, now, 300_000);
+    let (parsed, _) = event::parse_events(&events, now, 300_000, EventSource::Server);
     let pre_parsed = time_per_call(20, 15, || {
         std::hint::black_box(model.score_events(
             profile.as_ref(),
             &parsed,
             now,
-            &ScoreOptions { breakdown: false },
+            &ScoreOptions {
+                breakdown: false,
+                ..ScoreOptions::default()
+            },
         ));
     });
     let compile = time_per_call(200, 15, || {
@@ -65,7 +71,10 @@ fn main() {
             profile.as_ref(),
             &one_event,
             now,
-            &ScoreOptions { breakdown: false },
+            &ScoreOptions {
+                breakdown: false,
+                ..ScoreOptions::default()
+            },
         ));
     });
     println!("native.events={n}");
@@ -84,7 +93,10 @@ fn main() {
 /// above what was live before the call is what scoring that visitor needs,
 /// the events' own JSON values not included.
 fn scale(model: &Model, profile: Option<&serde_json::Map<String, Value>>, now: i64) {
-    let options = ScoreOptions { breakdown: false };
+    let options = ScoreOptions {
+        breakdown: false,
+        ..ScoreOptions::default()
+    };
     for count in [100usize, 1_000, 10_000, 100_000] {
         let events = common::heavy_visitor(now, count);
         let input_bytes = live();

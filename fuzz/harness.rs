@@ -168,7 +168,10 @@ pub fn model(data: &[u8]) {
         recompiled.err()
     );
     let (profile, events, now) = scoring_input(json(p.get(1)));
-    let options = ScoreOptions { breakdown: true };
+    let options = ScoreOptions {
+        breakdown: true,
+        ..ScoreOptions::default()
+    };
     let result = model.score(profile.as_ref(), &events, now, &options);
     check_score(&result, events.len());
 }
@@ -184,8 +187,15 @@ pub fn events(data: &[u8]) {
     };
     let (profile, events, now) = scoring_input(Some(value));
     for breakdown in [false, true] {
-        let result =
-            default_model().score(profile.as_ref(), &events, now, &ScoreOptions { breakdown });
+        let result = default_model().score(
+            profile.as_ref(),
+            &events,
+            now,
+            &ScoreOptions {
+                breakdown,
+                ..ScoreOptions::default()
+            },
+        );
         check_score(&result, events.len());
         assert_eq!(
             result.events_scored + result.rejected.len(),

@@ -60,6 +60,12 @@ interface EventBase {
   timestamp: Millis | string;
   userId?: string | null;
   anonymousId?: string | null;
+  /**
+   * Segment's channel: who reported the event. Absent or `"server"` (any
+   * case) is a back-office source, anything else (`"browser"`, `"mobile"`)
+   * is not; another type rejects the event. See `ScoreOptions.source`.
+   */
+  channel?: string | null;
   context?: {
     page?: { path?: string; url?: string; referrer?: string; title?: string; search?: string };
     [key: string]: unknown;
@@ -184,6 +190,14 @@ export interface FitConfig {
   rules?: FitRule[];
   negative?: NegativeFit;
   grades?: GradeThresholds;
+  /**
+   * The profile fields that a browser's own `identify`/`group` calls may set
+   * for scoring; every other field counts only when it came from a validated
+   * form submission or a server source. The core only carries the list
+   * (`Model.browserTraits`); whoever merges traits (the edge worker) applies
+   * it. Default `[]`.
+   */
+  browserTraits?: string[];
 }
 
 /** WHERE: a URL pattern with the weight of being there and its topics. */
@@ -202,6 +216,13 @@ export interface FrequencyCap {
   windowDays?: number | null;
 }
 
+/**
+ * Who may report the events a rule matches: `"server"`, only a back-office
+ * source (a browser-reported match scores 0 and is listed in
+ * `ScoreResult.unscored`); `"any"` (default), every source.
+ */
+export type RuleSource = "any" | "server";
+
 /** WHAT: an action worth `points` where it matches. */
 export interface EngagementRule {
   id: string;
@@ -216,6 +237,7 @@ export interface EngagementRule {
   halfLifeDays?: number | null;
   cap?: FrequencyCap | null;
   stage?: Stage | null;
+  source?: RuleSource;
 }
 
 export interface Inactivity {
@@ -257,9 +279,19 @@ export interface ModelConfig {
   interests?: { halfLifeDays?: number | null; top?: number };
 }
 
+/**
+ * Who hands the events to scoring. `"server"` (default: a caller scoring its
+ * own records) takes an event as a server's when its `channel` is absent or
+ * `"server"`; `"browser"` (the page, or an edge passing on what a page
+ * posted) takes every event as a browser's, whatever its `channel`.
+ */
+export type EventSource = "server" | "browser";
+
 export interface ScoreOptions {
   /** `false` leaves `engagement.breakdown` empty (faster for batches). */
   breakdown?: boolean | null;
+  /** Default `"server"`; anything else than these two throws (`options.source`). */
+  source?: EventSource | null;
 }
 
 // ------------------------------------------------------------------ score result
@@ -303,12 +335,17 @@ export interface EventPoint {
   decayLost: number;
   /** The rule's frequency cap kept this event from counting. */
   capped: boolean;
+  /** A browser reported what only a server may (`source: "server"` rule): 0 points, no place under the cap. */
+  untrusted: boolean;
 }
 
 export interface RuleTotal {
   rule: string;
+  /** Matches, the capped and untrusted ones included. */
   events: number;
   capped: number;
+  /** Browser-reported matches of a server-only rule; they score 0. */
+  untrusted: number;
   points: number;
   decayLost: number;
 }
@@ -337,6 +374,16 @@ export interface RejectedEvent {
   reason: string;
 }
 
+/** An accepted event that a server-only rule matched and scored 0, because a browser reported it. */
+export interface UnscoredEvent {
+  /** Position in the batch. */
+  index: number;
+  id?: string;
+  rule: string;
+  /** `"Demo Requested" counts only when a back-office source reports it (rule sales-request); reported by a browser, it scores 0`. */
+  reason: string;
+}
+
 export interface Interest {
   tag: string;
   weight: number;
@@ -357,6 +404,8 @@ export interface ScoreResult {
   interests: Interest[];
   eventsScored: number;
   rejected: RejectedEvent[];
+  /** One per (browser-reported event, server-only rule) match, in batch order; listed even with `{ breakdown: false }`. */
+  unscored: UnscoredEvent[];
 }
 
 // ------------------------------------------------------------------ site config (personalization)
@@ -772,6 +821,8 @@ export class Model {
     options?: ScoreOptions | null,
   ): ScoreResult;
   readonly warnings: ConfigIssue[];
+  /** The model's `fit.browserTraits` (a new array each read). */
+  readonly browserTraits: string[];
 }
 
 /** GrowthBook's `evalCondition`: a malformed condition is `false`. */

@@ -190,7 +190,15 @@ fn score(
     events: &[Value],
     now: i64,
 ) -> ScoreResult {
-    m.score(profile, events, now, &ScoreOptions { breakdown: true })
+    m.score(
+        profile,
+        events,
+        now,
+        &ScoreOptions {
+            breakdown: true,
+            ..ScoreOptions::default()
+        },
+    )
 }
 
 fn timestamp(events: &[Value], index: usize) -> i64 {

@@ -1,7 +1,8 @@
 //! The scoring engine, rule kind by rule kind, then worked scenarios whose
 //! figures are computed by hand in the comments beside them.
 
-use nurture::score::{Model, ScoreOptions, Stage, Tier};
+use nurture::score::result::RuleTotal;
+use nurture::score::{EventSource, Model, RuleSource, ScoreOptions, Stage, Tier, UnscoredEvent};
 use serde_json::{json, Value};
 
 /// 2026-11-25T18:42:00Z
@@ -562,7 +563,10 @@ fn breakdown_can_be_left_out_but_rule_totals_stay() {
         None,
         &[track("Download", 0.0)],
         NOW,
-        &ScoreOptions { breakdown: false },
+        &ScoreOptions {
+            breakdown: false,
+            ..ScoreOptions::default()
+        },
     );
     assert!(r.engagement.breakdown.is_empty());
     assert_eq!(r.engagement.rules[0].points, 10.0);
@@ -585,6 +589,291 @@ fn interests_follow_the_tag_weight_formula() {
     assert_eq!(r.interests[0].tag, "content marketing");
     assert_eq!(r.interests[0].weight, 0.448);
     assert_eq!(r.interests[0].share, 1.0);
+}
+
+// ------------------------------------------------------------ trust levels
+
+/// `track()` with Segment's `channel`.
+fn track_via(name: &str, days_ago: f64, channel: Value) -> Value {
+    let mut e = track(name, days_ago);
+    e["channel"] = channel;
+    e
+}
+
+const BROWSER: ScoreOptions = ScoreOptions {
+    breakdown: true,
+    source: EventSource::Browser,
+};
+
+/// The back-office actions of the default model, with their rule and points.
+const BACK_OFFICE: [(&str, &str, f64); 4] = [
+    ("Webinar Attended", "live-stream", 30.0),
+    ("Offline Event Attended", "offline-event", 50.0),
+    ("Demo Requested", "sales-request", 40.0),
+    ("Email Clicked", "email-click", 3.0),
+];
+
+fn rule_total<'a>(r: &'a nurture::ScoreResult, id: &str) -> &'a RuleTotal {
+    r.engagement
+        .rules
+        .iter()
+        .find(|t| t.rule == id)
+        .unwrap_or_else(|| panic!("no rule {id}"))
+}
+
+#[test]
+fn a_browser_reporting_a_back_office_action_scores_zero_and_says_why() {
+    let m = Model::default_model();
+    for (name, rule, _) in BACK_OFFICE {
+        for channel in [
+            json!("browser"),
+            json!("Browser"),
+            json!("mobile"),
+            json!("web"),
+        ] {
+            let mut event = track_via(name, 0.0, channel.clone());
+            event["messageId"] = json!("m1");
+            let r = m.score(None, &[event], NOW, &ScoreOptions::default());
+            assert_eq!(r.engagement.score, 0.0, "{name} via {channel}");
+            assert_eq!(r.events_scored, 1);
+            assert!(r.rejected.is_empty());
+            assert_eq!(
+                r.unscored,
+                vec![UnscoredEvent {
+                    index: 0,
+                    id: Some("m1".into()),
+                    rule: rule.into(),
+                    reason: format!(
+                        "\"{name}\" counts only when a back-office source reports it \
+                         (rule {rule}); reported by a browser, it scores 0"
+                    ),
+                }]
+            );
+            let total = rule_total(&r, rule);
+            assert_eq!((total.events, total.untrusted, total.capped), (1, 1, 0));
+            assert_eq!(total.points, 0.0);
+            let point = &r.engagement.breakdown[0];
+            assert!(point.untrusted && !point.capped);
+            assert_eq!((point.points, point.decay_lost), (0.0, 0.0));
+            // No stage evidence either: a browser cannot claim the decision stage.
+            assert_eq!(r.stage, Stage::Awareness);
+            assert_eq!(
+                r.stage_evidence.decision + r.stage_evidence.consideration,
+                0.0
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_actions_count_from_a_server_or_without_a_channel() {
+    let m = Model::default_model();
+    for (name, rule, points) in BACK_OFFICE {
+        for event in [
+            track(name, 0.0),
+            track_via(name, 0.0, json!("server")),
+            track_via(name, 0.0, json!("SERVER")),
+            track_via(name, 0.0, Value::Null),
+        ] {
+            let r = m.score(None, &[event], NOW, &ScoreOptions::default());
+            assert_eq!(r.engagement.score, points, "{name}");
+            assert!(r.unscored.is_empty());
+            assert_eq!(rule_total(&r, rule).untrusted, 0);
+            assert!(!r.engagement.breakdown[0].untrusted);
+        }
+    }
+}
+
+#[test]
+fn a_browser_source_overrides_a_server_channel() {
+    let m = Model::default_model();
+    let events: Vec<Value> = BACK_OFFICE
+        .iter()
+        .map(|(name, _, _)| track_via(name, 0.0, json!("server")))
+        .chain([track("Download", 0.0)])
+        .collect();
+    let r = m.score(None, &events, NOW, &BROWSER);
+    // Only the download, which any source may report.
+    assert_eq!(r.engagement.score, 10.0);
+    let unscored: Vec<(usize, &str)> = r
+        .unscored
+        .iter()
+        .map(|u| (u.index, u.rule.as_str()))
+        .collect();
+    assert_eq!(
+        unscored,
+        vec![
+            (0, "live-stream"),
+            (1, "offline-event"),
+            (2, "sales-request"),
+            (3, "email-click")
+        ]
+    );
+    // Listed without a breakdown too.
+    let quiet = ScoreOptions {
+        breakdown: false,
+        ..BROWSER
+    };
+    let r2 = m.score(None, &events, NOW, &quiet);
+    assert!(r2.engagement.breakdown.is_empty());
+    assert_eq!(r2.unscored, r.unscored);
+    // Already parsed events: the option still decides.
+    let (parsed, _) =
+        nurture::score::event::parse_events(&events, NOW, 300_000, EventSource::Server);
+    assert!(parsed.iter().all(|e| e.from_server));
+    let r3 = m.score_events(None, &parsed, NOW, &BROWSER);
+    assert_eq!((r3.engagement.score, r3.unscored.len()), (10.0, 4));
+}
+
+#[test]
+fn a_channel_that_is_not_a_string_rejects_the_event_and_keeps_the_others() {
+    let m = Model::default_model();
+    let events = [
+        track_via("Demo Requested", 0.0, json!(1)),
+        track("Download", 0.0),
+        track_via("Webinar Attended", 0.0, json!({ "name": "server" })),
+        track_via("Webinar Attended", 0.0, json!("server")),
+    ];
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    let reasons: Vec<(usize, &str)> = r
+        .rejected
+        .iter()
+        .map(|x| (x.index, x.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (0, "channel: expected a string, found a number"),
+            (2, "channel: expected a string, found an object"),
+        ]
+    );
+    assert_eq!(r.events_scored, 2);
+    assert_eq!(r.engagement.score, 40.0); // download 10 + webinar 30
+}
+
+#[test]
+fn a_browser_match_takes_no_cap_slot_but_is_an_interaction() {
+    let m = Model::default_model();
+    // sales-request counts once a week: the browser's claim two days ago
+    // does not use up the week, so the back office's request today counts.
+    let events = [
+        track_via("Demo Requested", 2.0, json!("browser")),
+        track("Demo Requested", 0.0),
+    ];
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    assert_eq!(r.engagement.score, 40.0);
+    let total = rule_total(&r, "sales-request");
+    assert_eq!((total.events, total.untrusted, total.capped), (2, 1, 0));
+    // A visitor whose only recent action is a browser's claim is still active.
+    let active = m.score(
+        None,
+        &[
+            track("Download", 40.0),
+            track_via("Demo Requested", 1.0, json!("browser")),
+        ],
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert!(active.engagement.inactivity.is_none());
+}
+
+#[test]
+fn offline_events_count_at_most_twice_a_month() {
+    let m = Model::default_model();
+    let events = [
+        track("Offline Event Attended", 20.0),
+        track("Event Attended", 10.0),
+        track("Offline Event Attended", 5.0),
+    ];
+    let r = m.score(None, &events, NOW, &ScoreOptions::default());
+    let total = rule_total(&r, "offline-event");
+    assert_eq!((total.events, total.capped, total.untrusted), (3, 1, 0));
+    // 50 × 0.5^(20/30) + 50 × 0.5^(10/30); the third is capped.
+    let expected = 50.0 * 0.5f64.powf(20.0 / 30.0) + 50.0 * 0.5f64.powf(10.0 / 30.0);
+    assert!(
+        (r.engagement.score - expected).abs() < 0.01,
+        "{}",
+        r.engagement.score
+    );
+    assert!(r.engagement.breakdown[2].capped);
+}
+
+#[test]
+fn an_anonymous_browser_cannot_talk_its_way_to_mql() {
+    let m = Model::default_model();
+    let mut events = vec![
+        track("Offline Event Attended", 0.0),
+        track("Webinar Attended", 0.0),
+        track("Demo Requested", 0.0),
+        track("Form Submitted", 0.0),
+        track("Email Clicked", 0.0),
+    ];
+    events.extend((0..60).map(|i| page("/pricing", f64::from(i) / 100.0, Some(90.0))));
+    let r = m.score(Some(&profile(json!({}))), &events, NOW, &BROWSER);
+    // Page views only, within their daily caps: 20 views × 2 × 3 and 10
+    // reads × 3 × 3 (pricing weighs 3), with a little decay.
+    let rules: Vec<(&str, usize)> = r
+        .engagement
+        .rules
+        .iter()
+        .filter(|t| t.untrusted > 0)
+        .map(|t| (t.rule.as_str(), t.untrusted))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("live-stream", 1),
+            ("offline-event", 1),
+            ("sales-request", 1),
+            ("form-submit", 1),
+            ("email-click", 1)
+        ]
+    );
+    assert_eq!(r.unscored.len(), 5);
+    assert!(r.engagement.score <= 20.0 * 6.0 + 10.0 * 9.0);
+    assert_eq!(r.fit.grade, 'D');
+    assert!(!r.mql.qualified, "{}", r.mql.reason);
+    // Served by a server, the same batch would have counted 50 + 30 + 40 +
+    // 15 + 3 more.
+    let trusted = m.score(
+        Some(&profile(json!({}))),
+        &events,
+        NOW,
+        &ScoreOptions::default(),
+    );
+    assert!((trusted.engagement.score - r.engagement.score - 138.0).abs() < 0.01);
+}
+
+#[test]
+fn a_rule_source_is_any_or_server() {
+    let m = model(
+        json!({ "fit": { "browserTraits": ["utmSource", "favouriteColour"] },
+        "engagement": { "rules": [
+            { "id": "a", "event": "A", "points": 1 },
+            { "id": "s", "event": "S", "points": 1, "source": "server" },
+            { "id": "x", "event": "X", "points": 1, "source": "any" }
+        ] } }),
+    );
+    assert_eq!(m.browser_traits(), ["utmSource", "favouriteColour"]);
+    let sources: Vec<RuleSource> = m
+        .config()
+        .engagement
+        .rules
+        .iter()
+        .map(|r| r.source)
+        .collect();
+    assert_eq!(
+        sources,
+        vec![RuleSource::Any, RuleSource::Server, RuleSource::Any]
+    );
+    assert!(Model::default_model().browser_traits().is_empty());
+    let err = Model::from_value(json!({ "engagement": { "rules": [
+        { "id": "s", "points": 1, "source": "edge" }
+    ] } }))
+    .unwrap_err();
+    assert_eq!(err.path, "engagement.rules[0].source");
+    let err = Model::from_value(json!({ "fit": { "browserTraits": "title" } })).unwrap_err();
+    assert_eq!(err.path, "fit.browserTraits");
 }
 
 // ------------------------------------------------------------ worked scenarios

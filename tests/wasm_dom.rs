@@ -328,8 +328,7 @@ fn corrupt_or_foreign_storage_is_reset_and_reported_once() {
         storage().set_item(key, text).unwrap();
         let n = start(options(key, json!({}))).unwrap();
         assert_eq!(from_js(n.state())["reset"], reason, "{key}");
-        n.track("Demo Requested".into(), JsValue::UNDEFINED)
-            .unwrap();
+        n.track("Download".into(), JsValue::UNDEFINED).unwrap();
         let stored = storage().get_item(key).unwrap().unwrap();
         let stored = Stored::parse(&stored).expect("a fresh, valid state replaced it");
         assert_eq!(stored.id, n.visitor_id());
@@ -339,9 +338,40 @@ fn corrupt_or_foreign_storage_is_reset_and_reported_once() {
         let again = start(options(key, json!({}))).unwrap();
         assert_eq!(from_js(again.state())["reset"], Value::Null);
         assert_eq!(again.visitor_id(), stored.id);
-        assert_eq!(from_js(again.score())["engagement"]["score"], 40.0);
+        assert_eq!(from_js(again.score())["engagement"]["score"], 10.0);
         stop(&again, key);
     }
+}
+
+#[wasm_bindgen_test]
+fn the_page_scores_back_office_actions_zero_as_the_edge_does() {
+    page();
+    let key = "nurture-test-untrusted";
+    storage().remove_item(key).unwrap();
+    let n = start(options(key, json!({}))).unwrap();
+    for name in ["Demo Requested", "Webinar Attended", "Download"] {
+        n.track(name.into(), JsValue::UNDEFINED).unwrap();
+    }
+    let score = from_js(n.score());
+    // Only the download counts: the default model takes a demo request or a
+    // webinar only from a back-office source, and the page is a browser.
+    assert_eq!(score["engagement"]["score"], 10.0);
+    let unscored: Vec<&str> = score["unscored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(unscored, ["sales-request", "live-stream"]);
+    let sales = score["engagement"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "sales-request")
+        .unwrap();
+    assert_eq!(sales["untrusted"], 1);
+    assert_eq!(sales["points"], 0.0);
+    stop(&n, key);
 }
 
 #[wasm_bindgen_test]
@@ -372,8 +402,7 @@ fn consent_required_stores_nothing_until_granted() {
         json!({"consent": "required", "endpoint": "http://127.0.0.1:9/never"}),
     ))
     .unwrap();
-    n.track("Demo Requested".into(), JsValue::UNDEFINED)
-        .unwrap();
+    n.track("Download".into(), JsValue::UNDEFINED).unwrap();
     n.identify(to_js(&json!({"email": "a@b.example"}))).unwrap();
     assert!(storage().get_item(key).unwrap().is_none(), "nothing stored");
     assert_eq!(
@@ -383,7 +412,7 @@ fn consent_required_stores_nothing_until_granted() {
     );
     assert_eq!(from_js(n.state())["consent"], false);
     // Scored locally in memory all the same.
-    assert_eq!(from_js(n.score())["engagement"]["score"], 40.0);
+    assert_eq!(from_js(n.score())["engagement"]["score"], 10.0);
 
     n.consent(true);
     assert_eq!(hero.inner_html(), "<h1>Personal hero</h1>");

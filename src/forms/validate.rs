@@ -422,7 +422,10 @@ impl Form {
                 Some(&merge.profile),
                 &[],
                 options.now.unwrap_or(0),
-                &ScoreOptions { breakdown: false },
+                &ScoreOptions {
+                    breakdown: false,
+                    ..ScoreOptions::default()
+                },
             )
             .fit
         });

@@ -45,6 +45,14 @@ pub struct FitConfig {
     pub negative: NegativeConfig,
     #[serde(default)]
     pub grades: GradeThresholds,
+    /// The profile fields a browser's own `identify`/`group` calls may set
+    /// for scoring (`utmSource`, `favouriteColour`); every other field counts
+    /// only when it came from a validated form submission or a server
+    /// source. The core does not merge traits (the edge worker does); it
+    /// carries the list for whoever does. Empty by default: nothing a page
+    /// asserts about itself is trusted.
+    #[serde(default)]
+    pub browser_traits: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -297,6 +305,36 @@ pub struct EngagementRuleConfig {
     pub cap: Option<CapConfig>,
     #[serde(default)]
     pub stage: Option<Stage>,
+    /// Who may report the events this rule matches; `server` for actions
+    /// only the back office knows of (attended an event, asked for a demo).
+    #[serde(default)]
+    pub source: RuleSource,
+}
+
+/// Who may report the events an engagement rule matches: `"any"` or
+/// `"server"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSource {
+    /// Any source: the page itself, a server, an import.
+    #[default]
+    Any,
+    /// Only a back-office (server) source: a browser-reported match scores 0
+    /// and is listed in the result's `unscored`.
+    Server,
+}
+
+/// Read as a string, by hand: serde's derived enum code costs a few KB of
+/// wasm per enum (per deserializer), and the browser build has a budget.
+impl<'de> Deserialize<'de> for RuleSource {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(de)?;
+        match text.as_str() {
+            "any" => Ok(Self::Any),
+            "server" => Ok(Self::Server),
+            other => Err(serde::de::Error::unknown_variant(other, &["any", "server"])),
+        }
+    }
 }
 
 /// Lets `"halfLifeDays": null` (no decay) differ from leaving it out

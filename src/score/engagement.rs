@@ -4,9 +4,11 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::config::{EngagementRuleConfig, InactivityConfig, Stage, TouchpointConfig};
+use super::config::{EngagementRuleConfig, InactivityConfig, RuleSource, Stage, TouchpointConfig};
 use super::event::{normalize_tag, Event};
-use super::result::{round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal};
+use super::result::{
+    round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal, UnscoredEvent,
+};
 use super::urlpattern::{NormalizedUrl, UrlPattern};
 use crate::error::{ConfigError, Warning};
 use crate::time::{Millis, MS_PER_DAY};
@@ -58,6 +60,8 @@ pub struct EngagementRule {
     half_life_days: Option<f64>,
     cap: Option<Cap>,
     pub stage: Option<Stage>,
+    /// Counts only events a server reported (`"source": "server"`).
+    server_only: bool,
 }
 
 impl EngagementRule {
@@ -153,6 +157,7 @@ impl EngagementRule {
             half_life_days,
             cap,
             stage: config.stage,
+            server_only: config.source == RuleSource::Server,
         }
     }
 
@@ -196,6 +201,7 @@ fn canonical_order(a: &Event<'_>, b: &Event<'_>) -> std::cmp::Ordering {
             (x, y) => x.is_some().cmp(&y.is_some()),
         })
         .then_with(|| a.action.cmp(&b.action))
+        .then_with(|| a.from_server.cmp(&b.from_server))
         .then_with(|| a.id.cmp(&b.id))
         .then_with(|| a.index.cmp(&b.index))
 }
@@ -359,6 +365,8 @@ pub struct EngagementOutcome<'a> {
     pub stage_evidence: StageTotals,
     /// Weight per tag, in the order the tags were first seen.
     pub interests: Vec<(&'a str, f64)>,
+    /// Browser-reported matches of server-only rules, in batch order.
+    pub unscored: Vec<UnscoredEvent>,
 }
 
 pub struct EngagementModel<'m> {
@@ -372,12 +380,14 @@ pub struct EngagementModel<'m> {
 
 /// Scores `events` (already checked) at `now`. Events are taken in time
 /// order, so frequency caps keep the earliest events of a window, the same
-/// answer whatever order the batch arrived in.
+/// answer whatever order the batch arrived in. With `browser`, no event
+/// counts as a server's, whatever it was parsed as.
 pub fn score<'a>(
     model: &EngagementModel<'a>,
     events: &'a [Event<'_>],
     now: Millis,
     with_breakdown: bool,
+    browser: bool,
 ) -> EngagementOutcome<'a> {
     let mut order: Vec<&Event<'_>> = events.iter().collect();
     order.sort_by(|a, b| canonical_order(a, b));
@@ -389,12 +399,14 @@ pub fn score<'a>(
             rule: r.id.clone(),
             events: 0,
             capped: 0,
+            untrusted: 0,
             points: 0.0,
             decay_lost: 0.0,
         })
         .collect();
     let mut counted: Vec<VecDeque<Millis>> = vec![VecDeque::new(); model.rules.len()];
     let mut breakdown = Vec::new();
+    let mut unscored = Vec::new();
     let mut stage_evidence = StageTotals::default();
     // Tag → position in `interests`. Maps keyed by `&str` with `usize`
     // values only, here and below: one instance of the map code in the wasm.
@@ -451,6 +463,7 @@ pub fn score<'a>(
         let weight = touchpoint.map_or(1.0, |t| t.weight);
         let age_days = (now.saturating_sub(event.timestamp) as f64 / MS_PER_DAY).max(0.0);
         let mut event_base_for_interest = 0.0;
+        let from_server = event.from_server && !browser;
 
         for &i in candidates {
             let Some(rule) = model.rules.get(i) else {
@@ -463,29 +476,53 @@ pub fn score<'a>(
             else {
                 continue;
             };
-            let capped = match &rule.cap {
-                None => false,
-                Some(cap) => {
-                    if let Some(window_ms) = cap.window_ms {
-                        while window.front().is_some_and(|&t| {
-                            (event.timestamp.saturating_sub(t) as f64) >= window_ms
-                        }) {
-                            window.pop_front();
+            // A browser claiming what only the back office knows: no points,
+            // no place under the cap, no stage or interest evidence.
+            let untrusted = rule.server_only && !from_server;
+            let capped = !untrusted
+                && match &rule.cap {
+                    None => false,
+                    Some(cap) => {
+                        if let Some(window_ms) = cap.window_ms {
+                            while window.front().is_some_and(|&t| {
+                                (event.timestamp.saturating_sub(t) as f64) >= window_ms
+                            }) {
+                                window.pop_front();
+                            }
                         }
+                        window.len() >= cap.count
                     }
-                    window.len() >= cap.count
-                }
-            };
+                };
             let base = rule.points * weight;
             let decay = decay_factor(age_days, rule.half_life_days);
-            let (points, lost) = if capped {
+            let (points, lost) = if capped || untrusted {
                 (0.0, 0.0)
             } else {
                 window.push_back(event.timestamp);
                 (base * decay, base - base * decay)
             };
             total_for_rule.events += 1;
-            if capped {
+            if untrusted {
+                total_for_rule.untrusted += 1;
+                // Found in time order, listed in batch order: after every
+                // entry of an earlier or the same event (so an event's rules
+                // stay in rule order). Inserting, rather than sorting at the
+                // end, keeps a generic sort's few KB out of the wasm; the
+                // list is short.
+                let at = unscored.partition_point(|u: &UnscoredEvent| u.index <= event.index);
+                unscored.insert(
+                    at,
+                    UnscoredEvent {
+                    index: event.index,
+                    id: event.id.as_deref().map(str::to_string),
+                    rule: rule.id.clone(),
+                        reason: format!(
+                            "\"{}\" counts only when a back-office source reports it (rule {}); reported by a browser, it scores 0",
+                            event.action, rule.id
+                        ),
+                    },
+                );
+            } else if capped {
                 total_for_rule.capped += 1;
             } else {
                 total_for_rule.points += points;
@@ -516,6 +553,7 @@ pub fn score<'a>(
                     points: round4(points),
                     decay_lost: round4(lost),
                     capped,
+                    untrusted,
                 });
             }
         }
@@ -587,6 +625,7 @@ pub fn score<'a>(
         },
         stage_evidence,
         interests,
+        unscored,
     }
 }
 
@@ -608,7 +647,10 @@ mod tests {
         let t = 1_795_632_120_000i64;
         let pricing = json!({"type": "page", "timestamp": t, "properties": {"path": "/pricing"}});
         let blog = json!({"type": "page", "timestamp": t, "properties": {"path": "/blog"}});
-        let options = ScoreOptions { breakdown: false };
+        let options = ScoreOptions {
+            breakdown: false,
+            ..ScoreOptions::default()
+        };
         let a = model.score(None, &[pricing.clone(), blog.clone()], t, &options);
         let b = model.score(None, &[blog, pricing], t, &options);
         assert_eq!(a.engagement.score, b.engagement.score);

@@ -37,6 +37,22 @@ pub struct Event<'a> {
     /// Lower-cased content tags from `properties.tags`.
     pub tags: Vec<Cow<'a, str>>,
     pub dwell_seconds: Option<f64>,
+    /// Reported by a back-office (server) source: the caller scores as a
+    /// server ([`EventSource::Server`]) and the event's Segment `channel` is
+    /// absent or `server`. Rules with `"source": "server"` count only these.
+    pub from_server: bool,
+}
+
+/// Who hands the events to scoring: a server scoring its own records, or
+/// the page (the browser runtime, or an edge passing on what a page posted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EventSource {
+    /// Trusted: an event is a server's unless its `channel` names another
+    /// (`browser`, `mobile`...).
+    #[default]
+    Server,
+    /// Every event is browser-reported, whatever its `channel` says.
+    Browser,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,16 +66,18 @@ pub struct RejectedEvent {
 
 /// Checks every event. Events stamped more than `max_skew_ms` after `now`
 /// are rejected: a clock that far ahead is a bug or a forgery, and a future
-/// event would never decay.
+/// event would never decay. `source` decides which events count as
+/// reported by a server ([`Event::from_server`]).
 pub fn parse_events(
     values: &[Value],
     now: Millis,
     max_skew_ms: i64,
+    source: EventSource,
 ) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
     let mut accepted: Vec<Event<'_>> = Vec::with_capacity(values.len());
     let mut rejected = Vec::new();
     for (index, value) in values.iter().enumerate() {
-        match parse_event(index, value, now, max_skew_ms) {
+        match parse_event(index, value, now, max_skew_ms, source) {
             Ok(event) => accepted.push(event),
             Err(reason) => rejected.push(RejectedEvent {
                 index,
@@ -126,6 +144,7 @@ fn parse_event(
     value: &Value,
     now: Millis,
     max_skew_ms: i64,
+    source: EventSource,
 ) -> Result<Event<'_>, String> {
     let object = value
         .as_object()
@@ -185,6 +204,18 @@ fn parse_event(
     } else {
         kind
     };
+    // Segment's `channel`: `server` for back-office libraries, `browser`,
+    // `mobile`... for the rest. Absent means the caller's own record.
+    let from_server = match fields.channel {
+        None | Some(Value::Null) => true,
+        Some(Value::String(c)) => c.eq_ignore_ascii_case("server"),
+        Some(other) => {
+            return Err(format!(
+                "channel: expected a string, found {}",
+                kind_of(other)
+            ))
+        }
+    } && source == EventSource::Server;
     let timestamp = match fields.timestamp {
         None | Some(Value::Null) => return Err("timestamp: missing".into()),
         Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
@@ -227,6 +258,7 @@ fn parse_event(
         url,
         tags,
         dwell_seconds,
+        from_server,
     })
 }
 
@@ -242,6 +274,7 @@ struct EventFields<'a> {
     timestamp: Option<&'a Value>,
     properties: Option<&'a Value>,
     context: Option<&'a Value>,
+    channel: Option<&'a Value>,
 }
 
 impl<'a> EventFields<'a> {
@@ -256,6 +289,7 @@ impl<'a> EventFields<'a> {
                 "timestamp" => &mut fields.timestamp,
                 "properties" => &mut fields.properties,
                 "context" => &mut fields.context,
+                "channel" => &mut fields.channel,
                 _ => continue,
             };
             *slot = Some(value);
@@ -419,7 +453,7 @@ mod tests {
             json!({"type":"track","event":"Download","timestamp":"2026-11-25T18:00:00Z","context":{"page":{"url":"https://x.example/papers/a.pdf"}}}),
             json!({"event":"Webinar Attended","timestamp":NOW - 1}),
         ];
-        let (ok, bad) = parse_events(&batch, NOW, 300_000);
+        let (ok, bad) = parse_events(&batch, NOW, 300_000, EventSource::Server);
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(ok.len(), 3);
         assert_eq!(ok[0].url.as_deref(), Some("/pricing"));
@@ -428,6 +462,27 @@ mod tests {
         assert_eq!(ok[1].action, "Download");
         assert_eq!(ok[1].url.as_deref(), Some("https://x.example/papers/a.pdf"));
         assert_eq!(ok[2].action_key, "webinar attended");
+    }
+
+    #[test]
+    fn channel_says_who_reported_the_event() {
+        let batch = [
+            json!({"type":"page","timestamp":NOW}),
+            json!({"type":"page","timestamp":NOW,"channel":null}),
+            json!({"type":"page","timestamp":NOW,"channel":"Server"}),
+            json!({"type":"page","timestamp":NOW,"channel":"browser"}),
+            json!({"type":"page","timestamp":NOW,"channel":"mobile"}),
+            json!({"type":"page","timestamp":NOW,"channel":""}),
+            json!({"type":"page","timestamp":NOW,"channel":["server"]}),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000, EventSource::Server);
+        let from_server: Vec<bool> = ok.iter().map(|e| e.from_server).collect();
+        assert_eq!(from_server, [true, true, true, false, false, false]);
+        let reasons: Vec<(usize, &str)> =
+            bad.iter().map(|r| (r.index, r.reason.as_str())).collect();
+        assert_eq!(reasons, [(6, "channel: expected a string, found an array")]);
+        let (ok, _) = parse_events(&batch, NOW, 300_000, EventSource::Browser);
+        assert!(ok.iter().all(|e| !e.from_server));
     }
 
     #[test]
@@ -445,7 +500,7 @@ mod tests {
             json!({"type":"page","timestamp":NOW,"messageId":"m1"}),
             json!({"type":"page","timestamp":NOW,"messageId":"m1"}),
         ];
-        let (ok, bad) = parse_events(&batch, NOW, 300_000);
+        let (ok, bad) = parse_events(&batch, NOW, 300_000, EventSource::Server);
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].index, 9);
         let reasons: Vec<(usize, &str)> =

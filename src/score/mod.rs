@@ -28,9 +28,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-pub use config::{ModelConfig, Stage};
-pub use event::{Event, RejectedEvent};
-pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier};
+pub use config::{ModelConfig, RuleSource, Stage};
+pub use event::{Event, EventSource, RejectedEvent};
+pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 
 use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
 use crate::time::{Millis, MS_PER_SECOND};
@@ -41,7 +41,9 @@ use result::round4;
 /// The model that ships in the crate, built from the source documents'
 /// examples: offline event +50, live stream +30, download +10, a month
 /// without interaction −30, pricing strong, case studies medium, careers
-/// negative, grades A1–D4.
+/// negative, grades A1–D4. Back-office actions (events, webinars, sales
+/// requests, form posts, e-mail) count only when a server reports them, and
+/// every high-value rule is capped.
 pub const DEFAULT_MODEL_JSON: &str = include_str!("default_model.json");
 
 /// Options for one scoring call.
@@ -51,11 +53,19 @@ pub struct ScoreOptions {
     /// are always included; the per-event list can be long for a visitor
     /// with thousands of events.
     pub breakdown: bool,
+    /// Who hands the events over. `Server` (the default: a caller scoring
+    /// its own records) trusts an event unless its `channel` names another
+    /// source; `Browser` (the page, or an edge passing on what a page
+    /// posted) trusts none, so rules with `"source": "server"` score 0.
+    pub source: EventSource,
 }
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        Self { breakdown: true }
+        Self {
+            breakdown: true,
+            source: EventSource::Server,
+        }
     }
 }
 
@@ -251,7 +261,9 @@ impl Model {
 
         let mut mql_grades = Vec::new();
         for (i, grade) in config.mql.grades.iter().enumerate() {
-            let upper = grade.trim().to_uppercase();
+            // ASCII is enough (a grade is A1 … D4), and keeps the Unicode
+            // `str::to_uppercase` (3 KB) out of the wasm.
+            let upper = grade.trim().to_ascii_uppercase();
             if is_grade(&upper) {
                 mql_grades.push(upper);
             } else {
@@ -312,6 +324,14 @@ impl Model {
         &self.config
     }
 
+    /// The profile fields (`fit.browserTraits`) that a browser's own
+    /// `identify`/`group` calls may set for scoring; whoever merges traits
+    /// into the profile (the edge worker) keeps every other field from a
+    /// browser out unless a validated form or a server source set it.
+    pub fn browser_traits(&self) -> &[String] {
+        &self.config.fit.browser_traits
+    }
+
     /// Checks the events and scores profile and events at `now`. Bad events
     /// are listed in `rejected` and score nothing; the good ones count.
     pub fn score(
@@ -321,14 +341,16 @@ impl Model {
         now: Millis,
         options: &ScoreOptions,
     ) -> ScoreResult {
-        let (accepted, rejected) = event::parse_events(events, now, self.skew_ms);
+        let (accepted, rejected) = event::parse_events(events, now, self.skew_ms, options.source);
         let mut result = self.score_events(profile, &accepted, now, options);
         result.rejected = rejected;
         result
     }
 
     /// Scores events that were already checked (see [`event::parse_events`]),
-    /// for callers that keep a visitor's history in parsed form.
+    /// for callers that keep a visitor's history in parsed form. With
+    /// `options.source` `Browser`, no event counts as a server's, whatever
+    /// it was parsed as.
     pub fn score_events(
         &self,
         profile: Option<&Map<String, Value>>,
@@ -357,6 +379,7 @@ impl Model {
             events,
             now,
             options.breakdown,
+            options.source == EventSource::Browser,
         );
         let engagement = outcome.result;
         let grade = format!("{}{}", fit.grade, engagement.level);
@@ -385,6 +408,7 @@ impl Model {
         };
         let mql = self.qualify(&grade, fit.score, engagement.score);
         let interests = top_interests(outcome.interests, self.config.interests.top);
+        let unscored = outcome.unscored;
         ScoreResult {
             model: self.config.name.clone(),
             now,
@@ -398,6 +422,7 @@ impl Model {
             interests,
             events_scored: events.len(),
             rejected: Vec::new(),
+            unscored,
         }
     }
 

@@ -29,6 +29,21 @@ pub struct ScoreResult {
     pub events_scored: usize,
     /// Events that failed their checks, with the reason; they score nothing.
     pub rejected: Vec<RejectedEvent>,
+    /// Matches that scored 0 because a browser reported an action that only
+    /// a back-office source may (a rule with `"source": "server"`): one per
+    /// (event, rule), in batch order. Always listed, breakdown or not.
+    pub unscored: Vec<UnscoredEvent>,
+}
+
+/// An accepted event that a server-only rule matched but did not score.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnscoredEvent {
+    /// Position in the batch the caller gave.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub rule: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -95,14 +110,20 @@ pub struct EventPoint {
     pub decay_lost: f64,
     /// True when the rule's frequency cap kept this event from counting.
     pub capped: bool,
+    /// True when the rule counts only server-reported events and a browser
+    /// reported this one: 0 points, and no place under the cap.
+    pub untrusted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleTotal {
     pub rule: String,
+    /// Events the rule matched, the capped and untrusted ones included.
     pub events: usize,
     pub capped: usize,
+    /// Matches a browser reported to a server-only rule; they score 0.
+    pub untrusted: usize,
     pub points: f64,
     pub decay_lost: f64,
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js, IntoJsResult};
-use crate::score::{Model, ScoreOptions, DEFAULT_MODEL_JSON};
+use crate::score::{EventSource, Model, ScoreOptions, DEFAULT_MODEL_JSON};
 use crate::time::{self, Millis};
 
 thread_local! {
@@ -63,16 +63,29 @@ fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
     let mut options = ScoreOptions::default();
     match from_js(value, "options")? {
         Value::Null => {}
-        Value::Object(map) => match map.get("breakdown") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => options.breakdown = *b,
-            Some(_) => {
-                return Err(invalid_argument(
-                    "options.breakdown",
-                    "expected true or false",
-                ))
+        Value::Object(map) => {
+            match map.get("breakdown") {
+                None | Some(Value::Null) => {}
+                Some(Value::Bool(b)) => options.breakdown = *b,
+                Some(_) => {
+                    return Err(invalid_argument(
+                        "options.breakdown",
+                        "expected true or false",
+                    ))
+                }
             }
-        },
+            match map.get("source") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s == "server" => {}
+                Some(Value::String(s)) if s == "browser" => options.source = EventSource::Browser,
+                Some(_) => {
+                    return Err(invalid_argument(
+                        "options.source",
+                        "expected \"server\" or \"browser\"",
+                    ))
+                }
+            }
+        }
         _ => return Err(invalid_argument("options", "expected an object")),
     }
     Ok(options)
@@ -204,5 +217,16 @@ impl ModelHandle {
     #[wasm_bindgen(getter)]
     pub fn warnings(&self) -> Result<JsValue, JsValue> {
         to_js(self.model.warnings())
+    }
+
+    // `fit.browserTraits`: the profile fields a browser's own
+    // `identify`/`group` may set for scoring (the rest need a validated form
+    // or a server source). A plain comment, not a doc comment: doc comments
+    // are copied into the browser entry's glue, which has a gzip budget (the
+    // docs are in pkg-template/index.d.ts). Through `Value`, whose
+    // serialization the wasm has anyway.
+    #[wasm_bindgen(getter, js_name = browserTraits)]
+    pub fn browser_traits(&self) -> Result<JsValue, JsValue> {
+        to_js(&Value::from(self.model.browser_traits().to_vec()))
     }
 }

@@ -143,3 +143,40 @@ test("Model.scoreJson takes the events as JSON text and gives what score gives",
   assert.throws(() => model.scoreJson(null, deep, NOW), (err) => err.code === "invalid_argument");
   assert.equal(model.score(hotLead, hotEvents, NOW).grade, "A1", "the instance still works");
 });
+
+test("options.source: a browser cannot report what only the back office knows", () => {
+  const events = [
+    { type: "track", event: "Demo Requested", messageId: "d1", timestamp: NOW, channel: "browser" },
+    { type: "track", event: "Webinar Attended", timestamp: NOW },
+    { type: "track", event: "Download", timestamp: NOW, channel: "server" },
+  ];
+  const server = nurture.score(null, {}, events, NOW);
+  assert.equal(server.engagement.score, 40); // webinar 30 + download 10; the browser's demo 0
+  assert.deepEqual(server.unscored, [{
+    index: 0, id: "d1", rule: "sales-request",
+    reason: '"Demo Requested" counts only when a back-office source reports it (rule sales-request); reported by a browser, it scores 0',
+  }]);
+  const demo = server.engagement.breakdown.find((p) => p.rule === "sales-request");
+  assert.deepEqual([demo.untrusted, demo.capped, demo.points], [true, false, 0]);
+  const model = new nurture.Model(null);
+  for (const options of [{ source: "browser" }, { source: "browser", breakdown: false }]) {
+    const page = model.score(null, events, NOW, options);
+    assert.equal(page.engagement.score, 10);
+    assert.deepEqual(page.unscored.map((u) => [u.index, u.rule]), [[0, "sales-request"], [1, "live-stream"]]);
+    assert.deepEqual(model.scoreJson(null, JSON.stringify(events), NOW, options), page);
+  }
+  assert.equal(model.score(null, events, NOW, { source: null }).engagement.score, 40);
+  for (const source of ["edge", "Browser", 1, {}]) {
+    assert.throws(() => nurture.score(null, {}, events, NOW, { source }),
+      (err) => err.code === "invalid_argument" && err.path === "options.source", String(source));
+  }
+  const bad = nurture.score(null, {}, [{ type: "page", timestamp: NOW, channel: 7 }], NOW);
+  assert.deepEqual(bad.rejected, [{ index: 0, reason: "channel: expected a string, found a number" }]);
+});
+
+test("Model.browserTraits carries fit.browserTraits", () => {
+  assert.deepEqual(new nurture.Model(null).browserTraits, []);
+  const doc = nurture.defaultModel();
+  doc.fit.browserTraits = ["utmSource", "language"];
+  assert.deepEqual(new nurture.Model(doc).browserTraits, ["utmSource", "language"]);
+});

@@ -27,18 +27,19 @@ const model: ModelConfig = {
     ],
     negative: { freeEmail: { points: -10 }, student: { points: -30 }, competitor: { points: -100, domains: ["rival.example"] } },
     grades: { A: 60, B: 40, C: 20 },
+    browserTraits: ["utmSource"],
   },
   engagement: {
     halfLifeDays: null,
     touchpoints: [{ id: "pricing", url: "/pricing*", weight: 3, stage: "decision" }],
-    rules: [{ id: "demo", event: ["Demo Requested"], points: 40, cap: { count: 1 }, halfLifeDays: null }],
+    rules: [{ id: "demo", event: ["Demo Requested"], points: 40, cap: { count: 1 }, halfLifeDays: null, source: "server" }],
     levels: { "1": 60, "2": 30, "3": 10 },
   },
   mql: { grades: ["A1"], minFit: 50 },
 };
 const events: NurtureEvent[] = [
   { type: "page", timestamp: Date.now(), properties: { path: "/pricing", dwellSeconds: 30, tags: ["pricing"] } },
-  { event: "Demo Requested", timestamp: "2026-11-25T18:42:00Z" },
+  { event: "Demo Requested", timestamp: "2026-11-25T18:42:00Z", channel: "server" },
   { type: "identify", timestamp: 0, traits: { email: "a@b.example" } },
 ];
 const r: ScoreResult = score(model, { title: "CTO" }, events, new Date(), { breakdown: true });
@@ -48,6 +49,11 @@ const points: number = r.engagement.breakdown[0]?.touchpointWeight ?? 1;
 const m = new Model(defaultModel());
 const again = m.score(null, null);
 const warnings: string[] = m.warnings.map((w) => w.path);
+const traits: string[] = m.browserTraits;
+const fromPage = m.score(null, events, Date.now(), { breakdown: false, source: "browser" });
+const unscored: string[] = fromPage.unscored.map((u) => \`\${u.index} \${u.id ?? ""} \${u.rule}: \${u.reason}\`);
+const untrusted: number = fromPage.engagement.rules[0]?.untrusted ?? 0;
+const flagged: boolean = r.engagement.breakdown[0]?.untrusted ?? false;
 const report = checkModel(model);
 const errs: { path: string; message: string }[] = report.errors;
 
@@ -127,7 +133,7 @@ try {
 declare const bytes: Uint8Array;
 initSync({ module: bytes });
 
-export { grade, tier, points, again, warnings, errs, first, kind, country, primary, size, network, names, code, emailKind, sub2, formId, next2,
+export { grade, tier, points, again, warnings, traits, unscored, untrusted, flagged, errs, first, kind, country, primary, size, network, names, code, emailKind, sub2, formId, next2,
   e164, yes, h, which, inNs, w, ok };
 `;
 
@@ -144,6 +150,8 @@ const bad = [
   `new Form({ fields: [{ name: "a", type: "text" }] }).validate({}, { asked: "a" });`,
   `new Model({ tiers: { warm: 20 } });`,
   `const t: "cold" = score(null, {}, []).tier;`,
+  `score(null, {}, [], null, { source: "edge" });`,
+  `new Model({ engagement: { rules: [{ id: "x", points: 1, source: "browser" }] } });`,
 ];
 const badFile = `import { score, decide, nextFields, checkPhone, Model, Form } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
 

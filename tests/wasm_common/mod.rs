@@ -168,6 +168,59 @@ pub fn wrong_shaped_arguments_throw_and_the_instance_keeps_working() {
     scores_a_hot_lead_with_the_default_model();
 }
 
+pub fn score_options_source_and_browser_traits() {
+    let (profile, events) = hot_lead();
+    let model = ModelHandle::new(js(
+        r#"{"fit":{"browserTraits":["utmSource"]},"engagement":{"rules":[
+            {"id":"offline","event":"Event Attended","points":50,"source":"server"},
+            {"id":"demo","event":"Demo Requested","points":40,"source":"server"}]}}"#,
+    ))
+    .expect("compiles");
+    let traits = model.browser_traits().expect("browserTraits");
+    assert_eq!(
+        JSON::stringify(&traits).expect("stringify").as_string(),
+        Some(r#"["utmSource"]"#.to_string())
+    );
+    let server = model
+        .score(
+            profile.clone(),
+            events.clone(),
+            NOW.into(),
+            js(r#"{"source":"server"}"#),
+        )
+        .expect("score");
+    assert_eq!(get(&server, "engagement.score").as_f64(), Some(52.5)); // 50 × 0.25 + 40
+    assert_eq!(js_sys::Array::from(&get(&server, "unscored")).length(), 0);
+    let browser = model
+        .score_json(
+            profile.clone(),
+            JSON::stringify(&events).expect("stringify").into(),
+            NOW.into(),
+            js(r#"{"source":"browser","breakdown":false}"#),
+        )
+        .expect("scoreJson");
+    assert_eq!(get(&browser, "engagement.score").as_f64(), Some(0.0));
+    let unscored = js_sys::Array::from(&get(&browser, "unscored"));
+    assert_eq!(unscored.length(), 2);
+    assert_eq!(
+        get(&unscored.get(0), "rule").as_string().as_deref(),
+        Some("offline")
+    );
+    for bad in [r#"{"source":"edge"}"#, r#"{"source":true}"#] {
+        let (code, path, _) = thrown(score_js(
+            JsValue::NULL,
+            profile.clone(),
+            events.clone(),
+            NOW.into(),
+            js(bad),
+        ));
+        assert_eq!(
+            (code.as_str(), path.as_str()),
+            ("invalid_argument", "options.source")
+        );
+    }
+}
+
 const SITE_CONFIG: &str = include_str!("../data/site-config.json");
 const ACCOUNTS_CSV: &str = include_str!("../data/accounts.csv");
 const ASN_MMDB: &[u8] = include_bytes!("../data/maxmind/GeoLite2-ASN-Test.mmdb");
@@ -380,6 +433,7 @@ macro_rules! all_wasm_tests {
             model_class_compiles_once_and_scores_many,
             bad_config_throws_an_error_with_code_and_path,
             wrong_shaped_arguments_throw_and_the_instance_keeps_working,
+            score_options_source_and_browser_traits,
             decide_segments_named_accounts_and_maxmind,
             forms_check_email_and_validate_form,
         );

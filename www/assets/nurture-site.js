@@ -70,7 +70,7 @@ function debugPanel() {
     const decisions = s.decisions?.decisions ?? [];
     const rows = [
       ...fit.breakdown.map((p) => [`fit · ${p.label ?? p.rule}`, p.points]),
-      ...eng.rules.filter((r) => r.events > 0).map((r) => [`engagement · ${r.rule} ×${r.events}`, r.points]),
+      ...eng.rules.filter((r) => r.events > 0).map((r) => [`engagement · ${r.rule} ×${r.events}${r.untrusted ? ` (${r.untrusted} back-office only)` : ""}`, r.points]),
       ...(eng.inactivity ? [["inactivity", eng.inactivity.points]] : []),
     ];
     const interests = (score.interests ?? []).slice(0, 5);

@@ -29,6 +29,10 @@ const sampleEvents = [
   { type: "page", timestamp: now - 2 * DAY, properties: { path: "/pricing.html", tags: ["pricing"], dwellSeconds: 95 } },
   { type: "track", event: "Demo Requested", timestamp: now - 1 * DAY },
 ];
+// The sample history is the back office's (server-reported, so a webinar or a
+// demo request counts); "use my visits" scores what this browser recorded as
+// the page and the edge do: as a browser, so back-office actions score 0.
+let source = "server";
 const sampleProfile = { email: "li.wei@petrochina.example", title: "Head of Reliability", company: "PetroChina Example", industry: "Oil & Gas", companySize: "5,000", country: "CN" };
 
 $("model").value = JSON.stringify(defaultModel(), null, 2);
@@ -41,6 +45,7 @@ $("use-mine").onclick = () => {
     if (stored?.events?.length) {
       $("events").value = JSON.stringify(stored.events, null, 1);
       $("profile").value = JSON.stringify(stored.profile ?? {}, null, 2);
+      source = "browser";
       update();
     }
   } catch { /* nothing usable stored */ }
@@ -65,7 +70,7 @@ function update() {
   }
   status.textContent = report.warnings.length ? `${report.warnings.length} warning(s): ${report.warnings[0].path}: ${report.warnings[0].message}` : "valid";
   status.className = "pg-status";
-  const result = score(model, profile, events, now);
+  const result = score(model, profile, events, now, { source });
   summary(result);
   timeline(model, profile, events);
   grid(result, model);
@@ -103,10 +108,10 @@ function timeline(model, profile, events) {
     .sort((a, b) => a.t - b.t);
   const points = sorted.map((_, k) => {
     const upto = sorted.slice(0, k + 1).map((x) => x.e);
-    const r = score(model, profile, upto, sorted[k].t, { breakdown: false });
+    const r = score(model, profile, upto, sorted[k].t, { breakdown: false, source });
     return { t: sorted[k].t, eng: r.engagement.score, fit: r.fit.score };
   });
-  const rEnd = score(model, profile, events, now, { breakdown: false });
+  const rEnd = score(model, profile, events, now, { breakdown: false, source });
   points.push({ t: now, eng: rEnd.engagement.score, fit: rEnd.fit.score });
   const W = 520, H = 220, L = 36, B = 24, T = 10;
   const t0 = Math.min(...points.map((p) => p.t)), t1 = Math.max(now, ...points.map((p) => p.t));
@@ -170,7 +175,7 @@ function breakdown(r) {
     rows.push(h("tr", {}, h("td", {}, p.rule), h("td", {}, `${p.field} = ${JSON.stringify(p.value)}`), h("td", {}, "fit"), h("td", { class: `num ${p.points < 0 ? "neg" : ""}` }, p.points)));
   }
   for (const p of r.engagement.breakdown) {
-    rows.push(h("tr", {}, h("td", {}, p.rule), h("td", {}, p.url ?? p.action), h("td", {}, `${p.touchpointWeight} × ${p.actionPoints} × ${p.decay}${p.capped ? " (capped)" : ""}`), h("td", { class: `num ${p.points < 0 ? "neg" : ""}` }, p.points)));
+    rows.push(h("tr", {}, h("td", {}, p.rule), h("td", {}, p.url ?? p.action), h("td", {}, `${p.touchpointWeight} × ${p.actionPoints} × ${p.decay}${p.capped ? " (capped)" : ""}${p.untrusted ? " (reported by a browser: 0)" : ""}`), h("td", { class: `num ${p.points < 0 ? "neg" : ""}` }, p.points)));
   }
   if (r.engagement.inactivity) rows.push(h("tr", {}, h("td", {}, "inactivity"), h("td", {}, `${r.engagement.inactivity.daysSinceLastInteraction} days`), h("td", {}, ""), h("td", { class: "num neg" }, r.engagement.inactivity.points)));
   $("breakdown").replaceChildren(...rows);

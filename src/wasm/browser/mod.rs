@@ -11,7 +11,8 @@
 //! ```
 //!
 //! It keeps the visitor's state in `localStorage` ([`state`]), scores it
-//! with the core on every event, asks the core which variant each slot
+//! with the core on every event (as a browser source, like the edge scores
+//! what a page posts: rules with `"source": "server"` give 0), asks the core which variant each slot
 //! shows and applies that to the page ([`slots`]), tracks what the visitor
 //! does, and sends events in batches to the edge. Only this module touches
 //! the DOM; every decision comes from the core.
@@ -43,7 +44,7 @@ use web_sys::{Document, Element, Event, EventTarget, RequestInit, Storage, Windo
 
 use super::{from_js, invalid_argument, IntoJsResult};
 use crate::personalize::{Personalizer, Tables, Visitor};
-use crate::score::{Model, ScoreOptions};
+use crate::score::{EventSource, Model, ScoreOptions};
 use slots::SlotUndo;
 use state::{message_id, valid_token, ResetReason, Stored};
 
@@ -614,14 +615,19 @@ impl Runtime {
         }
     }
 
-    /// Score and decisions from the current state.
+    /// Score and decisions from the current state. Scored as the browser
+    /// that reported every event, as the edge scores what a page posts: a
+    /// rule that counts only server-reported events scores 0 here too.
     fn refresh(&mut self) {
         let at = crate::time::from_f64(now()).unwrap_or(0);
         let result = self.model.score(
             Some(&self.state.profile),
             &self.state.events,
             at,
-            &ScoreOptions::default(),
+            &ScoreOptions {
+                breakdown: true,
+                source: EventSource::Browser,
+            },
         );
         self.score = reencode(&result);
         self.decisions = match (&self.personalizer, self.consent) {
