@@ -3,7 +3,7 @@
 // the tests and the benchmark. `extra` maps a path to {type, body, headers}
 // for pages a test needs.
 import http from "node:http";
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { here } from "./miniflare.mjs";
 
@@ -21,24 +21,70 @@ const TYPES = {
   ".pdf": "application/pdf",
 };
 
+/**
+ * The file a request path names, or an HTTP status to refuse it with. Only
+ * files under `root` are served, and under /pkg/ only files under `pkgRoot`
+ * itself. The checks run on the path as the client sent it (Node does not
+ * normalize `req.url`): an encoded separator, a backslash or a control
+ * character is refused before decoding, so decoding can never make a
+ * separator or a dot segment that was not visibly there; after joining, the
+ * real path (symlinks resolved) must still lie under the base.
+ */
+async function resolveFile(rawUrl, root, pkgRoot) {
+  if (!rawUrl.startsWith("/")) return { status: 400 };
+  const raw = rawUrl.split(/[?#]/, 1)[0];
+  if (/[\x00-\x1f\x7f\\]/.test(raw) || /%(?:[01][0-9a-f]|7f|2f|5c)/i.test(raw)) return { status: 400 };
+  let rel;
+  try {
+    rel = decodeURIComponent(raw);
+  } catch {
+    return { status: 400 }; // malformed percent-encoding
+  }
+  const segments = rel.split("/");
+  if (segments.some((seg) => seg === "." || seg === "..")) return { status: 400 };
+  // Dotfiles (.git, .env, …) are never part of the site.
+  if (segments.some((seg) => seg.startsWith("."))) return { status: 404 };
+  if (rel.endsWith("/")) rel += "index.html";
+  let base = root;
+  if (pkgRoot && rel.startsWith("/pkg/")) {
+    base = pkgRoot;
+    rel = rel.slice("/pkg".length);
+  }
+  let real;
+  let realBase;
+  try {
+    realBase = await realpath(base);
+    real = await realpath(path.join(base, rel));
+  } catch {
+    return { status: 404 };
+  }
+  if (!real.startsWith(realBase + path.sep)) return { status: 403 };
+  return { file: real };
+}
+
 /** `pkgRoot`, when given, serves the built package under /pkg/ too, so the
  * demo pages can load the browser runtime (/pkg/browser/nurture.js). */
 export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = null } = {}) {
   const stats = { requests: 0 };
   const server = http.createServer(async (req, res) => {
     stats.requests += 1;
-    const url = new URL(req.url, "http://origin.local");
-    const own = extra[url.pathname];
+    // Parsed against a fixed base by concatenation, so a path like
+    // `//host/x` stays a path instead of becoming an authority.
+    let pathname = null;
+    try {
+      pathname = new URL(`http://origin.local${req.url.startsWith("/") ? req.url : `/${req.url}`}`).pathname;
+    } catch {
+      // not a URL at all: resolveFile refuses it below
+    }
+    const own = pathname === null ? undefined : extra[pathname];
     if (own) {
       res.writeHead(own.status ?? 200, { "content-type": own.type ?? "text/html; charset=utf-8", ...(own.headers ?? {}) }).end(own.body);
       return;
     }
-    let rel = decodeURIComponent(url.pathname);
-    if (rel.endsWith("/")) rel += "index.html";
-    const base = pkgRoot && rel.startsWith("/pkg/") ? path.dirname(pkgRoot) : root;
-    const file = path.normalize(path.join(base, rel));
-    if (!file.startsWith(base + path.sep)) {
-      res.writeHead(403).end("forbidden");
+    const plain = { "content-type": "text/plain; charset=utf-8" };
+    const { file, status } = await resolveFile(req.url, root, pkgRoot);
+    if (!file) {
+      res.writeHead(status, plain).end(status === 400 ? "bad request" : status === 403 ? "forbidden" : "not found");
       return;
     }
     try {
@@ -49,7 +95,8 @@ export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = 
         etag: `"${body.length}-${body[0] ?? 0}"`,
       }).end(body);
     } catch {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found");
+      // a folder without a trailing slash, or gone since realpath
+      res.writeHead(404, plain).end("not found");
     }
   });
   server.keepAliveTimeout = 5000;

@@ -15,8 +15,14 @@
 // Everything else (other methods, other types, other statuses, paths in
 // PERSONALIZE_EXCLUDE, or an origin answering `X-Nurture-Personalize: off`)
 // passes through untouched, headers included.
+//
+// The pass-through is not a proxy: it only ever fetches ORIGIN_URL's scheme,
+// host and port, paths that could be read as another host or as a way out of
+// the site's tree are refused (400 invalid_path), and the origin gets only the
+// headers that are its business (not the visitor cookie or token, not
+// Authorization unless FORWARD_AUTHORIZATION, no hop-by-hop headers).
 
-import { softIdentify, cookieFor } from "./token.js";
+import { softIdentify, cookieFor, COOKIE } from "./token.js";
 import { decideFor, pageOf, utmOf, appliedAtEdge, scriptJson } from "./personalize.js";
 import { HttpError } from "./http.js";
 
@@ -26,10 +32,102 @@ function excluded(path, s) {
   return s.personalizeExclude.some((prefix) => path.startsWith(prefix));
 }
 
+// Hop-by-hop headers describe one connection, not the request: a proxy
+// must not pass them on (RFC 9110 7.6.1).
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"];
+
+// Headers that are the worker's own business: the visitor token and the form
+// token are credentials for nurture, not for the site.
+const WORKER_ONLY = ["x-nurture-visitor", "x-nurture-form-token"];
+
+/**
+ * Refuses a path that could steer the pass-through anywhere but the origin's
+ * own tree. The target is built from ORIGIN_URL, so no path can change the
+ * host; these spellings are refused anyway because they are how a path
+ * escapes a prefix or reaches another host through a less careful hop (a
+ * CDN, the origin's own router), and no real page needs them. Both the parsed
+ * path and the raw request URL are checked: the parser has already turned
+ * `\` into `/` and resolved dot segments, so the raw text is where some of
+ * these still show.
+ */
+function checkPath(request, url) {
+  const raw = rawPath(request.url);
+  for (const p of [url.pathname, raw]) {
+    const reason = badPath(p);
+    if (reason) throw new HttpError(400, "invalid_path", `the request path is not allowed here (${reason})`);
+  }
+}
+
+/** The path of a URL as written: after the authority, before `?` or `#`. */
+function rawPath(href) {
+  const scheme = href.indexOf("://");
+  const afterAuthority = scheme < 0 ? 0 : href.slice(scheme + 3).search(/[/\\?#]|$/) + scheme + 3;
+  const rest = href.slice(afterAuthority);
+  const end = rest.search(/[?#]|$/);
+  return rest.slice(0, end);
+}
+
+function badPath(p) {
+  if (/[\x00-\x1f\x7f]/.test(p) || /%(?:[01][0-9a-f]|7f)/i.test(p)) return "control character";
+  if (p.includes("\\")) return "backslash";
+  if (/%(?:2f|5c)/i.test(p)) return "encoded slash or backslash";
+  // Double-encoded separators and dots: harmless to an origin that decodes
+  // once, a way out to one that decodes twice.
+  if (/%25(?:2e|2f|5c)/i.test(p)) return "double-encoded separator";
+  if (/\/\/+/.test(p)) return "empty segment";
+  for (const seg of p.split("/")) {
+    const decoded = seg.replace(/%2e/gi, ".");
+    if (decoded === "." || decoded === "..") return "dot segment";
+  }
+  return null;
+}
+
+/** The Cookie header without the visitor cookie: the site's own cookies stay. */
+function siteCookies(header) {
+  const kept = header
+    .split(";")
+    .map((c) => c.trim())
+    .filter((c) => c !== "" && c.split("=")[0].trim() !== COOKIE);
+  return kept.length ? kept.join("; ") : null;
+}
+
 function originRequest(request, url, s, personalizable) {
-  const target = new URL(url.pathname + url.search, s.originUrl);
+  let base;
+  try {
+    base = new URL(s.originUrl);
+  } catch {
+    throw new HttpError(500, "origin_misconfigured", "ORIGIN_URL is not a valid URL");
+  }
+  // Only the path and query come from the request; scheme, host and port are
+  // always ORIGIN_URL's, so a path like `//other-host/` stays a path.
+  const target = new URL(base.href);
+  target.pathname = url.pathname;
+  target.search = url.search;
+  target.hash = "";
+  if (target.origin !== base.origin) throw new HttpError(400, "invalid_path", "the request path does not stay on the origin");
+
   const headers = new Headers(request.headers);
   headers.delete("host");
+  // Headers listed in Connection are hop-by-hop too.
+  // (A name that is not a valid token is skipped: Headers.delete would throw
+  // on it, and a client's odd header must not become a 500.)
+  for (const name of (headers.get("connection") ?? "").split(",")) {
+    const n = name.trim();
+    if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(n)) headers.delete(n);
+  }
+  for (const h of HOP_BY_HOP) headers.delete(h);
+  for (const h of WORKER_ONLY) headers.delete(h);
+  // The visitor cookie is HttpOnly for a reason: the origin (and whatever
+  // logs its requests) has no use for it.
+  const cookie = headers.get("cookie");
+  if (cookie !== null) {
+    const kept = siteCookies(cookie);
+    if (kept === null) headers.delete("cookie");
+    else headers.set("cookie", kept);
+  }
+  // Credentials sent to the worker's host are not the origin's unless the
+  // site says so (an origin behind HTTP auth of its own).
+  if (!s.forwardAuthorization) headers.delete("authorization");
   if (personalizable) {
     // The page will be rewritten for this visitor: a 304 of the origin's
     // copy would let the browser reuse another rendering.
@@ -43,10 +141,14 @@ function originRequest(request, url, s, personalizable) {
 export async function site(request, env, ctx, s) {
   if (!s.originUrl) throw new HttpError(404, "not_found", "no such route");
   const url = new URL(request.url);
+  checkPath(request, url);
   const personalizable = request.method === "GET" && !excluded(url.pathname, s);
+  // Built outside the try: its refusals are the client's (400), not the
+  // origin's failure (502).
+  const upstream = originRequest(request, url, s, personalizable);
   let res;
   try {
-    res = await fetch(originRequest(request, url, s, personalizable));
+    res = await fetch(upstream);
   } catch (err) {
     console.error("origin", err && err.message);
     throw new HttpError(502, "origin_unavailable", "the origin did not answer");
