@@ -64,6 +64,11 @@ const mf = new Miniflare(workerOptions({
     ALLOWED_ORIGINS: "http://localhost:8080,http://127.0.0.1:8080,http://localhost:8000,http://127.0.0.1:8000",
     COLLECTOR_URL: `http://127.0.0.1:${collectorPort}/collect`,
     HASH_EMAIL: "true",
+    // Plays Cloudflare's edge, which sets CF-Connecting-IP itself: here the
+    // header is what curl sends, so the demo can pretend to be a named
+    // account's address. A worker deployed anywhere but behind Cloudflare
+    // leaves BEHIND_CLOUDFLARE unset, and the header names nobody.
+    BEHIND_CLOUDFLARE: "true",
     ORIGIN_URL: origin.url,
   },
 }));

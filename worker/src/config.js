@@ -69,6 +69,7 @@ export function settings(env) {
     maxFormBytes: int(env, "MAX_FORM_BYTES", 16 * 1024, 1),
     formTokenTtlSeconds: int(env, "FORM_TOKEN_TTL_SECONDS", 86400, 0),
     originUrl: env.ORIGIN_URL ? String(env.ORIGIN_URL) : "",
+    forwardAuthorization: bool(env, "FORWARD_AUTHORIZATION", false),
     personalizeExclude: list(env, "PERSONALIZE_EXCLUDE"),
     // Days without activity after which a visitor's state is deleted by its
     // Durable Object's alarm; 0 keeps it forever. A fraction is allowed (the
@@ -76,6 +77,22 @@ export function settings(env) {
     // visitor's token has expired too, so nothing could read the state.
     retentionMs: Math.round(int(env, "RETENTION_DAYS", 395, 0) * 86_400_000),
     maxEraseIds: int(env, "MAX_ERASE_IDS", 100, 1),
+    // CF-Connecting-IP is set by Cloudflare's edge and cannot be forged
+    // there; anywhere else (another platform, a local run) any client can
+    // send it, so it names the client (rate limits, IP segments) only when
+    // the worker is configured as running behind Cloudflare.
+    behindCloudflare: bool(env, "BEHIND_CLOUDFLARE", false),
+    // Requests whose client cannot be told apart (no trusted address, no
+    // visitor token) share one bucket, larger than a client's own.
+    sharedRateBurst: int(env, "SHARED_RATE_BURST", 600, 1),
+    sharedRatePerSecond: int(env, "SHARED_RATE_PER_SECOND", 100, 0),
+    // Operator routes: a small budget per client, checked before the
+    // credential, so guessing the admin token is slow.
+    adminRateBurst: int(env, "ADMIN_RATE_BURST", 20, 1),
+    adminRatePerSecond: int(env, "ADMIN_RATE_PER_SECOND", 1, 0),
+    // A body that has not arrived in full by then is refused (408): a
+    // client dribbling bytes must not hold a request open for ever.
+    bodyTimeoutMs: int(env, "BODY_TIMEOUT_MS", 10_000, 1),
   };
   cache.set(env, s);
   return s;

@@ -100,7 +100,7 @@ export async function readJson(request, s) {
   }
 }
 
-/** The body as UTF-8 text, within the size cap. */
+/** The body as UTF-8 text, within the size cap and the time limit. */
 async function readText(request, s) {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > s.maxBodyBytes) {
@@ -110,15 +110,43 @@ async function readText(request, s) {
   const reader = request.body.getReader();
   const chunks = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > s.maxBodyBytes) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, "body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
+  // One deadline for the whole body, not per chunk: a client that sends a
+  // byte a second would otherwise keep the request (and its isolate's
+  // memory) for as long as it likes.
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), s.bodyTimeoutMs ?? 10_000);
+  });
+  try {
+    for (;;) {
+      let step;
+      try {
+        const read = reader.read();
+        // When the deadline wins, this read is left behind; should it fail
+        // later, that must not surface as an unhandled rejection.
+        read.catch(() => {});
+        step = await Promise.race([read, deadline]);
+      } catch {
+        // The client closed the connection (or reset it) mid-body: nobody is
+        // left to answer, but the request must end as a handled error, not
+        // as an unhandled rejection in the logs.
+        throw new HttpError(400, "body_aborted", "the connection closed before the body was complete");
+      }
+      if (step === "timeout") {
+        reader.cancel().catch(() => {});
+        throw new HttpError(408, "body_timeout", `the body did not arrive within ${s.bodyTimeoutMs ?? 10_000} ms`);
+      }
+      const { done, value } = step;
+      if (done) break;
+      size += value.byteLength;
+      if (size > s.maxBodyBytes) {
+        await reader.cancel().catch(() => {});
+        throw new HttpError(413, "body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   if (size === 0) throw new HttpError(400, "empty_body", "the body is empty");
   const bytes = new Uint8Array(size);
@@ -146,14 +174,23 @@ export function depthExceeds(value, limit) {
   return false;
 }
 
-export function clientIp(request) {
-  return request.headers.get("cf-connecting-ip") ?? "unknown";
+const IP_TEXT = /^[0-9A-Fa-f:.]{2,64}$/;
+
+/**
+ * The client's address when the platform vouches for it: CF-Connecting-IP
+ * is set by Cloudflare's edge, which overwrites whatever the client sent,
+ * so it is trusted only with BEHIND_CLOUDFLARE. Elsewhere any client can
+ * write it, and it names nobody: null.
+ */
+export function trustedIp(request, s) {
+  if (!s.behindCloudflare) return null;
+  const ip = request.headers.get("cf-connecting-ip");
+  return ip !== null && IP_TEXT.test(ip) ? ip : null;
 }
 
-/** The client address for segmenting: CF-Connecting-IP when it parses as one, else null. */
-export function segmentIp(request) {
-  const ip = request.headers.get("cf-connecting-ip");
-  return ip !== null && ip.length <= 64 && /^[0-9A-Fa-f:.]+$/.test(ip) ? ip : null;
+/** The client address for segmenting (named accounts' ranges): the trusted address, else null. */
+export function segmentIp(request, s) {
+  return trustedIp(request, s);
 }
 
 const CF_KEYS = ["country", "asn", "asOrganization", "city", "continent", "region", "regionCode", "postalCode", "timezone", "isEUCountry"];

@@ -5,7 +5,7 @@
 import { settings } from "./config.js";
 import { HttpError, errorResponse, corsHeaders, preflight } from "./http.js";
 import { isFatal } from "./core.js";
-import { events } from "./routes/events.js";
+import { events, serverEvents } from "./routes/events.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
 import { health } from "./routes/health.js";
 import { getForm, postForm } from "./routes/forms.js";
@@ -22,6 +22,7 @@ const ROUTES = new Map([
   ["/v1/events", { methods: { POST: events }, cors: true }],
   ["/v1/health", { methods: { GET: health }, cors: true }],
   ["/v1/decide", { methods: { GET: decide }, cors: true }],
+  ["/v1/admin/events", { methods: { POST: serverEvents }, cors: false }],
   ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
   ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
@@ -59,6 +60,14 @@ async function route(request, env, ctx, s, extra) {
   return handler(request, env, ctx, s, params);
 }
 
+function mergeVary(existing, added) {
+  const names = (existing ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+  for (const name of added.split(",").map((v) => v.trim()).filter(Boolean)) {
+    if (!names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names.join(", ");
+}
+
 export default {
   async fetch(request, env, ctx) {
     const extra = {};
@@ -79,7 +88,12 @@ export default {
         response = errorResponse(new HttpError(500, "internal_error", "the worker failed on this request"));
       }
     }
-    for (const [k, v] of Object.entries(extra)) response.headers.set(k, v);
+    for (const [k, v] of Object.entries(extra)) {
+      // Vary lists every header the answer depends on: the route's own
+      // (Cookie) and CORS's (Origin) together, never one in place of the other.
+      if (k === "vary") response.headers.set(k, mergeVary(response.headers.get(k), v));
+      else response.headers.set(k, v);
+    }
     return response;
   },
 

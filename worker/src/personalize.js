@@ -5,6 +5,7 @@
 
 import { withCore } from "./core.js";
 import { segmentIp, cfAttributes } from "./http.js";
+import { settings } from "./config.js";
 
 const MAX_PAGE_STRING = 1024;
 
@@ -37,12 +38,14 @@ export async function decideFor(request, env, who, page) {
   let score = null;
   if (who.known && who.visitorId) {
     const stored = await env.VISITORS.get(env.VISITORS.idFromName(who.visitorId)).profileOf();
-    profile = stored.profile;
+    // Personalization may follow what the browser said of itself (a claim
+    // changes what the visitor sees, nothing the sales team acts on).
+    profile = { ...(stored.claimed ?? {}), ...stored.profile };
     score = stored.last;
   }
   const visitor = {
     id: who.visitorId ?? null,
-    ip: segmentIp(request),
+    ip: segmentIp(request, settings(env)),
     request: cfAttributes(request),
     profile,
     score,

@@ -1,13 +1,23 @@
 // Token buckets. Two layers, each where it is cheapest to be right:
-// - per client IP, in memory in each isolate: costs nothing per request and
+// - per client, in memory in each isolate: costs nothing per request and
 //   stops a flood (including one that mints a new visitor per request)
 //   before it reaches any Durable Object; it is approximate, since isolates
 //   don't share it, which is fine for a flood guard.
 // - per visitor, inside the visitor's Durable Object (visitor.js): every
 //   write for a visitor already goes through that one object, so the bucket
 //   there is exact and adds no extra round trip.
+//
+// Who "a client" is: the address Cloudflare vouches for (BEHIND_CLOUDFLARE,
+// http.js trustedIp). Without one, the address header is the client's own
+// word, so rotating it would pass every request: a request that presents a
+// visitor token is counted per token (a forged one gets its 401 after one
+// HMAC, before any Durable Object), and every other request shares one
+// bucket. That bucket is kept apart from the per-client map, so a flood of
+// distinct tokens can never evict it and reset it, and a flood that empties
+// it leaves the visitors who present their token alone.
 
-import { HttpError } from "./http.js";
+import { HttpError, trustedIp } from "./http.js";
+import { readToken } from "./token.js";
 
 export class TokenBucket {
   constructor(burst, perSecond, now = Date.now()) {
@@ -32,17 +42,55 @@ export class TokenBucket {
 
 const MAX_CLIENTS = 10_000;
 const buckets = new Map(); // insertion order doubles as least-recently-used
+// Shared buckets, one per budget (the settings object is per env).
+const shared = new WeakMap();
 
-export function limitIp(ip, s) {
-  let bucket = buckets.get(ip);
+function takeKeyed(key, burst, perSecond) {
+  let bucket = buckets.get(key);
   if (bucket) {
-    buckets.delete(ip);
+    buckets.delete(key);
   } else {
-    bucket = new TokenBucket(s.ipRateBurst, s.ipRatePerSecond);
+    bucket = new TokenBucket(burst, perSecond);
     if (buckets.size >= MAX_CLIENTS) buckets.delete(buckets.keys().next().value);
   }
-  buckets.set(ip, bucket);
-  const wait = bucket.take();
+  buckets.set(key, bucket);
+  return bucket.take();
+}
+
+function takeShared(s, name, burst, perSecond) {
+  let own = shared.get(s);
+  if (!own) shared.set(s, (own = {}));
+  own[name] ??= new TokenBucket(burst, perSecond);
+  return own[name].take();
+}
+
+/**
+ * The isolate's flood guard for a browser route: per trusted address, else
+ * per presented visitor token, else the shared bucket. Throws 429.
+ */
+export function limitClient(request, s) {
+  const ip = trustedIp(request, s);
+  let wait;
+  if (ip !== null) {
+    wait = takeKeyed(`ip:${ip}`, s.ipRateBurst, s.ipRatePerSecond);
+  } else {
+    const token = readToken(request);
+    wait = token
+      ? takeKeyed(`tok:${token.slice(0, 200)}`, s.ipRateBurst, s.ipRatePerSecond)
+      : takeShared(s, "anonymous", s.sharedRateBurst, s.sharedRatePerSecond);
+  }
+  if (wait > 0) throw rateLimited(wait);
+}
+
+/**
+ * Operator routes: their own small budget per trusted address (or one
+ * shared budget without one), taken before the credential is checked.
+ */
+export function limitAdmin(request, s) {
+  const ip = trustedIp(request, s);
+  const wait = ip !== null
+    ? takeKeyed(`admin:${ip}`, s.adminRateBurst, s.adminRatePerSecond)
+    : takeShared(s, "admin", s.adminRateBurst, s.adminRatePerSecond);
   if (wait > 0) throw rateLimited(wait);
 }
 

@@ -143,8 +143,10 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
  * the same way by the caller; the ones behind it are not looked at.
  */
 export function readToken(request, bodyToken = null) {
-  const header = request.headers.get(HEADER);
-  if (header !== null) return header.trim();
+  // An empty header names no one: it must not hide a valid cookie (and so
+  // start a new visitor); a non-empty one is taken and verified, wrong or not.
+  const header = request.headers.get(HEADER)?.trim();
+  if (header) return header;
   if (typeof bodyToken === "string" && bodyToken !== "") return bodyToken;
   const cookies = request.headers.get("cookie");
   if (cookies === null) return null;
@@ -164,7 +166,8 @@ export function cookieFor(token, ttlSeconds) {
 // ---- form tokens ------------------------------------------------------------
 //
 // `f1.<kid>.<payload>.<signature>`: payload is base64url JSON
-// {v: visitorId, f: formId, a: [asked field names], t: renderedAt (ms)},
+// {v: visitorId, f: formId, a: [asked field names], t: renderedAt (ms),
+// n: nonce (the token's id: a token is good for one accepted submission)},
 // HMAC-SHA256 with the same key ring as the visitor token over
 // "f1.<kid>.<payload>". The "f1" prefix is inside the signed text, so a
 // visitor token can never pass for a form token or the other way round.
@@ -174,14 +177,15 @@ const MAX_FORM_TOKEN = 4096;
 
 export async function signForm(env, { visitorId, formId, asked, renderedAt }) {
   const [current] = await keys(env);
-  const body = b64url(new TextEncoder().encode(JSON.stringify({ v: visitorId, f: formId, a: asked, t: renderedAt })));
+  const nonce = b64url(crypto.getRandomValues(new Uint8Array(12)));
+  const body = b64url(new TextEncoder().encode(JSON.stringify({ v: visitorId, f: formId, a: asked, t: renderedAt, n: nonce })));
   const payload = `f1.${current.kid}.${body}`;
   const mac = await crypto.subtle.sign("HMAC", current.key, new TextEncoder().encode(payload));
   return `${payload}.${b64url(new Uint8Array(mac))}`;
 }
 
 /**
- * Verifies a form token: returns `{visitorId, formId, asked, renderedAt}`,
+ * Verifies a form token: returns `{visitorId, formId, asked, renderedAt, nonce}`,
  * or throws 403 `invalid_form_token` (malformed, tampered, unknown key) or
  * 403 `form_token_expired`.
  */
@@ -212,7 +216,9 @@ export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
   if (ttlSeconds > 0 && p.t + ttlSeconds * 1000 < nowMs) {
     throw new HttpError(403, "form_token_expired", "the form token has expired; load the form again");
   }
-  return { visitorId: p.v, formId: p.f, asked: p.a, renderedAt: p.t };
+  // Tokens issued before nonces existed are told apart by their signature.
+  const nonce = typeof p.n === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(p.n) ? p.n : parts[3].slice(0, 43);
+  return { visitorId: p.v, formId: p.f, asked: p.a, renderedAt: p.t, nonce };
 }
 
 /**
@@ -231,6 +237,29 @@ export async function softIdentify(request, env, ttlSeconds, mint) {
     } catch (err) {
       if (!(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
     }
+  }
+  if (!mint) return { visitorId: null, token: null, fresh: false, known: false };
+  const visitorId = newVisitorId();
+  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
+}
+
+/**
+ * Who the visitor of an API request is: `{visitorId, token, fresh, known}`.
+ * A presented token (header, then `bodyToken`, then cookie) is verified and
+ * a bad one is an error (401); one signed with an older key comes back
+ * re-signed (`fresh`: the caller sets it again). Without a token, a new
+ * visitor is minted when `mint` is true; otherwise the answer names no one
+ * (`visitorId: null`), or, with `required`, the request is refused.
+ */
+export async function identifyVisitor(request, env, ttlSeconds, { bodyToken = null, mint = true, required = false } = {}) {
+  const presented = readToken(request, bodyToken);
+  if (presented) {
+    const v = await verify(env, presented, ttlSeconds);
+    const token = v.current ? presented : await sign(env, v.visitorId, v.issuedAt);
+    return { visitorId: v.visitorId, token, fresh: !v.current, known: true };
+  }
+  if (required) {
+    throw new HttpError(401, "visitor_required", "no visitor token: send the x-nurture-visitor token (or the cookie) this visitor was given");
   }
   if (!mint) return { visitorId: null, token: null, fresh: false, known: false };
   const visitorId = newVisitorId();

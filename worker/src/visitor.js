@@ -27,20 +27,44 @@ import { settings } from "./config.js";
 import { withCore, trapForTest, coreStats, isFatal } from "./core.js";
 import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
-import { forwardMessages } from "./forward.js";
+import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
 
-const EMPTY = () => ({ profile: {}, events: [], seen: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+// `profile`: what counts for fit (validated form fields, back-office
+// traits, and the browser traits the model allows); `claimed`: what the
+// browser's own identify/group calls said, kept for personalization only.
+const STATE_VERSION = 2;
+const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, events: [], seen: [], forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
 // 401 like any token the worker will never take again: the browser runtime
 // then drops its stored token and goes on as a new visitor instead of
 // retrying the batch forever (index.js also expires the cookie).
 const ERASED = { status: 401, code: "visitor_erased", message: "this visitor's data was erased; its token is no longer accepted" };
 const PROFILE_KEYS = 60;
+// Form tokens already used (or being retried) that are remembered, oldest
+// dropped first; a token older than its TTL is refused anyway.
+const FORM_NONCES = 200;
+
+/**
+ * State stored before trust levels (no `v`): every stored event came from
+ * the browser route, the only one there was, so each is marked as such and
+ * no longer scores a back-office rule. Stored profile fields cannot be told
+ * apart (form or identify) and are kept as they were.
+ */
+function migrate(st) {
+  if (st.v === STATE_VERSION || st.erasedAt) return st;
+  for (const e of st.events ?? []) if (e && typeof e === "object" && e.channel === undefined) e.channel = "browser";
+  return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [] };
+}
+
+// A score is the server's to compute: a trait that claims one is dropped
+// (the same keys, compared the same way, as redaction drops from what is
+// forwarded).
 
 function mergeTraits(profile, traits, map) {
   if (!traits || typeof traits !== "object" || Array.isArray(traits)) return;
   for (const [key, value] of Object.entries(traits)) {
     const target = map?.[key] ?? (map ? null : key);
     if (target === null || target === "__proto__" || target === "constructor" || target === "prototype") continue;
+    if (SCORE_KEYS.has(normalKey(target))) continue;
     const ok = (typeof value === "string" && value.length <= 512) || typeof value === "number" || typeof value === "boolean";
     if (!ok) continue;
     if (!(target in profile) && Object.keys(profile).length >= PROFILE_KEYS) continue;
@@ -48,7 +72,35 @@ function mergeTraits(profile, traits, map) {
   }
 }
 
+/**
+ * Traits of an identify or group event, split by trust: from a server
+ * source all count for fit; from a browser only the fields the model lists
+ * in `fit.browserTraits` do, the rest are claims kept for personalization.
+ */
+function mergeBySource(profile, claimed, traits, map, channel, browserTraits) {
+  if (channel === "server") {
+    mergeTraits(profile, traits, map);
+    return;
+  }
+  const said = {};
+  mergeTraits(said, traits, map);
+  for (const [k, v] of Object.entries(said)) {
+    if (browserTraits.has(k)) mergeTraits(profile, { [k]: v });
+    else mergeTraits(claimed, { [k]: v });
+  }
+}
+
 const SCORE_OPTIONS = { breakdown: false };
+
+/** The newest `cap` events by timestamp (the oldest have decayed the most). */
+function capHistory(history, cap) {
+  if (history.length <= cap) return history;
+  return history
+    .map((e, i) => [e, i])
+    .sort((a, b) => tsOf(a[0]) - tsOf(b[0]) || a[1] - b[1])
+    .slice(-cap)
+    .map(([e]) => e);
+}
 
 /**
  * Scores with the events crossing into wasm as JSON text (scoreJson): parsed
@@ -75,7 +127,7 @@ export class VisitorState extends DurableObject {
     this.state = EMPTY();
     this.bucket = null;
     ctx.blockConcurrencyWhile(async () => {
-      this.state = (await ctx.storage.get("state")) ?? EMPTY();
+      this.state = migrate((await ctx.storage.get("state")) ?? EMPTY());
     });
   }
 
@@ -84,7 +136,7 @@ export class VisitorState extends DurableObject {
    * the worker. Returns the outcome for each, the new score and what to
    * forward (enriched events and lifecycle signals).
    */
-  ingest({ visitorId, candidates, now, trap, ip, cf }) {
+  ingest({ visitorId, channel = "browser", candidates, now, trap, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     if (this.state.erasedAt) return { ok: false, error: ERASED };
@@ -116,42 +168,44 @@ export class VisitorState extends DurableObject {
       const accepted = fresh.filter((_, i) => !bad.has(i));
       const rejected = [];
       fresh.forEach((c, i) => bad.has(i) && rejected.push({ index: c.index, reason: bad.get(i) }));
-      if (accepted.length === 0) return { accepted, rejected, result: null };
+      // Kept, but worth nothing from this source: the model's reason, with
+      // the batch's own index.
+      const unscored = (check.unscored ?? []).flatMap((u) => {
+        const c = fresh[u.index];
+        return c ? [{ index: c.index, id: c.id, rule: u.rule, reason: u.reason }] : [];
+      });
+      if (accepted.length === 0) return { accepted, rejected, unscored, result: null };
 
       const profile = { ...st.profile };
+      const claimed = { ...st.claimed };
+      const browserTraits = new Set(model.browserTraits ?? []);
       for (const c of [...accepted].sort((a, b) => tsOf(a.event) - tsOf(b.event))) {
-        if (c.event.type === "identify") mergeTraits(profile, c.event.traits);
-        if (c.event.type === "group") mergeTraits(profile, c.event.traits, GROUP_TRAITS);
+        if (c.event.type === "identify") mergeBySource(profile, claimed, c.event.traits, null, channel, browserTraits);
+        if (c.event.type === "group") mergeBySource(profile, claimed, c.event.traits, GROUP_TRAITS, channel, browserTraits);
       }
-      let history = st.events.concat(accepted.map((c) => ({ ...c.event, messageId: c.id })));
-      if (history.length > s.historyCap) {
-        history = history
-          .map((e, i) => [e, i])
-          .sort((a, b) => tsOf(a[0]) - tsOf(b[0]) || a[1] - b[1])
-          .slice(-s.historyCap)
-          .map(([e]) => e);
-      }
+      const history = capHistory(st.events.concat(accepted.map((c) => ({ ...c.event, messageId: c.id }))), s.historyCap);
       // The forwarded summary reads the per-rule totals, which come without the
       // per-event breakdown: leaving it out halves what crosses the boundary.
       const result = scoreEvents(model, profile, history, now);
-      return { accepted, rejected, result, profile, history };
+      return { accepted, rejected, unscored, result, profile, claimed, history };
     });
 
     if (outcome.accepted.length === 0) {
       // Nothing new to keep, but remember the ids of the rejected ones? No:
       // a rejected event may be fixed and resent with the same id.
-      return { ok: true, accepted: [], rejected: outcome.rejected, duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
+      return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
     }
 
     const { result } = outcome;
     const summary = summarize(result);
     st.seq += 1;
-    const seg = this.segmentsOf({ visitorId, ip, cf, profile: outcome.profile, summary });
+    const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...outcome.claimed, ...outcome.profile }, summary });
     const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, result);
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
     st.seen = st.seen.concat(candidates.filter((c) => acceptedIds.has(c.id)).map((c) => c.id)).slice(-s.seenCap);
     st.profile = outcome.profile;
+    st.claimed = outcome.claimed;
     st.events = outcome.history;
     st.last = summary;
     st.lastActivity = now;
@@ -166,6 +220,7 @@ export class VisitorState extends DurableObject {
       ok: true,
       accepted: outcome.accepted.map((c) => ({ index: c.index, id: c.id })),
       rejected: outcome.rejected,
+      unscored: outcome.unscored,
       duplicates,
       score: summary,
       signals: signals.map((x) => x.event.event),
@@ -220,7 +275,7 @@ export class VisitorState extends DurableObject {
   async erase({ now }) {
     const st = this.state;
     if (st.erasedAt) return { first: false, erasedAt: st.erasedAt, events: 0, profileFields: 0, score: false };
-    const removed = { events: st.events.length, profileFields: Object.keys(st.profile).length, score: st.last !== null };
+    const removed = { events: st.events.length, profileFields: Object.keys(st.profile).length + Object.keys(st.claimed ?? {}).length, score: st.last !== null };
     await this.wipe({ ...EMPTY(), erasedAt: now });
     await this.ctx.storage.put("state", this.state);
     await this.arm();
@@ -276,9 +331,12 @@ export class VisitorState extends DurableObject {
     }
   }
 
-  /** What decide and forms need: the stored profile and the last score. */
+  /**
+   * What decide and forms need: the stored profile (what counts for fit),
+   * the browser's own claims (personalization only) and the last score.
+   */
   profileOf() {
-    return { profile: this.state.profile, last: this.state.last };
+    return { profile: this.state.profile, claimed: this.state.claimed ?? {}, last: this.state.last };
   }
 
   /**
@@ -288,31 +346,52 @@ export class VisitorState extends DurableObject {
    * engagement from the history). `asked` and `renderedAt` come from the
    * verified form token.
    */
-  submitForm({ visitorId, formId, form, submission, asked, renderedAt, now, language, ip, cf }) {
+  submitForm({ visitorId, formId, form, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     if (this.state.erasedAt) return { ok: false, error: ERASED };
     const wait = this.bucket.take();
     if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many submissions for this visitor; retry in ${wait} s`, retryAfter: wait } };
     const st = this.state;
+    // A form token is good for one accepted submission. A refused one (a
+    // typo in the e-mail) may be corrected and sent again with the same
+    // token, but the minimum fill time then runs from the last attempt, so
+    // a script cannot post the same token again and again straight away.
+    const used = st.forms.find((f) => f.n === nonce);
+    if (used?.done) return { ok: false, error: { status: 409, code: "form_token_used", message: "this form token was already used; load the form again for a new one" } };
+    const since = Math.max(renderedAt, used?.at ?? 0);
+    const entry = used ?? { n: nonce, at: now, done: false };
+    entry.at = now;
+    if (!used) st.forms = st.forms.concat(entry).slice(-FORM_NONCES);
     const outcome = withCore(this.env, ({ form: compiled, model }) => {
-      const v = compiled(formId, form).validate(submission, { language, profile: st.profile, asked, renderedAt, now });
+      const v = compiled(formId, form).validate(submission, { language, profile: st.profile, asked, renderedAt: since, now });
       if (!v.valid) return { v };
       const profile = v.merge.profile;
-      const result = scoreEvents(model, profile, st.events, now);
-      return { v, profile, result };
+      // The submission itself is an action the server saw happen: it goes
+      // into the history as a back-office event, so a model's "Form
+      // Submitted" rule (source: server) counts it and a page's claim does
+      // not.
+      const submitted = { type: "track", event: "Form Submitted", channel: "server", timestamp: now, messageId: `form_${nonce}`, properties: { formId } };
+      const history = st.events.concat(submitted);
+      const result = scoreEvents(model, profile, history, now);
+      return { v, profile, history, result };
     });
     const { v } = outcome;
-    if (!v.valid) return { ok: true, valid: false, errors: v.errors };
+    if (!v.valid) {
+      this.ctx.storage.put("state", st);
+      return { ok: true, valid: false, errors: v.errors };
+    }
+    entry.done = true;
     const summary = summarize(outcome.result);
     st.seq += 1;
-    const seg = this.segmentsOf({ visitorId, ip, cf, profile: outcome.profile, summary });
+    const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...st.claimed, ...outcome.profile }, summary });
     const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg };
     const submitted = signal(base, "Form Submitted", {
       formId, fields: Object.keys(v.values), newlyKnown: v.merge.newlyKnown ?? [],
     });
     const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
     st.profile = outcome.profile;
+    st.events = capHistory(outcome.history, s.historyCap);
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;

@@ -5,7 +5,7 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startWorker, startCollector, post, waitFor, ORIGIN, ok } from "./harness.mjs";
+import { startWorker, startCollector, post, backOffice, waitFor, ORIGIN, ok } from "./harness.mjs";
 import { makeToken } from "./tokens.mjs";
 import { here, workerOptions } from "../miniflare.mjs";
 
@@ -14,11 +14,12 @@ let mf;
 let col;
 
 const hotProfile = { email: "li.wei@petrochina.com.cn", title: "VP of Operations", company: "PetroChina", industry: "Oil & Gas", companySize: 5000, country: "CN", budget: "approved", timeline: "this quarter" };
-function hotBatch(now, prefix) {
+// What the CRM and the events team know of the lead (a back-office source:
+// only it can report these, and its traits count for fit).
+function hotBackOffice(now, prefix) {
   return [
     { type: "identify", messageId: `${prefix}-id`, timestamp: now - 61 * DAY, traits: hotProfile },
     { type: "track", event: "Event Attended", messageId: `${prefix}-ev`, timestamp: now - 60 * DAY },
-    { type: "page", messageId: `${prefix}-pr`, timestamp: now, properties: { path: "/pricing", dwellSeconds: 90 } },
     { type: "track", event: "Demo Requested", messageId: `${prefix}-demo`, timestamp: now },
   ];
 }
@@ -34,20 +35,27 @@ after(async () => {
 
 test("happy path: accepted and rejected events, the server's grade, a signed cookie, enriched events forwarded once", async () => {
   const now = Date.now();
-  const res = await post(mf, { events: [...hotBatch(now, "happy"), { type: "click", timestamp: now }], consent: true });
-  const body = await ok(res);
-  assert.deepEqual(body.accepted.map((a) => a.index), [0, 1, 2, 3]);
-  assert.deepEqual(body.rejected, [{ index: 4, reason: 'type: "click" is not one of page, track, identify, group, screen' }]);
+  // The page: a pricing view (and a bad event, rejected with its reason).
+  const res = await post(mf, { events: [{ type: "page", messageId: "happy-pr", timestamp: now, properties: { path: "/pricing", dwellSeconds: 90 } }, { type: "click", timestamp: now }], consent: true });
+  const page = await ok(res);
+  assert.deepEqual(page.accepted.map((a) => a.index), [0]);
+  assert.deepEqual(page.rejected, [{ index: 1, reason: 'type: "click" is not one of page, track, identify, group, screen' }]);
+  assert.equal(page.score.mql, false);
+  // The back office: who the lead is, the event they attended, the demo.
+  const body = await ok(await backOffice(mf, page.visitorId, hotBackOffice(now, "happy")));
+  assert.deepEqual(body.accepted.map((a) => a.index), [0, 1, 2]);
+  assert.equal(body.visitorId, page.visitorId);
   assert.equal(body.score.grade, "A1");
   assert.equal(body.score.tier, "hot");
   assert.equal(body.score.stage, "decision");
   assert.equal(body.score.mql, true);
-  assert.deepEqual(body.signals, ["Lead Qualified"]);
+  // Qualified now; the page's D grade and awareness stage change with it.
+  assert.deepEqual(body.signals, ["Lead Qualified", "Stage Changed", "Grade Changed"]);
   const cookie = res.headers.get("set-cookie");
   assert.match(cookie, /^nurture_vid=v1\.k2\.[A-Za-z0-9_-]{22}\.\d+\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=None$/);
   assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
 
-  assert.ok(await waitFor(() => [...col.byKey.values()].filter((m) => m.visitorId === body.visitorId).length === 5));
+  assert.ok(await waitFor(() => [...col.byKey.values()].filter((m) => m.visitorId === body.visitorId).length === 4 + body.signals.length));
   const got = [...col.byKey.values()].filter((m) => m.visitorId === body.visitorId);
   const demo = got.find((m) => m.event.event === "Demo Requested");
   assert.equal(demo.kind, "event");
@@ -55,7 +63,7 @@ test("happy path: accepted and rejected events, the server's grade, a signed coo
   assert.deepEqual([demo.score.grade, demo.score.tier, demo.score.stage, demo.score.mql], ["A1", "hot", "decision", true]);
   assert.ok(demo.score.breakdown.engagement.some((r) => r.rule === "sales-request"));
   assert.ok(demo.score.breakdown.fit.some((r) => r.rule === "decision-maker"));
-  const qualified = got.find((m) => m.kind === "signal");
+  const qualified = got.find((m) => m.kind === "signal" && m.event.event === "Lead Qualified");
   assert.equal(qualified.event.event, "Lead Qualified");
   // HASH_EMAIL: the address never leaves the worker in clear.
   const identify = got.find((m) => m.event.type === "identify");

@@ -25,6 +25,12 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
       RETRY_MAX_SECONDS: "2",
       COLLECTOR_TIMEOUT_MS: "1000",
       SITE_CONFIG_JSON,
+      // The tests play Cloudflare's edge: CF-Connecting-IP is the client's
+      // address (per-IP limits, named accounts' ranges). The security tests
+      // turn it off to show the header is not trusted elsewhere.
+      BEHIND_CLOUDFLARE: "true",
+      // Tests poll the admin routes; the limit itself is tested in trust.test.mjs.
+      ADMIN_RATE_BURST: "100000",
       ...vars,
     },
     queue,
@@ -170,6 +176,15 @@ export function post(mf, body, { headers = {}, path = "/v1/events", method = "PO
     method,
     headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.7", ...headers },
     body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Events a back-office system reports for a visitor (POST /v1/admin/events with the admin token). */
+export function backOffice(mf, visitorId, events) {
+  return mf.dispatchFetch("http://worker.test/v1/admin/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ visitorId, events }),
   });
 }
 

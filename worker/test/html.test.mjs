@@ -200,8 +200,10 @@ test("GET /v1/decide: decisions for the visitor from IP, request.cf and the stor
 
 test("GET /v1/decide with a MaxMind DB bound: the database places the address", async () => {
   const mmdb = path.join(here, "..", "tests", "data", "maxmind", "GeoIP2-City-Test.mmdb");
-  const withDb = new Miniflare(workerOptions({ vars: { NURTURE_KEYS: KEYS }, dataBlobBindings: { MAXMIND_DB: mmdb } }));
-  const without = new Miniflare(workerOptions({ vars: { NURTURE_KEYS: KEYS } }));
+  // As on Cloudflare, where CF-Connecting-IP is the client's address.
+  const vars = { NURTURE_KEYS: KEYS, BEHIND_CLOUDFLARE: "true" };
+  const withDb = new Miniflare(workerOptions({ vars, dataBlobBindings: { MAXMIND_DB: mmdb } }));
+  const without = new Miniflare(workerOptions({ vars }));
   try {
     const ask = async (w) => (await w.dispatchFetch("http://worker.test/v1/decide", { headers: { "cf-connecting-ip": "2001:250::1", cookie: cookieStable }, cf: { country: "US" } })).json();
     const a = await ask(withDb);

@@ -95,17 +95,16 @@ test("replay: a captured batch sent without the visitor's cookie lands on a new 
 
 // ---- (a) forms --------------------------------------------------------------
 
-test("form token: reuse within its lifetime is allowed, but only for its visitor, its form and the fields it asked", async () => {
+test("form token: one accepted post, only for its visitor, its form and the fields it asked", async () => {
   const visitorId = makeToken().split(".")[2];
   const cookie = `nurture_vid=${makeToken({ visitorId })}`;
   const token = makeFormToken({ visitorId });
   const send = (fields, headers = { cookie }) => post(mf, { token, fields }, { path: "/v1/forms/contact", headers });
   const a = await ok(await send({ email: "ops@acme-industrial.example", company: "Acme" }));
   assert.equal(a.visitorId, visitorId);
-  // The same token again (a retried post, a back button): accepted; it only
-  // lets the same visitor answer the same questions again.
-  const b = await ok(await send({ email: "ops@acme-industrial.example", company: "Acme Industrial" }));
-  assert.equal(b.visitorId, visitorId);
+  // The same token again (a replayed post, a back button): refused; the
+  // answer's next token, or a fresh GET, asks again.
+  assert.deepEqual(await errorCode(await send({ email: "ops@acme-industrial.example", company: "Acme Industrial" })), [409, "form_token_used"]);
   assert.deepEqual(await errorCode(await send({ email: "ops@acme-industrial.example", budget: "approved" })), [400, "field_not_asked"]);
   assert.deepEqual(await errorCode(await send({ email: "ops@acme-industrial.example" }, { cookie: `nurture_vid=${makeToken()}` })), [403, "form_token_wrong_visitor"]);
   assert.deepEqual(await errorCode(await post(mf, { token, fields: { email: "ops@acme-industrial.example" } }, { path: "/v1/forms/white-paper", headers: { cookie } })), [403, "form_token_wrong_form"]);
@@ -326,11 +325,14 @@ test("privacy: with CONSENT_REQUIRED a form post without consent sets no cookie;
     const get = await w.dispatchFetch("http://worker.test/v1/forms/contact", { headers: { "cf-connecting-ip": CLIENT_IP } });
     await ok(get);
     assert.equal(get.headers.get("set-cookie"), null);
-    const visitorId = makeToken().split(".")[2];
-    const posted = await post(w, { token: makeFormToken({ visitorId }), fields: { email: "ops@acme-industrial.example" } }, { path: "/v1/forms/contact" });
+    // The page sends back the visitor token the GET answered (no cookie).
+    const visitorToken = get.headers.get("x-nurture-visitor");
+    const visitorId = visitorToken.split(".")[2];
+    const headers = { "x-nurture-visitor": visitorToken };
+    const posted = await post(w, { token: makeFormToken({ visitorId }), fields: { email: "ops@acme-industrial.example" } }, { path: "/v1/forms/contact", headers });
     await ok(posted);
     assert.equal(posted.headers.get("set-cookie"), null, "no cookie without consent");
-    const withConsent = await post(w, { token: makeFormToken({ visitorId }), fields: { email: "ops@acme-industrial.example" }, consent: true }, { path: "/v1/forms/contact" });
+    const withConsent = await post(w, { token: makeFormToken({ visitorId }), fields: { email: "ops@acme-industrial.example" }, consent: true }, { path: "/v1/forms/contact", headers });
     await ok(withConsent);
     assert.match(withConsent.headers.get("set-cookie") ?? "", /^nurture_vid=v1\./);
     const decide = await w.dispatchFetch("http://worker.test/v1/decide", { headers: { "cf-connecting-ip": CLIENT_IP } });

@@ -8,8 +8,8 @@ export function makeToken({ kid = "k2", secret = "second-secret-0123456789", vis
 }
 
 /** A form token the way the worker signs one (f1.<kid>.<payload>.<mac>). */
-export function makeFormToken({ kid = "k2", secret = "second-secret-0123456789", visitorId = randomBytes(16).toString("base64url"), formId = "contact", asked = ["email", "company", "title", "industry", "website_url"], t = Date.now() - 10_000, payload } = {}) {
-  const body = Buffer.from(payload ?? JSON.stringify({ v: visitorId, f: formId, a: asked, t })).toString("base64url");
+export function makeFormToken({ kid = "k2", secret = "second-secret-0123456789", visitorId = randomBytes(16).toString("base64url"), formId = "contact", asked = ["email", "company", "title", "industry", "website_url"], t = Date.now() - 10_000, n = randomBytes(12).toString("base64url"), payload } = {}) {
+  const body = Buffer.from(payload ?? JSON.stringify({ v: visitorId, f: formId, a: asked, t, n })).toString("base64url");
   const signed = `f1.${kid}.${body}`;
   return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
 }

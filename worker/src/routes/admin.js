@@ -5,19 +5,33 @@
 // GET /v1/admin/dead-letters: how many are waiting, and the first ids.
 
 import { HttpError, json, readJson } from "../http.js";
+import { limitAdmin } from "../ratelimit.js";
+import { settings } from "../config.js";
 import { deadLetters, forwardMessages } from "../forward.js";
 
 async function sha(text) {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
-export async function authorize(request, env) {
-  if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "ADMIN_TOKEN is not set: admin routes are off");
+/**
+ * An operator's (or a back-office system's) request: `Authorization: Bearer`
+ * with the secret of one of `names` (ADMIN_TOKEN by default), compared in
+ * constant time. Rate-limited before the comparison.
+ */
+export async function authorize(request, env, names = ["ADMIN_TOKEN"]) {
+  limitAdmin(request, settings(env));
+  const secrets = names.map((n) => env[n]).filter((v) => typeof v === "string" && v !== "");
+  if (secrets.length === 0) throw new HttpError(403, "admin_disabled", `${names.join(" / ")} is not set: this route is off`);
   const header = request.headers.get("authorization") ?? "";
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-  // Compare digests, equal in length, in constant time.
-  const [a, b] = await Promise.all([sha(given), sha(String(env.ADMIN_TOKEN))]);
-  if (!given || !crypto.subtle.timingSafeEqual(a, b)) {
+  // Compare digests, equal in length, in constant time, against every
+  // configured secret (no early exit that would tell which one matched).
+  const a = await sha(given);
+  let match = false;
+  for (const secret of secrets) {
+    if (crypto.subtle.timingSafeEqual(a, await sha(secret))) match = true;
+  }
+  if (!given || !match) {
     throw new HttpError(401, "unauthorized", "a valid admin token is required");
   }
 }

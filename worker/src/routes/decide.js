@@ -2,15 +2,15 @@
 // single-page apps; pages fronted by the worker get them embedded). Query:
 // `path` (the app's current path, default "/"), `referrer`, `utm_*`.
 
-import { HttpError, json, clientIp } from "../http.js";
-import { limitIp } from "../ratelimit.js";
-import { verify, sign, readToken, newVisitorId, cookieFor } from "../token.js";
+import { HttpError, json } from "../http.js";
+import { limitClient } from "../ratelimit.js";
+import { identifyVisitor, cookieFor } from "../token.js";
 import { decideFor, pageOf, utmOf } from "../personalize.js";
 
 const KNOWN = new Set(["path", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]);
 
 export async function decide(request, env, ctx, s) {
-  limitIp(clientIp(request), s);
+  limitClient(request, s);
   const url = new URL(request.url);
   const params = url.searchParams;
   for (const [k, v] of params) {
@@ -23,17 +23,7 @@ export async function decide(request, env, ctx, s) {
   // A bad token is an error here, as on every API route; no token mints a
   // visitor only where consent is not required (else decisions are made
   // for an anonymous visitor: no holdouts, no experiments).
-  let who;
-  const presented = readToken(request);
-  if (presented !== null && presented !== "") {
-    const v = await verify(env, presented, s.tokenTtlSeconds);
-    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current, known: true };
-  } else if (!s.consentRequired) {
-    const visitorId = newVisitorId();
-    who = { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
-  } else {
-    who = { visitorId: null, token: null, fresh: false, known: false };
-  }
+  const who = await identifyVisitor(request, env, s.tokenTtlSeconds, { mint: !s.consentRequired });
   const out = await decideFor(request, env, who, pageOf(path, null, params.get("referrer"), utmOf(params)));
   const headers = { "cache-control": "private, no-store", vary: "Cookie" };
   if (who.token) headers["x-nurture-visitor"] = who.token;

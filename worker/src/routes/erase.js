@@ -12,8 +12,8 @@
 // forwarding path (direct, else queue, else dead-letter store) so the
 // collector erases its copy too.
 
-import { HttpError, json, readJson, clientIp } from "../http.js";
-import { limitIp } from "../ratelimit.js";
+import { HttpError, json, readJson } from "../http.js";
+import { limitClient } from "../ratelimit.js";
 import { verify, readToken, COOKIE } from "../token.js";
 import { deadLetters, forwardMessages } from "../forward.js";
 import { authorize } from "./admin.js";
@@ -61,7 +61,7 @@ async function eraseAll(env, ctx, visitorIds, requestedBy) {
 }
 
 export async function eraseVisitor(request, env, ctx, s) {
-  limitIp(clientIp(request), s);
+  limitClient(request, s);
   const presented = readToken(request);
   if (presented === null || presented === "") {
     throw new HttpError(401, "no_visitor", "no visitor token (x-nurture-visitor header or cookie): nothing to erase");

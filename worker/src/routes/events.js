@@ -4,10 +4,11 @@
 // schema), deduplicated and re-scored by the visitor's Durable Object, then
 // forwarded in the background (ctx.waitUntil).
 
-import { HttpError, json, readJson, depthExceeds, clientIp, segmentIp, cfAttributes } from "../http.js";
-import { limitIp, rateLimited } from "../ratelimit.js";
-import { verify, sign, readToken, newVisitorId, cookieFor, b64url } from "../token.js";
+import { HttpError, json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.js";
+import { limitClient, rateLimited } from "../ratelimit.js";
+import { identifyVisitor, cookieFor, b64url } from "../token.js";
 import { forwardMessages } from "../forward.js";
+import { authorize } from "./admin.js";
 
 const TOP_LEVEL = new Set(["events", "consent", "sentAt", "context", "visitorToken"]);
 // A score computed in the browser is never trusted; a body that carries one
@@ -47,43 +48,24 @@ function checkBody(body, s) {
 }
 
 /**
- * Works out who the visitor is: {visitorId, token, fresh}. `bodyToken` (the
- * batch's `visitorToken`) counts only when there is no header, and gets the
- * header's checks and errors: 401 when forged, expired or of an unknown key.
+ * Shape checks one batch's events and stamps who reported them: Segment's
+ * `channel`, "browser" for what a page sent (whatever the page wrote there:
+ * the model's back-office rules never count a browser's word) or "server"
+ * for an authenticated back-office source. Returns the events refused here
+ * and the candidates for the visitor's Durable Object.
  */
-export async function identify(request, env, s, bodyToken = null) {
-  const presented = readToken(request, bodyToken);
-  if (presented === null || presented === "") {
-    const visitorId = newVisitorId();
-    return { visitorId, token: await sign(env, visitorId), fresh: true };
-  }
-  const v = await verify(env, presented, s.tokenTtlSeconds);
-  if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false };
-  // Signed with an older key: re-sign with the current one (rotation).
-  return { visitorId: v.visitorId, token: await sign(env, v.visitorId, v.issuedAt), fresh: true };
-}
-
-export async function events(request, env, ctx, s) {
-  limitIp(clientIp(request), s);
-  const body = await readJson(request, s);
-  checkBody(body, s);
-  const consent = body.consent === true || (!s.consentRequired && body.consent !== false);
-  if (!consent) {
-    // Nothing is stored, forwarded or set (not even the visitor cookie).
-    return json({ consent: false, stored: false, forwarded: false, accepted: [], rejected: [], duplicates: [], ignored: body.events.length });
-  }
-  const who = await identify(request, env, s, body.visitorToken);
-
-  const now = Date.now();
+async function prepare(events, visitorId, channel, s, now) {
   const rejected = [];
   const candidates = [];
-  for (const [index, raw] of body.events.entries()) {
+  for (const [index, raw] of events.entries()) {
     if (!isPlainObject(raw)) {
       rejected.push({ index, reason: "event: expected an object" });
       continue;
     }
     const text = JSON.stringify(raw);
-    if (text.length > s.maxEventBytes) {
+    // The cap is on bytes, as stored and forwarded; a string of CJK text is
+    // three bytes a character.
+    if (utf8Length(text) > s.maxEventBytes) {
       rejected.push({ index, reason: `event: larger than ${s.maxEventBytes} bytes` });
       continue;
     }
@@ -94,6 +76,7 @@ export async function events(request, env, ctx, s) {
     const event = JSON.parse(text); // a plain copy, prototype-free keys included
     // Segment's servers stamp an event that comes without a time; so do we.
     if (event.timestamp === undefined || event.timestamp === null) event.timestamp = now;
+    event.channel = channel;
     const given = event.messageId ?? event.id;
     // The core accepts a string or a number as messageId; anything else it
     // rejects (with the content hash standing in as the id meanwhile).
@@ -104,15 +87,24 @@ export async function events(request, env, ctx, s) {
         : `h_${b64url(await digest(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
-    const forwardId = `evt_${b64url(await digest(`${who.visitorId}\n${id}`)).slice(0, 32)}`;
+    const forwardId = `evt_${b64url(await digest(`${visitorId}\n${id}`)).slice(0, 32)}`;
     candidates.push({ index, id, forwardId, event });
   }
+  return { rejected, candidates };
+}
 
-  let out = { accepted: [], rejected: [], duplicates: [], score: null, forward: [], signals: [] };
+const encoder = new TextEncoder();
+
+function utf8Length(text) {
+  return encoder.encode(text).byteLength;
+}
+
+/** Stores, scores and forwards the candidates in the visitor's object; the batch's answer. */
+async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }) {
+  let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], signals: [] };
   if (candidates.length) {
-    const stub = env.VISITORS.get(env.VISITORS.idFromName(who.visitorId));
-    const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
-    out = await stub.ingest({ visitorId: who.visitorId, candidates, now, trap, ip: segmentIp(request), cf: cfAttributes(request) });
+    const stub = env.VISITORS.get(env.VISITORS.idFromName(visitorId));
+    out = await stub.ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) });
     if (!out.ok) {
       if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
       throw new HttpError(out.error.status, out.error.code, out.error.message);
@@ -123,20 +115,64 @@ export async function events(request, env, ctx, s) {
     throw new HttpError(422, "no_valid_events", "no event in the batch is valid", { rejected: allRejected });
   }
   if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
-
-  const headers = { "x-nurture-visitor": who.token };
-  if (who.fresh) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
   const score = out.score && {
     grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
     fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,
   };
-  return json({
-    visitorId: who.visitorId,
+  return {
+    visitorId,
     accepted: out.accepted,
     rejected: allRejected,
     duplicates: out.duplicates,
+    // Accepted, stored and forwarded, but worth no points from this source
+    // (a back-office action reported by a browser), each with the reason.
+    unscored: out.unscored,
     score,
     signals: out.signals,
     coreRestarts: out.coreRestarts,
-  }, 200, headers);
+  };
+}
+
+export async function events(request, env, ctx, s) {
+  limitClient(request, s);
+  const body = await readJson(request, s);
+  checkBody(body, s);
+  const consent = body.consent === true || (!s.consentRequired && body.consent !== false);
+  if (!consent) {
+    // Nothing is stored, forwarded or set (not even the visitor cookie).
+    return json({ consent: false, stored: false, forwarded: false, accepted: [], rejected: [], duplicates: [], ignored: body.events.length });
+  }
+  const who = await identifyVisitor(request, env, s.tokenTtlSeconds, { bodyToken: body.visitorToken });
+  const now = Date.now();
+  const { rejected, candidates } = await prepare(body.events, who.visitorId, "browser", s, now);
+  const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
+  const answer = await ingest(request, env, ctx, s, { visitorId: who.visitorId, channel: "browser", rejected, candidates, now, trap });
+  const headers = { "x-nurture-visitor": who.token };
+  if (who.fresh) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  return json(answer, 200, headers);
+}
+
+const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * POST /v1/admin/events {visitorId, events}: events a back-office system
+ * reports for a visitor (the CRM's "Webinar Attended", the e-mail tool's
+ * "Email Clicked", a badge scan at a trade show), behind INGEST_TOKEN or
+ * ADMIN_TOKEN. The only way a rule marked `"source": "server"` scores, and
+ * `identify` traits from here count for fit as a validated form's fields do.
+ */
+export async function serverEvents(request, env, ctx, s) {
+  await authorize(request, env, ["INGEST_TOKEN", "ADMIN_TOKEN"]);
+  const body = await readJson(request, s);
+  if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {visitorId, events: [...]}");
+  for (const key of Object.keys(body)) {
+    if (key !== "visitorId" && key !== "events") throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}"`);
+  }
+  if (typeof body.visitorId !== "string" || !VISITOR_ID.test(body.visitorId)) {
+    throw new HttpError(400, "invalid_field", "visitorId: expected a visitor id (22 characters of [A-Za-z0-9_-])", { field: "visitorId" });
+  }
+  checkBody({ events: body.events }, s);
+  const now = Date.now();
+  const { rejected, candidates } = await prepare(body.events, body.visitorId, "server", s, now);
+  return json(await ingest(request, env, ctx, s, { visitorId: body.visitorId, channel: "server", rejected, candidates, now, trap: false }));
 }

@@ -7,15 +7,16 @@
 // fields (with a token for them).
 
 import defaultForms from "../forms.json";
-import { HttpError, json, readForm, depthExceeds, clientIp, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
-import { limitIp, rateLimited } from "../ratelimit.js";
-import { verify, sign, readToken, newVisitorId, cookieFor, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
+import { HttpError, json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
+import { limitClient, rateLimited } from "../ratelimit.js";
+import { identifyVisitor, cookieFor, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
 import { withCore, isFatal } from "../core.js";
 import { forwardMessages } from "../forward.js";
 
 export const FORM_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const TOKEN_FIELD = "nurture_token"; // the token's name in a urlencoded post
-const JSON_KEYS = new Set(["token", "fields", "consent"]);
+const TOKEN_FIELD = "nurture_token"; // the form token's name in a urlencoded post
+const VISITOR_FIELD = "nurture_visitor"; // the visitor token's, for a page without the cookie
+const JSON_KEYS = new Set(["token", "fields", "consent", "visitorToken"]);
 const MAX_FIELDS = 60;
 
 const formsCache = new Map(); // FORMS_JSON text → {formId: definition}
@@ -54,17 +55,6 @@ function onForm(env, fn) {
   }
 }
 
-/** The visitor of a form request: from a valid token, or a new one. */
-async function visitorFor(request, env, s) {
-  const presented = readToken(request);
-  if (presented !== null && presented !== "") {
-    const v = await verify(env, presented, s.tokenTtlSeconds);
-    return { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current, known: true };
-  }
-  const visitorId = newVisitorId();
-  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
-}
-
 const stubOf = (env, visitorId) => env.VISITORS.get(env.VISITORS.idFromName(visitorId));
 
 function askedOf(next) {
@@ -82,24 +72,36 @@ async function issue(env, s, { visitorId, formId, next }) {
 }
 
 export async function getForm(request, env, ctx, s, { formId }) {
-  limitIp(clientIp(request), s);
+  limitClient(request, s);
   const form = formFor(env, formId);
-  const who = await visitorFor(request, env, s);
+  const who = await identifyVisitor(request, env, s.tokenTtlSeconds);
   const profile = who.known ? (await stubOf(env, who.visitorId).profileOf()).profile : {};
   const next = onForm(env, (core) => core.form(formId, form).nextFields(profile));
   const t = await issue(env, s, { visitorId: who.visitorId, formId, next });
   const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store", vary: "Cookie" };
-  // A cookie only where consent is not required; the token carries the
-  // visitor id either way, so the post works without one.
+  // A cookie only where consent is not required; the page sends the token
+  // back with the post either way (header, JSON visitorToken or the
+  // nurture_visitor field).
   if (who.fresh && !s.consentRequired) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
   return json({
     formId,
-    fields: next.fields,
+    fields: next.fields.map(withoutValue),
     hidden: next.hidden,
     remaining: next.remaining,
     complete: next.complete,
     ...t,
   }, 200, headers);
+}
+
+/**
+ * A field to ask, without the stored value: the answer says which fields
+ * are known (`known: true`), never what they hold. Pre-filling would hand
+ * the stored e-mail (and any markup a past post stored) to whoever holds
+ * the token, on a page any script on the site can read.
+ */
+function withoutValue(field) {
+  const { value, ...rest } = field;
+  return { ...rest, known: value !== undefined && value !== null && value !== "" };
 }
 
 function isPlainObject(v) {
@@ -111,12 +113,18 @@ function parseSubmission(kind, body, request) {
   let token = request.headers.get(FORM_TOKEN_HEADER);
   let fields;
   let consent;
+  let visitorToken = null;
   if (kind === "urlencoded") {
     fields = body;
     if (TOKEN_FIELD in fields) {
       const t = fields[TOKEN_FIELD];
       delete fields[TOKEN_FIELD];
       token ??= Array.isArray(t) ? t[0] : t;
+    }
+    if (VISITOR_FIELD in fields) {
+      const v = fields[VISITOR_FIELD];
+      delete fields[VISITOR_FIELD];
+      visitorToken = Array.isArray(v) ? v[0] : v;
     }
   } else {
     if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {token, fields: {...}}");
@@ -132,6 +140,10 @@ function parseSubmission(kind, body, request) {
     if (body.consent !== undefined && typeof body.consent !== "boolean") {
       throw new HttpError(400, "invalid_field", "consent: expected true or false", { field: "consent" });
     }
+    if (body.visitorToken !== undefined) {
+      if (typeof body.visitorToken !== "string") throw new HttpError(400, "invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
+      visitorToken = body.visitorToken;
+    }
     consent = body.consent;
     fields = body.fields;
   }
@@ -140,26 +152,22 @@ function parseSubmission(kind, body, request) {
   }
   if (Object.keys(fields).length > MAX_FIELDS) throw new HttpError(400, "invalid_field", `fields: at most ${MAX_FIELDS}`, { field: "fields" });
   if (depthExceeds(fields, 3)) throw new HttpError(400, "invalid_field", "fields: values must be strings, numbers, booleans or lists of them", { field: "fields" });
-  return { token, fields, consent };
+  return { token, fields, consent, visitorToken };
 }
 
 export async function postForm(request, env, ctx, s, { formId }) {
-  limitIp(clientIp(request), s);
+  limitClient(request, s);
   const form = formFor(env, formId);
   const { kind, body } = await readForm(request, { ...s, maxBodyBytes: Math.min(s.maxBodyBytes, s.maxFormBytes) });
-  const { token, fields, consent } = parseSubmission(kind, body, request);
+  const { token, fields, consent, visitorToken } = parseSubmission(kind, body, request);
 
   const t = await verifyForm(env, token, s.formTokenTtlSeconds);
   if (t.formId !== formId) throw new HttpError(403, "form_token_wrong_form", "the form token was issued for another form");
-  const presented = readToken(request);
-  let who;
-  if (presented !== null && presented !== "") {
-    const v = await verify(env, presented, s.tokenTtlSeconds);
-    if (v.visitorId !== t.visitorId) throw new HttpError(403, "form_token_wrong_visitor", "the form token was issued to another visitor");
-    who = { visitorId: v.visitorId, token: v.current ? presented : await sign(env, v.visitorId, v.issuedAt), fresh: !v.current };
-  } else {
-    who = { visitorId: t.visitorId, token: await sign(env, t.visitorId), fresh: true };
-  }
+  // The form token is not an identity: the post must come from the visitor
+  // it was issued to, shown by their own token or cookie. A form token
+  // alone (leaked from a page, a log, a referrer) gets nobody's profile.
+  const who = await identifyVisitor(request, env, s.tokenTtlSeconds, { bodyToken: visitorToken, required: true });
+  if (who.visitorId !== t.visitorId) throw new HttpError(403, "form_token_wrong_visitor", "the form token was issued to another visitor");
 
   const asked = new Set(t.asked);
   // A plain HTML form sends every input, empty or not; an empty input that
@@ -182,9 +190,10 @@ export async function postForm(request, env, ctx, s, { formId }) {
     submission: { ...fields },
     asked: t.asked,
     renderedAt: t.renderedAt,
+    nonce: t.nonce,
     now,
     language: preferredLanguage(request),
-    ip: segmentIp(request),
+    ip: segmentIp(request, s),
     cf: cfAttributes(request),
   });
   if (!out.ok) {
@@ -201,7 +210,11 @@ export async function postForm(request, env, ctx, s, { formId }) {
 
   const consentGiven = consent === true || Object.entries(out.merge.profile).some(([k, v]) => v === true && form.fields?.some((f) => f.name === k && f.type === "consent"));
   const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store" };
-  if (who.fresh && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  // The cookie goes out when it is new (a re-signed token) or the post came
+  // without one (the token rode in the body), so the next request from a
+  // page on the worker's origin names the visitor by itself.
+  const hadCookie = /(?:^|;)\s*nurture_vid=/.test(request.headers.get("cookie") ?? "");
+  if ((who.fresh || !hadCookie) && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
   const next = out.next;
   const nextToken = await issue(env, s, { visitorId: who.visitorId, formId, next });
   const score = out.score;
@@ -216,6 +229,6 @@ export async function postForm(request, env, ctx, s, { formId }) {
     segments: out.segments,
     primarySegment: out.primarySegment,
     signals: out.signals,
-    next: { fields: next.fields, hidden: next.hidden, remaining: next.remaining, complete: next.complete, ...nextToken },
+    next: { fields: next.fields.map(withoutValue), hidden: next.hidden, remaining: next.remaining, complete: next.complete, ...nextToken },
   }, 200, headers);
 }
