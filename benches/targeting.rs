@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use nurture::segment::{Attributes, CidrTableBuilder, MmdbReader, Prefix};
-use nurture::target::{choose_variation, eval_condition, get_bucket_ranges, hash, Condition};
+use nurture::targeting::{choose_variation, eval_condition, get_bucket_ranges, hash, Condition};
 use serde_json::{json, Value};
 
 fn median(mut xs: Vec<f64>) -> f64 {

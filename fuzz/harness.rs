@@ -20,7 +20,7 @@ use nurture::score::{Model, ScoreOptions, ScoreResult};
 use nurture::segment::cidr::CidrTable;
 use nurture::segment::ip::{canonical, parse_ip};
 use nurture::segment::mmdb::MmdbReader;
-use nurture::target::{self, Condition};
+use nurture::targeting::{self, Condition};
 use serde_json::{Map, Value};
 
 /// A fixed "now" (2026-01-01T00:00:00Z) so every run is reproducible.
@@ -403,7 +403,7 @@ pub fn condition(data: &[u8]) {
     let Some(cond) = json(p.first()) else { return };
     let attributes = json(p.get(1)).unwrap_or(Value::Null);
     let groups = json(p.get(2)).unwrap_or(Value::Null);
-    let lenient = target::eval_condition(&cond, &attributes, Some(&groups));
+    let lenient = targeting::eval_condition(&cond, &attributes, Some(&groups));
     if let Ok(compiled) = Condition::compile(&cond) {
         assert_eq!(
             compiled.eval(&attributes, &groups),

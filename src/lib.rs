@@ -5,7 +5,7 @@
 //! - [`score`]: the scoring model (JSON config, validated and compiled once),
 //!   fit and engagement scoring with time decay, caps, grades A1–D4, tiers,
 //!   buying stages, interests and a per-point breakdown.
-//! - [`target`]: the GrowthBook-compatible condition language and hashing.
+//! - [`targeting`]: the GrowthBook-compatible condition language and hashing.
 //! - [`segment`]: IP segmentation (CIDR tables, MaxMind DB files).
 //! - [`personalize`]: visitor context, segments, slot decisions (targeting,
 //!   experiments, holdouts) and content recommendations.
@@ -35,7 +35,10 @@ pub mod personalize;
 pub mod phone;
 pub mod score;
 pub mod segment;
-pub mod target;
+/// The condition engine. Named `targeting`, not `target`: the old name was
+/// also Cargo's build folder, so tools that skip `target/` (search, coverage,
+/// editors' ignore lists) missed the condition engine.
+pub mod targeting;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]

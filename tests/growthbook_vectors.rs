@@ -1,11 +1,11 @@
 //! Runs every case of GrowthBook's shared SDK test vectors (spec 0.8.0 copy in
-//! `tests/data/vectors/growthbook-cases.json`) against `crate::target`.
+//! `tests/data/vectors/growthbook-cases.json`) against `crate::targeting`.
 //!
 //! Float results are compared like GrowthBook's own `json.test.ts`: hashes
 //! exactly, bucket ranges and equal weights after `Math.floor(n * 1e8) / 1e8`
 //! on both sides (and additionally within 1e-8 before rounding).
 
-use nurture::target::{
+use nurture::targeting::{
     choose_variation, eval_condition, get_bucket_ranges, get_equal_weights, hash, in_namespace,
     Condition,
 };

@@ -7,7 +7,7 @@ use std::time::Instant;
 use nurture::personalize::{Decisions, IpDatabase, Personalizer, ReasonKind, Tables, Visitor};
 use nurture::segment::cidr::CidrTable;
 use nurture::segment::mmdb::MmdbReader;
-use nurture::target::hash;
+use nurture::targeting::hash;
 use serde_json::{json, Value};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");

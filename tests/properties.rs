@@ -13,7 +13,7 @@ use nurture::forms::{is_known, merge_profile, Form, ValidateOptions};
 use nurture::personalize::{Personalizer, ReasonKind, Tables, Visitor};
 use nurture::score::engagement::decay_factor;
 use nurture::score::{Model, ScoreOptions, ScoreResult, Tier};
-use nurture::target::{choose_variation, get_bucket_ranges, hash, Condition};
+use nurture::targeting::{choose_variation, get_bucket_ranges, hash, Condition};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{json, Map, Value};

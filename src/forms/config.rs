@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{compile_pattern, Field};
 use crate::error::ConfigReport;
 use crate::error::{ConfigError, Warning};
-use crate::target::Condition;
+use crate::targeting::Condition;
 
 /// A form document.
 #[derive(Debug, Clone, Deserialize)]

@@ -27,7 +27,7 @@ pub use validate::{
 };
 
 use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
-use crate::target::{compile_js_regex, Condition};
+use crate::targeting::{compile_js_regex, Condition};
 
 /// Unknown fields asked per showing when the form does not say.
 pub const DEFAULT_MAX_UNKNOWN_FIELDS: usize = 2;

@@ -135,7 +135,7 @@ fn fail(code: ErrorCode) -> Fail {
 }
 
 fn number_text(n: f64) -> String {
-    crate::target::js_number_to_string(n)
+    crate::targeting::js_number_to_string(n)
 }
 
 struct Checker<'a> {

@@ -46,7 +46,7 @@ use serde_json::Value;
 use super::strings::Strings;
 use crate::error::{ConfigError, Warning};
 use crate::score::result::round4;
-use crate::score::Stage;
+use crate::score::{Stage, Tier};
 
 /// Content types from seed 003's matrix, plus a few common extras.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -236,21 +236,13 @@ fn stage_index(s: Stage) -> u8 {
     }
 }
 
-fn stage_name(s: Stage) -> &'static str {
-    match s {
-        Stage::Awareness => "awareness",
-        Stage::Consideration => "consideration",
-        Stage::Decision => "decision",
-    }
-}
-
 fn fits_tier(tier: &str, kind: ContentType) -> bool {
     use ContentType::*;
-    match tier {
-        "cold" => matches!(kind, Report | WhitePaper | Blog | Video),
-        "warm" => matches!(kind, CaseStudy | Webinar | Comparison),
-        "hot" => matches!(kind, Demo | Trial),
-        _ => false,
+    match Tier::from_name(tier) {
+        Some(Tier::Cold) => matches!(kind, Report | WhitePaper | Blog | Video),
+        Some(Tier::Warm) => matches!(kind, CaseStudy | Webinar | Comparison),
+        Some(Tier::Hot) => matches!(kind, Demo | Trial),
+        None => false,
     }
 }
 
@@ -355,11 +347,7 @@ impl ContentMatrix {
         let stage = ctx
             .get("stage")
             .and_then(Value::as_str)
-            .and_then(|s| match s {
-                "consideration" => Some(Stage::Consideration),
-                "decision" => Some(Stage::Decision),
-                _ => None,
-            })
+            .and_then(Stage::from_name)
             .unwrap_or(Stage::Awareness);
         let tier = ctx.get("tier").and_then(Value::as_str).unwrap_or("");
         let shares = ctx.get("interestShares").and_then(Value::as_object);
@@ -394,10 +382,8 @@ impl ContentMatrix {
             }
             let (points, value) = match item.stage {
                 None => (w.any_stage, "any stage"),
-                Some(s) if s == stage => (w.current_stage, stage_name(s)),
-                Some(s) if stage_index(s) == stage_index(stage) + 1 => {
-                    (w.next_stage, stage_name(s))
-                }
+                Some(s) if s == stage => (w.current_stage, s.as_str()),
+                Some(s) if stage_index(s) == stage_index(stage) + 1 => (w.next_stage, s.as_str()),
                 Some(_) => (0.0, ""),
             };
             if points != 0.0 {

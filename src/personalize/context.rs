@@ -59,7 +59,7 @@ use super::orgmap::OrgRules;
 use crate::segment::cidr::CidrTable;
 use crate::segment::ip::parse_ip;
 use crate::segment::mmdb::MmdbReader;
-use crate::target::js_number_to_string;
+use crate::targeting::js_number_to_string;
 
 /// Anything that maps an address to a MaxMind-shaped record (ASN, ISP,
 /// Domain, Connection-Type, Country, City or Enterprise).

@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 
 use super::strings::Strings;
 use crate::error::ConfigError;
-use crate::target::compile_js_regex;
+use crate::targeting::compile_js_regex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -421,6 +421,27 @@ pub enum Stage {
     Decision,
 }
 
+impl Stage {
+    /// The JSON name (`"awareness"`, …), as serialized and deserialized.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Stage::Awareness => "awareness",
+            Stage::Consideration => "consideration",
+            Stage::Decision => "decision",
+        }
+    }
+
+    /// The stage with this JSON name.
+    pub(crate) fn from_name(name: &str) -> Option<Stage> {
+        match name {
+            "awareness" => Some(Stage::Awareness),
+            "consideration" => Some(Stage::Consideration),
+            "decision" => Some(Stage::Decision),
+            _ => None,
+        }
+    }
+}
+
 /// Lowest engagement score for warm and hot; below `warm` is cold.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -146,6 +146,27 @@ pub enum Tier {
     Hot,
 }
 
+impl Tier {
+    /// The JSON name (`"cold"`, `"warm"`, `"hot"`), as serialized.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Tier::Cold => "cold",
+            Tier::Warm => "warm",
+            Tier::Hot => "hot",
+        }
+    }
+
+    /// The tier with this JSON name.
+    pub(crate) fn from_name(name: &str) -> Option<Tier> {
+        match name {
+            "cold" => Some(Tier::Cold),
+            "warm" => Some(Tier::Warm),
+            "hot" => Some(Tier::Hot),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StageEvidence {
     pub awareness: f64,
@@ -177,4 +198,30 @@ pub fn round2(x: f64) -> f64 {
 /// Factors and breakdown figures keep four decimals.
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0 + 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tier;
+    use crate::score::Stage;
+
+    /// Personalization validates and reads tiers and stages by these names:
+    /// they must stay the serialized ones.
+    #[test]
+    fn tier_and_stage_names_are_their_json() {
+        for t in [Tier::Cold, Tier::Warm, Tier::Hot] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            assert_eq!(Tier::from_name(t.as_str()), Some(t));
+        }
+        for s in [Stage::Awareness, Stage::Consideration, Stage::Decision] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(
+                serde_json::from_value::<Stage>(s.as_str().into()).unwrap(),
+                s
+            );
+            assert_eq!(Stage::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(Tier::from_name("Hot"), None);
+        assert_eq!(Stage::from_name(""), None);
+    }
 }

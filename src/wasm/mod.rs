@@ -6,7 +6,7 @@ pub mod browser;
 pub mod forms;
 pub mod personalize;
 pub mod score;
-pub mod target;
+pub mod targeting;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;

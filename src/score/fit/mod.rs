@@ -1,12 +1,15 @@
 //! Fit (explicit) scoring: is this the right person at the right company?
-//! Rules over profile fields, plus built-in negative checks.
+//! Rules over profile fields, plus built-in negative checks
+//! (those are in `negative.rs`).
+
+mod negative;
 
 use serde_json::{Map, Value};
 
-use super::config::{FieldNames, FitOp, FitRuleConfig, NegativeConfig};
+use super::config::{FieldNames, FitOp, FitRuleConfig};
 use super::result::{round2, FitPoint, FitResult};
-use crate::email::{self, MailboxKind};
 use crate::error::{ConfigError, Warning};
+pub use negative::{is_fake_phone, NegativeChecks};
 
 /// A profile value reduced to what rules compare.
 #[derive(Debug, Clone, PartialEq)]
@@ -313,7 +316,7 @@ fn is_present(value: &Value) -> bool {
 
 /// The value at a dotted field name, walked without allocating: the
 /// negative checks read several fields on every scoring call.
-fn dotted_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p Value> {
+pub(super) fn dotted_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p Value> {
     let mut keys = name.split('.');
     let mut value = profile.get(keys.next()?)?;
     for key in keys {
@@ -322,7 +325,7 @@ fn dotted_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p V
     Some(value)
 }
 
-fn text_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p str> {
+pub(super) fn text_field<'p>(profile: &'p Map<String, Value>, name: &str) -> Option<&'p str> {
     dotted_field(profile, name).and_then(Value::as_str)
 }
 
@@ -351,281 +354,6 @@ pub fn parse_number_loose(text: &str) -> Option<f64> {
     };
     let value: f64 = digits.parse().ok()?;
     value.is_finite().then_some(value * scale)
-}
-
-// ---------------------------------------------------------------- negative
-
-const STUDENT_TERMS: &[&str] = &[
-    "student",
-    "intern",
-    "undergraduate",
-    "graduate student",
-    "phd candidate",
-    "学生",
-    "學生",
-    "实习",
-    "實習",
-    "研究生",
-];
-const JOB_SEEKER_TERMS: &[&str] = &[
-    "job seeker",
-    "jobseeker",
-    "looking for",
-    "seeking",
-    "open to work",
-    "unemployed",
-    "between jobs",
-    "求职",
-    "求職",
-    "待业",
-    "待業",
-];
-/// Company names that mean "none": people type these to get past a form.
-const PLACEHOLDER_COMPANIES: &[&str] = &[
-    "-",
-    ".",
-    "n/a",
-    "na",
-    "none",
-    "nil",
-    "null",
-    "no",
-    "test",
-    "asdf",
-    "xxx",
-    "self",
-    "self-employed",
-    "individual",
-    "personal",
-    "private",
-    "home",
-    "student",
-    "无",
-    "無",
-    "个人",
-    "個人",
-];
-
-#[derive(Debug, Clone, Default)]
-pub struct NegativeChecks {
-    free_email: Option<f64>,
-    disposable_email: Option<f64>,
-    role_email: Option<f64>,
-    fake_phone: Option<f64>,
-    missing_company: Option<f64>,
-    student: Option<(f64, Vec<String>)>,
-    job_seeker: Option<(f64, Vec<String>)>,
-    competitor: Option<(f64, Vec<String>)>,
-}
-
-impl NegativeChecks {
-    pub fn compile(config: &NegativeConfig, warnings: &mut Vec<Warning>) -> Self {
-        let mut warn_positive = |name: &str, points: f64| {
-            if points > 0.0 {
-                warnings.push(Warning::new(
-                    format!("fit.negative.{name}.points"),
-                    format!("a negative check that adds {points} points: did you mean -{points}?"),
-                ));
-            }
-        };
-        let simple =
-            |name: &str, p: &Option<super::config::Penalty>, warn: &mut dyn FnMut(&str, f64)| {
-                p.as_ref().map(|p| {
-                    warn(name, p.points);
-                    p.points
-                })
-            };
-        let terms = |t: &Option<super::config::TermPenalty>, defaults: &[&str]| {
-            t.as_ref().map(|t| {
-                let list = match &t.terms {
-                    Some(custom) => custom.iter().map(|s| s.trim().to_lowercase()).collect(),
-                    None => defaults.iter().map(|s| s.to_string()).collect(),
-                };
-                (t.points, list)
-            })
-        };
-        let checks = NegativeChecks {
-            free_email: simple("freeEmail", &config.free_email, &mut warn_positive),
-            disposable_email: simple(
-                "disposableEmail",
-                &config.disposable_email,
-                &mut warn_positive,
-            ),
-            role_email: simple("roleEmail", &config.role_email, &mut warn_positive),
-            fake_phone: simple("fakePhone", &config.fake_phone, &mut warn_positive),
-            missing_company: simple(
-                "missingCompany",
-                &config.missing_company,
-                &mut warn_positive,
-            ),
-            student: terms(&config.student, STUDENT_TERMS),
-            job_seeker: terms(&config.job_seeker, JOB_SEEKER_TERMS),
-            competitor: config.competitor.as_ref().map(|c| {
-                (
-                    c.points,
-                    c.domains
-                        .iter()
-                        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
-                        .collect(),
-                )
-            }),
-        };
-        for (name, points) in [
-            ("student", checks.student.as_ref().map(|s| s.0)),
-            ("jobSeeker", checks.job_seeker.as_ref().map(|s| s.0)),
-            ("competitor", checks.competitor.as_ref().map(|s| s.0)),
-        ] {
-            if let Some(points) = points {
-                warn_positive(name, points);
-            }
-        }
-        if checks.competitor.as_ref().is_some_and(|c| c.1.is_empty()) {
-            warnings.push(Warning::new(
-                "fit.negative.competitor.domains",
-                "an empty list never matches",
-            ));
-        }
-        checks
-    }
-
-    fn apply(&self, profile: &Map<String, Value>, fields: &FieldNames, out: &mut Vec<FitPoint>) {
-        let email = text_field(profile, &fields.email)
-            .map(str::trim)
-            .filter(|e| !e.is_empty());
-        let kind = email.and_then(email::classify);
-        let domain = email.and_then(email::split_address).map(|(_, d)| d);
-        let mut push = |rule: &str, field: &str, value: Value, points: f64| {
-            out.push(FitPoint {
-                rule: format!("negative.{rule}"),
-                label: None,
-                field: field.to_string(),
-                value,
-                points,
-            })
-        };
-        let email_value = || Value::String(email.unwrap_or_default().to_string());
-        match (
-            kind,
-            self.free_email,
-            self.disposable_email,
-            self.role_email,
-        ) {
-            (Some(MailboxKind::Free), Some(p), _, _) => {
-                push("freeEmail", &fields.email, email_value(), p)
-            }
-            (Some(MailboxKind::Disposable), _, Some(p), _) => {
-                push("disposableEmail", &fields.email, email_value(), p)
-            }
-            (Some(MailboxKind::Role), _, _, Some(p)) => {
-                push("roleEmail", &fields.email, email_value(), p)
-            }
-            _ => {}
-        }
-        if let Some(points) = self.fake_phone {
-            if let Some(value) = dotted_field(profile, &fields.phone) {
-                let fake = match value {
-                    Value::String(s) => is_fake_phone(s),
-                    Value::Number(n) => is_fake_phone(&n.to_string()),
-                    Value::Null => true,
-                    _ => true,
-                };
-                if fake {
-                    push("fakePhone", &fields.phone, value.clone(), points);
-                }
-            }
-        }
-        if let (Some(points), Some(_)) = (self.missing_company, email) {
-            let company = text_field(profile, &fields.company).map(|c| c.trim().to_lowercase());
-            let missing = match &company {
-                None => true,
-                Some(c) => c.is_empty() || PLACEHOLDER_COMPANIES.contains(&c.as_str()),
-            };
-            if missing {
-                let value = company.map(Value::String).unwrap_or(Value::Null);
-                push("missingCompany", &fields.company, value, points);
-            }
-        }
-        let by_terms = |terms: &[String]| -> Option<(&str, String)> {
-            for field in [&fields.title, &fields.role] {
-                if let Some(text) = text_field(profile, field) {
-                    let lower = text.to_lowercase();
-                    if terms
-                        .iter()
-                        .any(|t| !t.is_empty() && lower.contains(t.as_str()))
-                    {
-                        return Some((field.as_str(), text.to_string()));
-                    }
-                }
-            }
-            None
-        };
-        if let Some((points, terms)) = &self.student {
-            if let Some((field, text)) = by_terms(terms) {
-                push("student", field, Value::String(text), *points);
-            } else if let Some(d) = domain.as_deref().filter(|d| email::is_academic_domain(d)) {
-                push(
-                    "student",
-                    &fields.email,
-                    Value::String(d.to_string()),
-                    *points,
-                );
-            }
-        }
-        if let Some((points, terms)) = &self.job_seeker {
-            if let Some((field, text)) = by_terms(terms) {
-                push("jobSeeker", field, Value::String(text), *points);
-            } else if profile.get("jobSeeker").and_then(Value::as_bool) == Some(true) {
-                push("jobSeeker", "jobSeeker", Value::Bool(true), *points);
-            }
-        }
-        if let Some((points, domains)) = &self.competitor {
-            let website = text_field(profile, &fields.website).map(website_domain);
-            for (field, candidate) in [(&fields.email, domain.clone()), (&fields.website, website)]
-            {
-                if let Some(d) = candidate {
-                    if domains
-                        .iter()
-                        .any(|c| d == *c || d.ends_with(&format!(".{c}")))
-                    {
-                        push("competitor", field, Value::String(d), *points);
-                        break;
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn website_domain(url: &str) -> String {
-    let lower = url.trim().to_lowercase();
-    let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
-    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or(rest);
-    host.trim_start_matches("www.").to_string()
-}
-
-/// A phone number nobody answers: empty, too few or too many digits for any
-/// numbering plan (E.164 allows at most 15), one digit repeated, or a
-/// straight run such as 123456789 or 987654321.
-pub fn is_fake_phone(text: &str) -> bool {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect();
-    if digits.len() < 7 || digits.len() > 15 {
-        return true;
-    }
-    // Judge the subscriber part: country codes and trunk prefixes repeat
-    // digits in real numbers (+86 10 ...), so look at the last seven.
-    let tail = digits.get(digits.len() - 7..).unwrap_or(&digits);
-    let all_same = tail.windows(2).all(|w| w.first() == w.get(1));
-    let ascending = tail
-        .windows(2)
-        .all(|w| matches!((w.first(), w.get(1)), (Some(a), Some(b)) if (a + 1) % 10 == *b));
-    let descending = tail
-        .windows(2)
-        .all(|w| matches!((w.first(), w.get(1)), (Some(a), Some(b)) if (b + 1) % 10 == *a));
-    all_same || ascending || descending
 }
 
 // ---------------------------------------------------------------- scoring
@@ -690,38 +418,5 @@ mod tests {
         assert_eq!(parse_number_loose("-3"), Some(-3.0));
         assert_eq!(parse_number_loose("lots"), None);
         assert_eq!(parse_number_loose(""), None);
-    }
-
-    #[test]
-    fn fake_phones() {
-        for fake in [
-            "",
-            "12345",
-            "1111111",
-            "+86 123 4567 8901 2345 6",
-            "0000000000",
-            "123-456-7890",
-            "987654321",
-            "+1 555 555 5555",
-        ] {
-            assert!(is_fake_phone(fake), "{fake} should be fake");
-        }
-        for real in [
-            "+86 10 5998 6000",
-            "+1 415 555 0132",
-            "(020) 7946 0958",
-            "+852 2820 5300",
-        ] {
-            assert!(!is_fake_phone(real), "{real} should pass");
-        }
-    }
-
-    #[test]
-    fn website_domains() {
-        assert_eq!(
-            website_domain("https://www.Rival.example/about"),
-            "rival.example"
-        );
-        assert_eq!(website_domain("rival.example:8080"), "rival.example");
     }
 }

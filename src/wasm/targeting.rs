@@ -5,7 +5,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js};
-use crate::target::{self, Condition};
+use crate::targeting::{self, Condition};
 
 fn number(value: &JsValue, what: &str) -> Result<f64, JsValue> {
     value
@@ -30,7 +30,7 @@ pub fn eval_condition_js(
     let condition = from_js(condition, "condition")?;
     let attributes = from_js(attributes, "attributes")?;
     let groups = from_js(saved_groups, "savedGroups")?;
-    Ok(target::eval_condition(
+    Ok(targeting::eval_condition(
         &condition,
         &attributes,
         Some(&groups),
@@ -46,7 +46,7 @@ pub fn hash_js(seed: JsValue, value: JsValue, version: JsValue) -> Result<JsValu
     // A non-integer or out-of-range version is simply unknown (null).
     let known = version.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&version);
     Ok(known
-        .then(|| target::hash(&seed, &value, version as u32))
+        .then(|| targeting::hash(&seed, &value, version as u32))
         .flatten()
         .map_or(JsValue::NULL, JsValue::from_f64))
 }
@@ -74,7 +74,7 @@ pub fn get_bucket_range_js(
         _ => return Err(invalid_argument("weights", "expected an array of numbers")),
     };
     let n = if n.is_finite() { n.trunc() as i64 } else { 0 };
-    let ranges = target::get_bucket_ranges(n, coverage, weights.as_deref());
+    let ranges = targeting::get_bucket_ranges(n, coverage, weights.as_deref());
     let pairs: Vec<[f64; 2]> = ranges.iter().map(|&(a, b)| [a, b]).collect();
     to_js(&pairs)
 }
@@ -97,7 +97,7 @@ pub fn choose_variation_js(n: JsValue, ranges: JsValue) -> Result<i32, JsValue> 
             .map_err(|()| invalid_argument("ranges", "expected [start, end] pairs of numbers"))?,
         _ => return Err(invalid_argument("ranges", "expected an array")),
     };
-    Ok(target::choose_variation(n, &ranges))
+    Ok(targeting::choose_variation(n, &ranges))
 }
 
 /// `inNamespace(id, [namespace, lo, hi]) → boolean`.
@@ -107,7 +107,7 @@ pub fn in_namespace_js(id: JsValue, namespace: JsValue) -> Result<bool, JsValue>
     match from_js(namespace, "namespace")? {
         Value::Array(parts) => match parts.as_slice() {
             [Value::String(name), lo, hi] => match (lo.as_f64(), hi.as_f64()) {
-                (Some(lo), Some(hi)) => Ok(target::in_namespace(&id, (name, lo, hi))),
+                (Some(lo), Some(hi)) => Ok(targeting::in_namespace(&id, (name, lo, hi))),
                 _ => Err(invalid_argument("namespace", "expected [name, lo, hi]")),
             },
             _ => Err(invalid_argument("namespace", "expected [name, lo, hi]")),
@@ -121,7 +121,7 @@ pub fn in_namespace_js(id: JsValue, namespace: JsValue) -> Result<bool, JsValue>
 pub fn get_equal_weights_js(n: JsValue) -> Result<JsValue, JsValue> {
     let n = number(&n, "n")?;
     let n = if n.is_finite() { n.trunc() as i64 } else { 0 };
-    to_js(&target::get_equal_weights(n))
+    to_js(&targeting::get_equal_weights(n))
 }
 
 /// A condition compiled once (regexes included) for evaluating many

@@ -1,0 +1,265 @@
+//! Deciding: a visitor's context → segments → one decision per slot
+//! (holdout, targeted variants, experiment, fallback), plus recommendations.
+
+use serde_json::{Map, Value};
+
+use super::{
+    build_context, Decision, Decisions, Experiment, Holdout, Personalizer, Reason, ReasonKind,
+    Recommendation, Slot, Tables, Target, Variant, Visitor, DEFAULT_VARIANT,
+};
+use crate::targeting::{choose_variation, hash, in_namespace, js_number_to_string};
+
+impl Target {
+    fn matches(&self, ctx: &Value, groups: &Map<String, Value>, matched: &MatchedSegments) -> bool {
+        self.segment
+            .as_ref()
+            .is_none_or(|(_, at)| matched.contains(*at))
+            && self.conds.iter().all(|c| c.eval_with_groups(ctx, groups))
+    }
+}
+
+/// The segments a context names, as a set of positions in the config's
+/// `segments`.
+struct MatchedSegments(Vec<bool>);
+
+impl MatchedSegments {
+    fn contains(&self, at: usize) -> bool {
+        self.0.get(at).copied().unwrap_or(false)
+    }
+}
+
+impl Personalizer {
+    /// The visitor context with `segments` and `segment` (the primary) set.
+    pub fn context(&self, visitor: &Visitor, tables: &Tables<'_>) -> Value {
+        let mut ctx = build_context(visitor, tables, &self.org_rules, self.top_interests);
+        let segments = self.segments_of(&ctx);
+        if let Value::Object(map) = &mut ctx {
+            map.insert(
+                "segment".into(),
+                segments
+                    .first()
+                    .map_or(Value::Null, |s| Value::String(s.to_string())),
+            );
+            map.insert(
+                "segments".into(),
+                Value::Array(
+                    segments
+                        .into_iter()
+                        .map(|s| Value::String(s.to_string()))
+                        .collect(),
+                ),
+            );
+        }
+        ctx
+    }
+
+    /// Ids of the segments `ctx` matches, highest priority first.
+    pub fn segments_of(&self, ctx: &Value) -> Vec<&str> {
+        self.segments
+            .iter()
+            .filter(|s| s.cond.eval_with_groups(ctx, &self.saved_groups))
+            .map(|s| s.id.as_str())
+            .collect()
+    }
+
+    /// Builds the context and decides every slot.
+    pub fn decide(&self, visitor: &Visitor, tables: &Tables<'_>) -> Decisions {
+        self.decide_context(&self.context(visitor, tables))
+    }
+
+    /// Decides every slot for a context from [`context`](Self::context)
+    /// (its `segments` are read from it, not recomputed).
+    pub fn decide_context(&self, ctx: &Value) -> Decisions {
+        let segments: Vec<String> = ctx
+            .get("segments")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let id = ctx.get("id").and_then(Value::as_str).unwrap_or("");
+        let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
+        let matched = self.matched_segments(&segments);
+        let decisions = self
+            .slots
+            .iter()
+            .map(|slot| self.decide_slot(slot, ctx, &matched, id, global_holdout))
+            .collect();
+        Decisions {
+            version: self.version.clone(),
+            primary_segment: segments.first().cloned(),
+            segments,
+            decisions,
+            recommendations: self.content.recommend(ctx),
+        }
+    }
+
+    /// Ids the config does not know match no variant, as the `$in`
+    /// condition they stand for would not.
+    fn matched_segments(&self, ids: &[String]) -> MatchedSegments {
+        let mut matched = vec![false; self.segments.len()];
+        for at in ids.iter().filter_map(|id| self.segment_positions.of(id)) {
+            if let Some(slot) = matched.get_mut(at) {
+                *slot = true;
+            }
+        }
+        MatchedSegments(matched)
+    }
+
+    /// The next best content for a context.
+    pub fn recommend(&self, ctx: &Value) -> Vec<Recommendation> {
+        self.content.recommend(ctx)
+    }
+
+    fn decide_slot(
+        &self,
+        slot: &Slot,
+        ctx: &Value,
+        matched: &MatchedSegments,
+        id: &str,
+        global_holdout: Option<f64>,
+    ) -> Decision {
+        let default = |reason: Reason| Decision {
+            slot: slot.id.clone(),
+            variant: DEFAULT_VARIANT.to_string(),
+            kind: slot.default_kind,
+            content: slot.default_content.clone(),
+            reason,
+        };
+        let variant = |v: &Variant, reason: Reason| Decision {
+            slot: slot.id.clone(),
+            variant: v.id.clone(),
+            kind: v.kind,
+            content: v.content.clone(),
+            reason,
+        };
+        let holdout =
+            global_holdout.or_else(|| slot.holdout.as_ref().and_then(|h| held_out(h, id)));
+        if let Some(bucket) = holdout {
+            return default(Reason {
+                bucket: Some(bucket),
+                ..Reason::of(ReasonKind::Holdout)
+            });
+        }
+        for v in &slot.variants {
+            let Some(t) = &v.target else { continue };
+            if t.matches(ctx, &self.saved_groups, matched) {
+                let reason = match &t.segment {
+                    Some((seg, _)) => Reason {
+                        segment: Some(seg.clone()),
+                        ..Reason::of(ReasonKind::Segment)
+                    },
+                    None => Reason::of(ReasonKind::Rule),
+                };
+                return variant(v, reason);
+            }
+        }
+        if let Some(e) = &slot.experiment {
+            if let Some((index, bucket)) = self.assign(e, ctx, matched) {
+                let reason = Reason {
+                    experiment: Some(e.key.clone()),
+                    bucket: Some(bucket),
+                    variation_index: Some(index),
+                    ..Reason::of(ReasonKind::Experiment)
+                };
+                return match e.variations.get(index).copied().flatten() {
+                    Some(vi) => match slot.variants.get(vi) {
+                        Some(v) => variant(v, reason),
+                        None => default(reason),
+                    },
+                    None => default(reason),
+                };
+            }
+        }
+        default(Reason::of(ReasonKind::Fallback))
+    }
+
+    /// GrowthBook assignment: `(variation index, hash)`, or `None` when the
+    /// visitor is not in the experiment.
+    fn assign(
+        &self,
+        e: &Experiment,
+        ctx: &Value,
+        matched: &MatchedSegments,
+    ) -> Option<(usize, f64)> {
+        if !e.target.matches(ctx, &self.saved_groups, matched) {
+            return None;
+        }
+        let value = e.hash_attribute.iter().try_fold(ctx, |v, k| v.get(k))?;
+        let hash_value: std::borrow::Cow<'_, str> = match value {
+            Value::String(s) => s.as_str().into(),
+            Value::Number(n) => js_number_to_string(n.as_f64()?).into(),
+            _ => return None,
+        };
+        if hash_value.is_empty() {
+            return None;
+        }
+        if let Some((ns, lo, hi)) = &e.namespace {
+            if !in_namespace(&hash_value, (ns, *lo, *hi)) {
+                return None;
+            }
+        }
+        let n = hash(&e.seed, &hash_value, 2)?;
+        let index = usize::try_from(choose_variation(n, &e.ranges)).ok()?;
+        Some((index, n))
+    }
+}
+
+fn held_out(h: &Holdout, id: &str) -> Option<f64> {
+    if id.is_empty() || h.share <= 0.0 {
+        return None;
+    }
+    let n = hash(&h.seed, id, 2)?;
+    (n < h.share).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::personalize::{Personalizer, ReasonKind, Tables, Visitor};
+
+    fn visitor(v: Value) -> Visitor {
+        Visitor::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn holdout_then_targeting_then_experiment_then_fallback() {
+        let p = Personalizer::from_value(json!({
+            "segments": [{"id": "cn", "when": {"country": "CN"}}],
+            "slots": [{"id": "hero", "default": {"content": "Hi"},
+                "holdout": {"share": 0.5},
+                "variants": [
+                    {"id": "cn", "segment": "cn", "content": "你好"},
+                    {"id": "b", "content": "<b>B</b>", "kind": "html-template"}
+                ],
+                "experiment": {"key": "hero-ab", "variations": ["default", "b"]}}]
+        }))
+        .unwrap();
+        assert!(p.warnings().is_empty(), "{:?}", p.warnings());
+        let mut kinds = std::collections::BTreeMap::new();
+        for i in 0..2000 {
+            let country = if i % 2 == 0 { "CN" } else { "US" };
+            let d = p.decide(
+                &visitor(json!({"id": format!("v{i}"), "request": {"country": country}})),
+                &Tables::default(),
+            );
+            let r = &d.decisions[0].reason;
+            *kinds.entry(format!("{:?}", r.kind)).or_insert(0) += 1;
+            if r.kind == ReasonKind::Holdout {
+                assert!(r.bucket.unwrap() < 0.5);
+            }
+        }
+        assert!(kinds.contains_key("Segment") && kinds.contains_key("Experiment"));
+        assert!(
+            kinds["Holdout"] > 900 && kinds["Holdout"] < 1100,
+            "{kinds:?}"
+        );
+        // No id: never held out, never in the experiment.
+        let d = p.decide(&visitor(json!({})), &Tables::default());
+        assert_eq!(d.decisions[0].reason.kind, ReasonKind::Fallback);
+    }
+}
