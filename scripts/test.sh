@@ -41,7 +41,7 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D w
 step "host tests"
 cargo test
 step "host tests of the light checks (the browser build's features)"
-cargo test --no-default-features --lib --test forms --test scoring
+cargo test --no-default-features --lib --test forms --test scoring --test scoring_vectors
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 step "wasm tests in Node"

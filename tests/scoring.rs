@@ -40,16 +40,28 @@ fn fit_model(rules: Value) -> Model {
 
 // ------------------------------------------------------------ fit rule kinds
 
+/// Scores each `(name, profile, expected fit score)` with `m`.
+fn fit_table(m: &Model, table: &[(&str, Value, f64)]) {
+    for (name, p, expected) in table {
+        assert_eq!(fit_of(m, p.clone()).score, *expected, "{name}: {p}");
+    }
+}
+
 #[test]
 fn fit_equals_ignores_case_and_spaces_and_compares_numbers() {
     let m = fit_model(json!([
         { "id": "retail", "field": "industry", "op": "equals", "value": "Retail", "points": 10 },
         { "id": "size", "field": "employees", "op": "equals", "value": 500, "points": 5 }
     ]));
-    assert_eq!(fit_of(&m, json!({ "industry": "  retail " })).score, 10.0);
-    assert_eq!(fit_of(&m, json!({ "industry": "retailer" })).score, 0.0);
-    assert_eq!(fit_of(&m, json!({ "employees": "500" })).score, 5.0);
-    assert_eq!(fit_of(&m, json!({ "employees": 500 })).score, 5.0);
+    fit_table(
+        &m,
+        &[
+            ("case and spaces", json!({ "industry": "  retail " }), 10.0),
+            ("not a substring", json!({ "industry": "retailer" }), 0.0),
+            ("number as text", json!({ "employees": "500" }), 5.0),
+            ("number", json!({ "employees": 500 }), 5.0),
+        ],
+    );
 }
 
 #[test]
@@ -57,10 +69,15 @@ fn fit_one_of_matches_any_value_and_multi_select_arrays() {
     let m = fit_model(json!([
         { "id": "region", "field": "country", "op": "oneOf", "values": ["CN", "HK", "TW"], "points": 7 }
     ]));
-    assert_eq!(fit_of(&m, json!({ "country": "hk" })).score, 7.0);
-    assert_eq!(fit_of(&m, json!({ "country": ["US", "TW"] })).score, 7.0);
-    assert_eq!(fit_of(&m, json!({ "country": "US" })).score, 0.0);
-    assert_eq!(fit_of(&m, json!({})).score, 0.0);
+    fit_table(
+        &m,
+        &[
+            ("one value", json!({ "country": "hk" }), 7.0),
+            ("multi-select", json!({ "country": ["US", "TW"] }), 7.0),
+            ("other value", json!({ "country": "US" }), 0.0),
+            ("no field", json!({}), 0.0),
+        ],
+    );
 }
 
 #[test]
@@ -68,12 +85,14 @@ fn fit_contains_finds_words_in_titles() {
     let m = fit_model(json!([
         { "id": "exec", "field": "title", "op": "contains", "values": ["chief", "vp", "总监"], "points": 20 }
     ]));
-    assert_eq!(
-        fit_of(&m, json!({ "title": "Chief Revenue Officer" })).score,
-        20.0
+    fit_table(
+        &m,
+        &[
+            ("English", json!({ "title": "Chief Revenue Officer" }), 20.0),
+            ("Chinese", json!({ "title": "市场总监" }), 20.0),
+            ("no word", json!({ "title": "Engineer" }), 0.0),
+        ],
     );
-    assert_eq!(fit_of(&m, json!({ "title": "市场总监" })).score, 20.0);
-    assert_eq!(fit_of(&m, json!({ "title": "Engineer" })).score, 0.0);
 }
 
 #[test]
@@ -81,11 +100,13 @@ fn fit_pattern_uses_a_regular_expression() {
     let m = fit_model(json!([
         { "id": "cn-mobile", "field": "phone", "op": "pattern", "pattern": "^\\+86 ?1[3-9]\\d", "points": 4 }
     ]));
-    assert_eq!(
-        fit_of(&m, json!({ "phone": "+86 138 0013 8000" })).score,
-        4.0
+    fit_table(
+        &m,
+        &[
+            ("match", json!({ "phone": "+86 138 0013 8000" }), 4.0),
+            ("no match", json!({ "phone": "+1 415 555 0132" }), 0.0),
+        ],
     );
-    assert_eq!(fit_of(&m, json!({ "phone": "+1 415 555 0132" })).score, 0.0);
 }
 
 #[test]
@@ -94,23 +115,28 @@ fn fit_range_is_inclusive_and_reads_numbers_as_people_type_them() {
         { "id": "mid", "field": "companySize", "op": "range", "min": 200, "max": 999, "points": 12 },
         { "id": "rich", "field": "revenue", "op": "range", "min": 10000000, "points": 8 }
     ]));
-    for (size, points) in [
-        (json!(199), 0.0),
-        (json!(200), 12.0),
-        (json!(999), 12.0),
-        (json!(1000), 0.0),
-        (json!("201-500"), 12.0),
-        (json!("1,000+"), 0.0),
-        (json!("lots"), 0.0),
-    ] {
-        assert_eq!(
-            fit_of(&m, json!({ "companySize": size })).score,
-            points,
-            "{size}"
-        );
-    }
-    assert_eq!(fit_of(&m, json!({ "revenue": "$12M" })).score, 8.0);
-    assert_eq!(fit_of(&m, json!({ "revenue": 9_999_999 })).score, 0.0);
+    fit_table(
+        &m,
+        &[
+            ("below min", json!({ "companySize": 199 }), 0.0),
+            ("at min", json!({ "companySize": 200 }), 12.0),
+            ("at max", json!({ "companySize": 999 }), 12.0),
+            ("above max", json!({ "companySize": 1000 }), 0.0),
+            (
+                "a range as its lower bound",
+                json!({ "companySize": "201-500" }),
+                12.0,
+            ),
+            (
+                "thousands and a plus",
+                json!({ "companySize": "1,000+" }),
+                0.0,
+            ),
+            ("not a number", json!({ "companySize": "lots" }), 0.0),
+            ("currency and a suffix", json!({ "revenue": "$12M" }), 8.0),
+            ("just below min", json!({ "revenue": 9_999_999 }), 0.0),
+        ],
+    );
 }
 
 #[test]
@@ -119,12 +145,22 @@ fn fit_present_and_absent() {
         { "id": "need", "field": "need", "op": "present", "points": 5 },
         { "id": "no-phone", "field": "phone", "op": "absent", "points": -3 }
     ]));
-    assert_eq!(
-        fit_of(&m, json!({ "need": "replace our CRM", "phone": "x" })).score,
-        5.0
+    fit_table(
+        &m,
+        &[
+            (
+                "present and not absent",
+                json!({ "need": "replace our CRM", "phone": "x" }),
+                5.0,
+            ),
+            ("blank text is absent", json!({ "need": "  " }), -3.0),
+            (
+                "empty array and empty text",
+                json!({ "need": [], "phone": "" }),
+                -3.0,
+            ),
+        ],
     );
-    assert_eq!(fit_of(&m, json!({ "need": "  " })).score, -3.0);
-    assert_eq!(fit_of(&m, json!({ "need": [], "phone": "" })).score, -3.0);
 }
 
 #[test]
@@ -132,11 +168,13 @@ fn fit_nested_fields_use_dotted_paths() {
     let m = fit_model(json!([
         { "id": "big", "field": "company.size", "op": "range", "min": 1000, "points": 20 }
     ]));
-    assert_eq!(
-        fit_of(&m, json!({ "company": { "size": 4000 } })).score,
-        20.0
+    fit_table(
+        &m,
+        &[
+            ("nested", json!({ "company": { "size": 4000 } }), 20.0),
+            ("not an object", json!({ "company": "Acme" }), 0.0),
+        ],
     );
-    assert_eq!(fit_of(&m, json!({ "company": "Acme" })).score, 0.0);
 }
 
 #[test]
@@ -177,74 +215,104 @@ fn negatives(p: Value) -> Vec<(String, f64)> {
 
 #[test]
 fn negative_checks_each_fire_on_their_own() {
-    let ok = json!({ "company": "Acme" });
-    let with = |extra: Value| {
-        let mut p = ok.clone();
-        for (k, v) in extra.as_object().unwrap() {
+    // (what, profile fields added to a lead at a real company, the one check
+    // expected to fire or none)
+    /// The check expected to fire, with its points.
+    type Fires = Option<(&'static str, f64)>;
+    let table: [(&str, Value, Fires); 13] = [
+        (
+            "business e-mail",
+            json!({ "email": "a.b@acme.example" }),
+            None,
+        ),
+        (
+            "free e-mail",
+            json!({ "email": "a.b@gmail.com" }),
+            Some(("negative.freeEmail", -10.0)),
+        ),
+        (
+            "disposable e-mail",
+            json!({ "email": "a.b@mailinator.com" }),
+            Some(("negative.disposableEmail", -30.0)),
+        ),
+        (
+            "role e-mail",
+            json!({ "email": "info@acme.example" }),
+            Some(("negative.roleEmail", -5.0)),
+        ),
+        (
+            "one digit repeated",
+            json!({ "phone": "1111111" }),
+            Some(("negative.fakePhone", -15.0)),
+        ),
+        (
+            "empty phone",
+            json!({ "phone": "" }),
+            Some(("negative.fakePhone", -15.0)),
+        ),
+        ("real phone", json!({ "phone": "+86 10 5998 6000" }), None),
+        (
+            "student title",
+            json!({ "title": "Graduate student" }),
+            Some(("negative.student", -30.0)),
+        ),
+        (
+            "academic domain",
+            json!({ "email": "x@pku.edu.cn" }),
+            Some(("negative.student", -30.0)),
+        ),
+        (
+            "job seeker title",
+            json!({ "title": "Open to work" }),
+            Some(("negative.jobSeeker", -40.0)),
+        ),
+        (
+            "job seeker role in Chinese",
+            json!({ "role": "求职" }),
+            Some(("negative.jobSeeker", -40.0)),
+        ),
+        (
+            "competitor e-mail subdomain",
+            json!({ "email": "spy@eu.rival.example" }),
+            Some(("negative.competitor", -100.0)),
+        ),
+        (
+            "competitor website",
+            json!({ "website": "https://www.rival.example" }),
+            Some(("negative.competitor", -100.0)),
+        ),
+    ];
+    for (what, extra, expected) in table {
+        let mut p = json!({ "company": "Acme" });
+        for (k, v) in extra.as_object().expect("fields") {
             p[k] = v.clone();
         }
-        negatives(p)
-    };
-    let one = |rule: &str, pts: f64| vec![(rule.to_string(), pts)];
-    assert_eq!(with(json!({ "email": "a.b@acme.example" })), vec![]);
-    assert_eq!(
-        with(json!({ "email": "a.b@gmail.com" })),
-        one("negative.freeEmail", -10.0)
-    );
-    assert_eq!(
-        with(json!({ "email": "a.b@mailinator.com" })),
-        one("negative.disposableEmail", -30.0)
-    );
-    assert_eq!(
-        with(json!({ "email": "info@acme.example" })),
-        one("negative.roleEmail", -5.0)
-    );
-    assert_eq!(
-        with(json!({ "phone": "1111111" })),
-        one("negative.fakePhone", -15.0)
-    );
-    assert_eq!(
-        with(json!({ "phone": "" })),
-        one("negative.fakePhone", -15.0)
-    );
-    assert_eq!(with(json!({ "phone": "+86 10 5998 6000" })), vec![]);
-    assert_eq!(
-        with(json!({ "title": "Graduate student" })),
-        one("negative.student", -30.0)
-    );
-    assert_eq!(
-        with(json!({ "email": "x@pku.edu.cn" })),
-        one("negative.student", -30.0)
-    );
-    assert_eq!(
-        with(json!({ "title": "Open to work" })),
-        one("negative.jobSeeker", -40.0)
-    );
-    assert_eq!(
-        with(json!({ "role": "求职" })),
-        one("negative.jobSeeker", -40.0)
-    );
-    assert_eq!(
-        with(json!({ "email": "spy@eu.rival.example" })),
-        one("negative.competitor", -100.0)
-    );
-    assert_eq!(
-        with(json!({ "website": "https://www.rival.example" })),
-        one("negative.competitor", -100.0)
-    );
+        let expected: Vec<(String, f64)> = expected
+            .map(|(rule, points)| (rule.to_string(), points))
+            .into_iter()
+            .collect();
+        assert_eq!(negatives(p), expected, "{what}");
+    }
 }
 
 #[test]
 fn missing_company_only_counts_for_known_leads() {
-    assert_eq!(negatives(json!({})), vec![]);
-    assert_eq!(
-        negatives(json!({ "email": "a@acme.example", "company": "N/A" })),
-        vec![("negative.missingCompany".to_string(), -10.0)]
-    );
-    assert_eq!(
-        negatives(json!({ "email": "a@acme.example" })),
-        vec![("negative.missingCompany".to_string(), -10.0)]
-    );
+    let missing = || vec![("negative.missingCompany".to_string(), -10.0)];
+    for (what, p, expected) in [
+        ("not a known lead", json!({}), vec![]),
+        (
+            "placeholder company",
+            json!({ "email": "a@acme.example", "company": "N/A" }),
+            missing(),
+        ),
+        (
+            "no company",
+            json!({ "email": "a@acme.example" }),
+            missing(),
+        ),
+    ] {
+        assert_eq!(negatives(p), expected, "{what}");
+    }
 }
 
 // ------------------------------------------------------------ grades
@@ -495,26 +563,39 @@ fn inactivity_penalty_after_a_month_without_interaction() {
         m.score(None, events, NOW, &ScoreOptions::default())
             .engagement
     };
-    assert_eq!(score(&[]).score, 0.0, "no history, no penalty");
-    assert_eq!(score(&[track("Download", 29.9)]).score, 10.0);
-    let e = score(&[track("Download", 30.0)]);
-    assert_eq!(e.score, -20.0);
-    let penalty = e.inactivity.expect("penalty");
-    assert_eq!(
+    // (what, events, engagement score, penalty)
+    /// The penalty as (times, points, days since the last interaction).
+    type Penalty = Option<(u32, f64, f64)>;
+    let table: [(&str, Vec<Value>, f64, Penalty); 5] = [
+        ("no history, no penalty", vec![], 0.0, None),
+        ("29.9 days", vec![track("Download", 29.9)], 10.0, None),
         (
-            penalty.times,
-            penalty.points,
-            penalty.days_since_last_interaction
+            "exactly 30 days",
+            vec![track("Download", 30.0)],
+            -20.0,
+            Some((1, -30.0, 30.0)),
         ),
-        (1, -30.0, 30.0)
-    );
-    // A delivered e-mail is not an interaction.
-    assert_eq!(
-        score(&[track("Download", 45.0), track("Email Delivered", 1.0)]).score,
-        -20.0
-    );
-    // Once, not once a month, unless asked.
-    assert_eq!(score(&[track("Download", 95.0)]).score, -20.0);
+        (
+            "a delivered e-mail is not an interaction",
+            vec![track("Download", 45.0), track("Email Delivered", 1.0)],
+            -20.0,
+            Some((1, -30.0, 45.0)),
+        ),
+        (
+            "once, not once a month, unless asked",
+            vec![track("Download", 95.0)],
+            -20.0,
+            Some((1, -30.0, 95.0)),
+        ),
+    ];
+    for (what, events, expected, penalty) in table {
+        let e = score(&events);
+        assert_eq!(e.score, expected, "{what}");
+        let got = e
+            .inactivity
+            .map(|p| (p.times, p.points, p.days_since_last_interaction));
+        assert_eq!(got, penalty, "{what}");
+    }
 }
 
 #[test]
@@ -522,20 +603,25 @@ fn repeating_inactivity_penalty_is_bounded() {
     let m = model(json!({ "engagement": { "halfLifeDays": null,
         "rules": [{ "id": "dl", "event": "Download", "points": 10 }],
         "inactivity": { "afterDays": 30, "points": -10, "repeat": true, "maxRepeats": 2 } } }));
-    let r = m.score(
-        None,
-        &[track("Download", 65.0)],
-        NOW,
-        &ScoreOptions::default(),
-    );
-    assert_eq!(r.engagement.score, -10.0); // 10 − 2 × 10
-    let r = m.score(
-        None,
-        &[track("Download", 200.0)],
-        NOW,
-        &ScoreOptions::default(),
-    );
-    assert_eq!(r.engagement.score, -10.0); // capped at 2 repeats
+    for (days_ago, times, score) in [
+        (29.0, None, 10.0),
+        (35.0, Some(1), 0.0),    // 10 − 10
+        (65.0, Some(2), -10.0),  // 10 − 2 × 10
+        (200.0, Some(2), -10.0), // capped at 2 repeats
+    ] {
+        let r = m.score(
+            None,
+            &[track("Download", days_ago)],
+            NOW,
+            &ScoreOptions::default(),
+        );
+        assert_eq!(r.engagement.score, score, "{days_ago} days");
+        assert_eq!(
+            r.engagement.inactivity.map(|p| p.times),
+            times,
+            "{days_ago} days"
+        );
+    }
 }
 
 #[test]
@@ -878,10 +964,6 @@ fn a_rule_source_is_any_or_server() {
 
 // ------------------------------------------------------------ worked scenarios
 
-fn default_score(p: Value, events: &[Value]) -> nurture::ScoreResult {
-    Model::default_model().score(Some(&profile(p)), events, NOW, &ScoreOptions::default())
-}
-
 #[test]
 fn default_model_loads_without_warnings() {
     let m = Model::default_model();
@@ -892,20 +974,35 @@ fn default_model_loads_without_warnings() {
     );
 }
 
+/// A case of the shared scoring vectors (tests/data/vectors/scoring.json),
+/// scored here: the tests below check the hand-computed figures of a case
+/// that tests/scoring_vectors.rs compares whole.
+fn vector_case(name: &str) -> nurture::ScoreResult {
+    let doc: Value = serde_json::from_str(include_str!("data/vectors/scoring.json"))
+        .expect("scoring.json is JSON");
+    let case = doc["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no vector named {name:?}"));
+    assert!(case.get("model").is_none() && case.get("options").is_none());
+    let events = case["events"].as_array().cloned().unwrap_or_default();
+    let now = case["now"].as_i64().expect("now");
+    Model::default_model().score(
+        case["profile"].as_object(),
+        &events,
+        now,
+        &ScoreOptions::default(),
+    )
+}
+
 #[test]
 fn scenario_hot_decision_stage_lead() {
-    let lead = json!({
-        "email": "li.wei@petrochina.com.cn", "title": "VP of Operations", "company": "PetroChina",
-        "industry": "Oil & Gas", "companySize": 5000, "country": "CN",
-        "budget": "approved", "timeline": "this quarter", "phone": "+86 10 5998 6000"
-    });
-    let events = [
-        track("Event Attended", 60.0), // 50 × 1 × 0.25 = 12.5 (consideration)
-        page("/case-studies/refinery", 30.0, Some(120.0)), // (2 + 3) × 2 × 0.5 = 5 (consideration)
-        page("/pricing", 0.0, Some(90.0)), // (2 + 3) × 3 × 1 = 15 (decision)
-        track("Demo Requested", 0.0),  // 40 × 1 × 1 = 40 (decision)
-    ];
-    let r = default_score(lead, &events);
+    // The README's lead at PetroChina (with a phone) and four events:
+    //   Event Attended 60 days ago: 50 × 1 × 0.25 = 12.5 (consideration)
+    //   /case-studies/refinery 30 days ago, 120 s: (2 + 3) × 2 × 0.5 = 5 (consideration)
+    //   /pricing now, 90 s: (2 + 3) × 3 × 1 = 15 (decision)
+    //   Demo Requested now: 40 × 1 × 1 = 40 (decision)
+    let r = vector_case("scenario: the hot lead with a case study read a month ago");
     // Fit: decision-maker 25 + industry 15 + enterprise 20 + region 5 +
     // budget 10 + timeline 10 = 85.
     assert_eq!(r.fit.score, 85.0);
@@ -936,9 +1033,9 @@ fn scenario_hot_decision_stage_lead() {
 
 #[test]
 fn scenario_cold_student_on_free_mail() {
-    let student = json!({ "email": "xiaoming2003@163.com", "title": "Student", "company": "" });
-    let events = [page("/blog/what-is-lead-scoring", 60.0, Some(30.0))]; // 2 × 1 × 0.25 = 0.5
-    let r = default_score(student, &events);
+    // xiaoming2003@163.com, title Student, company "", and one blog page
+    // 60 days ago, read 30 s: 2 × 1 × 0.25 = 0.5.
+    let r = vector_case("scenario: a cold student on free mail");
     // Fit: free mail −10, missing company −10, student −30 = −50.
     assert_eq!(r.fit.score, -50.0);
     let rules: Vec<&str> = r.fit.breakdown.iter().map(|b| b.rule.as_str()).collect();
@@ -960,13 +1057,10 @@ fn scenario_cold_student_on_free_mail() {
 
 #[test]
 fn scenario_job_seeker_reading_the_careers_page() {
-    let seeker = json!({ "email": "jane.doe@gmail.com", "title": "Looking for new opportunities", "company": "Acme Corp" });
-    let events = [
-        page("/", 0.0, Some(5.0)),                     // 2 × 1 = 2
-        page("/careers", 0.0, Some(120.0)),            // (2 + 3) × −3 = −15
-        page("/careers/engineering", 0.0, Some(10.0)), // 2 × −3 = −6
-    ];
-    let r = default_score(seeker, &events);
+    // jane.doe@gmail.com, "Looking for new opportunities" at Acme Corp;
+    // pages today: / for 5 s (2 × 1 = 2), /careers for 120 s
+    // ((2 + 3) × −3 = −15), /careers/engineering for 10 s (2 × −3 = −6).
+    let r = vector_case("scenario: a job seeker reading the careers pages");
     // Fit: free mail −10, job seeker −40 = −50.
     assert_eq!(r.fit.score, -50.0);
     // Engagement: 2 − 15 − 6 = −19.
