@@ -7,21 +7,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { pkgDir } from "./load.mjs";
+import { pkgDir, loadBuild } from "./load.mjs";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const readJson = (...p) => JSON.parse(readFileSync(path.join(root, ...p), "utf8"));
 
-async function load(dir) {
-  // A query string gives each build its own module instance.
-  const mod = await import(`${path.join(dir, "nurture.js")}?${encodeURIComponent(dir)}`);
-  mod.initSync({ module: readFileSync(path.join(dir, "nurture_bg.wasm")) });
-  return mod;
-}
-
 const builds = [
-  ["full", await load(pkgDir)],
-  ["browser", await load(path.join(pkgDir, "browser"))],
+  ["full", await loadBuild(pkgDir)],
+  ["browser", await loadBuild(path.join(pkgDir, "browser"))],
 ];
 
 const workerForms = readJson("worker", "src", "forms.json");

@@ -6,7 +6,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { pkgDir } from "./load.mjs";
+import { pkgDir, loadBuild } from "./load.mjs";
 
 const { cases } = JSON.parse(readFileSync(new URL("../data/vectors/scoring.json", import.meta.url), "utf8"));
 // The number of cases (as in tests/scoring_vectors.rs): a case that goes
@@ -15,16 +15,9 @@ const CASES = 74;
 // Results are rounded to 4 decimals; the builds may differ in the last bits.
 const TOLERANCE = 1e-6;
 
-async function load(dir) {
-  // A query string gives each build its own module instance.
-  const mod = await import(`${path.join(dir, "nurture.js")}?${encodeURIComponent(dir)}`);
-  mod.initSync({ module: readFileSync(path.join(dir, "nurture_bg.wasm")) });
-  return mod;
-}
-
 const builds = [
-  ["full", await load(pkgDir)],
-  ["browser", await load(path.join(pkgDir, "browser"))],
+  ["full", await loadBuild(pkgDir)],
+  ["browser", await loadBuild(path.join(pkgDir, "browser"))],
 ];
 
 /** Where `got` and `want` first differ, as a path, or null. */

@@ -19,6 +19,19 @@ export function json(body, status = 200, headers = {}) {
   });
 }
 
+/**
+ * A Vary value naming every header of `existing` and `added` once (compared
+ * without case): a response that depends on the cookie and on the Origin
+ * must say both, never one in place of the other.
+ */
+export function mergeVary(existing, added) {
+  const names = (existing ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+  for (const name of added.split(",").map((v) => v.trim()).filter(Boolean)) {
+    if (!names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names.join(", ");
+}
+
 export function errorResponse(err) {
   const body = { error: { code: err.code, message: err.message } };
   if (err.details !== undefined) body.error.details = err.details;

@@ -3,7 +3,7 @@
 // outside /v1/ goes to the origin (site.js) when ORIGIN_URL is set.
 
 import { settings } from "./config.js";
-import { HttpError, errorResponse, corsHeaders, preflight } from "./http.js";
+import { HttpError, errorResponse, corsHeaders, preflight, mergeVary } from "./http.js";
 import { isFatal } from "./core.js";
 import { events, serverEvents } from "./routes/events.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
@@ -58,14 +58,6 @@ async function route(request, env, ctx, s, extra) {
   if (entry.cors) Object.assign(extra, corsHeaders(request, s));
   else if (request.headers.get("origin") !== null) throw new HttpError(403, "origin_not_allowed", "admin routes are not for browsers");
   return handler(request, env, ctx, s, params);
-}
-
-function mergeVary(existing, added) {
-  const names = (existing ?? "").split(",").map((v) => v.trim()).filter(Boolean);
-  for (const name of added.split(",").map((v) => v.trim()).filter(Boolean)) {
-    if (!names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
-  }
-  return names.join(", ");
 }
 
 export default {

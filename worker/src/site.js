@@ -24,7 +24,7 @@
 
 import { softIdentify, cookieFor, COOKIE } from "./token.js";
 import { decideFor, pageOf, utmOf, appliedAtEdge, scriptJson } from "./personalize.js";
-import { HttpError } from "./http.js";
+import { HttpError, mergeVary } from "./http.js";
 
 const DROP_ON_PERSONALIZED = ["content-length", "etag", "last-modified", "expires", "age", "cdn-cache-control", "cloudflare-cdn-cache-control", "surrogate-control", "surrogate-key"];
 
@@ -213,9 +213,7 @@ function rewrite(res, out, who, s) {
   const headers = new Headers(res.headers);
   for (const h of DROP_ON_PERSONALIZED) headers.delete(h);
   headers.set("cache-control", "private, no-store");
-  const vary = (headers.get("vary") ?? "").split(",").map((v) => v.trim()).filter(Boolean);
-  if (!vary.some((v) => v.toLowerCase() === "cookie")) vary.push("Cookie");
-  headers.set("vary", vary.join(", "));
+  headers.set("vary", mergeVary(headers.get("vary"), "Cookie"));
   headers.set("x-nurture-personalized", "1");
   if (who.fresh && who.token) headers.append("set-cookie", cookieFor(who.token, s.tokenTtlSeconds));
   return rewriter.transform(new Response(res.body, { status: res.status, statusText: res.statusText, headers }));

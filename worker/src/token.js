@@ -10,7 +10,8 @@ import { HttpError } from "./http.js";
 export const COOKIE = "nurture_vid";
 export const HEADER = "x-nurture-visitor";
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
-const VID = /^[A-Za-z0-9_-]{22}$/;
+// A visitor id as newVisitorId() writes it (16 random bytes, base64url).
+export const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 const SKEW_SECONDS = 300;
 
 const keyCache = new Map(); // raw NURTURE_KEYS text → Promise<[{kid, key}]>
@@ -119,7 +120,7 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
   const parts = token.split(".");
   if (parts.length !== 5 || parts[0] !== "v1") throw bad();
   const [, kid, visitorId, iat, sig] = parts;
-  if (!KID.test(kid) || !VID.test(visitorId) || !/^[0-9]{1,12}$/.test(iat)) throw bad();
+  if (!KID.test(kid) || !VISITOR_ID.test(visitorId) || !/^[0-9]{1,12}$/.test(iat)) throw bad();
   const all = await keys(env);
   const index = all.findIndex((k) => k.kid === kid);
   if (index < 0) throw new HttpError(401, "unknown_key_id", "the visitor token was signed with a key this worker does not know");
@@ -148,6 +149,11 @@ export function readToken(request, bodyToken = null) {
   const header = request.headers.get(HEADER)?.trim();
   if (header) return header;
   if (typeof bodyToken === "string" && bodyToken !== "") return bodyToken;
+  return cookieToken(request);
+}
+
+/** The visitor cookie's value, or null when the request carries none. */
+export function cookieToken(request) {
   const cookies = request.headers.get("cookie");
   if (cookies === null) return null;
   for (const part of cookies.split(";")) {
@@ -208,7 +214,7 @@ export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
   } catch {
     throw bad("is malformed");
   }
-  if (!p || typeof p.v !== "string" || !VID.test(p.v) || typeof p.f !== "string" || !Array.isArray(p.a)
+  if (!p || typeof p.v !== "string" || !VISITOR_ID.test(p.v) || typeof p.f !== "string" || !Array.isArray(p.a)
     || !p.a.every((n) => typeof n === "string") || typeof p.t !== "number" || !Number.isFinite(p.t)) {
     throw bad("is malformed");
   }
@@ -227,20 +233,8 @@ export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
  * `mint` is true, else none. For pages, where a bad cookie must never break
  * the response.
  */
-export async function softIdentify(request, env, ttlSeconds, mint) {
-  const presented = readToken(request);
-  if (presented) {
-    try {
-      const v = await verify(env, presented, ttlSeconds);
-      if (v.current) return { visitorId: v.visitorId, token: presented, fresh: false, known: true };
-      return { visitorId: v.visitorId, token: await sign(env, v.visitorId, v.issuedAt), fresh: true, known: true };
-    } catch (err) {
-      if (!(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
-    }
-  }
-  if (!mint) return { visitorId: null, token: null, fresh: false, known: false };
-  const visitorId = newVisitorId();
-  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
+export function softIdentify(request, env, ttlSeconds, mint) {
+  return identifyVisitor(request, env, ttlSeconds, { mint, lenient: true });
 }
 
 /**
@@ -249,14 +243,21 @@ export async function softIdentify(request, env, ttlSeconds, mint) {
  * a bad one is an error (401); one signed with an older key comes back
  * re-signed (`fresh`: the caller sets it again). Without a token, a new
  * visitor is minted when `mint` is true; otherwise the answer names no one
- * (`visitorId: null`), or, with `required`, the request is refused.
+ * (`visitorId: null`), or, with `required`, the request is refused. With
+ * `lenient`, a bad token is treated as no token instead of a 401.
  */
-export async function identifyVisitor(request, env, ttlSeconds, { bodyToken = null, mint = true, required = false } = {}) {
+export async function identifyVisitor(request, env, ttlSeconds, { bodyToken = null, mint = true, required = false, lenient = false } = {}) {
   const presented = readToken(request, bodyToken);
   if (presented) {
-    const v = await verify(env, presented, ttlSeconds);
-    const token = v.current ? presented : await sign(env, v.visitorId, v.issuedAt);
-    return { visitorId: v.visitorId, token, fresh: !v.current, known: true };
+    try {
+      const v = await verify(env, presented, ttlSeconds);
+      const token = v.current ? presented : await sign(env, v.visitorId, v.issuedAt);
+      return { visitorId: v.visitorId, token, fresh: !v.current, known: true };
+    } catch (err) {
+      // `lenient` (pages): a token the worker will not take counts as none;
+      // a worker without keys is still an error.
+      if (!lenient || !(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
+    }
   }
   if (required) {
     throw new HttpError(401, "visitor_required", "no visitor token: send the x-nurture-visitor token (or the cookie) this visitor was given");

@@ -14,12 +14,10 @@
 
 import { HttpError, json, readJson } from "../http.js";
 import { limitClient } from "../ratelimit.js";
-import { verify, readToken, COOKIE } from "../token.js";
+import { verify, readToken, COOKIE, VISITOR_ID } from "../token.js";
 import { deadLetters, forwardMessages } from "../forward.js";
 import { authorize } from "./admin.js";
 
-// Visitor ids as newVisitorId() writes them (16 random bytes, base64url).
-const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 export const EXPIRED_COOKIE = `${COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None`;
 
 /**

@@ -6,7 +6,7 @@
 
 import { HttpError, json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.js";
 import { limitClient, rateLimited } from "../ratelimit.js";
-import { identifyVisitor, cookieFor, b64url } from "../token.js";
+import { identifyVisitor, cookieFor, b64url, VISITOR_ID } from "../token.js";
 import { forwardMessages } from "../forward.js";
 import { authorize } from "./admin.js";
 
@@ -151,8 +151,6 @@ export async function events(request, env, ctx, s) {
   if (who.fresh) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
   return json(answer, 200, headers);
 }
-
-const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /**
  * POST /v1/admin/events {visitorId, events}: events a back-office system

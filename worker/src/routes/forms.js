@@ -9,7 +9,7 @@
 import defaultForms from "../forms.json";
 import { HttpError, json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
 import { limitClient, rateLimited } from "../ratelimit.js";
-import { identifyVisitor, cookieFor, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
+import { identifyVisitor, cookieFor, cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
 import { withCore, isFatal } from "../core.js";
 import { forwardMessages } from "../forward.js";
 
@@ -213,8 +213,7 @@ export async function postForm(request, env, ctx, s, { formId }) {
   // The cookie goes out when it is new (a re-signed token) or the post came
   // without one (the token rode in the body), so the next request from a
   // page on the worker's origin names the visitor by itself.
-  const hadCookie = /(?:^|;)\s*nurture_vid=/.test(request.headers.get("cookie") ?? "");
-  if ((who.fresh || !hadCookie) && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  if ((who.fresh || cookieToken(request) === null) && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
   const next = out.next;
   const nextToken = await issue(env, s, { visitorId: who.visitorId, formId, next });
   const score = out.score;
