@@ -11,6 +11,7 @@ mod common;
 use common::{live, mib, peak_above, reset_peak, time_per_call, Counting};
 use nurture::personalize::{Personalizer, Tables, Visitor};
 use nurture::score::{Model, ScoreOptions};
+use nurture::ConfigDocument;
 use serde_json::{json, Value};
 
 #[global_allocator]

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use nurture::forms::{Form, ValidateOptions};
+use nurture::ConfigDocument;
 use serde_json::json;
 
 fn main() {

@@ -9,6 +9,7 @@ mod common;
 
 use common::{live, peak_above, reset_peak, time_per_call, Counting};
 use nurture::score::{event, EventSource, Model, ScoreOptions};
+use nurture::ConfigDocument;
 use serde_json::Value;
 
 #[global_allocator]

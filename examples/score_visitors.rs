@@ -6,6 +6,7 @@
 use std::{env, fs, process::ExitCode};
 
 use nurture::score::{Model, ScoreOptions};
+use nurture::ConfigDocument;
 use serde_json::Value;
 
 fn main() -> ExitCode {

@@ -21,6 +21,7 @@ use nurture::segment::cidr::CidrTable;
 use nurture::segment::ip::{canonical, parse_ip};
 use nurture::segment::mmdb::MmdbReader;
 use nurture::targeting::{self, Condition};
+use nurture::ConfigDocument;
 use serde_json::{Map, Value};
 
 /// A fixed "now" (2026-01-01T00:00:00Z) so every run is reproducible.

@@ -14,9 +14,15 @@ export type Millis = number;
 export interface ConfigIssue {
   path: string;
   message: string;
+  /** `error`: the document cannot be used; `warning`: it loads, but this part may not do what was meant. */
+  severity: "error" | "warning";
 }
 
-/** What the `check*` functions return; they never throw for a bad document. */
+/**
+ * What the `check*` functions return; they never throw for a bad document.
+ * Every problem is listed, not only the first: shape errors (a string where
+ * a number belongs, an unknown key) and the errors found when compiling.
+ */
 export interface ConfigReport {
   errors: ConfigIssue[];
   warnings: ConfigIssue[];
@@ -32,6 +38,8 @@ export type NurtureErrorCode = "invalid_config" | "invalid_argument";
 export interface NurtureError extends Error {
   code: NurtureErrorCode;
   path?: string;
+  /** With `invalid_config`: every error in the document (`path` and `message` are the first's). */
+  errors?: ConfigIssue[];
 }
 
 /** One string or a list of them (the shorthand config keys accept either). */

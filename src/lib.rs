@@ -28,8 +28,8 @@
     )
 )]
 
+pub mod diagnostics;
 pub mod email;
-pub mod error;
 pub mod forms;
 pub mod personalize;
 pub mod phone;
@@ -44,7 +44,7 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use error::{ConfigError, Warning};
+pub use diagnostics::{ConfigDocument, Diagnostics, Issue, Severity};
 pub use score::{Model, ScoreResult};
 
 /// The README's Rust examples, compiled and run as doctests so they cannot

@@ -5,6 +5,7 @@
 use nurture::email::{check_email, is_valid_whatwg, sanitize_input, MailboxKind};
 use nurture::forms::{ErrorCode, Form, Language, ShowReason, ValidateOptions};
 use nurture::phone::check_phone;
+use nurture::ConfigDocument;
 use nurture::Model;
 use serde_json::{json, Map, Value};
 
@@ -465,11 +466,13 @@ fn form_errors_name_the_path() {
         ),
     ];
     for (doc, path) in cases {
-        let err = Form::from_value(doc.clone()).unwrap_err();
+        let err = Form::from_value(doc.clone()).unwrap_err().errors.remove(0);
         assert!(err.path.starts_with(path), "{doc}: {err}");
     }
     let err = Form::from_value(json!({"fields": [{"name": "a", "type": "text", "pattern": "("}]}))
-        .unwrap_err();
+        .unwrap_err()
+        .errors
+        .remove(0);
     assert!(
         err.to_string()
             .starts_with("fields[0].pattern: invalid regular expression"),
@@ -618,4 +621,30 @@ fn every_example_number_of_every_region_is_valid() {
     assert!(misses.is_empty(), "{misses:#?}");
     assert!(national_misses.is_empty(), "{national_misses:#?}");
     eprintln!("{checked} example numbers of {regions} regions");
+}
+
+#[test]
+fn a_form_reports_every_error_at_once() {
+    let report = Form::check(json!({
+        "fields": [
+            {"name": "email", "type": "email", "required": true},
+            {"name": "size", "type": "number", "min": "ten"},
+            {"name": "phone", "type": "phone", "showIf": {"country": {"$inn": ["CN"]}}},
+            {"name": "role", "type": "text", "colour": "red"},
+            {"name": "notes", "type": "text", "pattern": "("}
+        ],
+        "maxUnknownFields": 0
+    }));
+    let paths: Vec<&str> = report.errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "fields[1].min",
+            "fields[3].colour",
+            "fields[2].showIf.country.$inn",
+            "fields[4].pattern",
+            "maxUnknownFields",
+        ],
+        "{report}"
+    );
 }

@@ -8,6 +8,7 @@ use nurture::personalize::{Decisions, IpDatabase, Personalizer, ReasonKind, Tabl
 use nurture::segment::cidr::CidrTable;
 use nurture::segment::mmdb::MmdbReader;
 use nurture::targeting::hash;
+use nurture::ConfigDocument;
 use serde_json::{json, Value};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
@@ -397,11 +398,17 @@ fn malformed_configs_give_path_precise_errors() {
         let mut doc = base.clone();
         let (parent, key) = pointer.rsplit_once('/').unwrap();
         doc.pointer_mut(parent).unwrap()[key] = value;
-        let err = Personalizer::from_json(&doc.to_string()).unwrap_err();
+        let err = Personalizer::from_json(&doc.to_string())
+            .unwrap_err()
+            .errors
+            .remove(0);
         assert_eq!(err.path, path, "{err}");
         assert!(err.message.contains(message), "{err}");
     }
-    let err = Personalizer::from_json("{\"slots\": [}").unwrap_err();
+    let err = Personalizer::from_json("{\"slots\": [}")
+        .unwrap_err()
+        .errors
+        .remove(0);
     assert!(err.message.contains("line 1"), "{err}");
 }
 
@@ -460,7 +467,7 @@ fn hostile_inputs_never_panic() {
         cond = json!({ "$not": { "$not": cond } });
     }
     let doc = json!({"segments": [{"id": "deep", "when": cond}]});
-    let err = Personalizer::from_value(doc).unwrap_err();
+    let err = Personalizer::from_value(doc).unwrap_err().errors.remove(0);
     assert!(err.path.starts_with("segments[0].when.$not"), "{err}");
     assert!(err.message.contains("nested deeper"), "{err}");
     // Wrong-shaped visitors are refused with the field's path.
@@ -473,4 +480,79 @@ fn hostile_inputs_never_panic() {
     ] {
         assert_eq!(Visitor::from_value(v).unwrap_err().path, path);
     }
+}
+
+// ------------------------------------------------------- every error at once
+
+#[test]
+fn a_config_with_an_error_in_each_of_three_segments_reports_all_three() {
+    let mut doc: Value = serde_json::from_str(&config_text()).unwrap();
+    let segments = doc["segments"].as_array_mut().unwrap();
+    segments[1]["priority"] = json!("high"); // a string where a number belongs
+    segments[2]["when"] = json!({"industry": {"$inn": ["Manufacturing"]}}); // misspelled operator
+    segments[4]["whn"] = json!({}); // an unknown key
+                                    // And an error further on, after the shape errors were set aside.
+    doc["slots"][3]["variants"][0]["tier"] = json!(["lukewarm"]);
+    let report = Personalizer::check(doc.clone());
+    let paths: Vec<&str> = report.errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "segments[1].priority",
+            "segments[4].whn",
+            "segments[2].when.industry.$inn",
+            "slots[3].variants[0].tier[0]",
+        ],
+        "{report}"
+    );
+    assert!(report.errors[0].message.contains("expected a number"));
+    assert!(report.errors[1].message.contains("unknown field `whn`"));
+    assert!(
+        report.errors[2].message.contains("unknown operator"),
+        "{report}"
+    );
+    assert!(report.errors[3].message.contains("unknown tier"));
+    let err = Personalizer::from_value(doc).err().unwrap();
+    assert_eq!(err.errors, report.errors);
+}
+
+#[test]
+fn every_semantic_error_is_reported_not_the_first() {
+    let doc = json!({
+        "segments": [
+            {"id": "a", "when": {"x": {"$regex": "("}}},
+            {"id": "a", "when": {}},
+            {"id": "", "priority": 1, "when": {}}
+        ],
+        "slots": [
+            {"id": "s", "variants": [{"id": "default", "segment": "nope"}],
+             "experiment": {"key": "", "variations": ["ghost"], "coverage": 2}},
+            {"id": "s", "holdout": {"share": 3}}
+        ],
+        "content": {"items": [
+            {"id": "", "type": "case-study"},
+            {"id": "x", "type": "case-study"},
+            {"id": "x", "type": "case-study"}
+        ]}
+    });
+    let report = Personalizer::check(doc);
+    let paths: Vec<&str> = report.errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "segments[0].when.x.$regex",
+            "segments[1].id",
+            "segments[2].id",
+            "slots[0].variants[0].id",
+            "slots[0].variants[0].segment",
+            "slots[0].experiment.key",
+            "slots[0].experiment.variations[0]",
+            "slots[0].experiment.coverage",
+            "slots[1].id",
+            "slots[1].holdout.share",
+            "content.items[0].id",
+            "content.items[2].id",
+        ],
+        "{report}"
+    );
 }

@@ -14,6 +14,7 @@ use nurture::personalize::{Personalizer, ReasonKind, Tables, Visitor};
 use nurture::score::engagement::decay_factor;
 use nurture::score::{Model, ScoreOptions, ScoreResult, Tier};
 use nurture::targeting::{choose_variation, get_bucket_ranges, hash, Condition};
+use nurture::ConfigDocument;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{json, Map, Value};

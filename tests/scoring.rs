@@ -3,6 +3,7 @@
 
 use nurture::score::result::RuleTotal;
 use nurture::score::{EventSource, Model, RuleSource, ScoreOptions, Stage, Tier, UnscoredEvent};
+use nurture::ConfigDocument;
 use serde_json::{json, Value};
 
 /// 2026-11-25T18:42:00Z
@@ -956,9 +957,14 @@ fn a_rule_source_is_any_or_server() {
     let err = Model::from_value(json!({ "engagement": { "rules": [
         { "id": "s", "points": 1, "source": "edge" }
     ] } }))
-    .unwrap_err();
+    .unwrap_err()
+    .errors
+    .remove(0);
     assert_eq!(err.path, "engagement.rules[0].source");
-    let err = Model::from_value(json!({ "fit": { "browserTraits": "title" } })).unwrap_err();
+    let err = Model::from_value(json!({ "fit": { "browserTraits": "title" } }))
+        .unwrap_err()
+        .errors
+        .remove(0);
     assert_eq!(err.path, "fit.browserTraits");
 }
 
@@ -1140,7 +1146,11 @@ fn malformed_configs_name_the_bad_field() {
             .starts_with("engagement.rules[0]")
     );
     assert_eq!(
-        Model::from_json("{\"fit\": [}").unwrap_err().path,
+        Model::from_json("{\"fit\": [}")
+            .unwrap_err()
+            .errors
+            .remove(0)
+            .path,
         "",
         "syntax errors carry a line and column instead of a path"
     );
@@ -1204,4 +1214,63 @@ fn the_same_visitor_always_gets_the_same_interest_shares() {
             serde_json::to_value(m.score(None, &events, NOW, &options).interests).expect("json");
         assert_eq!(again, first);
     }
+}
+
+// ------------------------------------------------------- every error at once
+
+/// `(path, message)` of each error, for asserting a whole report.
+fn error_list(report: &nurture::Diagnostics) -> Vec<(String, String)> {
+    report
+        .errors
+        .iter()
+        .map(|e| (e.path.clone(), e.message.clone()))
+        .collect()
+}
+
+#[test]
+fn a_model_with_shape_errors_in_three_rules_reports_all_three() {
+    let mut doc: Value = serde_json::from_str(nurture::score::DEFAULT_MODEL_JSON).unwrap();
+    let rules = doc["engagement"]["rules"].as_array_mut().unwrap();
+    rules[1]["points"] = json!("ten"); // a string where a number belongs
+    rules[3]["evnt"] = json!("page"); // an unknown key
+    rules[4]["cap"] = json!({"count": -2, "windowDays": 1}); // not a whole number ≥ 0
+    rules[6]["id"] = rules[0]["id"].clone(); // and a semantic error after them
+    let report = Model::check(doc.clone());
+    let errors = error_list(&report);
+    let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "engagement.rules[1].points",
+            "engagement.rules[3].evnt",
+            "engagement.rules[4].cap.count",
+            "engagement.rules[6].id",
+        ],
+        "{report}"
+    );
+    assert!(errors[0].1.contains("expected a number"), "{report}");
+    assert!(errors[1].1.contains("unknown field `evnt`"), "{report}");
+    assert!(errors[2].1.contains("whole number ≥ 0"), "{report}");
+    // Loading fails with the same list.
+    let err = Model::from_value(doc).err().unwrap();
+    assert_eq!(err.errors, report.errors);
+}
+
+#[test]
+fn a_model_reports_a_wrong_type_a_misspelled_operator_and_an_unknown_key() {
+    let mut doc: Value = serde_json::from_str(nurture::score::DEFAULT_MODEL_JSON).unwrap();
+    doc["engagement"]["halfLifeDays"] = json!("thirty");
+    doc["fit"]["rules"][0]["op"] = json!("contians");
+    doc["tiers"]["lukewarm"] = json!(10);
+    let report = Model::check(doc);
+    let paths: Vec<String> = error_list(&report).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "engagement.halfLifeDays",
+            "fit.rules[0].op",
+            "tiers.lukewarm"
+        ],
+        "{report}"
+    );
 }

@@ -5,6 +5,7 @@
 //! which were checked by hand: tests/data/vectors/README.md.
 
 use nurture::score::{EventSource, Model, ScoreOptions};
+use nurture::ConfigDocument;
 use serde_json::{Map, Value};
 
 const VECTORS: &str = include_str!("data/vectors/scoring.json");

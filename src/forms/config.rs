@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{compile_pattern, Field};
-use crate::error::ConfigReport;
-use crate::error::{ConfigError, Warning};
+use crate::diagnostics::Diagnostics;
+use crate::diagnostics::Issue;
 use crate::targeting::Condition;
 
 /// A form document.
@@ -126,13 +126,13 @@ pub struct FieldConfig {
     pub business_email: Option<bool>,
 }
 
-pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigReport) -> Vec<Field> {
+pub(super) fn compile_fields(config: &super::FormConfig, report: &mut Diagnostics) -> Vec<Field> {
     let mut out = Vec::with_capacity(config.fields.len());
     let mut seen: Vec<&str> = Vec::new();
     for (i, f) in config.fields.iter().enumerate() {
         let at = |key: &str| format!("fields[{i}].{key}");
         let mut error = |key: &str, message: String| {
-            report.errors.push(ConfigError::new(at(key), message));
+            report.push(Issue::error(at(key), message));
         };
         let name = f.name.trim();
         if name.is_empty() {
@@ -160,13 +160,8 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigRepo
             None => None,
             Some(cond) => match Condition::compile(cond) {
                 Ok(c) => Some(c),
-                Err(e) => {
-                    let path = if e.path.is_empty() {
-                        at("showIf")
-                    } else {
-                        format!("{}.{}", at("showIf"), e.path)
-                    };
-                    report.errors.push(ConfigError::new(path, e.message));
+                Err(issues) => {
+                    report.extend_within(&at("showIf"), issues);
                     None
                 }
             },
@@ -179,13 +174,13 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigRepo
             .map(|o| o.value().to_string())
             .collect();
         if choice && options.is_empty() {
-            report.errors.push(ConfigError::new(
+            report.push(Issue::error(
                 at("options"),
                 "a select needs at least one option",
             ));
         }
         if f.options.is_some() && !choice && f.kind != FieldType::Country {
-            report.warnings.push(Warning::new(
+            report.push(Issue::warning(
                 at("options"),
                 "ignored: only selects and countries have options",
             ));
@@ -193,7 +188,7 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigRepo
         if let Some(country_options) = f.options.as_ref().filter(|_| f.kind == FieldType::Country) {
             for (j, o) in country_options.iter().enumerate() {
                 if !super::validate::is_country_code(&o.value().to_ascii_uppercase()) {
-                    report.errors.push(ConfigError::new(
+                    report.push(Issue::error(
                         format!("fields[{i}].options[{j}]"),
                         format!("\"{}\" is not an ISO 3166 region code", o.value()),
                     ));
@@ -202,7 +197,7 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigRepo
         }
         if let (Some(min), Some(max)) = (f.min_length, f.max_length) {
             if min > max {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     at("minLength"),
                     format!("minLength {min} is above maxLength {max}"),
                 ));
@@ -210,47 +205,45 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut ConfigRepo
         }
         for (key, v) in [("min", f.min), ("max", f.max)] {
             if v.is_some_and(|v| !v.is_finite()) {
-                report
-                    .errors
-                    .push(ConfigError::new(at(key), "expected a finite number"));
+                report.push(Issue::error(at(key), "expected a finite number"));
             }
         }
         if let (Some(min), Some(max)) = (f.min, f.max) {
             if min > max {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     at("min"),
                     format!("min {min} is above max {max}"),
                 ));
             }
         }
         if (f.min.is_some() || f.max.is_some()) && f.kind != FieldType::Number {
-            report.warnings.push(Warning::new(
+            report.push(Issue::warning(
                 at("min"),
                 "ignored: only number fields have min and max",
             ));
         }
         if let Some(region) = &f.default_region {
             if crate::phone::calling_code(region).is_none() {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     at("defaultRegion"),
                     format!("\"{region}\" is not a region code known to the phone metadata"),
                 ));
             }
             if f.kind != FieldType::Phone {
-                report.warnings.push(Warning::new(
+                report.push(Issue::warning(
                     at("defaultRegion"),
                     "ignored: only phone fields have a default region",
                 ));
             }
         }
         if f.kind == FieldType::Hidden && (f.required || f.always || f.show_if.is_some()) {
-            report.warnings.push(Warning::new(
+            report.push(Issue::warning(
                 at("type"),
                 "a hidden field is always sent and never shown: required, always and showIf are ignored",
             ));
         }
         if f.always && f.show_if.is_some() {
-            report.warnings.push(Warning::new(
+            report.push(Issue::warning(
                 at("always"),
                 "shown on every visit only while showIf holds",
             ));

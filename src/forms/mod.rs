@@ -26,8 +26,8 @@ pub use validate::{
     merge_profile, FieldError, Merge, Signals, Submission, ValidateOptions, Validation,
 };
 
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
-use crate::targeting::{compile_js_regex, Condition};
+use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
+use crate::targeting::{compile_js_regex, Condition, RegexError};
 
 /// Unknown fields asked per showing when the form does not say.
 pub const DEFAULT_MAX_UNKNOWN_FIELDS: usize = 2;
@@ -44,7 +44,7 @@ pub struct Form {
     require_business_email: bool,
     honeypot: Option<String>,
     min_fill_ms: Option<i64>,
-    warnings: Vec<Warning>,
+    warnings: Vec<Issue>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,47 +130,25 @@ pub fn is_known(value: Option<&Value>) -> bool {
     }
 }
 
+impl ConfigDocument for Form {
+    type Document = FormConfig;
+
+    fn compile(config: FormConfig, d: &mut Diagnostics) -> Form {
+        Self::compile_into(config, d)
+    }
+}
+
 impl Form {
-    /// Loads a form from JSON text; fails with the first error.
-    pub fn from_json(json: &str) -> Result<Form, ConfigError> {
-        let config: FormConfig = from_json_with_path(json)?;
-        Self::from_config(config).map_err(first_error)
-    }
-
-    /// Loads a form from a parsed JSON value; fails with the first error.
-    pub fn from_value(value: Value) -> Result<Form, ConfigError> {
-        let config: FormConfig = from_value_with_path(value)?;
-        Self::from_config(config).map_err(first_error)
-    }
-
-    /// Lists every error and warning of a form document.
-    pub fn check_json(json: &str) -> ConfigReport {
-        match from_json_with_path::<FormConfig>(json) {
-            Err(e) => ConfigReport::failed(e),
-            Ok(config) => match Self::from_config(config) {
-                Ok(form) => ConfigReport {
-                    errors: Vec::new(),
-                    warnings: form.warnings,
-                },
-                Err(report) => report,
-            },
-        }
-    }
-
-    /// Checks and compiles a parsed document, collecting every problem.
-    pub fn from_config(config: FormConfig) -> Result<Form, ConfigReport> {
-        let mut report = ConfigReport::default();
-        let compiled = config::compile_fields(&config, &mut report);
+    /// Checks and compiles a parsed document, recording every problem.
+    fn compile_into(config: FormConfig, report: &mut Diagnostics) -> Form {
+        let compiled = config::compile_fields(&config, report);
         if config.fields.is_empty() {
-            report.errors.push(ConfigError::new(
-                "fields",
-                "a form needs at least one field",
-            ));
+            report.push(Issue::error("fields", "a form needs at least one field"));
         }
         let max_unknown = match config.max_unknown_fields {
             None => DEFAULT_MAX_UNKNOWN_FIELDS,
             Some(0) => {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     "maxUnknownFields",
                     "must be at least 1, or the profile never fills in",
                 ));
@@ -182,7 +160,7 @@ impl Form {
             None => None,
             Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => Some((s * 1000.0) as i64),
             Some(_) => {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     "minFillSeconds",
                     "expected a number of seconds between 0 and 3600",
                 ));
@@ -191,11 +169,9 @@ impl Form {
         };
         if let Some(name) = &config.honeypot {
             if name.trim().is_empty() {
-                report
-                    .errors
-                    .push(ConfigError::new("honeypot", "expected a field name"));
+                report.push(Issue::error("honeypot", "expected a field name"));
             } else if config.fields.iter().any(|f| &f.name == name) {
-                report.errors.push(ConfigError::new(
+                report.push(Issue::error(
                     "honeypot",
                     format!(
                         "\"{name}\" is also a real field: the honeypot needs a name of its own"
@@ -203,18 +179,15 @@ impl Form {
                 ));
             }
         }
-        if !report.errors.is_empty() {
-            return Err(report);
-        }
-        Ok(Form {
+        Form {
             id: config.id,
             fields: compiled,
             max_unknown,
             require_business_email: config.require_business_email,
             honeypot: config.honeypot,
             min_fill_ms,
-            warnings: report.warnings,
-        })
+            warnings: report.warnings.clone(),
+        }
     }
 
     pub fn id(&self) -> Option<&str> {
@@ -222,7 +195,7 @@ impl Form {
     }
 
     /// Warnings found while compiling.
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[Issue] {
         &self.warnings
     }
 
@@ -305,12 +278,8 @@ impl Form {
     }
 }
 
-fn first_error(report: ConfigReport) -> ConfigError {
-    report.into_first_error("invalid form")
-}
-
 /// Compiles an HTML `pattern` attribute the way browsers do: a JavaScript
 /// regular expression matched against the whole value.
-pub(crate) fn compile_pattern(source: &str) -> Result<regex_lite::Regex, String> {
+pub(crate) fn compile_pattern(source: &str) -> Result<regex_lite::Regex, RegexError> {
     compile_js_regex(&format!("^(?:{source})$"), false)
 }

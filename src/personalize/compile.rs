@@ -8,7 +8,7 @@ use super::{
     config, strings, ContentKind, ContentMatrix, Experiment, Holdout, OrgRules, PersonalizeConfig,
     Personalizer, Segment, SegmentPositions, Slot, Target, Variant, DEFAULT_VARIANT,
 };
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
+use crate::diagnostics::{join_path as join, ConfigDocument, Diagnostics, Issue};
 use crate::score::{Stage, Tier};
 use crate::targeting::{get_bucket_ranges, js_number_to_string, Condition};
 
@@ -31,35 +31,28 @@ impl SegmentPositions {
     }
 }
 
-fn join(base: &str, inner: &str) -> String {
-    if inner.is_empty() {
-        base.to_string()
-    } else if inner.starts_with('[') {
-        let mut s = String::with_capacity(base.len() + inner.len());
-        s.push_str(base);
-        s.push_str(inner);
-        s
-    } else {
-        let mut s = String::with_capacity(base.len() + inner.len() + 1);
-        s.push_str(base);
-        s.push('.');
-        s.push_str(inner);
-        s
+/// The condition at `path`, or `None` with its every problem recorded.
+fn compile_condition(value: &Value, path: &str, d: &mut Diagnostics) -> Option<Condition> {
+    match Condition::compile(value) {
+        Ok(c) => Some(c),
+        Err(issues) => {
+            d.extend_within(path, issues);
+            None
+        }
     }
 }
 
-fn compile_condition(value: &Value, path: &str) -> Result<Condition, ConfigError> {
-    Condition::compile(value).map_err(|e| ConfigError::new(join(path, &e.path), e.message))
-}
-
-fn check_holdout(h: config::HoldoutConfig, path: &str, seed: &str) -> Result<Holdout, ConfigError> {
+fn check_holdout(
+    h: config::HoldoutConfig,
+    path: &str,
+    seed: &str,
+    d: &mut Diagnostics,
+) -> Option<Holdout> {
     if !(0.0..=1.0).contains(&h.share) {
-        return Err(ConfigError::new(
-            join(path, "share"),
-            "expected a share between 0 and 1",
-        ));
+        d.error(join(path, "share"), "expected a share between 0 and 1");
+        return None;
     }
-    Ok(Holdout {
+    Some(Holdout {
         share: h.share,
         seed: h.seed.unwrap_or_else(|| seed.to_string()),
     })
@@ -84,7 +77,9 @@ const STAGES: [&str; 3] = [
     Stage::Decision.as_str(),
 ];
 
-/// Compiles targeting keys into conditions. `Ok(None)` when none is given.
+/// Compiles targeting keys into conditions: `None` when none is given.
+/// Problems are recorded in `d`; the target then holds what did compile
+/// (it is never used, as the document has errors).
 #[allow(clippy::too_many_arguments)]
 fn compile_target(
     when: Option<&Value>,
@@ -95,94 +90,79 @@ fn compile_target(
     path: &str,
     segment_positions: &SegmentPositions,
     used: &mut Vec<String>,
-) -> Result<Option<Target>, ConfigError> {
+    d: &mut Diagnostics,
+) -> Option<Target> {
     if when.is_none()
         && segment.is_none()
         && tier.is_none()
         && stage.is_none()
         && interest.is_none()
     {
-        return Ok(None);
+        return None;
     }
     let mut conds = Vec::new();
     if let Some(w) = when {
         let mut mentioned = Vec::new();
         strings_in(w, &mut mentioned);
         used.extend(mentioned.into_iter().map(str::to_string));
-        conds.push(compile_condition(w, &join(path, "when"))?);
+        conds.extend(compile_condition(w, &join(path, "when"), d));
     }
     let mut segment_at = None;
     if let Some(seg) = segment {
-        let Some(at) = segment_positions.of(seg) else {
-            return Err(ConfigError::new(
-                join(path, "segment"),
-                format!("unknown segment \"{seg}\""),
-            ));
-        };
         used.push(seg.clone());
-        segment_at = Some((seg.clone(), at));
+        match segment_positions.of(seg) {
+            Some(at) => segment_at = Some((seg.clone(), at)),
+            // A segment set aside for its own error is not unknown.
+            None if d.set_aside_id("segments", seg) => {}
+            None => d.error(join(path, "segment"), format!("unknown segment \"{seg}\"")),
+        }
     }
     for (key, list, allowed) in [("tier", tier, &TIERS[..]), ("stage", stage, &STAGES[..])] {
         let Some(list) = list else { continue };
         for (i, v) in list.0.iter().enumerate() {
             if !allowed.contains(&v.as_str()) {
-                return Err(ConfigError::new(
+                d.error(
                     format!("{}[{i}]", join(path, key)),
                     format!(
                         "unknown {key} \"{v}\", expected one of {}",
                         allowed.join(", ")
                     ),
-                ));
+                );
             }
         }
-        conds.push(compile_condition(&json!({ key: {"$in": list.0} }), path)?);
+        conds.extend(compile_condition(&json!({ key: {"$in": list.0} }), path, d));
     }
     if let Some(list) = interest {
-        conds.push(compile_condition(
+        conds.extend(compile_condition(
             &json!({"interests": {"$ini": list.0}}),
             path,
-        )?);
+            d,
+        ));
     }
-    Ok(Some(Target {
+    Some(Target {
         conds,
         segment: segment_at,
-    }))
+    })
+}
+
+impl ConfigDocument for Personalizer {
+    type Document = PersonalizeConfig;
+
+    /// Compiles a parsed document, recording every problem: each segment,
+    /// slot, variant and experiment is checked even after an error in
+    /// another one.
+    fn compile(cfg: PersonalizeConfig, d: &mut Diagnostics) -> Personalizer {
+        Self::compile_into(cfg, d)
+    }
 }
 
 impl Personalizer {
-    /// Parses, validates and compiles a config document.
-    pub fn from_json(json: &str) -> Result<Personalizer, ConfigError> {
-        Self::from_config(from_json_with_path(json)?)
-    }
-
-    /// Like [`from_json`](Self::from_json) for an already-parsed value.
-    pub fn from_value(value: Value) -> Result<Personalizer, ConfigError> {
-        Self::from_config(from_value_with_path(value)?)
-    }
-
-    /// Every problem in a document, without failing (the first error stops
-    /// compiling, so at most one error is listed).
-    pub fn check(value: Value) -> ConfigReport {
-        match Self::from_value(value) {
-            Ok(p) => ConfigReport {
-                errors: Vec::new(),
-                warnings: p.warnings,
-            },
-            Err(e) => ConfigReport::failed(e),
-        }
-    }
-
-    /// Compiles a parsed document.
-    pub fn from_config(cfg: PersonalizeConfig) -> Result<Personalizer, ConfigError> {
-        let mut warnings = Vec::new();
-        let org_rules = OrgRules::compile(cfg.org_rules, "orgRules")?;
+    fn compile_into(cfg: PersonalizeConfig, d: &mut Diagnostics) -> Personalizer {
+        let org_rules = OrgRules::compile(cfg.org_rules, "orgRules", d);
 
         for (id, v) in &cfg.saved_groups {
             if !v.is_array() {
-                return Err(ConfigError::new(
-                    join("savedGroups", id),
-                    "expected an array of values",
-                ));
+                d.error(join("savedGroups", id), "expected an array of values");
             }
         }
 
@@ -190,25 +170,23 @@ impl Personalizer {
         for (i, s) in cfg.segments.iter().enumerate() {
             let path = format!("segments[{i}]");
             if s.id.is_empty() {
-                return Err(ConfigError::new(join(&path, "id"), "must not be empty"));
-            }
-            if segments.iter().any(|x| x.id == s.id) {
-                return Err(ConfigError::new(
+                d.error(join(&path, "id"), "must not be empty");
+            } else if cfg.segments.iter().take(i).any(|x| x.id == s.id) {
+                d.error(
                     join(&path, "id"),
                     format!("duplicate segment id \"{}\"", s.id),
-                ));
+                );
             }
             if !s.priority.is_finite() {
-                return Err(ConfigError::new(
-                    join(&path, "priority"),
-                    "expected a number",
-                ));
+                d.error(join(&path, "priority"), "expected a number");
             }
-            segments.push(Segment {
-                id: s.id.clone(),
-                priority: s.priority,
-                cond: compile_condition(&s.when, &join(&path, "when"))?,
-            });
+            if let Some(cond) = compile_condition(&s.when, &join(&path, "when"), d) {
+                segments.push(Segment {
+                    id: s.id.clone(),
+                    priority: s.priority,
+                    cond,
+                });
+            }
         }
         // Stable: equal priorities keep config order.
         segments.sort_by(|a, b| b.priority.total_cmp(&a.priority));
@@ -217,10 +195,9 @@ impl Personalizer {
 
         let holdout = cfg
             .holdout
-            .map(|h| check_holdout(h, "holdout", "holdout"))
-            .transpose()?;
+            .and_then(|h| check_holdout(h, "holdout", "holdout", d));
         if holdout.as_ref().is_some_and(|h| h.share >= 1.0) {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 "holdout.share",
                 "every visitor is held out: every slot always shows its default",
             ));
@@ -230,28 +207,23 @@ impl Personalizer {
         for (i, s) in cfg.slots.into_iter().enumerate() {
             let path = format!("slots[{i}]");
             if s.id.is_empty() {
-                return Err(ConfigError::new(join(&path, "id"), "must not be empty"));
-            }
-            if slots.iter().any(|x| x.id == s.id) {
-                return Err(ConfigError::new(
-                    join(&path, "id"),
-                    format!("duplicate slot id \"{}\"", s.id),
-                ));
+                d.error(join(&path, "id"), "must not be empty");
+            } else if slots.iter().any(|x| x.id == s.id) {
+                d.error(join(&path, "id"), format!("duplicate slot id \"{}\"", s.id));
             }
             let mut variants: Vec<Variant> = Vec::with_capacity(s.variants.len());
             for (j, v) in s.variants.iter().enumerate() {
                 let vpath = format!("{path}.variants[{j}]");
                 if v.id.is_empty() || v.id == DEFAULT_VARIANT {
-                    return Err(ConfigError::new(
+                    d.error(
                         join(&vpath, "id"),
                         "must be a non-empty id other than \"default\" (reserved for the slot's default)",
-                    ));
-                }
-                if variants.iter().any(|x| x.id == v.id) {
-                    return Err(ConfigError::new(
+                    );
+                } else if variants.iter().any(|x| x.id == v.id) {
+                    d.error(
                         join(&vpath, "id"),
                         format!("duplicate variant id \"{}\"", v.id),
-                    ));
+                    );
                 }
                 let target = compile_target(
                     v.when.as_ref(),
@@ -262,7 +234,8 @@ impl Personalizer {
                     &vpath,
                     &segment_positions,
                     &mut used,
-                )?;
+                    d,
+                );
                 variants.push(Variant {
                     id: v.id.clone(),
                     content: v.content.clone(),
@@ -271,17 +244,9 @@ impl Personalizer {
                 });
             }
 
-            let experiment = match s.experiment {
-                None => None,
-                Some(e) => Some(compile_experiment(
-                    e,
-                    &join(&path, "experiment"),
-                    &variants,
-                    &segment_positions,
-                    &mut used,
-                    &mut warnings,
-                )?),
-            };
+            let experiment = s.experiment.and_then(|e| {
+                compile_experiment(e, &path, &variants, &segment_positions, &mut used, d)
+            });
 
             // Reachability: an always-matching targeted variant hides
             // everything after it, the experiment included.
@@ -293,7 +258,7 @@ impl Personalizer {
                     .is_some_and(|e| e.variations.contains(&Some(j)));
                 if let Some(k) = shadowed_by {
                     if v.target.is_some() || in_experiment {
-                        warnings.push(Warning::new(
+                        d.push(Issue::warning(
                             vpath,
                             format!("can never be chosen: variants[{k}] before it always matches"),
                         ));
@@ -301,7 +266,7 @@ impl Personalizer {
                     continue;
                 }
                 match &v.target {
-                    None if !in_experiment => warnings.push(Warning::new(
+                    None if !in_experiment => d.push(Issue::warning(
                         vpath,
                         "can never be chosen: it has no targeting (when, segment, tier, stage, interest) and is not in the slot's experiment",
                     )),
@@ -312,21 +277,18 @@ impl Personalizer {
                 }
             }
             if let (Some(k), Some(_)) = (shadowed_by, &experiment) {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     join(&path, "experiment"),
                     format!("never runs: variants[{k}] always matches first"),
                 ));
             }
 
-            let holdout = s
-                .holdout
-                .map(|h| {
-                    let mut seed = String::with_capacity(8 + s.id.len());
-                    seed.push_str("holdout:");
-                    seed.push_str(&s.id);
-                    check_holdout(h, &join(&path, "holdout"), &seed)
-                })
-                .transpose()?;
+            let holdout = s.holdout.and_then(|h| {
+                let mut seed = String::with_capacity(8 + s.id.len());
+                seed.push_str("holdout:");
+                seed.push_str(&s.id);
+                check_holdout(h, &join(&path, "holdout"), &seed, d)
+            });
             let (default_content, default_kind) = match s.default {
                 Some(d) => (d.content, d.kind),
                 None => (Value::Null, ContentKind::Text),
@@ -343,7 +305,7 @@ impl Personalizer {
 
         for (i, s) in cfg.segments.iter().enumerate() {
             if !used.contains(&s.id) {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("segments[{i}]"),
                     format!(
                         "segment \"{}\" is not used by any slot (it is still reported in decisions)",
@@ -354,11 +316,11 @@ impl Personalizer {
         }
 
         let content = match cfg.content {
-            Some(c) => ContentMatrix::compile(c, "content", &mut warnings)?,
+            Some(c) => ContentMatrix::compile(c, "content", d),
             None => ContentMatrix::default(),
         };
 
-        Ok(Personalizer {
+        Personalizer {
             version: cfg.version,
             saved_groups: cfg.saved_groups,
             top_interests: cfg.top_interests.unwrap_or(3),
@@ -368,8 +330,8 @@ impl Personalizer {
             holdout,
             slots,
             content,
-            warnings,
-        })
+            warnings: d.warnings.clone(),
+        }
     }
 }
 
@@ -386,22 +348,22 @@ fn is_always(v: Option<&config::VariantConfig>) -> bool {
     })
 }
 
+/// The experiment of the slot at `slot_path`.
 fn compile_experiment(
     e: config::ExperimentConfig,
-    path: &str,
+    slot_path: &str,
     variants: &[Variant],
     segment_positions: &SegmentPositions,
     used: &mut Vec<String>,
-    warnings: &mut Vec<Warning>,
-) -> Result<Experiment, ConfigError> {
+    d: &mut Diagnostics,
+) -> Option<Experiment> {
+    let path = &join(slot_path, "experiment");
+    let errors_before = d.errors.len();
     if e.key.is_empty() {
-        return Err(ConfigError::new(join(path, "key"), "must not be empty"));
+        d.error(join(path, "key"), "must not be empty");
     }
     if e.variations.is_empty() {
-        return Err(ConfigError::new(
-            join(path, "variations"),
-            "expected at least one variant id",
-        ));
+        d.error(join(path, "variations"), "expected at least one variant id");
     }
     let mut variations = Vec::with_capacity(e.variations.len());
     for (k, id) in e.variations.iter().enumerate() {
@@ -411,34 +373,31 @@ fn compile_experiment(
         }
         match variants.iter().position(|v| v.id == *id) {
             Some(j) => variations.push(Some(j)),
-            None => {
-                return Err(ConfigError::new(
-                    format!("{path}.variations[{k}]"),
-                    format!("unknown variant \"{id}\" (use \"default\" for the slot's default)"),
-                ))
-            }
+            // A variant set aside for its own error is not unknown.
+            None if d.set_aside_id(&join(slot_path, "variants"), id) => {}
+            None => d.error(
+                format!("{path}.variations[{k}]"),
+                format!("unknown variant \"{id}\" (use \"default\" for the slot's default)"),
+            ),
         }
     }
     let coverage = e.coverage.unwrap_or(1.0);
     if !(0.0..=1.0).contains(&coverage) {
-        return Err(ConfigError::new(
-            join(path, "coverage"),
-            "expected a share between 0 and 1",
-        ));
+        d.error(join(path, "coverage"), "expected a share between 0 and 1");
     }
     if let Some((_, lo, hi)) = &e.namespace {
         if !(0.0..=1.0).contains(lo) || !(0.0..=1.0).contains(hi) || lo >= hi {
-            return Err(ConfigError::new(
+            d.error(
                 join(path, "namespace"),
                 "expected [id, start, end] with 0 ≤ start < end ≤ 1",
-            ));
+            );
         }
     }
     let n = variations.len();
     if let Some(w) = &e.weights {
         let total: f64 = w.iter().sum();
         if w.len() != n {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 join(path, "weights"),
                 format!(
                     "{} weights for {n} variations: GrowthBook ignores them and splits equally",
@@ -446,7 +405,7 @@ fn compile_experiment(
                 ),
             ));
         } else if !(0.99..=1.01).contains(&total) {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 join(path, "weights"),
                 format!(
                     "weights sum to {}, not 1: GrowthBook ignores them and splits equally",
@@ -462,10 +421,7 @@ fn compile_experiment(
     );
     let hash_attribute = e.hash_attribute.unwrap_or_else(|| "id".to_string());
     if hash_attribute.is_empty() {
-        return Err(ConfigError::new(
-            join(path, "hashAttribute"),
-            "must not be empty",
-        ));
+        d.error(join(path, "hashAttribute"), "must not be empty");
     }
     let target = compile_target(
         e.when.as_ref(),
@@ -476,12 +432,16 @@ fn compile_experiment(
         path,
         segment_positions,
         used,
-    )?
+        d,
+    )
     .unwrap_or(Target {
         conds: Vec::new(),
         segment: None,
     });
-    Ok(Experiment {
+    if d.errors.len() > errors_before {
+        return None;
+    }
+    Some(Experiment {
         seed: e.seed.unwrap_or_else(|| e.key.clone()),
         key: e.key,
         variations,
@@ -496,6 +456,7 @@ fn compile_experiment(
 mod tests {
     use serde_json::json;
 
+    use crate::diagnostics::ConfigDocument;
     use crate::personalize::Personalizer;
 
     #[test]
@@ -556,7 +517,7 @@ mod tests {
             ),
         ];
         for (doc, path) in cases {
-            let err = Personalizer::from_value(doc).unwrap_err();
+            let err = Personalizer::from_value(doc).unwrap_err().errors.remove(0);
             assert_eq!(err.path, path, "{err}");
         }
     }

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::strings::Strings;
-use crate::error::{ConfigError, Warning};
+use crate::diagnostics::Diagnostics;
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
 
@@ -247,25 +247,21 @@ fn fits_tier(tier: &str, kind: ContentType) -> bool {
 }
 
 impl ContentMatrix {
-    /// Compiles the matrix; `base` is its config path (`content`).
-    pub fn compile(
-        config: ContentMatrixConfig,
-        base: &str,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<ContentMatrix, ConfigError> {
+    /// Compiles the matrix; `base` is its config path (`content`). An item
+    /// with an error is recorded in `d` and left out.
+    pub fn compile(config: ContentMatrixConfig, base: &str, d: &mut Diagnostics) -> ContentMatrix {
         let mut items: Vec<Item> = Vec::with_capacity(config.items.len());
         for (i, c) in config.items.into_iter().enumerate() {
             if c.id.is_empty() {
-                return Err(ConfigError::new(
-                    format!("{base}.items[{i}].id"),
-                    "must not be empty",
-                ));
+                d.error(format!("{base}.items[{i}].id"), "must not be empty");
+                continue;
             }
             if items.iter().any(|it| it.id == c.id) {
-                return Err(ConfigError::new(
+                d.error(
                     format!("{base}.items[{i}].id"),
                     format!("duplicate content id \"{}\"", c.id),
-                ));
+                );
+                continue;
             }
             let topics: Vec<(String, String)> = c
                 .topic
@@ -285,10 +281,10 @@ impl ContentMatrix {
             ] {
                 let Some(values) = values else { continue };
                 if values.0.is_empty() {
-                    warnings.push(Warning::new(
+                    d.warning(
                         format!("{base}.items[{i}].persona.{}", facet.name()),
                         "empty list: the facet is ignored",
-                    ));
+                    );
                     continue;
                 }
                 let accepts = values
@@ -314,11 +310,11 @@ impl ContentMatrix {
                 persona,
             });
         }
-        Ok(ContentMatrix {
+        ContentMatrix {
             items,
             limit: config.limit.unwrap_or(3),
             weights: config.weights,
-        })
+        }
     }
 
     /// Number of items.
@@ -535,7 +531,11 @@ mod tests {
 
     fn matrix(v: Value) -> ContentMatrix {
         let c: ContentMatrixConfig = serde_json::from_value(v).unwrap();
-        ContentMatrix::compile(c, "content", &mut Vec::new()).unwrap()
+        ContentMatrix::compile(
+            c,
+            "content",
+            &mut crate::diagnostics::Diagnostics::default(),
+        )
     }
 
     #[test]

@@ -105,30 +105,30 @@ pub struct Visitor {
 }
 
 /// Why a visitor document was refused: `path` names the field.
-pub type VisitorError = crate::error::ConfigError;
+pub type VisitorError = crate::diagnostics::Issue;
 
 impl Visitor {
     /// Reads `{id, ip?, request?, profile?, score?, page?, seen?}`. `id` may
     /// be a string or a number; missing optional parts may be `null`.
     pub fn from_value(value: Value) -> Result<Visitor, VisitorError> {
         let Value::Object(mut map) = value else {
-            return Err(VisitorError::new("", "expected a visitor object"));
+            return Err(VisitorError::error("", "expected a visitor object"));
         };
         let id = match map.remove("id") {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s,
             Some(Value::Number(n)) => n.as_f64().map(js_number_to_string).unwrap_or_default(),
-            Some(_) => return Err(VisitorError::new("id", "expected a string or a number")),
+            Some(_) => return Err(VisitorError::error("id", "expected a string or a number")),
         };
         let ip = match map.remove("ip") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
-            Some(_) => return Err(VisitorError::new("ip", "expected an IP address string")),
+            Some(_) => return Err(VisitorError::error("ip", "expected an IP address string")),
         };
         let object = |map: &mut Map<String, Value>, key: &str| match map.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(o)) => Ok(Some(o)),
-            Some(_) => Err(VisitorError::new(key, "expected an object")),
+            Some(_) => Err(VisitorError::error(key, "expected an object")),
         };
         let request = object(&mut map, "request")?;
         let profile = object(&mut map, "profile")?;
@@ -142,7 +142,7 @@ impl Visitor {
                     match item {
                         Value::String(s) => seen.push(s),
                         _ => {
-                            return Err(VisitorError::new(
+                            return Err(VisitorError::error(
                                 format!("seen[{i}]"),
                                 "expected a content id string",
                             ))
@@ -152,7 +152,7 @@ impl Visitor {
                 seen
             }
             Some(_) => {
-                return Err(VisitorError::new(
+                return Err(VisitorError::error(
                     "seen",
                     "expected an array of content ids",
                 ))

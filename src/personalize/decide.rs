@@ -220,6 +220,7 @@ fn held_out(h: &Holdout, id: &str) -> Option<f64> {
 mod tests {
     use serde_json::{json, Value};
 
+    use crate::diagnostics::ConfigDocument;
     use crate::personalize::{Personalizer, ReasonKind, Tables, Visitor};
 
     fn visitor(v: Value) -> Visitor {

@@ -3,6 +3,7 @@
 //!
 //! ```
 //! use nurture::personalize::{Personalizer, Tables, Visitor};
+//! use nurture::ConfigDocument;
 //! use serde_json::json;
 //!
 //! let site = Personalizer::from_value(json!({
@@ -22,9 +23,10 @@
 //! # Config
 //!
 //! One JSON document, validated and compiled once (conditions and regexes
-//! included): [`Personalizer::from_json`] fails with a path-precise
-//! [`ConfigError`](crate::ConfigError) (`slots[2].variants[0].when.name.$regex: invalid regex …`)
-//! and lists suspicious but usable parts as [`Warning`](crate::Warning)s.
+//! included) through [`ConfigDocument`](crate::ConfigDocument):
+//! `Personalizer::from_json` fails with every error, each a path-precise
+//! [`Issue`](crate::Issue) (`slots[2].variants[0].when.name.$regex: invalid
+//! regex …`), and keeps suspicious but usable parts as warnings.
 //!
 //! - `orgRules`: organization → industry mapping, see [`orgmap`].
 //! - `segments`: `[{id, priority?, when}]`, `when` a GrowthBook condition
@@ -80,7 +82,7 @@ mod types;
 
 use serde_json::{Map, Value};
 
-use crate::error::Warning;
+use crate::diagnostics::Issue;
 use crate::targeting::Condition;
 pub use config::{ContentKind, PersonalizeConfig};
 pub use content::{ContentMatrix, Recommendation, RecommendationReason};
@@ -175,12 +177,12 @@ pub struct Personalizer {
     holdout: Option<Holdout>,
     slots: Vec<Slot>,
     content: ContentMatrix,
-    warnings: Vec<Warning>,
+    warnings: Vec<Issue>,
 }
 
 impl Personalizer {
     /// Suspicious but usable parts of the config.
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[Issue] {
         &self.warnings
     }
 }

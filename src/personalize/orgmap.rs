@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::strings::Strings;
-use crate::error::ConfigError;
+use crate::diagnostics::Diagnostics;
 use crate::targeting::compile_js_regex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -139,7 +139,9 @@ fn lower_all(list: Strings) -> Vec<String> {
 
 impl OrgRules {
     /// Compiles rules; `base` is the config path of the list (`orgRules`).
-    pub fn compile(configs: Vec<OrgRuleConfig>, base: &str) -> Result<OrgRules, ConfigError> {
+    /// Compiles the rules at `base` in the document; a rule with an error
+    /// is recorded in `d` and left out.
+    pub fn compile(configs: Vec<OrgRuleConfig>, base: &str, d: &mut Diagnostics) -> OrgRules {
         let mut rules = Vec::with_capacity(configs.len());
         for (i, c) in configs.into_iter().enumerate() {
             let path = |field: &str| {
@@ -150,10 +152,12 @@ impl OrgRules {
                 }
             };
             if c.id.is_empty() {
-                return Err(ConfigError::new(path("id"), "must not be empty"));
+                d.error(path("id"), "must not be empty");
+                continue;
             }
             if rules.iter().any(|r: &OrgRule| r.id == c.id) {
-                return Err(ConfigError::new(path("id"), "duplicate rule id"));
+                d.error(path("id"), "duplicate rule id");
+                continue;
             }
             let given = [
                 c.equals.is_some(),
@@ -166,10 +170,11 @@ impl OrgRules {
             .filter(|b| **b)
             .count();
             if given != 1 {
-                return Err(ConfigError::new(
+                d.error(
                     path(""),
                     "give exactly one of equals, contains, suffix, regex, asn",
-                ));
+                );
+                continue;
             }
             let default_fields = if c.suffix.is_some() {
                 DOMAIN_FIELD
@@ -189,9 +194,13 @@ impl OrgRules {
                         .collect(),
                 )
             } else if let Some(source) = c.regex {
-                let re = compile_js_regex(&source, !c.case_sensitive)
-                    .map_err(|e| ConfigError::new(path("regex"), format!("invalid regex: {e}")))?;
-                Matcher::Regex(re)
+                match compile_js_regex(&source, !c.case_sensitive) {
+                    Ok(re) => Matcher::Regex(re),
+                    Err(e) => {
+                        d.error(path("regex"), format!("invalid regex: {e}"));
+                        continue;
+                    }
+                }
             } else {
                 Matcher::Asn(c.asn.unwrap_or_default())
             };
@@ -202,7 +211,7 @@ impl OrgRules {
                 set: c.set,
             });
         }
-        Ok(OrgRules { rules })
+        OrgRules { rules }
     }
 
     /// True when there are no rules.
@@ -276,11 +285,17 @@ impl OrgRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::Issue;
     use serde_json::json;
 
-    fn rules(v: Value) -> Result<OrgRules, ConfigError> {
+    fn rules(v: Value) -> Result<OrgRules, Issue> {
         let configs: Vec<OrgRuleConfig> = serde_json::from_value(v).unwrap();
-        OrgRules::compile(configs, "orgRules")
+        let mut d = Diagnostics::default();
+        let rules = OrgRules::compile(configs, "orgRules", &mut d);
+        match d.errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(rules),
+        }
     }
 
     #[test]

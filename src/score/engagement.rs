@@ -10,7 +10,7 @@ use super::result::{
     round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal, UnscoredEvent,
 };
 use super::urlpattern::{NormalizedUrl, UrlPattern};
-use crate::error::{ConfigError, Warning};
+use crate::diagnostics::{Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_DAY};
 
 #[derive(Debug, Clone)]
@@ -23,12 +23,12 @@ pub struct Touchpoint {
 }
 
 impl Touchpoint {
-    pub fn compile(config: &TouchpointConfig, path: &str, warnings: &mut Vec<Warning>) -> Self {
+    pub fn compile(config: &TouchpointConfig, path: &str, d: &mut Diagnostics) -> Self {
         if let Some(why) = UrlPattern::never_matches(&config.url) {
-            warnings.push(Warning::new(format!("{path}.url"), why));
+            d.push(Issue::warning(format!("{path}.url"), why));
         }
         if config.weight == 0.0 {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 format!("{path}.weight"),
                 "weight 0 cancels every rule on these pages",
             ));
@@ -69,11 +69,10 @@ impl EngagementRule {
         config: &EngagementRuleConfig,
         model_half_life: Option<f64>,
         path: &str,
-        errors: &mut Vec<ConfigError>,
-        warnings: &mut Vec<Warning>,
+        d: &mut Diagnostics,
     ) -> Self {
         if config.id.trim().is_empty() {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 format!("{path}.id"),
                 "expected a non-empty id",
             ));
@@ -85,7 +84,7 @@ impl EngagementRule {
                 .map(|a| a.trim().to_lowercase())
                 .collect();
             if list.is_empty() {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("{path}.event"),
                     "an empty list matches no event (leave event out to match every event)",
                 ));
@@ -94,25 +93,25 @@ impl EngagementRule {
         });
         if let Some(url) = &config.url {
             if let Some(why) = UrlPattern::never_matches(url) {
-                warnings.push(Warning::new(format!("{path}.url"), why));
+                d.push(Issue::warning(format!("{path}.url"), why));
             }
         }
         if config.tags.as_ref().is_some_and(Vec::is_empty) {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 format!("{path}.tags"),
                 "an empty list never matches",
             ));
         }
         if let Some(dwell) = config.min_dwell_seconds {
             if dwell < 0.0 {
-                errors.push(ConfigError::new(
+                d.push(Issue::error(
                     format!("{path}.minDwellSeconds"),
                     "expected a number of seconds ≥ 0",
                 ));
             }
         }
         if config.points == 0.0 {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 format!("{path}.points"),
                 "0 points: this rule adds nothing",
             ));
@@ -120,20 +119,20 @@ impl EngagementRule {
         let half_life_days = match config.half_life_days {
             None => model_half_life,
             Some(own) => {
-                check_half_life(own, &format!("{path}.halfLifeDays"), errors);
+                check_half_life(own, &format!("{path}.halfLifeDays"), d);
                 own
             }
         };
         let cap = config.cap.as_ref().map(|cap| {
             if cap.count == 0 {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("{path}.cap.count"),
                     "a cap of 0 means this rule never counts",
                 ));
             }
             if let Some(window) = cap.window_days {
                 if window <= 0.0 {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.cap.windowDays"),
                         "expected a number of days > 0 (leave it out for a lifetime cap)",
                     ));
@@ -206,10 +205,10 @@ fn canonical_order(a: &Event<'_>, b: &Event<'_>) -> std::cmp::Ordering {
         .then_with(|| a.index.cmp(&b.index))
 }
 
-pub fn check_half_life(value: Option<f64>, path: &str, errors: &mut Vec<ConfigError>) {
+pub fn check_half_life(value: Option<f64>, path: &str, d: &mut Diagnostics) {
     if let Some(days) = value {
         if days <= 0.0 {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 path,
                 "expected a number of days > 0, or null for no decay",
             ));
@@ -236,19 +235,15 @@ pub struct Inactivity {
 }
 
 impl Inactivity {
-    pub fn compile(
-        config: &InactivityConfig,
-        errors: &mut Vec<ConfigError>,
-        warnings: &mut Vec<Warning>,
-    ) -> Self {
+    pub fn compile(config: &InactivityConfig, d: &mut Diagnostics) -> Self {
         if config.after_days <= 0.0 {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "engagement.inactivity.afterDays",
                 "expected a number of days > 0",
             ));
         }
         if config.points > 0.0 {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 "engagement.inactivity.points",
                 "inactivity adds points: did you mean a negative number?",
             ));
@@ -632,6 +627,7 @@ pub fn score<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::ConfigDocument;
     use crate::score::{Model, ScoreOptions};
     use serde_json::json;
 

@@ -32,7 +32,7 @@ pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 
-use crate::error::{from_json_with_path, from_value_with_path, ConfigError, ConfigReport, Warning};
+use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_SECOND};
 use engagement::{ActionTable, EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
@@ -83,42 +83,23 @@ pub struct Model {
     skew_ms: i64,
     interest_half_life: Option<f64>,
     mql_grades: Vec<String>,
-    warnings: Vec<Warning>,
+    warnings: Vec<Issue>,
+}
+
+impl ConfigDocument for Model {
+    type Document = ModelConfig;
+
+    fn compile(config: ModelConfig, diagnostics: &mut Diagnostics) -> Model {
+        Self::compile_into(config, diagnostics)
+    }
 }
 
 impl Model {
-    /// Loads a model from JSON text. Fails with the first error (path and
-    /// message); warnings are kept on the model ([`Model::warnings`]).
-    pub fn from_json(json: &str) -> Result<Model, ConfigError> {
-        let config: ModelConfig = from_json_with_path(json)?;
-        Self::from_config(config).map_err(first_error)
-    }
-
-    /// Loads a model from an already parsed JSON value.
-    pub fn from_value(value: Value) -> Result<Model, ConfigError> {
-        let config: ModelConfig = from_value_with_path(value)?;
-        Self::from_config(config).map_err(first_error)
-    }
-
-    /// Checks a model document and lists every error and warning.
-    pub fn check_json(json: &str) -> ConfigReport {
-        match from_json_with_path::<ModelConfig>(json) {
-            Err(e) => ConfigReport::failed(e),
-            Ok(config) => match Self::from_config(config) {
-                Ok(model) => ConfigReport {
-                    errors: Vec::new(),
-                    warnings: model.warnings,
-                },
-                Err(report) => report,
-            },
-        }
-    }
-
     /// The embedded default model.
     pub fn default_model() -> Model {
         // The embedded document is checked by a test; should it ever fail to
         // load, an empty model is a safe answer (it scores nothing).
-        Self::from_json(DEFAULT_MODEL_JSON).unwrap_or_else(|_| Self::empty())
+        <Self as ConfigDocument>::from_json(DEFAULT_MODEL_JSON).unwrap_or_else(|_| Self::empty())
     }
 
     fn empty() -> Model {
@@ -138,12 +119,10 @@ impl Model {
         }
     }
 
-    /// Compiles a parsed document, checking what serde cannot.
-    pub fn from_config(config: ModelConfig) -> Result<Model, ConfigReport> {
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
+    /// Compiles a parsed document, recording what serde cannot check.
+    fn compile_into(config: ModelConfig, d: &mut Diagnostics) -> Model {
         if config.version != 1 {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "version",
                 format!("version {} is not supported (expected 1)", config.version),
             ));
@@ -151,30 +130,28 @@ impl Model {
 
         let mut fit_rules = Vec::with_capacity(config.fit.rules.len());
         for (i, rule) in config.fit.rules.iter().enumerate() {
-            if let Some(r) =
-                FitRule::compile(rule, &format!("fit.rules[{i}]"), &mut errors, &mut warnings)
-            {
+            if let Some(r) = FitRule::compile(rule, &format!("fit.rules[{i}]"), d) {
                 fit_rules.push(r);
             }
         }
         check_unique(
             config.fit.rules.iter().map(|r| r.id.as_str()),
             "fit.rules",
-            &mut errors,
+            d,
         );
-        let negative = NegativeChecks::compile(&config.fit.negative, &mut warnings);
+        let negative = NegativeChecks::compile(&config.fit.negative, d);
         let g = &config.fit.grades;
         if !(g.a > g.b && g.b > g.c) {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "fit.grades",
                 format!("expected A > B > C, found A {} B {} C {}", g.a, g.b, g.c),
             ));
         }
 
         let e = &config.engagement;
-        engagement::check_half_life(e.half_life_days, "engagement.halfLifeDays", &mut errors);
+        engagement::check_half_life(e.half_life_days, "engagement.halfLifeDays", d);
         if e.max_clock_skew_seconds < 0.0 {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "engagement.maxClockSkewSeconds",
                 "expected a number of seconds ≥ 0",
             ));
@@ -183,14 +160,12 @@ impl Model {
             .touchpoints
             .iter()
             .enumerate()
-            .map(|(i, t)| {
-                Touchpoint::compile(t, &format!("engagement.touchpoints[{i}]"), &mut warnings)
-            })
+            .map(|(i, t)| Touchpoint::compile(t, &format!("engagement.touchpoints[{i}]"), d))
             .collect();
         check_unique(
             e.touchpoints.iter().map(|t| t.id.as_str()),
             "engagement.touchpoints",
-            &mut errors,
+            d,
         );
         for (i, t) in e.touchpoints.iter().enumerate() {
             if let Some(first) = e
@@ -199,7 +174,7 @@ impl Model {
                 .take(i)
                 .position(|o| o.url.trim() == t.url.trim())
             {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("engagement.touchpoints[{i}].url"),
                     format!("same pattern as touchpoints[{first}], which is tried first: this one never applies"),
                 ));
@@ -210,27 +185,14 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                EngagementRule::compile(
-                    r,
-                    e.half_life_days,
-                    &format!("engagement.rules[{i}]"),
-                    &mut errors,
-                    &mut warnings,
-                )
+                EngagementRule::compile(r, e.half_life_days, &format!("engagement.rules[{i}]"), d)
             })
             .collect();
-        check_unique(
-            e.rules.iter().map(|r| r.id.as_str()),
-            "engagement.rules",
-            &mut errors,
-        );
-        let inactivity = e
-            .inactivity
-            .as_ref()
-            .map(|i| Inactivity::compile(i, &mut errors, &mut warnings));
+        check_unique(e.rules.iter().map(|r| r.id.as_str()), "engagement.rules", d);
+        let inactivity = e.inactivity.as_ref().map(|i| Inactivity::compile(i, d));
         let l = &e.levels;
         if !(l.one > l.two && l.two > l.three) {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "engagement.levels",
                 format!(
                     "expected 1 > 2 > 3, found 1 {} 2 {} 3 {}",
@@ -239,7 +201,7 @@ impl Model {
             ));
         }
         if config.tiers.hot <= config.tiers.warm {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 "tiers",
                 format!(
                     "expected hot > warm, found hot {} warm {}",
@@ -252,7 +214,7 @@ impl Model {
             ("decision", config.stages.decision),
         ] {
             if value <= 0.0 {
-                errors.push(ConfigError::new(
+                d.push(Issue::error(
                     format!("stages.{name}"),
                     "expected a number of points > 0",
                 ));
@@ -267,7 +229,7 @@ impl Model {
             if is_grade(&upper) {
                 mql_grades.push(upper);
             } else {
-                errors.push(ConfigError::new(
+                d.push(Issue::error(
                     format!("mql.grades[{i}]"),
                     format!("\"{grade}\" is not a grade (A1 … D4)"),
                 ));
@@ -276,7 +238,7 @@ impl Model {
         if config.mql.grades.is_empty()
             && (config.mql.min_fit.is_none() || config.mql.min_engagement.is_none())
         {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 "mql",
                 "no grades and not both minFit and minEngagement: no lead will ever qualify",
             ));
@@ -284,21 +246,24 @@ impl Model {
         engagement::check_half_life(
             config.interests.half_life_days.flatten(),
             "interests.halfLifeDays",
-            &mut errors,
+            d,
         );
         if config.interests.top > 100 {
-            errors.push(ConfigError::new("interests.top", "expected at most 100"));
+            d.push(Issue::error("interests.top", "expected at most 100"));
         }
 
-        if !errors.is_empty() {
-            return Err(ConfigReport { errors, warnings });
+        if d.has_errors() {
+            return Model {
+                warnings: d.warnings.clone(),
+                ..Self::empty()
+            };
         }
         let interest_half_life = match config.interests.half_life_days {
             None => e.half_life_days,
             Some(own) => own,
         };
         let actions = ActionTable::build(&rules, inactivity.as_ref());
-        Ok(Model {
+        Model {
             fields: config.fit.fields.clone(),
             fit_rules,
             negative,
@@ -309,13 +274,13 @@ impl Model {
             skew_ms: (e.max_clock_skew_seconds * MS_PER_SECOND) as i64,
             interest_half_life,
             mql_grades,
-            warnings,
+            warnings: d.warnings.clone(),
             config,
-        })
+        }
     }
 
     /// Warnings found when the model was compiled.
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[Issue] {
         &self.warnings
     }
 
@@ -457,17 +422,13 @@ impl Model {
     }
 }
 
-fn first_error(report: ConfigReport) -> ConfigError {
-    report.into_first_error("invalid model")
-}
-
-fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, errors: &mut Vec<ConfigError>) {
+fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, d: &mut Diagnostics) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.enumerate() {
         if let Some(first) = seen.insert(id, i) {
             // Keep pointing at the first one for later duplicates too.
             seen.insert(id, first);
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 format!("{path}[{i}].id"),
                 format!("id \"{id}\" is already used by {path}[{first}]"),
             ));

@@ -28,6 +28,7 @@
 //! not case-folded.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
@@ -40,17 +41,64 @@ const NOTHING: &str = r"[^\x{0}-\x{10FFFF}]";
 const ANYTHING: &str = r"[\x{0}-\x{10FFFF}]";
 const DOT: &str = r"[^\x{A}\x{D}\x{2028}\x{2029}]";
 
+/// Why a JavaScript regular expression cannot be used. The message
+/// ([`Display`](fmt::Display)) is what an author of a rule or a form reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegexError {
+    /// `(?=…)`, `(?!…)`, `(?<=…)` or `(?<!…)`: lookaround cannot be matched
+    /// in linear time, so it is refused.
+    Lookaround,
+    /// `(?<name>…)` whose name is not a JavaScript identifier.
+    InvalidGroupName,
+    /// `(?` followed by something that starts no group JavaScript knows.
+    InvalidGroup,
+    /// `\1`…`\9` (a backreference) or a legacy octal escape such as `\012`.
+    Backreference,
+    /// `\uD83D` without the second half of its surrogate pair.
+    LoneSurrogate,
+    /// `\k<name>`, a backreference to a named group.
+    NamedBackreference,
+    /// The pattern's last character is a lone `\`.
+    TrailingBackslash,
+    /// A `[` without its closing `]`.
+    UnterminatedClass,
+    /// A range such as `[z-a]` whose start comes after its end.
+    RangeOutOfOrder,
+    /// The regex engine refused the translated pattern (an unclosed group,
+    /// a repetition too large to compile…); its own last line of reason.
+    Engine(String),
+}
+
+impl fmt::Display for RegexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Lookaround => "lookaround assertions are not supported",
+            Self::InvalidGroupName => "invalid capture group name",
+            Self::InvalidGroup => "invalid group",
+            Self::Backreference => "backreferences and octal escapes are not supported",
+            Self::LoneSurrogate => "lone surrogate escapes are not supported",
+            Self::NamedBackreference => "named backreferences are not supported",
+            Self::TrailingBackslash => "pattern ends with a backslash",
+            Self::UnterminatedClass => "unterminated character class",
+            Self::RangeOutOfOrder => "range out of order in character class",
+            Self::Engine(reason) => reason,
+        })
+    }
+}
+
+impl std::error::Error for RegexError {}
+
 /// Compiles JS regex source (as GrowthBook passes it to `new RegExp`).
-pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, String> {
+pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
     let translated = translate(source, insensitive)?;
     Regex::new(&translated).map_err(|e| {
         let msg = e.to_string();
-        msg.lines().last().unwrap_or("").trim().to_string()
+        RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
     })
 }
 
 /// Translates JS regex source into `regex-lite` syntax.
-pub(crate) fn translate(source: &str, insensitive: bool) -> Result<String, String> {
+pub(crate) fn translate(source: &str, insensitive: bool) -> Result<String, RegexError> {
     let chars: Vec<char> = source.chars().collect();
     let has_named_groups = source.contains("(?<")
         && chars
@@ -164,7 +212,7 @@ impl Translator {
         push_lit(&mut self.out, c);
     }
 
-    fn run(&mut self) -> Result<(), String> {
+    fn run(&mut self) -> Result<(), RegexError> {
         while let Some(c) = self.peek(0) {
             self.pos += 1;
             match c {
@@ -211,7 +259,7 @@ impl Translator {
         (self.peek(i) == Some('}')).then_some(i + 1)
     }
 
-    fn group(&mut self) -> Result<(), String> {
+    fn group(&mut self) -> Result<(), RegexError> {
         if self.peek(0) != Some('?') {
             self.out.push('(');
             return Ok(());
@@ -223,7 +271,7 @@ impl Translator {
                 Ok(())
             }
             (Some('=') | Some('!'), _) | (Some('<'), Some('=') | Some('!')) => {
-                Err("lookaround assertions are not supported".to_string())
+                Err(RegexError::Lookaround)
             }
             (Some('<'), _) => {
                 self.pos += 2;
@@ -235,7 +283,7 @@ impl Translator {
                             name.push(c);
                             self.pos += 1;
                         }
-                        _ => return Err("invalid capture group name".to_string()),
+                        _ => return Err(RegexError::InvalidGroupName),
                     }
                 }
                 self.pos += 1;
@@ -243,20 +291,20 @@ impl Translator {
                     || name.starts_with(|c: char| c.is_ascii_digit())
                     || name.contains('$')
                 {
-                    return Err("invalid capture group name".to_string());
+                    return Err(RegexError::InvalidGroupName);
                 }
                 self.out.push_str("(?P<");
                 self.out.push_str(&name);
                 self.out.push('>');
                 Ok(())
             }
-            _ => Err("invalid group".to_string()),
+            _ => Err(RegexError::InvalidGroup),
         }
     }
 
     /// Shared escapes that denote a single character. `pos` is just past the
     /// escaped char `c`. Returns `None` if `c` is not one of them.
-    fn char_escape(&mut self, c: char, in_class: bool) -> Result<Option<char>, String> {
+    fn char_escape(&mut self, c: char, in_class: bool) -> Result<Option<char>, RegexError> {
         Ok(Some(match c {
             'n' => '\n',
             'r' => '\r',
@@ -264,9 +312,7 @@ impl Translator {
             'v' => '\u{B}',
             'f' => '\u{C}',
             '0' if !self.peek(0).is_some_and(|d| d.is_ascii_digit()) => '\0',
-            '0'..='9' => {
-                return Err("backreferences and octal escapes are not supported".to_string())
-            }
+            '0'..='9' => return Err(RegexError::Backreference),
             'x' => match self.hex_digits(self.pos, 2) {
                 Some(v) => {
                     self.pos += 2;
@@ -291,7 +337,7 @@ impl Translator {
                     }
                     match char::from_u32(hi) {
                         Some(ch) => ch,
-                        None => return Err("lone surrogate escapes are not supported".to_string()),
+                        None => return Err(RegexError::LoneSurrogate),
                     }
                 }
                 None => 'u',
@@ -311,16 +357,14 @@ impl Translator {
                     '\\'
                 }
             },
-            'k' if self.has_named_groups => {
-                return Err("named backreferences are not supported".to_string())
-            }
+            'k' if self.has_named_groups => return Err(RegexError::NamedBackreference),
             _ => return Ok(None),
         }))
     }
 
-    fn escape_outside(&mut self) -> Result<(), String> {
+    fn escape_outside(&mut self) -> Result<(), RegexError> {
         let Some(c) = self.peek(0) else {
-            return Err("pattern ends with a backslash".to_string());
+            return Err(RegexError::TrailingBackslash);
         };
         self.pos += 1;
         match c {
@@ -347,7 +391,7 @@ impl Translator {
         Ok(())
     }
 
-    fn class(&mut self) -> Result<(), String> {
+    fn class(&mut self) -> Result<(), RegexError> {
         let negated = self.peek(0) == Some('^');
         if negated {
             self.pos += 1;
@@ -355,7 +399,7 @@ impl Translator {
         let mut items: Vec<ClassItem> = Vec::new();
         loop {
             let Some(c) = self.peek(0) else {
-                return Err("unterminated character class".to_string());
+                return Err(RegexError::UnterminatedClass);
             };
             self.pos += 1;
             match c {
@@ -363,7 +407,7 @@ impl Translator {
                 '-' => items.push(ClassItem::Dash),
                 '\\' => {
                     let Some(e) = self.peek(0) else {
-                        return Err("pattern ends with a backslash".to_string());
+                        return Err(RegexError::TrailingBackslash);
                     };
                     self.pos += 1;
                     items.push(match e {
@@ -396,7 +440,7 @@ impl Translator {
                         (items.get(i + 1), items.get(i + 2))
                     {
                         if a > b {
-                            return Err("range out of order in character class".to_string());
+                            return Err(RegexError::RangeOutOfOrder);
                         }
                         push_hex(&mut self.out, *a);
                         self.out.push('-');

@@ -18,11 +18,11 @@ mod js;
 pub mod jsregex;
 pub mod version;
 
-pub use condition::{eval_condition, Condition, ConditionError, MAX_CONDITION_DEPTH};
+pub use condition::{eval_condition, Condition, MAX_CONDITION_DEPTH};
 pub use hash::{
     choose_variation, fnv1a32, get_bucket_ranges, get_equal_weights, hash, in_namespace, in_range,
     MAX_VARIATIONS,
 };
 pub use js::number_to_string as js_number_to_string;
-pub use jsregex::compile_js_regex;
+pub use jsregex::{compile_js_regex, RegexError};
 pub use version::{compare_versions, padded_version_str, padded_version_string};

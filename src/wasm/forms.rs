@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use crate::diagnostics::ConfigDocument;
 use crate::forms::{Form, Language, ValidateOptions};
 use crate::score::Model;
 use crate::time::{self, Millis};

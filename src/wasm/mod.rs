@@ -12,7 +12,7 @@ use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::error::ConfigError;
+use crate::diagnostics::{Diagnostics, Issue};
 
 /// Stable error codes that callers can branch on (`err.code`).
 pub(crate) mod code {
@@ -44,10 +44,30 @@ pub(crate) trait IntoJsResult<T> {
     fn into_js(self) -> Result<T, JsValue>;
 }
 
-impl<T> IntoJsResult<T> for Result<T, ConfigError> {
+impl<T> IntoJsResult<T> for Result<T, Diagnostics> {
     fn into_js(self) -> Result<T, JsValue> {
-        self.map_err(|e| js_error(code::INVALID_CONFIG, &e.path, &e.message))
+        self.map_err(|d| config_error(&d.errors))
     }
+}
+
+/// The `invalid_config` error for a document with `errors`: `path` and
+/// `message` are the first error's, and `err.errors` lists every one as
+/// `{path, message, severity}` for editors that show them all.
+pub(crate) fn config_error(errors: &[Issue]) -> JsValue {
+    let Some(first) = errors.first() else {
+        return js_error(code::INVALID_CONFIG, "", "invalid configuration");
+    };
+    let error = if errors.len() > 1 {
+        let more = errors.len() - 1;
+        let message = format!("{} (and {more} more in err.errors)", first.message);
+        js_error(code::INVALID_CONFIG, &first.path, &message)
+    } else {
+        js_error(code::INVALID_CONFIG, &first.path, &first.message)
+    };
+    if let Ok(list) = to_js(errors) {
+        let _ = Reflect::set(&error, &"errors".into(), &list);
+    }
+    error
 }
 
 /// Reads a JS value as JSON. `what` names the argument in the error.

@@ -32,7 +32,8 @@ use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js, IntoJsResult};
-use crate::error::ConfigError;
+use crate::diagnostics::ConfigDocument;
+use crate::diagnostics::Issue;
 use crate::personalize::{IpDatabase, Personalizer, Tables, Visitor};
 use crate::segment::cidr::{CidrTable, Loaded};
 use crate::segment::ip::parse_ip;
@@ -61,7 +62,7 @@ fn next_id() -> u32 {
 const CIDR_KEY: &str = "__nurtureCidrTable";
 const DB_KEY: &str = "__nurtureMaxMindDb";
 
-fn invalid_visitor(e: ConfigError) -> JsValue {
+fn invalid_visitor(e: Issue) -> JsValue {
     let mut path = String::from("visitor");
     if !e.path.is_empty() {
         path.push('.');
@@ -284,8 +285,8 @@ pub fn segment_of_js(
     to_js(&json!({"context": ctx, "segments": segments, "primarySegment": primary}))
 }
 
-/// Lists the error (if any) and the warnings of a personalization config
-/// without throwing: `{errors: [{path, message}], warnings: [{path, message}]}`.
+/// Lists every error and warning of a personalization config without
+/// throwing: `{errors: [{path, message, severity}], warnings: [...]}`.
 #[wasm_bindgen(js_name = checkPersonalization)]
 pub fn check_personalization_js(config: JsValue) -> Result<JsValue, JsValue> {
     to_js(&Personalizer::check(from_js(config, "config")?))

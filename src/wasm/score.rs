@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use crate::diagnostics::ConfigDocument;
 use crate::score::{EventSource, Model, ScoreOptions, DEFAULT_MODEL_JSON};
 use crate::time::{self, Millis};
 
@@ -154,13 +155,10 @@ pub fn default_model_js() -> Result<JsValue, JsValue> {
 }
 
 /// Lists every error and warning in a model document without throwing:
-/// `{ errors: [{path, message}], warnings: [{path, message}] }`.
+/// `{ errors: [{path, message, severity}], warnings: [...] }`.
 #[wasm_bindgen(js_name = checkModel)]
 pub fn check_model_js(model: JsValue) -> Result<JsValue, JsValue> {
-    let value = from_js(model, "model")?;
-    let text =
-        serde_json::to_string(&value).map_err(|e| invalid_argument("model", &e.to_string()))?;
-    to_js(&Model::check_json(&text))
+    to_js(&Model::check(from_js(model, "model")?))
 }
 
 /// A compiled scoring model, for scoring many visitors without compiling the

@@ -134,13 +134,13 @@ pub struct ConditionHandle {
 #[wasm_bindgen(js_class = Condition)]
 impl ConditionHandle {
     /// Throws `invalid_config` with the path of the first bad part (an
-    /// invalid regex, say); use `evalCondition` for GrowthBook's lenient
-    /// behaviour instead.
+    /// invalid regex, say) and every bad part in `err.errors`; use
+    /// `evalCondition` for GrowthBook's lenient behaviour instead.
     #[wasm_bindgen(constructor)]
     pub fn new(condition: JsValue) -> Result<ConditionHandle, JsValue> {
         let value = from_js(condition, "condition")?;
-        let condition = Condition::compile(&value)
-            .map_err(|e| super::js_error(super::code::INVALID_CONFIG, &e.path, &e.message))?;
+        let condition =
+            Condition::compile(&value).map_err(|errors| super::config_error(&errors))?;
         Ok(ConditionHandle { condition })
     }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::config::{FieldNames, FitOp, FitRuleConfig};
 use super::result::{round2, FitPoint, FitResult};
-use crate::error::{ConfigError, Warning};
+use crate::diagnostics::{Diagnostics, Issue};
 pub use negative::{is_fake_phone, NegativeChecks};
 
 /// A profile value reduced to what rules compare.
@@ -67,33 +67,28 @@ pub struct FitRule {
 }
 
 impl FitRule {
-    pub fn compile(
-        rule: &FitRuleConfig,
-        path: &str,
-        errors: &mut Vec<ConfigError>,
-        warnings: &mut Vec<Warning>,
-    ) -> Option<FitRule> {
+    pub fn compile(rule: &FitRuleConfig, path: &str, d: &mut Diagnostics) -> Option<FitRule> {
         if rule.id.trim().is_empty() {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 format!("{path}.id"),
                 "expected a non-empty id",
             ));
         }
         if rule.field.trim().is_empty() {
-            errors.push(ConfigError::new(
+            d.push(Issue::error(
                 format!("{path}.field"),
                 "expected a field name",
             ));
         }
         if rule.points == 0.0 {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 format!("{path}.points"),
                 "0 points: this rule adds nothing",
             ));
         }
-        let unused = |name: &str, present: bool, warnings: &mut Vec<Warning>| {
+        let unused = |name: &str, present: bool, d: &mut Diagnostics| {
             if present {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("{path}.{name}"),
                     format!("ignored: op {:?} does not use {name}", rule.op),
                 ));
@@ -101,16 +96,16 @@ impl FitRule {
         };
         let matcher = match rule.op {
             FitOp::Equals => {
-                unused("values", rule.values.is_some(), warnings);
+                unused("values", rule.values.is_some(), d);
                 let Some(value) = &rule.value else {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.value"),
                         "op equals needs a value",
                     ));
                     return None;
                 };
                 let Some(scalar) = Scalar::from_json(value) else {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.value"),
                         "expected a string, number or boolean",
                     ));
@@ -119,9 +114,9 @@ impl FitRule {
                 Matcher::OneOf(vec![scalar])
             }
             FitOp::OneOf => {
-                unused("value", rule.value.is_some(), warnings);
+                unused("value", rule.value.is_some(), d);
                 let Some(values) = &rule.values else {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.values"),
                         "op oneOf needs a list of values",
                     ));
@@ -131,14 +126,14 @@ impl FitRule {
                 for (i, v) in values.iter().enumerate() {
                     match Scalar::from_json(v) {
                         Some(s) => scalars.push(s),
-                        None => errors.push(ConfigError::new(
+                        None => d.push(Issue::error(
                             format!("{path}.values[{i}]"),
                             "expected a string, number or boolean",
                         )),
                     }
                 }
                 if scalars.is_empty() {
-                    warnings.push(Warning::new(
+                    d.push(Issue::warning(
                         format!("{path}.values"),
                         "an empty list never matches",
                     ));
@@ -146,9 +141,9 @@ impl FitRule {
                 Matcher::OneOf(scalars)
             }
             FitOp::Contains => {
-                unused("value", rule.value.is_some(), warnings);
+                unused("value", rule.value.is_some(), d);
                 let Some(values) = &rule.values else {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.values"),
                         "op contains needs a list of words",
                     ));
@@ -160,14 +155,14 @@ impl FitRule {
                         Value::String(s) if !s.trim().is_empty() => {
                             words.push(s.trim().to_lowercase())
                         }
-                        _ => errors.push(ConfigError::new(
+                        _ => d.push(Issue::error(
                             format!("{path}.values[{i}]"),
                             "expected a non-empty string",
                         )),
                     }
                 }
                 if words.is_empty() {
-                    warnings.push(Warning::new(
+                    d.push(Issue::warning(
                         format!("{path}.values"),
                         "an empty list never matches",
                     ));
@@ -176,7 +171,7 @@ impl FitRule {
             }
             FitOp::Pattern => {
                 let Some(pattern) = &rule.pattern else {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.pattern"),
                         "op pattern needs a regular expression",
                     ));
@@ -185,7 +180,7 @@ impl FitRule {
                 match regex_lite::Regex::new(pattern) {
                     Ok(re) => Matcher::Pattern(re),
                     Err(e) => {
-                        errors.push(ConfigError::new(
+                        d.push(Issue::error(
                             format!("{path}.pattern"),
                             format!("invalid regular expression: {e}"),
                         ));
@@ -195,7 +190,7 @@ impl FitRule {
             }
             FitOp::Range => {
                 if rule.min.is_none() && rule.max.is_none() {
-                    errors.push(ConfigError::new(
+                    d.push(Issue::error(
                         format!("{path}.min"),
                         "op range needs min, max or both",
                     ));
@@ -203,7 +198,7 @@ impl FitRule {
                 }
                 if let (Some(min), Some(max)) = (rule.min, rule.max) {
                     if min > max {
-                        errors.push(ConfigError::new(
+                        d.push(Issue::error(
                             format!("{path}.max"),
                             format!("max ({max}) is below min ({min})"),
                         ));
@@ -216,8 +211,8 @@ impl FitRule {
                 }
             }
             FitOp::Present | FitOp::Absent => {
-                unused("value", rule.value.is_some(), warnings);
-                unused("values", rule.values.is_some(), warnings);
+                unused("value", rule.value.is_some(), d);
+                unused("values", rule.values.is_some(), d);
                 if rule.op == FitOp::Present {
                     Matcher::Present
                 } else {
@@ -226,11 +221,11 @@ impl FitRule {
             }
         };
         if !matches!(rule.op, FitOp::Pattern) {
-            unused("pattern", rule.pattern.is_some(), warnings);
+            unused("pattern", rule.pattern.is_some(), d);
         }
         if !matches!(rule.op, FitOp::Range) {
-            unused("min", rule.min.is_some(), warnings);
-            unused("max", rule.max.is_some(), warnings);
+            unused("min", rule.min.is_some(), d);
+            unused("max", rule.max.is_some(), d);
         }
         Some(FitRule {
             id: rule.id.clone(),

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::{dotted_field, text_field};
+use crate::diagnostics::{Diagnostics, Issue};
 use crate::email::{self, MailboxKind};
-use crate::error::Warning;
 use crate::score::config::{self, FieldNames, NegativeConfig};
 use crate::score::result::FitPoint;
 
@@ -73,10 +73,10 @@ pub struct NegativeChecks {
 }
 
 impl NegativeChecks {
-    pub fn compile(config: &NegativeConfig, warnings: &mut Vec<Warning>) -> Self {
+    pub fn compile(config: &NegativeConfig, d: &mut Diagnostics) -> Self {
         let mut warn_positive = |name: &str, points: f64| {
             if points > 0.0 {
-                warnings.push(Warning::new(
+                d.push(Issue::warning(
                     format!("fit.negative.{name}.points"),
                     format!("a negative check that adds {points} points: did you mean -{points}?"),
                 ));
@@ -133,7 +133,7 @@ impl NegativeChecks {
             }
         }
         if checks.competitor.as_ref().is_some_and(|c| c.1.is_empty()) {
-            warnings.push(Warning::new(
+            d.push(Issue::warning(
                 "fit.negative.competitor.domains",
                 "an empty list never matches",
             ));

@@ -1,9 +1,9 @@
 //! JSON → the compiled condition tree, with a path-precise
-//! [`ConditionError`] for every malformed part.
+//! [`Issue`] for every malformed part.
 
 use serde_json::{Map, Value};
 
-use super::{ConditionError, Entry, InSet, Node, Op, ValueCond, VerOp, MAX_CONDITION_DEPTH};
+use super::{Entry, InSet, Issue, Node, Op, ValueCond, VerOp, MAX_CONDITION_DEPTH};
 use crate::targeting::js::{
     deeper_than, num, to_js_string, to_primitive, truthy, Abort, Rel, MAX_VALUE_DEPTH,
 };
@@ -11,7 +11,7 @@ use crate::targeting::jsregex::compile_js_regex;
 use crate::targeting::version::padded_version_string;
 
 pub(super) struct Compiler {
-    pub(super) errors: Vec<ConditionError>,
+    pub(super) errors: Vec<Issue>,
 }
 
 fn child(path: &str, key: &str) -> String {
@@ -28,10 +28,7 @@ fn is_operator_object(m: &Map<String, Value>) -> bool {
 
 impl Compiler {
     fn warn(&mut self, path: &str, message: impl Into<String>) {
-        self.errors.push(ConditionError {
-            path: path.to_string(),
-            message: message.into(),
-        });
+        self.errors.push(Issue::error(path, message));
     }
 
     fn too_deep(&mut self, path: &str, depth: usize) -> bool {
@@ -318,7 +315,7 @@ mod tests {
         let cond = json!({"$and": [{"a": 1}, {"b": 2}, {"country": {"$regex": "(unclosed"}}]});
         let err = Condition::compile(&cond)
             .err()
-            .map(|e| e.to_string())
+            .and_then(|e| e.first().map(|e| e.to_string()))
             .unwrap_or_default();
         assert!(
             err.starts_with("$and[2].country.$regex: invalid regex \"(unclosed\""),

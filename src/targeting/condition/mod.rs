@@ -41,7 +41,10 @@
 //! condition behaves like an object with keys `"0"`, `"1"`…, a string like one
 //! with one-character values, a number/boolean like `{}`. `$and`/`$or`/`$nor`
 //! over a non-array (other than a string) act like an empty list. These are all
-//! reproduced, and reported as [`ConditionError`]s by [`Condition::compile`].
+//! reproduced, and reported as [`Issue`]s by [`Condition::compile`]: each
+//! names the JSON path of the bad part (`$and[2].country.$regex`) and how it
+//! evaluates. Compilation never fails hard: [`Condition::compile_lenient`]
+//! returns a condition that evaluates exactly like GrowthBook would.
 //!
 //! # Known differences from the JS SDK
 //!
@@ -70,8 +73,6 @@ mod compile;
 mod eval;
 mod ops;
 
-use std::fmt;
-
 use regex_lite::Regex;
 use serde_json::{Map, Value};
 
@@ -80,35 +81,11 @@ use compile::Compiler;
 use eval::Ctx;
 use ops::InSet;
 
+use crate::diagnostics::Issue;
+
 /// Maximum nesting of conditions (each nested condition object, operator
 /// object or list element counts one level). Deeper parts evaluate to `false`.
 pub const MAX_CONDITION_DEPTH: usize = 64;
-
-/// A problem found while compiling a condition, with the JSON path of the
-/// offending part, e.g. `$and[2].country.$regex: invalid regex "(": …`.
-///
-/// Compilation never fails hard: [`Condition::compile_lenient`] always returns a
-/// condition that evaluates exactly like GrowthBook would (the bad part is
-/// `false`); these errors are warnings for the author of the rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConditionError {
-    /// JSON path of the offending part (empty for the root).
-    pub path: String,
-    /// What is wrong with it and how it evaluates.
-    pub message: String,
-}
-
-impl fmt::Display for ConditionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ConditionError {}
 
 /// A compiled GrowthBook condition.
 #[derive(Debug, Clone)]
@@ -189,22 +166,22 @@ enum Op {
 }
 
 impl Condition {
-    /// Compiles a condition, failing on the first problem found (unknown
+    /// Compiles a condition, failing with every problem found (unknown
     /// operator, invalid regex, malformed structure, excessive nesting).
     /// Use [`Condition::compile_lenient`] to get GrowthBook's forgiving behaviour
-    /// together with all warnings.
-    pub fn compile(condition: &Value) -> Result<Condition, ConditionError> {
-        let (cond, mut errors) = Self::compile_lenient(condition);
+    /// together with the same list.
+    pub fn compile(condition: &Value) -> Result<Condition, Vec<Issue>> {
+        let (cond, errors) = Self::compile_lenient(condition);
         if errors.is_empty() {
             Ok(cond)
         } else {
-            Err(errors.swap_remove(0))
+            Err(errors)
         }
     }
 
     /// Compiles a condition the way GrowthBook would evaluate it (bad parts
     /// become `false` or abort the evaluation), returning every problem found.
-    pub fn compile_lenient(condition: &Value) -> (Condition, Vec<ConditionError>) {
+    pub fn compile_lenient(condition: &Value) -> (Condition, Vec<Issue>) {
         let mut c = Compiler { errors: Vec::new() };
         let root = c.node(condition, "", 0);
         (Condition { root }, c.errors)
@@ -410,7 +387,7 @@ mod tests {
             assert!(!ev(deep.clone(), json!({"a": 1})));
             let err = Condition::compile(&deep)
                 .err()
-                .map(|e| e.message)
+                .and_then(|e| e.first().map(|e| e.message.clone()))
                 .unwrap_or_default();
             assert!(err.contains("deeper than 64"), "{err}");
         }

@@ -19,6 +19,7 @@ use super::{
     get, no_browser, now, random_id, then2, to_js, warn, ConfigState, ConsentMode, Nurture,
     Options, Page, Rt, Runtime, CURRENT, DEFAULT_KEY, MAX_ANTI_FLICKER_MS, RETRY_FIRST_MS,
 };
+use crate::diagnostics::ConfigDocument;
 use crate::personalize::Personalizer;
 use crate::score::Model;
 use crate::wasm::{from_js, invalid_argument, IntoJsResult};
