@@ -3,7 +3,8 @@
 // scoring model, the site config, forms, events) and every result its shape.
 // Every entry of the package (browser, bundler, Node, workerd/edge) has this
 // same API. The JSON Schemas in `schema/` describe the same config documents
-// for editors; a test keeps both in agreement with the Rust types.
+// for editors; they are generated from the Rust types, and a package test
+// type-checks documents that use every key of them against this file.
 
 // ------------------------------------------------------------------ shared
 
@@ -276,6 +277,8 @@ export interface EngagementConfig {
 
 /** The scoring model document (`defaultModel()` returns the built-in one). */
 export interface ModelConfig {
+  /** The JSON Schema this document follows, for editors; the loader ignores it. */
+  $schema?: string | null;
   version?: 1;
   name?: string | null;
   fit?: FitConfig;
@@ -538,9 +541,11 @@ export interface ContentMatrix {
 
 /** The site (personalization) config document. Every part is optional. */
 export interface SiteConfig {
+  /** The JSON Schema this document follows, for editors; the loader ignores it. */
+  $schema?: string | null;
   version?: string | null;
   /** GrowthBook saved groups for `$inGroup` / `$notInGroup`. */
-  savedGroups?: { [groupId: string]: Json };
+  savedGroups?: { [groupId: string]: Json[] };
   topInterests?: number | null;
   orgRules?: OrgRule[];
   segments?: SegmentDef[];
@@ -681,6 +686,8 @@ export interface FormField {
 
 /** The form document. */
 export interface FormConfig {
+  /** The JSON Schema this document follows, for editors; the loader ignores it. */
+  $schema?: string | null;
   id?: string | null;
   /** In priority order: the first unknown ones are asked first. */
   fields: FormField[];

@@ -27,7 +27,7 @@ build() { # out_dir, cargo feature arguments...
   shift
   cargo build --release --target wasm32-unknown-unknown --lib "$@"
   wasm-bindgen --target web --out-dir "$out" --out-name nurture \
-    target/wasm32-unknown-unknown/release/nurture.wasm
+    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/nurture.wasm"
   # binaryen from npm (package.json): Debian's is too old for the reference
   # types that wasm-bindgen emits.
   node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \

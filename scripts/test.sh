@@ -33,6 +33,8 @@ $layout_ok
 
 step "clippy (host)"
 cargo clippy --all-targets -- -D warnings
+step "clippy (host, with the schema generator)"
+cargo clippy --all-targets --features schema -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 step "clippy (wasm32, the browser build's features)"
@@ -40,6 +42,9 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D w
 
 step "host tests"
 cargo test
+step "JSON Schemas: schema/*.json is what schemars generates from the Rust types"
+# After changing a config type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift
+cargo test --features schema --test schema_drift
 step "host tests of the light checks (the browser build's features)"
 cargo test --no-default-features --lib --test forms --test scoring --test scoring_vectors
 

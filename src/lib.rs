@@ -33,6 +33,9 @@ pub mod email;
 pub mod forms;
 pub mod personalize;
 pub mod phone;
+/// JSON Schemas of the config documents, generated from the serde types.
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod score;
 pub mod segment;
 /// The condition engine. Named `targeting`, not `target`: the old name was

@@ -485,6 +485,22 @@ fn form_errors_name_the_path() {
     assert_eq!(report.warnings.len(), 2);
 }
 
+#[test]
+fn a_form_may_name_its_json_schema() {
+    let form = Form::from_value(json!({
+        "$schema": "./node_modules/nurture/schema/form.schema.json",
+        "fields": [{"name": "email", "type": "email"}]
+    }))
+    .unwrap();
+    assert!(form.warnings().is_empty(), "{:?}", form.warnings());
+    // Only at the top: inside the document it is an unknown key like any other.
+    let err = Form::from_value(json!({"fields": [{"name": "a", "type": "text", "$schema": "x"}]}))
+        .unwrap_err()
+        .errors
+        .remove(0);
+    assert_eq!(err.path, "fields[0].$schema");
+}
+
 // ------------------------------------------------------------- real-world cases
 
 fn email_cases() -> Value {

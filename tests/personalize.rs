@@ -413,6 +413,20 @@ fn malformed_configs_give_path_precise_errors() {
 }
 
 #[test]
+fn a_site_config_may_name_its_json_schema() {
+    let mut doc: Value = serde_json::from_str(&config_text()).unwrap();
+    doc["$schema"] = json!("./node_modules/nurture/schema/site.schema.json");
+    let with = Personalizer::from_value(doc).unwrap();
+    assert!(with.warnings().is_empty(), "{:?}", with.warnings());
+    // Only at the top: inside the document it is an unknown key like any other.
+    let err = Personalizer::from_value(json!({ "slots": [{ "id": "a", "$schema": "x" }] }))
+        .unwrap_err()
+        .errors
+        .remove(0);
+    assert_eq!(err.path, "slots[0].$schema");
+}
+
+#[test]
 fn hostile_inputs_never_panic() {
     let p = site();
     let table = accounts();

@@ -968,6 +968,60 @@ fn a_rule_source_is_any_or_server() {
     assert_eq!(err.path, "fit.browserTraits");
 }
 
+#[test]
+fn a_model_may_name_its_json_schema() {
+    let m = model(json!({
+        "$schema": "./node_modules/nurture/schema/model.schema.json",
+        "name": "with a schema"
+    }));
+    assert_eq!(
+        m.warnings(),
+        model(json!({ "name": "with a schema" })).warnings()
+    );
+    // Only at the top: inside the document it is an unknown key like any other.
+    let err = Model::from_value(json!({ "fit": { "$schema": "x" } }))
+        .unwrap_err()
+        .errors
+        .remove(0);
+    assert_eq!(err.path, "fit.$schema");
+    let err = Model::from_value(json!({ "$schema": 1 }))
+        .unwrap_err()
+        .errors
+        .remove(0);
+    assert_eq!(err.path, "$schema");
+}
+
+#[test]
+fn a_serialized_model_config_loads_as_the_same_model() {
+    // A rule without halfLifeDays inherits the model's half-life; `null` turns
+    // decay off. Serializing used to write `null` for both.
+    let m = model(json!({
+        "$schema": "model.schema.json",
+        "engagement": { "halfLifeDays": 7, "rules": [
+            { "id": "inherits", "event": "A", "points": 10 },
+            { "id": "never-decays", "event": "B", "points": 10, "halfLifeDays": null },
+            { "id": "own", "event": "C", "points": 10, "halfLifeDays": 1 }
+        ] },
+        "interests": { "top": 3 }
+    }));
+    let doc = serde_json::to_value(m.config()).unwrap();
+    assert_eq!(doc["$schema"], "model.schema.json");
+    let rules = &doc["engagement"]["rules"];
+    assert_eq!(rules[0].get("halfLifeDays"), None);
+    assert_eq!(rules[1].get("halfLifeDays"), Some(&Value::Null));
+    assert_eq!(rules[2]["halfLifeDays"], 1.0);
+    assert_eq!(doc["interests"].get("halfLifeDays"), None);
+
+    let again = model(doc.clone());
+    assert_eq!(serde_json::to_value(again.config()).unwrap(), doc);
+    let events = [track("A", 7.0), track("B", 7.0), track("C", 7.0)];
+    let options = ScoreOptions::default();
+    let r = again.score(None, &events, NOW, &options);
+    assert_eq!(r, m.score(None, &events, NOW, &options));
+    // 10 × 0.5^(7/7) + 10 + 10 × 0.5^(7/1) = 5 + 10 + 0.078
+    assert_eq!(r.engagement.score, 15.08);
+}
+
 // ------------------------------------------------------------ worked scenarios
 
 #[test]

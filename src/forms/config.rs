@@ -8,10 +8,16 @@ use crate::diagnostics::Diagnostics;
 use crate::diagnostics::Issue;
 use crate::targeting::Condition;
 
-/// A form document.
+/// A form for progressive profiling and validation (`nextFields`,
+/// `validateForm`): fields in priority order, their checks, labels in English
+/// and Chinese.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FormConfig {
+    /// The JSON Schema this document follows, for editors; the loader ignores it.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
     #[serde(default)]
     pub id: Option<String>,
     /// Fields in priority order: the first unknown ones are asked first.
@@ -33,6 +39,7 @@ pub struct FormConfig {
 
 /// The kinds of field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldType {
     Email,
@@ -51,6 +58,7 @@ pub enum FieldType {
 
 /// A label: one string, or one per language.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Label {
     Text(String),
@@ -66,6 +74,7 @@ pub enum Label {
 
 /// An allowed value of a select: the value alone, or with its label.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OptionConfig {
     Value(String),
@@ -87,6 +96,7 @@ impl OptionConfig {
 
 /// One field of a form.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FieldConfig {
     /// The profile key the value is stored under.
@@ -103,6 +113,10 @@ pub struct FieldConfig {
     /// A GrowthBook condition over the known profile; the field is shown
     /// only when it holds.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::Condition>")
+    )]
     pub show_if: Option<Value>,
     #[serde(default)]
     pub min_length: Option<u32>,

@@ -6,16 +6,30 @@ use serde_json::{Map, Value};
 use super::content::ContentMatrixConfig;
 use super::orgmap::OrgRuleConfig;
 use super::strings::Strings;
+#[cfg(feature = "schema")]
+use crate::schema::{Condition, OneOrList};
+#[cfg(feature = "schema")]
+use crate::score::{Stage, Tier};
 
-/// The whole document. Every part is optional.
+/// Segments, slots with variants, experiments and holdouts, organization
+/// rules and the content matrix, as `decide()` and `new Personalizer()` read
+/// them. Every part is optional.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PersonalizeConfig {
+    /// The JSON Schema this document follows, for editors; the loader ignores it.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
     /// Free-form name or version of the document, echoed in decisions.
     #[serde(default)]
     pub version: Option<String>,
     /// GrowthBook saved groups for `$inGroup` / `$notInGroup`: id → values.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, Vec<Value>>")
+    )]
     pub saved_groups: Map<String, Value>,
     /// How many interest tags go into the context's `interests` (default 3).
     #[serde(default)]
@@ -34,6 +48,7 @@ pub struct PersonalizeConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SegmentConfig {
     pub id: String,
@@ -44,14 +59,18 @@ pub struct SegmentConfig {
     /// Higher first; equal priorities keep the config order.
     #[serde(default)]
     pub priority: f64,
-    /// A GrowthBook condition over the visitor context.
+    /// A GrowthBook condition over the visitor context
+    /// (`{"industry": {"$in": ["Retail"]}}`).
+    #[cfg_attr(feature = "schema", schemars(with = "Condition"))]
     pub when: Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HoldoutConfig {
     /// Share of visitors held out, 0–1.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 1)))]
     pub share: f64,
     /// Hash seed; defaults to `holdout` (global) or `holdout:<slot id>`.
     #[serde(default)]
@@ -60,6 +79,7 @@ pub struct HoldoutConfig {
 
 /// How a client applies content.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentKind {
     /// Set as text (`textContent`); never parsed as HTML.
@@ -71,6 +91,7 @@ pub enum ContentKind {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SlotContent {
     /// The content as given (a string, or an object the client knows).
@@ -81,6 +102,7 @@ pub struct SlotContent {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SlotConfig {
     pub id: String,
@@ -102,26 +124,37 @@ pub struct SlotConfig {
 /// `interest`) must all match; a variant with none of them is only reachable
 /// through the slot's experiment.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VariantConfig {
     pub id: String,
+    /// The content: a string, or an object the client knows.
     #[serde(default)]
     pub content: Value,
     #[serde(default)]
     pub kind: ContentKind,
+    /// A GrowthBook condition over the visitor context.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Condition>"))]
     pub when: Option<Value>,
+    /// A segment id the visitor must be in.
     #[serde(default)]
     pub segment: Option<String>,
+    /// Engagement tiers, any of them.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<OneOrList<Tier>>"))]
     pub tier: Option<Strings>,
+    /// Buying stages, any of them.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<OneOrList<Stage>>"))]
     pub stage: Option<Strings>,
+    /// Interest tags, any of them among the visitor's top interests.
     #[serde(default)]
     pub interest: Option<Strings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExperimentConfig {
     /// Experiment key, reported in decisions and the default hash seed.
@@ -141,8 +174,12 @@ pub struct ExperimentConfig {
     /// Context path whose value is hashed (default `id`).
     #[serde(default)]
     pub hash_attribute: Option<String>,
+    /// A GrowthBook condition over the visitor context: only visitors it
+    /// holds for are in the experiment.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Condition>"))]
     pub when: Option<Value>,
+    /// A segment id: only its visitors are in the experiment.
     #[serde(default)]
     pub segment: Option<String>,
 }

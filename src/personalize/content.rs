@@ -48,8 +48,10 @@ use crate::diagnostics::Diagnostics;
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
 
-/// Content types from seed 003's matrix, plus a few common extras.
+/// What kind of content an item is.
+// The types of seed 003's matrix, plus a few common extras.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentType {
     Page,
@@ -67,12 +69,14 @@ pub enum ContentType {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PersonaConfig {
     #[serde(default)]
     pub industry: Option<Strings>,
     #[serde(default)]
     pub role: Option<Strings>,
+    /// Labels or ranges (`1000+`, `200-999`).
     #[serde(default)]
     pub company_size: Option<Strings>,
     #[serde(default)]
@@ -80,6 +84,7 @@ pub struct PersonaConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ContentItemConfig {
     pub id: String,
@@ -89,6 +94,7 @@ pub struct ContentItemConfig {
     pub url: Option<String>,
     #[serde(rename = "type")]
     pub kind: ContentType,
+    /// Interest tags the item is about; the visitor's interests earn it points.
     #[serde(default)]
     pub topic: Option<Strings>,
     #[serde(default)]
@@ -99,7 +105,9 @@ pub struct ContentItemConfig {
     pub persona: Option<PersonaConfig>,
 }
 
+/// What each matching factor adds to an item's score.
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct MatrixWeights {
     pub industry: f64,
@@ -129,9 +137,12 @@ impl Default for MatrixWeights {
     }
 }
 
+/// Content recommended by persona, stage and interests.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ContentMatrixConfig {
+    /// How many items a recommendation lists (default 3).
     #[serde(default)]
     pub limit: Option<usize>,
     #[serde(default)]

@@ -35,7 +35,10 @@ use super::strings::Strings;
 use crate::diagnostics::Diagnostics;
 use crate::targeting::compile_js_regex;
 
+/// What a rule matches; without it, `suffix` looks at `domain` and the other
+/// matchers at every name field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum OrgField {
     AsOrganization,
@@ -45,23 +48,33 @@ pub enum OrgField {
     Company,
 }
 
-/// One rule as written in the config.
+/// Maps an organization name, domain or AS number to attributes (`set`).
+/// Give exactly one matcher: `equals`, `contains`, `suffix`, `regex` or
+/// `asn`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrgRuleConfig {
     pub id: String,
     #[serde(default)]
     pub field: Option<OrgField>,
+    /// Names equal to one of these, ignoring case.
     #[serde(default)]
     pub equals: Option<Strings>,
+    /// Names containing one of these, ignoring case.
     #[serde(default)]
     pub contains: Option<Strings>,
+    /// Domain suffixes: `.edu` and `edu` both match `mit.edu`, never
+    /// `myedu.com`.
     #[serde(default)]
     pub suffix: Option<Strings>,
+    /// A JavaScript-syntax regular expression, case-insensitive unless
+    /// `caseSensitive`.
     #[serde(default)]
     pub regex: Option<String>,
     #[serde(default)]
     pub case_sensitive: bool,
+    /// AS numbers.
     #[serde(default)]
     pub asn: Option<Vec<u64>>,
     /// Attributes the rule gives a matching visitor.

@@ -34,3 +34,21 @@ impl<'de> Deserialize<'de> for Strings {
         d.deserialize_any(V)
     }
 }
+
+/// Serde is hand-written above, so the schema is too: a string or an array
+/// of strings.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Strings {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Strings".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = crate::schema::one_or_list::<String>(generator);
+        schema.insert(
+            "description".into(),
+            "One string or a list of strings.".into(),
+        );
+        schema
+    }
+}

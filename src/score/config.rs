@@ -5,12 +5,21 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// A lead scoring model for nurture: fit rules over profile fields, engagement
+/// rules over events, grades, tiers, stages and the MQL rule. Every part is
+/// optional; the built-in model is `defaultModel()`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ModelConfig {
+    /// The JSON Schema this document follows, for editors; the loader ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Format version of the document; only 1 exists.
     #[serde(default = "one")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = 1)))]
     pub version: u32,
+    /// Name of the model, echoed in results.
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -33,7 +42,10 @@ fn one() -> u32 {
 
 // ---------------------------------------------------------------- fit
 
+/// Fit: rules over profile fields, built-in negative checks and the grade
+/// thresholds.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FitConfig {
     /// Which profile fields the built-in negative checks read.
@@ -52,10 +64,12 @@ pub struct FitConfig {
     /// carries the list for whoever does. Empty by default: nothing a page
     /// asserts about itself is trusted.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("examples" = [["utmSource", "language"]])))]
     pub browser_traits: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FieldNames {
     #[serde(default = "field_email")]
@@ -106,6 +120,7 @@ impl Default for FieldNames {
 
 /// How a fit rule compares a profile field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum FitOp {
     /// The field equals `value` (text compared without case or outer spaces).
@@ -116,7 +131,8 @@ pub enum FitOp {
     Contains,
     /// The field (text) matches the regular expression `pattern`.
     Pattern,
-    /// The field, read as a number, lies in `min ..= max` (either optional).
+    /// The field, read as a number, lies between `min` and `max`, both
+    /// included (either may be left out).
     Range,
     /// The field has a non-empty value.
     Present,
@@ -125,6 +141,7 @@ pub enum FitOp {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FitRuleConfig {
     pub id: String,
@@ -133,10 +150,13 @@ pub struct FitRuleConfig {
     /// Profile field, dotted for nested objects (`company.size`).
     pub field: String,
     pub op: FitOp,
+    /// For `equals`.
     #[serde(default)]
     pub value: Option<Value>,
+    /// For `oneOf` and `contains`.
     #[serde(default)]
     pub values: Option<Vec<Value>>,
+    /// For `pattern`: a regular expression.
     #[serde(default)]
     pub pattern: Option<String>,
     #[serde(default)]
@@ -152,6 +172,7 @@ pub struct FitRuleConfig {
 
 /// Built-in negative fit checks. Each is off unless configured.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NegativeConfig {
     #[serde(default)]
@@ -176,12 +197,14 @@ pub struct NegativeConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Penalty {
     pub points: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TermPenalty {
     pub points: f64,
@@ -192,6 +215,7 @@ pub struct TermPenalty {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CompetitorPenalty {
     pub points: f64,
@@ -199,8 +223,9 @@ pub struct CompetitorPenalty {
     pub domains: Vec<String>,
 }
 
-/// Lowest fit score for each grade letter; below `c` is D.
+/// Lowest fit score for each grade letter; below `C` is D.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GradeThresholds {
     #[serde(rename = "A")]
@@ -224,6 +249,7 @@ impl Default for GradeThresholds {
 // ---------------------------------------------------------------- engagement
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EngagementConfig {
     /// Days after which an event counts half. `null` turns decay off.
@@ -266,6 +292,7 @@ impl Default for EngagementConfig {
 /// WHERE: a URL pattern with the weight of being there and the topics that
 /// content is about ("content decides the tag, the URL decides the weight").
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TouchpointConfig {
     pub id: String,
@@ -281,6 +308,7 @@ pub struct TouchpointConfig {
 
 /// WHAT: an action worth `points`, where it matches.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EngagementRuleConfig {
     pub id: String,
@@ -299,14 +327,22 @@ pub struct EngagementRuleConfig {
     pub min_dwell_seconds: Option<f64>,
     pub points: f64,
     /// Overrides the model's half-life for this rule; `null` for no decay.
-    #[serde(default, deserialize_with = "some_option")]
+    #[serde(
+        default,
+        deserialize_with = "some_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub half_life_days: Option<Option<f64>>,
     #[serde(default)]
     pub cap: Option<CapConfig>,
     #[serde(default)]
     pub stage: Option<Stage>,
-    /// Who may report the events this rule matches; `server` for actions
-    /// only the back office knows of (attended an event, asked for a demo).
+    /// Who may report the events this rule matches. `server`: only a
+    /// back-office source (an event whose `channel` is absent or `"server"`,
+    /// scored with `options.source` `"server"`), for actions only the back
+    /// office knows of (attended an event, asked for a demo); a
+    /// browser-reported match scores 0, takes no place under the cap and is
+    /// listed in the result's `unscored`. `any`: every source.
     #[serde(default)]
     pub source: RuleSource,
 }
@@ -314,6 +350,7 @@ pub struct EngagementRuleConfig {
 /// Who may report the events an engagement rule matches: `"any"` or
 /// `"server"`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RuleSource {
     /// Any source: the page itself, a server, an import.
@@ -347,7 +384,9 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// One name or a list of names.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),
@@ -366,6 +405,7 @@ impl OneOrMany {
 /// At most `count` matching events count per `windowDays` (sliding); without
 /// a window, at most `count` ever.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CapConfig {
     pub count: u32,
@@ -374,6 +414,7 @@ pub struct CapConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InactivityConfig {
     pub after_days: f64,
@@ -391,6 +432,7 @@ pub struct InactivityConfig {
 
 /// Lowest engagement score for levels 1–3; below `3` is level 4.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelThresholds {
     #[serde(rename = "1")]
@@ -413,7 +455,9 @@ impl Default for LevelThresholds {
 
 // ---------------------------------------------------------------- state
 
+/// A buying stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     Awareness,
@@ -444,6 +488,7 @@ impl Stage {
 
 /// Lowest engagement score for warm and hot; below `warm` is cold.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TierThresholds {
     pub warm: f64,
@@ -461,6 +506,7 @@ impl Default for TierThresholds {
 
 /// Decayed points of stage-marked behaviour needed to reach a stage.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageThresholds {
     pub consideration: f64,
@@ -479,9 +525,12 @@ impl Default for StageThresholds {
 /// When marketing hands a lead to sales: the grade is one of `grades`, or
 /// both `minFit` and `minEngagement` are reached.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MqlConfig {
+    /// Grades that are MQL on their own (`A1`, `B2`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = r"^[A-D][1-4]$"))))]
     pub grades: Vec<String>,
     #[serde(default)]
     pub min_fit: Option<f64>,
@@ -490,10 +539,16 @@ pub struct MqlConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InterestConfig {
-    /// Half-life of interest weights; the engagement half-life when absent.
-    #[serde(default, deserialize_with = "some_option")]
+    /// Half-life of interest weights in days; the engagement half-life when
+    /// absent, no decay when `null`.
+    #[serde(
+        default,
+        deserialize_with = "some_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub half_life_days: Option<Option<f64>>,
     /// How many top interests the result lists.
     #[serde(default = "default_top")]

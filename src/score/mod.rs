@@ -468,6 +468,7 @@ fn top_interests(weights: Vec<(&str, f64)>, top: usize) -> Vec<Interest> {
 
 fn empty_config() -> ModelConfig {
     ModelConfig {
+        schema: None,
         version: 1,
         name: None,
         fit: config::FitConfig::default(),

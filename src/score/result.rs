@@ -138,7 +138,9 @@ pub struct InactivityPoint {
     pub points: f64,
 }
 
+/// An engagement tier: below `tiers.warm` is cold, from `tiers.hot` hot.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Cold,

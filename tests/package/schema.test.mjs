@@ -1,17 +1,18 @@
-// The JSON Schemas in schema/ against the Rust config types, through the
-// built package (the wasm that users run):
+// The JSON Schemas in schema/ against the built package (the wasm that users
+// run). The schemas are generated from the Rust config types by schemars,
+// from the same serde attributes the loaders use, and
+// `cargo test --features schema --test schema_drift` fails when a committed
+// file differs from what is generated; so here they are only checked from
+// the outside, with ajv, the way editors and users' tools read them:
 //
 // - every sample config (the built-in model, tests/data, bench/, the
-//   fixtures here that use every key) validates with ajv, and Rust loads it;
-// - for every object in those samples, the set of keys the schema allows is
-//   the set serde accepts. That set comes from Rust itself: a probe key is
-//   added to the object and serde's `deny_unknown_fields` error lists every
-//   field it expected (`unknown field `__probe__`, expected one of `id`, ...`).
-//   Objects the schema leaves open must be open in Rust too;
-// - a key is `required` in the schema exactly when serde reports
-//   `missing field` without it;
-// - every object schema is reached by some sample, and every one of its
-//   properties appears in one, so the checks above cover the whole schema.
+//   fixtures here that use every key) validates, and Rust loads it;
+// - for every object in those samples, a key added to it is refused by the
+//   schema and by Rust at the same place, or accepted by both (the free-form
+//   objects: conditions, content, `set`, labels);
+// - a key the schema requires is one without which Rust refuses the object;
+// - every property the schema names is used by some sample;
+// - each document may name its schema in `$schema`, at the top only.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -67,30 +68,20 @@ const kinds = {
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
-const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
+for (const kind of Object.values(kinds)) kind.validate = ajv.compile(kind.schema);
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const pathOf = (segs) => segs.reduce((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${k}` : k), "");
+const pointerOf = (segs) => segs.map((k) => `/${String(k).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
 
-function deref(schema, rootSchema) {
-  let ptr = null;
-  while (schema.$ref) {
-    ptr = schema.$ref;
-    schema = schema.$ref.slice(2).split("/").reduce((o, k) => o[k], rootSchema);
+/** Every object in `value` with the path to it. */
+function* objects(value, segs = []) {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* objects(item, [...segs, i]);
+  } else if (isObject(value)) {
+    yield segs;
+    for (const [k, v] of Object.entries(value)) yield* objects(v, [...segs, k]);
   }
-  return { schema, ptr };
-}
-
-// The branch of an anyOf that describes `value` (by JSON type).
-function branchFor(schema, value, rootSchema) {
-  const { schema: s, ptr } = deref(schema, rootSchema);
-  if (!s.anyOf && !s.oneOf) return { schema: s, ptr };
-  for (const b of s.anyOf ?? s.oneOf) {
-    const r = branchFor(b, value, rootSchema);
-    const types = [r.schema.type ?? []].flat();
-    const t = typeOf(value);
-    if (types.includes(t) || (t === "integer" && types.includes("number"))) return r;
-    if (!r.schema.type && r.schema.enum?.includes(value)) return r;
-  }
-  return { schema: {}, ptr: null };
 }
 
 function mutate(doc, segs, f) {
@@ -99,85 +90,77 @@ function mutate(doc, segs, f) {
   return copy;
 }
 
-function expectedFields(message) {
-  const m = /unknown field `__probe__`, (?:expected (?:one of )?(.*)|there are no fields)$/.exec(message);
-  assert.ok(m, `not serde's unknown-field message: ${message}`);
-  return [...(m[1] ?? "").matchAll(/`([^`]*)`/g)].map((x) => x[1]).sort();
+/** The ajv errors for `doc` (none when it validates). */
+function schemaErrors(validate, doc) {
+  return validate(doc) ? [] : validate.errors;
 }
 
-for (const [kind, { schema, samples }] of Object.entries(kinds)) {
-  const validate = ajv.compile(schema);
+/** Every property name the schema declares, wherever it is. */
+function declaredKeys(schema, out = new Set()) {
+  if (Array.isArray(schema)) schema.forEach((s) => declaredKeys(s, out));
+  else if (isObject(schema)) {
+    for (const [k, v] of Object.entries(schema)) {
+      if (k === "default" || k === "examples" || k === "enum" || k === "const") continue;
+      if (k === "properties") Object.keys(v).forEach((p) => out.add(p));
+      declaredKeys(v, out);
+    }
+  }
+  return out;
+}
 
+for (const [kind, { samples, validate, schema }] of Object.entries(kinds)) {
   for (const [name, doc] of Object.entries(samples)) {
     test(`${kind}: ${name} validates against the schema, and Rust loads it`, () => {
-      assert.ok(validate(doc), JSON.stringify(validate.errors, null, 1));
+      assert.deepEqual(schemaErrors(validate, doc), []);
       assert.equal(rust[kind](doc), null);
     });
   }
 
-  test(`${kind}: the schema's keys, closed objects and required keys are those of the Rust types`, () => {
-    const seen = new Map(); // schema node -> Set of property names met in samples
+  test(`${kind}: the schema and Rust refuse the same unknown keys and need the same keys`, () => {
     const problems = [];
-    const walk = (doc, value, segs, schemaNode) => {
-      const { schema: s, ptr } = branchFor(schemaNode, value, schema);
-      const where = `${pathOf(segs) || "(root)"}${ptr ? ` (${ptr})` : ""}`;
-      if (Array.isArray(value)) {
-        value.forEach((item, i) => {
-          const itemSchema = Array.isArray(s.items) ? s.items[i] : s.items;
-          if (itemSchema) walk(doc, item, [...segs, i], itemSchema);
-        });
-        return;
-      }
-      if (typeOf(value) !== "object" || !s.properties) return; // a free-form value (condition, content, set)
-      if (!seen.has(s)) seen.set(s, new Set());
-      const schemaKeys = Object.keys(s.properties).sort();
-      const closed = s.additionalProperties === false;
-      const probe = rust[kind](mutate(doc, segs, (o) => { o.__probe__ = 1; }));
-      if (closed) {
-        if (!probe || probe.path !== pathOf([...segs, "__probe__"])) {
-          problems.push(`${where}: the schema is closed but Rust accepts unknown keys (${JSON.stringify(probe)})`);
-        } else {
-          const rustKeys = expectedFields(probe.message);
-          if (JSON.stringify(rustKeys) !== JSON.stringify(schemaKeys)) {
-            problems.push(`${where}: schema keys ${schemaKeys} but Rust accepts ${rustKeys}`);
+    for (const doc of Object.values(samples)) {
+      for (const segs of objects(doc)) {
+        const at = pathOf(segs) || "(root)";
+        const probe = mutate(doc, segs, (o) => { o.__probe__ = 1; });
+        // Refused as an unknown key, or (in a map such as savedGroups) for its value.
+        const refused = schemaErrors(validate, probe).some((e) => (e.keyword === "additionalProperties"
+          && e.instancePath === pointerOf(segs) && e.params.additionalProperty === "__probe__")
+          || e.instancePath === pointerOf([...segs, "__probe__"]));
+        const err = rust[kind](probe);
+        const rustRefused = err?.path === pathOf([...segs, "__probe__"]);
+        if (refused !== rustRefused) {
+          problems.push(`${at}: an unknown key is refused by ${refused ? "the schema" : "Rust"} only (${JSON.stringify(err)})`);
+        }
+        for (const key of Object.keys(segs.reduce((o, k) => o[k], doc))) {
+          const without = mutate(doc, segs, (o) => { delete o[key]; });
+          const required = schemaErrors(validate, without).some((e) => e.keyword === "required"
+            && e.instancePath === pointerOf(segs) && e.params.missingProperty === key);
+          if (required && rust[kind](without)?.path !== pathOf(segs)) {
+            problems.push(`${at}.${key}: the schema requires it, Rust loads the object without it`);
           }
         }
-      } else if (probe) {
-        problems.push(`${where}: the schema allows unknown keys but Rust refuses them: ${probe.message}`);
       }
-      for (const key of Object.keys(value)) {
-        seen.get(s).add(key);
-        if (closed) {
-          const err = rust[kind](mutate(doc, segs, (o) => { delete o[key]; }));
-          const rustRequired = !!err && err.path === pathOf(segs) && err.message.includes(`missing field \`${key}\``);
-          const schemaRequired = (s.required ?? []).includes(key);
-          if (rustRequired !== schemaRequired) {
-            problems.push(`${where}.${key}: required in ${rustRequired ? "Rust" : "the schema"} only`);
-          }
-        }
-        if (s.properties[key]) walk(doc, value[key], [...segs, key], s.properties[key]);
-      }
-    };
-    for (const doc of Object.values(samples)) walk(doc, doc, [], schema);
-
-    // Coverage: every object schema was met, with every one of its keys.
-    const all = [];
-    const collect = (s, at) => {
-      if (!s || typeof s !== "object") return;
-      if (s.properties && s.type !== undefined) all.push([s, at]);
-      for (const [k, v] of Object.entries(s)) {
-        if (k === "enum" || k === "const" || k === "default" || k === "examples") continue;
-        if (Array.isArray(v)) v.forEach((x, i) => collect(x, `${at}/${k}/${i}`));
-        else if (typeof v === "object") collect(v, `${at}/${k}`);
-      }
-    };
-    collect(schema, "#");
-    for (const [s, at] of all) {
-      if (!seen.has(s)) { problems.push(`${at}: no sample has this object`); continue; }
-      const missing = Object.keys(s.properties).filter((k) => !seen.get(s).has(k));
-      if (missing.length) problems.push(`${at}: no sample uses ${missing}`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  test(`${kind}: the samples use every property the schema names`, () => {
+    const used = new Set();
+    for (const doc of Object.values(samples)) {
+      for (const segs of objects(doc)) Object.keys(segs.reduce((o, k) => o[k], doc)).forEach((k) => used.add(k));
+    }
+    assert.deepEqual([...declaredKeys(schema)].filter((k) => !used.has(k)), []);
+  });
+
+  test(`${kind}: a document may name its schema, at the top only`, () => {
+    const doc = { $schema: `./node_modules/nurture/schema/${kind}.schema.json`, ...Object.values(samples).at(-1) };
+    assert.deepEqual(schemaErrors(validate, doc), []);
+    assert.equal(rust[kind](doc), null);
+    const nested = kind === "model" ? { fit: { $schema: "x" } }
+      : kind === "site" ? { slots: [{ id: "a", $schema: "x" }] }
+        : { fields: [{ name: "a", type: "text", $schema: "x" }] };
+    assert.equal(validate(nested), false);
+    assert.match(rust[kind](nested)?.path ?? "", /\.\$schema$/);
   });
 }
 
@@ -188,7 +171,7 @@ test("a typo is an error in both the schema and Rust, at the same place", () => 
     ["form", { fields: [{ name: "email", type: "email", requried: true }] }, "fields[0].requried", "/fields/0"],
   ];
   for (const [kind, doc, rustPath, schemaPath] of cases) {
-    const validate = ajv.compile(kinds[kind].schema);
+    const { validate } = kinds[kind];
     assert.equal(validate(doc), false);
     assert.ok(validate.errors.some((e) => e.instancePath === schemaPath && e.keyword === "additionalProperties"),
       JSON.stringify(validate.errors));

@@ -4,7 +4,9 @@
 // with the errors expected where expected.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { bin, freshProject, run } from "./helpers.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { bin, freshProject, root, run } from "./helpers.mjs";
 
 const good = `
 import init, {
@@ -155,6 +157,15 @@ const bad = [
 ];
 const badFile = `import { score, decide, nextFields, checkPhone, Model, Form } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
 
+// The fixtures that use every key of the JSON Schemas (schema.test.mjs), as
+// typed literals: a key the types lack is an excess-property error.
+const fixture = (name) => readFileSync(path.join(root, "tests", "package", "fixtures", name), "utf8");
+const fixturesFile = `import type { ModelConfig, SiteConfig, FormConfig } from "nurture";
+export const model: ModelConfig = ${fixture("model.full.json")};
+export const site: SiteConfig = ${fixture("site.full.json")};
+export const form: FormConfig = ${fixture("form.full.json")};
+`;
+
 const tsconfig = (moduleResolution, module, file = "good.ts") => JSON.stringify({
   compilerOptions: {
     target: "es2022", module, moduleResolution, strict: true, noEmit: true, skipLibCheck: false,
@@ -171,6 +182,8 @@ test.before(() => {
     "tsconfig.bundler.json": tsconfig("bundler", "esnext"),
     "tsconfig.node.json": tsconfig("nodenext", "nodenext"),
     "tsconfig.bad.json": tsconfig("bundler", "esnext", "bad.ts"),
+    "fixtures.ts": fixturesFile,
+    "tsconfig.fixtures.json": tsconfig("bundler", "esnext", "fixtures.ts"),
   });
 });
 
@@ -180,6 +193,11 @@ for (const [name, config] of [["bundler", "tsconfig.bundler.json"], ["nodenext",
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 }
+
+test("documents with every key of the JSON Schemas type-check as ModelConfig, SiteConfig, FormConfig", () => {
+  const r = run(bin("tsc"), ["-p", "tsconfig.fixtures.json"], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
 
 test("wrong calls fail type-checking, each on its own line", () => {
   const r = run(bin("tsc"), ["-p", "tsconfig.bad.json"], { cwd: dir });
