@@ -52,8 +52,12 @@ await build({
 copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
 
 // Workers limit the compressed upload (3 MB on the free plan); the budget
-// is set from today's size and lowered as the bundle shrinks.
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_120_000);
+// is set from today's size and lowered as the bundle shrinks. Raised from
+// 1_120_000 when the full build took on the larger disposable-mail lists
+// (mailchecker + disposable-email-domains, about 61,000 domains as 36-bit
+// hashes, see data/email/README.md): 1_116_788 → 1_243_136 bytes, +126 KB,
+// still well under half the 3 MB limit.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_280_000);
 let total = 0;
 for (const f of ["index.js", "nurture_bg.wasm"]) {
   const p = path.join(dist, f);

@@ -2,11 +2,17 @@
 //! disposable, or a role account (info@, sales@). Fit scoring uses this for
 //! negative points, and form validation to reject throw-away addresses.
 //!
-//! The domain lists come from `data/email/` (see `SOURCES` there); `build.rs`
-//! turns them into sorted lists that are searched by binary search. Without
-//! the `email-lists` feature, a short list of the largest providers is used.
+//! The domain lists and the rules for disposable mail are in `lists.rs`;
+//! their data comes from `data/email/` (sources, versions and licences in its
+//! `README.md`). Without the `email-lists` feature, short lists of the largest
+//! providers are used.
 
-use std::sync::OnceLock;
+#[cfg(any(feature = "email-lists", test))]
+mod domain_hash;
+mod lists;
+
+use lists::free_domains;
+pub use lists::{disposable_match, DisposableMatch, FREE_TLDS};
 
 /// The class of mailbox an address belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,98 +68,6 @@ const ROLE_LOCAL_PARTS: &[&str] = &[
     "webmaster",
 ];
 
-/// The largest free providers, always known even without the full lists.
-const CORE_FREE_DOMAINS: &[&str] = &[
-    "126.com",
-    "139.com",
-    "163.com",
-    "aol.com",
-    "foxmail.com",
-    "gmail.com",
-    "gmx.com",
-    "gmx.de",
-    "googlemail.com",
-    "hotmail.com",
-    "icloud.com",
-    "live.com",
-    "mail.com",
-    "mail.ru",
-    "me.com",
-    "msn.com",
-    "naver.com",
-    "outlook.com",
-    "proton.me",
-    "protonmail.com",
-    "qq.com",
-    "sina.com",
-    "sohu.com",
-    "web.de",
-    "yahoo.co.jp",
-    "yahoo.com",
-    "yahoo.com.tw",
-    "yandex.ru",
-    "yeah.net",
-    "zoho.com",
-];
-
-const CORE_DISPOSABLE_DOMAINS: &[&str] = &[
-    "10minutemail.com",
-    "guerrillamail.com",
-    "mailinator.com",
-    "sharklasers.com",
-    "temp-mail.org",
-    "throwawaymail.com",
-    "trashmail.com",
-    "yopmail.com",
-];
-
-#[cfg(feature = "email-lists")]
-const FREE_LIST: &str = include_str!(concat!(env!("OUT_DIR"), "/free_domains.txt"));
-#[cfg(feature = "email-lists")]
-const DISPOSABLE_LIST: &str = include_str!(concat!(env!("OUT_DIR"), "/disposable_domains.txt"));
-#[cfg(not(feature = "email-lists"))]
-const FREE_LIST: &str = "";
-#[cfg(not(feature = "email-lists"))]
-const DISPOSABLE_LIST: &str = "";
-
-struct DomainList {
-    sorted: Vec<&'static str>,
-}
-
-impl DomainList {
-    fn build(embedded: &'static str, core: &[&'static str]) -> Self {
-        let mut sorted: Vec<&'static str> = embedded.lines().chain(core.iter().copied()).collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        Self { sorted }
-    }
-
-    /// True when `domain` or any parent domain below the public suffix is
-    /// listed: `mx.mailinator.com` is as disposable as `mailinator.com`.
-    fn contains(&self, domain: &str) -> bool {
-        let mut rest = domain;
-        loop {
-            if self.sorted.binary_search(&rest).is_ok() {
-                return true;
-            }
-            match rest.split_once('.') {
-                Some((_, parent)) if parent.contains('.') => rest = parent,
-                _ => return false,
-            }
-        }
-    }
-}
-
-fn free_domains() -> &'static DomainList {
-    static LIST: OnceLock<DomainList> = OnceLock::new();
-    LIST.get_or_init(|| DomainList::build(FREE_LIST, CORE_FREE_DOMAINS))
-}
-
-fn disposable_domains() -> &'static DomainList {
-    static LIST: OnceLock<DomainList> = OnceLock::new();
-    LIST.get_or_init(|| DomainList::build(DISPOSABLE_LIST, CORE_DISPOSABLE_DOMAINS))
-}
-
 /// Splits an address into its local part and its lower-cased domain (without
 /// a trailing dot). `None` when there is no `@` or either side is empty.
 pub fn split_address(address: &str) -> Option<(&str, String)> {
@@ -170,7 +84,7 @@ pub fn is_free_domain(domain: &str) -> bool {
 }
 
 pub fn is_disposable_domain(domain: &str) -> bool {
-    disposable_domains().contains(&domain.to_lowercase())
+    lists::is_disposable(&domain.to_lowercase())
 }
 
 /// `info@`, `sales+eu@` and the like. A `+tag` is ignored.
@@ -197,7 +111,7 @@ pub fn is_academic_domain(domain: &str) -> bool {
 /// (many lists carry both), free over role, role over business.
 pub fn classify(address: &str) -> Option<MailboxKind> {
     let (local, domain) = split_address(address)?;
-    Some(if disposable_domains().contains(&domain) {
+    Some(if lists::is_disposable(&domain) {
         MailboxKind::Disposable
     } else if free_domains().contains(&domain) {
         MailboxKind::Free
@@ -513,10 +427,9 @@ mod tests {
     #[cfg(feature = "email-lists")]
     #[test]
     fn full_lists_are_embedded() {
-        assert!(free_domains().sorted.len() > 10_000);
-        assert!(disposable_domains().sorted.len() > 5_000);
-        // From the shipped lists, not from the core lists above.
+        // From the shipped lists, not from the core lists.
         assert!(is_disposable_domain("0-mail.com"));
+        assert!(is_disposable_domain("X.0-Mail.com"));
         assert!(is_free_domain("000webmail.ddnss.de"));
     }
 
