@@ -5,6 +5,8 @@
 //! time.
 #![allow(dead_code)]
 
+pub mod year;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

@@ -16,7 +16,7 @@ use crate::time::{Millis, MS_PER_DAY};
 #[derive(Debug, Clone)]
 pub struct Touchpoint {
     pub id: String,
-    pattern: UrlPattern,
+    pub(super) pattern: UrlPattern,
     pub weight: f64,
     pub tags: Vec<String>,
     pub stage: Option<Stage>,
@@ -45,8 +45,8 @@ impl Touchpoint {
 
 #[derive(Debug, Clone)]
 pub struct Cap {
-    count: usize,
-    window_ms: Option<f64>,
+    pub(super) count: usize,
+    pub(super) window_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,11 +57,11 @@ pub struct EngagementRule {
     tags: Option<Vec<String>>,
     min_dwell_seconds: Option<f64>,
     pub points: f64,
-    half_life_days: Option<f64>,
-    cap: Option<Cap>,
+    pub(super) half_life_days: Option<f64>,
+    pub(super) cap: Option<Cap>,
     pub stage: Option<Stage>,
     /// Counts only events a server reported (`"source": "server"`).
-    server_only: bool,
+    pub(super) server_only: bool,
 }
 
 impl EngagementRule {
@@ -162,7 +162,12 @@ impl EngagementRule {
 
     /// Everything but the action, which [`ActionTable`] has already checked.
     /// `url` is the event's URL, normalized once for all its rules.
-    fn matches(&self, event: &Event<'_>, url: Option<&NormalizedUrl<'_>>, tags: &[&str]) -> bool {
+    pub(super) fn matches(
+        &self,
+        event: &Event<'_>,
+        url: Option<&NormalizedUrl<'_>>,
+        tags: &[&str],
+    ) -> bool {
         if let Some(pattern) = &self.url {
             match url {
                 Some(url) if pattern.matches_normalized(url) => {}
@@ -189,7 +194,7 @@ impl EngagementRule {
 /// batch, so reordering a batch cannot change the score. Only events alike
 /// in everything scoring reads fall back to the position, and those score
 /// the same whichever goes first.
-fn canonical_order(a: &Event<'_>, b: &Event<'_>) -> std::cmp::Ordering {
+pub(super) fn canonical_order(a: &Event<'_>, b: &Event<'_>) -> std::cmp::Ordering {
     a.timestamp
         .cmp(&b.timestamp)
         .then_with(|| a.action_key.cmp(&b.action_key))
@@ -315,7 +320,7 @@ impl ActionTable {
 
     /// The rules that may match `action_key` (in rule order) and whether
     /// inactivity ignores it.
-    fn lookup(&self, action_key: &str) -> (&[usize], bool) {
+    pub(super) fn lookup(&self, action_key: &str) -> (&[usize], bool) {
         match self
             .by_action
             .binary_search_by(|(a, _)| a.as_str().cmp(action_key))
@@ -345,7 +350,7 @@ impl StageTotals {
         }
     }
 
-    fn add(&mut self, stage: Stage, points: f64) {
+    pub(super) fn add(&mut self, stage: Stage, points: f64) {
         match stage {
             Stage::Awareness => self.awareness += points,
             Stage::Consideration => self.consideration += points,
@@ -505,18 +510,7 @@ pub fn score<'a>(
                 // end, keeps a generic sort's few KB out of the wasm; the
                 // list is short.
                 let at = unscored.partition_point(|u: &UnscoredEvent| u.index <= event.index);
-                unscored.insert(
-                    at,
-                    UnscoredEvent {
-                    index: event.index,
-                    id: event.id.as_deref().map(str::to_string),
-                    rule: rule.id.clone(),
-                        reason: format!(
-                            "\"{}\" counts only when a back-office source reports it (rule {}); reported by a browser, it scores 0",
-                            event.action, rule.id
-                        ),
-                    },
-                );
+                unscored.insert(at, UnscoredEvent::browser_report(event, &rule.id));
             } else if capped {
                 total_for_rule.capped += 1;
             } else {
@@ -568,6 +562,52 @@ pub fn score<'a>(
         }
     }
 
+    finish(
+        model,
+        Sums {
+            rules: totals,
+            breakdown,
+            stage_evidence,
+            interests,
+            unscored,
+            total,
+            total_lost,
+            last_interaction,
+        },
+        now,
+    )
+}
+
+/// What a pass over a visitor's events sums up, before the inactivity
+/// penalty, the level and rounding: the full re-score and the incremental
+/// [`VisitorState`](super::incremental::VisitorState) both end here.
+pub(super) struct Sums<'a> {
+    pub rules: Vec<RuleTotal>,
+    pub breakdown: Vec<EventPoint>,
+    pub stage_evidence: StageTotals,
+    pub interests: Vec<(&'a str, f64)>,
+    pub unscored: Vec<UnscoredEvent>,
+    pub total: f64,
+    pub total_lost: f64,
+    pub last_interaction: Option<Millis>,
+}
+
+/// Adds the inactivity penalty, picks the level and rounds.
+pub(super) fn finish<'a>(
+    model: &EngagementModel<'_>,
+    sums: Sums<'a>,
+    now: Millis,
+) -> EngagementOutcome<'a> {
+    let Sums {
+        rules: mut totals,
+        breakdown,
+        stage_evidence,
+        interests,
+        unscored,
+        mut total,
+        total_lost,
+        last_interaction,
+    } = sums;
     let inactivity = match (model.inactivity, last_interaction) {
         (Some(rule), Some(last)) => {
             let days = (now.saturating_sub(last) as f64 / MS_PER_DAY).max(0.0);

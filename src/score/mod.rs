@@ -21,6 +21,7 @@ pub mod config;
 pub mod engagement;
 pub mod event;
 pub mod fit;
+pub mod incremental;
 pub mod result;
 pub mod urlpattern;
 
@@ -30,6 +31,7 @@ use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
+pub use incremental::{StateError, VisitorState};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
@@ -84,6 +86,8 @@ pub struct Model {
     interest_half_life: Option<f64>,
     mql_grades: Vec<String>,
     warnings: Vec<Issue>,
+    /// Names the compiled document in a stored visitor state.
+    fingerprint: String,
 }
 
 impl ConfigDocument for Model {
@@ -116,6 +120,7 @@ impl Model {
             interest_half_life: None,
             mql_grades: Vec::new(),
             warnings: Vec::new(),
+            fingerprint: String::new(),
         }
     }
 
@@ -275,6 +280,7 @@ impl Model {
             interest_half_life,
             mql_grades,
             warnings: d.warnings.clone(),
+            fingerprint: incremental::fingerprint(&config),
             config,
         }
     }
@@ -323,6 +329,37 @@ impl Model {
         now: Millis,
         options: &ScoreOptions,
     ) -> ScoreResult {
+        let outcome = engagement::score(
+            &self.engagement_model(),
+            events,
+            now,
+            options.breakdown,
+            options.source == EventSource::Browser,
+        );
+        self.result_of(profile, outcome, now, events.len())
+    }
+
+    /// The parts of the model that engagement scoring reads.
+    pub(crate) fn engagement_model(&self) -> EngagementModel<'_> {
+        EngagementModel {
+            touchpoints: &self.touchpoints,
+            rules: &self.rules,
+            actions: &self.actions,
+            inactivity: self.inactivity.as_ref(),
+            levels: &self.config.engagement.levels,
+            interest_half_life: self.interest_half_life,
+        }
+    }
+
+    /// Fit, grade, tier, stage, MQL and interests around an engagement
+    /// outcome, from a full re-score or from a visitor's incremental state.
+    pub(crate) fn result_of(
+        &self,
+        profile: Option<&Map<String, Value>>,
+        outcome: engagement::EngagementOutcome<'_>,
+        now: Millis,
+        events_scored: usize,
+    ) -> ScoreResult {
         let empty = Map::new();
         let profile = profile.unwrap_or(&empty);
         let fit = fit::score(
@@ -331,20 +368,6 @@ impl Model {
             &self.fields,
             &self.config.fit.grades,
             profile,
-        );
-        let outcome = engagement::score(
-            &EngagementModel {
-                touchpoints: &self.touchpoints,
-                rules: &self.rules,
-                actions: &self.actions,
-                inactivity: self.inactivity.as_ref(),
-                levels: &self.config.engagement.levels,
-                interest_half_life: self.interest_half_life,
-            },
-            events,
-            now,
-            options.breakdown,
-            options.source == EventSource::Browser,
         );
         let engagement = outcome.result;
         let grade = format!("{}{}", fit.grade, engagement.level);
@@ -385,7 +408,7 @@ impl Model {
             stage_evidence,
             mql,
             interests,
-            events_scored: events.len(),
+            events_scored,
             rejected: Vec::new(),
             unscored,
         }

@@ -46,6 +46,21 @@ pub struct UnscoredEvent {
     pub reason: String,
 }
 
+impl UnscoredEvent {
+    /// A browser reported what only a back-office source may: kept, worth 0.
+    pub(crate) fn browser_report(event: &super::Event<'_>, rule: &str) -> Self {
+        Self {
+            index: event.index,
+            id: event.id.as_deref().map(str::to_string),
+            rule: rule.to_string(),
+            reason: format!(
+                "\"{}\" counts only when a back-office source reports it (rule {rule}); reported by a browser, it scores 0",
+                event.action
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct FitResult {

@@ -1,0 +1,155 @@
+//! What a batch of 10 events costs a long-lived visitor (10,000 events over
+//! a year), natively: the incremental state against today's edge path,
+//! which re-scores the newest 250 stored events plus the batch, measured in
+//! the same run. `cargo bench --bench visitor_state`.
+//!
+//! Flat cost: the 1,000th batch against the 10th (the bound is
+//! 1.2×). Each figure is the median over rounds of ingesting the batch into
+//! the state as it stood, scoring it (totals, no breakdown) and writing the
+//! stored form, as a Durable Object does for each batch; reading the state
+//! back (once per object start) is shown apart. The re-score baseline
+//! reads and writes its stored events the same way.
+
+mod common;
+
+use common::{time_per_call, Counting};
+use nurture::score::{event, EventSource, Model, ScoreOptions, VisitorState};
+use serde_json::Value;
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const BATCH: usize = 10;
+const HISTORY_CAP: usize = 250;
+
+fn main() {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let model = Model::default_model();
+    let end = 1_795_632_120_000;
+    let all = common::year::year_of_events(end, 10_000);
+    let batches: Vec<&[Value]> = all.chunks(BATCH).collect();
+    let options = ScoreOptions {
+        breakdown: false,
+        ..ScoreOptions::default()
+    };
+    let sent = |batch: &[Value]| {
+        batch
+            .iter()
+            .filter_map(|e| e["timestamp"].as_i64())
+            .max()
+            .unwrap_or(end)
+    };
+
+    // The state before each batch.
+    let mut state = model.new_state();
+    let mut before: Vec<VisitorState> = Vec::with_capacity(batches.len());
+    for batch in &batches {
+        before.push(state.clone());
+        let at = sent(batch);
+        let (events, _) = event::parse_events(batch, at, 300_000, EventSource::Server);
+        let _ = model.ingest(&mut state, &events, at, EventSource::Server);
+    }
+
+    // A Durable Object keeps the state in memory between batches (it reads
+    // storage once, when it starts) and writes it back after each: the
+    // cost of a batch is ingest + score + writing the stored form. The
+    // copy that gives each round the same starting state is measured
+    // apart and taken off.
+    let incremental = |n: usize| {
+        let (Some(batch), Some(start)) = (batches.get(n - 1), before.get(n - 1)) else {
+            return 0.0;
+        };
+        let at = sent(batch);
+        let copy = time_per_call(200, 15, || {
+            std::hint::black_box(start.clone());
+        });
+        let batch_cost = time_per_call(200, 15, || {
+            let mut s = start.clone();
+            let (events, _) = event::parse_events(batch, at, 300_000, EventSource::Server);
+            let _ = model.ingest(&mut s, &events, at, EventSource::Server);
+            let _ = std::hint::black_box(model.score_state(&s, None, at, &options));
+            std::hint::black_box(s.to_bytes());
+        });
+        batch_cost - copy
+    };
+    let rescore = |n: usize| {
+        let upto = (n * BATCH).min(all.len());
+        let from = upto.saturating_sub(HISTORY_CAP + BATCH);
+        let Some(history) = all.get(from..upto) else {
+            return 0.0;
+        };
+        let at = sent(history);
+        let stored = serde_json::to_string(history).unwrap_or_default();
+        time_per_call(50, 15, || {
+            let Ok(events) = serde_json::from_str::<Vec<Value>>(&stored) else {
+                return;
+            };
+            std::hint::black_box(model.score(None, &events, at, &options));
+            std::hint::black_box(serde_json::to_string(&events).unwrap_or_default());
+        })
+    };
+
+    // Where a batch's time goes (batch 1,000).
+    let parts = {
+        let start = before
+            .get(999)
+            .cloned()
+            .unwrap_or_else(|| model.new_state());
+        let stored = start.to_bytes();
+        let batch = batches.get(999).copied().unwrap_or_default();
+        let at = sent(batch);
+        let (events, _) = event::parse_events(batch, at, 300_000, EventSource::Server);
+        let load = time_per_call(200, 15, || {
+            std::hint::black_box(model.load_state_bytes(&stored).ok());
+        });
+        let ingest = time_per_call(200, 15, || {
+            let mut s = start.clone();
+            let _ = std::hint::black_box(model.ingest(&mut s, &events, at, EventSource::Server));
+        });
+        let clone = time_per_call(200, 15, || {
+            std::hint::black_box(start.clone());
+        });
+        let score = time_per_call(200, 15, || {
+            let _ = std::hint::black_box(model.score_state(&start, None, at, &options));
+        });
+        let write = time_per_call(200, 15, || {
+            std::hint::black_box(start.to_bytes());
+        });
+        [
+            ("ingest", ingest - clone),
+            ("score", score),
+            ("write state", write),
+            ("read state (object start)", load),
+        ]
+    };
+    let (i10, i1000) = (incremental(10), incremental(1000));
+    let (r10, r1000) = (rescore(10), rescore(1000));
+    let us = |s: f64| s * 1e6;
+    println!("visitor_state: a batch of {BATCH} events for a visitor with a year of history");
+    println!(
+        "  incremental  batch 10: {:8.1} µs   batch 1,000: {:8.1} µs   1,000th / 10th: {:.2}×",
+        us(i10),
+        us(i1000),
+        i1000 / i10
+    );
+    println!(
+        "  re-score {HISTORY_CAP}  batch 10: {:8.1} µs   batch 1,000: {:8.1} µs",
+        us(r10),
+        us(r1000)
+    );
+    println!(
+        "  incremental vs re-scoring the newest {HISTORY_CAP} (batch 1,000): {:.1}× faster",
+        r1000 / i1000
+    );
+    for (what, secs) in parts {
+        println!("    {what:<26} {:8.1} µs", us(secs));
+    }
+    println!(
+        "  stored state after 10,000 events: {} B ({} B as JSON), {} open events",
+        state.to_bytes().len(),
+        state.to_json().len(),
+        state.open_events()
+    );
+}

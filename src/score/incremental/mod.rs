@@ -1,0 +1,576 @@
+//! A visitor's engagement kept as running sums, so a new batch of events
+//! costs O(new events) however long the history, with the same answer as a
+//! full re-score of every event the visitor ever sent.
+//!
+//! # Why the sums are exact
+//!
+//! With exponential decay a rule's points at time `now` are
+//! `Σ pᵢ · 0.5^((now − tᵢ)/h) = 0.5^((now − r)/h) · Σ pᵢ · 2^((tᵢ − r)/h)`
+//! for any reference time `r`. The state keeps the second sum per rule (and
+//! per stage, and per interest tag with the interests' own half-life),
+//! expressed at `r` = the newest event folded in, so every term is at most
+//! its points and nothing overflows however long the history. Without
+//! decay the sum is plain.
+//!
+//! What a frequency cap decides for a match depends on the matches of the
+//! same rule before it, so a match is only folded into the sums once no
+//! event the state still expects can change that decision:
+//!
+//! - matches of uncapped rules, and browser reports of server-only rules
+//!   (which never count), are final at once;
+//! - a match of a capped rule stays **open** (the whole event is kept) until
+//!   it is older than [`SETTLE_WINDOWS`] cap windows before the newest match
+//!   of its rule; its decision is then final, and the counted times still
+//!   inside one window of it are kept to decide the matches after it.
+//!
+//! An event also stays open while its time is after the `now` it arrived
+//! at (clock skew): until then a full re-score counts it without decay.
+//!
+//! # Late events
+//!
+//! An event that arrives late (an offline event imported weeks after) gets
+//! exactly what a full re-score would give as long as, for each capped rule
+//! it matches, it is no older than [`SETTLE_WINDOWS`] windows before that
+//! rule's newest match: every decision it can change is still open. An
+//! event older than that is decided against the counted times the state
+//! still holds for its window (it may count where a full re-score would
+//! have capped it, or the reverse), and decisions already final are not
+//! revisited. A rule with a lifetime cap (no window) settles after
+//! [`LIFETIME_SETTLE_DAYS`] days in the same way. Duplicates are the
+//! caller's to drop (by `messageId`), as for a full re-score.
+//!
+//! # The explanation
+//!
+//! Per-rule totals (events, capped, untrusted, points, decay lost), stage
+//! evidence, interests and the inactivity penalty cover the whole history.
+//! The per-event breakdown lists the open events only: the newest ones,
+//! and any whose cap decision can still change; each names its index in
+//! the visitor's history (not its `messageId`, which is not kept).
+
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use super::engagement::{self, canonical_order};
+use super::event::{lower, Event, EventSource};
+use super::result::UnscoredEvent;
+use super::urlpattern::NormalizedUrl;
+use super::{Model, Stage};
+use crate::time::{Millis, MS_PER_DAY};
+
+/// The version of the stored format; a state of another version is refused.
+pub const STATE_VERSION: u32 = 1;
+/// Windows of its rule a capped match stays open after the rule's newest
+/// match: two, so that a late event up to a window late is still exact
+/// and a match's window is always in the state.
+pub const SETTLE_WINDOWS: f64 = 2.0;
+/// How long a match of a rule capped for a lifetime stays open.
+pub const LIFETIME_SETTLE_DAYS: f64 = 90.0;
+
+mod score;
+mod store;
+
+pub(in crate::score) use store::fingerprint;
+pub use store::StateError;
+
+/// A visitor's engagement history as running sums plus its open events.
+/// Serializes to a compact JSON document (short keys) for storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorState {
+    v: u32,
+    /// Fingerprint of the model the sums were built with.
+    m: String,
+    /// Reference time of every decayed sum.
+    r: Option<Millis>,
+    /// Events taken so far; the next event's index.
+    n: u64,
+    /// The newest interaction, for the inactivity penalty.
+    l: Option<Millis>,
+    /// Sums per rule, in the model's rule order.
+    s: Vec<RuleSums>,
+    /// Decayed interest weight per tag.
+    i: Vec<(String, f64)>,
+    /// Open events, in canonical order.
+    o: Vec<OpenEvent>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct RuleSums {
+    /// Matches folded: all, capped, untrusted.
+    n: u64,
+    c: u64,
+    u: u64,
+    /// Σ points · 2^((t − r)/h) of the counted matches.
+    p: f64,
+    /// Σ points of the counted matches, undecayed (for decay lost).
+    b: f64,
+    /// The same decayed sum per stage (awareness, consideration, decision).
+    g: [f64; 3],
+    /// Counted times still inside a window of the open matches.
+    w: VecDeque<Millis>,
+    /// Counted matches ever (lifetime caps).
+    k: u64,
+    /// The newest match of the rule.
+    t: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OpenEvent {
+    /// Index in the visitor's history.
+    i: u64,
+    t: Millis,
+    a: String,
+    u: Option<String>,
+    g: Vec<String>,
+    d: Option<f64>,
+    s: bool,
+    /// The touchpoint its URL matched, by position in the model.
+    p: Option<usize>,
+    m: Vec<Match>,
+}
+
+/// One rule an open event matched and what became of it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Match {
+    r: usize,
+    /// 0 open (a capped rule, undecided), 1 counted, 2 capped, 3 untrusted.
+    l: u8,
+    /// Already in the rule's sums.
+    f: bool,
+}
+
+/// The decision for match `k` of open event `e`: what [`Model::decide_open`]
+/// found, or the match's own final label.
+fn decision(decided: &[Vec<u8>], e: usize, k: usize, m: &Match) -> u8 {
+    decided
+        .get(e)
+        .and_then(|d| d.get(k))
+        .copied()
+        .unwrap_or(m.l)
+}
+
+const OPEN: u8 = 0;
+const COUNTED: u8 = 1;
+const CAPPED: u8 = 2;
+const UNTRUSTED: u8 = 3;
+
+impl OpenEvent {
+    /// The event as scoring reads it (borrowed), at its history index.
+    /// Its `messageId` is not kept: the canonical order only falls back to
+    /// it between events alike in everything scoring reads, which score
+    /// the same whichever goes first, and it would be most of the state.
+    fn as_event(&self) -> Event<'_> {
+        use std::borrow::Cow::Borrowed;
+        Event {
+            index: usize::try_from(self.i).unwrap_or(usize::MAX),
+            id: None,
+            action: Borrowed(&self.a),
+            action_key: lower(&self.a),
+            timestamp: self.t,
+            url: self.u.as_deref().map(Borrowed),
+            tags: self.g.iter().map(|t| Borrowed(t.as_str())).collect(),
+            dwell_seconds: self.d,
+            from_server: self.s,
+        }
+    }
+}
+
+/// What an open event reads from the model: its touchpoint, weight and
+/// tags (its own and its touchpoint's).
+struct Context<'a> {
+    touchpoint: Option<&'a engagement::Touchpoint>,
+    weight: f64,
+    tags: Vec<&'a str>,
+}
+
+/// The touchpoint of a URL, by position: the first whose pattern matches.
+fn touchpoint_of(model: &Model, url: Option<&NormalizedUrl<'_>>) -> Option<usize> {
+    let url = url?;
+    model
+        .touchpoints
+        .iter()
+        .position(|t| t.pattern.matches_normalized(url))
+}
+
+fn context<'a>(model: &'a Model, touchpoint: Option<usize>, own_tags: &'a [String]) -> Context<'a> {
+    let touchpoint = touchpoint.and_then(|at| model.touchpoints.get(at));
+    let mut tags: Vec<&str> = own_tags.iter().map(String::as_str).collect();
+    if let Some(tp) = touchpoint {
+        for tag in &tp.tags {
+            if !tags.contains(&tag.as_str()) {
+                tags.push(tag);
+            }
+        }
+    }
+    Context {
+        touchpoint,
+        weight: touchpoint.map_or(1.0, |t| t.weight),
+        tags,
+    }
+}
+
+impl OpenEvent {
+    fn context<'a>(&'a self, model: &'a Model) -> Context<'a> {
+        context(model, self.p, &self.g)
+    }
+}
+
+/// `2^(Δ/h)` for a time difference in ms and a half-life in days; 1
+/// without decay.
+fn growth(delta_ms: f64, half_life_days: Option<f64>) -> f64 {
+    match half_life_days {
+        Some(h) if h > 0.0 => 2f64.powf(delta_ms / MS_PER_DAY / h),
+        _ => 1.0,
+    }
+}
+
+fn stage_slot(stage: Stage) -> usize {
+    match stage {
+        Stage::Awareness => 0,
+        Stage::Consideration => 1,
+        Stage::Decision => 2,
+    }
+}
+
+const STAGES: [Stage; 3] = [Stage::Awareness, Stage::Consideration, Stage::Decision];
+impl Model {
+    /// A fingerprint of the model: a state built with one model is refused
+    /// by another.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// An empty visitor state for this model.
+    pub fn new_state(&self) -> VisitorState {
+        VisitorState {
+            v: STATE_VERSION,
+            m: self.fingerprint.clone(),
+            r: None,
+            n: 0,
+            l: None,
+            s: vec![RuleSums::default(); self.rules.len()],
+            i: Vec::new(),
+            o: Vec::new(),
+        }
+    }
+    fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
+        if state.m != self.fingerprint || state.s.len() != self.rules.len() {
+            return Err(StateError::ModelChanged);
+        }
+        if state
+            .o
+            .iter()
+            .flat_map(|e| &e.m)
+            .any(|m| m.r >= self.rules.len())
+        {
+            return Err(StateError::Malformed("a match names no rule".into()));
+        }
+        Ok(())
+    }
+
+    /// Adds checked events (see [`super::event::parse_events`]) to a
+    /// visitor's state at `now`, in O(events) plus the open events. Returns
+    /// the browser reports of server-only rules, which score 0, indexed like
+    /// `events`. With `source` `Browser` no event counts as a server's.
+    pub fn ingest(
+        &self,
+        state: &mut VisitorState,
+        events: &[Event<'_>],
+        now: Millis,
+        source: EventSource,
+    ) -> Result<Vec<UnscoredEvent>, StateError> {
+        self.check_state(state)?;
+        let mut unscored = Vec::new();
+        for event in events {
+            let index = state.n;
+            state.n += 1;
+            let (candidates, ignored) = self.actions.lookup(&event.action_key);
+            if self.inactivity.is_none() || !ignored {
+                state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
+            }
+            let normalized = event.url.as_deref().map(NormalizedUrl::new);
+            let touchpoint = touchpoint_of(self, normalized.as_ref());
+            let own_tags: Vec<String> = event.tags.iter().map(|t| t.to_string()).collect();
+            let tags = context(self, touchpoint, &own_tags).tags;
+            let from_server = event.from_server && source == EventSource::Server;
+            let mut matches = Vec::new();
+            for &r in candidates {
+                let Some(rule) = self.rules.get(r) else {
+                    continue;
+                };
+                if !rule.matches(event, normalized.as_ref(), &tags) {
+                    continue;
+                }
+                let label = if rule.server_only && !from_server {
+                    unscored.push(UnscoredEvent::browser_report(event, &rule.id));
+                    UNTRUSTED
+                } else if rule.cap.is_some() {
+                    OPEN
+                } else {
+                    COUNTED
+                };
+                if let Some(sums) = state.s.get_mut(r) {
+                    sums.t = Some(sums.t.map_or(event.timestamp, |t| t.max(event.timestamp)));
+                }
+                matches.push(Match {
+                    r,
+                    l: label,
+                    f: false,
+                });
+            }
+            if matches.is_empty() {
+                continue;
+            }
+            let open = OpenEvent {
+                i: index,
+                t: event.timestamp,
+                a: event.action.to_string(),
+                u: event.url.as_deref().map(str::to_string),
+                g: own_tags,
+                d: event.dwell_seconds,
+                s: from_server,
+                p: touchpoint,
+                m: matches,
+            };
+            let at = state.o.partition_point(|e| {
+                canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less
+            });
+            state.o.insert(at, open);
+        }
+        self.settle(state, now);
+        Ok(unscored)
+    }
+
+    /// The decisions of the open matches of capped rules, by position in
+    /// `state.o` and in its match list.
+    fn decide_open(&self, state: &VisitorState) -> Vec<Vec<u8>> {
+        let mut windows: Vec<(VecDeque<Millis>, u64)> =
+            state.s.iter().map(|s| (s.w.clone(), s.k)).collect();
+        state
+            .o
+            .iter()
+            .map(|event| {
+                event
+                    .m
+                    .iter()
+                    .map(|m| {
+                        if m.l != OPEN {
+                            return m.l;
+                        }
+                        let (Some(rule), Some((window, total))) =
+                            (self.rules.get(m.r), windows.get_mut(m.r))
+                        else {
+                            return CAPPED;
+                        };
+                        let Some(cap) = &rule.cap else {
+                            return COUNTED;
+                        };
+                        let capped = match cap.window_ms {
+                            Some(window_ms) => {
+                                while window.front().is_some_and(|&t| {
+                                    (event.t.saturating_sub(t) as f64) >= window_ms
+                                }) {
+                                    window.pop_front();
+                                }
+                                window.len() >= cap.count
+                            }
+                            None => *total >= cap.count as u64,
+                        };
+                        if capped {
+                            CAPPED
+                        } else {
+                            window.push_back(event.t);
+                            *total += 1;
+                            COUNTED
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// How long after its rule's newest match a match of `rule` stays open.
+    fn settle_ms(&self, rule: usize) -> Option<f64> {
+        let cap = self.rules.get(rule)?.cap.as_ref()?;
+        Some(
+            cap.window_ms
+                .map_or(LIFETIME_SETTLE_DAYS * MS_PER_DAY, |w| w * SETTLE_WINDOWS),
+        )
+    }
+
+    /// Folds every match whose decision is final into the sums, and every
+    /// event whose matches are all folded into the interests.
+    fn settle(&self, state: &mut VisitorState, now: Millis) {
+        let decided = self.decide_open(state);
+        // Per rule, matches fold in canonical order and stop at the first
+        // that may not: so folded matches always precede open ones.
+        let mut blocked = vec![false; self.rules.len()];
+        let mut folds: Vec<(usize, usize, u8)> = Vec::new();
+        for (e, event) in state.o.iter().enumerate() {
+            for (k, m) in event.m.iter().enumerate() {
+                if m.f {
+                    continue;
+                }
+                let label = decision(&decided, e, k, m);
+                let past = event.t <= now;
+                let settled = match self.settle_ms(m.r) {
+                    // Untrusted matches never enter a cap's window.
+                    _ if m.l == UNTRUSTED => past,
+                    None => past,
+                    Some(span) => {
+                        let newest = state.s.get(m.r).and_then(|s| s.t).unwrap_or(event.t);
+                        past && ((newest.saturating_sub(event.t)) as f64) > span
+                    }
+                };
+                let blocked = blocked.get_mut(m.r);
+                match blocked {
+                    Some(b) if !*b && settled => folds.push((e, k, label)),
+                    Some(b) => *b = true,
+                    None => {}
+                }
+            }
+        }
+        for (e, k, label) in folds {
+            let Some(event) = state.o.get(e) else {
+                continue;
+            };
+            let (t, r) = (event.t, event.m.get(k).map_or(usize::MAX, |m| m.r));
+            let base = self.base_of(event, r);
+            let stage = self.stage_of(event, r);
+            self.fold_match(state, r, t, base, stage, label);
+            if let Some(m) = state.o.get_mut(e).and_then(|ev| ev.m.get_mut(k)) {
+                m.l = label;
+                m.f = true;
+            }
+        }
+        // Events whose matches are all final leave, adding their interest.
+        let mut keep = Vec::with_capacity(state.o.len());
+        for event in std::mem::take(&mut state.o) {
+            if event.m.iter().all(|m| m.f) {
+                self.fold_interest(state, &event);
+            } else {
+                keep.push(event);
+            }
+        }
+        state.o = keep;
+        self.trim_windows(state);
+    }
+
+    fn base_of(&self, event: &OpenEvent, rule: usize) -> f64 {
+        let weight = event.context(self).weight;
+        self.rules.get(rule).map_or(0.0, |r| r.points * weight)
+    }
+
+    fn stage_of(&self, event: &OpenEvent, rule: usize) -> Option<Stage> {
+        let ctx = event.context(self);
+        self.rules
+            .get(rule)
+            .and_then(|r| r.stage.or(ctx.touchpoint.and_then(|t| t.stage)))
+    }
+
+    /// Moves the reference time forward to `t`, decaying every sum.
+    fn rebase(&self, state: &mut VisitorState, t: Millis) {
+        let Some(r) = state.r else {
+            state.r = Some(t);
+            return;
+        };
+        if t <= r {
+            return;
+        }
+        let delta = -((t - r) as f64);
+        for (sums, rule) in state.s.iter_mut().zip(&self.rules) {
+            let f = growth(delta, rule.half_life_days);
+            sums.p *= f;
+            for g in &mut sums.g {
+                *g *= f;
+            }
+        }
+        let f = growth(delta, self.interest_half_life);
+        for (_, w) in &mut state.i {
+            *w *= f;
+        }
+        state.r = Some(t);
+    }
+
+    fn fold_match(
+        &self,
+        state: &mut VisitorState,
+        r: usize,
+        t: Millis,
+        base: f64,
+        stage: Option<Stage>,
+        label: u8,
+    ) {
+        let Some(rule) = self.rules.get(r) else {
+            return;
+        };
+        if label == COUNTED {
+            self.rebase(state, t);
+        }
+        let reference = state.r.unwrap_or(t);
+        let Some(sums) = state.s.get_mut(r) else {
+            return;
+        };
+        sums.n += 1;
+        match label {
+            COUNTED => {
+                let term = base * growth((t - reference) as f64, rule.half_life_days);
+                sums.p += term;
+                sums.b += base;
+                if base > 0.0 {
+                    if let Some(stage) = stage {
+                        if let Some(g) = sums.g.get_mut(stage_slot(stage)) {
+                            *g += term;
+                        }
+                    }
+                }
+                if rule.cap.is_some() {
+                    let at = sums.w.partition_point(|&x| x <= t);
+                    sums.w.insert(at, t);
+                    sums.k += 1;
+                }
+            }
+            CAPPED => sums.c += 1,
+            _ => sums.u += 1,
+        }
+    }
+
+    fn fold_interest(&self, state: &mut VisitorState, event: &OpenEvent) {
+        let base: f64 = event
+            .m
+            .iter()
+            .filter(|m| m.l == COUNTED)
+            .map(|m| self.base_of(event, m.r))
+            .sum();
+        let ctx = event.context(self);
+        if base == 0.0 || ctx.tags.is_empty() {
+            return;
+        }
+        self.rebase(state, event.t);
+        let reference = state.r.unwrap_or(event.t);
+        let weight = base.abs() * growth((event.t - reference) as f64, self.interest_half_life);
+        for tag in ctx.tags {
+            match state.i.iter_mut().find(|(t, _)| t == tag) {
+                Some((_, w)) => *w += weight,
+                None => state.i.push((tag.to_string(), weight)),
+            }
+        }
+    }
+
+    /// Drops counted times no open match can reach any more.
+    fn trim_windows(&self, state: &mut VisitorState) {
+        for (r, sums) in state.s.iter_mut().enumerate() {
+            let Some(span) = self.settle_ms(r) else {
+                continue;
+            };
+            let Some(newest) = sums.t else { continue };
+            // The oldest open match is at most `span` before the newest;
+            // its window reaches one window (≤ span) further back.
+            let keep_from = newest as f64 - 2.0 * span;
+            while sums.w.front().is_some_and(|&t| (t as f64) < keep_from) {
+                sums.w.pop_front();
+            }
+        }
+    }
+}
