@@ -8,8 +8,9 @@
 #                 edge re-checks everything anyway).
 # Each is release wasm → wasm-bindgen (web target: browsers, bundlers, Node
 # and workerd can all load it) → wasm-opt -Oz. Then the files from
-# pkg-template/ (package.json, README, the hand-written types and the Node and
-# workerd entries) and the JSON Schemas are added, the sizes printed, the
+# pkg-template/ (package.json, README, the hand-written types, the types
+# generated from the Rust types in generated/, and the Node and workerd
+# entries) and the JSON Schemas are added, the sizes printed, the
 # browser budget checked, and the package packed into target/ with `npm pack`.
 # Usage: scripts/build-pkg.sh [--repack]
 set -euo pipefail
@@ -46,6 +47,12 @@ else
   build pkg/browser --no-default-features
 fi
 cp -r pkg-template/. pkg/
+# index.d.ts re-exports the generated declarations: without them every
+# consumer's tsc fails.
+if [ ! -f pkg/generated/types.d.ts ]; then
+  echo "pkg-template/generated/types.d.ts is missing: run UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift" >&2
+  exit 1
+fi
 mkdir -p pkg/schema
 cp schema/*.schema.json pkg/schema/
 

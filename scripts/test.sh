@@ -42,8 +42,8 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D w
 
 step "host tests"
 cargo test
-step "JSON Schemas: schema/*.json is what schemars generates from the Rust types"
-# After changing a config type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift
+step "JSON Schemas and TypeScript declarations: schema/*.json and pkg-template/generated/types.d.ts are what is generated from the Rust types"
+# After changing a config or result type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift
 cargo test --features schema --test schema_drift
 step "host tests of the light checks (the browser build's features)"
 cargo test --no-default-features --lib --test forms --test scoring --test scoring_vectors

@@ -15,8 +15,9 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// How bad an [`Issue`] is.
+/// How bad an [`Issue`] (a problem in a config document) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The document cannot be used until this is fixed.
@@ -30,10 +31,13 @@ pub enum Severity {
 /// point at it in the JSON (`engagement.rules[3].points`); it is empty for
 /// the document as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Issue {
     pub path: String,
     /// What was expected, or what is wrong, in the user's terms.
     pub message: String,
+    /// `error`: the document cannot be used; `warning`: it loads, but this
+    /// part may not do what was meant.
     pub severity: Severity,
 }
 
@@ -95,6 +99,7 @@ pub fn join_path(base: &str, inner: &str) -> String {
 /// Every error and warning found in a document, for editors and playgrounds
 /// that show all problems at once. Serializes as `{errors, warnings}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diagnostics {
     pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,

@@ -5,7 +5,9 @@
 //!
 //! `examples/gen-schema.rs` writes the files (`--check` compares them);
 //! `tests/schema_drift.rs` fails when a committed file differs from what is
-//! generated here.
+//! generated here. The package's TypeScript declarations of the same
+//! documents and of the results are rendered from these schemas too
+//! ([`typescript`]).
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -20,6 +22,12 @@ use crate::forms::FormConfig;
 use crate::personalize::PersonalizeConfig;
 use crate::score::ModelConfig;
 
+pub mod typescript;
+
+pub use typescript::{
+    as_result, declare, render_types, types_are_current, write_types, TypesError, TYPES_FILE,
+};
+
 /// One config document and the file its schema is kept in.
 #[derive(Debug, Clone, Copy)]
 pub struct Document {
@@ -27,6 +35,8 @@ pub struct Document {
     pub file: &'static str,
     /// The schema's `title`.
     pub title: &'static str,
+    /// The document's type in the package's TypeScript declarations.
+    pub ts_name: &'static str,
     root: fn() -> Schema,
 }
 
@@ -34,16 +44,19 @@ pub struct Document {
 pub const DOCUMENTS: [Document; 3] = [
     Document {
         file: "model.schema.json",
+        ts_name: "ModelConfig",
         title: "nurture scoring model",
         root: root_schema::<ModelConfig>,
     },
     Document {
         file: "site.schema.json",
+        ts_name: "SiteConfig",
         title: "nurture site (personalization) config",
         root: root_schema::<PersonalizeConfig>,
     },
     Document {
         file: "form.schema.json",
+        ts_name: "FormConfig",
         title: "nurture form",
         root: root_schema::<FormConfig>,
     },
@@ -265,8 +278,66 @@ impl JsonSchema for Condition {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A GrowthBook condition over the visitor context ({\"industry\": {\"$in\": [\"Retail\"]}}).",
+            "description": "A GrowthBook condition (MongoDB-like): `{\"industry\": {\"$in\": [\"Retail\"]}}`, `{\"$or\": [...]}`, `{\"score.fit\": {\"$gte\": 50}}`. Evaluated with GrowthBook's semantics; see `evalCondition`.",
             "type": "object",
+        })
+    }
+}
+
+/// The schema of a time (`crate::time::Millis`): milliseconds since the
+/// epoch, as `Date.now()` gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct Millis;
+
+impl JsonSchema for Millis {
+    fn schema_name() -> Cow<'static, str> {
+        "Millis".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Milliseconds since the epoch (`Date.now()`).",
+            "type": "integer",
+        })
+    }
+}
+
+/// The schema of a fit grade letter (a `char` in Rust): `A` … `D`.
+#[derive(Debug, Clone, Copy)]
+pub struct FitGrade;
+
+impl JsonSchema for FitGrade {
+    fn schema_name() -> Cow<'static, str> {
+        "FitGrade".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Fit letter: `A` (best fit) … `D`.",
+            "type": "string",
+            "enum": ["A", "B", "C", "D"],
+        })
+    }
+}
+
+/// The schema of a grade (a `String` in Rust): the fit letter and the
+/// engagement level, `A1` … `D4`. Only the result types use it, and they
+/// are not published as JSON Schema, so it may say its TypeScript type.
+#[derive(Debug, Clone, Copy)]
+pub struct Grade;
+
+impl JsonSchema for Grade {
+    fn schema_name() -> Cow<'static, str> {
+        "Grade".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Fit letter and engagement level: `A1` (best) … `D4` (worst).",
+            "type": "string",
+            "pattern": "^[A-D][1-4]$",
+            // `FitGrade` is declared for `FitResult.grade`.
+            "tsType": "`${FitGrade}${1 | 2 | 3 | 4}`",
         })
     }
 }

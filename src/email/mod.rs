@@ -16,6 +16,7 @@ pub use lists::{disposable_match, DisposableMatch, FREE_TLDS};
 
 /// The class of mailbox an address belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MailboxKind {
     /// A company's own domain: the strongest sign of a real buyer.
@@ -129,6 +130,7 @@ pub const MAX_LOCAL_LEN: usize = 64;
 
 /// Why an address is not usable, in stable `snake_case` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EmailProblem {
     /// Nothing was given.
@@ -147,8 +149,9 @@ pub enum EmailProblem {
     NoDotInDomain,
 }
 
-/// The answer of [`check_email`].
+/// The answer of [`check_email`] (`checkEmail()` in JavaScript).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EmailCheck {
     pub valid: bool,
     /// The mailbox class; `business` when the address is invalid.

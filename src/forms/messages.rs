@@ -40,6 +40,7 @@ impl Language {
 /// What is wrong with a submitted value. The `snake_case` name is the stable
 /// code callers branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {

@@ -55,8 +55,9 @@ pub(crate) struct Field {
     pub(crate) options: Vec<String>,
 }
 
-/// Why a field is in [`NextFields::fields`].
+/// Why a field is shown ([`NextFields::fields`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ShowReason {
     /// Marked `always`: shown on every visit (e-mail, consent).
@@ -67,6 +68,7 @@ pub enum ShowReason {
 
 /// One field to render, with what a renderer needs.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShownField {
     pub name: String,
@@ -93,8 +95,9 @@ pub struct ShownField {
     pub max: Option<f64>,
 }
 
-/// The answer of [`Form::next_fields`].
+/// The answer of [`Form::next_fields`] (`nextFields()` in JavaScript).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NextFields {
     /// Fields to show, in priority order.

@@ -34,15 +34,18 @@ pub struct ValidateOptions<'a> {
 
 /// One problem with a submitted value.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldError {
     /// The field (or submitted key); empty for the form as a whole.
     pub field: String,
     pub code: ErrorCode,
+    /// In the language asked for.
     pub message: String,
 }
 
 /// What the submission tells fit scoring beyond its values.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Signals {
     /// The class of the e-mail address given, if any.
@@ -54,6 +57,7 @@ pub struct Signals {
 
 /// The answer of [`Form::validate`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Validation {
     pub valid: bool,
     pub errors: Vec<FieldError>,
@@ -64,6 +68,7 @@ pub struct Validation {
 
 /// The profile after a valid submission.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Merge {
     pub profile: Map<String, Value>,
@@ -73,8 +78,9 @@ pub struct Merge {
     pub updated: Vec<String>,
 }
 
-/// The answer of [`Form::submit`].
+/// The answer of [`Form::submit`] (`validateForm()` and `Form.validate()` in JavaScript).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Submission {
     #[serde(flatten)]
     pub validation: Validation,

@@ -197,8 +197,13 @@ pub struct ContentMatrix {
 
 /// One reason an item earned points.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecommendationReason {
     /// `industry`, `role`, `companySize`, `region`, `stage`, `interest`, `tier`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("enum" = ["industry", "role", "companySize", "region", "stage", "interest", "tier"]))
+    )]
     pub factor: &'static str,
     /// What matched: the persona value, the stage, the interest tag, the tier.
     pub value: String,
@@ -207,6 +212,7 @@ pub struct RecommendationReason {
 
 /// A recommended content item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommendation {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use super::{ContentKind, Recommendation};
 
 /// Why a slot got its variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ReasonKind {
     Segment,
@@ -17,6 +18,7 @@ pub enum ReasonKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
     pub kind: ReasonKind,
@@ -45,6 +47,7 @@ impl Reason {
 
 /// What one slot shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decision {
     pub slot: String,
     /// The variant id, or `"default"`.
@@ -57,6 +60,7 @@ pub struct Decision {
 
 /// Everything decided for one visitor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Decisions {
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -19,6 +19,7 @@ pub const MAX_INPUT_LEN: usize = 64;
 
 /// Why a number is not usable, in stable `snake_case` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhoneProblem {
     Empty,
@@ -37,8 +38,9 @@ pub enum PhoneProblem {
     InvalidNumber,
 }
 
-/// The answer of [`check_phone`].
+/// The answer of [`check_phone`] (`checkPhone()` in JavaScript).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PhoneCheck {
     pub valid: bool,
     /// `+8613800138000`.

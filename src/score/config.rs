@@ -159,8 +159,10 @@ pub struct FitRuleConfig {
     /// For `pattern`: a regular expression.
     #[serde(default)]
     pub pattern: Option<String>,
+    /// For `range`: the lowest value that matches (none when left out).
     #[serde(default)]
     pub min: Option<f64>,
+    /// For `range`: the highest value that matches (none when left out).
     #[serde(default)]
     pub max: Option<f64>,
     pub points: f64,

@@ -9,15 +9,18 @@ use super::event::RejectedEvent;
 use crate::time::Millis;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScoreResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The `now` the scores were computed at.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Millis"))]
     pub now: Millis,
     pub fit: FitResult,
     pub engagement: EngagementResult,
     /// Fit letter and engagement level: `A1` (best) … `D4` (worst).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Grade"))]
     pub grade: String,
     pub tier: Tier,
     pub stage: Stage,
@@ -37,12 +40,16 @@ pub struct ScoreResult {
 
 /// An accepted event that a server-only rule matched but did not score.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnscoredEvent {
     /// Position in the batch the caller gave.
     pub index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub rule: String,
+    /// Why, in words: `"Demo Requested" counts only when a back-office
+    /// source reports it (rule sales-request); reported by a browser, it
+    /// scores 0`.
     pub reason: String,
 }
 
@@ -62,15 +69,18 @@ impl UnscoredEvent {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FitResult {
     pub score: f64,
     /// `A` … `D`.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::FitGrade"))]
     pub grade: char,
     pub breakdown: Vec<FitPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FitPoint {
     /// Rule id, or the built-in check (`negative.freeEmail`).
@@ -84,10 +94,12 @@ pub struct FitPoint {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EngagementResult {
     pub score: f64,
     /// 1 (most engaged) … 4.
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = [1, 2, 3, 4])))]
     pub level: u8,
     /// Points that decay took away from all contributions together.
     pub decay_lost: f64,
@@ -100,6 +112,7 @@ pub struct EngagementResult {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventPoint {
     pub rule: String,
@@ -131,6 +144,7 @@ pub struct EventPoint {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleTotal {
     pub rule: String,
@@ -144,6 +158,7 @@ pub struct RuleTotal {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InactivityPoint {
     pub days_since_last_interaction: f64,
@@ -185,6 +200,7 @@ impl Tier {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StageEvidence {
     pub awareness: f64,
     pub consideration: f64,
@@ -192,12 +208,14 @@ pub struct StageEvidence {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MqlResult {
     pub qualified: bool,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Interest {
     pub tag: String,
     pub weight: f64,

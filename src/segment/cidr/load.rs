@@ -11,6 +11,7 @@ use crate::segment::ip::Prefix;
 
 /// What went wrong (or was adjusted) on one input line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueKind {
     /// The prefix could not be parsed; the line was skipped.
@@ -31,6 +32,7 @@ pub enum IssueKind {
 
 /// One reported input line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineIssue {
     /// 1-based line number where the record starts.
     pub line: usize,
