@@ -249,9 +249,55 @@ export class Model {
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
   ): ScoreResult;
+  /**
+   * Checks events the way scoring does (shape, a timestamp within the
+   * model's clock skew of `now`, duplicate ids) without scoring them.
+   * Node and edge builds only (not in the page build).
+   */
+  validateEvents(
+    eventsJson: string,
+    now?: Millis | Date | null,
+    source?: "server" | "browser" | null,
+  ): { accepted: number[]; rejected: RejectedEvent[] };
+  /**
+   * Adds a batch to a visitor's incremental state (`null` for a new visitor)
+   * in O(batch): store the returned `state` bytes and hand them back with
+   * the next batch. `scoreState` on them gives what `score` gives for the
+   * whole history. Throws `invalid_argument` (path `state`) for a state of
+   * another model or format version. Node and edge builds only.
+   */
+  ingest(
+    state: Uint8Array | null,
+    eventsJson: string,
+    now?: Millis | Date | null,
+    source?: "server" | "browser" | null,
+  ): VisitorStateUpdate;
+  /**
+   * The visitor's score from its state: `score` over its whole history,
+   * with the breakdown of its newest (still open) events only.
+   */
+  scoreState(
+    state: Uint8Array,
+    profile: Profile | null,
+    now?: Millis | Date | null,
+    options?: ScoreOptions | null,
+  ): ScoreResult;
   readonly warnings: ConfigIssue[];
   /** The model's `fit.browserTraits` (a new array each read). */
   readonly browserTraits: string[];
+}
+
+/** What `Model.ingest` returns. */
+export interface VisitorStateUpdate {
+  /** The new state, to store (a few KB, however long the history). */
+  state: Uint8Array;
+  /** Indices of the batch's events that were taken. */
+  accepted: number[];
+  rejected: RejectedEvent[];
+  /** Browser reports of server-only rules: kept, worth 0. */
+  unscored: UnscoredEvent[];
+  /** Events the state holds in all. */
+  eventsTotal: number;
 }
 
 /** GrowthBook's `evalCondition`: a malformed condition is `false`. */

@@ -17,6 +17,7 @@
 //! assert_eq!(result.grade, "A2");
 //! ```
 
+mod actions;
 pub mod config;
 pub mod engagement;
 pub mod event;
@@ -86,8 +87,10 @@ pub struct Model {
     interest_half_life: Option<f64>,
     mql_grades: Vec<String>,
     warnings: Vec<Issue>,
-    /// Names the compiled document in a stored visitor state.
-    fingerprint: String,
+    /// Names the compiled document in a stored visitor state; computed on
+    /// first use, so a page that never stores a state does not carry the
+    /// document's serializer.
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 impl ConfigDocument for Model {
@@ -120,7 +123,7 @@ impl Model {
             interest_half_life: None,
             mql_grades: Vec::new(),
             warnings: Vec::new(),
-            fingerprint: String::new(),
+            fingerprint: std::sync::OnceLock::new(),
         }
     }
 
@@ -280,7 +283,7 @@ impl Model {
             interest_half_life,
             mql_grades,
             warnings: d.warnings.clone(),
-            fingerprint: incremental::fingerprint(&config),
+            fingerprint: std::sync::OnceLock::new(),
             config,
         }
     }
@@ -316,6 +319,18 @@ impl Model {
         let mut result = self.score_events(profile, &accepted, now, options);
         result.rejected = rejected;
         result
+    }
+
+    /// Checks events the way scoring does (shape, timestamp within the
+    /// model's clock skew of `now`, duplicate ids), without scoring: the
+    /// valid ones, borrowed from `values`, and each rejection's reason.
+    pub fn validate_events<'v>(
+        &self,
+        values: &'v [Value],
+        now: Millis,
+        source: EventSource,
+    ) -> (Vec<Event<'v>>, Vec<RejectedEvent>) {
+        event::parse_events(values, now, self.skew_ms, source)
     }
 
     /// Scores events that were already checked (see [`event::parse_events`]),

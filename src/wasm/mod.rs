@@ -6,6 +6,8 @@ pub mod browser;
 pub mod forms;
 pub mod personalize;
 pub mod score;
+#[cfg(feature = "visitor-state")]
+pub mod state;
 pub mod targeting;
 
 use js_sys::{Error as JsError, Reflect};

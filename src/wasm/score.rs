@@ -19,7 +19,7 @@ fn with_default_model<R>(f: impl FnOnce(&Model) -> R) -> R {
     DEFAULT_MODEL.with(|cell| f(cell.get_or_init(Model::default_model)))
 }
 
-fn read_profile(value: JsValue) -> Result<Option<Map<String, Value>>, JsValue> {
+pub(super) fn read_profile(value: JsValue) -> Result<Option<Map<String, Value>>, JsValue> {
     match from_js(value, "profile")? {
         Value::Null => Ok(None),
         Value::Object(map) => Ok(Some(map)),
@@ -43,7 +43,7 @@ fn read_events(value: JsValue) -> Result<Vec<Value>, JsValue> {
 
 /// `now` may be left out in the page (the browser's clock is used); the core
 /// itself never reads a clock.
-fn read_now(value: JsValue) -> Result<Millis, JsValue> {
+pub(super) fn read_now(value: JsValue) -> Result<Millis, JsValue> {
     if value.is_undefined() || value.is_null() {
         return time::from_f64(js_sys::Date::now())
             .map_err(|e| invalid_argument("now", e.message()));
@@ -60,7 +60,7 @@ fn read_now(value: JsValue) -> Result<Millis, JsValue> {
     }
 }
 
-fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
+pub(super) fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
     let mut options = ScoreOptions::default();
     match from_js(value, "options")? {
         Value::Null => {}
@@ -97,7 +97,7 @@ fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
 /// than reading them across the boundary value by value (serde-wasm-bindgen
 /// makes a JS call for every key, string and number). serde_json refuses
 /// input nested over 128 levels, so deep text cannot exhaust the stack.
-fn read_events_json(value: JsValue) -> Result<Vec<Value>, JsValue> {
+pub(super) fn read_events_json(value: JsValue) -> Result<Vec<Value>, JsValue> {
     let Some(text) = value.as_string() else {
         return Err(invalid_argument(
             "events",
@@ -165,7 +165,7 @@ pub fn check_model_js(model: JsValue) -> Result<JsValue, JsValue> {
 /// document each time.
 #[wasm_bindgen(js_name = Model)]
 pub struct ModelHandle {
-    model: Model,
+    pub(super) model: Model,
 }
 
 #[wasm_bindgen(js_class = Model)]

@@ -71,7 +71,7 @@ pub const LIFETIME_SETTLE_DAYS: f64 = 90.0;
 mod score;
 mod store;
 
-pub(in crate::score) use store::fingerprint;
+use store::fingerprint;
 pub use store::StateError;
 
 /// A visitor's engagement history as running sums plus its open events.
@@ -238,14 +238,14 @@ impl Model {
     /// A fingerprint of the model: a state built with one model is refused
     /// by another.
     pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
+        self.fingerprint.get_or_init(|| fingerprint(&self.config))
     }
 
     /// An empty visitor state for this model.
     pub fn new_state(&self) -> VisitorState {
         VisitorState {
             v: STATE_VERSION,
-            m: self.fingerprint.clone(),
+            m: self.fingerprint().to_string(),
             r: None,
             n: 0,
             l: None,
@@ -255,7 +255,7 @@ impl Model {
         }
     }
     fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
-        if state.m != self.fingerprint || state.s.len() != self.rules.len() {
+        if state.m != self.fingerprint() || state.s.len() != self.rules.len() {
             return Err(StateError::ModelChanged);
         }
         if state

@@ -1,0 +1,132 @@
+//! A visitor's incremental engagement state for the edge: the Durable
+//! Object keeps the stored bytes and hands them in with each batch; only
+//! the bytes, the batch's JSON text and a few numbers cross the boundary,
+//! never the history. Not in the page build (feature `visitor-state`).
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::score::{read_events_json, read_now, read_options, read_profile, ModelHandle};
+use super::{invalid_argument, to_js};
+use crate::score::{EventSource, RejectedEvent, UnscoredEvent, VisitorState};
+
+/// `"server"` (the default) or `"browser"`.
+fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
+    match value.as_string().as_deref() {
+        None if value.is_undefined() || value.is_null() => Ok(EventSource::Server),
+        Some("server") => Ok(EventSource::Server),
+        Some("browser") => Ok(EventSource::Browser),
+        _ => Err(invalid_argument(
+            "source",
+            "expected \"server\" or \"browser\"",
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct Checked {
+    /// Indices of the events that are valid, in batch order.
+    accepted: Vec<usize>,
+    rejected: Vec<RejectedEvent>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ingested {
+    /// Indices of the events taken, in batch order.
+    accepted: Vec<usize>,
+    rejected: Vec<RejectedEvent>,
+    unscored: Vec<UnscoredEvent>,
+    /// Events the visitor's state holds in all.
+    events_total: u64,
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl ModelHandle {
+    /// `model.validateEvents(eventsJson, now?, source?)` →
+    /// `{accepted: [index], rejected: [{index, id?, reason}]}`: what scoring
+    /// would accept, with each rejection's reason, without scoring.
+    #[wasm_bindgen(js_name = validateEvents)]
+    pub fn validate_events(
+        &self,
+        events_json: JsValue,
+        now: JsValue,
+        source: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let events = read_events_json(events_json)?;
+        let now = read_now(now)?;
+        let source = read_source(&source)?;
+        let (accepted, rejected) = self.model.validate_events(&events, now, source);
+        to_js(&Checked {
+            accepted: accepted.iter().map(|e| e.index).collect(),
+            rejected,
+        })
+    }
+
+    /// `model.ingest(state, eventsJson, now?, source?)` → `{state,
+    /// accepted, rejected, unscored, eventsTotal}`: adds a batch to a
+    /// visitor's stored state (`null` for a new visitor); `state` is the new
+    /// state's bytes to store. Throws `invalid_argument` (path `state`) for
+    /// a state of another model or version.
+    pub fn ingest(
+        &self,
+        state: Option<Vec<u8>>,
+        events_json: JsValue,
+        now: JsValue,
+        source: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let mut visitor = self.read_state(state)?;
+        let values = read_events_json(events_json)?;
+        let now = read_now(now)?;
+        let source = read_source(&source)?;
+        let (events, rejected) = self.model.validate_events(&values, now, source);
+        let unscored = self
+            .model
+            .ingest(&mut visitor, &events, now, source)
+            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+        let out = to_js(&Ingested {
+            accepted: events.iter().map(|e| e.index).collect(),
+            rejected,
+            unscored,
+            events_total: visitor.events(),
+        })?;
+        let bytes = js_sys::Uint8Array::from(visitor.to_bytes().as_slice());
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&out, &"state".into(), &bytes);
+        Ok(out)
+    }
+
+    /// `model.scoreState(state, profile, now?, options?)`: the visitor's
+    /// score from its stored state, the same result `score()` gives for its
+    /// whole history (the breakdown lists its newest events).
+    #[wasm_bindgen(js_name = scoreState)]
+    pub fn score_state(
+        &self,
+        state: Vec<u8>,
+        profile: JsValue,
+        now: JsValue,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let visitor = self.read_state(Some(state))?;
+        let profile = read_profile(profile)?;
+        let now = read_now(now)?;
+        let options = read_options(options)?;
+        let result = self
+            .model
+            .score_state(&visitor, profile.as_ref(), now, &options)
+            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+        to_js(&result)
+    }
+}
+
+impl ModelHandle {
+    fn read_state(&self, bytes: Option<Vec<u8>>) -> Result<VisitorState, JsValue> {
+        match bytes {
+            None => Ok(self.model.new_state()),
+            Some(bytes) => self
+                .model
+                .load_state_bytes(&bytes)
+                .map_err(|e| invalid_argument("state", &e.to_string())),
+        }
+    }
+}
