@@ -11,11 +11,12 @@
 import wasmModule from "nurture:wasm";
 import * as glue from "nurture:glue";
 import { HttpError } from "./http.js";
-// The defaults, bundled by worker/build.mjs: the demo site's config (the
-// same file the pages' runtime loads, so the edge and the page decide from
-// one config) and the named accounts (documentation address ranges).
-import defaultSiteConfig from "../../www/nurture/site-config.json";
-import defaultAccountsCsv from "../../tests/data/accounts.csv";
+// The defaults, bundled by worker/build.mjs from demo/ (the demo's
+// configuration, which the demo site and the tests use too): the site config
+// (the same file the pages' runtime loads, so the edge and the page decide
+// from one config) and the named accounts (documentation address ranges).
+import defaultSiteConfig from "../../demo/site-config.json";
+import defaultAccountsCsv from "../../demo/accounts.csv";
 
 let ready = false;
 let restarts = 0;
@@ -82,7 +83,7 @@ function compiledModel(env) {
   return model;
 }
 
-/** The compiled site config (SITE_CONFIG_JSON, else the bundled sample). */
+/** The compiled site config (SITE_CONFIG_JSON, else the bundled demo's). */
 function compiledSite(env) {
   const text = typeof env.SITE_CONFIG_JSON === "string" ? env.SITE_CONFIG_JSON.trim() : "";
   let site = sites.get(text);

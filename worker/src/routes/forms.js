@@ -6,7 +6,7 @@
 // in the visitor's language, or the merged profile's new score and the next
 // fields (with a token for them).
 
-import defaultForms from "../forms.json";
+import defaultForms from "../../../demo/forms.json";
 import { HttpError, json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
 import { limitClient, rateLimited } from "../ratelimit.js";
 import { identifyVisitor, cookieFor, cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
