@@ -615,7 +615,7 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
     return res.json();
   };
 
-  // 1 in 4 visitors from the named account's range (tests/data/accounts.csv:
+  // 1 in 4 visitors from the named account's range (demo/accounts.csv:
   // 203.0.113.0/24 is PetroChina Example Co.), the rest from elsewhere.
   const ipOf = (n) => (n % 4 === 0 ? `203.0.113.${n % 250}` : n % 4 === 1 ? `198.51.100.${n % 250}` : `10.${(n >> 8) & 255}.${n & 255}.1`);
   const ledger = { events: new Set(), signals: 0, acceptedEvents: 0, formsAccepted: 0 };

@@ -71,14 +71,14 @@ visitors = [
     {"id": "v-3", "ip": "81.2.69.160", "request": {"country": "GB", "asn": 13335, "city": "London"}, "profile": profile, "seen": {"slots": {}}},
     {"id": "v-4"},
 ]
-for cfg in ["tests/data/site-config.json", "www/nurture/site-config.json"]:
+for cfg in ["tests/data/site-config.json", "demo/site-config.json"]:
     text = read(cfg)
     for v in visitors:
         put("personalize", nul(text, j(v)))
 put("personalize", nul("{}", j(visitors[0])))
 
 form_docs = [read("bench/contact-form.json")]
-wf = json.loads(read("worker/src/forms.json"))
+wf = json.loads(read("demo/forms.json"))
 if isinstance(wf, dict):
     for v in wf.values():
         if isinstance(v, dict):

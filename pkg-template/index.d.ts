@@ -19,6 +19,8 @@ export * from "./generated/types.js";
 import type {
   ConfigIssue,
   ConfigReport,
+  RejectedEvent,
+  UnscoredEvent,
   Decision,
   Decisions,
   EmailCheck,

@@ -71,6 +71,9 @@ node --test tests/e2e/
 step "the packed tarball in fresh projects: Node, Vite + Chromium, Miniflare, tsc; README examples, schemas, bad input"
 node --test --test-concurrency=1 tests/package/
 
+step "edge worker: types (tsc on the JSDoc-typed sources, against pkg/index.d.ts)"
+npx tsc -p worker/tsconfig.json
+
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs
 node --test worker/test/*.test.mjs

@@ -36,7 +36,7 @@ const nurturePlugin = {
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-await build({
+const { metafile } = await build({
   entryPoints: [path.join(here, "src", "index.js")],
   outfile: path.join(dist, "index.js"),
   bundle: true,
@@ -48,7 +48,18 @@ await build({
   loader: { ".csv": "text", ".json": "json" },
   legalComments: "none",
   logLevel: "warning",
+  metafile: true,
 });
+// Production code takes nothing from the tests or the demo site: the demo's
+// defaults come from demo/, the one place the demo and the tests share.
+const repo = path.join(here, "..");
+const stray = Object.keys(metafile.inputs)
+  .map((input) => path.relative(repo, path.resolve(input)))
+  .filter((file) => /^(tests|www)[/\\]/.test(file));
+if (stray.length) {
+  console.error(`the worker bundles files from tests/ or www/: ${stray.join(", ")}`);
+  process.exit(1);
+}
 copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
 
 // Workers limit the compressed upload (3 MB on the free plan); the budget

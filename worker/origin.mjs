@@ -1,11 +1,13 @@
 // A static origin for the worker to front: serves www/ (or another folder)
-// on 127.0.0.1, "/" and folders as their index.html. Used by worker/dev.mjs,
-// the tests and the benchmark. `extra` maps a path to {type, body, headers}
-// for pages a test needs.
+// on 127.0.0.1, "/" and folders as their index.html, and with www/ the
+// demo's site config (demo/served.mjs). Used by worker/dev.mjs, the tests
+// and the benchmark. `extra` maps a path to {type, body, headers} for pages
+// a test needs.
 import http from "node:http";
 import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { here } from "./miniflare.mjs";
+import { SERVED } from "../demo/served.mjs";
 
 export const WWW = path.join(here, "..", "www");
 
@@ -82,7 +84,9 @@ export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = 
       return;
     }
     const plain = { "content-type": "text/plain; charset=utf-8" };
-    const { file, status } = await resolveFile(req.url, root, pkgRoot);
+    // Matched as written: no decoding, no dot segments.
+    const demo = root === WWW ? SERVED.get(req.url.split(/[?#]/, 1)[0]) : undefined;
+    const { file, status } = demo ? { file: demo, status: 200 } : await resolveFile(req.url, root, pkgRoot);
     if (!file) {
       res.writeHead(status, plain).end(status === 400 ? "bad request" : status === 403 ? "forbidden" : "not found");
       return;

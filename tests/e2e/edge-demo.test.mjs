@@ -1,7 +1,7 @@
 // End to end, the demo as `make demo` runs it: the built worker (worker/dist,
 // in workerd through Miniflare) in front of the demo site, with its built-in
 // config, which is the same file the pages' runtime loads
-// (www/nurture/site-config.json). The visitor's address decides at the edge:
+// (demo/site-config.json). The visitor's address decides at the edge:
 // slots with string content arrive already swapped in the HTML, and a slot
 // whose variant the edge leaves to the page (the menu's `{items}`) is
 // rendered by the runtime as the edge chose it, with what only the edge
@@ -55,7 +55,7 @@ async function visit(ip) {
 }
 
 test("a named account's address: the hero comes swapped in the HTML, the menu the edge chose is rendered by the page", async () => {
-  // 203.0.113.0/24 is PetroChina Example (tests/data/accounts.csv): a key
+  // 203.0.113.0/24 is PetroChina Example (demo/accounts.csv): a key
   // account in the oil & gas industry.
   const v = await visit("203.0.113.10");
   assert.match(v.html, /data-nurture-slot="hero" data-nurture-applied="oil-gas-hero"><h1>Refinery uptime, predicted<\/h1>/);

@@ -1,11 +1,13 @@
 // A tiny static server for the demo site: www/ at the root, the built
-// package at /pkg/ (so pages load /pkg/browser/nurture.js), and a stand-in
+// package at /pkg/ (so pages load /pkg/browser/nurture.js), the demo's site
+// config at /nurture/site-config.json (demo/served.mjs), and a stand-in
 // edge at /edge/v1/events that records the batches it receives.
 // `node tests/e2e/server.mjs [port]` serves on 127.0.0.1 and prints the URL.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVED } from "../../demo/served.mjs";
 
 const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const TYPES = {
@@ -31,8 +33,9 @@ export async function serve(port = 0) {
       return res.end(JSON.stringify({ accepted: JSON.parse(body).events.length }));
     }
     const base = url.pathname.startsWith("/pkg/") ? repo : join(repo, "www");
-    let file = normalize(join(base, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(base)) return res.writeHead(403).end();
+    const served = SERVED.get(url.pathname);
+    let file = served ?? normalize(join(base, decodeURIComponent(url.pathname)));
+    if (!served && !file.startsWith(base)) return res.writeHead(403).end();
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const data = await readFile(file);

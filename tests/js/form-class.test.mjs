@@ -17,7 +17,7 @@ const builds = [
   ["browser", await loadBuild(path.join(pkgDir, "browser"))],
 ];
 
-const workerForms = readJson("worker", "src", "forms.json");
+const workerForms = readJson("demo", "forms.json"); // the demo forms the worker bundles
 const definitions = {
   ...Object.fromEntries(Object.entries(workerForms).map(([k, v]) => [`worker ${k}`, v])),
   "bench contact": readJson("bench", "contact-form.json"),

@@ -21,7 +21,7 @@
 
 import { pathToFileURL } from "node:url";
 import { sign, verify, signForm, verifyForm } from "../src/token.js";
-import { HttpError } from "../src/http.js";
+import { HttpError } from "../src/errors.js";
 
 let seed = 1;
 

@@ -1,9 +1,23 @@
+// @ts-check
 // Reads the worker's settings from `env` once per env object. Every limit has
 // a default that suits production; the tests and the demo override them
 // through the same variables (wrangler.toml [vars] or Miniflare bindings).
 
+/**
+ * @typedef {import("../types/env").Env} Env
+ * @typedef {import("../types/env").VarName} VarName
+ * @typedef {ReturnType<typeof read>} Settings
+ */
+
+/** @type {WeakMap<Env, Settings>} */
 const cache = new WeakMap();
 
+/**
+ * @param {Env} env
+ * @param {VarName} name
+ * @param {number} fallback
+ * @param {number} [min]
+ */
 function int(env, name, fallback, min = 0) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === "") return fallback;
@@ -11,6 +25,11 @@ function int(env, name, fallback, min = 0) {
   return Number.isFinite(n) && n >= min ? n : fallback;
 }
 
+/**
+ * @param {Env} env
+ * @param {VarName} name
+ * @param {boolean} [fallback]
+ */
 function bool(env, name, fallback = false) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === "") return fallback;
@@ -18,6 +37,11 @@ function bool(env, name, fallback = false) {
   return /^(1|true|yes|on)$/i.test(String(raw).trim());
 }
 
+/**
+ * @param {Env} env
+ * @param {VarName} name
+ * @returns {string[]}
+ */
 function list(env, name) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === "") return [];
@@ -34,10 +58,22 @@ function list(env, name) {
   return text.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * @param {Env} env
+ * @returns {Settings}
+ */
 export function settings(env) {
   let s = cache.get(env);
-  if (s) return s;
-  s = {
+  if (!s) {
+    s = read(env);
+    cache.set(env, s);
+  }
+  return s;
+}
+
+/** @param {Env} env */
+function read(env) {
+  return {
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1),
     maxEvents: int(env, "MAX_EVENTS", 100, 1),
     maxEventBytes: int(env, "MAX_EVENT_BYTES", 4096, 64),
@@ -94,6 +130,4 @@ export function settings(env) {
     // client dribbling bytes must not hold a request open for ever.
     bodyTimeoutMs: int(env, "BODY_TIMEOUT_MS", 10_000, 1),
   };
-  cache.set(env, s);
-  return s;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The wasm core, instantiated once per isolate and re-instantiated when it
 // traps. A trap (WebAssembly.RuntimeError) or a stack overflow inside wasm
 // leaves the instance in an unknown state (a RefCell left borrowed, the
@@ -10,33 +11,60 @@
 
 import wasmModule from "nurture:wasm";
 import * as glue from "nurture:glue";
-import { HttpError } from "./http.js";
-// The defaults, bundled by worker/build.mjs: the demo site's config (the
-// same file the pages' runtime loads, so the edge and the page decide from
-// one config) and the named accounts (documentation address ranges).
-import defaultSiteConfig from "../../www/nurture/site-config.json";
-import defaultAccountsCsv from "../../tests/data/accounts.csv";
+import { HttpError } from "./errors.js";
+// The defaults, bundled by worker/build.mjs from demo/ (the demo's
+// configuration, which the demo site and the tests use too): the site config
+// (the same file the pages' runtime loads, so the edge and the page decide
+// from one config) and the named accounts (documentation address ranges).
+import demoSiteConfig from "../../demo/site-config.json";
+import defaultAccountsCsv from "../../demo/accounts.csv";
+
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("nurture").Tables} Tables
+ * @typedef {import("nurture").FormConfig} FormConfig
+ */
+
+/**
+ * What `withCore` hands its callback: the glue and the compiled configs of
+ * `env`, each built on first use.
+ * @typedef {object} Core
+ * @property {typeof glue} glue
+ * @property {glue.Model} model the scoring model (MODEL_JSON, else the built-in one)
+ * @property {glue.Personalizer} site the site config (SITE_CONFIG_JSON, else the demo's)
+ * @property {Tables} tables
+ * @property {(formId: string, definition: FormConfig) => glue.Form} form
+ */
+
+// A JSON import is typed with plain strings where index.d.ts has literal unions.
+const defaultSiteConfig = /** @type {import("nurture").SiteConfig} */ (/** @type {unknown} */ (demoSiteConfig));
 
 let ready = false;
 let restarts = 0;
 // The live instance's exports, for its linear memory size in coreStats().
+/** @type {{memory?: unknown} | null} */
 let instanceExports = null;
-const models = new Map(); // MODEL_JSON text ("" for the default) → Model
-const sites = new Map(); // SITE_CONFIG_JSON text ("" for the default) → Personalizer
+/** @type {Map<string, glue.Model>} MODEL_JSON text ("" for the default) → Model */
+const models = new Map();
+/** @type {Map<string, glue.Personalizer>} SITE_CONFIG_JSON text ("" for the default) → Personalizer */
+const sites = new Map();
 // FORMS_JSON text ("" for the bundled forms) → Map(formId → Form). Compiling
 // a form is most of what validating one costs in wasm, so each definition is
 // compiled once per instance.
+/** @type {Map<string, Map<string, glue.Form>>} */
 const forms = new Map();
 let formCompiles = 0; // forms compiled since the isolate started (coreStats)
+/** @type {{key: string | null, cidr: glue.CidrTable | null, maxmind: glue.MaxMindDb | null, bytes: Uint8Array | null}} */
 const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
 
 function ensure() {
   if (!ready) {
-    instanceExports = glue.initSync({ module: wasmModule });
+    instanceExports = /** @type {{memory?: unknown}} */ (glue.initSync({ module: wasmModule }));
     ready = true;
   }
 }
 
+/** @param {unknown} err */
 export function isFatal(err) {
   return err instanceof WebAssembly.RuntimeError || (err instanceof RangeError && /call stack/i.test(err.message));
 }
@@ -60,29 +88,43 @@ function reset() {
   restarts += 1;
 }
 
+/**
+ * An error of the core's (a NurtureError: `path`, `message`), for a message.
+ * @param {unknown} err
+ */
+function described(err) {
+  const e = /** @type {{path?: string, message?: string}} */ (err);
+  return `${e.path ?? ""} ${e.message}`.trim();
+}
+
+/** @param {Env} env */
 function compiledModel(env) {
   const text = typeof env.MODEL_JSON === "string" ? env.MODEL_JSON.trim() : "";
   let model = models.get(text);
   if (model) return model;
+  /** @type {import("nurture").ModelConfig | null} */
   let doc = null;
   if (text !== "") {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new HttpError(500, "model_invalid", "MODEL_JSON is not valid JSON");
+      throw new HttpError("model_invalid", "MODEL_JSON is not valid JSON");
     }
   }
   try {
     model = new glue.Model(doc);
   } catch (err) {
     if (isFatal(err)) throw err;
-    throw new HttpError(500, "model_invalid", `MODEL_JSON: ${err.path ?? ""} ${err.message}`.trim());
+    throw new HttpError("model_invalid", `MODEL_JSON: ${described(err)}`);
   }
   models.set(text, model);
   return model;
 }
 
-/** The compiled site config (SITE_CONFIG_JSON, else the bundled sample). */
+/**
+ * The compiled site config (SITE_CONFIG_JSON, else the bundled demo's).
+ * @param {Env} env
+ */
 function compiledSite(env) {
   const text = typeof env.SITE_CONFIG_JSON === "string" ? env.SITE_CONFIG_JSON.trim() : "";
   let site = sites.get(text);
@@ -92,14 +134,14 @@ function compiledSite(env) {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new HttpError(500, "site_config_invalid", "SITE_CONFIG_JSON is not valid JSON");
+      throw new HttpError("site_config_invalid", "SITE_CONFIG_JSON is not valid JSON");
     }
   }
   try {
     site = new glue.Personalizer(doc);
   } catch (err) {
     if (isFatal(err)) throw err;
-    throw new HttpError(500, "site_config_invalid", `SITE_CONFIG_JSON: ${err.path ?? ""} ${err.message}`.trim());
+    throw new HttpError("site_config_invalid", `SITE_CONFIG_JSON: ${described(err)}`);
   }
   sites.set(text, site);
   return site;
@@ -110,6 +152,9 @@ function compiledSite(env) {
  * definition the caller looked up: `definition` is only read the first time.
  * A bad definition throws the core's `invalid_config` error and is not
  * cached (every request reports it).
+ * @param {Env} env
+ * @param {string} formId
+ * @param {FormConfig} definition
  */
 function compiledForm(env, formId, definition) {
   const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
@@ -126,6 +171,7 @@ function compiledForm(env, formId, definition) {
   return form;
 }
 
+/** @param {Env} env */
 function maxmindBytes(env) {
   const b = env.MAXMIND_DB;
   if (b instanceof Uint8Array) return b;
@@ -138,6 +184,8 @@ function maxmindBytes(env) {
  * bundled sample accounts; a value starting with "[" or "{" is read as JSON)
  * and an optional MaxMind DB (MAXMIND_DB: the bytes of an .mmdb, from a Data
  * module or a data binding). Built once per isolate and text.
+ * @param {Env} env
+ * @returns {Tables}
  */
 function lookupTables(env) {
   const csv = typeof env.ACCOUNTS_CSV === "string" ? env.ACCOUNTS_CSV : defaultAccountsCsv;
@@ -152,7 +200,7 @@ function lookupTables(env) {
       cidr = text === "" ? null : /^[[{]/.test(text) ? glue.CidrTable.fromJson(text) : glue.CidrTable.fromCsv(text);
     } catch (err) {
       if (isFatal(err)) throw err;
-      throw new HttpError(500, "server_misconfigured", `ACCOUNTS_CSV: ${err.message}`);
+      throw new HttpError("server_misconfigured", `ACCOUNTS_CSV: ${/** @type {Error} */ (err).message}`);
     }
     let maxmind = null;
     if (bytes) {
@@ -161,11 +209,12 @@ function lookupTables(env) {
       } catch (err) {
         cidr?.free();
         if (isFatal(err)) throw err;
-        throw new HttpError(500, "server_misconfigured", `MAXMIND_DB: ${err.message}`);
+        throw new HttpError("server_misconfigured", `MAXMIND_DB: ${/** @type {Error} */ (err).message}`);
       }
     }
     Object.assign(tableCache, { key: csv, cidr, maxmind, bytes });
   }
+  /** @type {Tables} */
   const tables = {};
   if (tableCache.cidr) tables.cidr = tableCache.cidr;
   if (tableCache.maxmind) tables.maxmind = tableCache.maxmind;
@@ -177,6 +226,10 @@ function lookupTables(env) {
  * (`form(formId, definition)` answers the compiled `Form`). If the instance traps,
  * it is replaced and `fn` runs once more on the new one; a second trap is
  * reported as 503 core_unavailable (the request may be retried).
+ * @template T
+ * @param {Env} env
+ * @param {(core: Core) => T} fn
+ * @returns {T}
  */
 export function withCore(env, fn) {
   for (let attempt = 0; ; attempt += 1) {
@@ -184,6 +237,7 @@ export function withCore(env, fn) {
       ensure();
       // model, site and tables are built on first use (a route that only
       // scores never compiles the site config, and the other way round).
+      /** @type {Core} */
       const core = {
         glue,
         get model() { return compiledModel(env); },
@@ -196,7 +250,7 @@ export function withCore(env, fn) {
       if (!isFatal(err)) throw err;
       reset();
       if (attempt >= 1) {
-        throw new HttpError(503, "core_unavailable", "the scoring core failed twice in a row; retry the request");
+        throw new HttpError("core_unavailable", "the scoring core failed twice in a row; retry the request");
       }
     }
   }

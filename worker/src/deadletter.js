@@ -1,3 +1,4 @@
+// @ts-check
 // The dead-letter store: one Durable Object ("global") whose storage holds
 // every message that could not be delivered, keyed by message id (so a
 // message dead-lettered twice is filed once), until a replay delivers it.
@@ -14,25 +15,45 @@
 
 import { DurableObject } from "cloudflare:workers";
 
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("./enrich.js").ForwardMessage} ForwardMessage
+ * @typedef {{body: ForwardMessage, reason: string, attempts: number}} DeadLetter
+ * @typedef {DeadLetter & {failedAt: number}} Filed
+ */
+
 const PREFIX = "dl:";
 const ERASED = "er:";
 // Longer than a message can stay in Cloudflare Queues (14 days at most), so
 // no message of an erased visitor can still be retried when its record goes.
 const ERASED_KEEP_MS = 15 * 86_400_000;
 
-/** Messages that belong to an erased visitor (the erasure signal excepted). */
+/**
+ * Messages that belong to an erased visitor (the erasure signal excepted).
+ * @param {Partial<ForwardMessage> | undefined} body
+ * @param {{has(visitorId: string): boolean}} erased
+ */
 export function ofErased(body, erased) {
   return typeof body?.visitorId === "string" && erased.has(body.visitorId) && !String(body.id).startsWith("era_");
 }
 
+/** @extends {DurableObject<Env>} */
 export class DeadLetterStore extends DurableObject {
+  /**
+   * Files messages (by id: one filed twice is kept once); an erased
+   * visitor's are refused. Returns how many were filed.
+   * @param {DeadLetter[]} all
+   */
   async add(all) {
     const erased = await this.erasedSet(all.map((i) => i.body?.visitorId));
     const items = all.filter((i) => !ofErased(i.body, erased));
     if (items.length === 0) return 0;
-    const filed = ((await this.ctx.storage.get("filed")) ?? 0) + items.length;
+    /** @type {number | undefined} */
+    const before = await this.ctx.storage.get("filed");
+    const filed = (before ?? 0) + items.length;
     await this.ctx.storage.put("filed", filed);
     for (let i = 0; i < items.length; i += 128) {
+      /** @type {Record<string, Filed>} */
       const entries = {};
       for (const item of items.slice(i, i + 128)) {
         entries[PREFIX + item.body.id] = { ...item, failedAt: Date.now() };
@@ -42,11 +63,17 @@ export class DeadLetterStore extends DurableObject {
     return items.length;
   }
 
+  /**
+   * @param {number} [limit]
+   * @returns {Promise<Filed[]>}
+   */
   async list(limit = 100) {
+    /** @type {Map<string, Filed>} */
     const map = await this.ctx.storage.list({ prefix: PREFIX, limit });
     return [...map.values()];
   }
 
+  /** @param {string[]} ids */
   async remove(ids) {
     for (let i = 0; i < ids.length; i += 128) {
       await this.ctx.storage.delete(ids.slice(i, i + 128).map((id) => PREFIX + id));
@@ -56,13 +83,17 @@ export class DeadLetterStore extends DurableObject {
 
   /** How many messages were ever filed (a message filed twice counts twice). */
   async filed() {
-    return (await this.ctx.storage.get("filed")) ?? 0;
+    /** @type {number | undefined} */
+    const filed = await this.ctx.storage.get("filed");
+    return filed ?? 0;
   }
 
   async count() {
     let n = 0;
+    /** @type {string | undefined} */
     let start;
     for (;;) {
+      /** @type {Map<string, unknown>} */
       const page = await this.ctx.storage.list({ prefix: PREFIX, startAfter: start, limit: 1000 });
       n += page.size;
       if (page.size < 1000) return n;
@@ -70,19 +101,27 @@ export class DeadLetterStore extends DurableObject {
     }
   }
 
-  /** The ids among `visitorIds` erased within ERASED_KEEP_MS. */
+  /**
+   * The ids among `visitorIds` erased within ERASED_KEEP_MS.
+   * @param {unknown[]} visitorIds
+   */
   async erasedSet(visitorIds) {
     const ids = [...new Set(visitorIds.filter((v) => typeof v === "string"))];
+    /** @type {Set<string>} */
     const out = new Set();
     const now = Date.now();
     for (let i = 0; i < ids.length; i += 128) {
+      /** @type {Map<string, number>} */
       const got = await this.ctx.storage.get(ids.slice(i, i + 128).map((v) => ERASED + v));
       for (const [key, at] of got) if (now - at < ERASED_KEEP_MS) out.add(key.slice(ERASED.length));
     }
     return out;
   }
 
-  /** For the forwarding queue's consumer: which of these visitors were erased. */
+  /**
+   * For the forwarding queue's consumer: which of these visitors were erased.
+   * @param {unknown[]} visitorIds
+   */
   async erasedAmong(visitorIds) {
     return [...(await this.erasedSet(visitorIds))];
   }
@@ -92,6 +131,9 @@ export class DeadLetterStore extends DurableObject {
    * dead letter of theirs. A scan of the whole store: it has no index by
    * visitor, and erasures are rare next to filing. Returns how many were
    * deleted per visitor.
+   * @param {string[]} visitorIds
+   * @param {number} [now]
+   * @returns {Promise<Record<string, number>>}
    */
   async purge(visitorIds, now = Date.now()) {
     const ids = new Set(visitorIds);
@@ -99,10 +141,14 @@ export class DeadLetterStore extends DurableObject {
     for (let i = 0; i < keys.length; i += 128) {
       await this.ctx.storage.put(Object.fromEntries(keys.slice(i, i + 128).map((k) => [k, now])));
     }
+    /** @type {Record<string, number>} */
     const removed = Object.fromEntries([...ids].map((v) => [v, 0]));
+    /** @type {string | undefined} */
     let start;
     for (;;) {
+      /** @type {Map<string, Filed>} */
       const page = await this.ctx.storage.list({ prefix: PREFIX, startAfter: start, limit: 500 });
+      /** @type {string[]} */
       const doomed = [];
       for (const [key, item] of page) {
         if (ofErased(item.body, ids)) {
@@ -118,10 +164,15 @@ export class DeadLetterStore extends DurableObject {
     return removed;
   }
 
-  /** Forgets erasure records older than ERASED_KEEP_MS. */
+  /**
+   * Forgets erasure records older than ERASED_KEEP_MS.
+   * @param {number} now
+   */
   async pruneErased(now) {
+    /** @type {string | undefined} */
     let start;
     for (;;) {
+      /** @type {Map<string, number>} */
       const page = await this.ctx.storage.list({ prefix: ERASED, startAfter: start, limit: 1000 });
       const old = [...page].filter(([, at]) => now - at >= ERASED_KEEP_MS).map(([key]) => key);
       for (let i = 0; i < old.length; i += 128) await this.ctx.storage.delete(old.slice(i, i + 128));

@@ -1,10 +1,69 @@
+// @ts-check
 import { withCore } from "./core.js";
 
 // What the collector receives: the event as the browser sent it plus the
 // server's own score, and lifecycle signals as their own events.
 
-/** The score, small enough to ride along with every forwarded event. */
+/**
+ * @typedef {import("nurture").ScoreResult} ScoreResult
+ * @typedef {import("./config.js").Env} Env
+ */
+
+/**
+ * The score as stored and forwarded: small enough to ride along with every
+ * forwarded event.
+ * @typedef {object} Summary
+ * @property {number} fit
+ * @property {import("nurture").FitGrade} fitGrade
+ * @property {number} engagement
+ * @property {import("nurture").Grade} grade
+ * @property {import("nurture").Tier} tier
+ * @property {import("nurture").Stage} stage
+ * @property {boolean} mql
+ * @property {string[]} interests
+ * @property {{fit: RulePoints[], engagement: RulePoints[]}} breakdown
+ * @property {string} [model]
+ * @typedef {{rule: string, points: number}} RulePoints
+ */
+
+/**
+ * What the collector receives, one per accepted event or signal; `id` is
+ * its idempotency key.
+ * @typedef {object} ForwardMessage
+ * @property {"event" | "signal"} kind
+ * @property {string} id
+ * @property {string} visitorId
+ * @property {number} receivedAt
+ * @property {{[key: string]: unknown, type?: unknown}} event
+ * @property {Summary | null} score
+ * @property {Record<string, unknown>} [profile]
+ * @property {string[]} [segments]
+ * @property {string | null} [primarySegment]
+ */
+
+/**
+ * A lifecycle signal: a message of its own, a track event named after it.
+ * @typedef {ForwardMessage & {kind: "signal", event: import("nurture").TrackEvent}} Signal
+ */
+
+/**
+ * What every signal of one update shares.
+ * @typedef {object} SignalBase
+ * @property {string} visitorId
+ * @property {number} now
+ * @property {number} seq the update's number (the visitor's Durable Object counts them)
+ * @property {Summary | null} summary
+ * @property {Record<string, unknown>} profile
+ * @property {string[]} [segments]
+ * @property {string | null} [primarySegment]
+ */
+
+/**
+ * @param {ScoreResult} result
+ * @returns {Summary}
+ */
 export function summarize(result) {
+  /** @param {{rule: string, points: number}[]} items */
   const top = (items) =>
     items
       .filter((r) => r.points !== 0)
@@ -29,6 +88,10 @@ export function summarize(result) {
  * A lifecycle signal. Its id is fixed by the visitor and the update that
  * caused it (updates are numbered by the visitor's Durable Object), so a
  * retried delivery carries the same id (the collector's idempotency key).
+ * @param {SignalBase} base
+ * @param {string} name
+ * @param {Record<string, unknown>} properties
+ * @returns {Signal}
  */
 export function signal({ visitorId, now, seq, summary, profile, segments, primarySegment }, name, properties) {
   const slug = name.toLowerCase().replace(/[^a-z]+/g, "-");
@@ -44,7 +107,12 @@ export function signal({ visitorId, now, seq, summary, profile, segments, primar
   };
 }
 
-/** Lifecycle signals of one update: what changed since the last summary. */
+/**
+ * Lifecycle signals of one update: what changed since the last summary.
+ * @param {SignalBase & {summary: Summary}} base
+ * @param {Summary | null} prev
+ * @param {ScoreResult} result
+ */
 export function lifecycle(base, prev, result) {
   const { summary } = base;
   const out = [];
@@ -54,17 +122,23 @@ export function lifecycle(base, prev, result) {
   return out;
 }
 
+/** @param {{timestamp?: unknown} | null | undefined} event */
 export function tsOf(event) {
   const t = event?.timestamp;
-  return typeof t === "number" ? t : Date.parse(t) || 0;
+  return typeof t === "number" ? t : Date.parse(/** @type {string} */ (t)) || 0;
 }
 
+/** @type {number | undefined} */
 let defaultInactivityMs;
 
-/** REENGAGE_AFTER_MS, else the model's inactivity period (afterDays). */
+/**
+ * REENGAGE_AFTER_MS, else the model's inactivity period (afterDays).
+ * @param {Env} env
+ */
 export function reengageAfterMs(env) {
   const raw = Number(env.REENGAGE_AFTER_MS);
   if (Number.isFinite(raw) && raw > 0) return raw;
+  /** @type {import("nurture").ModelConfig | null} */
   let doc = null;
   if (typeof env.MODEL_JSON === "string" && env.MODEL_JSON.trim() !== "") {
     try {

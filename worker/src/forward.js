@@ -1,3 +1,4 @@
+// @ts-check
 // Forwarding without loss. Messages (enriched events and lifecycle signals)
 // are POSTed to COLLECTOR_URL in batches: one request per batch of events
 // (`{"batch": [message, ...]}`, at most BATCH_MESSAGES messages and about
@@ -20,7 +21,15 @@
 import { settings } from "./config.js";
 import { ofErased } from "./deadletter.js";
 
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("./config.js").Settings} Settings
+ * @typedef {import("./enrich.js").ForwardMessage} ForwardMessage
+ * @typedef {"ok" | "retry" | "permanent"} Outcome
+ * @typedef {{msgs: ForwardMessage[], body: string}} Batch
+ */
 
+/** @param {string} text */
 async function sha256Hex(text) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -52,12 +61,16 @@ export const SCORE_KEYS = new Set(["score", "scores", "grade", "fit", "engagemen
  * A key as compared: NFKC (full-width letters fold to ASCII), lower-case,
  * and nothing but letters and digits, so "E_Mail", "e-mail", "email " and
  * "ｅｍａｉｌ" are all "email", and "first_name" is "firstName"'s "firstname".
+ * @param {string} key
  */
 export function normalKey(key) {
   return key.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 }
 
-/** "email", "mail", "e-mail", "workEmail", "email_address", "personalEmailAddress"... */
+/**
+ * "email", "mail", "e-mail", "workEmail", "email_address", "personalEmailAddress"...
+ * @param {string} norm
+ */
 function namesEmail(norm) {
   return norm === "email" || norm === "mail" || norm.endsWith("email") || norm.endsWith("emailaddress");
 }
@@ -78,8 +91,10 @@ const TLD = /^(?:\p{L}{2,}|xn--[\p{L}\p{N}-]+)$/iu;
  * string here is whatever a client sent. Each character is read at most
  * twice, so this is linear. It finds what looks like local@domain.tld; an
  * address written to dodge it ("boss at acme dot com") is not found.
+ * @param {string} text
  */
 function addressesIn(text) {
+  /** @type {{start: number, end: number, address: string}[]} */
   const found = [];
   const sep = /@|%40/gi;
   let floor = 0;
@@ -94,7 +109,7 @@ function addressesIn(text) {
     const local = text.slice(start, m.index);
     const domain = text.slice(m.index + m[0].length, end);
     const labels = domain.split(".");
-    if (local && labels.length >= 2 && labels.every(Boolean) && TLD.test(labels.at(-1))) {
+    if (local && labels.length >= 2 && labels.every(Boolean) && TLD.test(/** @type {string} */ (labels.at(-1)))) {
       found.push({ start, end, address: `${local}@${domain}` });
       floor = end;
       sep.lastIndex = end;
@@ -106,9 +121,15 @@ function addressesIn(text) {
 /**
  * What one redaction of one message needs: the configured field names
  * (normalized), the node budget, and one digest per distinct value.
+ * @param {Settings} s
  */
 function redactor(s) {
+  /** @type {Map<string, Promise<string>>} */
   const digests = new Map();
+  /**
+   * @param {string | number} text
+   * @returns {Promise<string>}
+   */
   const hashed = (text) => {
     const key = String(text).trim().toLowerCase();
     let p = digests.get(key);
@@ -133,7 +154,11 @@ function redactor(s) {
       return false;
     },
     hashed,
-    /** A value under a hashed key: its digest, or nothing (DROP). */
+    /**
+     * A value under a hashed key: its digest, or nothing (DROP).
+     * @param {unknown} value
+     * @returns {Promise<string | typeof DROP>}
+     */
     async hashValue(value) {
       if (typeof value === "string" && HASHED.test(value)) return value;
       // Not a value a collector could join on: nothing of it is kept.
@@ -141,7 +166,11 @@ function redactor(s) {
       // E-mail addresses and other identifiers compare case-insensitively.
       return hashed(value);
     },
-    /** Whether scrub could change `text`: the cheap test, done first. */
+    /**
+     * Whether scrub could change `text`: the cheap test, done first.
+     * @param {unknown} text
+     * @returns {text is string}
+     */
     mayScrub(text) {
       return this.email && typeof text === "string" && (text.includes("@") || /%40/i.test(text)) && !HASHED.test(text);
     },
@@ -151,6 +180,9 @@ function redactor(s) {
      * text are replaced by theirs in place, the rest of the text kept.
      * Residual: an address written to dodge the pattern, or percent-encoded
      * beyond its "@" ("first%2Elast%40acme.com" keeps "first%2E"), passes.
+     * @template T
+     * @param {T} text
+     * @returns {Promise<T | string>}
      */
     async scrub(text) {
       if (!this.mayScrub(text)) return text;
@@ -169,6 +201,8 @@ function redactor(s) {
   };
 }
 
+/** @typedef {ReturnType<typeof redactor>} Redactor */
+
 const DROP = Symbol("drop");
 
 // Where the rules apply. `fields`: HASH_FIELDS and DROP_FIELDS (personal
@@ -177,10 +211,19 @@ const DROP = Symbol("drop");
 // e-mail rules (HASH_EMAIL) apply everywhere in the profile and the event.
 // `children` gives a direct child its own rules; deeper down, a node
 // inherits its parent's.
+/** @typedef {{fields: boolean, scores: boolean, children?: Record<string, Rules>}} Rules */
+/** @type {Rules} */
 const NONE = { fields: false, scores: false };
+/** @type {Rules} */
 const PERSONAL = { fields: true, scores: true };
+/** @type {Rules} */
 const PROPERTIES = { fields: true, scores: false };
+/** @type {Rules} */
 const CONTEXT = { ...NONE, children: { traits: PERSONAL } };
+/**
+ * @param {unknown} type
+ * @returns {Rules}
+ */
 const eventRules = (type) => ({
   ...NONE,
   children: {
@@ -191,7 +234,12 @@ const eventRules = (type) => ({
   },
 });
 
-/** Sets a key even if it is "__proto__" (an own key in parsed JSON). */
+/**
+ * Sets a key even if it is "__proto__" (an own key in parsed JSON).
+ * @param {object} obj
+ * @param {string} key
+ * @param {unknown} value
+ */
 function put(obj, key, value) {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
@@ -200,6 +248,11 @@ function put(obj, key, value) {
  * `value` redacted under `rules`: the same value when nothing changed (so
  * an untouched message is not copied), a new one when something did, or
  * DROP.
+ * @param {Redactor} r
+ * @param {unknown} value
+ * @param {Rules} rules
+ * @param {number} depth
+ * @returns {Promise<unknown>}
  */
 async function walk(r, value, rules, depth) {
   if (value === null || typeof value !== "object") return r.scrub(value);
@@ -212,6 +265,7 @@ async function walk(r, value, rules, depth) {
   }
   const inherited = rules.children ? { fields: rules.fields, scores: rules.scores } : rules;
   if (Array.isArray(value)) {
+    /** @type {unknown[]} */
     const out = [];
     let changed = false;
     for (const item of value) {
@@ -232,11 +286,14 @@ async function walk(r, value, rules, depth) {
   }
   // Copied only from the first change on: most objects have nothing to
   // redact, and they are passed on as they are.
-  const keys = Object.keys(value);
+  const obj = /** @type {Record<string, unknown>} */ (value);
+  const keys = Object.keys(obj);
+  /** @type {Record<string, unknown> | null} */
   let out = null;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    const item = value[key];
+    const item = obj[key];
+    /** @type {unknown} */
     let v;
     let k = key;
     if (!r.spend()) v = DROP;
@@ -254,7 +311,7 @@ async function walk(r, value, rules, depth) {
     }
     if (!out && (v === DROP || k !== key || v !== item)) {
       out = {};
-      for (let j = 0; j < i; j++) put(out, keys[j], value[keys[j]]);
+      for (let j = 0; j < i; j++) put(out, keys[j], obj[keys[j]]);
     }
     if (out && v !== DROP) put(out, k, v);
     // Past the budget the remaining keys are dropped, unread.
@@ -279,6 +336,9 @@ async function walk(r, value, rules, depth) {
  * `sha256:<64 hex>` form is left; anything else under a hashed key that is
  * not a string or number is removed. The message itself is never changed;
  * one with nothing to redact is returned as it is.
+ * @param {Env} env
+ * @param {ForwardMessage} msg
+ * @returns {Promise<ForwardMessage>}
  */
 export async function redact(env, msg) {
   if (!msg || typeof msg !== "object") return msg;
@@ -289,12 +349,13 @@ export async function redact(env, msg) {
     : msg.event;
   if (r.overflow) console.warn("forward: redaction dropped a part of message", String(msg.id).slice(0, 80), "too deep or too large to read");
   if (profile === msg.profile && event === msg.event) return msg;
+  /** @type {Partial<ForwardMessage>} */
   const m = { ...msg };
   if (profile === DROP) delete m.profile;
-  else m.profile = profile;
+  else m.profile = /** @type {Record<string, unknown>} */ (profile);
   if (event === DROP) delete m.event;
-  else m.event = event;
-  return m;
+  else m.event = /** @type {ForwardMessage["event"]} */ (event);
+  return /** @type {ForwardMessage} */ (m);
 }
 
 // A batch request's size bounds: well under what collectors and Workers
@@ -302,10 +363,17 @@ export async function redact(env, msg) {
 const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 512 * 1024;
 
-/** Splits messages into request-sized batches: [{msgs, body}]. */
+/**
+ * Splits messages into request-sized batches: [{msgs, body}].
+ * @param {ForwardMessage[]} msgs
+ * @returns {Batch[]}
+ */
 function batches(msgs) {
+  /** @type {Batch[]} */
   const out = [];
+  /** @type {ForwardMessage[]} */
   let chunk = [];
+  /** @type {string[]} */
   let parts = [];
   let bytes = 0;
   const flush = () => {
@@ -328,6 +396,9 @@ function batches(msgs) {
 /**
  * One delivery attempt of one batch request: "ok", "retry" (worth trying
  * again) or "permanent".
+ * @param {Env} env
+ * @param {Batch} batch
+ * @returns {Promise<Outcome>}
  */
 async function postBatch(env, { msgs, body }) {
   const s = settings(env);
@@ -353,7 +424,11 @@ async function postBatch(env, { msgs, body }) {
   return "permanent";
 }
 
-/** One delivery attempt of one message (as a batch of one). */
+/**
+ * One delivery attempt of one message (as a batch of one).
+ * @param {Env} env
+ * @param {ForwardMessage} msg
+ */
 export function post(env, msg) {
   return postBatch(env, batches([msg])[0]);
 }
@@ -362,9 +437,13 @@ export function post(env, msg) {
  * Delivers `msgs` in batch requests; returns the outcome of each message.
  * A batch refused for good is tried again message by message, so only the
  * messages the collector refuses on their own count as "permanent".
+ * @param {Env} env
+ * @param {ForwardMessage[]} msgs
+ * @returns {Promise<Outcome[]>}
  */
 async function deliver(env, msgs) {
   const s = settings(env);
+  /** @type {Map<ForwardMessage, Outcome>} */
   const outcomes = new Map();
   const parts = batches(msgs);
   await pool(parts, s.forwardConcurrency, async (part) => {
@@ -376,10 +455,19 @@ async function deliver(env, msgs) {
     }
     for (const m of part.msgs) outcomes.set(m, outcome);
   });
-  return msgs.map((m) => outcomes.get(m));
+  return msgs.map((m) => /** @type {Outcome} */ (outcomes.get(m)));
 }
 
+/**
+ * `fn` over `items`, at most `limit` at a time; the results in order.
+ * @template T, R
+ * @param {T[]} items
+ * @param {number} limit
+ * @param {(item: T, index: number) => Promise<R>} fn
+ * @returns {Promise<R[]>}
+ */
 async function pool(items, limit, fn) {
+  /** @type {R[]} */
   const out = new Array(items.length);
   let next = 0;
   const run = async () => {
@@ -392,8 +480,13 @@ async function pool(items, limit, fn) {
   return out;
 }
 
+/**
+ * @param {Env} env
+ * @param {ForwardMessage[]} msgs
+ */
 async function enqueue(env, msgs) {
   // A Queues batch holds at most 100 messages and 256 KB.
+  /** @type {ForwardMessage[]} */
   let chunk = [];
   let bytes = 0;
   const flush = async () => {
@@ -410,21 +503,31 @@ async function enqueue(env, msgs) {
   await flush();
 }
 
+/**
+ * The dead-letter store (one Durable Object, "global").
+ * @param {Env} env
+ */
 export function deadLetters(env) {
-  return env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName("global"));
+  const stub = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName("global"));
+  return /** @type {import("../types/env").Remote<import("./deadletter.js").DeadLetterStore>} */ (/** @type {unknown} */ (stub));
 }
 
 /**
  * Forwards messages: straight to the collector (`direct`), the failures to
  * the queue, and if the queue itself is unavailable, to the dead-letter store.
  * Returns the ids in each outcome.
+ * @param {Env} env
+ * @param {ForwardMessage[]} messages
+ * @param {{direct?: boolean}} [options] `direct: false` skips the collector and queues at once
  */
 export async function forwardMessages(env, messages, { direct = true } = {}) {
   const s = settings(env);
+  /** @type {{delivered: string[], queued: string[], deadLettered: string[]}} */
   const result = { delivered: [], queued: [], deadLettered: [] };
   if (!s.collectorUrl || messages.length === 0) return result;
   const msgs = await Promise.all(messages.map((m) => redact(env, m)));
   let retry = msgs;
+  /** @type {ForwardMessage[]} */
   const permanent = [];
   if (direct) {
     const outcomes = await deliver(env, msgs);
@@ -451,12 +554,20 @@ export async function forwardMessages(env, messages, { direct = true } = {}) {
   return result;
 }
 
+/**
+ * @param {Env} env
+ * @param {number} attempts
+ */
 export function backoffSeconds(env, attempts) {
   const s = settings(env);
   return Math.min(s.retryMaxSeconds, s.retryBaseSeconds * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Consumer of FORWARD_QUEUE: the queue's batch goes out as batch requests. */
+/**
+ * Consumer of FORWARD_QUEUE: the queue's batch goes out as batch requests.
+ * @param {MessageBatch<ForwardMessage>} batch
+ * @param {Env} env
+ */
 export async function consumeForward(batch, env) {
   const s = settings(env);
   let messages = batch.messages;
@@ -473,7 +584,9 @@ export async function consumeForward(batch, env) {
   } catch (err) {
     console.error("forward: erasure check failed", String(err));
   }
+  /** @type {Outcome[]} */
   const outcomes = s.collectorUrl ? await deliver(env, messages.map((m) => m.body)) : messages.map(() => "retry");
+  /** @type {Message<ForwardMessage>[]} */
   const permanent = [];
   messages.forEach((message, i) => {
     if (outcomes[i] === "ok") message.ack();
@@ -486,7 +599,11 @@ export async function consumeForward(batch, env) {
   }
 }
 
-/** Consumer of the dead-letter queue: files each message for replay. */
+/**
+ * Consumer of the dead-letter queue: files each message for replay.
+ * @param {MessageBatch<ForwardMessage>} batch
+ * @param {Env} env
+ */
 export async function consumeDeadLetters(batch, env) {
   await deadLetters(env).add(
     batch.messages.map((m) => ({ body: m.body, reason: "retries exhausted", attempts: m.attempts })),

@@ -1,17 +1,17 @@
-// Request and response plumbing: one error type with a stable code, JSON
-// responses, CORS, and a body reader that enforces the size and content-type
-// limits before anything is parsed.
+// @ts-check
+// Request and response plumbing: JSON responses (errors with the stable codes
+// of errors.js), CORS, and a body reader that enforces the size and
+// content-type limits before anything is parsed.
 
-/** An error the client caused (or must know about), with a stable code. */
-export class HttpError extends Error {
-  constructor(status, code, message, details) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
+import { HttpError } from "./errors.js";
 
+/** @typedef {import("./config.js").Settings} Settings */
+
+/**
+ * @param {unknown} body
+ * @param {number} [status]
+ * @param {Record<string, string>} [headers]
+ */
 export function json(body, status = 200, headers = {}) {
   return new Response(JSON.stringify(body), {
     status,
@@ -24,6 +24,10 @@ export function json(body, status = 200, headers = {}) {
  * without case): a response that depends on the cookie and on the Origin
  * must say both, never one in place of the other.
  */
+/**
+ * @param {string | null} existing
+ * @param {string} added
+ */
 export function mergeVary(existing, added) {
   const names = (existing ?? "").split(",").map((v) => v.trim()).filter(Boolean);
   for (const name of added.split(",").map((v) => v.trim()).filter(Boolean)) {
@@ -32,9 +36,12 @@ export function mergeVary(existing, added) {
   return names.join(", ");
 }
 
+/** @param {HttpError} err */
 export function errorResponse(err) {
+  /** @type {{error: {code: string, message: string, details?: unknown}}} */
   const body = { error: { code: err.code, message: err.message } };
   if (err.details !== undefined) body.error.details = err.details;
+  /** @type {Record<string, string>} */
   const headers = {};
   if (err.retryAfter !== undefined) headers["retry-after"] = String(err.retryAfter);
   return json(body, err.status, headers);
@@ -50,6 +57,11 @@ const EXPOSE_HEADERS = "x-nurture-visitor, retry-after";
  * to server, same-origin navigation) passes; a browser request from another
  * origin must be listed. Returns the headers to add to the response.
  */
+/**
+ * @param {Request} request
+ * @param {Settings} s
+ * @returns {Record<string, string>}
+ */
 export function corsHeaders(request, s) {
   const origin = request.headers.get("origin");
   if (origin === null) return {};
@@ -57,7 +69,7 @@ export function corsHeaders(request, s) {
   // to it) is always allowed.
   const listed = s.allowedOrigins.includes(origin) || origin === new URL(request.url).origin;
   if (!listed && !s.allowedOrigins.includes("*")) {
-    throw new HttpError(403, "origin_not_allowed", "this origin is not in the worker's allow-list");
+    throw new HttpError("origin_not_allowed", "this origin is not in the worker's allow-list");
   }
   // "*" lets any site send, but reflecting any origin with credentials would
   // let every site read a visitor's token and score: unlisted origins get
@@ -72,14 +84,19 @@ export function corsHeaders(request, s) {
   };
 }
 
+/**
+ * @param {Request} request
+ * @param {Settings} s
+ * @param {string[]} methods
+ */
 export function preflight(request, s, methods) {
   const headers = corsHeaders(request, s);
   if (!headers["access-control-allow-origin"]) {
-    throw new HttpError(400, "not_a_preflight", "OPTIONS without an Origin header is not a CORS preflight");
+    throw new HttpError("not_a_preflight", "OPTIONS without an Origin header is not a CORS preflight");
   }
   const wanted = request.headers.get("access-control-request-method");
   if (wanted !== null && !methods.includes(wanted)) {
-    throw new HttpError(405, "method_not_allowed", `method ${wanted} is not allowed here`);
+    throw new HttpError("method_not_allowed", `method ${wanted} is not allowed here`);
   }
   return new Response(null, {
     status: 204,
@@ -100,33 +117,45 @@ export function preflight(request, s, methods) {
  * first and the stream is counted as it is read, so a chunked body cannot
  * slip past the cap.
  */
+/**
+ * @param {Request} request
+ * @param {Settings} s
+ * @returns {Promise<unknown>}
+ */
 export async function readJson(request, s) {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "application/json" && type !== "text/plain") {
-    throw new HttpError(415, "unsupported_media_type", "send the body as application/json (or text/plain from sendBeacon)");
+    throw new HttpError("unsupported_media_type", "send the body as application/json (or text/plain from sendBeacon)");
   }
   const text = await readText(request, s);
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
+    throw new HttpError("invalid_json", "the body is not valid JSON");
   }
 }
 
-/** The body as UTF-8 text, within the size cap and the time limit. */
+/**
+ * The body as UTF-8 text, within the size cap and the time limit.
+ * @param {Request} request
+ * @param {Pick<Settings, "maxBodyBytes" | "bodyTimeoutMs">} s
+ */
 async function readText(request, s) {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > s.maxBodyBytes) {
-    throw new HttpError(413, "body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
+    throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
   }
-  if (request.body === null) throw new HttpError(400, "empty_body", "the body is empty");
+  if (request.body === null) throw new HttpError("empty_body", "the body is empty");
   const reader = request.body.getReader();
+  /** @type {Uint8Array[]} */
   const chunks = [];
   let size = 0;
   // One deadline for the whole body, not per chunk: a client that sends a
   // byte a second would otherwise keep the request (and its isolate's
   // memory) for as long as it likes.
-  let timer;
+  /** @type {number | null} */
+  let timer = null;
+  /** @type {Promise<"timeout">} */
   const deadline = new Promise((resolve) => {
     timer = setTimeout(() => resolve("timeout"), s.bodyTimeoutMs ?? 10_000);
   });
@@ -143,25 +172,25 @@ async function readText(request, s) {
         // The client closed the connection (or reset it) mid-body: nobody is
         // left to answer, but the request must end as a handled error, not
         // as an unhandled rejection in the logs.
-        throw new HttpError(400, "body_aborted", "the connection closed before the body was complete");
+        throw new HttpError("body_aborted", "the connection closed before the body was complete");
       }
       if (step === "timeout") {
         reader.cancel().catch(() => {});
-        throw new HttpError(408, "body_timeout", `the body did not arrive within ${s.bodyTimeoutMs ?? 10_000} ms`);
+        throw new HttpError("body_timeout", `the body did not arrive within ${s.bodyTimeoutMs ?? 10_000} ms`);
       }
       const { done, value } = step;
       if (done) break;
       size += value.byteLength;
       if (size > s.maxBodyBytes) {
         await reader.cancel().catch(() => {});
-        throw new HttpError(413, "body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
+        throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
       }
       chunks.push(value);
     }
   } finally {
     clearTimeout(timer);
   }
-  if (size === 0) throw new HttpError(400, "empty_body", "the body is empty");
+  if (size === 0) throw new HttpError("empty_body", "the body is empty");
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const c of chunks) {
@@ -169,17 +198,22 @@ async function readText(request, s) {
     offset += c.byteLength;
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new HttpError(400, "invalid_encoding", "the body is not valid UTF-8");
+    throw new HttpError("invalid_encoding", "the body is not valid UTF-8");
   }
 }
 
-/** Nesting depth of a parsed JSON value, stopping early past `limit`. */
+/**
+ * Nesting depth of a parsed JSON value, stopping early past `limit`.
+ * @param {unknown} value
+ * @param {number} limit
+ */
 export function depthExceeds(value, limit) {
+  /** @type {[unknown, number][]} */
   const stack = [[value, 1]];
   while (stack.length) {
-    const [v, d] = stack.pop();
+    const [v, d] = /** @type {[unknown, number]} */ (stack.pop());
     if (v === null || typeof v !== "object") continue;
     if (d > limit) return true;
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
@@ -195,27 +229,41 @@ const IP_TEXT = /^[0-9A-Fa-f:.]{2,64}$/;
  * so it is trusted only with BEHIND_CLOUDFLARE. Elsewhere any client can
  * write it, and it names nobody: null.
  */
+/**
+ * @param {Request} request
+ * @param {Settings} s
+ */
 export function trustedIp(request, s) {
   if (!s.behindCloudflare) return null;
   const ip = request.headers.get("cf-connecting-ip");
   return ip !== null && IP_TEXT.test(ip) ? ip : null;
 }
 
-/** The client address for segmenting (named accounts' ranges): the trusted address, else null. */
+/**
+ * The client address for segmenting (named accounts' ranges): the trusted address, else null.
+ * @param {Request} request
+ * @param {Settings} s
+ */
 export function segmentIp(request, s) {
   return trustedIp(request, s);
 }
 
 const CF_KEYS = ["country", "asn", "asOrganization", "city", "continent", "region", "regionCode", "postalCode", "timezone", "isEUCountry"];
 
-/** The request attributes the core reads from Cloudflare's `request.cf`, as a plain object. */
+/**
+ * The request attributes the core reads from Cloudflare's `request.cf`, as a plain object.
+ * @param {Request} request
+ * @returns {Record<string, string | number> | null}
+ */
 export function cfAttributes(request) {
+  /** @type {Record<string, unknown> | undefined} */
   const cf = request.cf;
   if (!cf || typeof cf !== "object") return null;
+  /** @type {Record<string, string | number>} */
   const out = {};
   for (const k of CF_KEYS) {
     const v = cf[k];
-    if (typeof v === "string" ? v.length <= 200 : typeof v === "number" && Number.isFinite(v)) out[k] = v;
+    if ((typeof v === "string" && v.length <= 200) || (typeof v === "number" && Number.isFinite(v))) out[k] = v;
   }
   return out;
 }
@@ -225,6 +273,7 @@ export function cfAttributes(request) {
  * highest q (the core maps it to en, zh-Hans or zh-Hant; zh-TW and zh-HK
  * read as Traditional, other zh as Simplified, anything else as English).
  */
+/** @param {Request} request */
 export function preferredLanguage(request) {
   const header = request.headers.get("accept-language");
   if (!header) return "en";
@@ -251,16 +300,22 @@ export function preferredLanguage(request) {
  * top) or application/x-www-form-urlencoded (a plain HTML form post; a
  * repeated name becomes a list). Same size limits as readJson.
  */
+/**
+ * @param {Request} request
+ * @param {Settings} s
+ * @returns {Promise<{kind: "json", body: unknown} | {kind: "urlencoded", body: Record<string, string | string[]>}>}
+ */
 export async function readForm(request, s) {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json" || type === "text/plain") return { kind: "json", body: await readJson(request, s) };
   if (type !== "application/x-www-form-urlencoded") {
-    throw new HttpError(415, "unsupported_media_type", "send the form as application/json or application/x-www-form-urlencoded");
+    throw new HttpError("unsupported_media_type", "send the form as application/json or application/x-www-form-urlencoded");
   }
   const text = await readText(request, s);
+  /** @type {Record<string, string | string[]>} */
   const fields = Object.create(null);
   for (const [k, v] of new URLSearchParams(text)) {
-    if (k in fields) fields[k] = [].concat(fields[k], v);
+    if (k in fields) fields[k] = /** @type {string[]} */ ([]).concat(fields[k], v);
     else fields[k] = v;
   }
   return { kind: "urlencoded", body: fields };

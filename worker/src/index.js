@@ -1,9 +1,11 @@
+// @ts-check
 // nurture's edge worker: a Cloudflare-Workers module worker. This file is the
 // router and the error boundary; each route lives in routes/, and anything
 // outside /v1/ goes to the origin (site.js) when ORIGIN_URL is set.
 
 import { settings } from "./config.js";
-import { HttpError, errorResponse, corsHeaders, preflight, mergeVary } from "./http.js";
+import { HttpError } from "./errors.js";
+import { errorResponse, corsHeaders, preflight, mergeVary } from "./http.js";
 import { isFatal } from "./core.js";
 import { events, serverEvents } from "./routes/events.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
@@ -17,7 +19,29 @@ import { consumeForward, consumeDeadLetters } from "./forward.js";
 export { VisitorState } from "./visitor.js";
 export { DeadLetterStore } from "./deadletter.js";
 
-/** path → {METHOD: handler}; `cors: false` for routes browsers never call. */
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("./config.js").Settings} Settings
+ * @typedef {import("./enrich.js").ForwardMessage} ForwardMessage
+ */
+
+/**
+ * A route's handler: the route's own parameters last (`formId`).
+ * @callback Handler
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ * @param {{formId: string}} params
+ * @returns {Promise<Response> | Response}
+ */
+
+/** @typedef {{methods: Partial<Record<string, Handler>>, cors: boolean}} Route */
+
+/**
+ * path → {METHOD: handler}; `cors: false` for routes browsers never call.
+ * @type {Map<string, Route>}
+ */
 const ROUTES = new Map([
   ["/v1/events", { methods: { POST: events }, cors: true }],
   ["/v1/health", { methods: { GET: health }, cors: true }],
@@ -29,13 +53,22 @@ const ROUTES = new Map([
   ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
 ]);
 
+/** @type {Route} */
 const FORMS = { methods: { GET: getForm, POST: postForm }, cors: true };
 const FORM_PATH = /^\/v1\/forms\/([^/]+)$/;
 
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ * @param {Record<string, string>} extra headers for the answer, whatever it is (CORS)
+ * @returns {Promise<Response>}
+ */
 async function route(request, env, ctx, s, extra) {
   const url = new URL(request.url);
   let entry = ROUTES.get(url.pathname);
-  let params = {};
+  let params = { formId: "" }; // read by the form routes only
   if (!entry) {
     const m = FORM_PATH.exec(url.pathname);
     if (m) {
@@ -44,24 +77,30 @@ async function route(request, env, ctx, s, extra) {
     } else if (url.pathname !== "/v1" && !url.pathname.startsWith("/v1/")) {
       return site(request, env, ctx, s);
     } else {
-      throw new HttpError(404, "not_found", "no such route");
+      throw new HttpError("not_found", "no such route");
     }
   }
   const methods = Object.keys(entry.methods);
   if (request.method === "OPTIONS" && entry.cors) return preflight(request, s, methods);
   const handler = entry.methods[request.method];
   if (!handler) {
-    const err = new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`);
+    const err = new HttpError("method_not_allowed", `use ${methods.join(" or ")}`);
     err.allow = methods.join(", ");
     throw err;
   }
   if (entry.cors) Object.assign(extra, corsHeaders(request, s));
-  else if (request.headers.get("origin") !== null) throw new HttpError(403, "origin_not_allowed", "admin routes are not for browsers");
+  else if (request.headers.get("origin") !== null) throw new HttpError("origin_not_allowed", "admin routes are not for browsers");
   return handler(request, env, ctx, s, params);
 }
 
 export default {
+  /**
+   * @param {Request} request
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async fetch(request, env, ctx) {
+    /** @type {Record<string, string>} */
     const extra = {};
     let response;
     try {
@@ -74,10 +113,10 @@ export default {
         // request from a page on the worker's origin starts a new visitor.
         if (err.code === "visitor_erased") response.headers.set("set-cookie", EXPIRED_COOKIE);
       } else if (isFatal(err)) {
-        response = errorResponse(new HttpError(503, "core_unavailable", "the scoring core failed; retry the request"));
+        response = errorResponse(new HttpError("core_unavailable", "the scoring core failed; retry the request"));
       } else {
-        console.error("unhandled", err && err.stack ? err.stack : String(err));
-        response = errorResponse(new HttpError(500, "internal_error", "the worker failed on this request"));
+        console.error("unhandled", err instanceof Error && err.stack ? err.stack : String(err));
+        response = errorResponse(new HttpError("internal_error", "the worker failed on this request"));
       }
     }
     for (const [k, v] of Object.entries(extra)) {
@@ -89,6 +128,10 @@ export default {
     return response;
   },
 
+  /**
+   * @param {MessageBatch<ForwardMessage>} batch
+   * @param {Env} env
+   */
   async queue(batch, env) {
     const s = settings(env);
     if (batch.queue === s.deadLetterQueue) await consumeDeadLetters(batch, env);

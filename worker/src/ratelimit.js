@@ -1,3 +1,4 @@
+// @ts-check
 // Token buckets. Two layers, each where it is cheapest to be right:
 // - per client, in memory in each isolate: costs nothing per request and
 //   stops a flood (including one that mints a new visitor per request)
@@ -16,10 +17,18 @@
 // distinct tokens can never evict it and reset it, and a flood that empties
 // it leaves the visitors who present their token alone.
 
-import { HttpError, trustedIp } from "./http.js";
+import { HttpError } from "./errors.js";
+import { trustedIp } from "./http.js";
 import { readToken } from "./token.js";
 
+/** @typedef {import("./config.js").Settings} Settings */
+
 export class TokenBucket {
+  /**
+   * @param {number} burst
+   * @param {number} perSecond
+   * @param {number} [now]
+   */
   constructor(burst, perSecond, now = Date.now()) {
     this.burst = burst;
     this.perSecond = perSecond;
@@ -27,7 +36,10 @@ export class TokenBucket {
     this.at = now;
   }
 
-  /** Takes one token; returns 0 when allowed, else the seconds to wait. */
+  /**
+   * Takes one token; returns 0 when allowed, else the seconds to wait.
+   * @param {number} [now]
+   */
   take(now = Date.now()) {
     const elapsed = Math.max(0, now - this.at) / 1000;
     this.tokens = Math.min(this.burst, this.tokens + elapsed * this.perSecond);
@@ -41,22 +53,35 @@ export class TokenBucket {
 }
 
 const MAX_CLIENTS = 10_000;
-const buckets = new Map(); // insertion order doubles as least-recently-used
+/** @type {Map<string, TokenBucket>} insertion order doubles as least-recently-used */
+const buckets = new Map();
 // Shared buckets, one per budget (the settings object is per env).
+/** @type {WeakMap<Settings, Record<string, TokenBucket>>} */
 const shared = new WeakMap();
 
+/**
+ * @param {string} key
+ * @param {number} burst
+ * @param {number} perSecond
+ */
 function takeKeyed(key, burst, perSecond) {
   let bucket = buckets.get(key);
   if (bucket) {
     buckets.delete(key);
   } else {
     bucket = new TokenBucket(burst, perSecond);
-    if (buckets.size >= MAX_CLIENTS) buckets.delete(buckets.keys().next().value);
+    if (buckets.size >= MAX_CLIENTS) buckets.delete(/** @type {string} */ (buckets.keys().next().value));
   }
   buckets.set(key, bucket);
   return bucket.take();
 }
 
+/**
+ * @param {Settings} s
+ * @param {string} name
+ * @param {number} burst
+ * @param {number} perSecond
+ */
 function takeShared(s, name, burst, perSecond) {
   let own = shared.get(s);
   if (!own) shared.set(s, (own = {}));
@@ -67,6 +92,8 @@ function takeShared(s, name, burst, perSecond) {
 /**
  * The isolate's flood guard for a browser route: per trusted address, else
  * per presented visitor token, else the shared bucket. Throws 429.
+ * @param {Request} request
+ * @param {Settings} s
  */
 export function limitClient(request, s) {
   const ip = trustedIp(request, s);
@@ -85,6 +112,8 @@ export function limitClient(request, s) {
 /**
  * Operator routes: their own small budget per trusted address (or one
  * shared budget without one), taken before the credential is checked.
+ * @param {Request} request
+ * @param {Settings} s
  */
 export function limitAdmin(request, s) {
   const ip = trustedIp(request, s);
@@ -94,8 +123,9 @@ export function limitAdmin(request, s) {
   if (wait > 0) throw rateLimited(wait);
 }
 
+/** @param {number} wait seconds */
 export function rateLimited(wait) {
-  const err = new HttpError(429, "rate_limited", `too many requests; retry in ${wait} s`);
+  const err = new HttpError("rate_limited", `too many requests; retry in ${wait} s`);
   err.retryAfter = wait;
   return err;
 }

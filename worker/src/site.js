@@ -1,3 +1,4 @@
+// @ts-check
 // The worker in front of the site (ORIGIN_URL): every request outside /v1/
 // goes to the origin; a text/html answer to a GET is personalized on its way
 // through. The decisions are made before the first byte is sent, then
@@ -22,12 +23,23 @@
 // headers that are its business (not the visitor cookie or token, not
 // Authorization unless FORWARD_AUTHORIZATION, no hop-by-hop headers).
 
-import { softIdentify, cookieFor, COOKIE } from "./token.js";
+import { cookieFor, COOKIE } from "./token.js";
+import { resolveVisitor } from "./identity.js";
 import { decideFor, pageOf, utmOf, appliedAtEdge, scriptJson } from "./personalize.js";
-import { HttpError, mergeVary } from "./http.js";
+import { HttpError } from "./errors.js";
+import { mergeVary } from "./http.js";
+
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("./config.js").Settings} Settings
+ */
 
 const DROP_ON_PERSONALIZED = ["content-length", "etag", "last-modified", "expires", "age", "cdn-cache-control", "cloudflare-cdn-cache-control", "surrogate-control", "surrogate-key"];
 
+/**
+ * @param {string} path
+ * @param {Settings} s
+ */
 function excluded(path, s) {
   return s.personalizeExclude.some((prefix) => path.startsWith(prefix));
 }
@@ -49,16 +61,21 @@ const WORKER_ONLY = ["x-nurture-visitor", "x-nurture-form-token"];
  * path and the raw request URL are checked: the parser has already turned
  * `\` into `/` and resolved dot segments, so the raw text is where some of
  * these still show.
+ * @param {Request} request
+ * @param {URL} url
  */
 function checkPath(request, url) {
   const raw = rawPath(request.url);
   for (const p of [url.pathname, raw]) {
     const reason = badPath(p);
-    if (reason) throw new HttpError(400, "invalid_path", `the request path is not allowed here (${reason})`);
+    if (reason) throw new HttpError("invalid_path", `the request path is not allowed here (${reason})`);
   }
 }
 
-/** The path of a URL as written: after the authority, before `?` or `#`. */
+/**
+ * The path of a URL as written: after the authority, before `?` or `#`.
+ * @param {string} href
+ */
 function rawPath(href) {
   const scheme = href.indexOf("://");
   const afterAuthority = scheme < 0 ? 0 : href.slice(scheme + 3).search(/[/\\?#]|$/) + scheme + 3;
@@ -67,6 +84,10 @@ function rawPath(href) {
   return rest.slice(0, end);
 }
 
+/**
+ * @param {string} p
+ * @returns {string | null} why the path is refused
+ */
 function badPath(p) {
   if (/[\x00-\x1f\x7f]/.test(p) || /%(?:[01][0-9a-f]|7f)/i.test(p)) return "control character";
   if (p.includes("\\")) return "backslash";
@@ -82,7 +103,10 @@ function badPath(p) {
   return null;
 }
 
-/** The Cookie header without the visitor cookie: the site's own cookies stay. */
+/**
+ * The Cookie header without the visitor cookie: the site's own cookies stay.
+ * @param {string} header
+ */
 function siteCookies(header) {
   const kept = header
     .split(";")
@@ -91,12 +115,18 @@ function siteCookies(header) {
   return kept.length ? kept.join("; ") : null;
 }
 
+/**
+ * @param {Request} request
+ * @param {URL} url
+ * @param {Settings} s
+ * @param {boolean} personalizable
+ */
 function originRequest(request, url, s, personalizable) {
   let base;
   try {
     base = new URL(s.originUrl);
   } catch {
-    throw new HttpError(500, "origin_misconfigured", "ORIGIN_URL is not a valid URL");
+    throw new HttpError("origin_misconfigured", "ORIGIN_URL is not a valid URL");
   }
   // Only the path and query come from the request; scheme, host and port are
   // always ORIGIN_URL's, so a path like `//other-host/` stays a path.
@@ -104,7 +134,7 @@ function originRequest(request, url, s, personalizable) {
   target.pathname = url.pathname;
   target.search = url.search;
   target.hash = "";
-  if (target.origin !== base.origin) throw new HttpError(400, "invalid_path", "the request path does not stay on the origin");
+  if (target.origin !== base.origin) throw new HttpError("invalid_path", "the request path does not stay on the origin");
 
   const headers = new Headers(request.headers);
   headers.delete("host");
@@ -138,8 +168,14 @@ function originRequest(request, url, s, personalizable) {
   return new Request(target, { method: request.method, headers, body: hasBody ? request.body : undefined, redirect: "manual" });
 }
 
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ */
 export async function site(request, env, ctx, s) {
-  if (!s.originUrl) throw new HttpError(404, "not_found", "no such route");
+  if (!s.originUrl) throw new HttpError("not_found", "no such route");
   const url = new URL(request.url);
   checkPath(request, url);
   const personalizable = request.method === "GET" && !excluded(url.pathname, s);
@@ -150,8 +186,8 @@ export async function site(request, env, ctx, s) {
   try {
     res = await fetch(upstream);
   } catch (err) {
-    console.error("origin", err && err.message);
-    throw new HttpError(502, "origin_unavailable", "the origin did not answer");
+    console.error("origin", err instanceof Error ? err.message : err);
+    throw new HttpError("origin_unavailable", "the origin did not answer");
   }
   const type = res.headers.get("content-type") ?? "";
   if (!personalizable || res.status !== 200 || !/^text\/html\b/i.test(type) || /^off$/i.test(res.headers.get("x-nurture-personalize") ?? "")) {
@@ -161,19 +197,26 @@ export async function site(request, env, ctx, s) {
   let who;
   let out;
   try {
-    who = await softIdentify(request, env, s.tokenTtlSeconds, !s.consentRequired);
+    who = await resolveVisitor(request, env, s, { mint: !s.consentRequired, lenient: true });
     const page = pageOf(url.pathname, url.href, request.headers.get("referer"), utmOf(url.searchParams));
     out = await decideFor(request, env, who, page);
   } catch (err) {
     // A broken config or a failing core must never take the page down: it
     // goes out as the origin sent it.
-    console.error("personalize", err && err.stack ? err.stack : String(err));
+    console.error("personalize", err instanceof Error && err.stack ? err.stack : String(err));
     return res;
   }
   return rewrite(res, out, who, s);
 }
 
+/**
+ * @param {Response} res
+ * @param {import("nurture").Decisions} out
+ * @param {import("./identity.js").Visitor | import("./identity.js").NoVisitor} who
+ * @param {Settings} s
+ */
 function rewrite(res, out, who, s) {
+  /** @type {Map<string | null, import("nurture").Decision>} */
   const bySlot = new Map(out.decisions.map((d) => [d.slot, d]));
   const embedded = {
     segments: out.segments,

@@ -1,11 +1,20 @@
+// @ts-check
 // The signed visitor id: `v1.<kid>.<visitorId>.<issuedAt>.<signature>`,
 // HMAC-SHA256 over everything before the last dot, keys from
 // env.NURTURE_KEYS. The first key signs; every listed key verifies, so a key
 // is rotated by putting the new one first and dropping the old one once its
 // tokens have been re-signed (each verified request with an old key gets a
-// cookie signed with the current one) or have expired.
+// cookie signed with the current one) or have expired. Which visitor a
+// request names, from these tokens, is identity.js's to say.
 
-import { HttpError } from "./http.js";
+import { HttpError } from "./errors.js";
+
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {{kid: string, key: CryptoKey}} Key
+ * @typedef {{visitorId: string, kid: string, issuedAt: number, current: boolean}} VerifiedToken
+ * @typedef {{visitorId: string, formId: string, asked: string[], renderedAt: number, nonce: string}} FormClaims
+ */
 
 export const COOKIE = "nurture_vid";
 export const HEADER = "x-nurture-visitor";
@@ -14,16 +23,23 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 export const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 const SKEW_SECONDS = 300;
 
-const keyCache = new Map(); // raw NURTURE_KEYS text → Promise<[{kid, key}]>
+/** @type {Map<string, Promise<Key[]>>} raw NURTURE_KEYS text → the imported keys */
+const keyCache = new Map();
 
+/** @param {string} message */
 function misconfigured(message) {
-  return new HttpError(500, "server_misconfigured", message);
+  return new HttpError("server_misconfigured", message);
 }
 
+/**
+ * @param {unknown} raw NURTURE_KEYS
+ * @returns {{kid: string, secret: string}[]}
+ */
 export function parseKeys(raw) {
   if (raw === undefined || raw === null || String(raw).trim() === "") {
     throw misconfigured("NURTURE_KEYS is not set");
   }
+  /** @type {unknown[]} */
   let items;
   const text = String(raw).trim();
   if (text.startsWith("[")) {
@@ -37,12 +53,15 @@ export function parseKeys(raw) {
     items = text.split(",").map((s) => s.trim()).filter(Boolean);
   }
   const keys = items.map((item) => {
-    let kid, secret;
+    /** @type {unknown} */
+    let kid;
+    /** @type {unknown} */
+    let secret;
     if (typeof item === "string") {
       const at = item.indexOf(":");
       [kid, secret] = at < 0 ? [item, ""] : [item.slice(0, at), item.slice(at + 1)];
     } else if (item && typeof item === "object") {
-      ({ kid, secret } = item);
+      ({ kid, secret } = /** @type {{kid?: unknown, secret?: unknown}} */ (item));
     }
     if (typeof kid !== "string" || !KID.test(kid)) throw misconfigured("NURTURE_KEYS: a key id must be 1-32 of [A-Za-z0-9_-]");
     if (typeof secret !== "string" || secret.length < 16) throw misconfigured(`NURTURE_KEYS: the secret of key ${kid} is shorter than 16 characters`);
@@ -52,6 +71,10 @@ export function parseKeys(raw) {
   return keys;
 }
 
+/**
+ * @param {Env} env
+ * @returns {Promise<Key[]>}
+ */
 async function keys(env) {
   const raw = String(env.NURTURE_KEYS ?? "");
   let p = keyCache.get(raw);
@@ -71,12 +94,17 @@ async function keys(env) {
   return p;
 }
 
+/** @param {Uint8Array} bytes */
 export function b64url(bytes) {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/**
+ * @param {string} text
+ * @returns {Uint8Array | null}
+ */
 function fromB64url(text) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
@@ -101,6 +129,9 @@ export function newVisitorId() {
  * rotation keeps its `issuedAt`: rotation never extends an identity's
  * lifetime, so an erased visitor's tombstone (kept for the token lifetime
  * from the erasure) outlives every token for that id.
+ * @param {Env} env
+ * @param {string} visitorId
+ * @param {number} [issuedAt] seconds
  */
 export async function sign(env, visitorId, issuedAt = Math.floor(Date.now() / 1000)) {
   const [current] = await keys(env);
@@ -113,9 +144,14 @@ export async function sign(env, visitorId, issuedAt = Math.floor(Date.now() / 10
  * Verifies a token. Returns `{visitorId, kid, issuedAt, current}` where
  * `current` says whether the signing key is the one in use; throws an
  * HttpError with a stable code otherwise.
+ * @param {Env} env
+ * @param {unknown} token
+ * @param {number} ttlSeconds 0: no expiry check
+ * @param {number} [nowSeconds]
+ * @returns {Promise<VerifiedToken>}
  */
 export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Date.now() / 1000)) {
-  const bad = () => new HttpError(401, "invalid_visitor_token", "the visitor token is malformed or its signature does not match");
+  const bad = () => new HttpError("invalid_visitor_token", "the visitor token is malformed or its signature does not match");
   if (typeof token !== "string" || token.length > 200) throw bad();
   const parts = token.split(".");
   if (parts.length !== 5 || parts[0] !== "v1") throw bad();
@@ -123,7 +159,7 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
   if (!KID.test(kid) || !VISITOR_ID.test(visitorId) || !/^[0-9]{1,12}$/.test(iat)) throw bad();
   const all = await keys(env);
   const index = all.findIndex((k) => k.kid === kid);
-  if (index < 0) throw new HttpError(401, "unknown_key_id", "the visitor token was signed with a key this worker does not know");
+  if (index < 0) throw new HttpError("unknown_key_id", "the visitor token was signed with a key this worker does not know");
   const mac = fromB64url(sig);
   if (mac === null || mac.length !== 32) throw bad();
   const ok = await crypto.subtle.verify("HMAC", all[index].key, mac, new TextEncoder().encode(parts.slice(0, 4).join(".")));
@@ -131,7 +167,7 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
   const issuedAt = Number(iat);
   if (issuedAt > nowSeconds + SKEW_SECONDS) throw bad();
   if (ttlSeconds > 0 && issuedAt + ttlSeconds < nowSeconds) {
-    throw new HttpError(401, "visitor_token_expired", "the visitor token has expired");
+    throw new HttpError("visitor_token_expired", "the visitor token has expired");
   }
   return { visitorId, kid, issuedAt, current: index === 0 };
 }
@@ -142,6 +178,9 @@ export async function verify(env, token, ttlSeconds, nowSeconds = Math.floor(Dat
  * batch's `visitorToken`: sendBeacon cannot set headers), then the cookie
  * (the worker on the site's own origin). Whichever is chosen is verified
  * the same way by the caller; the ones behind it are not looked at.
+ * @param {Request} request
+ * @param {unknown} [bodyToken]
+ * @returns {string | null}
  */
 export function readToken(request, bodyToken = null) {
   // An empty header names no one: it must not hide a valid cookie (and so
@@ -152,7 +191,10 @@ export function readToken(request, bodyToken = null) {
   return cookieToken(request);
 }
 
-/** The visitor cookie's value, or null when the request carries none. */
+/**
+ * The visitor cookie's value, or null when the request carries none.
+ * @param {Request} request
+ */
 export function cookieToken(request) {
   const cookies = request.headers.get("cookie");
   if (cookies === null) return null;
@@ -163,6 +205,10 @@ export function cookieToken(request) {
   return null;
 }
 
+/**
+ * @param {string} token
+ * @param {number} ttlSeconds
+ */
 export function cookieFor(token, ttlSeconds) {
   // SameSite=None: the beacon comes from the customer's site to the worker's
   // host, a cross-site request; that requires Secure.
@@ -181,6 +227,10 @@ export function cookieFor(token, ttlSeconds) {
 export const FORM_TOKEN_HEADER = "x-nurture-form-token";
 const MAX_FORM_TOKEN = 4096;
 
+/**
+ * @param {Env} env
+ * @param {{visitorId: string, formId: string, asked: string[], renderedAt: number}} claims
+ */
 export async function signForm(env, { visitorId, formId, asked, renderedAt }) {
   const [current] = await keys(env);
   const nonce = b64url(crypto.getRandomValues(new Uint8Array(12)));
@@ -194,9 +244,15 @@ export async function signForm(env, { visitorId, formId, asked, renderedAt }) {
  * Verifies a form token: returns `{visitorId, formId, asked, renderedAt, nonce}`,
  * or throws 403 `invalid_form_token` (malformed, tampered, unknown key) or
  * 403 `form_token_expired`.
+ * @param {Env} env
+ * @param {unknown} token
+ * @param {number} ttlSeconds 0: no expiry check
+ * @param {number} [nowMs]
+ * @returns {Promise<FormClaims>}
  */
 export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
-  const bad = (why) => new HttpError(403, "invalid_form_token", `the form token ${why}`);
+  /** @param {string} why */
+  const bad = (why) => new HttpError("invalid_form_token", `the form token ${why}`);
   if (typeof token !== "string" || token.length > MAX_FORM_TOKEN) throw bad("is malformed");
   const parts = token.split(".");
   if (parts.length !== 4 || parts[0] !== "f1" || !KID.test(parts[1])) throw bad("is malformed");
@@ -208,6 +264,8 @@ export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
   const ok = await crypto.subtle.verify("HMAC", key.key, mac, new TextEncoder().encode(parts.slice(0, 3).join(".")));
   if (!ok) throw bad("signature does not match");
   const raw = fromB64url(parts[2]);
+  if (raw === null) throw bad("is malformed");
+  /** @type {{v?: unknown, f?: unknown, a?: unknown, t?: unknown, n?: unknown} | null} */
   let p;
   try {
     p = JSON.parse(new TextDecoder().decode(raw));
@@ -220,49 +278,9 @@ export async function verifyForm(env, token, ttlSeconds, nowMs = Date.now()) {
   }
   if (p.t > nowMs + SKEW_SECONDS * 1000) throw bad("was issued in the future");
   if (ttlSeconds > 0 && p.t + ttlSeconds * 1000 < nowMs) {
-    throw new HttpError(403, "form_token_expired", "the form token has expired; load the form again");
+    throw new HttpError("form_token_expired", "the form token has expired; load the form again");
   }
   // Tokens issued before nonces existed are told apart by their signature.
   const nonce = typeof p.n === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(p.n) ? p.n : parts[3].slice(0, 43);
   return { visitorId: p.v, formId: p.f, asked: p.a, renderedAt: p.t, nonce };
-}
-
-/**
- * Who the visitor is, without failing: a valid token gives its id (re-signed
- * if an older key signed it); a missing or bad one gives a fresh id when
- * `mint` is true, else none. For pages, where a bad cookie must never break
- * the response.
- */
-export function softIdentify(request, env, ttlSeconds, mint) {
-  return identifyVisitor(request, env, ttlSeconds, { mint, lenient: true });
-}
-
-/**
- * Who the visitor of an API request is: `{visitorId, token, fresh, known}`.
- * A presented token (header, then `bodyToken`, then cookie) is verified and
- * a bad one is an error (401); one signed with an older key comes back
- * re-signed (`fresh`: the caller sets it again). Without a token, a new
- * visitor is minted when `mint` is true; otherwise the answer names no one
- * (`visitorId: null`), or, with `required`, the request is refused. With
- * `lenient`, a bad token is treated as no token instead of a 401.
- */
-export async function identifyVisitor(request, env, ttlSeconds, { bodyToken = null, mint = true, required = false, lenient = false } = {}) {
-  const presented = readToken(request, bodyToken);
-  if (presented) {
-    try {
-      const v = await verify(env, presented, ttlSeconds);
-      const token = v.current ? presented : await sign(env, v.visitorId, v.issuedAt);
-      return { visitorId: v.visitorId, token, fresh: !v.current, known: true };
-    } catch (err) {
-      // `lenient` (pages): a token the worker will not take counts as none;
-      // a worker without keys is still an error.
-      if (!lenient || !(err instanceof HttpError) || err.code === "server_misconfigured") throw err;
-    }
-  }
-  if (required) {
-    throw new HttpError(401, "visitor_required", "no visitor token: send the x-nurture-visitor token (or the cookie) this visitor was given");
-  }
-  if (!mint) return { visitorId: null, token: null, fresh: false, known: false };
-  const visitorId = newVisitorId();
-  return { visitorId, token: await sign(env, visitorId), fresh: true, known: false };
 }

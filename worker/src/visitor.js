@@ -1,3 +1,4 @@
+// @ts-check
 // One Durable Object per visitor (idFromName(visitorId)) holds the visitor's
 // history and runs every update for that visitor one at a time.
 //
@@ -28,16 +29,87 @@ import { withCore, trapForTest, coreStats, isFatal } from "./core.js";
 import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
+import { refuse } from "./errors.js";
+
+/**
+ * @typedef {import("./config.js").Env} Env
+ * @typedef {import("./enrich.js").Summary} Summary
+ * @typedef {import("./enrich.js").ForwardMessage} ForwardMessage
+ * @typedef {import("./errors.js").Refused} Refused
+ * @typedef {import("nurture").NurtureEvent} NurtureEvent
+ * @typedef {import("nurture").ScoreResult} ScoreResult
+ * @typedef {import("nurture").Model} Model
+ * @typedef {Record<string, import("nurture").Json>} Profile
+ * @typedef {"browser" | "server"} Channel
+ */
+
+/**
+ * A visitor's stored state (storage key "state").
+ * @typedef {object} State
+ * @property {number} v the format's version (STATE_VERSION)
+ * @property {Profile} profile
+ * @property {Profile} claimed
+ * @property {NurtureEvent[]} events the history, `messageId` set on each
+ * @property {string[]} seen the newest event ids, for dedup
+ * @property {{n: string, at: number, done: boolean}[]} forms form tokens used or tried (nonce, last attempt)
+ * @property {Summary | null} last the last score
+ * @property {number} seq updates so far (signals' ids)
+ * @property {number} lastActivity
+ * @property {number} reengagedFor the lastActivity the re-engagement signal was sent for
+ * @property {string} [visitorId]
+ * @property {number} [erasedAt] a tombstone: the visitor was erased then
+ */
+
+/**
+ * An event of a batch, shape-checked by the route: its index in the batch,
+ * its dedup id and the collector's idempotency key.
+ * @typedef {{index: number, id: string, forwardId: string, event: NurtureEvent}} Candidate
+ */
+
+/**
+ * What `ingest` answers when it takes the batch.
+ * @typedef {object} Ingested
+ * @property {true} ok
+ * @property {{index: number, id: string}[]} accepted
+ * @property {{index: number, reason: string}[]} rejected
+ * @property {{index: number, id?: string, rule: string, reason: string}[]} unscored
+ * @property {{index: number, id: string}[]} duplicates
+ * @property {Summary | null} score
+ * @property {string[]} signals
+ * @property {ForwardMessage[]} forward
+ * @property {number} coreRestarts
+ */
+
+/**
+ * `submitForm`'s answer for fields the core refused (`errors` per field).
+ * @typedef {{ok: true, valid: false, errors: import("nurture").FieldError[]}} FormRefused
+ */
+
+/**
+ * `submitForm`'s answer for a valid submission, merged and scored.
+ * @typedef {object} FormAccepted
+ * @property {true} ok
+ * @property {true} valid
+ * @property {{profile: Record<string, import("nurture").Json>, newlyKnown: string[], updated: string[]}} merge
+ * @property {{score: number, grade: import("nurture").FitGrade}} fit
+ * @property {Summary} score
+ * @property {import("nurture").NextFields} next
+ * @property {string[]} signals
+ * @property {ForwardMessage[]} forward
+ * @property {string[]} segments
+ * @property {string | null} primarySegment
+ */
 
 // `profile`: what counts for fit (validated form fields, back-office
 // traits, and the browser traits the model allows); `claimed`: what the
 // browser's own identify/group calls said, kept for personalization only.
 const STATE_VERSION = 2;
+/** @returns {State} */
 const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, events: [], seen: [], forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
 // 401 like any token the worker will never take again: the browser runtime
 // then drops its stored token and goes on as a new visitor instead of
 // retrying the batch forever (index.js also expires the cookie).
-const ERASED = { status: 401, code: "visitor_erased", message: "this visitor's data was erased; its token is no longer accepted" };
+const ERASED = refuse("visitor_erased", "this visitor's data was erased; its token is no longer accepted");
 const PROFILE_KEYS = 60;
 // Form tokens already used (or being retried) that are remembered, oldest
 // dropped first; a token older than its TTL is refused anyway.
@@ -48,6 +120,8 @@ const FORM_NONCES = 200;
  * the browser route, the only one there was, so each is marked as such and
  * no longer scores a back-office rule. Stored profile fields cannot be told
  * apart (form or identify) and are kept as they were.
+ * @param {State} st
+ * @returns {State}
  */
 function migrate(st) {
   if (st.v === STATE_VERSION || st.erasedAt) return st;
@@ -59,6 +133,11 @@ function migrate(st) {
 // (the same keys, compared the same way, as redaction drops from what is
 // forwarded).
 
+/**
+ * @param {Profile} profile
+ * @param {unknown} traits
+ * @param {Record<string, string> | null} [map] trait name → profile field; without one, names are kept
+ */
 function mergeTraits(profile, traits, map) {
   if (!traits || typeof traits !== "object" || Array.isArray(traits)) return;
   for (const [key, value] of Object.entries(traits)) {
@@ -76,12 +155,19 @@ function mergeTraits(profile, traits, map) {
  * Traits of an identify or group event, split by trust: from a server
  * source all count for fit; from a browser only the fields the model lists
  * in `fit.browserTraits` do, the rest are claims kept for personalization.
+ * @param {Profile} profile
+ * @param {Profile} claimed
+ * @param {unknown} traits
+ * @param {Record<string, string> | null} map
+ * @param {Channel} channel
+ * @param {Set<string>} browserTraits
  */
 function mergeBySource(profile, claimed, traits, map, channel, browserTraits) {
   if (channel === "server") {
     mergeTraits(profile, traits, map);
     return;
   }
+  /** @type {Profile} */
   const said = {};
   mergeTraits(said, traits, map);
   for (const [k, v] of Object.entries(said)) {
@@ -92,11 +178,15 @@ function mergeBySource(profile, claimed, traits, map, channel, browserTraits) {
 
 const SCORE_OPTIONS = { breakdown: false };
 
-/** The newest `cap` events by timestamp (the oldest have decayed the most). */
+/**
+ * The newest `cap` events by timestamp (the oldest have decayed the most).
+ * @param {NurtureEvent[]} history
+ * @param {number} cap
+ */
 function capHistory(history, cap) {
   if (history.length <= cap) return history;
   return history
-    .map((e, i) => [e, i])
+    .map((e, i) => /** @type {[NurtureEvent, number]} */ ([e, i]))
     .sort((a, b) => tsOf(a[0]) - tsOf(b[0]) || a[1] - b[1])
     .slice(-cap)
     .map(([e]) => e);
@@ -108,6 +198,10 @@ function capHistory(history, cap) {
  * value. serde_json refuses the escape JSON.stringify writes for a lone
  * surrogate ("\ud800"), which a JS string may hold; such events take the
  * object path (score), which reads them lossily as before.
+ * @param {Model} model
+ * @param {Profile} profile
+ * @param {NurtureEvent[]} events
+ * @param {number} now
  */
 function scoreEvents(model, profile, events, now) {
   try {
@@ -121,13 +215,21 @@ function scoreEvents(model, profile, events, now) {
 // Segment group traits, in the names the scoring model reads.
 const GROUP_TRAITS = { name: "company", industry: "industry", employees: "companySize", website: "website", plan: "plan", country: "country" };
 
+/** @extends {DurableObject<Env>} */
 export class VisitorState extends DurableObject {
+  /**
+   * @param {DurableObjectState} ctx
+   * @param {Env} env
+   */
   constructor(ctx, env) {
     super(ctx, env);
     this.state = EMPTY();
+    /** @type {TokenBucket | null} */
     this.bucket = null;
     ctx.blockConcurrencyWhile(async () => {
-      this.state = migrate((await ctx.storage.get("state")) ?? EMPTY());
+      /** @type {State | undefined} */
+      const stored = await ctx.storage.get("state");
+      this.state = migrate(stored ?? EMPTY());
     });
   }
 
@@ -135,17 +237,28 @@ export class VisitorState extends DurableObject {
    * `candidates`: [{index, id, forwardId, event}] already shape-checked by
    * the worker. Returns the outcome for each, the new score and what to
    * forward (enriched events and lifecycle signals).
+   * @param {object} batch
+   * @param {string} batch.visitorId
+   * @param {Channel} [batch.channel]
+   * @param {Candidate[]} batch.candidates
+   * @param {number} batch.now
+   * @param {boolean} [batch.trap] TEST_HOOKS: trap the core once, to prove the recovery
+   * @param {string | null} [batch.ip]
+   * @param {Record<string, unknown> | null} [batch.cf]
+   * @returns {Ingested | Refused}
    */
   ingest({ visitorId, channel = "browser", candidates, now, trap, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
-    if (this.state.erasedAt) return { ok: false, error: ERASED };
+    if (this.state.erasedAt) return ERASED;
     const wait = this.bucket.take();
-    if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many batches for this visitor; retry in ${wait} s`, retryAfter: wait } };
+    if (wait > 0) return refuse("rate_limited", `too many batches for this visitor; retry in ${wait} s`, wait);
 
     const st = this.state;
     const seen = new Set(st.seen);
+    /** @type {{index: number, id: string}[]} */
     const duplicates = [];
+    /** @type {Candidate[]} */
     const fresh = [];
     for (const c of candidates) {
       if (seen.has(c.id)) duplicates.push({ index: c.index, id: c.id });
@@ -166,8 +279,9 @@ export class VisitorState extends DurableObject {
       const check = scoreEvents(model, st.profile, fresh.map((c) => c.event), now);
       const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
       const accepted = fresh.filter((_, i) => !bad.has(i));
+      /** @type {{index: number, reason: string}[]} */
       const rejected = [];
-      fresh.forEach((c, i) => bad.has(i) && rejected.push({ index: c.index, reason: bad.get(i) }));
+      fresh.forEach((c, i) => bad.has(i) && rejected.push({ index: c.index, reason: /** @type {string} */ (bad.get(i)) }));
       // Kept, but worth nothing from this source: the model's reason, with
       // the batch's own index.
       const unscored = (check.unscored ?? []).flatMap((u) => {
@@ -190,7 +304,7 @@ export class VisitorState extends DurableObject {
       return { accepted, rejected, unscored, result, profile, claimed, history };
     });
 
-    if (outcome.accepted.length === 0) {
+    if (outcome.result === null) {
       // Nothing new to keep, but remember the ids of the rejected ones? No:
       // a rejected event may be fixed and resent with the same id.
       return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
@@ -214,7 +328,7 @@ export class VisitorState extends DurableObject {
     this.arm();
 
     const forward = outcome.accepted
-      .map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
+      .map(/** @returns {ForwardMessage} */ (c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
       .concat(signals);
     return {
       ok: true,
@@ -251,6 +365,7 @@ export class VisitorState extends DurableObject {
   }
 
   /** Sets (or clears) the alarm for nextDue(); not awaited by the synchronous updates (the output gate covers it). */
+  /** @returns {Promise<void>} */
   arm() {
     const due = this.nextDue();
     return due === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(due);
@@ -260,6 +375,7 @@ export class VisitorState extends DurableObject {
    * Deletes everything stored for this visitor. The in-memory state is
    * replaced before the first await, so an update that runs while storage
    * is being deleted sees the new state, never the old one.
+   * @param {State} next
    */
   async wipe(next) {
     this.state = next;
@@ -271,6 +387,7 @@ export class VisitorState extends DurableObject {
    * Erasure (the visitor's DELETE /v1/visitor or an operator's
    * /v1/admin/erase): storage deleted, a tombstone kept. Idempotent: an
    * already erased visitor answers `first: false` and is left as it is.
+   * @param {{now: number}} request
    */
   async erase({ now }) {
     const st = this.state;
@@ -304,7 +421,9 @@ export class VisitorState extends DurableObject {
       return;
     }
     st.seq += 1;
-    const msg = signal({ visitorId: st.visitorId, now, seq: st.seq, summary: st.last, profile: st.profile }, "Re-engagement Due", {
+    // Set by the update that made lastActivity non-zero.
+    const visitorId = /** @type {string} */ (st.visitorId);
+    const msg = signal({ visitorId, now, seq: st.seq, summary: st.last, profile: st.profile }, "Re-engagement Due", {
       inactiveMs: now - st.lastActivity,
       lastActivity: new Date(st.lastActivity).toISOString(),
     });
@@ -319,6 +438,8 @@ export class VisitorState extends DurableObject {
    * config, the client's address and request attributes, the stored profile
    * and the score, for the forwarded payload. A broken site config leaves
    * them out rather than failing the events.
+   * @param {{visitorId: string, ip?: string | null, cf?: Record<string, unknown> | null, profile: Profile, summary: Summary}} visitor
+   * @returns {{segments: string[], primarySegment: string | null}}
    */
   segmentsOf({ visitorId, ip, cf, profile, summary }) {
     try {
@@ -326,7 +447,7 @@ export class VisitorState extends DurableObject {
         site.context({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
       return { segments: ctx.segments ?? [], primarySegment: ctx.segment ?? null };
     } catch (err) {
-      console.error("segments", err && err.message);
+      console.error("segments", err instanceof Error ? err.message : err);
       return { segments: [], primarySegment: null };
     }
   }
@@ -345,39 +466,55 @@ export class VisitorState extends DurableObject {
    * fields), then the whole visitor re-scored (fit from the merged profile,
    * engagement from the history). `asked` and `renderedAt` come from the
    * verified form token.
+   * @param {object} post
+   * @param {string} post.visitorId
+   * @param {string} post.formId
+   * @param {import("nurture").FormConfig} post.form the definition (compiled once per isolate)
+   * @param {Record<string, unknown>} post.submission
+   * @param {string[]} post.asked
+   * @param {number} post.renderedAt
+   * @param {string} post.nonce
+   * @param {number} post.now
+   * @param {string} post.language
+   * @param {string | null} [post.ip]
+   * @param {Record<string, unknown> | null} [post.cf]
+   * @returns {FormRefused | FormAccepted | Refused}
    */
   submitForm({ visitorId, formId, form, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
-    if (this.state.erasedAt) return { ok: false, error: ERASED };
+    if (this.state.erasedAt) return ERASED;
     const wait = this.bucket.take();
-    if (wait > 0) return { ok: false, error: { status: 429, code: "rate_limited", message: `too many submissions for this visitor; retry in ${wait} s`, retryAfter: wait } };
+    if (wait > 0) return refuse("rate_limited", `too many submissions for this visitor; retry in ${wait} s`, wait);
     const st = this.state;
     // A form token is good for one accepted submission. A refused one (a
     // typo in the e-mail) may be corrected and sent again with the same
     // token, but the minimum fill time then runs from the last attempt, so
     // a script cannot post the same token again and again straight away.
     const used = st.forms.find((f) => f.n === nonce);
-    if (used?.done) return { ok: false, error: { status: 409, code: "form_token_used", message: "this form token was already used; load the form again for a new one" } };
+    if (used?.done) return refuse("form_token_used", "this form token was already used; load the form again for a new one");
     const since = Math.max(renderedAt, used?.at ?? 0);
     const entry = used ?? { n: nonce, at: now, done: false };
     entry.at = now;
     if (!used) st.forms = st.forms.concat(entry).slice(-FORM_NONCES);
     const outcome = withCore(this.env, ({ form: compiled, model }) => {
       const v = compiled(formId, form).validate(submission, { language, profile: st.profile, asked, renderedAt: since, now });
-      if (!v.valid) return { v };
-      const profile = v.merge.profile;
+      if (!v.valid) return { v, result: null };
+      // There whenever the submission is valid: validate was given the profile.
+      const merge = /** @type {NonNullable<typeof v.merge>} */ (v.merge);
+      const profile = merge.profile;
       // The submission itself is an action the server saw happen: it goes
       // into the history as a back-office event, so a model's "Form
       // Submitted" rule (source: server) counts it and a page's claim does
       // not.
+      /** @type {NurtureEvent} */
       const submitted = { type: "track", event: "Form Submitted", channel: "server", timestamp: now, messageId: `form_${nonce}`, properties: { formId } };
       const history = st.events.concat(submitted);
       const result = scoreEvents(model, profile, history, now);
-      return { v, profile, history, result };
+      return { v, merge, profile, history, result };
     });
     const { v } = outcome;
-    if (!v.valid) {
+    if (outcome.result === null) {
       this.ctx.storage.put("state", st);
       return { ok: true, valid: false, errors: v.errors };
     }
@@ -387,7 +524,7 @@ export class VisitorState extends DurableObject {
     const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...st.claimed, ...outcome.profile }, summary });
     const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg };
     const submitted = signal(base, "Form Submitted", {
-      formId, fields: Object.keys(v.values), newlyKnown: v.merge.newlyKnown ?? [],
+      formId, fields: Object.keys(v.values), newlyKnown: outcome.merge.newlyKnown ?? [],
     });
     const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
     st.profile = outcome.profile;
@@ -400,10 +537,10 @@ export class VisitorState extends DurableObject {
     return {
       ok: true,
       valid: true,
-      merge: v.merge,
+      merge: outcome.merge,
       fit: { score: outcome.result.fit.score, grade: outcome.result.fit.grade },
       score: summary,
-      next: v.next,
+      next: /** @type {import("nurture").NextFields} */ (v.next), // a valid submission always has the next fields
       signals: signals.map((x) => x.event.event),
       forward: signals,
       ...seg,

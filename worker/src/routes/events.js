@@ -1,49 +1,71 @@
+// @ts-check
 // POST /v1/events: a batch of browser events for the visitor named by the
 // signed token: the x-nurture-visitor header, else the body's `visitorToken`
 // (a beacon from a page on another origin), else the cookie. Validated here (shape, size, depth) and by the core (event
 // schema), deduplicated and re-scored by the visitor's Durable Object, then
 // forwarded in the background (ctx.waitUntil).
 
-import { HttpError, json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.js";
-import { limitClient, rateLimited } from "../ratelimit.js";
-import { identifyVisitor, cookieFor, b64url, VISITOR_ID } from "../token.js";
+import { HttpError, unwrap } from "../errors.js";
+import { json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.js";
+import { limitClient } from "../ratelimit.js";
+import { b64url, VISITOR_ID } from "../token.js";
+import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { forwardMessages } from "../forward.js";
 import { authorize } from "./admin.js";
+
+/**
+ * @typedef {import("../config.js").Env} Env
+ * @typedef {import("../config.js").Settings} Settings
+ * @typedef {import("../visitor.js").Candidate} Candidate
+ * @typedef {import("../visitor.js").Channel} Channel
+ * @typedef {import("../visitor.js").Ingested} Ingested
+ * @typedef {{index: number, reason: string}} Rejected
+ */
 
 const TOP_LEVEL = new Set(["events", "consent", "sentAt", "context", "visitorToken"]);
 // A score computed in the browser is never trusted; a body that carries one
 // is refused outright so the mistake (or the forgery) is visible.
 const SCORE_FIELDS = new Set(["score", "scores", "grade", "fit", "engagement", "tier", "stage", "mql"]);
 
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, unknown>}
+ */
 function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** @param {string} text */
 async function digest(text) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
+/**
+ * @param {unknown} body
+ * @param {Settings} s
+ * @returns {asserts body is {events: unknown[], consent?: boolean, sentAt?: string | number, context?: Record<string, unknown>, visitorToken?: string}}
+ */
 function checkBody(body, s) {
-  if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {events: [...]}");
+  if (!isPlainObject(body)) throw new HttpError("invalid_body", "the body must be a JSON object {events: [...]}");
   for (const key of Object.keys(body)) {
-    if (SCORE_FIELDS.has(key)) throw new HttpError(400, "client_score_rejected", `"${key}" is computed by the server; do not send it`);
-    if (!TOP_LEVEL.has(key)) throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}"`);
+    if (SCORE_FIELDS.has(key)) throw new HttpError("client_score_rejected", `"${key}" is computed by the server; do not send it`);
+    if (!TOP_LEVEL.has(key)) throw new HttpError("unknown_field", `unknown field "${key.slice(0, 40)}"`);
   }
-  if (!("events" in body)) throw new HttpError(400, "invalid_body", "the body has no events list");
-  if (!Array.isArray(body.events)) throw new HttpError(400, "invalid_field", "events: expected a list", { field: "events" });
-  if (body.events.length === 0) throw new HttpError(400, "empty_batch", "events: the list is empty");
-  if (body.events.length > s.maxEvents) throw new HttpError(413, "too_many_events", `events: at most ${s.maxEvents} per batch`);
+  if (!("events" in body)) throw new HttpError("invalid_body", "the body has no events list");
+  if (!Array.isArray(body.events)) throw new HttpError("invalid_field", "events: expected a list", { field: "events" });
+  if (body.events.length === 0) throw new HttpError("empty_batch", "events: the list is empty");
+  if (body.events.length > s.maxEvents) throw new HttpError("too_many_events", `events: at most ${s.maxEvents} per batch`);
   if (body.consent !== undefined && typeof body.consent !== "boolean") {
-    throw new HttpError(400, "invalid_field", "consent: expected true or false", { field: "consent" });
+    throw new HttpError("invalid_field", "consent: expected true or false", { field: "consent" });
   }
   if (body.sentAt !== undefined && typeof body.sentAt !== "string" && typeof body.sentAt !== "number") {
-    throw new HttpError(400, "invalid_field", "sentAt: expected a timestamp", { field: "sentAt" });
+    throw new HttpError("invalid_field", "sentAt: expected a timestamp", { field: "sentAt" });
   }
   if (body.visitorToken !== undefined && typeof body.visitorToken !== "string") {
-    throw new HttpError(400, "invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
+    throw new HttpError("invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
   }
   if (body.context !== undefined && (!isPlainObject(body.context) || depthExceeds(body.context, s.maxDepth))) {
-    throw new HttpError(400, "invalid_field", "context: expected a small object", { field: "context" });
+    throw new HttpError("invalid_field", "context: expected a small object", { field: "context" });
   }
 }
 
@@ -53,9 +75,16 @@ function checkBody(body, s) {
  * the model's back-office rules never count a browser's word) or "server"
  * for an authenticated back-office source. Returns the events refused here
  * and the candidates for the visitor's Durable Object.
+ * @param {unknown[]} events
+ * @param {string} visitorId
+ * @param {Channel} channel
+ * @param {Settings} s
+ * @param {number} now
  */
 async function prepare(events, visitorId, channel, s, now) {
+  /** @type {Rejected[]} */
   const rejected = [];
+  /** @type {Candidate[]} */
   const candidates = [];
   for (const [index, raw] of events.entries()) {
     if (!isPlainObject(raw)) {
@@ -95,24 +124,28 @@ async function prepare(events, visitorId, channel, s, now) {
 
 const encoder = new TextEncoder();
 
+/** @param {string} text */
 function utf8Length(text) {
   return encoder.encode(text).byteLength;
 }
 
-/** Stores, scores and forwards the candidates in the visitor's object; the batch's answer. */
+/**
+ * Stores, scores and forwards the candidates in the visitor's object; the batch's answer.
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ * @param {{visitorId: string, channel: Channel, rejected: Rejected[], candidates: Candidate[], now: number, trap: boolean}} batch
+ */
 async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }) {
+  /** @type {Omit<Ingested, "ok" | "coreRestarts"> & {coreRestarts?: number}} */
   let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], signals: [] };
   if (candidates.length) {
-    const stub = env.VISITORS.get(env.VISITORS.idFromName(visitorId));
-    out = await stub.ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) });
-    if (!out.ok) {
-      if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
-      throw new HttpError(out.error.status, out.error.code, out.error.message);
-    }
+    out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
   }
   const allRejected = rejected.concat(out.rejected).sort((a, b) => a.index - b.index);
   if (out.accepted.length === 0 && out.duplicates.length === 0) {
-    throw new HttpError(422, "no_valid_events", "no event in the batch is valid", { rejected: allRejected });
+    throw new HttpError("no_valid_events", "no event in the batch is valid", { rejected: allRejected });
   }
   if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
   const score = out.score && {
@@ -133,6 +166,12 @@ async function ingest(request, env, ctx, s, { visitorId, channel, rejected, cand
   };
 }
 
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ */
 export async function events(request, env, ctx, s) {
   limitClient(request, s);
   const body = await readJson(request, s);
@@ -142,14 +181,12 @@ export async function events(request, env, ctx, s) {
     // Nothing is stored, forwarded or set (not even the visitor cookie).
     return json({ consent: false, stored: false, forwarded: false, accepted: [], rejected: [], duplicates: [], ignored: body.events.length });
   }
-  const who = await identifyVisitor(request, env, s.tokenTtlSeconds, { bodyToken: body.visitorToken });
+  const who = await resolveVisitor(request, env, s, { bodyToken: body.visitorToken });
   const now = Date.now();
   const { rejected, candidates } = await prepare(body.events, who.visitorId, "browser", s, now);
   const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
   const answer = await ingest(request, env, ctx, s, { visitorId: who.visitorId, channel: "browser", rejected, candidates, now, trap });
-  const headers = { "x-nurture-visitor": who.token };
-  if (who.fresh) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
-  return json(answer, 200, headers);
+  return json(answer, 200, visitorHeaders(who, s));
 }
 
 /**
@@ -158,19 +195,24 @@ export async function events(request, env, ctx, s) {
  * "Email Clicked", a badge scan at a trade show), behind INGEST_TOKEN or
  * ADMIN_TOKEN. The only way a rule marked `"source": "server"` scores, and
  * `identify` traits from here count for fit as a validated form's fields do.
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
  */
 export async function serverEvents(request, env, ctx, s) {
   await authorize(request, env, ["INGEST_TOKEN", "ADMIN_TOKEN"]);
   const body = await readJson(request, s);
-  if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {visitorId, events: [...]}");
+  if (!isPlainObject(body)) throw new HttpError("invalid_body", "the body must be a JSON object {visitorId, events: [...]}");
   for (const key of Object.keys(body)) {
-    if (key !== "visitorId" && key !== "events") throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}"`);
+    if (key !== "visitorId" && key !== "events") throw new HttpError("unknown_field", `unknown field "${key.slice(0, 40)}"`);
   }
   if (typeof body.visitorId !== "string" || !VISITOR_ID.test(body.visitorId)) {
-    throw new HttpError(400, "invalid_field", "visitorId: expected a visitor id (22 characters of [A-Za-z0-9_-])", { field: "visitorId" });
+    throw new HttpError("invalid_field", "visitorId: expected a visitor id (22 characters of [A-Za-z0-9_-])", { field: "visitorId" });
   }
-  checkBody({ events: body.events }, s);
+  const batch = { events: body.events };
+  checkBody(batch, s);
   const now = Date.now();
-  const { rejected, candidates } = await prepare(body.events, body.visitorId, "server", s, now);
+  const { rejected, candidates } = await prepare(batch.events, body.visitorId, "server", s, now);
   return json(await ingest(request, env, ctx, s, { visitorId: body.visitorId, channel: "server", rejected, candidates, now, trap: false }));
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // GET /v1/forms/:formId: the fields to ask this visitor now (progressive
 // profiling on the stored profile) and a signed form token binding the
 // visitor, the form, the asked field names and the render time.
@@ -6,12 +7,23 @@
 // in the visitor's language, or the merged profile's new score and the next
 // fields (with a token for them).
 
-import defaultForms from "../forms.json";
-import { HttpError, json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
-import { limitClient, rateLimited } from "../ratelimit.js";
-import { identifyVisitor, cookieFor, cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
+import demoForms from "../../../demo/forms.json";
+import { HttpError, unwrap } from "../errors.js";
+import { json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
+import { limitClient } from "../ratelimit.js";
+import { cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
+import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { withCore, isFatal } from "../core.js";
 import { forwardMessages } from "../forward.js";
+
+/**
+ * @typedef {import("../config.js").Env} Env
+ * @typedef {import("../config.js").Settings} Settings
+ * @typedef {import("nurture").FormConfig} FormConfig
+ * @typedef {import("nurture").NextFields} NextFields
+ * @typedef {import("nurture").ShownField} ShownField
+ * @typedef {Record<string, FormConfig>} Forms
+ */
 
 export const FORM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_FIELD = "nurture_token"; // the form token's name in a urlencoded post
@@ -19,8 +31,16 @@ const VISITOR_FIELD = "nurture_visitor"; // the visitor token's, for a page with
 const JSON_KEYS = new Set(["token", "fields", "consent", "visitorToken"]);
 const MAX_FIELDS = 60;
 
-const formsCache = new Map(); // FORMS_JSON text → {formId: definition}
+// A JSON import is typed with plain strings where index.d.ts has literal unions.
+const defaultForms = /** @type {Forms} */ (/** @type {unknown} */ (demoForms));
 
+/** @type {Map<string, Forms>} FORMS_JSON text → {formId: definition} */
+const formsCache = new Map();
+
+/**
+ * @param {Env} env
+ * @returns {Forms}
+ */
 function forms(env) {
   const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
   let all = formsCache.get(text);
@@ -30,37 +50,52 @@ function forms(env) {
     try {
       all = JSON.parse(text);
     } catch {
-      throw new HttpError(500, "server_misconfigured", "FORMS_JSON is not valid JSON");
+      throw new HttpError("server_misconfigured", "FORMS_JSON is not valid JSON");
     }
-    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError(500, "server_misconfigured", "FORMS_JSON must be an object {formId: form}");
+    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError("server_misconfigured", "FORMS_JSON must be an object {formId: form}");
   }
   formsCache.set(text, all);
   return all;
 }
 
+/**
+ * @param {Env} env
+ * @param {string} formId
+ */
 function formFor(env, formId) {
   const all = forms(env);
-  if (!FORM_ID.test(formId) || !Object.hasOwn(all, formId)) throw new HttpError(404, "unknown_form", "no form with this id");
+  if (!FORM_ID.test(formId) || !Object.hasOwn(all, formId)) throw new HttpError("unknown_form", "no form with this id");
   return all[formId];
 }
 
-/** Core calls on the form; a bad definition is the server's fault. */
+/**
+ * Core calls on the form; a bad definition is the server's fault.
+ * @template T
+ * @param {Env} env
+ * @param {(core: import("../core.js").Core) => T} fn
+ * @returns {T}
+ */
 function onForm(env, fn) {
   try {
     return withCore(env, fn);
   } catch (err) {
     if (err instanceof HttpError || isFatal(err)) throw err;
-    if (err && err.code === "invalid_config") throw new HttpError(500, "form_invalid", `form definition: ${err.path ?? ""} ${err.message}`.trim());
+    const e = /** @type {Partial<import("nurture").NurtureError> | null} */ (err);
+    if (e && e.code === "invalid_config") throw new HttpError("form_invalid", `form definition: ${e.path ?? ""} ${e.message}`.trim());
     throw err;
   }
 }
 
-const stubOf = (env, visitorId) => env.VISITORS.get(env.VISITORS.idFromName(visitorId));
-
+/** @param {NextFields} next */
 function askedOf(next) {
   return [...next.fields.map((f) => f.name), ...next.hidden];
 }
 
+/**
+ * @param {Env} env
+ * @param {Settings} s
+ * @param {{visitorId: string, formId: string, next: NextFields}} form
+ */
 async function issue(env, s, { visitorId, formId, next }) {
   const renderedAt = Date.now();
   const token = await signForm(env, { visitorId, formId, asked: askedOf(next), renderedAt });
@@ -71,18 +106,24 @@ async function issue(env, s, { visitorId, formId, next }) {
   };
 }
 
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ * @param {{formId: string}} params
+ */
 export async function getForm(request, env, ctx, s, { formId }) {
   limitClient(request, s);
   const form = formFor(env, formId);
-  const who = await identifyVisitor(request, env, s.tokenTtlSeconds);
-  const profile = who.known ? (await stubOf(env, who.visitorId).profileOf()).profile : {};
+  const who = await resolveVisitor(request, env, s);
+  const profile = who.known ? (await visitorStub(env, who.visitorId).profileOf()).profile : {};
   const next = onForm(env, (core) => core.form(formId, form).nextFields(profile));
   const t = await issue(env, s, { visitorId: who.visitorId, formId, next });
-  const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store", vary: "Cookie" };
   // A cookie only where consent is not required; the page sends the token
   // back with the post either way (header, JSON visitorToken or the
   // nurture_visitor field).
-  if (who.fresh && !s.consentRequired) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  const headers = { ...visitorHeaders(who, s, who.fresh && !s.consentRequired), "cache-control": "private, no-store", vary: "Cookie" };
   return json({
     formId,
     fields: next.fields.map(withoutValue),
@@ -98,21 +139,34 @@ export async function getForm(request, env, ctx, s, { formId }) {
  * are known (`known: true`), never what they hold. Pre-filling would hand
  * the stored e-mail (and any markup a past post stored) to whoever holds
  * the token, on a page any script on the site can read.
+ * @param {ShownField} field
  */
 function withoutValue(field) {
   const { value, ...rest } = field;
   return { ...rest, known: value !== undefined && value !== null && value !== "" };
 }
 
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, unknown>}
+ */
 function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** Splits the body into the token, the fields and the consent flag. */
-function parseSubmission(kind, body, request) {
+/**
+ * Splits the body into the token, the fields and the consent flag.
+ * @param {Awaited<ReturnType<typeof readForm>>} form
+ * @param {Request} request
+ */
+function parseSubmission({ kind, body }, request) {
+  /** @type {unknown} */
   let token = request.headers.get(FORM_TOKEN_HEADER);
+  /** @type {Record<string, unknown>} */
   let fields;
+  /** @type {unknown} */
   let consent;
+  /** @type {unknown} */
   let visitorToken = null;
   if (kind === "urlencoded") {
     fields = body;
@@ -127,47 +181,55 @@ function parseSubmission(kind, body, request) {
       visitorToken = Array.isArray(v) ? v[0] : v;
     }
   } else {
-    if (!isPlainObject(body)) throw new HttpError(400, "invalid_body", "the body must be a JSON object {token, fields: {...}}");
+    if (!isPlainObject(body)) throw new HttpError("invalid_body", "the body must be a JSON object {token, fields: {...}}");
     for (const key of Object.keys(body)) {
-      if (!JSON_KEYS.has(key)) throw new HttpError(400, "unknown_field", `unknown field "${key.slice(0, 40)}" (put form fields under "fields")`);
+      if (!JSON_KEYS.has(key)) throw new HttpError("unknown_field", `unknown field "${key.slice(0, 40)}" (put form fields under "fields")`);
     }
-    if (!("fields" in body)) throw new HttpError(400, "invalid_body", "the body has no fields object");
-    if (!isPlainObject(body.fields)) throw new HttpError(400, "invalid_field", "fields: expected an object", { field: "fields" });
+    if (!("fields" in body)) throw new HttpError("invalid_body", "the body has no fields object");
+    if (!isPlainObject(body.fields)) throw new HttpError("invalid_field", "fields: expected an object", { field: "fields" });
     if (body.token !== undefined) {
-      if (typeof body.token !== "string") throw new HttpError(400, "invalid_field", "token: expected a string", { field: "token" });
+      if (typeof body.token !== "string") throw new HttpError("invalid_field", "token: expected a string", { field: "token" });
       token ??= body.token;
     }
     if (body.consent !== undefined && typeof body.consent !== "boolean") {
-      throw new HttpError(400, "invalid_field", "consent: expected true or false", { field: "consent" });
+      throw new HttpError("invalid_field", "consent: expected true or false", { field: "consent" });
     }
     if (body.visitorToken !== undefined) {
-      if (typeof body.visitorToken !== "string") throw new HttpError(400, "invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
+      if (typeof body.visitorToken !== "string") throw new HttpError("invalid_field", "visitorToken: expected the x-nurture-visitor token as a string", { field: "visitorToken" });
       visitorToken = body.visitorToken;
     }
     consent = body.consent;
     fields = body.fields;
   }
   if (token === null || token === undefined || token === "") {
-    throw new HttpError(400, "missing_form_token", `no form token: load the form with GET first and send its token (JSON "token", form field "${TOKEN_FIELD}" or the ${FORM_TOKEN_HEADER} header)`);
+    throw new HttpError("missing_form_token", `no form token: load the form with GET first and send its token (JSON "token", form field "${TOKEN_FIELD}" or the ${FORM_TOKEN_HEADER} header)`);
   }
-  if (Object.keys(fields).length > MAX_FIELDS) throw new HttpError(400, "invalid_field", `fields: at most ${MAX_FIELDS}`, { field: "fields" });
-  if (depthExceeds(fields, 3)) throw new HttpError(400, "invalid_field", "fields: values must be strings, numbers, booleans or lists of them", { field: "fields" });
+  if (Object.keys(fields).length > MAX_FIELDS) throw new HttpError("invalid_field", `fields: at most ${MAX_FIELDS}`, { field: "fields" });
+  if (depthExceeds(fields, 3)) throw new HttpError("invalid_field", "fields: values must be strings, numbers, booleans or lists of them", { field: "fields" });
   return { token, fields, consent, visitorToken };
 }
 
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ * @param {Settings} s
+ * @param {{formId: string}} params
+ */
 export async function postForm(request, env, ctx, s, { formId }) {
   limitClient(request, s);
   const form = formFor(env, formId);
-  const { kind, body } = await readForm(request, { ...s, maxBodyBytes: Math.min(s.maxBodyBytes, s.maxFormBytes) });
-  const { token, fields, consent, visitorToken } = parseSubmission(kind, body, request);
+  const posted = await readForm(request, { ...s, maxBodyBytes: Math.min(s.maxBodyBytes, s.maxFormBytes) });
+  const { kind } = posted;
+  const { token, fields, consent, visitorToken } = parseSubmission(posted, request);
 
   const t = await verifyForm(env, token, s.formTokenTtlSeconds);
-  if (t.formId !== formId) throw new HttpError(403, "form_token_wrong_form", "the form token was issued for another form");
+  if (t.formId !== formId) throw new HttpError("form_token_wrong_form", "the form token was issued for another form");
   // The form token is not an identity: the post must come from the visitor
   // it was issued to, shown by their own token or cookie. A form token
   // alone (leaked from a page, a log, a referrer) gets nobody's profile.
-  const who = await identifyVisitor(request, env, s.tokenTtlSeconds, { bodyToken: visitorToken, required: true });
-  if (who.visitorId !== t.visitorId) throw new HttpError(403, "form_token_wrong_visitor", "the form token was issued to another visitor");
+  const who = await resolveVisitor(request, env, s, { bodyToken: visitorToken, required: true });
+  if (who.visitorId !== t.visitorId) throw new HttpError("form_token_wrong_visitor", "the form token was issued to another visitor");
 
   const asked = new Set(t.asked);
   // A plain HTML form sends every input, empty or not; an empty input that
@@ -177,13 +239,13 @@ export async function postForm(request, env, ctx, s, { formId }) {
   }
   const unasked = Object.keys(fields).filter((k) => !asked.has(k));
   if (unasked.length) {
-    throw new HttpError(400, "field_not_asked", `not asked in this form: ${unasked.slice(0, 5).map((k) => k.slice(0, 40)).join(", ")}`, {
+    throw new HttpError("field_not_asked", `not asked in this form: ${unasked.slice(0, 5).map((k) => k.slice(0, 40)).join(", ")}`, {
       fields: unasked.slice(0, 20).map((k) => k.slice(0, 40)),
     });
   }
 
   const now = Date.now();
-  const out = await stubOf(env, who.visitorId).submitForm({
+  const out = unwrap(await visitorStub(env, who.visitorId).submitForm({
     visitorId: who.visitorId,
     formId,
     form,
@@ -195,25 +257,21 @@ export async function postForm(request, env, ctx, s, { formId }) {
     language: preferredLanguage(request),
     ip: segmentIp(request, s),
     cf: cfAttributes(request),
-  });
-  if (!out.ok) {
-    if (out.error.status === 429) throw rateLimited(out.error.retryAfter);
-    throw new HttpError(out.error.status, out.error.code, out.error.message);
-  }
+  }));
   if (!out.valid) {
     if (out.errors.some((e) => e.code === "bot_suspected")) {
-      throw new HttpError(422, "bot_suspected", "the form was sent too fast or with the hidden field filled in");
+      throw new HttpError("bot_suspected", "the form was sent too fast or with the hidden field filled in");
     }
-    throw new HttpError(422, "invalid_fields", "some fields are not valid", { errors: out.errors });
+    throw new HttpError("invalid_fields", "some fields are not valid", { errors: out.errors });
   }
   if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
 
   const consentGiven = consent === true || Object.entries(out.merge.profile).some(([k, v]) => v === true && form.fields?.some((f) => f.name === k && f.type === "consent"));
-  const headers = { "x-nurture-visitor": who.token, "cache-control": "private, no-store" };
   // The cookie goes out when it is new (a re-signed token) or the post came
   // without one (the token rode in the body), so the next request from a
   // page on the worker's origin names the visitor by itself.
-  if ((who.fresh || cookieToken(request) === null) && (!s.consentRequired || consentGiven)) headers["set-cookie"] = cookieFor(who.token, s.tokenTtlSeconds);
+  const cookie = (who.fresh || cookieToken(request) === null) && (!s.consentRequired || consentGiven);
+  const headers = { ...visitorHeaders(who, s, cookie), "cache-control": "private, no-store" };
   const next = out.next;
   const nextToken = await issue(env, s, { visitorId: who.visitorId, formId, next });
   const score = out.score;
