@@ -120,36 +120,29 @@ fn main() {
         [
             ("ingest", ingest - clone),
             ("score", score),
-            ("write state", write),
-            ("read state (object start)", load),
+            ("write", write),
+            ("read", load),
         ]
     };
     let (i10, i1000) = (incremental(10), incremental(1000));
     let (r10, r1000) = (rescore(10), rescore(1000));
-    let us = |s: f64| s * 1e6;
-    println!("visitor_state: a batch of {BATCH} events for a visitor with a year of history");
-    println!(
-        "  incremental  batch 10: {:8.1} µs   batch 1,000: {:8.1} µs   1,000th / 10th: {:.2}×",
-        us(i10),
-        us(i1000),
-        i1000 / i10
-    );
-    println!(
-        "  re-score {HISTORY_CAP}  batch 10: {:8.1} µs   batch 1,000: {:8.1} µs",
-        us(r10),
-        us(r1000)
-    );
-    println!(
-        "  incremental vs re-scoring the newest {HISTORY_CAP} (batch 1,000): {:.1}× faster",
-        r1000 / i1000
-    );
-    for (what, secs) in parts {
-        println!("    {what:<26} {:8.1} µs", us(secs));
+    // key=value lines, read by scripts/bench.sh into BENCHMARKS.md.
+    let us = |s: f64| format!("{:.1}", s * 1e6);
+    let lines = [
+        ("batch10_us", us(i10)),
+        ("batch1000_us", us(i1000)),
+        ("flat_ratio", format!("{:.2}", i1000 / i10)),
+        ("rescore10_us", us(r10)),
+        ("rescore1000_us", us(r1000)),
+        ("speedup", format!("{:.1}", r1000 / i1000)),
+        ("state_bytes", state.to_bytes().len().to_string()),
+        ("state_json_bytes", state.to_json().len().to_string()),
+        ("open_events", state.open_events().to_string()),
+    ];
+    for (key, value) in lines {
+        println!("visitor_state.{key}={value}");
     }
-    println!(
-        "  stored state after 10,000 events: {} B ({} B as JSON), {} open events",
-        state.to_bytes().len(),
-        state.to_json().len(),
-        state.open_events()
-    );
+    for (key, secs) in parts {
+        println!("visitor_state.{key}_us={}", us(secs));
+    }
 }

@@ -275,6 +275,12 @@ export class Model {
     source?: "server" | "browser" | null,
   ): VisitorStateUpdate;
   /**
+   * A state for this model from one stored under another model (or format):
+   * the old sums cannot be re-read, so it starts again from the events the
+   * state still holds whole (the newest). Node and edge builds only.
+   */
+  restartState(state: Uint8Array, now?: Millis | Date | null): Uint8Array;
+  /**
    * The visitor's score from its state: `score` over its whole history,
    * with the breakdown of its newest (still open) events only.
    */

@@ -17,6 +17,7 @@ scripts/build-pkg.sh >/dev/null
 mkdir -p target
 node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
+  cargo bench --quiet --bench visitor_state 2>/dev/null;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
   cargo test --release --quiet --test disposable_eval -- --nocapture 2>/dev/null | grep '^disposable\.';
@@ -125,6 +126,32 @@ down past 10,000 events as the parsed events outgrow the CPU caches. In wasm
 the linear memory has to hold the \`serde_json\` copy of the events as well,
 about 1.2 KiB per event, and never shrinks: a worker should keep histories
 capped (the edge worker keeps 250 events).
+
+## A long-lived visitor: a batch against the incremental state
+
+\`cargo bench --bench visitor_state\` (\`benches/visitor_state.rs\`): a
+visitor with 10,000 events over a year (\`benches/common/year.rs\`: page
+views, downloads, webinars, offline events, e-mail), sent in batches of 10.
+Each figure is a batch as the Durable Object runs it: ingest into the
+state (\`Model::ingest\`), score (\`Model::score_state\`, totals only) and
+write the stored form; against today's previous edge path in the same run,
+re-scoring the newest 250 stored events plus the batch, with its events
+read and written as JSON.
+
+| | 10th batch | 1,000th batch | 1,000th / 10th |
+| --- | ---: | ---: | ---: |
+| incremental state | $(get visitor_state.batch10_us) µs | $(get visitor_state.batch1000_us) µs | $(get visitor_state.flat_ratio)× |
+| re-score of the newest 250 | $(get visitor_state.rescore10_us) µs | $(get visitor_state.rescore1000_us) µs | |
+
+At the 1,000th batch the state is $(get visitor_state.speedup)× faster than the
+re-score, and it counts all 10,000 events where the re-score counts 250.
+Where a batch's time goes (1,000th): ingest $(get visitor_state.ingest_us) µs, score
+$(get visitor_state.score_us) µs, write $(get visitor_state.write_us) µs; reading the state back, once
+when an object starts, $(get visitor_state.read_us) µs. The stored state after 10,000
+events: $(get visitor_state.state_bytes) B (postcard; $(get visitor_state.state_json_bytes) B as JSON), with
+$(get visitor_state.open_events) events still open. The cost grows from the 10th batch while
+the open events fill up (a rule's matches stay open for two cap windows:
+two days for page views, sixty for downloads), then stays flat.
 
 ## Targeting: conditions and IP lookups
 
@@ -364,20 +391,19 @@ origin serving \`www/\` and workerd share the machine's cores. 200 visitors
 | \`POST /v1/forms/contact\`, 4 fields | $(get worker.forms_rps) | $(get worker.forms_p50_ms) / $(get worker.forms_p95_ms) / $(get worker.forms_p99_ms) | $(get worker.noop_forms_rps) | $(get worker.noop_forms_p50_ms) / $(get worker.noop_forms_p95_ms) / $(get worker.noop_forms_p99_ms) | $(get worker.forms_vs_noop) |
 | \`GET /\` personalized (origin fetch + decide + HTMLRewriter) | $(get worker.page_rps) | $(get worker.page_p50_ms) / $(get worker.page_p95_ms) / $(get worker.page_p99_ms) | $(get worker.noop_page_rps) | $(get worker.noop_page_p50_ms) / $(get worker.noop_page_p95_ms) / $(get worker.noop_page_p99_ms) | $(get worker.page_vs_noop) |
 
-What an event batch costs: the visitor's Durable Object validates the 20
-events, then re-scores the whole stored history (up to \`HISTORY_CAP\` = 250
-events; per-rule totals only, which is what the forwarded summary needs),
-evaluates the visitor's segments and writes the state; the worker then
-forwards the batch to the collector as one request (\`{batch: [...]}\`, each
-message with its own idempotency key). The history stays parsed in the
-object's memory between requests and crosses into wasm as one JSON string
-(\`Model.scoreJson\`, parsed by serde_json inside the core) rather than
-object by object through serde-wasm-bindgen; the re-score is still the
-largest part of the object's CPU. Forwarding used to be one POST per message,
-twenty subrequests per batch, which alone cost about as much worker CPU as
-everything else together. A form post validates in the object (phone and
-e-mail checks of the full build), merges, re-scores the history and forwards
-one signal. Both pay a Durable Object round trip the no-op does not.
+What an event batch costs: the visitor's Durable Object validates and
+ingests the 20 events into the visitor's incremental engagement state
+(\`Model.ingest\`, O(batch): running sums plus the newest open events, a
+few KB), scores from it (\`Model.scoreState\`, per-rule totals only, which
+is what the forwarded summary needs), evaluates the visitor's segments and
+writes the state; the worker then forwards the batch to the collector as
+one request (\`{batch: [...]}\`, each message with its own idempotency key).
+Only the batch (one JSON string) and the state's bytes cross into wasm.
+Forwarding used to be one POST per message, twenty subrequests per batch,
+which alone cost about as much worker CPU as everything else together. A
+form post validates in the object (phone and e-mail checks of the full
+build), merges, ingests the submission and forwards one signal. Both pay a
+Durable Object round trip the no-op does not.
 
 Cold start (median of 3, a fresh Miniflare instance each: a new workerd
 process and isolate; "ready" is the runtime up with the module loaded, the

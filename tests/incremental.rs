@@ -314,3 +314,24 @@ fn a_state_of_another_model_or_version_is_refused() {
     assert!(default.load_state_bytes(&bytes[..bytes.len() - 1]).is_err());
     assert!(default.load_state_bytes(b"{}").is_err());
 }
+
+#[test]
+fn a_state_of_another_model_restarts_from_its_open_events() {
+    let [default, custom] = <[Model; 2]>::try_from(models()).ok().unwrap();
+    let recent: Vec<Value> = (0..5)
+        .map(|i| json!({"type": "page", "timestamp": NOW - i * 3_600_000, "properties": {"path": "/pricing"}}))
+        .collect();
+    let (events, _) = parse_events(&recent, NOW, 300_000, EventSource::Server);
+    let mut state = default.new_state();
+    default
+        .ingest(&mut state, &events, NOW, EventSource::Server)
+        .unwrap();
+    let restarted = custom.restart_state(&state.to_bytes(), NOW);
+    // Under the new model, the open (newest) events count as if sent to it.
+    let got = custom
+        .score_state(&restarted, None, NOW, &ScoreOptions::default())
+        .unwrap();
+    assert_same(&got, &full(&custom, &recent, NOW));
+    // Bytes that are no state give an empty one.
+    assert_eq!(custom.restart_state(b"junk", NOW).events(), 0);
+}

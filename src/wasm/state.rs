@@ -96,6 +96,15 @@ impl ModelHandle {
         Ok(out)
     }
 
+    /// `model.restartState(state, now?)`: a state for this model from one
+    /// stored under another model or format, started again from the events
+    /// it still holds whole (its newest); the old sums cannot be re-read.
+    #[wasm_bindgen(js_name = restartState)]
+    pub fn restart_state(&self, state: Vec<u8>, now: JsValue) -> Result<Vec<u8>, JsValue> {
+        let now = read_now(now)?;
+        Ok(self.model.restart_state(&state, now).to_bytes())
+    }
+
     /// `model.scoreState(state, profile, now?, options?)`: the visitor's
     /// score from its stored state, the same result `score()` gives for its
     /// whole history (the breakdown lists its newest events).

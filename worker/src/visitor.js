@@ -8,12 +8,19 @@
 // batches for the same visitor can never interleave, and the output gate
 // holds the reply until the write is durable.
 //
-// Bounds: at most HISTORY_CAP events are kept (the newest by timestamp: the
-// oldest have decayed the most, so dropping them moves the score least), and
-// the last SEEN_IDS_CAP event ids for deduplication (a duplicate older than
-// that window is caught by the collector's dedup by message id instead). Events
-// are capped at MAX_EVENT_BYTES each, so a visitor's state stays well under
-// the 2 MB value limit of SQLite-backed objects.
+// The score: the visitor's engagement is kept as the core's incremental
+// state (`model.ingest` / `model.scoreState`, src/score/incremental/):
+// running sums plus the events whose cap decisions may still change, a few
+// KB however long the history, and a batch costs O(batch). Every event the
+// visitor sent counts, as long as it lives. A state written before (v2: the
+// newest 250 events) is upgraded on its first batch by ingesting those
+// events, which gives the score they gave. When the model changes, the sums
+// of the old model cannot be re-read: the state starts again from its
+// newest (open) events under the new model.
+//
+// Bounds: the last SEEN_IDS_CAP event ids for deduplication (a duplicate
+// older than that window is caught by the collector's dedup by message id
+// instead). Events are capped at MAX_EVENT_BYTES each.
 //
 // Erasure and retention: `erase` deletes the whole storage and leaves a
 // tombstone ({erasedAt}, no personal data) so that a batch still in flight
@@ -49,7 +56,9 @@ import { refuse } from "./errors.js";
  * @property {number} v the format's version (STATE_VERSION)
  * @property {Profile} profile
  * @property {Profile} claimed
- * @property {NurtureEvent[]} events the history, `messageId` set on each
+ * @property {Uint8Array | null} engagement the core's incremental state (`model.ingest`)
+ * @property {number} eventsTotal events taken so far
+ * @property {NurtureEvent[]} [events] a v2 state's newest events, until upgraded
  * @property {string[]} seen the newest event ids, for dedup
  * @property {{n: string, at: number, done: boolean}[]} forms form tokens used or tried (nonce, last attempt)
  * @property {Summary | null} last the last score
@@ -103,9 +112,9 @@ import { refuse } from "./errors.js";
 // `profile`: what counts for fit (validated form fields, back-office
 // traits, and the browser traits the model allows); `claimed`: what the
 // browser's own identify/group calls said, kept for personalization only.
-const STATE_VERSION = 2;
+const STATE_VERSION = 3;
 /** @returns {State} */
-const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, events: [], seen: [], forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, engagement: null, eventsTotal: 0, seen: [], forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
 // 401 like any token the worker will never take again: the browser runtime
 // then drops its stored token and goes on as a new visitor instead of
 // retrying the batch forever (index.js also expires the cookie).
@@ -126,7 +135,9 @@ const FORM_NONCES = 200;
 function migrate(st) {
   if (st.v === STATE_VERSION || st.erasedAt) return st;
   for (const e of st.events ?? []) if (e && typeof e === "object" && e.channel === undefined) e.channel = "browser";
-  return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [] };
+  // The events stay until the first batch, which has the core at hand to
+  // turn them into the engagement state (engagementOf).
+  return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [], eventsTotal: st.events?.length ?? 0 };
 }
 
 // A score is the server's to compute: a trait that claims one is dropped
@@ -177,38 +188,57 @@ function mergeBySource(profile, claimed, traits, map, channel, browserTraits) {
 }
 
 const SCORE_OPTIONS = { breakdown: false };
+// A UTF-16 surrogate without its pair (String.prototype.toWellFormed, which
+// TypeScript's es2023 library does not know yet).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * The newest `cap` events by timestamp (the oldest have decayed the most).
- * @param {NurtureEvent[]} history
- * @param {number} cap
- */
-function capHistory(history, cap) {
-  if (history.length <= cap) return history;
-  return history
-    .map((e, i) => /** @type {[NurtureEvent, number]} */ ([e, i]))
-    .sort((a, b) => tsOf(a[0]) - tsOf(b[0]) || a[1] - b[1])
-    .slice(-cap)
-    .map(([e]) => e);
-}
-
-/**
- * Scores with the events crossing into wasm as JSON text (scoreJson): parsed
- * there in one go, several times cheaper than walking the JS objects value by
- * value. serde_json refuses the escape JSON.stringify writes for a lone
- * surrogate ("\ud800"), which a JS string may hold; such events take the
- * object path (score), which reads them lossily as before.
+ * Adds `events` to a visitor's engagement state. The events cross as JSON
+ * text. serde_json refuses the escape JSON.stringify writes for a lone
+ * surrogate ("\ud800"), which a JS string may hold: such text is written
+ * again with every string made well-formed (U+FFFD), as the object path
+ * used to read it.
  * @param {Model} model
- * @param {Profile} profile
+ * @param {Uint8Array | null} state
  * @param {NurtureEvent[]} events
  * @param {number} now
  */
-function scoreEvents(model, profile, events, now) {
+function ingestEvents(model, state, events, now) {
   try {
-    return model.scoreJson(profile, JSON.stringify(events), now, SCORE_OPTIONS);
+    return model.ingest(state, JSON.stringify(events), now, "server");
   } catch (err) {
-    if (isFatal(err)) throw err;
-    return model.score(profile, events, now, SCORE_OPTIONS);
+    if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "events") throw err;
+    const wellFormed = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
+    return model.ingest(state, wellFormed, now, "server");
+  }
+}
+
+/**
+ * The visitor's engagement state for `model`: a v2 state's stored events
+ * are ingested first (the score they gave is kept); a state of another
+ * model starts again from its newest events under this one. Each event
+ * keeps its own `channel`, which decides whether a back-office rule may
+ * count it, so the source given to the core is "server".
+ * @param {Model} model
+ * @param {State} st
+ * @param {number} now
+ * @returns {Uint8Array | null}
+ */
+function engagementOf(model, st, now) {
+  if (st.events && st.engagement === null) {
+    const upgraded = ingestEvents(model, null, st.events, now);
+    st.engagement = upgraded.state;
+    st.eventsTotal = upgraded.eventsTotal;
+    delete st.events;
+  }
+  if (st.engagement === null) return null;
+  try {
+    model.scoreState(st.engagement, null, now, SCORE_OPTIONS);
+    return st.engagement;
+  } catch (err) {
+    if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "state") throw err;
+    st.engagement = model.restartState(st.engagement, now);
+    return st.engagement;
   }
 }
 
@@ -274,9 +304,9 @@ export class VisitorState extends DurableObject {
         trapped = true;
         trapForTest();
       }
-      // Validate the new events on their own: the core's reasons, indexed
-      // like `fresh`.
-      const check = scoreEvents(model, st.profile, fresh.map((c) => c.event), now);
+      // The core validates and ingests in one pass: its reasons, indexed
+      // like `fresh`; the new state only replaces the stored one below.
+      const check = ingestEvents(model, engagementOf(model, st, now), fresh.map((c) => c.event), now);
       const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
       const accepted = fresh.filter((_, i) => !bad.has(i));
       /** @type {{index: number, reason: string}[]} */
@@ -297,11 +327,10 @@ export class VisitorState extends DurableObject {
         if (c.event.type === "identify") mergeBySource(profile, claimed, c.event.traits, null, channel, browserTraits);
         if (c.event.type === "group") mergeBySource(profile, claimed, c.event.traits, GROUP_TRAITS, channel, browserTraits);
       }
-      const history = capHistory(st.events.concat(accepted.map((c) => ({ ...c.event, messageId: c.id }))), s.historyCap);
       // The forwarded summary reads the per-rule totals, which come without the
       // per-event breakdown: leaving it out halves what crosses the boundary.
-      const result = scoreEvents(model, profile, history, now);
-      return { accepted, rejected, unscored, result, profile, claimed, history };
+      const result = model.scoreState(check.state, profile, now, SCORE_OPTIONS);
+      return { accepted, rejected, unscored, result, profile, claimed, engagement: check.state, eventsTotal: check.eventsTotal };
     });
 
     if (outcome.result === null) {
@@ -320,7 +349,8 @@ export class VisitorState extends DurableObject {
     st.seen = st.seen.concat(candidates.filter((c) => acceptedIds.has(c.id)).map((c) => c.id)).slice(-s.seenCap);
     st.profile = outcome.profile;
     st.claimed = outcome.claimed;
-    st.events = outcome.history;
+    st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
+    st.eventsTotal = /** @type {number} */ (outcome.eventsTotal);
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
@@ -392,7 +422,7 @@ export class VisitorState extends DurableObject {
   async erase({ now }) {
     const st = this.state;
     if (st.erasedAt) return { first: false, erasedAt: st.erasedAt, events: 0, profileFields: 0, score: false };
-    const removed = { events: st.events.length, profileFields: Object.keys(st.profile).length + Object.keys(st.claimed ?? {}).length, score: st.last !== null };
+    const removed = { events: st.eventsTotal, profileFields: Object.keys(st.profile).length + Object.keys(st.claimed ?? {}).length, score: st.last !== null };
     await this.wipe({ ...EMPTY(), erasedAt: now });
     await this.ctx.storage.put("state", this.state);
     await this.arm();
@@ -509,9 +539,9 @@ export class VisitorState extends DurableObject {
       // not.
       /** @type {NurtureEvent} */
       const submitted = { type: "track", event: "Form Submitted", channel: "server", timestamp: now, messageId: `form_${nonce}`, properties: { formId } };
-      const history = st.events.concat(submitted);
-      const result = scoreEvents(model, profile, history, now);
-      return { v, merge, profile, history, result };
+      const taken = ingestEvents(model, engagementOf(model, st, now), [submitted], now);
+      const result = model.scoreState(taken.state, profile, now, SCORE_OPTIONS);
+      return { v, merge, profile, engagement: taken.state, eventsTotal: taken.eventsTotal, result };
     });
     const { v } = outcome;
     if (outcome.result === null) {
@@ -528,7 +558,8 @@ export class VisitorState extends DurableObject {
     });
     const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
     st.profile = outcome.profile;
-    st.events = capHistory(outcome.history, s.historyCap);
+    st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
+    st.eventsTotal = /** @type {number} */ (outcome.eventsTotal);
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
@@ -547,9 +578,19 @@ export class VisitorState extends DurableObject {
     };
   }
 
+  /**
+   * For tests and support: replaces the stored state with `stored` (a
+   * backup, or a state written by an older worker), read as on start.
+   * @param {State} stored
+   */
+  async restore(stored) {
+    this.state = migrate(stored);
+    await this.ctx.storage.put("state", this.state);
+  }
+
   /** For tests and support: what is kept for this visitor. */
   inspect() {
     const st = this.state;
-    return { events: st.events.length, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
+    return { events: st.eventsTotal, stateBytes: st.engagement?.length ?? 0, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
   }
 }

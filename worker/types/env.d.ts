@@ -32,7 +32,6 @@ export interface Env {
   MAX_EVENTS?: Var;
   MAX_EVENT_BYTES?: Var;
   MAX_JSON_DEPTH?: Var;
-  HISTORY_CAP?: Var;
   SEEN_IDS_CAP?: Var;
   VISITOR_TTL_DAYS?: Var;
   ALLOWED_ORIGINS?: Var;

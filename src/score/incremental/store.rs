@@ -70,6 +70,30 @@ impl Model {
         Ok(state)
     }
 
+    /// A state for this model from one stored under another (or of an
+    /// older format): the old model's sums cannot be re-read, so it starts
+    /// again from the events the state still holds whole (its newest, see
+    /// the module docs), ingested under this model at `now`, with the
+    /// newest interaction kept. Unreadable bytes give an empty state.
+    pub fn restart_state(&self, bytes: &[u8], now: crate::time::Millis) -> VisitorState {
+        let mut state = self.new_state();
+        let old: Option<VisitorState> = match bytes {
+            [b'N', b'V', _, rest @ ..] => postcard::from_bytes(rest).ok(),
+            _ => None,
+        };
+        let Some(old) = old else {
+            return state;
+        };
+        let events: Vec<_> = old.o.iter().map(|e| e.as_event()).collect();
+        // Ingesting a state's own events cannot fail its model check.
+        let _ = self.ingest(&mut state, &events, now, crate::score::EventSource::Server);
+        state.l = match (state.l, old.l) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        state
+    }
+
     /// Reads a state stored with [`VisitorState::to_bytes`].
     pub fn load_state_bytes(&self, bytes: &[u8]) -> Result<VisitorState, StateError> {
         match bytes {

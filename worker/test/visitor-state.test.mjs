@@ -1,0 +1,81 @@
+// The visitor's incremental engagement state in the Durable Object: a
+// visitor stored by the previous worker (format 2: the newest 250 events)
+// keeps its score when upgraded, and a long history keeps a small state.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker, startCollector, backOffice, ok } from "./harness.mjs";
+import nurture from "../../tests/js/load.mjs";
+
+let mf;
+let col;
+before(async () => {
+  col = await startCollector();
+  mf = await startWorker({ vars: { COLLECTOR_URL: col.url, MAX_EVENTS: "500", VISITOR_RATE_BURST: "100000", IP_RATE_BURST: "100000", ADMIN_RATE_BURST: "100000" } });
+});
+after(async () => {
+  await mf?.dispose();
+  await col?.close();
+});
+
+const stub = async (visitorId) => {
+  const ns = await mf.getDurableObjectNamespace("VISITORS");
+  return ns.get(ns.idFromName(visitorId));
+};
+
+const DAY = 86_400_000;
+
+/** 120 events over 40 days: pages, pricing, downloads, a webinar, e-mail. */
+function history(now) {
+  const events = [];
+  for (let i = 0; i < 120; i++) {
+    const timestamp = now - 40 * DAY + i * (40 * DAY / 120);
+    const e = i % 30 === 0
+      ? { type: "track", event: "Webinar Attended", channel: "server" }
+      : i % 10 === 0
+        ? { type: "track", event: "Download", channel: "browser", properties: { tags: ["oil-gas"] } }
+        : i % 7 === 0
+          ? { type: "track", event: "Email Clicked", channel: "server" }
+          : { type: "page", channel: "browser", properties: { path: ["/", "/pricing", "/case-studies/oil-gas"][i % 3], dwellSeconds: (i * 11) % 120 } };
+    events.push({ ...e, timestamp, messageId: `h-${i}` });
+  }
+  return events;
+}
+
+test("a visitor stored by the previous worker keeps its score when upgraded", async () => {
+  const now = Date.now();
+  const events = history(now);
+  const latest = { type: "track", event: "Demo Requested", timestamp: now, messageId: "demo-1" };
+
+  // The same visitor, twice: one stored in format 2 with its history, the
+  // other sent the whole history now.
+  const old = await stub("migrated-visitor-00001");
+  await old.restore({ v: 2, profile: {}, claimed: {}, events, seen: events.map((e) => e.messageId), forms: [], last: null, seq: 1, lastActivity: now - DAY, reengagedFor: 0 });
+  const upgraded = await ok(await backOffice(mf, "migrated-visitor-00001", [latest]));
+
+  const fresh = await ok(await backOffice(mf, "fresh-visitor-00000001", [...events, latest]));
+  assert.deepEqual(upgraded.score, fresh.score);
+  // And what the previous worker computed: a full re-score of the stored
+  // events and the new one (the clocks differ by milliseconds).
+  const full = nurture.score(null, {}, [...events, latest], now, { breakdown: false });
+  assert.ok(Math.abs(upgraded.score.engagement - full.engagement.score) <= 0.01, `${upgraded.score.engagement} vs ${full.engagement.score}`);
+  assert.equal(upgraded.score.grade, full.grade);
+  const kept = await (await stub("migrated-visitor-00001")).inspect();
+  assert.equal(kept.events, events.length + 1);
+  assert.ok(kept.stateBytes > 0 && kept.stateBytes < 16 * 1024, `${kept.stateBytes} B`);
+});
+
+test("a long history is all counted and keeps a small state", async () => {
+  const now = Date.now();
+  const visitorId = "long-visitor-000000001";
+  // 2,000 events over 200 days, sent in batches of 100 as they happen.
+  const all = [];
+  for (let i = 0; i < 2000; i++) {
+    all.push({ type: "page", channel: "server", timestamp: now - 200 * DAY + i * (200 * DAY / 2000), messageId: `l-${i}`, properties: { path: i % 2 ? "/pricing" : "/", dwellSeconds: 70 } });
+  }
+  let last;
+  for (let i = 0; i < all.length; i += 100) last = await ok(await backOffice(mf, visitorId, all.slice(i, i + 100)));
+  const kept = await (await stub(visitorId)).inspect();
+  assert.equal(kept.events, 2000);
+  assert.ok(kept.stateBytes < 16 * 1024, `${kept.stateBytes} B`);
+  assert.ok(last.score.engagement > 0);
+});
