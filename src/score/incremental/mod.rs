@@ -140,14 +140,11 @@ struct Match {
     f: bool,
 }
 
-/// The decision for match `k` of open event `e`: what [`Model::decide_open`]
-/// found, or the match's own final label.
-fn decision(decided: &[Vec<u8>], e: usize, k: usize, m: &Match) -> u8 {
-    decided
-        .get(e)
-        .and_then(|d| d.get(k))
-        .copied()
-        .unwrap_or(m.l)
+/// The decision for a match: what [`Model::decide_open`] found (its labels
+/// come in the order of the open events and their matches, the order the
+/// callers walk them in), or the match's own final label.
+fn decision(decided: &mut std::slice::Iter<'_, u8>, m: &Match) -> u8 {
+    decided.next().copied().unwrap_or(m.l)
 }
 
 const OPEN: u8 = 0;
@@ -333,8 +330,13 @@ impl Model {
                 p: touchpoint,
                 m: matches,
             };
-            let at = state.o.partition_point(|e| {
-                canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less
+            // Time first: the full comparison (which builds both events)
+            // only between events of the same millisecond.
+            let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
+                Ordering::Equal => {
+                    canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less
+                }
+                order => order == Ordering::Less,
             });
             state.o.insert(at, open);
         }
@@ -344,48 +346,44 @@ impl Model {
 
     /// The decisions of the open matches of capped rules, by position in
     /// `state.o` and in its match list.
-    fn decide_open(&self, state: &VisitorState) -> Vec<Vec<u8>> {
+    fn decide_open(&self, state: &VisitorState) -> Vec<u8> {
         let mut windows: Vec<(VecDeque<Millis>, u64)> =
             state.s.iter().map(|s| (s.w.clone(), s.k)).collect();
         state
             .o
             .iter()
-            .map(|event| {
-                event
-                    .m
-                    .iter()
-                    .map(|m| {
-                        if m.l != OPEN {
-                            return m.l;
+            .flat_map(|event| event.m.iter().map(move |m| (event, m)))
+            .map(|(event, m)| {
+                if m.l != OPEN {
+                    return m.l;
+                }
+                let (Some(rule), Some((window, total))) =
+                    (self.rules.get(m.r), windows.get_mut(m.r))
+                else {
+                    return CAPPED;
+                };
+                let Some(cap) = &rule.cap else {
+                    return COUNTED;
+                };
+                let capped = match cap.window_ms {
+                    Some(window_ms) => {
+                        while window
+                            .front()
+                            .is_some_and(|&t| (event.t.saturating_sub(t) as f64) >= window_ms)
+                        {
+                            window.pop_front();
                         }
-                        let (Some(rule), Some((window, total))) =
-                            (self.rules.get(m.r), windows.get_mut(m.r))
-                        else {
-                            return CAPPED;
-                        };
-                        let Some(cap) = &rule.cap else {
-                            return COUNTED;
-                        };
-                        let capped = match cap.window_ms {
-                            Some(window_ms) => {
-                                while window.front().is_some_and(|&t| {
-                                    (event.t.saturating_sub(t) as f64) >= window_ms
-                                }) {
-                                    window.pop_front();
-                                }
-                                window.len() >= cap.count
-                            }
-                            None => *total >= cap.count as u64,
-                        };
-                        if capped {
-                            CAPPED
-                        } else {
-                            window.push_back(event.t);
-                            *total += 1;
-                            COUNTED
-                        }
-                    })
-                    .collect()
+                        window.len() >= cap.count
+                    }
+                    None => *total >= cap.count as u64,
+                };
+                if capped {
+                    CAPPED
+                } else {
+                    window.push_back(event.t);
+                    *total += 1;
+                    COUNTED
+                }
             })
             .collect()
     }
@@ -403,16 +401,18 @@ impl Model {
     /// event whose matches are all folded into the interests.
     fn settle(&self, state: &mut VisitorState, now: Millis) {
         let decided = self.decide_open(state);
+        let mut labels = decided.iter();
         // Per rule, matches fold in canonical order and stop at the first
         // that may not: so folded matches always precede open ones.
         let mut blocked = vec![false; self.rules.len()];
         let mut folds: Vec<(usize, usize, u8)> = Vec::new();
         for (e, event) in state.o.iter().enumerate() {
             for (k, m) in event.m.iter().enumerate() {
+                // Taken for every match, folded or not, to stay in step.
+                let label = decision(&mut labels, m);
                 if m.f {
                     continue;
                 }
-                let label = decision(&decided, e, k, m);
                 let past = event.t <= now;
                 let settled = match self.settle_ms(m.r) {
                     // Untrusted matches never enter a cap's window.
@@ -458,15 +458,18 @@ impl Model {
     }
 
     fn base_of(&self, event: &OpenEvent, rule: usize) -> f64 {
-        let weight = event.context(self).weight;
+        let weight = event
+            .p
+            .and_then(|at| self.touchpoints.get(at))
+            .map_or(1.0, |t| t.weight);
         self.rules.get(rule).map_or(0.0, |r| r.points * weight)
     }
 
     fn stage_of(&self, event: &OpenEvent, rule: usize) -> Option<Stage> {
-        let ctx = event.context(self);
+        let touchpoint = event.p.and_then(|at| self.touchpoints.get(at));
         self.rules
             .get(rule)
-            .and_then(|r| r.stage.or(ctx.touchpoint.and_then(|t| t.stage)))
+            .and_then(|r| r.stage.or(touchpoint.and_then(|t| t.stage)))
     }
 
     /// Moves the reference time forward to `t`, decaying every sum.

@@ -25,6 +25,7 @@ impl Model {
         self.check_state(state)?;
         let model = self.engagement_model();
         let decided = self.decide_open(state);
+        let mut labels = decided.iter();
         let since = |half_life: Option<f64>| match state.r {
             Some(r) => growth(-((now - r) as f64), half_life),
             None => 0.0,
@@ -55,15 +56,16 @@ impl Model {
         let mut interests: Vec<(String, f64)> =
             state.i.iter().map(|(t, w)| (t.clone(), w * f)).collect();
         let mut breakdown = Vec::new();
-        for (e, event) in state.o.iter().enumerate() {
+        for event in &state.o {
             let ctx = event.context(self);
             let age_days = (now.saturating_sub(event.t) as f64 / MS_PER_DAY).max(0.0);
             let mut event_base = 0.0;
-            for (k, m) in event.m.iter().enumerate() {
+            for m in &event.m {
+                // Taken for every match, to stay in step with the labels.
+                let label = decision(&mut labels, m);
                 let Some(rule) = self.rules.get(m.r) else {
                     continue;
                 };
-                let label = decision(&decided, e, k, m);
                 let base = rule.points * ctx.weight;
                 let decay = decay_factor(age_days, rule.half_life_days);
                 let (points, lost) = if label == COUNTED {
