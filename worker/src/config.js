@@ -78,7 +78,7 @@ function read(env) {
     maxEvents: int(env, "MAX_EVENTS", 100, 1),
     maxEventBytes: int(env, "MAX_EVENT_BYTES", 4096, 64),
     maxDepth: int(env, "MAX_JSON_DEPTH", 12, 2),
-    seenCap: int(env, "SEEN_IDS_CAP", 2000, 1),
+    seenCap: int(env, "SEEN_IDS_CAP", 1000, 1),
     tokenTtlSeconds: int(env, "VISITOR_TTL_DAYS", 395, 0) * 86400,
     allowedOrigins: list(env, "ALLOWED_ORIGINS"),
     consentRequired: bool(env, "CONSENT_REQUIRED", false),

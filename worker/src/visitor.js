@@ -59,7 +59,7 @@ import { refuse } from "./errors.js";
  * @property {Uint8Array | null} engagement the core's incremental state (`model.ingest`)
  * @property {number} eventsTotal events taken so far
  * @property {NurtureEvent[]} [events] a v2 state's newest events, until upgraded
- * @property {string[]} seen the newest event ids, for dedup
+ * @property {Float64Array} seen the newest event ids' 53-bit hashes (seenKey), for dedup
  * @property {{n: string, at: number, done: boolean}[]} forms form tokens used or tried (nonce, last attempt)
  * @property {Summary | null} last the last score
  * @property {number} seq updates so far (signals' ids)
@@ -114,7 +114,40 @@ import { refuse } from "./errors.js";
 // browser's own identify/group calls said, kept for personalization only.
 const STATE_VERSION = 3;
 /** @returns {State} */
-const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, engagement: null, eventsTotal: 0, seen: [], forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, engagement: null, eventsTotal: 0, seen: new Float64Array(0), forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
+
+/**
+ * An event id as kept for dedup: a 53-bit hash (cyrb53), 8 bytes however
+ * long the id (a messageId may have 200 characters). Two ids of one
+ * visitor's last SEEN_IDS_CAP share a hash with a chance of about
+ * n² / 2^54 (6e-11 for 1,000); such an event would be taken as a duplicate.
+ * @param {string} id
+ */
+function seenKey(id) {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * `seen` with `keys` appended, the oldest dropped beyond `cap`.
+ * @param {Float64Array} seen
+ * @param {number[]} keys
+ * @param {number} cap
+ */
+function remember(seen, keys, cap) {
+  const all = new Float64Array(seen.length + keys.length);
+  all.set(seen);
+  all.set(keys, seen.length);
+  return all.length > cap ? all.slice(all.length - cap) : all;
+}
 // 401 like any token the worker will never take again: the browser runtime
 // then drops its stored token and goes on as a new visitor instead of
 // retrying the batch forever (index.js also expires the cookie).
@@ -136,8 +169,10 @@ function migrate(st) {
   if (st.v === STATE_VERSION || st.erasedAt) return st;
   for (const e of st.events ?? []) if (e && typeof e === "object" && e.channel === undefined) e.channel = "browser";
   // The events stay until the first batch, which has the core at hand to
-  // turn them into the engagement state (engagementOf).
-  return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [], eventsTotal: st.events?.length ?? 0 };
+  // turn them into the engagement state (engagementOf); the ids seen become
+  // their hashes.
+  const seen = Array.isArray(st.seen) ? Float64Array.from(st.seen.map((id) => seenKey(String(id)))) : EMPTY().seen;
+  return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [], eventsTotal: st.events?.length ?? 0, seen };
 }
 
 // A score is the server's to compute: a trait that claims one is dropped
@@ -286,14 +321,16 @@ export class VisitorState extends DurableObject {
 
     const st = this.state;
     const seen = new Set(st.seen);
+    const keyOf = new Map(candidates.map((c) => [c.id, seenKey(c.id)]));
     /** @type {{index: number, id: string}[]} */
     const duplicates = [];
     /** @type {Candidate[]} */
     const fresh = [];
     for (const c of candidates) {
-      if (seen.has(c.id)) duplicates.push({ index: c.index, id: c.id });
+      const key = /** @type {number} */ (keyOf.get(c.id));
+      if (seen.has(key)) duplicates.push({ index: c.index, id: c.id });
       else {
-        seen.add(c.id);
+        seen.add(key);
         fresh.push(c);
       }
     }
@@ -346,7 +383,7 @@ export class VisitorState extends DurableObject {
     const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, result);
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
-    st.seen = st.seen.concat(candidates.filter((c) => acceptedIds.has(c.id)).map((c) => c.id)).slice(-s.seenCap);
+    st.seen = remember(st.seen, candidates.filter((c) => acceptedIds.has(c.id)).map((c) => /** @type {number} */ (keyOf.get(c.id))), s.seenCap);
     st.profile = outcome.profile;
     st.claimed = outcome.claimed;
     st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
@@ -591,6 +628,6 @@ export class VisitorState extends DurableObject {
   /** For tests and support: what is kept for this visitor. */
   inspect() {
     const st = this.state;
-    return { events: st.eventsTotal, stateBytes: st.engagement?.length ?? 0, seen: st.seen.length, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
+    return { events: st.eventsTotal, stateBytes: st.engagement?.length ?? 0, seen: st.seen.length, seenBytes: st.seen.byteLength, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
   }
 }
