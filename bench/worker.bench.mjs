@@ -1,28 +1,38 @@
-// The edge worker on local workerd (Miniflare), side by side with a no-op
-// worker in the same run: requests/s and latency percentiles of
-// POST /v1/events (20-event batches), POST /v1/forms/contact and a
-// personalized page (GET / through the worker in front of www/), under a
-// small keep-alive load generator (node:http, bounded concurrency,
-// 127.0.0.1 only); the cold start of a fresh instance; the bundle size.
+// The edge worker on local workerd (Miniflare), side by side in the same run
+// with a no-op worker and a plumbing floor (bench/floor.worker.mjs: the same
+// Durable Object round trip, storage write and forward, no scoring):
+// requests/s and latency percentiles of POST /v1/events (20-event batches),
+// POST /v1/forms/contact and a personalized page (GET / through the worker
+// in front of www/), under a small keep-alive load generator (node:http,
+// bounded concurrency, 127.0.0.1 only); CPU time per request for events,
+// forms, the page and GET /v1/decide (bench/workerd-cpu.mjs says how); the
+// cold start of a fresh instance; the bundle size.
 // Prints key=value lines (worker.*) for scripts/bench.sh.
 // Usage: node bench/worker.bench.mjs (after scripts/build-pkg.sh and
 // node worker/build.mjs). BENCH_SECONDS (default 8) per row, BENCH_CONCURRENCY (16),
-// BENCH_ROUTES (comma-separated rows among events,forms,page; default all;
-// set, it also skips the cold starts and the bundle).
+// BENCH_ROUTES (comma-separated rows among events,forms,page,cpu; default all;
+// set, it also skips the cold starts and the bundle), BENCH_CPU_REQUESTS
+// (150 per route and worker in the CPU rows), BENCH_CPU_TOP (12: functions
+// listed on stderr, by self and by total time, from the events profiles).
 import http from "node:http";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { workerOptions, dist } from "../worker/miniflare.mjs";
 import { startOrigin } from "../worker/origin.mjs";
 import { makeFormToken } from "../worker/test/tokens.mjs";
+import { inspectIsolates, userTarget } from "./inspector.mjs";
+import { workerdPids, processCpuNs, nowUs, busyPerWindow } from "./workerd-cpu.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = 2;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUTES = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(",").map((r) => r.trim())) : null;
 const wanted = (row) => ROUTES === null || ROUTES.has(row);
+const CPU_REQUESTS = Number(process.env.BENCH_CPU_REQUESTS ?? 150);
+const CPU_TOP = Number(process.env.BENCH_CPU_TOP ?? 12);
 const KEYS = "bench:bench-secret-0123456789abcdef";
 const VISITORS = 200;
 const out = (k, v) => console.log(`worker.${k}=${v}`);
@@ -30,6 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The no-op reads the body (as any worker taking a POST must) and answers.
 const NOOP = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
+const FLOOR = path.join(path.dirname(fileURLToPath(import.meta.url)), "floor.worker.mjs");
 
 // A collector that takes everything and says 200 (forwarding is part of the
 // work of /v1/events: one batch request per event batch, in waitUntil).
@@ -123,10 +134,21 @@ async function measure(name, base, make, opts) {
   return r;
 }
 
-// ---- the two workers --------------------------------------------------------
+// ---- the three workers ------------------------------------------------------
 const noop = new Miniflare({ name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01", host: "127.0.0.1", port: 0 });
+/** The floor's options; `scriptName`: its Durable Object class lives in that worker instead. */
+const floorOptions = (name, scriptName) => ({
+  name,
+  modules: true,
+  scriptPath: FLOOR,
+  compatibilityDate: "2025-09-01",
+  bindings: { COLLECTOR_URL: vars.COLLECTOR_URL },
+  durableObjects: { FLOOR: { className: "FloorState", useSQLite: true, ...(scriptName ? { scriptName } : {}) } },
+});
+const floor = new Miniflare({ ...floorOptions("floor"), host: "127.0.0.1", port: 0 });
 const worker = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars }));
 const noopUrl = (await noop.ready).href;
+const floorUrl = (await floor.ready).href;
 const workerUrl = (await worker.ready).href;
 
 // visitors: tokens minted by the worker itself (GET /v1/forms/contact), with
@@ -167,19 +189,29 @@ function pageRequest(i) {
   const v = visitors[i % VISITORS];
   return { method: "GET", path: "/", headers: { accept: "text/html", cookie: v.cookie, "cf-connecting-ip": v.ip } };
 }
+function decideRequest(i) {
+  const v = visitors[i % VISITORS];
+  return { method: "GET", path: "/v1/decide?path=%2Fpricing", headers: { cookie: v.cookie, "cf-connecting-ip": v.ip } };
+}
 const noopEvents = (i) => ({ ...eventsRequest(i) });
 
 out("concurrency", CONCURRENCY);
 out("seconds", SECONDS);
 if (wanted("events")) {
   const base = await measure("noop_events", noopUrl, noopEvents);
+  const fl = await measure("floor_events", floorUrl, eventsRequest);
   const ev = await measure("events", workerUrl, eventsRequest);
   out("events_vs_noop", (ev.rps / base.rps).toFixed(3));
+  out("floor_events_vs_noop", (fl.rps / base.rps).toFixed(3));
+  out("events_vs_floor", (ev.rps / fl.rps).toFixed(3));
 }
 if (wanted("forms")) {
   const noopForm = await measure("noop_forms", noopUrl, formRequest);
+  const fl = await measure("floor_forms", floorUrl, formRequest);
   const fm = await measure("forms", workerUrl, formRequest);
   out("forms_vs_noop", (fm.rps / noopForm.rps).toFixed(3));
+  out("floor_forms_vs_noop", (fl.rps / noopForm.rps).toFixed(3));
+  out("forms_vs_floor", (fm.rps / fl.rps).toFixed(3));
 }
 if (wanted("page")) {
   const noopPage = await measure("noop_page", noopUrl, pageRequest);
@@ -187,7 +219,133 @@ if (wanted("page")) {
   out("page_vs_noop", (pg.rps / noopPage.rps).toFixed(3));
 }
 await noop.dispose();
+await floor.dispose();
 await worker.dispose();
+
+// ---- CPU time per request -----------------------------------------------------
+// One workerd process for all three workers, each request routed to its
+// worker by Miniflare's MF-Route-Override header, one request at a time with
+// a pause after each. nurture's and the floor's Durable Object classes live
+// in a worker of their own here (as on Cloudflare, where an object is its own
+// invocation with its own CPU limit), so each isolate's profile is one side:
+// the worker (billed against the 10 ms Free-plan limit, ctx.waitUntil
+// included) or the object. Two passes per route: the process's CPU time
+// without the profiler, then the isolates' busy time with it.
+if (wanted("cpu")) {
+  const CPU_GAP_MS = 15;
+  const CPU_VISITORS = 20; // each object warm: steady state for an active visitor
+  const INTERVAL_US = 100;
+  const before = new Set(workerdPids());
+  const nurtureOpts = workerOptions({ vars });
+  const cpuMf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    inspectorPort: 0,
+    workers: [
+      { name: "noop", modules: true, script: NOOP, compatibilityDate: "2025-09-01" },
+      floorOptions("floor", "floor-do"),
+      floorOptions("floor-do"),
+      {
+        ...nurtureOpts,
+        name: "nurture",
+        durableObjects: Object.fromEntries(Object.entries(nurtureOpts.durableObjects).map(([k, d]) => [k, { ...d, scriptName: "nurture-do" }])),
+      },
+      { ...nurtureOpts, name: "nurture-do", queueConsumers: undefined },
+    ],
+  });
+  const cpuUrl = new URL((await cpuMf.ready).href);
+  const pid = workerdPids().find((p) => !before.has(p));
+  const sessions = await inspectIsolates(cpuMf, (id) => ["nurture", "nurture-do", "floor", "floor-do"].some((n) => id === userTarget(n)));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (name, r) => new Promise((resolve, reject) => {
+    const req = http.request({ agent, host: cpuUrl.hostname, port: cpuUrl.port, method: r.method, path: r.path, headers: { ...r.headers, "mf-route-override": name } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", reject);
+    req.end(r.body);
+  });
+  const stats = (xs) => {
+    const sorted = xs.slice().sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+  };
+  /** One request per visitor in turn, CPU_REQUESTS of them; `each(i)` brackets each. */
+  async function sequential(name, make, each) {
+    let bad = 0;
+    for (let i = 0; i < CPU_REQUESTS; i++) {
+      const r = make(i % CPU_VISITORS);
+      const mark = each?.before();
+      const status = await send(name, r);
+      await sleep(CPU_GAP_MS);
+      each?.after(mark);
+      if (status !== 200) bad += 1;
+    }
+    if (bad) console.error(`# cpu ${name}: ${bad} of ${CPU_REQUESTS} answers not 200`);
+  }
+  out("cpu_requests", CPU_REQUESTS);
+  const rows = [
+    ["events", eventsRequest, ["noop", "floor", "nurture"]],
+    ["forms", formRequest, ["noop", "floor", "nurture"]],
+    ["page", pageRequest, ["noop", "nurture"]],
+    ["decide", decideRequest, ["noop", "nurture"]],
+  ];
+  for (const [route, make, targets] of rows) {
+    for (const name of targets) {
+      const key = name === "nurture" ? `cpu_${route}` : `cpu_${name}_${route}`;
+      // warm: each visitor's object exists and the code is compiled
+      for (let i = 0; i < 2 * CPU_VISITORS; i++) await send(name, make(i % CPU_VISITORS));
+      // pass 1: the process's CPU time, and the wall time at concurrency 1
+      const cpu = [];
+      const wall = [];
+      await sequential(name, make, {
+        before: () => [processCpuNs(pid), performance.now()],
+        after: ([c0, t0]) => {
+          cpu.push((processCpuNs(pid) - c0) / 1e6);
+          wall.push(performance.now() - t0 - CPU_GAP_MS);
+        },
+      });
+      const c = stats(cpu);
+      out(`${key}_process_p50_ms`, c.p50.toFixed(2));
+      out(`${key}_process_p99_ms`, c.p99.toFixed(2));
+      out(`${key}_process_mean_ms`, c.mean.toFixed(2));
+      out(`${key}_wall_p50_ms`, stats(wall).p50.toFixed(2));
+      if (name === "noop") continue;
+      // pass 2: each isolate's busy time from its CPU profile
+      const sides = [[name, "worker"], [`${name}-do`, "do"]].map(([iso, side]) => ({ side, s: sessions.get(userTarget(iso)) }));
+      for (const { s } of sides) {
+        await s.send("Profiler.enable");
+        await s.send("Profiler.setSamplingInterval", { interval: INTERVAL_US });
+        await s.send("Profiler.start");
+      }
+      const windows = [];
+      await sequential(name, make, { before: () => nowUs(), after: (t0) => windows.push([t0, nowUs()]) });
+      for (const { side, s } of sides) {
+        const { profile } = await s.send("Profiler.stop");
+        const { busy, self, total } = busyPerWindow(profile, windows, INTERVAL_US);
+        const b = stats(busy);
+        out(`${key}_${side}_p50_ms`, b.p50.toFixed(2));
+        out(`${key}_${side}_p99_ms`, b.p99.toFixed(2));
+        out(`${key}_${side}_mean_ms`, b.mean.toFixed(2));
+        if (route === "events") {
+          // where the time goes, to stderr: by function, self and total
+          const all = busy.reduce((a, x) => a + x, 0);
+          const wasm = [...self.entries()].filter(([k]) => k.endsWith(" wasm")).reduce((a, [, x]) => a + x, 0);
+          console.error(`# ${name} ${side}, events: ${(all / windows.length).toFixed(2)} ms a request, ${((100 * wasm) / all).toFixed(0)} % in wasm`);
+          for (const [label, by] of [["self", self], ["total", total]]) {
+            console.error(`#  by ${label} time:`);
+            for (const [k, x] of [...by.entries()].sort((a, z) => z[1] - a[1]).slice(0, CPU_TOP)) {
+              console.error(`#   ${((100 * x) / all).toFixed(1).padStart(5)} %  ${k}`);
+            }
+          }
+        }
+      }
+    }
+  }
+  agent.destroy();
+  for (const s of sessions.values()) s.close();
+  await cpuMf.dispose();
+}
+
 if (ROUTES !== null) {
   await origin.close();
   sink.closeAllConnections();

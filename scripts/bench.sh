@@ -377,9 +377,10 @@ segments' own conditions, one per segment.
 
 ## The edge worker on local workerd
 
-\`bench/worker.bench.mjs\`: the built worker (\`worker/dist\`) and a no-op
-worker (reads the body, answers a constant) in Miniflare on 127.0.0.1, in the
-same run, under a keep-alive load generator in Node ($(get worker.concurrency)
+\`bench/worker.bench.mjs\`: the built worker (\`worker/dist\`), a no-op
+worker (reads the body, answers a constant) and a plumbing floor
+(\`bench/floor.worker.mjs\`) in Miniflare on 127.0.0.1, in the same run,
+under a keep-alive load generator in Node ($(get worker.concurrency)
 concurrent requests, $(get worker.seconds) s per row after a 2 s warm-up). The
 load generator, a collector that answers 200 to every forwarded message, the
 origin serving \`www/\` and workerd share the machine's cores. 200 visitors
@@ -390,6 +391,27 @@ origin serving \`www/\` and workerd share the machine's cores. 200 visitors
 | \`POST /v1/events\`, 20-event batch | $(get worker.events_rps) | $(get worker.events_p50_ms) / $(get worker.events_p95_ms) / $(get worker.events_p99_ms) | $(get worker.noop_events_rps) | $(get worker.noop_events_p50_ms) / $(get worker.noop_events_p95_ms) / $(get worker.noop_events_p99_ms) | $(get worker.events_vs_noop) |
 | \`POST /v1/forms/contact\`, 4 fields | $(get worker.forms_rps) | $(get worker.forms_p50_ms) / $(get worker.forms_p95_ms) / $(get worker.forms_p99_ms) | $(get worker.noop_forms_rps) | $(get worker.noop_forms_p50_ms) / $(get worker.noop_forms_p95_ms) / $(get worker.noop_forms_p99_ms) | $(get worker.forms_vs_noop) |
 | \`GET /\` personalized (origin fetch + decide + HTMLRewriter) | $(get worker.page_rps) | $(get worker.page_p50_ms) / $(get worker.page_p95_ms) / $(get worker.page_p99_ms) | $(get worker.noop_page_rps) | $(get worker.noop_page_p50_ms) / $(get worker.noop_page_p95_ms) / $(get worker.noop_page_p99_ms) | $(get worker.page_vs_noop) |
+
+The plumbing floor does for the same requests what any worker in nurture's
+place must: reads and parses the body, makes one RPC to the visitor's
+Durable Object (which loads its state once, appends a small record and
+writes it with \`storage.put\`), forwards what came in to the same collector
+in \`ctx.waitUntil\`, and answers JSON; no validation, no token check (the
+visitor id is read from the cookie as it is), no scoring, no alarm.
+
+| route | floor req/s | floor p50 / p95 / p99 (ms) | floor / no-op | worker / floor |
+| --- | ---: | ---: | ---: | ---: |
+| \`POST /v1/events\`, 20-event batch | $(get worker.floor_events_rps) | $(get worker.floor_events_p50_ms) / $(get worker.floor_events_p95_ms) / $(get worker.floor_events_p99_ms) | $(get worker.floor_events_vs_noop) | $(get worker.events_vs_floor) |
+| \`POST /v1/forms/contact\`, 4 fields | $(get worker.floor_forms_rps) | $(get worker.floor_forms_p50_ms) / $(get worker.floor_forms_p95_ms) / $(get worker.floor_forms_p99_ms) | $(get worker.floor_forms_vs_noop) | $(get worker.forms_vs_floor) |
+
+On local workerd the plumbing alone runs at $(get worker.floor_events_vs_noop)×
+the no-op's rate for events ($(get worker.floor_forms_vs_noop)× for forms): a
+bound against the no-op mostly measures the Durable Object round trip, its
+SQLite write and the subrequest here, and the floor is the baseline for what
+is nurture's own. nurture reaches $(get worker.events_vs_floor)× the floor for events and
+$(get worker.forms_vs_floor)× for forms, against the 0.8× issue 15 asks for. workerd runs
+every isolate on one thread here, so under load the rates go roughly with
+the CPU each request costs the whole process (below).
 
 What an event batch costs: the visitor's Durable Object validates and
 ingests the 20 events into the visitor's incremental engagement state
@@ -402,8 +424,70 @@ Only the batch (one JSON string) and the state's bytes cross into wasm.
 Forwarding used to be one POST per message, twenty subrequests per batch,
 which alone cost about as much worker CPU as everything else together. A
 form post validates in the object (phone and e-mail checks of the full
-build), merges, ingests the submission and forwards one signal. Both pay a
-Durable Object round trip the no-op does not.
+build), merges, ingests the submission and forwards one signal.
+
+CPU time per request. workerd keeps no CPU accounting locally: a Tail
+Worker's \`cpuTime\` and \`wallTime\` are 0 under Miniflare, and so are a
+streaming tail's. So the bench sends one request at a time with a 15 ms
+pause after each (what \`ctx.waitUntil\` started finishes inside the
+request's window), $(get worker.cpu_requests) per route and worker after 40
+to warm up, 20 visitors in turn (each visitor's object resident, as for an
+active visitor), all three workers in one workerd process, and measures two
+ways (\`bench/workerd-cpu.mjs\`):
+
+- *isolate*: a V8 CPU profile of each isolate over the inspector (0.1 ms
+  sampling; workerd samples an isolate only while it runs), the busy time
+  inside each request's window. For this run the Durable Object classes of
+  nurture and of the floor live in a worker of their own, so the worker's
+  invocation (what the Free plan's 10 ms applies to; work in
+  \`ctx.waitUntil\` counts towards it) and the object's are apart. This is
+  the measure closest to Cloudflare's, which counts the isolate's execution.
+- *process*: the kernel's CPU time of the whole workerd process over the
+  window (\`/proc/<pid>/task/*/schedstat\`): the object too, SQLite,
+  workerd's HTTP both ways and Miniflare's entry worker that routes each
+  request (the no-op's row is that alone). An upper bound.
+
+| route, nurture | worker isolate p50 / p99 (ms) | Durable Object p50 / p99 (ms) | workerd process p50 / p99 (ms) | wall, one at a time, p50 (ms) |
+| --- | ---: | ---: | ---: | ---: |
+| \`POST /v1/events\`, 20-event batch | $(get worker.cpu_events_worker_p50_ms) / $(get worker.cpu_events_worker_p99_ms) | $(get worker.cpu_events_do_p50_ms) / $(get worker.cpu_events_do_p99_ms) | $(get worker.cpu_events_process_p50_ms) / $(get worker.cpu_events_process_p99_ms) | $(get worker.cpu_events_wall_p50_ms) |
+| \`POST /v1/forms/contact\`, 4 fields | $(get worker.cpu_forms_worker_p50_ms) / $(get worker.cpu_forms_worker_p99_ms) | $(get worker.cpu_forms_do_p50_ms) / $(get worker.cpu_forms_do_p99_ms) | $(get worker.cpu_forms_process_p50_ms) / $(get worker.cpu_forms_process_p99_ms) | $(get worker.cpu_forms_wall_p50_ms) |
+| \`GET /\` personalized | $(get worker.cpu_page_worker_p50_ms) / $(get worker.cpu_page_worker_p99_ms) | $(get worker.cpu_page_do_p50_ms) / $(get worker.cpu_page_do_p99_ms) | $(get worker.cpu_page_process_p50_ms) / $(get worker.cpu_page_process_p99_ms) | $(get worker.cpu_page_wall_p50_ms) |
+| \`GET /v1/decide?path=/pricing\` | $(get worker.cpu_decide_worker_p50_ms) / $(get worker.cpu_decide_worker_p99_ms) | $(get worker.cpu_decide_do_p50_ms) / $(get worker.cpu_decide_do_p99_ms) | $(get worker.cpu_decide_process_p50_ms) / $(get worker.cpu_decide_process_p99_ms) | $(get worker.cpu_decide_wall_p50_ms) |
+| floor, \`POST /v1/events\` | $(get worker.cpu_floor_events_worker_p50_ms) / $(get worker.cpu_floor_events_worker_p99_ms) | $(get worker.cpu_floor_events_do_p50_ms) / $(get worker.cpu_floor_events_do_p99_ms) | $(get worker.cpu_floor_events_process_p50_ms) / $(get worker.cpu_floor_events_process_p99_ms) | $(get worker.cpu_floor_events_wall_p50_ms) |
+| floor, \`POST /v1/forms/contact\` | $(get worker.cpu_floor_forms_worker_p50_ms) / $(get worker.cpu_floor_forms_worker_p99_ms) | $(get worker.cpu_floor_forms_do_p50_ms) / $(get worker.cpu_floor_forms_do_p99_ms) | $(get worker.cpu_floor_forms_process_p50_ms) / $(get worker.cpu_floor_forms_process_p99_ms) | $(get worker.cpu_floor_forms_wall_p50_ms) |
+| no-op, \`POST /v1/events\` | | | $(get worker.cpu_noop_events_process_p50_ms) / $(get worker.cpu_noop_events_process_p99_ms) | $(get worker.cpu_noop_events_wall_p50_ms) |
+| no-op, \`GET /\` | | | $(get worker.cpu_noop_page_process_p50_ms) / $(get worker.cpu_noop_page_process_p99_ms) | $(get worker.cpu_noop_page_wall_p50_ms) |
+
+Against the Workers Free plan's 10 ms of CPU: a 20-event batch's worker
+invocation takes $(get worker.cpu_events_worker_p99_ms) ms at p99 and its
+Durable Object's $(get worker.cpu_events_do_p99_ms) ms (an object is an
+invocation of its own; added together,
+$(awk -v a="$(get worker.cpu_events_worker_p99_ms)" -v b="$(get worker.cpu_events_do_p99_ms)" 'BEGIN { printf "%.2f", a + b }') ms);
+a form post $(get worker.cpu_forms_worker_p99_ms) and $(get worker.cpu_forms_do_p99_ms) ms, the
+personalized page $(get worker.cpu_page_worker_p99_ms) ms, decide
+$(get worker.cpu_decide_worker_p99_ms) ms (their object calls are reads under the 0.1 ms
+sampling interval). The process's figures are not what Cloudflare would
+bill: its p99 for an event batch, $(get worker.cpu_events_process_p99_ms) ms, holds the
+no-op's $(get worker.cpu_noop_events_process_p99_ms) ms of routing and HTTP, the object and
+SQLite, and one request at a time with pauses pays for waking workerd each
+time (at the no-op's $(get worker.cpu_noop_events_process_p50_ms) ms a request one thread could not
+serve the $(get worker.noop_events_rps) req/s it serves under load).
+
+Where an event batch's time goes (the profiles' time by function, which the
+bench prints on stderr; 2026-12-02): the floor's worker spends about 0.4 ms
+and its object 0.1 ms. nurture's worker spends about 1.6 ms: a seventh
+preparing the events (a JSON copy, the size and depth checks and a SHA-256
+digest each for the collector's idempotency key), a tenth
+reading and parsing the body, a ninth forwarding (redaction and the batch
+POST), 6 % verifying the visitor token. nurture's object spends about
+1.7 ms, 56 % of it in wasm: ingesting the batch 23 %, scoring the new state
+20 %, the segments 15 %, the state's \`put\` 8 %, and 20 % in
+\`engagementOf\`, which scores the stored state once more only to check
+that it still fits the model, its result thrown away. Outside the isolates
+the process spends about 1 ms more per batch than for the floor's (likely
+the larger RPC payloads both ways, the larger state to write, the alarm
+re-armed on every batch); even with nurture's isolates down to the floor's, the process CPU
+would put events at about 0.7× the floor.
 
 Cold start (median of 3, a fresh Miniflare instance each: a new workerd
 process and isolate; "ready" is the runtime up with the module loaded, the
