@@ -277,7 +277,8 @@ export class Model {
   /**
    * A state for this model from one stored under another model (or format):
    * the old sums cannot be re-read, so it starts again from the events the
-   * state still holds whole (the newest). Node and edge builds only.
+   * state still holds whole (those with an open match of a capped rule).
+   * Node and edge builds only.
    */
   restartState(state: Uint8Array, now?: Millis | Date | null): Uint8Array;
   /**

@@ -15,8 +15,8 @@
 // visitor sent counts, as long as it lives. A state written before (v2: the
 // newest 250 events) is upgraded on its first batch by ingesting those
 // events, which gives the score they gave. When the model changes, the sums
-// of the old model cannot be re-read: the state starts again from its
-// newest (open) events under the new model.
+// of the old model cannot be re-read: the state starts again under the new
+// model from the events it still holds whole (Model.restartState).
 //
 // Bounds: the last SEEN_IDS_CAP event ids for deduplication (a duplicate
 // older than that window is caught by the collector's dedup by message id
@@ -239,21 +239,31 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * @param {number} now
  */
 function ingestEvents(model, state, events, now) {
-  try {
-    return model.ingest(state, JSON.stringify(events), now, "server");
-  } catch (err) {
-    if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "events") throw err;
-    const wellFormed = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
-    return model.ingest(state, wellFormed, now, "server");
+  let text = JSON.stringify(events);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return model.ingest(state, text, now, "server");
+    } catch (err) {
+      const path = /** @type {{path?: string}} */ (err).path;
+      if (isFatal(err) || attempt > 1) throw err;
+      if (path === "events") {
+        text = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
+      } else if (path === "state" && state !== null) {
+        // Stored under another model: start again from its newest events.
+        state = model.restartState(state, now);
+      } else {
+        throw err;
+      }
+    }
   }
 }
 
 /**
- * The visitor's engagement state for `model`: a v2 state's stored events
- * are ingested first (the score they gave is kept); a state of another
- * model starts again from its newest events under this one. Each event
- * keeps its own `channel`, which decides whether a back-office rule may
- * count it, so the source given to the core is "server".
+ * The visitor's engagement state: a v2 state's stored events are ingested
+ * first (the score they gave is kept). A state of another model is
+ * restarted by ingestEvents when the core refuses it. Each event keeps its
+ * own `channel`, which decides whether a back-office rule may count it, so
+ * the source given to the core is "server".
  * @param {Model} model
  * @param {State} st
  * @param {number} now
@@ -266,15 +276,7 @@ function engagementOf(model, st, now) {
     st.eventsTotal = upgraded.eventsTotal;
     delete st.events;
   }
-  if (st.engagement === null) return null;
-  try {
-    model.scoreState(st.engagement, null, now, SCORE_OPTIONS);
-    return st.engagement;
-  } catch (err) {
-    if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "state") throw err;
-    st.engagement = model.restartState(st.engagement, now);
-    return st.engagement;
-  }
+  return st.engagement;
 }
 
 // Segment group traits, in the names the scoring model reads.

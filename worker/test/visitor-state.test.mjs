@@ -82,3 +82,19 @@ test("a long history is all counted and keeps a small state", async () => {
   assert.ok(kept.stateBytes + kept.seenBytes < 16 * 1024, `${kept.stateBytes} + ${kept.seenBytes} B`);
   assert.ok(last.score.engagement > 0);
 });
+
+test("a state stored under another model starts again from its newest events", async () => {
+  const now = Date.now();
+  // A capped rule keeps its matches open (whole) for two windows: those are
+  // the events a restart can carry over to the new model.
+  const other = new nurture.Model({ engagement: { rules: [{ id: "view", event: "page", points: 1, cap: { count: 100, windowDays: 30 } }] } });
+  const recent = [0, 1, 2].map((i) => ({ type: "page", channel: "browser", timestamp: now - (i + 1) * 3_600_000, messageId: `o-${i}`, properties: { path: "/pricing" } }));
+  const { state } = other.ingest(null, JSON.stringify(recent), now);
+  const visitor = await stub("other-model-visitor-01");
+  await visitor.restore({ v: 3, profile: {}, claimed: {}, engagement: state, eventsTotal: 3, seen: new Float64Array(0), forms: [], last: null, seq: 1, lastActivity: now, reengagedFor: 0 });
+  const latest = { type: "page", channel: "browser", timestamp: now, messageId: "o-3", properties: { path: "/pricing" } };
+  const body = await ok(await backOffice(mf, "other-model-visitor-01", [latest]));
+  // Under the worker's (default) model: the three kept page views and the new one.
+  const full = nurture.score(null, {}, [...recent, latest], now, { breakdown: false });
+  assert.ok(Math.abs(body.score.engagement - full.engagement.score) <= 0.01, `${body.score.engagement} vs ${full.engagement.score}`);
+});

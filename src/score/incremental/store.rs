@@ -72,9 +72,12 @@ impl Model {
 
     /// A state for this model from one stored under another (or of an
     /// older format): the old model's sums cannot be re-read, so it starts
-    /// again from the events the state still holds whole (its newest, see
-    /// the module docs), ingested under this model at `now`, with the
-    /// newest interaction kept. Unreadable bytes give an empty state.
+    /// again from the events the state still holds whole, ingested under
+    /// this model at `now`, with the newest interaction kept. Those are the
+    /// events with a match of a capped rule still open (see the module
+    /// docs); an event that matched only uncapped rules was folded into the
+    /// sums at once and is not carried over. Unreadable bytes give an empty
+    /// state.
     pub fn restart_state(&self, bytes: &[u8], now: crate::time::Millis) -> VisitorState {
         let mut state = self.new_state();
         let old: Option<VisitorState> = match bytes {
