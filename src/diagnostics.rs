@@ -150,11 +150,6 @@ impl Diagnostics {
         !self.errors.is_empty()
     }
 
-    /// The first error, for callers that show one line.
-    pub fn first_error(&self) -> Option<&Issue> {
-        self.errors.first()
-    }
-
     /// The elements of the array at `array` (`slots[2].variants`, numbered
     /// as the compiler sees the document, like the paths it records) that
     /// were set aside after a shape error. A compiler that looks up ids uses
@@ -250,15 +245,6 @@ fn parse_json(json: &str) -> Result<Value, Diagnostics> {
     serde_json::from_str(json).map_err(|e| Diagnostics::failed(Issue::error("", e.to_string())))
 }
 
-/// Reads a single value of type `T`, stopping at its first shape error; for
-/// small inputs that are not documents (a visitor, a request).
-pub fn read_value<T: DeserializeOwned>(value: &Value) -> Result<T, Issue> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = PathBuf::from_serde(err.path());
-        Issue::error(path.render(), humanize(&err.into_inner().to_string()))
-    })
-}
-
 /// The most shape errors one document reports; a document with more is
 /// probably not the kind of document expected at all.
 const MAX_SHAPE_ERRORS: usize = 50;
@@ -281,7 +267,7 @@ fn read_all<T: DeserializeOwned>(mut value: Value, diagnostics: &mut Diagnostics
             Ok(doc) => return Some(doc),
             Err(err) => err,
         };
-        let path = PathBuf::from_serde(err.path());
+        let path = JsonPath::from_serde(err.path());
         let message = humanize(&err.into_inner().to_string());
         let rendered = path.render();
         let echo = removed_keys
@@ -317,22 +303,22 @@ enum Step {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct PathBuf(Vec<Step>);
+struct JsonPath(Vec<Step>);
 
-/// What [`PathBuf::prune`] took out of a document.
+/// What [`JsonPath::prune`] took out of a document.
 enum Removed {
     Element {
-        array: PathBuf,
+        array: JsonPath,
         index: usize,
         value: Value,
     },
     Key {
-        object: PathBuf,
+        object: JsonPath,
         key: String,
     },
 }
 
-impl PathBuf {
+impl JsonPath {
     /// serde_path_to_error's path. `None` steps (serde could not tell where
     /// it was) end the path there.
     fn from_serde(path: &serde_path_to_error::Path) -> Self {
@@ -389,7 +375,7 @@ impl PathBuf {
                 _ => return None,
             };
         }
-        let parent = PathBuf(parent.to_vec());
+        let parent = JsonPath(parent.to_vec());
         match (last.first()?, at) {
             (Step::Index(i), Value::Array(list)) if *i < list.len() => {
                 let value = list.remove(*i);

@@ -17,7 +17,7 @@ use crate::time::{Millis, MS_PER_DAY};
 #[derive(Debug, Clone)]
 pub struct Touchpoint {
     pub id: String,
-    pub(super) pattern: UrlPattern,
+    pattern: UrlPattern,
     pub weight: f64,
     pub tags: Vec<String>,
     pub stage: Option<Stage>,
@@ -50,6 +50,33 @@ pub struct Cap {
     pub(super) window_ms: Option<f64>,
 }
 
+impl Cap {
+    /// Whether a match at `t` finds the cap full, given the times of the
+    /// matches counted before it in the window (`window`, oldest first,
+    /// trimmed here to what the window still reaches) and, for a lifetime
+    /// cap, how many were counted before it. The full re-score and the
+    /// incremental state both decide with this.
+    pub(super) fn is_full(
+        &self,
+        window: &mut VecDeque<Millis>,
+        counted_before: u64,
+        t: Millis,
+    ) -> bool {
+        match self.window_ms {
+            Some(window_ms) => {
+                while window
+                    .front()
+                    .is_some_and(|&w| (t.saturating_sub(w) as f64) >= window_ms)
+                {
+                    window.pop_front();
+                }
+                window.len() >= self.count
+            }
+            None => counted_before >= self.count as u64,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngagementRule {
     pub id: String,
@@ -66,6 +93,12 @@ pub struct EngagementRule {
 }
 
 impl EngagementRule {
+    /// The stage a match is evidence of: the rule's own, else its
+    /// touchpoint's.
+    pub(super) fn stage_at(&self, touchpoint: Option<&Touchpoint>) -> Option<Stage> {
+        self.stage.or(touchpoint.and_then(|t| t.stage))
+    }
+
     pub fn compile(
         config: &EngagementRuleConfig,
         model_half_life: Option<f64>,
@@ -187,6 +220,13 @@ impl EngagementRule {
         }
         true
     }
+}
+
+/// The touchpoint of a URL, by position: the first whose pattern matches.
+pub(super) fn touchpoint_at(touchpoints: &[Touchpoint], url: &NormalizedUrl<'_>) -> Option<usize> {
+    touchpoints
+        .iter()
+        .position(|t| t.pattern.matches_normalized(url))
 }
 
 /// Time first, then what the event is: events stamped the same
@@ -373,10 +413,7 @@ pub fn score<'a>(
             Some(url) => {
                 let at = *url_at.entry(url).or_insert_with(|| {
                     let normalized = NormalizedUrl::new(url);
-                    let touchpoint = model
-                        .touchpoints
-                        .iter()
-                        .position(|t| t.pattern.matches_normalized(&normalized))
+                    let touchpoint = touchpoint_at(model.touchpoints, &normalized)
                         .unwrap_or(model.touchpoints.len());
                     urls.push((touchpoint, normalized));
                     urls.len() - 1
@@ -414,20 +451,13 @@ pub fn score<'a>(
             // A browser claiming what only the back office knows: no points,
             // no place under the cap, no stage or interest evidence.
             let untrusted = rule.server_only && !from_server;
+            // A lifetime cap's window is never trimmed: its length is the
+            // count so far.
             let capped = !untrusted
-                && match &rule.cap {
-                    None => false,
-                    Some(cap) => {
-                        if let Some(window_ms) = cap.window_ms {
-                            while window.front().is_some_and(|&t| {
-                                (event.timestamp.saturating_sub(t) as f64) >= window_ms
-                            }) {
-                                window.pop_front();
-                            }
-                        }
-                        window.len() >= cap.count
-                    }
-                };
+                && rule.cap.as_ref().is_some_and(|cap| {
+                    let counted = window.len() as u64;
+                    cap.is_full(window, counted, event.timestamp)
+                });
             let base = rule.points * weight;
             let decay = decay_factor(age_days, rule.half_life_days);
             let (points, lost) = if capped || untrusted {
@@ -455,8 +485,7 @@ pub fn score<'a>(
                 total_lost += lost;
                 event_base_for_interest += base;
                 if points > 0.0 {
-                    let stage = rule.stage.or(touchpoint.and_then(|t| t.stage));
-                    if let Some(stage) = stage {
+                    if let Some(stage) = rule.stage_at(touchpoint) {
                         stage_evidence.add(stage, points);
                     }
                 }

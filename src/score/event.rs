@@ -55,6 +55,17 @@ pub enum EventSource {
     Browser,
 }
 
+impl EventSource {
+    /// `"server"` or `"browser"`, as the JS API names them.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "server" => Some(Self::Server),
+            "browser" => Some(Self::Browser),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -77,14 +77,15 @@ pub(super) fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
             }
             match map.get("source") {
                 None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s == "server" => {}
-                Some(Value::String(s)) if s == "browser" => options.source = EventSource::Browser,
-                Some(_) => {
-                    return Err(invalid_argument(
-                        "options.source",
-                        "expected \"server\" or \"browser\"",
-                    ))
-                }
+                Some(v) => match v.as_str().and_then(EventSource::from_name) {
+                    Some(source) => options.source = source,
+                    None => {
+                        return Err(invalid_argument(
+                            "options.source",
+                            "expected \"server\" or \"browser\"",
+                        ))
+                    }
+                },
             }
         }
         _ => return Err(invalid_argument("options", "expected an object")),

@@ -12,15 +12,14 @@ use crate::score::{EventSource, RejectedEvent, UnscoredEvent, VisitorState};
 
 /// `"server"` (the default) or `"browser"`.
 fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
-    match value.as_string().as_deref() {
-        None if value.is_undefined() || value.is_null() => Ok(EventSource::Server),
-        Some("server") => Ok(EventSource::Server),
-        Some("browser") => Ok(EventSource::Browser),
-        _ => Err(invalid_argument(
-            "source",
-            "expected \"server\" or \"browser\"",
-        )),
+    if value.is_undefined() || value.is_null() {
+        return Ok(EventSource::Server);
     }
+    value
+        .as_string()
+        .as_deref()
+        .and_then(EventSource::from_name)
+        .ok_or_else(|| invalid_argument("source", "expected \"server\" or \"browser\""))
 }
 
 #[derive(Serialize)]

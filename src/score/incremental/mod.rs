@@ -181,15 +181,6 @@ struct Context<'a> {
     tags: Vec<&'a str>,
 }
 
-/// The touchpoint of a URL, by position: the first whose pattern matches.
-fn touchpoint_of(model: &Model, url: Option<&NormalizedUrl<'_>>) -> Option<usize> {
-    let url = url?;
-    model
-        .touchpoints
-        .iter()
-        .position(|t| t.pattern.matches_normalized(url))
-}
-
 fn context<'a>(model: &'a Model, touchpoint: Option<usize>, own_tags: &'a [String]) -> Context<'a> {
     let touchpoint = touchpoint.and_then(|at| model.touchpoints.get(at));
     let mut tags: Vec<&str> = own_tags.iter().map(String::as_str).collect();
@@ -287,7 +278,9 @@ impl Model {
                 state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
             }
             let normalized = event.url.as_deref().map(NormalizedUrl::new);
-            let touchpoint = touchpoint_of(self, normalized.as_ref());
+            let touchpoint = normalized
+                .as_ref()
+                .and_then(|url| engagement::touchpoint_at(&self.touchpoints, url));
             let own_tags: Vec<String> = event.tags.iter().map(|t| t.to_string()).collect();
             let tags = context(self, touchpoint, &own_tags).tags;
             let from_server = event.from_server && source == EventSource::Server;
@@ -365,19 +358,7 @@ impl Model {
                 let Some(cap) = &rule.cap else {
                     return COUNTED;
                 };
-                let capped = match cap.window_ms {
-                    Some(window_ms) => {
-                        while window
-                            .front()
-                            .is_some_and(|&t| (event.t.saturating_sub(t) as f64) >= window_ms)
-                        {
-                            window.pop_front();
-                        }
-                        window.len() >= cap.count
-                    }
-                    None => *total >= cap.count as u64,
-                };
-                if capped {
+                if cap.is_full(window, *total, event.t) {
                     CAPPED
                 } else {
                     window.push_back(event.t);
@@ -467,9 +448,7 @@ impl Model {
 
     fn stage_of(&self, event: &OpenEvent, rule: usize) -> Option<Stage> {
         let touchpoint = event.p.and_then(|at| self.touchpoints.get(at));
-        self.rules
-            .get(rule)
-            .and_then(|r| r.stage.or(touchpoint.and_then(|t| t.stage)))
+        self.rules.get(rule).and_then(|r| r.stage_at(touchpoint))
     }
 
     /// Moves the reference time forward to `t`, decaying every sum.

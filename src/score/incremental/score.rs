@@ -92,8 +92,7 @@ impl Model {
                         total += points;
                         total_lost += lost;
                         if points > 0.0 {
-                            if let Some(stage) = rule.stage.or(ctx.touchpoint.and_then(|t| t.stage))
-                            {
+                            if let Some(stage) = rule.stage_at(ctx.touchpoint) {
                                 stage_evidence.add(stage, points);
                             }
                         }
