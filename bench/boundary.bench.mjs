@@ -2,7 +2,7 @@
 // through the packed package as a user installs it (the Node entry, full
 // build), and the package's tarball and install size.
 //
-// The conversion in is measured on its own with evalCondition({}, payload):
+// The conversion in is measured on its own with evalCondition(payload, {}):
 // an empty condition is true without reading anything, so the call is the
 // serde-wasm-bindgen conversion of the payload (plus the fixed cost of a
 // call). The conversion out is serde_json::to_string in Rust then JSON.parse
@@ -58,7 +58,7 @@ for (const count of [1, 20, 200, 2000]) {
   const withBreakdown = model.score(profile, ev, now);
   const total = usPerCall(() => model.score(profile, ev, now));
   const totalsOnly = usPerCall(() => model.score(profile, ev, now, { breakdown: false }));
-  const convertIn = usPerCall(() => n.evalCondition({}, { profile, events: ev }));
+  const convertIn = usPerCall(() => n.evalCondition({ profile, events: ev }, {}));
   const text = JSON.stringify(withBreakdown);
   const parseOut = usPerCall(() => JSON.parse(text));
   rows.push({ call: `score, ${count} events`, total, totalsOnly, convertIn, parseOut, outBytes: text.length });
@@ -78,7 +78,7 @@ for (const [label, visitor] of [
   rows.push({
     call: label,
     total: usPerCall(() => personalizer.decide(visitor)),
-    convertIn: usPerCall(() => n.evalCondition({}, visitor)),
+    convertIn: usPerCall(() => n.evalCondition(visitor, {})),
     parseOut: usPerCall(() => JSON.parse(text)),
     outBytes: text.length,
   });

@@ -24,7 +24,7 @@ function perSecond(work, rounds, fn) {
 // Same answers first: a fast wrong answer is no answer.
 let agree = 0;
 for (const c of cases) {
-  if (gbEvalCondition(c.attributes, c.condition, c.savedGroups) === nurture.evalCondition(c.condition, c.attributes, c.savedGroups)) agree++;
+  if (gbEvalCondition(c.attributes, c.condition, c.savedGroups) === nurture.evalCondition(c.attributes, c.condition, c.savedGroups)) agree++;
 }
 console.log(`conditions.cases=${cases.length}`);
 console.log(`conditions.agree_with_growthbook=${agree}`);
@@ -35,7 +35,7 @@ console.log(`js.growthbook_evals_per_sec=${perSecond(work, 9, () => {
   for (let i = 0; i < reps; i++) for (const c of cases) gbEvalCondition(c.attributes, c.condition, c.savedGroups);
 })}`);
 console.log(`wasm.eval_condition_per_sec=${perSecond(work, 9, () => {
-  for (let i = 0; i < reps; i++) for (const c of cases) nurture.evalCondition(c.condition, c.attributes, c.savedGroups);
+  for (let i = 0; i < reps; i++) for (const c of cases) nurture.evalCondition(c.attributes, c.condition, c.savedGroups);
 })}`);
 const compiled = cases.map((c) => {
   try { return { cond: new nurture.Condition(c.condition), c }; } catch { return null; }

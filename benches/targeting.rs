@@ -96,7 +96,7 @@ fn conditions() {
     let each = seconds(9, || {
         for _ in 0..reps {
             for (c, a, g) in &cases {
-                std::hint::black_box(eval_condition(c, a, Some(g)));
+                std::hint::black_box(eval_condition(a, c, Some(g)));
             }
         }
     });

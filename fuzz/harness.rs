@@ -404,7 +404,7 @@ pub fn condition(data: &[u8]) {
     let Some(cond) = json(p.first()) else { return };
     let attributes = json(p.get(1)).unwrap_or(Value::Null);
     let groups = json(p.get(2)).unwrap_or(Value::Null);
-    let lenient = targeting::eval_condition(&cond, &attributes, Some(&groups));
+    let lenient = targeting::eval_condition(&attributes, &cond, Some(&groups));
     if let Ok(compiled) = Condition::compile(&cond) {
         assert_eq!(
             compiled.eval(&attributes, &groups),

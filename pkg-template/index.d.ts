@@ -309,10 +309,15 @@ export interface VisitorStateUpdate {
   eventsTotal: number;
 }
 
-/** GrowthBook's `evalCondition`: a malformed condition is `false`. */
+/**
+ * GrowthBook's `evalCondition(attributes, condition, savedGroups)`, in its
+ * argument order: a malformed condition is `false`. Attributes that use `$`
+ * operators while the condition uses none (nurture's old order,
+ * `(condition, attributes)`) throw `invalid_argument` at `attributes`.
+ */
 export function evalCondition(
-  condition: TargetingCondition,
   attributes: { [key: string]: unknown },
+  condition: TargetingCondition,
   savedGroups?: { [groupId: string]: Json } | null,
 ): boolean;
 
@@ -469,6 +474,47 @@ export interface StartOptions {
   /** Request attributes the page knows (country, ...), for segments. */
   request?: Record<string, unknown>;
   batchMs?: number;
+  /**
+   * GrowthBook's `trackingCallback`: called the first time this visitor sees a slot
+   * whose decision came from an experiment (decided on the page or at the edge),
+   * once per visitor and experiment (remembered in the stored state). The runtime
+   * also sends an `Experiment Viewed` event with it; use this to tell another
+   * analytics tool.
+   */
+  onExposure?: (experiment: ExposureExperiment, result: ExposureResult) => void;
+}
+
+/** The experiment of an exposure, as `onExposure` gets it. */
+export interface ExposureExperiment {
+  /** The experiment's key (GrowthBook's `experiment.key`). */
+  key: string;
+  /** The slot it decides. */
+  slot: string;
+}
+
+/** What the visitor got, in the names of GrowthBook's `Result`. */
+export interface ExposureResult {
+  /** The variation's index as text (GrowthBook's `result.key`). */
+  key: string;
+  /** The variation's index (0 is the first listed). */
+  variationId: number;
+  /** The variant id shown (`"default"` for the control arm). */
+  value: string;
+  inExperiment: true;
+  hashUsed: true;
+  /** The visitor's hash in [0, 1). */
+  bucket: number | null;
+}
+
+/**
+ * The properties of the `Experiment Viewed` track event (the page runtime's and
+ * the edge's): GrowthBook's documented Segment call plus nurture's variant and slot.
+ */
+export interface ExperimentViewedProperties {
+  experimentId: string;
+  variationId: string;
+  variant: string;
+  slot: string;
 }
 
 /** A snapshot of the page runtime, as `state()` and `onChange` give it. */

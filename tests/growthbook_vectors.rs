@@ -65,7 +65,7 @@ fn eval_condition_vectors() {
         let name = case[0].as_str().unwrap_or("?");
         let (cond, attrs, expected) = (&case[1], &case[2], case[3].as_bool().expect("bool"));
         let groups = case.get(4);
-        let got = eval_condition(cond, attrs, groups);
+        let got = eval_condition(attrs, cond, groups);
         // The compiled form must agree with the one-shot helper.
         let (compiled, _) = Condition::compile_lenient(cond);
         let got2 = compiled.eval(attrs, groups.unwrap_or(&Value::Null));

@@ -560,6 +560,7 @@ fn every_semantic_error_is_reported_not_the_first() {
             "slots[0].variants[0].id",
             "slots[0].variants[0].segment",
             "slots[0].experiment.key",
+            "slots[0].experiment.variations",
             "slots[0].experiment.variations[0]",
             "slots[0].experiment.coverage",
             "slots[1].id",

@@ -448,6 +448,12 @@ export interface Experiment {
   coverage?: number | null;
   /** Context path whose value is hashed (default `id`). */
   hashAttribute?: string | null;
+  /**
+   * GrowthBook's hash version for bucketing: 1 or 2. Default 1, as in GrowthBook's SDKs, with a
+   * warning: earlier nurture builds always used 2, so set 2 to keep the assignments of an
+   * experiment that ran then.
+   */
+  hashVersion?: number | null;
   /** Experiment key, reported in decisions and the default hash seed. */
   key: string;
   /** GrowthBook namespace `[id, start, end]`. */
@@ -455,7 +461,7 @@ export interface Experiment {
   seed?: string | null;
   /** A segment id: only its visitors are in the experiment. */
   segment?: string | null;
-  /** Variant ids; `"default"` is the slot's default (a control arm). */
+  /** Variant ids, at least two; `"default"` is the slot's default (a control arm). */
   variations: string[];
   weights?: number[] | null;
   /**

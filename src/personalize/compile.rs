@@ -348,6 +348,9 @@ fn is_always(v: Option<&config::VariantConfig>) -> bool {
     })
 }
 
+/// GrowthBook's `experiment.hashVersion || 1`.
+const DEFAULT_HASH_VERSION: u32 = 1;
+
 /// The experiment of the slot at `slot_path`.
 fn compile_experiment(
     e: config::ExperimentConfig,
@@ -362,8 +365,11 @@ fn compile_experiment(
     if e.key.is_empty() {
         d.error(join(path, "key"), "must not be empty");
     }
-    if e.variations.is_empty() {
-        d.error(join(path, "variations"), "expected at least one variant id");
+    if e.variations.len() < 2 {
+        d.error(
+            join(path, "variations"),
+            "expected at least two variant ids",
+        );
     }
     let mut variations = Vec::with_capacity(e.variations.len());
     for (k, id) in e.variations.iter().enumerate() {
@@ -419,6 +425,23 @@ fn compile_experiment(
         coverage,
         e.weights.as_deref(),
     );
+    let hash_version = match e.hash_version {
+        Some(v @ (1 | 2)) => v,
+        Some(_) => {
+            d.error(
+                join(path, "hashVersion"),
+                "expected 1 or 2 (GrowthBook's hash versions)",
+            );
+            DEFAULT_HASH_VERSION
+        }
+        None => {
+            d.push(Issue::warning(
+                join(path, "hashVersion"),
+                "not set: GrowthBook's default, 1; nurture used 2 before, so \"hashVersion\": 2 keeps a running experiment's variations",
+            ));
+            DEFAULT_HASH_VERSION
+        }
+    };
     let hash_attribute = e.hash_attribute.unwrap_or_else(|| "id".to_string());
     if hash_attribute.is_empty() {
         d.error(join(path, "hashAttribute"), "must not be empty");
@@ -447,6 +470,7 @@ fn compile_experiment(
         variations,
         ranges,
         namespace: e.namespace,
+        hash_version,
         hash_attribute: hash_attribute.split('.').map(str::to_string).collect(),
         target,
     })
@@ -467,7 +491,7 @@ mod tests {
                 {"id": "lost", "content": "x"},
                 {"id": "all", "when": {}, "content": "y"},
                 {"id": "after", "tier": "hot", "content": "z"}
-            ], "experiment": {"key": "e", "variations": ["default", "after"], "weights": [0.6, 0.6]}}]
+            ], "experiment": {"key": "e", "hashVersion": 1, "variations": ["default", "after"], "weights": [0.6, 0.6]}}]
         }))
         .unwrap();
         let paths: Vec<&str> = p.warnings().iter().map(|w| w.path.as_str()).collect();

@@ -161,7 +161,9 @@ pub struct ExperimentConfig {
     pub key: String,
     #[serde(default)]
     pub seed: Option<String>,
-    /// Variant ids; `"default"` is the slot's default (a control arm).
+    /// Variant ids, at least two; `"default"` is the slot's default (a
+    /// control arm).
+    #[cfg_attr(feature = "schema", schemars(length(min = 2)))]
     pub variations: Vec<String>,
     #[serde(default)]
     pub weights: Option<Vec<f64>>,
@@ -174,6 +176,12 @@ pub struct ExperimentConfig {
     /// Context path whose value is hashed (default `id`).
     #[serde(default)]
     pub hash_attribute: Option<String>,
+    /// GrowthBook's hash version for bucketing: 1 or 2. Default 1, as in
+    /// GrowthBook's SDKs, with a warning: earlier nurture builds always used
+    /// 2, so set 2 to keep the assignments of an experiment that ran then.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 2)))]
+    pub hash_version: Option<u32>,
     /// A GrowthBook condition over the visitor context: only visitors it
     /// holds for are in the experiment.
     #[serde(default)]

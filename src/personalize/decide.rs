@@ -189,9 +189,15 @@ impl Personalizer {
             return None;
         }
         let value = e.hash_attribute.iter().try_fold(ctx, |v, k| v.get(k))?;
+        // GrowthBook hashes a truthy attribute as JS turns it into a string:
+        // `0`, `false` and `""` leave the visitor out.
         let hash_value: std::borrow::Cow<'_, str> = match value {
             Value::String(s) => s.as_str().into(),
-            Value::Number(n) => js_number_to_string(n.as_f64()?).into(),
+            Value::Number(n) => match n.as_f64()? {
+                x if x == 0.0 => return None,
+                x => js_number_to_string(x).into(),
+            },
+            Value::Bool(true) => "true".into(),
             _ => return None,
         };
         if hash_value.is_empty() {
@@ -202,7 +208,7 @@ impl Personalizer {
                 return None;
             }
         }
-        let n = hash(&e.seed, &hash_value, 2)?;
+        let n = hash(&e.seed, &hash_value, e.hash_version)?;
         let index = usize::try_from(choose_variation(n, &e.ranges)).ok()?;
         Some((index, n))
     }
@@ -237,7 +243,7 @@ mod tests {
                     {"id": "cn", "segment": "cn", "content": "你好"},
                     {"id": "b", "content": "<b>B</b>", "kind": "html-template"}
                 ],
-                "experiment": {"key": "hero-ab", "variations": ["default", "b"]}}]
+                "experiment": {"key": "hero-ab", "hashVersion": 2, "variations": ["default", "b"]}}]
         }))
         .unwrap();
         assert!(p.warnings().is_empty(), "{:?}", p.warnings());
@@ -262,5 +268,70 @@ mod tests {
         // No id: never held out, never in the experiment.
         let d = p.decide(&visitor(json!({})), &Tables::default());
         assert_eq!(d.decisions[0].reason.kind, ReasonKind::Fallback);
+    }
+
+    #[test]
+    fn experiments_hash_with_their_hash_version() {
+        let site = |version: Value| {
+            let mut e = json!({"key": "k", "seed": "s", "variations": ["default", "b"]});
+            if !version.is_null() {
+                e["hashVersion"] = version;
+            }
+            Personalizer::from_value(json!({"slots": [{"id": "hero",
+                "variants": [{"id": "b", "content": "B"}], "experiment": e}]}))
+        };
+        let (v1, v2, unset) = (
+            site(json!(1)).unwrap(),
+            site(json!(2)).unwrap(),
+            site(Value::Null).unwrap(),
+        );
+        assert!(v1.warnings().is_empty() && v2.warnings().is_empty());
+        // Unset is GrowthBook's default, 1, and says so.
+        assert_eq!(unset.warnings()[0].path, "slots[0].experiment.hashVersion");
+        let mut differ = 0;
+        for i in 0..300 {
+            let who = visitor(json!({"id": format!("u{i}")}));
+            let bucket = |p: &Personalizer| {
+                p.decide(&who, &Tables::default()).decisions[0]
+                    .reason
+                    .bucket
+            };
+            let id = format!("u{i}");
+            assert_eq!(bucket(&v1), crate::targeting::hash("s", &id, 1));
+            assert_eq!(bucket(&v2), crate::targeting::hash("s", &id, 2));
+            assert_eq!(bucket(&unset), bucket(&v1));
+            differ += usize::from(bucket(&v1) != bucket(&v2));
+        }
+        assert!(differ > 250, "{differ}");
+        for bad in [json!(0), json!(3)] {
+            let err = site(bad).unwrap_err().errors.remove(0);
+            assert_eq!(err.path, "slots[0].experiment.hashVersion", "{err}");
+            assert!(err.message.contains("expected 1 or 2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn hash_attribute_values_are_read_as_growthbook_reads_them() {
+        let p = Personalizer::from_value(json!({"slots": [{"id": "s",
+            "variants": [{"id": "b", "content": "B"}],
+            "experiment": {"key": "k", "hashVersion": 2, "hashAttribute": "request.n",
+                "variations": ["default", "b"]}}]}))
+        .unwrap();
+        let kind = |n: Value| {
+            p.decide(
+                &visitor(json!({"id": "x", "request": {"n": n}})),
+                &Tables::default(),
+            )
+            .decisions[0]
+                .reason
+                .kind
+        };
+        // Falsy values leave the visitor out, as `if (!hashValue)` does.
+        for falsy in [json!(0), json!(false), json!(""), Value::Null] {
+            assert_eq!(kind(falsy.clone()), ReasonKind::Fallback, "{falsy}");
+        }
+        for truthy in [json!(7), json!(true), json!("u")] {
+            assert_eq!(kind(truthy.clone()), ReasonKind::Experiment, "{truthy}");
+        }
     }
 }

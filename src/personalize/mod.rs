@@ -53,8 +53,10 @@
 //!    matches the context's top `interests`, case-insensitively). A variant
 //!    chosen through `segment` reports `kind: "segment"` with the segment,
 //!    any other `kind: "rule"`.
-//! 3. **experiment**: GrowthBook bucketing, bit-exact with its SDKs:
-//!    `n = hash(seed ?? key, <hashAttribute, default id>, 2)`, an optional
+//! 3. **experiment**: GrowthBook bucketing, bit-exact with its SDKs'
+//!    `run()`: `n = hash(seed ?? key, <hashAttribute, default id>,
+//!    hashVersion)` (`hashVersion` 1 or 2, default 1 as in GrowthBook, with a
+//!    warning when it is not set: earlier nurture builds always used 2), an optional
 //!    namespace (`inNamespace`), `getBucketRanges(variations, coverage,
 //!    weights)`, `chooseVariation(n, ranges)`. The same id always gets the
 //!    same variation, across calls and config reloads, as long as the seed,
@@ -150,6 +152,8 @@ struct Experiment {
     /// Bucket ranges, computed once (GrowthBook's fallbacks applied).
     ranges: Vec<(f64, f64)>,
     namespace: Option<(String, f64, f64)>,
+    /// GrowthBook's hash version, 1 or 2.
+    hash_version: u32,
     hash_attribute: Vec<String>,
     target: Target,
 }

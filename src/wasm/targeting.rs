@@ -19,20 +19,29 @@ fn string(value: &JsValue, what: &str) -> Result<String, JsValue> {
         .ok_or_else(|| invalid_argument(what, "expected a string"))
 }
 
-/// `evalCondition(condition, attributes, savedGroups?) → boolean`. A
-/// malformed condition is `false`, as in GrowthBook.
+/// `evalCondition(attributes, condition, savedGroups?) → boolean`, in
+/// GrowthBook's argument order. A malformed condition is `false`, as in
+/// GrowthBook. A call in nurture's old order `(condition, attributes)` is
+/// refused when unambiguous (see [`targeting::looks_swapped`]): it would
+/// otherwise answer `false` without a word.
 #[wasm_bindgen(js_name = evalCondition)]
 pub fn eval_condition_js(
-    condition: JsValue,
     attributes: JsValue,
+    condition: JsValue,
     saved_groups: JsValue,
 ) -> Result<bool, JsValue> {
-    let condition = from_js(condition, "condition")?;
     let attributes = from_js(attributes, "attributes")?;
+    let condition = from_js(condition, "condition")?;
     let groups = from_js(saved_groups, "savedGroups")?;
+    if targeting::looks_swapped(&attributes, &condition) {
+        return Err(invalid_argument(
+            "attributes",
+            "looks like a condition: the order is evalCondition(attributes, condition, savedGroups)",
+        ));
+    }
     Ok(targeting::eval_condition(
-        &condition,
         &attributes,
+        &condition,
         Some(&groups),
     ))
 }

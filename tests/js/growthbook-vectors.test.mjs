@@ -11,7 +11,7 @@ const round = (x) => Math.floor(x * 1e8) / 1e8;
 
 const sections = {
   evalCondition: ([name, condition, attributes, expected, savedGroups]) =>
-    [name, nurture.evalCondition(condition, attributes, savedGroups), expected],
+    [name, nurture.evalCondition(attributes, condition, savedGroups), expected],
   hash: ([seed, value, version, expected]) =>
     [`${seed}/${value}/v${version}`, nurture.hash(seed, value, version), expected],
   getBucketRange: ([name, [n, coverage, weights], expected]) =>
@@ -51,7 +51,22 @@ test("a compiled Condition evaluates many attribute sets and reports bad parts b
     assert.equal(err.path, "$and[2].name.$regex");
     return true;
   });
-  assert.equal(nurture.evalCondition({ name: { $regex: "(" } }, { name: "x" }), false);
+  assert.equal(nurture.evalCondition({ name: "x" }, { name: { $regex: "(" } }), false);
+});
+
+test("evalCondition takes GrowthBook's order; the old order is refused, not answered false", () => {
+  const condition = { country: { $in: ["CN", "TW"] }, "score.fit": { $gte: 50 } };
+  const attributes = { country: "CN", score: { fit: 60 } };
+  assert.equal(nurture.evalCondition(attributes, condition), true);
+  assert.equal(nurture.evalCondition({ ...attributes, country: "US" }, condition), false);
+  assert.throws(() => nurture.evalCondition(condition, attributes), (err) => {
+    assert.equal(err.code, "invalid_argument");
+    assert.equal(err.path, "attributes");
+    assert.match(err.message, /evalCondition\(attributes, condition, savedGroups\)/);
+    return true;
+  });
+  // A `$` attribute that is no operator is data, as in GrowthBook.
+  assert.equal(nurture.evalCondition({ $groups: ["a"] }, { $groups: { $elemMatch: { $eq: "a" } } }), true);
 });
 
 test("wrong-shaped arguments throw typed errors", () => {

@@ -25,7 +25,7 @@ console.log(JSON.stringify({
   free: checkEmail("x@163.com").kind,
   // Only the full build has libphonenumber's metadata: no US area code starts with 1.
   us199: checkPhone("+1 199 555 0123").valid,
-  cond: evalCondition({ grade: { $in: ["A1", "A2"] } }, { grade: lead.grade }),
+  cond: evalCondition({ grade: lead.grade }, { grade: { $in: ["A1", "A2"] } }),
   rules: defaultModel().fit.rules.length > 0,
 }));
 `;

@@ -115,7 +115,7 @@ const code: string | undefined = sub.errors[0]?.code;
 const emailKind = checkEmail("a@b.example").kind;
 const e164: string | undefined = checkPhone("13800138000", "CN").e164;
 
-const yes: boolean = evalCondition({ a: { $gt: 1 } }, { a: 2 }, { g: [1] });
+const yes: boolean = evalCondition({ a: 2 }, { a: { $gt: 1 } }, { g: [1] });
 const h: number | null = hash("s", "v", 2);
 const ranges: [number, number][] = getBucketRange(2, 1, [0.5, 0.5]);
 const which: number = chooseVariation(0.3, ranges);

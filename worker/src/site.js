@@ -28,6 +28,7 @@ import { resolveVisitor } from "./identity.js";
 import { decideFor, pageOf, utmOf, appliedAtEdge, scriptJson } from "./personalize.js";
 import { HttpError } from "./errors.js";
 import { mergeVary } from "./http.js";
+import { exposuresOf, recordExposures } from "./exposure.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -206,7 +207,14 @@ export async function site(request, env, ctx, s) {
     console.error("personalize", err instanceof Error && err.stack ? err.stack : String(err));
     return res;
   }
-  return rewrite(res, out, who, s);
+  const visitorId = who.visitorId;
+  // The slots the page really contains are known once it has streamed
+  // through: their experiments are this visitor's exposures.
+  const onShown = visitorId === null ? null : (/** @type {Set<string>} */ shown) => {
+    const exposures = exposuresOf(out.decisions, shown);
+    if (exposures.length) ctx.waitUntil(recordExposures(request, env, s, visitorId, exposures));
+  };
+  return rewrite(res, out, who, s, onShown);
 }
 
 /**
@@ -214,8 +222,9 @@ export async function site(request, env, ctx, s) {
  * @param {import("nurture").Decisions} out
  * @param {import("./identity.js").Visitor | import("./identity.js").NoVisitor} who
  * @param {Settings} s
+ * @param {((shown: Set<string>) => void) | null} onShown called with the ids of the slots the page contained, at its end
  */
-function rewrite(res, out, who, s) {
+function rewrite(res, out, who, s, onShown) {
   /** @type {Map<string | null, import("nurture").Decision>} */
   const bySlot = new Map(out.decisions.map((d) => [d.slot, d]));
   const embedded = {
@@ -226,11 +235,15 @@ function rewrite(res, out, who, s) {
   };
   const script = `<script type="application/json" id="nurture-decisions">${scriptJson(embedded)}</script>`;
   let inserted = false;
+  /** @type {Set<string>} */
+  const shown = new Set();
 
   const rewriter = new HTMLRewriter()
     .on("[data-nurture-slot]", {
       element(el) {
-        const d = bySlot.get(el.getAttribute("data-nurture-slot"));
+        const id = el.getAttribute("data-nurture-slot");
+        if (id !== null) shown.add(id);
+        const d = bySlot.get(id);
         if (!d || !appliedAtEdge(d)) return;
         // The origin's markup is the default: a default (or empty) decision
         // leaves it as it is.
@@ -250,6 +263,7 @@ function rewrite(res, out, who, s) {
     .onDocument({
       end(end) {
         if (!inserted) end.append(script, { html: true });
+        onShown?.(shown);
       },
     });
 

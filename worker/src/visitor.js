@@ -37,6 +37,7 @@ import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
 import { refuse } from "./errors.js";
+import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -67,6 +68,7 @@ import { refuse } from "./errors.js";
  * @property {number} reengagedFor the lastActivity the re-engagement signal was sent for
  * @property {string} [visitorId]
  * @property {number} [erasedAt] a tombstone: the visitor was erased then
+ * @property {string[]} [exposed] keys of the experiments whose `Experiment Viewed` was forwarded (exposure.js), oldest first
  */
 
 /**
@@ -323,6 +325,9 @@ export class VisitorState extends DurableObject {
 
     const st = this.state;
     const seen = new Set(st.seen);
+    // An exposure to an experiment already forwarded (by the edge or an
+    // earlier page) is a duplicate, whatever its id: one per experiment.
+    const exposed = new Set(st.exposed ?? []);
     const keyOf = new Map(candidates.map((c) => [c.id, seenKey(c.id)]));
     /** @type {{index: number, id: string}[]} */
     const duplicates = [];
@@ -330,9 +335,11 @@ export class VisitorState extends DurableObject {
     const fresh = [];
     for (const c of candidates) {
       const key = /** @type {number} */ (keyOf.get(c.id));
-      if (seen.has(key)) duplicates.push({ index: c.index, id: c.id });
+      const experiment = exposureKeyOf(c.event);
+      if (seen.has(key) || (experiment !== null && exposed.has(experiment))) duplicates.push({ index: c.index, id: c.id });
       else {
         seen.add(key);
+        if (experiment !== null) exposed.add(experiment);
         fresh.push(c);
       }
     }
@@ -386,6 +393,8 @@ export class VisitorState extends DurableObject {
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
     st.seen = remember(st.seen, candidates.filter((c) => acceptedIds.has(c.id)).map((c) => /** @type {number} */ (keyOf.get(c.id))), s.seenCap);
+    const newlyExposed = outcome.accepted.flatMap((c) => exposureKeyOf(c.event) ?? []);
+    if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
     st.claimed = outcome.claimed;
     st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
@@ -519,6 +528,46 @@ export class VisitorState extends DurableObject {
       console.error("segments", err instanceof Error ? err.message : err);
       return { segments: [], primarySegment: null };
     }
+  }
+
+  /**
+   * Exposures the edge saw (exposure.js): the experiments not forwarded yet
+   * are remembered and their `Experiment Viewed` events returned to be
+   * forwarded; the others are dropped. Not added to the scored history:
+   * being shown a variant is not something the visitor did.
+   * @param {object} seen
+   * @param {string} seen.visitorId
+   * @param {import("./exposure.js").ExposureCandidate[]} seen.candidates
+   * @param {number} seen.now
+   * @param {string | null} [seen.ip]
+   * @param {Record<string, unknown> | null} [seen.cf]
+   * @returns {{forward: ForwardMessage[], duplicates: string[]}}
+   */
+  expose({ visitorId, candidates, now, ip, cf }) {
+    const st = this.state;
+    if (st.erasedAt) return { forward: [], duplicates: candidates.map((c) => c.key) };
+    const exposed = new Set(st.exposed ?? []);
+    const fresh = candidates.filter((c) => {
+      if (exposed.has(c.key)) return false;
+      exposed.add(c.key);
+      return true;
+    });
+    const duplicates = candidates.filter((c) => !fresh.includes(c)).map((c) => c.key);
+    if (fresh.length === 0) return { forward: [], duplicates };
+    st.exposed = (st.exposed ?? []).concat(fresh.map((c) => c.key)).slice(-MAX_EXPOSED);
+    // A page view is activity: retention runs from it (a visitor who only
+    // ever loaded pages is still deleted in time).
+    st.lastActivity = Math.max(st.lastActivity, now);
+    st.visitorId = visitorId;
+    this.ctx.storage.put("state", st);
+    this.arm();
+    const seg = st.last
+      ? this.segmentsOf({ visitorId, ip, cf, profile: { ...st.claimed, ...st.profile }, summary: st.last })
+      : { segments: [], primarySegment: null };
+    return {
+      forward: fresh.map((c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: c.event, score: st.last, ...seg })),
+      duplicates,
+    };
   }
 
   /**

@@ -72,6 +72,9 @@
 mod compile;
 mod eval;
 mod ops;
+mod order;
+
+pub use order::looks_swapped;
 
 use regex_lite::Regex;
 use serde_json::{Map, Value};
@@ -209,7 +212,10 @@ impl Condition {
 /// Compiles and evaluates in one go, with GrowthBook's forgiving semantics
 /// (an invalid regex or unknown operator is a non-match of that part, never an
 /// error).
-pub fn eval_condition(condition: &Value, attributes: &Value, saved_groups: Option<&Value>) -> bool {
+///
+/// The argument order is GrowthBook's: `evalCondition(attributes, condition,
+/// savedGroups)`.
+pub fn eval_condition(attributes: &Value, condition: &Value, saved_groups: Option<&Value>) -> bool {
     let (cond, _warnings) = Condition::compile_lenient(condition);
     cond.eval(attributes, saved_groups.unwrap_or(&Value::Null))
 }
@@ -217,13 +223,13 @@ pub fn eval_condition(condition: &Value, attributes: &Value, saved_groups: Optio
 /// `evalCondition` with no saved groups, for the tests of every file here.
 #[cfg(test)]
 fn ev(cond: Value, attrs: Value) -> bool {
-    eval_condition(&cond, &attrs, None)
+    eval_condition(&attrs, &cond, None)
 }
 
 /// `evalCondition` with saved groups, for the tests of every file here.
 #[cfg(test)]
 fn evg(cond: Value, attrs: Value, groups: Value) -> bool {
-    eval_condition(&cond, &attrs, Some(&groups))
+    eval_condition(&attrs, &cond, Some(&groups))
 }
 
 #[cfg(test)]
@@ -339,7 +345,7 @@ mod tests {
         for case in cases.as_array().into_iter().flatten() {
             let name = case[0].as_str().unwrap_or("?");
             let expected = case[3].as_bool().expect("expected bool");
-            let got = eval_condition(&case[1], &case[2], case.get(4));
+            let got = eval_condition(&case[2], &case[1], case.get(4));
             if got != expected {
                 failures.push(format!("{name}: expected {expected}, got {got}"));
             }

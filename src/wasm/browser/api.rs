@@ -111,6 +111,7 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
         gave_up: false,
         page: Page::default(),
         callbacks: Vec::new(),
+        exposure: super::exposure::read_option(&options)?,
         next_callback: 1,
         listeners: Vec::new(),
         history: Vec::new(),

@@ -43,6 +43,7 @@ pub mod slots;
 pub mod state;
 
 mod api;
+mod exposure;
 mod runtime;
 mod tracking;
 mod transport;
@@ -167,6 +168,7 @@ struct Runtime {
     gave_up: bool,
     page: Page,
     callbacks: Vec<(u32, Function)>,
+    exposure: exposure::Exposures,
     next_callback: u32,
     listeners: Vec<Listener>,
     history: Vec<(JsValue, &'static str, Function, HistoryHook)>,

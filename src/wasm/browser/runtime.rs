@@ -254,6 +254,7 @@ impl Runtime {
             self.window.clear_timeout_with_handle(t);
         }
         slots::clear_pending(&self.document);
+        self.report_exposures();
     }
 
     fn undo_element(&mut self, el: &Element) {
@@ -302,6 +303,7 @@ impl Runtime {
 /// Tells every `onChange` listener; no borrow is held while they run, so
 /// they may call back into nurture.
 pub(super) fn notify(rt: &Rt) {
+    super::exposure::fire(rt);
     let (callbacks, snapshot) = {
         let r = rt.borrow();
         if r.callbacks.is_empty() {

@@ -44,6 +44,12 @@ pub struct Stored {
     /// so states stored before it existed read as they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Keys (strings) of the experiments this visitor was exposed to (an
+    /// `Experiment Viewed` was sent), so each is reported once. `Value`s
+    /// rather than `String`s: the events' deserializer serves, and a second
+    /// one for strings cost page-build bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed: Vec<Value>,
 }
 
 /// Why stored data was thrown away.
@@ -78,6 +84,7 @@ impl Stored {
             outbox: Vec::new(),
             consent: None,
             token: None,
+            exposed: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ import { limitClient } from "../ratelimit.js";
 import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { forwardMessages } from "../forward.js";
+import { forwardIdOf } from "../exposure.js";
 import { authorize } from "./admin.js";
 
 /**
@@ -116,7 +117,7 @@ async function prepare(events, visitorId, channel, s, now) {
         : `h_${b64url(await digest(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
-    const forwardId = `evt_${b64url(await digest(`${visitorId}\n${id}`)).slice(0, 32)}`;
+    const forwardId = await forwardIdOf(visitorId, id);
     candidates.push({ index, id, forwardId, event });
   }
   return { rejected, candidates };
