@@ -194,7 +194,7 @@ impl Personalizer {
         let hash_value: std::borrow::Cow<'_, str> = match value {
             Value::String(s) => s.as_str().into(),
             Value::Number(n) => match n.as_f64()? {
-                x if x == 0.0 => return None,
+                0.0 => return None,
                 x => js_number_to_string(x).into(),
             },
             Value::Bool(true) => "true".into(),
