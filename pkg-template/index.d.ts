@@ -435,7 +435,36 @@ export function checkPhone(number: string, defaultRegion?: string | null): Phone
 
 // ------------------------------------------------------------------ loading
 
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+// The loading types name no DOM type, so the file compiles in Node and
+// Workers projects without the DOM lib (and with `skipLibCheck: false`). A
+// runtime's own class is taken from `globalThis` when the project's libs
+// declare it (`var Response: { prototype: Response }`: the DOM, Workers,
+// @types/node), so page users keep the exact DOM types; without it the
+// argument falls back to a structural type.
+
+/** The instances of the global class `K` where the project declares one, else `Fallback`. */
+type GlobalInstance<K extends string, Fallback> =
+  typeof globalThis extends { [P in K]: { prototype: infer T } } ? T : Fallback;
+
+/** `BufferSource` of the DOM and Workers, from the ECMAScript lib. */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+/**
+ * A compiled `WebAssembly.Module`. The libs declare it without members, so
+ * any value would pass: `object` keeps numbers and strings out, and the
+ * `never` keys keep a mistyped `{ module }` / `{ module_or_path }` out.
+ */
+export type WasmModule = (typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : unknown) &
+  object & { readonly module?: never; readonly module_or_path?: never };
+/** A DOM `Element` (`swapSlot`'s target); outside a page `swapSlot` throws `invalid_argument`. */
+export type DomElement = GlobalInstance<"Element", object>;
+
+export type InitInput =
+  | string
+  | GlobalInstance<"URL", { readonly href: string }>
+  | GlobalInstance<"Request", never>
+  | GlobalInstance<"Response", never>
+  | Bytes
+  | WasmModule;
 
 /**
  * Loads the wasm. Needed in browsers and bundlers before the first call; in
@@ -514,7 +543,7 @@ export class SlotUndo {
 export function start(options: StartOptions): Nurture;
 
 /** Applies one decision to one element; `undefined` when it keeps the default. */
-export function swapSlot(element: Element, decision: Decision): SlotUndo | undefined;
+export function swapSlot(element: DomElement, decision: Decision): SlotUndo | undefined;
 
 /** Instantiates from bytes or a compiled module, synchronously. */
-export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+export function initSync(module: { module: Bytes | WasmModule } | Bytes | WasmModule): unknown;
