@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# gzip -9 size of the browser entry (wasm + glue) may not exceed this; set
+# gzip -9 size of the browser entry (wasm + glue + entry) may not exceed this; set
 # from the measured size and lowered as it shrinks. Raised from 345000 when
 # the browser runtime (src/wasm/browser: DOM, storage, tracking, sending)
 # joined the entry: it measured 373410 bytes, +32 KB over the 341141 before.
@@ -64,7 +64,9 @@ report() {
 }
 report pkg
 report pkg/browser
-browser_total=$(($(gz pkg/browser/nurture_bg.wasm) + $(gz pkg/browser/nurture.js)))
+# The page downloads the entry (browser/index.js, load.js: init() with the
+# download checked) besides the glue and the wasm.
+browser_total=$(($(gz pkg/browser/nurture_bg.wasm) + $(gz pkg/browser/nurture.js) + $(gz pkg/browser/index.js) + $(gz pkg/load.js)))
 echo "browser entry: $browser_total bytes gzip (budget $BROWSER_GZIP_BUDGET)"
 if [ "$browser_total" -gt "$BROWSER_GZIP_BUDGET" ]; then
   echo "the browser entry is over its gzip budget" >&2
