@@ -13,7 +13,7 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
@@ -184,4 +184,38 @@ test("an event batch is scored and a page is personalized with the KV config", a
   assert.ok(decisions.decisions.some((d) => d.slot === "hero"), "the hero slot of the KV site config was decided");
   const dead = await mf.dispatchFetch("https://www.example.com/v1/admin/dead-letters", { headers: { authorization: `Bearer ${admin}` } });
   assert.equal(dead.status, 200, "ADMIN_TOKEN from keygen --token works");
+});
+
+test("bundled at build time instead: bundleConfig() in the entry, no KV, versioned by its text", async () => {
+  const entry = `import site from "../nurture/site-config.json";
+import { bundleConfig } from "nurture/worker";
+bundleConfig({ site });
+export { default, VisitorState, DeadLetterStore } from "nurture/worker";
+`;
+  mkdirSync(path.join(dir, "nurture"), { recursive: true });
+  writeFileSync(path.join(dir, "nurture", "site-config.json"), SITE);
+  writeFileSync(path.join(dir, "src", "bundled.js"), entry);
+  const out = path.join(dir, "dist-bundled");
+  await bundleWorker(dir, "src/bundled.js", out);
+  const bundled = new Miniflare({
+    modules: [
+      { type: "ESModule", path: path.join(out, "index.js") },
+      { type: "CompiledWasm", path: path.join(out, "nurture_bg.wasm") },
+    ],
+    modulesRoot: out,
+    compatibilityDate: toml.compatibility_date,
+    bindings: { NURTURE_KEYS: keys },
+    durableObjects: { VISITORS: { className: "VisitorState", useSQLite: true }, DEAD_LETTERS: { className: "DeadLetterStore", useSQLite: true } },
+  });
+  try {
+    const h = await (await bundled.dispatchFetch("https://w.example/v1/health")).json();
+    // The JSON import is re-serialized: its version is the hash of that text.
+    const text = JSON.stringify(JSON.parse(SITE));
+    const version = createHash("sha256").update(`site\u0000${text}\u0000model\u0000\u0000forms\u0000\u0000accounts\u0000`).digest("hex").slice(0, 16);
+    assert.deepEqual([h.ok, h.config], [true, { version, source: "bundled" }], JSON.stringify(h));
+    const c = await (await bundled.dispatchFetch("https://w.example/v1/config")).json();
+    assert.deepEqual(c.site, JSON.parse(SITE));
+  } finally {
+    await bundled.dispose();
+  }
 });
