@@ -144,7 +144,17 @@ export default {
    * @param {Env} env
    */
   async queue(batch, env) {
-    const s = settings(env);
+    let s;
+    try {
+      s = settings(env);
+    } catch (err) {
+      // A malformed variable (every request says which): nothing can be
+      // sent safely, so the messages wait, as long as Queues' retries
+      // allow, for the deploy that fixes it, instead of being spent at once.
+      console.error("queue", err instanceof Error ? err.message : String(err));
+      batch.retryAll({ delaySeconds: 600 });
+      return;
+    }
     if (batch.queue === s.deadLetterQueue) await consumeDeadLetters(batch, env);
     else await consumeForward(batch, env);
   },
