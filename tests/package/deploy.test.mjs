@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
-import { bundleWorker, freshProject, root, run } from "./helpers.mjs";
+import { bin, bundleWorker, freshProject, root, run } from "./helpers.mjs";
 
 const SITE = readFileSync(path.join(root, "tests", "data", "site-config.json"), "utf8");
 const ACCOUNTS = readFileSync(path.join(root, "tests", "data", "accounts.csv"), "utf8");
@@ -218,4 +218,24 @@ export { default, VisitorState, DeadLetterStore } from "nurture/worker";
   } finally {
     await bundled.dispose();
   }
+});
+
+test("a TypeScript entry re-exporting nurture/worker type-checks with skipLibCheck off and no DOM lib", () => {
+  writeFileSync(path.join(dir, "src", "entry.ts"), `import worker, { bundleConfig } from "nurture/worker";
+export { default, VisitorState, DeadLetterStore } from "nurture/worker";
+bundleConfig({ site: { slots: [] } });
+const f: (request: unknown, env: unknown, ctx: unknown) => Promise<unknown> = worker.fetch;
+void f;
+`);
+  writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+    compilerOptions: { target: "es2022", module: "es2022", moduleResolution: "bundler", lib: ["es2022"], types: [], strict: true, noEmit: true, skipLibCheck: false },
+    files: ["src/entry.ts"],
+  }));
+  const r = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // and a misuse is caught
+  writeFileSync(path.join(dir, "src", "entry.ts"), `import { bundleConfig } from "nurture/worker";\nbundleConfig("site");\n`);
+  const bad = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stdout, /bundleConfig|TS2345|TS2559/);
 });

@@ -140,17 +140,20 @@ async function read(env) {
     if (!texts.accounts) texts.accounts = DEMO.accounts;
     sources.add("demo");
   }
-  /** @type {string[]} */
+  /** @type {{what: string, how: string}[]} */
   const missing = [];
-  if (!texts.site) missing.push(`the site config (the key "site" of the KV namespace bound as NURTURE_CONFIG: wrangler kv key put site --path site-config.json --binding NURTURE_CONFIG --remote; or the variable SITE_CONFIG_JSON, at most 5 KB)`);
+  if (!texts.site) {
+    missing.push({ what: "the site config", how: `the key "site" of the KV namespace bound as NURTURE_CONFIG (wrangler kv key put site --path site-config.json --binding NURTURE_CONFIG --remote), or the variable SITE_CONFIG_JSON (at most 5 KB)` });
+  }
   const keysSet = text(env.NURTURE_KEYS) !== "" || Array.isArray(env.NURTURE_KEYS);
   // Malformed keys are refused here, at start-up, not on the first route
   // that signs (server_misconfigured, naming NURTURE_KEYS).
   if (keysSet) parseKeys(env.NURTURE_KEYS);
-  if (!s.demo && !keysSet) missing.push("NURTURE_KEYS (wrangler secret put NURTURE_KEYS; npx nurture keygen prints a key)");
+  if (!s.demo && !keysSet) missing.push({ what: "NURTURE_KEYS", how: "wrangler secret put NURTURE_KEYS; npx nurture keygen prints a key" });
   if (missing.length) {
     const demo = s.demo && !DEMO ? " (NURTURE_DEMO is set, but this build has no demo configuration)" : "";
-    throw new HttpError("config_missing", `the worker is not configured${demo}: set ${missing.join("; and ")}`, { missing: missing.map((m) => m.split(" (")[0]) });
+    const set = missing.map((m) => `${m.what}: ${m.how}`).join("; and ");
+    throw new HttpError("config_missing", `the worker is not configured${demo}: set ${set}`, { missing: missing.map((m) => m.what) });
   }
   const version = await hash(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"));
   return { version, source: sources.size ? [...sources].join("+") : "vars", ...texts };
