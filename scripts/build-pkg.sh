@@ -10,7 +10,8 @@
 # and workerd can all load it) → wasm-opt -Oz. Then the files from
 # pkg-template/ (package.json, README, the hand-written types, the types
 # generated from the Rust types in generated/, and the Node and workerd
-# entries) and the JSON Schemas are added, the sizes printed, the
+# entries), the JSON Schemas and the edge worker (pkg/worker/, with its
+# wrangler template and the `nurture` command) are added, the sizes printed, the
 # browser budget checked, and the package packed into target/ with `npm pack`.
 # Usage: scripts/build-pkg.sh [--repack]
 set -euo pipefail
@@ -55,6 +56,10 @@ if [ ! -f pkg/generated/types.d.ts ]; then
 fi
 mkdir -p pkg/schema
 cp schema/*.schema.json pkg/schema/
+# nurture/worker: the edge worker bundled from worker/src with the full
+# build's glue, importing pkg/nurture_bg.wasm (a team deploys it with
+# wrangler and no Rust toolchain); its gzip budget is checked like dist/'s.
+node worker/build.mjs --package
 
 gz() { gzip -9 -c "$1" | wc -c; }
 report() {

@@ -4,7 +4,7 @@
 // rollup, ...), which are run against those projects without being
 // installed in them, a static server for built pages and headless Chromium.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,5 +75,40 @@ export async function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+}
+
+/**
+ * Bundles a Worker entry of a fresh project into `outdir`/index.js the way
+ * wrangler does: esbuild, ESM, the conditions workerd/worker/browser, and
+ * every .wasm import kept as an import of a CompiledWasm module copied
+ * beside the script (wrangler's default module rule). wrangler itself needs
+ * Node 22; this machine and CI run Node 20.
+ */
+export async function bundleWorker(dir, entry, outdir) {
+  const { build } = await import("esbuild");
+  const compiledWasm = {
+    name: "compiled-wasm",
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, (args) => {
+        const file = path.resolve(args.resolveDir, args.path);
+        mkdirSync(outdir, { recursive: true });
+        copyFileSync(file, path.join(outdir, path.basename(file)));
+        return { path: `./${path.basename(file)}`, external: true };
+      });
+    },
+  };
+  await build({
+    entryPoints: [path.join(dir, entry)],
+    outfile: path.join(outdir, "index.js"),
+    absWorkingDir: dir,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*"],
+    plugins: [compiledWasm],
+    logLevel: "warning",
   });
 }
