@@ -59,8 +59,11 @@ interface EventBase {
   /** Duplicates by `messageId` (or `id`) are dropped. */
   messageId?: string;
   id?: string;
-  /** Milliseconds since the epoch, or ISO 8601 text. */
-  timestamp: Millis | string;
+  /**
+   * Milliseconds since the epoch, ISO 8601 text, or a `Date`. A number below
+   * 1e11 (1973-03-03 in ms) is rejected as seconds.
+   */
+  timestamp: Millis | string | Date;
   userId?: string | null;
   anonymousId?: string | null;
   /**
@@ -82,8 +85,8 @@ export interface EventProperties {
   url?: string;
   /** Content tags (at most 50, each at most 100 characters). */
   tags?: string[];
-  /** Seconds on the page, for rules with `minDwellSeconds`. */
-  dwellSeconds?: number;
+  /** Seconds on the page, for rules with `minDwellSeconds`; text such as `"90"` is read as a number. */
+  dwellSeconds?: number | string;
   [key: string]: unknown;
 }
 
@@ -136,6 +139,8 @@ export interface ScoreOptions {
   breakdown?: boolean | null;
   /** Default `"server"`; anything else than these two throws (`options.source`). */
   source?: EventSource | null;
+  /** Events the call takes (default 10,000); more throw before any is read. */
+  maxEvents?: number | null;
 }
 
 // ------------------------------------------------------------------ visitors
@@ -201,8 +206,8 @@ export interface ValidateOptions {
   profile?: Profile | null;
   /** Names of the fields that were shown. */
   asked?: string[] | null;
-  renderedAt?: Millis | null;
-  now?: Millis | null;
+  renderedAt?: Millis | Date | null;
+  now?: Millis | Date | null;
   /** A model document, `null` for the built-in one; leave out to skip fit scoring. */
   model?: ModelConfig | null;
 }
@@ -476,10 +481,35 @@ export default function init(
 ): Promise<unknown>;
 
 /** Options of the page runtime, `start(options)`. */
+/**
+ * The edge worker's config document (`GET /v1/config`): the page takes its
+ * site config and its model, so page and edge decide with the same.
+ */
+export interface EdgeConfigDocument {
+  version: string;
+  site: SiteConfig;
+  model: ModelConfig | null;
+}
+
+/**
+ * When slots follow changed decisions: `"never"` (each slot keeps the variant
+ * it was first given on this page load), `"navigation"` (the default: at the
+ * next page view, an SPA navigation or `page()`), `"immediate"` (as soon as
+ * the decisions change).
+ */
+export type Reapply = "never" | "navigation" | "immediate";
+
 export interface StartOptions {
-  /** The site config, a URL to fetch it from, or a promise of it. */
-  config: SiteConfig | string | Promise<SiteConfig>;
-  /** The scoring model; `null` or absent for the built-in one. */
+  /**
+   * The site config or the edge's config document (`GET /v1/config`): an
+   * object, a URL to fetch it from, or a promise of it.
+   */
+  config: SiteConfig | EdgeConfigDocument | string | Promise<SiteConfig | EdgeConfigDocument>;
+  /**
+   * The scoring model; `null` or absent for the edge document's model, else
+   * the built-in one. Given, it wins over the document's (with a warning
+   * when they differ).
+   */
   model?: ModelConfig | null;
   /**
    * The edge worker's origin; events go to `${endpoint}/v1/events`. None: nothing is sent.
@@ -492,8 +522,11 @@ export interface StartOptions {
   storageKey?: string;
   /** How long slots may stay hidden waiting for decisions (at most 300 ms). */
   antiFlickerMs?: number;
-  /** When the page hid the slots (`Date.now()`), to count the wait from there. */
-  hiddenAt?: number;
+  /** When slots follow changed decisions; default `"navigation"`. */
+  reapply?: Reapply;
+  /** When the page hid the slots (`Date.now()` or a `Date`), to count the wait from there. */
+  hiddenAt?: number | Date;
+  /** Records page views (history navigations included), dwell, scroll, downloads, outbound links, form submits. Default `true`. */
   autoTrack?: boolean;
   /** Request attributes the page knows (country, ...), for segments. */
   request?: Record<string, unknown>;
@@ -512,19 +545,29 @@ export interface RuntimeState {
   page: unknown;
   events: number;
   unsent: number;
+  /** Unsent events dropped since start because the outbox was full (300). */
+  dropped: number;
+  /** `version` of the edge's config document, when the config was one. */
+  configVersion: string | null;
   [key: string]: unknown;
 }
 
 /** The page runtime: tracking, local scoring, slot swaps, consent. Pages only. */
 export class Nurture {
   static start(options: StartOptions): Nurture;
+  /** Throws when the event would be over 4,096 bytes as JSON. */
   track(event: string, properties?: Record<string, unknown>): void;
-  page(properties?: Record<string, unknown>): void;
+  /**
+   * A page view now. A call for the path and query of the current page view
+   * within 2 s of its start is that view (its properties are added): returns
+   * `false` then, `true` when a new view was recorded.
+   */
+  page(properties?: Record<string, unknown>): boolean;
   identify(traits: Profile): void;
   score(): ScoreResult | null;
   decisions(): Decisions | null;
   state(): RuntimeState;
-  /** Calls `cb(state)` after every change; returns the unsubscribe function. */
+  /** Calls `cb(state)` at once with the current state, then after every change; returns the unsubscribe function. */
   onChange(cb: (state: RuntimeState) => void): () => void;
   consent(granted: boolean): void;
   flush(): void;
