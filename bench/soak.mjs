@@ -564,6 +564,7 @@ export async function runSoak({ seconds, concurrency = 16, maxSlope = 4, baselin
       NURTURE_KEYS: KEYS,
       ADMIN_TOKEN,
       ALLOWED_ORIGINS: "https://www.example.com",
+      NURTURE_DEMO: "true", // the demo's site config
       COLLECTOR_URL: col.url,
       ORIGIN_URL: origin.url,
       COLLECTOR_TIMEOUT_MS: String(TIMEOUT_MS),

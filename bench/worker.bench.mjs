@@ -54,6 +54,7 @@ const origin = await startOrigin();
 
 const vars = {
   NURTURE_KEYS: KEYS,
+  NURTURE_DEMO: "true", // the demo's site config
   COLLECTOR_URL: `http://127.0.0.1:${sink.address().port}/collect`,
   ORIGIN_URL: origin.url,
   BEHIND_CLOUDFLARE: "true",

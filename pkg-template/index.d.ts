@@ -59,8 +59,11 @@ interface EventBase {
   /** Duplicates by `messageId` (or `id`) are dropped. */
   messageId?: string;
   id?: string;
-  /** Milliseconds since the epoch, or ISO 8601 text. */
-  timestamp: Millis | string;
+  /**
+   * Milliseconds since the epoch, ISO 8601 text, or a `Date`. A number below
+   * 1e11 (1973-03-03 in ms) is rejected as seconds.
+   */
+  timestamp: Millis | string | Date;
   userId?: string | null;
   anonymousId?: string | null;
   /**
@@ -82,8 +85,8 @@ export interface EventProperties {
   url?: string;
   /** Content tags (at most 50, each at most 100 characters). */
   tags?: string[];
-  /** Seconds on the page, for rules with `minDwellSeconds`. */
-  dwellSeconds?: number;
+  /** Seconds on the page, for rules with `minDwellSeconds`; text such as `"90"` is read as a number. */
+  dwellSeconds?: number | string;
   [key: string]: unknown;
 }
 
@@ -136,6 +139,8 @@ export interface ScoreOptions {
   breakdown?: boolean | null;
   /** Default `"server"`; anything else than these two throws (`options.source`). */
   source?: EventSource | null;
+  /** Events the call takes (default 10,000); more throw before any is read. */
+  maxEvents?: number | null;
 }
 
 // ------------------------------------------------------------------ visitors
@@ -201,8 +206,8 @@ export interface ValidateOptions {
   profile?: Profile | null;
   /** Names of the fields that were shown. */
   asked?: string[] | null;
-  renderedAt?: Millis | null;
-  now?: Millis | null;
+  renderedAt?: Millis | Date | null;
+  now?: Millis | Date | null;
   /** A model document, `null` for the built-in one; leave out to skip fit scoring. */
   model?: ModelConfig | null;
 }
@@ -440,7 +445,36 @@ export function checkPhone(number: string, defaultRegion?: string | null): Phone
 
 // ------------------------------------------------------------------ loading
 
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+// The loading types name no DOM type, so the file compiles in Node and
+// Workers projects without the DOM lib (and with `skipLibCheck: false`). A
+// runtime's own class is taken from `globalThis` when the project's libs
+// declare it (`var Response: { prototype: Response }`: the DOM, Workers,
+// @types/node), so page users keep the exact DOM types; without it the
+// argument falls back to a structural type.
+
+/** The instances of the global class `K` where the project declares one, else `Fallback`. */
+type GlobalInstance<K extends string, Fallback> =
+  typeof globalThis extends { [P in K]: { prototype: infer T } } ? T : Fallback;
+
+/** `BufferSource` of the DOM and Workers, from the ECMAScript lib. */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+/**
+ * A compiled `WebAssembly.Module`. The libs declare it without members, so
+ * any value would pass: `object` keeps numbers and strings out, and the
+ * `never` keys keep a mistyped `{ module }` / `{ module_or_path }` out.
+ */
+export type WasmModule = (typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : unknown) &
+  object & { readonly module?: never; readonly module_or_path?: never };
+/** A DOM `Element` (`swapSlot`'s target); outside a page `swapSlot` throws `invalid_argument`. */
+export type DomElement = GlobalInstance<"Element", object>;
+
+export type InitInput =
+  | string
+  | GlobalInstance<"URL", { readonly href: string }>
+  | GlobalInstance<"Request", never>
+  | GlobalInstance<"Response", never>
+  | Bytes
+  | WasmModule;
 
 /**
  * Loads the wasm. Needed in browsers and bundlers before the first call; in
@@ -452,10 +486,35 @@ export default function init(
 ): Promise<unknown>;
 
 /** Options of the page runtime, `start(options)`. */
+/**
+ * The edge worker's config document (`GET /v1/config`): the page takes its
+ * site config and its model, so page and edge decide with the same.
+ */
+export interface EdgeConfigDocument {
+  version: string;
+  site: SiteConfig;
+  model: ModelConfig | null;
+}
+
+/**
+ * When slots follow changed decisions: `"never"` (each slot keeps the variant
+ * it was first given on this page load), `"navigation"` (the default: at the
+ * next page view, an SPA navigation or `page()`), `"immediate"` (as soon as
+ * the decisions change).
+ */
+export type Reapply = "never" | "navigation" | "immediate";
+
 export interface StartOptions {
-  /** The site config, a URL to fetch it from, or a promise of it. */
-  config: SiteConfig | string | Promise<SiteConfig>;
-  /** The scoring model; `null` or absent for the built-in one. */
+  /**
+   * The site config or the edge's config document (`GET /v1/config`): an
+   * object, a URL to fetch it from, or a promise of it.
+   */
+  config: SiteConfig | EdgeConfigDocument | string | Promise<SiteConfig | EdgeConfigDocument>;
+  /**
+   * The scoring model; `null` or absent for the edge document's model, else
+   * the built-in one. Given, it wins over the document's (with a warning
+   * when they differ).
+   */
   model?: ModelConfig | null;
   /**
    * The edge worker's origin; events go to `${endpoint}/v1/events`. None: nothing is sent.
@@ -468,8 +527,11 @@ export interface StartOptions {
   storageKey?: string;
   /** How long slots may stay hidden waiting for decisions (at most 300 ms). */
   antiFlickerMs?: number;
-  /** When the page hid the slots (`Date.now()`), to count the wait from there. */
-  hiddenAt?: number;
+  /** When slots follow changed decisions; default `"navigation"`. */
+  reapply?: Reapply;
+  /** When the page hid the slots (`Date.now()` or a `Date`), to count the wait from there. */
+  hiddenAt?: number | Date;
+  /** Records page views (history navigations included), dwell, scroll, downloads, outbound links, form submits. Default `true`. */
   autoTrack?: boolean;
   /** Request attributes the page knows (country, ...), for segments. */
   request?: Record<string, unknown>;
@@ -529,19 +591,29 @@ export interface RuntimeState {
   page: unknown;
   events: number;
   unsent: number;
+  /** Unsent events dropped since start because the outbox was full (300). */
+  dropped: number;
+  /** `version` of the edge's config document, when the config was one. */
+  configVersion: string | null;
   [key: string]: unknown;
 }
 
 /** The page runtime: tracking, local scoring, slot swaps, consent. Pages only. */
 export class Nurture {
   static start(options: StartOptions): Nurture;
+  /** Throws when the event would be over 4,096 bytes as JSON. */
   track(event: string, properties?: Record<string, unknown>): void;
-  page(properties?: Record<string, unknown>): void;
+  /**
+   * A page view now. A call for the path and query of the current page view
+   * within 2 s of its start is that view (its properties are added): returns
+   * `false` then, `true` when a new view was recorded.
+   */
+  page(properties?: Record<string, unknown>): boolean;
   identify(traits: Profile): void;
   score(): ScoreResult | null;
   decisions(): Decisions | null;
   state(): RuntimeState;
-  /** Calls `cb(state)` after every change; returns the unsubscribe function. */
+  /** Calls `cb(state)` at once with the current state, then after every change; returns the unsubscribe function. */
   onChange(cb: (state: RuntimeState) => void): () => void;
   consent(granted: boolean): void;
   flush(): void;
@@ -560,7 +632,7 @@ export class SlotUndo {
 export function start(options: StartOptions): Nurture;
 
 /** Applies one decision to one element; `undefined` when it keeps the default. */
-export function swapSlot(element: Element, decision: Decision): SlotUndo | undefined;
+export function swapSlot(element: DomElement, decision: Decision): SlotUndo | undefined;
 
 /** Instantiates from bytes or a compiled module, synchronously. */
-export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+export function initSync(module: { module: Bytes | WasmModule } | Bytes | WasmModule): unknown;

@@ -2,6 +2,13 @@
 // pkg/nurture.js) and nurture_bg.wasm beside it, imported as a separate
 // CompiledWasm module (how Workers load wasm: no fetch, no eval).
 // Usage: node worker/build.mjs (after scripts/build-pkg.sh).
+//
+// --package: the worker of the npm package instead, pkg/worker/index.js
+// ("nurture/worker", which a team re-exports from its own Worker entry and
+// bundles with wrangler): it imports the package's full-build wasm as
+// "../nurture_bg.wasm" (wrangler's default CompiledWasm rule) and holds no
+// demo configuration (src/demo.js becomes `DEMO = null`). Run by
+// scripts/build-pkg.sh.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
@@ -10,7 +17,9 @@ import { gzipSync } from "node:zlib";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = process.env.NURTURE_PKG ?? path.join(here, "..", "pkg");
-const dist = path.join(here, "dist");
+const forPackage = process.argv.includes("--package");
+const dist = forPackage ? path.join(pkg, "worker") : path.join(here, "dist");
+const wasmImport = forPackage ? "../nurture_bg.wasm" : "./nurture_bg.wasm";
 
 const glue = path.join(pkg, "nurture.js");
 const glueText = readFileSync(glue, "utf8");
@@ -24,7 +33,11 @@ if (!/^let wasmModule, wasmInstance, wasm;$/m.test(glueText) || !/if \(wasm !== 
 const nurturePlugin = {
   name: "nurture",
   setup(b) {
-    b.onResolve({ filter: /^nurture:wasm$/ }, () => ({ path: "./nurture_bg.wasm", external: true }));
+    b.onResolve({ filter: /^nurture:wasm$/ }, () => ({ path: wasmImport, external: true }));
+    if (forPackage) {
+      b.onResolve({ filter: /\/demo\.js$/ }, () => ({ path: "demo", namespace: "nurture-no-demo" }));
+      b.onLoad({ filter: /.*/, namespace: "nurture-no-demo" }, () => ({ contents: "export const DEMO = null;\n", loader: "js" }));
+    }
     b.onResolve({ filter: /^nurture:glue$/ }, () => ({ path: glue, namespace: "nurture-glue" }));
     b.onLoad({ filter: /.*/, namespace: "nurture-glue" }, () => ({
       contents: `${glueText}\nexport function __nurtureReset() { wasm = undefined; wasmInstance = undefined; }\n`,
@@ -34,7 +47,8 @@ const nurturePlugin = {
   },
 };
 
-rmSync(dist, { recursive: true, force: true });
+if (forPackage) rmSync(path.join(dist, "index.js"), { force: true });
+else rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const { metafile } = await build({
   entryPoints: [path.join(here, "src", "index.js")],
@@ -55,12 +69,12 @@ const { metafile } = await build({
 const repo = path.join(here, "..");
 const stray = Object.keys(metafile.inputs)
   .map((input) => path.relative(repo, path.resolve(input)))
-  .filter((file) => /^(tests|www)[/\\]/.test(file));
+  .filter((file) => (forPackage ? /^(tests|www|demo)[/\\]/ : /^(tests|www)[/\\]/).test(file));
 if (stray.length) {
   console.error(`the worker bundles files from tests/ or www/: ${stray.join(", ")}`);
   process.exit(1);
 }
-copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
+if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
 
 // Workers limit the compressed upload (3 MB on the free plan); the budget
 // is set from today's size and lowered as the bundle shrinks. Raised from
@@ -70,11 +84,10 @@ copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm
 // still well under half the 3 MB limit.
 const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_280_000);
 let total = 0;
-for (const f of ["index.js", "nurture_bg.wasm"]) {
-  const p = path.join(dist, f);
+for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;
   total += gz;
-  console.log(`worker/dist/${f}: ${statSync(p).size} bytes, ${gz} gzip`);
+  console.log(`${path.relative(repo, p)}: ${statSync(p).size} bytes, ${gz} gzip`);
 }
 console.log(`worker bundle: ${total} bytes gzip (budget ${budget})`);
 if (total > budget) {

@@ -61,6 +61,9 @@ const mf = new Miniflare(workerOptions({
   vars: {
     NURTURE_KEYS: "dev:dev-only-secret-not-for-production",
     ADMIN_TOKEN: "dev-admin-token",
+    // The demo's site config, forms and named accounts (demo/); a deployed
+    // worker without its own site config refuses every request instead.
+    NURTURE_DEMO: "true",
     ALLOWED_ORIGINS: "http://localhost:8080,http://127.0.0.1:8080,http://localhost:8000,http://127.0.0.1:8000",
     COLLECTOR_URL: `http://127.0.0.1:${collectorPort}/collect`,
     HASH_EMAIL: "true",

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::fit::parse_number_loose;
 use crate::time::{self, Millis};
 
 /// Longest event name, URL and tag that are kept; longer ones are rejected so
@@ -16,6 +17,18 @@ pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_URL_LEN: usize = 4_096;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_LEN: usize = 100;
+/// Events one call takes by default (`score`, `ingest`, `validateEvents` in
+/// JS): the bindings refuse a longer list before reading it. A million
+/// events cost 33 s and 1.2 GB in one call; 10,000 (a heavy visitor's
+/// year) about 0.3 s and 12 MB. `score`'s `options.maxEvents` raises it.
+pub const MAX_EVENTS_PER_CALL: usize = 10_000;
+/// A numeric timestamp below this is refused as seconds. In milliseconds it
+/// is 1973-03-03; read as seconds it would be the year 5138. Real event
+/// times in seconds (about 1e9 to 1e10 for the years 2001 to 2286) are all
+/// below it and real times in milliseconds since 1973 above it, so nothing
+/// real falls on the wrong side, and a seconds value is never read as a
+/// date in January 1970 that decays to nothing without a word.
+pub const MIN_TIMESTAMP_MS: f64 = 1e11;
 
 /// An event that passed the checks, reduced to what scoring reads. The text
 /// borrows from the JSON values it was read from wherever it can (scoring a
@@ -230,6 +243,12 @@ fn parse_event(
     } && source == EventSource::Server;
     let timestamp = match fields.timestamp {
         None | Some(Value::Null) => return Err("timestamp: missing".into()),
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|ms| ms < MIN_TIMESTAMP_MS) => {
+            return Err(format!(
+                "timestamp: {n} looks like seconds since 1970; nurture expects milliseconds \
+                 (Date.now()), an ISO 8601 string or a Date"
+            ))
+        }
         Some(t) => time::from_json(t).map_err(|e| format!("timestamp: {}", e.message()))?,
     };
     if timestamp > now.saturating_add(max_skew_ms) {
@@ -253,6 +272,16 @@ fn parse_event(
         Some(Value::Number(n)) => match n.as_f64() {
             Some(d) if d.is_finite() && d >= 0.0 => Some(d),
             _ => return Err("properties.dwellSeconds: expected a number ≥ 0".into()),
+        },
+        // "90", "1,200": read as the fit rules read numbers people typed.
+        Some(Value::String(s)) => match parse_number_loose(s) {
+            Some(d) if d >= 0.0 => Some(d),
+            _ => {
+                return Err(format!(
+                    "properties.dwellSeconds: expected a number ≥ 0, found the string \"{}\"",
+                    truncate(s, 40)
+                ))
+            }
         },
         Some(other) => {
             return Err(format!(
@@ -539,6 +568,64 @@ mod tests {
                 (7, "properties.dwellSeconds: expected a number ≥ 0"),
                 (8, "properties.path: longer than 4096 characters"),
                 (10, "duplicate: same messageId as event 9"),
+            ]
+        );
+    }
+
+    #[test]
+    fn seconds_are_refused_with_the_reason() {
+        // 2025-12-02T00:00:00Z in seconds, and the same instant in ms.
+        let batch = [
+            json!({"type":"page","timestamp":1_764_633_600}),
+            json!({"type":"page","timestamp":1_764_633_600.5}),
+            json!({"type":"page","timestamp":0}),
+            json!({"type":"page","timestamp":1_764_633_600_000_i64}),
+            json!({"type":"page","timestamp":"1970-01-02T00:00:00Z"}),
+            // The line itself: 1e11 ms is 1973-03-03, and taken.
+            json!({"type":"page","timestamp":100_000_000_000_i64}),
+            json!({"type":"page","timestamp":99_999_999_999_i64}),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000, EventSource::Server);
+        let taken: Vec<usize> = ok.iter().map(|e| e.index).collect();
+        assert_eq!(taken, [3, 4, 5]);
+        let reasons: Vec<(usize, &str)> =
+            bad.iter().map(|r| (r.index, r.reason.as_str())).collect();
+        let says = |n: &str| {
+            format!("timestamp: {n} looks like seconds since 1970; nurture expects milliseconds (Date.now()), an ISO 8601 string or a Date")
+        };
+        assert_eq!(
+            reasons,
+            [
+                (0, says("1764633600").as_str()),
+                (1, says("1764633600.5").as_str()),
+                (2, says("0").as_str()),
+                (6, says("99999999999").as_str()),
+            ]
+        );
+        assert_eq!(ok[0].timestamp, 1_764_633_600_000);
+    }
+
+    #[test]
+    fn dwell_seconds_as_text_read_like_fit_numbers() {
+        let page = |dwell: Value| json!({"type":"page","timestamp":NOW,"properties":{"dwellSeconds":dwell}});
+        let batch = [
+            page(json!("90")),
+            page(json!(" 1,200 ")),
+            page(json!("90 seconds")),
+            page(json!("-5")),
+            page(json!("")),
+        ];
+        let (ok, bad) = parse_events(&batch, NOW, 300_000, EventSource::Server);
+        let dwell: Vec<Option<f64>> = ok.iter().map(|e| e.dwell_seconds).collect();
+        assert_eq!(dwell, [Some(90.0), Some(1200.0)]);
+        let reasons: Vec<(usize, &str)> =
+            bad.iter().map(|r| (r.index, r.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (2, "properties.dwellSeconds: expected a number ≥ 0, found the string \"90 seconds\""),
+                (3, "properties.dwellSeconds: expected a number ≥ 0, found the string \"-5\""),
+                (4, "properties.dwellSeconds: expected a number ≥ 0, found the string \"\""),
             ]
         );
     }

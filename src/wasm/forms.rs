@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
-use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use super::{dates_to_millis, from_js, invalid_argument, to_js, IntoJsResult};
 use crate::diagnostics::ConfigDocument;
 use crate::forms::{Form, Language, ValidateOptions};
 use crate::score::Model;
@@ -45,7 +45,7 @@ fn read_millis(value: Option<&Value>, what: &str) -> Result<Option<Millis>, JsVa
             .map_err(|e| invalid_argument(what, e.message())),
         Some(_) => Err(invalid_argument(
             what,
-            "expected milliseconds since the epoch (Date.now())",
+            "expected milliseconds since the epoch (Date.now()) or a Date",
         )),
     }
 }
@@ -79,7 +79,11 @@ fn validate_with(form: &Form, submission: JsValue, options: JsValue) -> Result<J
         Value::Object(map) => map,
         _ => return Err(invalid_argument("submission", "expected an object")),
     };
-    let options = read_object(options, "options")?;
+    let options_js = options;
+    let mut options = read_object(options_js.clone(), "options")?;
+    for key in ["now", "renderedAt"] {
+        dates_to_millis(&options_js, &mut options, key);
+    }
     let language = match options.get("language") {
         None | Some(Value::Null) => Language::En,
         Some(Value::String(tag)) => Language::from_tag(tag),

@@ -13,6 +13,7 @@ pub mod targeting;
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::diagnostics::{Diagnostics, Issue};
 
@@ -203,6 +204,36 @@ pub(crate) fn reserve_heap(bytes: usize) {
     // A failed reservation only means the build grows memory as it goes.
     if block.try_reserve_exact(bytes).is_ok() {
         drop(block);
+    }
+}
+
+/// A JS `Date` wherever the core takes a time: [`from_js`] reads a `Date`
+/// as `{}` (it has no own properties), so where `json` holds an empty object
+/// under `key` and the JS object holds a `Date` there, the `Date`'s
+/// milliseconds go in its place. A `Date` made from seconds
+/// (`new Date(1764633600)`, January 1970) is then refused as seconds, as
+/// the number would be. An invalid `Date` becomes the text
+/// `"Invalid Date"`, which the time reader refuses with its reason.
+pub(crate) fn dates_to_millis(
+    js: &JsValue,
+    json: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) {
+    let empty = matches!(json.get(key), Some(serde_json::Value::Object(o)) if o.is_empty());
+    if !empty {
+        return;
+    }
+    let field = Reflect::get(js, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    if let Some(date) = field.dyn_ref::<js_sys::Date>() {
+        let ms = date.get_time();
+        // Whole milliseconds (every valid Date) as an integer, so an error
+        // message shows the number as it was meant.
+        let value = if ms.is_finite() {
+            serde_json::Value::from(ms as i64)
+        } else {
+            "Invalid Date".into()
+        };
+        json.insert(key.to_string(), value);
     }
 }
 

@@ -5,9 +5,11 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use super::{dates_to_millis, from_js, invalid_argument, to_js, IntoJsResult};
 use crate::diagnostics::ConfigDocument;
+use crate::score::event::MAX_EVENTS_PER_CALL;
 use crate::score::{EventSource, Model, ScoreOptions, DEFAULT_MODEL_JSON};
 use crate::time::{self, Millis};
 
@@ -30,15 +32,45 @@ pub(super) fn read_profile(value: JsValue) -> Result<Option<Map<String, Value>>,
     }
 }
 
-fn read_events(value: JsValue) -> Result<Vec<Value>, JsValue> {
-    if !js_sys::Array::is_array(&value) && !value.is_null() && !value.is_undefined() {
+/// The events of one call, refused before any is read when there are more
+/// than `max`. A `Date` as an event's `timestamp` is read as its
+/// milliseconds.
+fn read_events(value: JsValue, max: usize) -> Result<Vec<Value>, JsValue> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    let Some(array) = value
+        .dyn_ref::<js_sys::Array>()
+        .filter(|_| js_sys::Array::is_array(&value))
+    else {
         return Err(invalid_argument("events", "expected an array of events"));
+    };
+    let count = array.length() as usize;
+    if count > max {
+        return Err(too_many_events(&count.to_string(), max, SCORE_HINT));
     }
-    match from_js(value, "events")? {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(list) => Ok(list),
-        _ => Err(invalid_argument("events", "expected an array of events")),
+    let Value::Array(mut list) = from_js(value.clone(), "events")? else {
+        return Err(invalid_argument("events", "expected an array of events"));
+    };
+    for (i, event) in list.iter_mut().enumerate() {
+        if let Value::Object(map) = event {
+            dates_to_millis(&array.get(i as u32), map, "timestamp");
+        }
     }
+    Ok(list)
+}
+
+const SCORE_HINT: &str = "options.maxEvents raises it";
+
+/// The error for a call with more events than it takes: names the limit.
+pub(super) fn too_many_events(count: &str, max: usize, hint: &str) -> JsValue {
+    let mut message = String::from(count);
+    message.push_str(" events in one call; the limit is ");
+    message.push_str(&max.to_string());
+    message.push_str(" (");
+    message.push_str(hint);
+    message.push(')');
+    invalid_argument("events", &message)
 }
 
 /// `now` may be left out in the page (the browser's clock is used); the core
@@ -60,11 +92,25 @@ pub(super) fn read_now(value: JsValue) -> Result<Millis, JsValue> {
     }
 }
 
-pub(super) fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
+/// `score`'s options: the core's, and how many events the call takes.
+pub(super) fn read_options(value: JsValue) -> Result<(ScoreOptions, usize), JsValue> {
     let mut options = ScoreOptions::default();
+    let mut max_events = MAX_EVENTS_PER_CALL;
     match from_js(value, "options")? {
         Value::Null => {}
         Value::Object(map) => {
+            match map.get("maxEvents") {
+                None | Some(Value::Null) => {}
+                Some(v) => match v.as_u64().filter(|n| *n > 0) {
+                    Some(n) => max_events = usize::try_from(n).unwrap_or(usize::MAX),
+                    None => {
+                        return Err(invalid_argument(
+                            "options.maxEvents",
+                            "expected a whole number of events ≥ 1",
+                        ))
+                    }
+                },
+            }
             match map.get("breakdown") {
                 None | Some(Value::Null) => {}
                 Some(Value::Bool(b)) => options.breakdown = *b,
@@ -90,7 +136,7 @@ pub(super) fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
         }
         _ => return Err(invalid_argument("options", "expected an object")),
     }
-    Ok(options)
+    Ok((options, max_events))
 }
 
 /// The events as JSON text (`JSON.stringify(events)`), parsed here with
@@ -98,13 +144,23 @@ pub(super) fn read_options(value: JsValue) -> Result<ScoreOptions, JsValue> {
 /// than reading them across the boundary value by value (serde-wasm-bindgen
 /// makes a JS call for every key, string and number). serde_json refuses
 /// input nested over 128 levels, so deep text cannot exhaust the stack.
-pub(super) fn read_events_json(value: JsValue) -> Result<Vec<Value>, JsValue> {
+/// A list of more than `max` events is refused before it is parsed.
+pub(super) fn read_events_json(
+    value: JsValue,
+    max: usize,
+    hint: &str,
+) -> Result<Vec<Value>, JsValue> {
     let Some(text) = value.as_string() else {
         return Err(invalid_argument(
             "events",
             "expected the events as JSON text (JSON.stringify(events))",
         ));
     };
+    if more_than(&text, max) {
+        let mut more = String::from("more than ");
+        more.push_str(&max.to_string());
+        return Err(too_many_events(&more, max, hint));
+    }
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Array(list)) => Ok(list),
         Ok(Value::Null) => Ok(Vec::new()),
@@ -116,6 +172,50 @@ pub(super) fn read_events_json(value: JsValue) -> Result<Vec<Value>, JsValue> {
     }
 }
 
+/// Whether JSON text that is an array has more than `max` elements,
+/// scanning no further than the element past `max`: the commas outside
+/// nested values and strings. Text that is not an array answers `false`
+/// (serde_json then says what is wrong with it). A scan rather than a
+/// counting serde visitor: the visitor cost the page build 2 KB of wasm.
+fn more_than(text: &str, max: usize) -> bool {
+    let bytes = text.trim_start().as_bytes();
+    if bytes.first() != Some(&b'[') {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut commas = 0usize;
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            // Elements are the commas plus one.
+            b',' if depth == 1 => {
+                commas += 1;
+                if commas >= max {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 fn score_with(
     model: &Model,
     profile: JsValue,
@@ -124,9 +224,9 @@ fn score_with(
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let profile = read_profile(profile)?;
-    let events = read_events(events)?;
+    let (options, max_events) = read_options(options)?;
+    let events = read_events(events, max_events)?;
     let now = read_now(now)?;
-    let options = read_options(options)?;
     to_js(&model.score(profile.as_ref(), &events, now, &options))
 }
 
@@ -206,9 +306,9 @@ impl ModelHandle {
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let profile = read_profile(profile)?;
-        let events = read_events_json(events_json)?;
+        let (options, max_events) = read_options(options)?;
+        let events = read_events_json(events_json, max_events, SCORE_HINT)?;
         let now = read_now(now)?;
-        let options = read_options(options)?;
         to_js(&self.model.score(profile.as_ref(), &events, now, &options))
     }
 

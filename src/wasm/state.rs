@@ -8,7 +8,11 @@ use wasm_bindgen::prelude::*;
 
 use super::score::{read_events_json, read_now, read_options, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
+use crate::score::event::MAX_EVENTS_PER_CALL;
 use crate::score::{EventSource, RejectedEvent, UnscoredEvent, VisitorState};
+
+/// What the limit's error tells a caller of `ingest` and `validateEvents`.
+const BATCH_HINT: &str = "send them in batches";
 
 /// `"server"` (the default) or `"browser"`.
 fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
@@ -52,7 +56,7 @@ impl ModelHandle {
         now: JsValue,
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let events = read_events_json(events_json)?;
+        let events = read_events_json(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
         let now = read_now(now)?;
         let source = read_source(&source)?;
         let (accepted, rejected) = self.model.validate_events(&events, now, source);
@@ -75,7 +79,7 @@ impl ModelHandle {
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
         let mut visitor = self.read_state(state)?;
-        let values = read_events_json(events_json)?;
+        let values = read_events_json(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
         let now = read_now(now)?;
         let source = read_source(&source)?;
         let (events, rejected) = self.model.validate_events(&values, now, source);
@@ -118,7 +122,7 @@ impl ModelHandle {
         let visitor = self.read_state(Some(state))?;
         let profile = read_profile(profile)?;
         let now = read_now(now)?;
-        let options = read_options(options)?;
+        let (options, _) = read_options(options)?;
         let result = self
             .model
             .score_state(&visitor, profile.as_ref(), now, &options)

@@ -23,6 +23,6 @@ export async function startBuiltWorker(vars) {
   assert.ok(existsSync(path.join(dist, "index.js")), "worker/dist is missing: run scripts/build-pkg.sh && node worker/build.mjs");
   // As on Cloudflare's edge, CF-Connecting-IP names the client (the tests
   // set it to play a named account's address).
-  const mf = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars: { BEHIND_CLOUDFLARE: "true", ...vars } }));
+  const mf = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars: { BEHIND_CLOUDFLARE: "true", NURTURE_DEMO: "true", ...vars } }));
   return { mf, url: await mf.ready };
 }

@@ -1,7 +1,8 @@
 // A tiny static server for the demo site: www/ at the root, the built
 // package at /pkg/ (so pages load /pkg/browser/nurture.js), the demo's site
 // config at /nurture/site-config.json (demo/served.mjs), and a stand-in
-// edge at /edge/v1/events that records the batches it receives.
+// edge at /edge/v1/events that records the batches it receives, and any
+// `routes` a test adds (URL path → {type, body}).
 // `node tests/e2e/server.mjs [port]` serves on 127.0.0.1 and prints the URL.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -16,7 +17,7 @@ const TYPES = {
   ".pdf": "application/pdf", ".ts": "text/plain",
 };
 
-export async function serve(port = 0) {
+export async function serve(port = 0, routes = new Map()) {
   const received = []; // batches posted to the stand-in edge
   const edge = { fail: 0 }; // answer the next `fail` batches with 503
   const server = createServer(async (req, res) => {
@@ -31,6 +32,11 @@ export async function serve(port = 0) {
       try { received.push(JSON.parse(body)); } catch { return res.writeHead(400).end(); }
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify({ accepted: JSON.parse(body).events.length }));
+    }
+    const route = routes.get(url.pathname);
+    if (route) {
+      res.writeHead(200, { "content-type": route.type, "cache-control": "no-store" });
+      return res.end(route.body);
     }
     const base = url.pathname.startsWith("/pkg/") ? repo : join(repo, "www");
     const served = SERVED.get(url.pathname);

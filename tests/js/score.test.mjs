@@ -89,8 +89,12 @@ test("wrong-shaped arguments throw typed errors and the instance keeps working",
     [{ type: "page", timestamp: NOW, properties: { path: "/pricing\ud800", tags: ["\ud83d", "😀"] } }], NOW);
   assert.equal(odd.fit.breakdown[0].rule, "decision-maker");
   assert.equal(odd.eventsScored, 1);
+  // More events than a call takes is refused whole, with the limit; raised
+  // on purpose, every bad event gets its reason.
   const huge = Array.from({ length: 200_000 }, () => ({ type: "page" }));
-  const r = nurture.score(null, {}, huge, NOW, { breakdown: false });
+  assert.throws(() => nurture.score(null, {}, huge, NOW, { breakdown: false }),
+    { code: "invalid_argument", path: "events", message: "events: 200000 events in one call; the limit is 10000 (options.maxEvents raises it)" });
+  const r = nurture.score(null, {}, huge, NOW, { breakdown: false, maxEvents: 200_000 });
   assert.equal(r.rejected.length, 200_000);
   assert.equal(nurture.score(null, hotLead, hotEvents, NOW).grade, "A1");
 });

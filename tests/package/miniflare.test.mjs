@@ -4,12 +4,11 @@
 // as a module; it then runs in workerd through Miniflare.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { freshProject } from "./helpers.mjs";
+import { bundleWorker, freshProject } from "./helpers.mjs";
 
 const worker = `
 import { score, decide, validateForm, checkPhone, Personalizer } from "nurture";
@@ -53,20 +52,7 @@ let base;
 test.before(async () => {
   const dir = freshProject("miniflare", { "src/index.js": worker });
   const dist = path.join(dir, "dist");
-  await build({
-    entryPoints: [path.join(dir, "src", "index.js")],
-    outfile: path.join(dist, "index.js"),
-    absWorkingDir: dir,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    // wrangler's default rule: .wasm imports stay imports of CompiledWasm modules.
-    external: ["*.wasm"],
-    logLevel: "warning",
-  });
-  copyFileSync(path.join(dir, "node_modules", "nurture", "nurture_bg.wasm"), path.join(dist, "nurture_bg.wasm"));
+  await bundleWorker(dir, "src/index.js", dist);
   const bundle = readFileSync(path.join(dist, "index.js"), "utf8");
   assert.match(bundle, /from "\.\/nurture_bg\.wasm"/, "the workerd entry was bundled");
   const size = (f) => statSync(path.join(dist, f)).size;

@@ -1,7 +1,10 @@
 // The packed tarball in a fresh TypeScript project: a consumer that uses every
 // export passes `tsc --noEmit --strict` under both module resolutions people
 // use (bundler, and node16 / nodenext), and wrong calls fail type-checking
-// with the errors expected where expected.
+// with the errors expected where expected. All with `skipLibCheck: false`, in
+// three kinds of project: a page (the DOM lib), Node (@types/node, no DOM)
+// and Cloudflare Workers (@cloudflare/workers-types, no DOM); the types come
+// from the repository's node_modules, found by tsc above the fresh project.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -166,28 +169,99 @@ export const site: SiteConfig = ${fixture("site.full.json")};
 export const form: FormConfig = ${fixture("form.full.json")};
 `;
 
-const tsconfig = (moduleResolution, module, file = "good.ts") => JSON.stringify({
+// Where the loading and page APIs meet the runtime's own types: each project
+// kind passes the values its runtime has, and one wrong call each must fail.
+const envs = {
+  dom: {
+    compilerOptions: { lib: ["es2022", "dom"], types: [] },
+    good: `import init, { initSync, start, swapSlot, type Decision } from "nurture";
+await init(new URL("/assets/nurture_bg.wasm", location.href));
+await init({ module_or_path: fetch("/nurture_bg.wasm") });
+await init(new Request("/nurture_bg.wasm"));
+initSync({ module: new Uint8Array(await (await fetch("/nurture_bg.wasm")).arrayBuffer()) });
+initSync(await WebAssembly.compileStreaming(fetch("/nurture_bg.wasm")));
+const nurture = start({ config: "/site-config.json" });
+declare const decision: Decision;
+const el: Element | null = document.querySelector("[data-nurture-slot]");
+if (el) swapSlot(el, decision)?.undo();
+nurture.onChange((state) => state.score?.grade);
+export {};
+`,
+    bad: [`swapSlot("h1", decision);`, `await init(42);`, `initSync({ module: "nurture_bg.wasm" });`, `await init({ module_or_path: 42 });`],
+  },
+  node: {
+    compilerOptions: { lib: ["es2022"], types: ["node"] },
+    good: `import init, { initSync, score, swapSlot, type Decision } from "nurture";
+import { readFileSync } from "node:fs";
+await init();
+await init(new URL("./node_modules/nurture/nurture_bg.wasm", import.meta.url));
+await init(await fetch("https://cdn.example/nurture_bg.wasm"));
+initSync({ module: readFileSync("node_modules/nurture/nurture_bg.wasm") });
+initSync(readFileSync("node_modules/nurture/nurture_bg.wasm").buffer);
+declare const decision: Decision;
+declare const element: { tagName: string };
+swapSlot(element, decision);
+const grade: string = score(null, {}, []).grade;
+export { grade };
+`,
+    bad: [`initSync({ module: "nurture_bg.wasm" });`, `await init(42);`, `initSync("node_modules/nurture/nurture_bg.wasm");`],
+  },
+  workers: {
+    compilerOptions: { lib: ["es2022"], types: ["@cloudflare/workers-types"] },
+    good: `import init, { initSync, score, decide } from "nurture";
+declare const wasm: WebAssembly.Module;
+initSync({ module: wasm });
+await init(wasm);
+await init(new Request("https://cdn.example/nurture_bg.wasm"));
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const { profile } = await request.json<{ profile: Record<string, unknown> }>();
+    const result = score(null, profile, [], Date.now());
+    return Response.json({ result, decisions: decide({ slots: [] }, { id: "v", score: result }) });
+  },
+} satisfies ExportedHandler;
+`,
+    bad: [`initSync({ module: "nurture_bg.wasm" });`, `await init(42);`, `initSync("node_modules/nurture/nurture_bg.wasm");`],
+  },
+};
+const envBad = (env) => `import init, { initSync, swapSlot, type Decision } from "nurture";
+declare const decision: Decision;
+${envs[env].bad.join("\n")}
+export {};
+`;
+const envLine = 3; // the first bad line of envBad
+
+const tsconfig = (moduleResolution, module, file = "good.ts", env = "dom") => JSON.stringify({
   compilerOptions: {
     target: "es2022", module, moduleResolution, strict: true, noEmit: true, skipLibCheck: false,
-    noUnusedLocals: false, lib: ["es2022", "dom"], types: [],
+    noUnusedLocals: false, ...envs[env].compilerOptions,
   },
   files: [file],
 });
 
 let dir;
 test.before(() => {
-  dir = freshProject("tsc", {
+  const files = {
     "good.ts": good,
     "bad.ts": badFile,
-    "tsconfig.bundler.json": tsconfig("bundler", "esnext"),
     "tsconfig.node.json": tsconfig("nodenext", "nodenext"),
     "tsconfig.bad.json": tsconfig("bundler", "esnext", "bad.ts"),
     "fixtures.ts": fixturesFile,
     "tsconfig.fixtures.json": tsconfig("bundler", "esnext", "fixtures.ts"),
-  });
+  };
+  for (const env of Object.keys(envs)) {
+    files[`${env}.ts`] = envs[env].good;
+    files[`${env}-bad.ts`] = envBad(env);
+    // The whole API (good.ts), the runtime's own values and the wrong calls, in one program.
+    files[`tsconfig.env-${env}.json`] = JSON.stringify({
+      ...JSON.parse(tsconfig("bundler", "esnext", "good.ts", env)), files: ["good.ts", `${env}.ts`, `${env}-bad.ts`],
+    });
+  }
+  dir = freshProject("tsc", files);
 });
 
-for (const [name, config] of [["bundler", "tsconfig.bundler.json"], ["nodenext", "tsconfig.node.json"]]) {
+// moduleResolution bundler: tsconfig.env-dom.json below.
+for (const [name, config] of [["nodenext", "tsconfig.node.json"]]) {
   test(`a consumer using every export passes tsc --noEmit --strict (moduleResolution ${name})`, () => {
     const r = run(bin("tsc"), ["-p", config], { cwd: dir });
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -206,3 +280,13 @@ test("wrong calls fail type-checking, each on its own line", () => {
   const expected = bad.map((_, i) => i + 2);
   assert.deepEqual([...lines].sort((a, b) => a - b), expected, r.stdout);
 });
+
+for (const env of Object.keys(envs)) {
+  const what = { dom: "a page project (the DOM lib)", node: "a Node project (@types/node, no DOM lib)", workers: "a Workers project (@cloudflare/workers-types, no DOM lib)" }[env];
+  test(`with skipLibCheck: false in ${what}, the whole API type-checks and only the wrong calls fail`, () => {
+    const r = run(bin("tsc"), ["-p", `tsconfig.env-${env}.json`], { cwd: dir });
+    assert.notEqual(r.status, 0, "the wrong calls must fail");
+    const errors = [...r.stdout.matchAll(/^([\w./-]+)\((\d+),\d+\): error TS\d+/gm)].map((m) => `${m[1]}:${m[2]}`);
+    assert.deepEqual([...new Set(errors)], envs[env].bad.map((_, i) => `${env}-bad.ts:${envLine + i}`), r.stdout);
+  });
+}

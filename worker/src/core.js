@@ -12,12 +12,10 @@
 import wasmModule from "nurture:wasm";
 import * as glue from "nurture:glue";
 import { HttpError } from "./errors.js";
-// The defaults, bundled by worker/build.mjs from demo/ (the demo's
-// configuration, which the demo site and the tests use too): the site config
-// (the same file the pages' runtime loads, so the edge and the page decide
-// from one config) and the named accounts (documentation address ranges).
-import demoSiteConfig from "../../demo/site-config.json";
-import defaultAccountsCsv from "../../demo/accounts.csv";
+// The documents (site config, model, forms, accounts) as source.js read
+// them: from KV, the bundle or the variables (the demo's only with
+// NURTURE_DEMO).
+import { documents } from "./source.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -30,25 +28,22 @@ import defaultAccountsCsv from "../../demo/accounts.csv";
  * `env`, each built on first use.
  * @typedef {object} Core
  * @property {typeof glue} glue
- * @property {glue.Model} model the scoring model (MODEL_JSON, else the built-in one)
- * @property {glue.Personalizer} site the site config (SITE_CONFIG_JSON, else the demo's)
+ * @property {glue.Model} model the scoring model (source.js's `model`, else the built-in one)
+ * @property {glue.Personalizer} site the site config (source.js's `site`)
  * @property {Tables} tables
  * @property {(formId: string, definition: FormConfig) => glue.Form} form
  */
-
-// A JSON import is typed with plain strings where index.d.ts has literal unions.
-const defaultSiteConfig = /** @type {import("nurture").SiteConfig} */ (/** @type {unknown} */ (demoSiteConfig));
 
 let ready = false;
 let restarts = 0;
 // The live instance's exports, for its linear memory size in coreStats().
 /** @type {{memory?: unknown} | null} */
 let instanceExports = null;
-/** @type {Map<string, glue.Model>} MODEL_JSON text ("" for the default) → Model */
+/** @type {Map<string, glue.Model>} model text ("" for the default) → Model */
 const models = new Map();
-/** @type {Map<string, glue.Personalizer>} SITE_CONFIG_JSON text ("" for the default) → Personalizer */
+/** @type {Map<string, glue.Personalizer>} site config text → Personalizer */
 const sites = new Map();
-// FORMS_JSON text ("" for the bundled forms) → Map(formId → Form). Compiling
+// forms text → Map(formId → Form). Compiling
 // a form is most of what validating one costs in wasm, so each definition is
 // compiled once per instance.
 /** @type {Map<string, Map<string, glue.Form>>} */
@@ -99,7 +94,7 @@ function described(err) {
 
 /** @param {Env} env */
 function compiledModel(env) {
-  const text = typeof env.MODEL_JSON === "string" ? env.MODEL_JSON.trim() : "";
+  const { model: text, source } = documents(env);
   let model = models.get(text);
   if (model) return model;
   /** @type {import("nurture").ModelConfig | null} */
@@ -108,47 +103,45 @@ function compiledModel(env) {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new HttpError("model_invalid", "MODEL_JSON is not valid JSON");
+      throw new HttpError("model_invalid", `the model (${source}) is not valid JSON`);
     }
   }
   try {
     model = new glue.Model(doc);
   } catch (err) {
     if (isFatal(err)) throw err;
-    throw new HttpError("model_invalid", `MODEL_JSON: ${described(err)}`);
+    throw new HttpError("model_invalid", `the model (${source}): ${described(err)}`);
   }
   models.set(text, model);
   return model;
 }
 
 /**
- * The compiled site config (SITE_CONFIG_JSON, else the bundled demo's).
+ * The compiled site config (source.js: never missing once loaded).
  * @param {Env} env
  */
 function compiledSite(env) {
-  const text = typeof env.SITE_CONFIG_JSON === "string" ? env.SITE_CONFIG_JSON.trim() : "";
+  const { site: text, source } = documents(env);
   let site = sites.get(text);
   if (site) return site;
-  let doc = defaultSiteConfig;
-  if (text !== "") {
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new HttpError("site_config_invalid", "SITE_CONFIG_JSON is not valid JSON");
-    }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new HttpError("site_config_invalid", `the site config (${source}) is not valid JSON`);
   }
   try {
     site = new glue.Personalizer(doc);
   } catch (err) {
     if (isFatal(err)) throw err;
-    throw new HttpError("site_config_invalid", `SITE_CONFIG_JSON: ${described(err)}`);
+    throw new HttpError("site_config_invalid", `the site config (${source}): ${described(err)}`);
   }
   sites.set(text, site);
   return site;
 }
 
 /**
- * The compiled form `formId` of FORMS_JSON (else the bundled forms), whose
+ * The compiled form `formId` of the forms document, whose
  * definition the caller looked up: `definition` is only read the first time.
  * A bad definition throws the core's `invalid_config` error and is not
  * cached (every request reports it).
@@ -157,7 +150,7 @@ function compiledSite(env) {
  * @param {FormConfig} definition
  */
 function compiledForm(env, formId, definition) {
-  const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
+  const text = documents(env).forms;
   let byId = forms.get(text);
   if (!byId) {
     byId = new Map();
@@ -180,15 +173,15 @@ function maxmindBytes(env) {
 }
 
 /**
- * The lookup tables: the named-account CIDR table (ACCOUNTS_CSV, else the
- * bundled sample accounts; a value starting with "[" or "{" is read as JSON)
+ * The lookup tables: the named-account CIDR table (the accounts document:
+ * CSV, or JSON when it starts with "[" or "{"; none when empty)
  * and an optional MaxMind DB (MAXMIND_DB: the bytes of an .mmdb, from a Data
  * module or a data binding). Built once per isolate and text.
  * @param {Env} env
  * @returns {Tables}
  */
 function lookupTables(env) {
-  const csv = typeof env.ACCOUNTS_CSV === "string" ? env.ACCOUNTS_CSV : defaultAccountsCsv;
+  const csv = documents(env).accounts;
   const bytes = maxmindBytes(env);
   if (tableCache.key !== csv || tableCache.bytes !== bytes) {
     tableCache.cidr?.__destroy_into_raw();
@@ -200,7 +193,7 @@ function lookupTables(env) {
       cidr = text === "" ? null : /^[[{]/.test(text) ? glue.CidrTable.fromJson(text) : glue.CidrTable.fromCsv(text);
     } catch (err) {
       if (isFatal(err)) throw err;
-      throw new HttpError("server_misconfigured", `ACCOUNTS_CSV: ${/** @type {Error} */ (err).message}`);
+      throw new HttpError("server_misconfigured", `the named accounts (ACCOUNTS_CSV or the key "accounts"): ${/** @type {Error} */ (err).message}`);
     }
     let maxmind = null;
     if (bytes) {

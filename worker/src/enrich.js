@@ -1,5 +1,7 @@
 // @ts-check
 import { withCore } from "./core.js";
+import { settings } from "./config.js";
+import { documents } from "./source.js";
 
 // What the collector receives: the event as the browser sent it plus the
 // server's own score, and lifecycle signals as their own events.
@@ -128,30 +130,31 @@ export function tsOf(event) {
   return typeof t === "number" ? t : Date.parse(/** @type {string} */ (t)) || 0;
 }
 
-/** @type {number | undefined} */
-let defaultInactivityMs;
+/** @type {Map<string, number>} model text → its inactivity period in ms */
+const inactivityMs = new Map();
 
 /**
  * REENGAGE_AFTER_MS, else the model's inactivity period (afterDays).
  * @param {Env} env
  */
 export function reengageAfterMs(env) {
-  const raw = Number(env.REENGAGE_AFTER_MS);
-  if (Number.isFinite(raw) && raw > 0) return raw;
+  const set = settings(env).reengageAfterMs;
+  if (set > 0) return set;
+  const text = documents(env).model;
+  let ms = inactivityMs.get(text);
+  if (ms !== undefined) return ms;
   /** @type {import("nurture").ModelConfig | null} */
   let doc = null;
-  if (typeof env.MODEL_JSON === "string" && env.MODEL_JSON.trim() !== "") {
+  if (text !== "") {
     try {
-      doc = JSON.parse(env.MODEL_JSON);
+      doc = JSON.parse(text);
     } catch {
       return 0;
     }
-  } else if (defaultInactivityMs !== undefined) {
-    return defaultInactivityMs;
   }
   if (doc === null) doc = withCore(env, ({ glue }) => glue.defaultModel());
   const days = Number(doc?.engagement?.inactivity?.afterDays ?? 0);
-  const ms = Number.isFinite(days) && days > 0 ? days * 86_400_000 : 0;
-  if (env.MODEL_JSON === undefined || String(env.MODEL_JSON).trim() === "") defaultInactivityMs = ms;
+  ms = Number.isFinite(days) && days > 0 ? days * 86_400_000 : 0;
+  inactivityMs.set(text, ms);
   return ms;
 }

@@ -52,6 +52,9 @@ export const ERROR_STATUS = /** @type {const} */ ({
   invalid_fields: 422,
   bot_suspected: 422,
   // never for bad input: the worker's configuration, the origin, the core
+  config_missing: 503,
+  invalid_variable: 500,
+  config_unavailable: 503,
   server_misconfigured: 500,
   model_invalid: 500,
   site_config_invalid: 500,

@@ -9,7 +9,9 @@ import { errorResponse, corsHeaders, preflight, mergeVary } from "./http.js";
 import { isFatal } from "./core.js";
 import { events, serverEvents } from "./routes/events.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
-import { health } from "./routes/health.js";
+import { health, unhealthy } from "./routes/health.js";
+import { serveConfig } from "./routes/config.js";
+import { loadDocuments } from "./source.js";
 import { getForm, postForm } from "./routes/forms.js";
 import { decide } from "./routes/decide.js";
 import { eraseVisitor, adminErase, EXPIRED_COOKIE } from "./routes/erase.js";
@@ -18,6 +20,7 @@ import { consumeForward, consumeDeadLetters } from "./forward.js";
 
 export { VisitorState } from "./visitor.js";
 export { DeadLetterStore } from "./deadletter.js";
+export { bundleConfig } from "./source.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -45,6 +48,7 @@ export { DeadLetterStore } from "./deadletter.js";
 const ROUTES = new Map([
   ["/v1/events", { methods: { POST: events }, cors: true }],
   ["/v1/health", { methods: { GET: health }, cors: true }],
+  ["/v1/config", { methods: { GET: serveConfig }, cors: true }],
   ["/v1/decide", { methods: { GET: decide }, cors: true }],
   ["/v1/admin/events", { methods: { POST: serverEvents }, cors: false }],
   ["/v1/admin/replay", { methods: { POST: replay }, cors: false }],
@@ -104,9 +108,16 @@ export default {
     const extra = {};
     let response;
     try {
-      response = await route(request, env, ctx, settings(env), extra);
+      // Start-up, on every request until it succeeds: the variables, then
+      // the documents (a malformed variable or a missing site config is
+      // answered to every route, /v1/health included).
+      const s = settings(env);
+      await loadDocuments(env);
+      response = await route(request, env, ctx, s, extra);
     } catch (err) {
-      if (err instanceof HttpError) {
+      if (err instanceof HttpError && request.method === "GET" && new URL(request.url).pathname === "/v1/health") {
+        response = unhealthy(err);
+      } else if (err instanceof HttpError) {
         response = errorResponse(err);
         if (err.allow) response.headers.set("allow", err.allow);
         // The token of an erased visitor: the cookie goes too, so the next
@@ -133,7 +144,17 @@ export default {
    * @param {Env} env
    */
   async queue(batch, env) {
-    const s = settings(env);
+    let s;
+    try {
+      s = settings(env);
+    } catch (err) {
+      // A malformed variable (every request says which): nothing can be
+      // sent safely, so the messages wait, as long as Queues' retries
+      // allow, for the deploy that fixes it, instead of being spent at once.
+      console.error("queue", err instanceof Error ? err.message : String(err));
+      batch.retryAll({ delaySeconds: 600 });
+      return;
+    }
     if (batch.queue === s.deadLetterQueue) await consumeDeadLetters(batch, env);
     else await consumeForward(batch, env);
   },

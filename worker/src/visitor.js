@@ -33,6 +33,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "./config.js";
 import { withCore, trapForTest, coreStats, isFatal } from "./core.js";
+import { loadDocuments } from "./source.js";
 import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
@@ -314,9 +315,12 @@ export class VisitorState extends DurableObject {
    * @param {boolean} [batch.trap] TEST_HOOKS: trap the core once, to prove the recovery
    * @param {string | null} [batch.ip]
    * @param {Record<string, unknown> | null} [batch.cf]
-   * @returns {Ingested | Refused}
+   * @returns {Promise<Ingested | Refused>}
    */
-  ingest({ visitorId, channel = "browser", candidates, now, trap, ip, cf }) {
+  async ingest({ visitorId, channel = "browser", candidates, now, trap, ip, cf }) {
+    // The only wait: everything after it runs without yielding, so two
+    // batches of one visitor never interleave.
+    await loadDocuments(this.env);
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     if (this.state.erasedAt) return ERASED;
@@ -468,6 +472,7 @@ export class VisitorState extends DurableObject {
    * @param {{now: number}} request
    */
   async erase({ now }) {
+    await loadDocuments(this.env);
     const st = this.state;
     if (st.erasedAt) return { first: false, erasedAt: st.erasedAt, events: 0, profileFields: 0, score: false };
     const removed = { events: st.eventsTotal, profileFields: Object.keys(st.profile).length + Object.keys(st.claimed ?? {}).length, score: st.last !== null };
@@ -479,6 +484,7 @@ export class VisitorState extends DurableObject {
 
   /** Re-engagement due, retention over, or a tombstone to drop. */
   async alarm() {
+    await loadDocuments(this.env);
     const st = this.state;
     const now = Date.now();
     const due = this.nextDue();
@@ -596,9 +602,10 @@ export class VisitorState extends DurableObject {
    * @param {string} post.language
    * @param {string | null} [post.ip]
    * @param {Record<string, unknown> | null} [post.cf]
-   * @returns {FormRefused | FormAccepted | Refused}
+   * @returns {Promise<FormRefused | FormAccepted | Refused>}
    */
-  submitForm({ visitorId, formId, form, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
+  async submitForm({ visitorId, formId, form, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
+    await loadDocuments(this.env); // the only wait, as in ingest()
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     if (this.state.erasedAt) return ERASED;

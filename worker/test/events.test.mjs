@@ -169,20 +169,28 @@ test("sendBeacon's text/plain body is accepted", async () => {
   assert.equal(res.status, 200);
 });
 
-test("wrangler.toml declares the bindings that miniflare.mjs gives the tests", () => {
-  const toml = readFileSync(path.join(here, "wrangler.toml"), "utf8");
+test("wrangler.toml and the package's template declare the bindings that miniflare.mjs gives the tests", () => {
   const o = workerOptions();
-  for (const [binding, { className }] of Object.entries(o.durableObjects)) {
-    assert.match(toml, new RegExp(`name = "${binding}"\\s*\\nclass_name = "${className}"`));
+  const files = [
+    [path.join(here, "wrangler.toml"), /main = "dist\/index.js"/],
+    [path.join(here, "..", "pkg-template", "worker", "template", "wrangler.toml"), /main = "src\/index.js"/],
+  ];
+  for (const [file, main] of files) {
+    const toml = readFileSync(file, "utf8");
+    for (const [binding, { className }] of Object.entries(o.durableObjects)) {
+      assert.match(toml, new RegExp(`name = "${binding}"\\s*\\nclass_name = "${className}"`), file);
+      assert.match(toml, new RegExp(`new_sqlite_classes = \\[[^\\]]*"${className}"`), file);
+    }
+    for (const [binding, { queueName }] of Object.entries(o.queueProducers)) {
+      assert.match(toml, new RegExp(`binding = "${binding}"\\s*\\nqueue = "${queueName}"`), file);
+    }
+    for (const [queue, c] of Object.entries(o.queueConsumers)) {
+      assert.match(toml, new RegExp(`\\[\\[queues.consumers\\]\\]\\nqueue = "${queue}"`), file);
+      if (c.deadLetterQueue) assert.match(toml, new RegExp(`dead_letter_queue = "${c.deadLetterQueue}"`), file);
+    }
+    assert.match(toml, /binding = "NURTURE_CONFIG"/, file);
+    assert.match(toml, main, file);
   }
-  for (const [binding, { queueName }] of Object.entries(o.queueProducers)) {
-    assert.match(toml, new RegExp(`binding = "${binding}"\\s*\\nqueue = "${queueName}"`));
-  }
-  for (const [queue, c] of Object.entries(o.queueConsumers)) {
-    assert.match(toml, new RegExp(`queue = "${queue}"`));
-    if (c.deadLetterQueue) assert.match(toml, new RegExp(`dead_letter_queue = "${c.deadLetterQueue}"`));
-  }
-  assert.match(toml, /main = "dist\/index.js"/);
 });
 
 test("consent: with CONSENT_REQUIRED nothing is stored, forwarded or set without it", async () => {

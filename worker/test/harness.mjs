@@ -25,6 +25,9 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
       RETRY_MAX_SECONDS: "2",
       COLLECTOR_TIMEOUT_MS: "1000",
       SITE_CONFIG_JSON,
+      // The demo's forms and named accounts stand in for the missing ones
+      // (production refuses to start without its own: test/deploy.test.mjs).
+      NURTURE_DEMO: "true",
       // The tests play Cloudflare's edge: CF-Connecting-IP is the client's
       // address (per-IP limits, named accounts' ranges). The security tests
       // turn it off to show the header is not trusted elsewhere.

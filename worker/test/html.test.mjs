@@ -201,7 +201,7 @@ test("GET /v1/decide: decisions for the visitor from IP, request.cf and the stor
 test("GET /v1/decide with a MaxMind DB bound: the database places the address", async () => {
   const mmdb = path.join(here, "..", "tests", "data", "maxmind", "GeoIP2-City-Test.mmdb");
   // As on Cloudflare, where CF-Connecting-IP is the client's address.
-  const vars = { NURTURE_KEYS: KEYS, BEHIND_CLOUDFLARE: "true" };
+  const vars = { NURTURE_KEYS: KEYS, BEHIND_CLOUDFLARE: "true", NURTURE_DEMO: "true" };
   const withDb = new Miniflare(workerOptions({ vars, dataBlobBindings: { MAXMIND_DB: mmdb } }));
   const without = new Miniflare(workerOptions({ vars }));
   try {

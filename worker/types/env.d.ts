@@ -13,6 +13,8 @@ export interface Env {
   VISITORS: DurableObjectNamespace<VisitorState>;
   DEAD_LETTERS: DurableObjectNamespace<DeadLetterStore>;
   FORWARD_QUEUE: Queue<ForwardMessage>;
+  /** The documents (keys site, model, forms, accounts): src/source.js. */
+  NURTURE_CONFIG?: KVNamespace;
   /** The bytes of a MaxMind DB (.mmdb), from a Data module or binding. */
   MAXMIND_DB?: ArrayBuffer | Uint8Array;
 
@@ -63,6 +65,7 @@ export interface Env {
   ADMIN_RATE_BURST?: Var;
   ADMIN_RATE_PER_SECOND?: Var;
   BODY_TIMEOUT_MS?: Var;
+  NURTURE_DEMO?: Var;
 }
 
 /** The names of the vars and secrets (everything but the bindings). */

@@ -95,6 +95,6 @@ function debugPanel() {
       ...(s.reset ? [el("p", { class: "neg" }, `stored state was reset (${s.reset})`)] : []),
     );
   };
+  // Called at once with the current state, then after every change.
   nurture.onChange(render);
-  render(nurture.state());
 }

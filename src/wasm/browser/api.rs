@@ -4,23 +4,25 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Reflect};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Storage, Window};
 
+use super::config::load_config;
 use super::runtime::{make_timers, notify};
 use super::slots::{self, SlotUndo};
 use super::state::{ResetReason, Stored};
 use super::tracking::{begin_page, install_listeners, track_event};
 use super::transport::flush;
 use super::{
-    get, no_browser, now, random_id, then2, to_js, warn, ConfigState, ConsentMode, Nurture,
-    Options, Page, Rt, Runtime, CURRENT, DEFAULT_KEY, MAX_ANTI_FLICKER_MS, RETRY_FIRST_MS,
+    get, no_browser, now, random_id, to_js, warn, ConfigState, ConsentMode, Nurture, Options, Page,
+    Reapply, Rt, Runtime, CURRENT, DEFAULT_KEY, ENVELOPE_BYTES, MAX_ANTI_FLICKER_MS,
+    MAX_EVENT_BYTES, RETRY_FIRST_MS,
 };
 use crate::diagnostics::ConfigDocument;
-use crate::personalize::Personalizer;
+use crate::score::event::MAX_NAME_LEN;
 use crate::score::Model;
 use crate::wasm::{from_js, invalid_argument, IntoJsResult};
 
@@ -40,16 +42,36 @@ fn read_options(options: &JsValue) -> Result<Options, JsValue> {
         Value::Object(map) => Some(map),
         _ => None,
     };
+    let reapply = match get(options, "reapply") {
+        v if v.is_undefined() || v.is_null() => Reapply::Navigation,
+        v => match v.as_string().as_deref() {
+            Some("never") => Reapply::Never,
+            Some("navigation") => Reapply::Navigation,
+            Some("immediate") => Reapply::Immediate,
+            _ => {
+                return Err(invalid_argument(
+                    "options.reapply",
+                    "expected \"never\", \"navigation\" or \"immediate\"",
+                ))
+            }
+        },
+    };
+    let hidden_at = get(options, "hiddenAt");
+    let hidden_at = match hidden_at.dyn_ref::<js_sys::Date>() {
+        Some(date) => Some(date.get_time()).filter(|t| t.is_finite()),
+        None => hidden_at.as_f64(),
+    };
     let anti_flicker_ms = get(options, "antiFlickerMs")
         .as_f64()
         .unwrap_or(MAX_ANTI_FLICKER_MS)
         .clamp(0.0, MAX_ANTI_FLICKER_MS);
     Ok(Options {
         endpoint: text("endpoint").map(|e| e.trim_end_matches('/').to_string()),
+        reapply,
         mode,
         key: text("storageKey").unwrap_or_else(|| DEFAULT_KEY.to_string()),
         anti_flicker_ms,
-        hidden_at: get(options, "hiddenAt").as_f64(),
+        hidden_at,
         auto_track: get(options, "autoTrack").as_bool().unwrap_or(true),
         request,
         batch_ms: get(options, "batchMs")
@@ -59,10 +81,10 @@ fn read_options(options: &JsValue) -> Result<Options, JsValue> {
 }
 
 /// Starts nurture on this page: `start({config?, model?, endpoint?,
-/// consent?, storageKey?, antiFlickerMs?, hiddenAt?, autoTrack?, request?,
-/// batchMs?})`. `config` is the site's personalization config: an object, a
-/// URL to fetch it from, or a promise of it. A second `start` stops the
-/// first runtime.
+/// consent?, reapply?, storageKey?, antiFlickerMs?, hiddenAt?, autoTrack?,
+/// request?, batchMs?})`. `config` is the site's personalization config or
+/// the edge's config document (`GET /v1/config`): an object, a URL to fetch
+/// it from, or a promise of it. A second `start` stops the first runtime.
 #[wasm_bindgen(js_name = start)]
 pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
     if let Some(previous) = CURRENT.with(|c| c.borrow_mut().take()) {
@@ -71,9 +93,13 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
     let opts = read_options(&options)?;
     let window = web_sys::window().ok_or_else(no_browser)?;
     let document = window.document().ok_or_else(no_browser)?;
-    let model = match from_js(get(&options, "model"), "options.model")? {
-        Value::Null => Model::default_model(),
-        doc => Model::from_value(doc).into_js()?,
+    let explicit_model = match from_js(get(&options, "model"), "options.model")? {
+        Value::Null => None,
+        doc => Some(doc),
+    };
+    let model = match &explicit_model {
+        None => Model::default_model(),
+        Some(doc) => Model::from_value(doc.clone()).into_js()?,
     };
     // Sandboxed frames and some privacy modes throw on localStorage access:
     // then the state lives in memory only.
@@ -107,6 +133,9 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
         score: Value::Null,
         decisions: Value::Null,
         applied: Vec::new(),
+        pinned: Vec::new(),
+        config_version: None,
+        dropped: 0,
         edge,
         gave_up: false,
         page: Page::default(),
@@ -145,11 +174,11 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
             slots::clear_pending(&r.document);
         }
     }
-    load_config(&rt, get(&options, "config"))?;
+    load_config(&rt, get(&options, "config"), explicit_model)?;
     let auto = rt.borrow().options.auto_track;
     if auto {
         install_listeners(&rt);
-        begin_page(&rt, JsValue::UNDEFINED);
+        begin_page(&rt, None, false);
     } else {
         let mut r = rt.borrow_mut();
         r.read_page();
@@ -185,6 +214,32 @@ fn is_cross_origin(window: &Window, endpoint: &str) -> bool {
     }
 }
 
+/// The properties of a `track`, `page` or `identify` call, refused when
+/// the event would be larger than the edge takes ([`MAX_EVENT_BYTES`]):
+/// the page would keep and score what the edge then drops.
+fn read_properties(
+    value: JsValue,
+    what: &str,
+    name_len: usize,
+) -> Result<Map<String, Value>, JsValue> {
+    let map = match from_js(value, what)? {
+        Value::Null => Map::new(),
+        Value::Object(map) => map,
+        _ => return Err(invalid_argument(what, "expected an object")),
+    };
+    let bytes = serde_json::to_string(&map).map_or(usize::MAX, |t| t.len());
+    let total = bytes
+        .saturating_add(name_len)
+        .saturating_add(ENVELOPE_BYTES);
+    if total > MAX_EVENT_BYTES {
+        return Err(invalid_argument(
+            what,
+            "the event would be over 4096 bytes as JSON, the most the edge takes (MAX_EVENT_BYTES)",
+        ));
+    }
+    Ok(map)
+}
+
 fn opt_out_key(key: &str) -> String {
     let mut k = String::from(key);
     k.push_str(":optout");
@@ -206,72 +261,6 @@ fn load(storage: Option<&Storage>, key: &str) -> Result<(Stored, Option<ResetRea
             Ok((Stored::new(random_id()?), Some(reason)))
         }
     }
-}
-
-/// The config may be an object, a URL or a promise; slots wait for it
-/// (hidden at most `antiFlickerMs`).
-fn load_config(rt: &Rt, config: JsValue) -> Result<(), JsValue> {
-    if config.is_undefined() || config.is_null() {
-        rt.borrow_mut().config_state = ConfigState::Failed;
-        return Ok(());
-    }
-    let promise = if let Some(url) = config.as_string() {
-        let window = rt.borrow().window.clone();
-        let json = Closure::once_into_js(|resp: JsValue| -> JsValue {
-            let ok = get(&resp, "ok").as_bool() == Some(true);
-            match (ok, get(&resp, "json").dyn_into::<Function>()) {
-                (true, Ok(f)) => f.call0(&resp).unwrap_or(JsValue::NULL),
-                _ => Promise::reject(&JsValue::from_str("config request failed")).into(),
-            }
-        });
-        then2(
-            &window.fetch_with_str(&url).into(),
-            &json,
-            &JsValue::UNDEFINED,
-        )
-    } else if get(&config, "then").is_function() {
-        config
-    } else {
-        let p = Personalizer::from_value(from_js(config, "options.config")?).into_js()?;
-        let mut r = rt.borrow_mut();
-        r.personalizer = Some(p);
-        r.config_state = ConfigState::Ready;
-        return Ok(());
-    };
-    let weak = Rc::downgrade(rt);
-    let weak2 = weak.clone();
-    let ok = Closure::once_into_js(move |value: JsValue| {
-        let Some(rt) = weak.upgrade() else { return };
-        let compiled = from_js(value, "config")
-            .ok()
-            .and_then(|v| Personalizer::from_value(v).ok());
-        {
-            let mut r = rt.borrow_mut();
-            match compiled {
-                Some(p) => {
-                    r.personalizer = Some(p);
-                    r.config_state = ConfigState::Ready;
-                    r.refresh();
-                    r.apply_all();
-                }
-                None => {
-                    warn("nurture: the site config is not valid; slots keep their defaults");
-                    r.config_state = ConfigState::Failed;
-                    r.give_up();
-                }
-            }
-        }
-        notify(&rt);
-    });
-    let failed = Closure::once_into_js(move |_: JsValue| {
-        let Some(rt) = weak2.upgrade() else { return };
-        warn("nurture: the site config could not be loaded; slots keep their defaults");
-        let mut r = rt.borrow_mut();
-        r.config_state = ConfigState::Failed;
-        r.give_up();
-    });
-    then2(&promise, &ok, &failed);
-    Ok(())
 }
 
 fn stop_runtime(rt: &Rt) {
@@ -310,27 +299,31 @@ impl Nurture {
         if event.trim().is_empty() {
             return Err(invalid_argument("event", "expected an event name"));
         }
-        let props = match from_js(properties, "properties")? {
-            Value::Null => Map::new(),
-            Value::Object(map) => map,
-            _ => return Err(invalid_argument("properties", "expected an object")),
-        };
+        if event.len() > MAX_NAME_LEN {
+            return Err(invalid_argument("event", "longer than 200 characters"));
+        }
+        let props = read_properties(properties, "properties", event.len())?;
         track_event(&self.rt, &event, props);
         Ok(())
     }
 
-    /// `page(properties?)`: a page view now (the runtime records the first
-    /// one and history changes by itself).
-    pub fn page(&self, properties: JsValue) {
-        begin_page(&self.rt, properties);
+    /// `page(properties?)`: a page view now. Returns `false` when it is the
+    /// page view already recorded for this URL (see `begin_page`).
+    pub fn page(&self, properties: JsValue) -> Result<bool, JsValue> {
+        let extra = match properties.is_undefined() || properties.is_null() {
+            true => None,
+            false => Some(read_properties(properties, "properties", 0)?),
+        };
+        Ok(begin_page(&self.rt, extra, true))
     }
 
     /// `identify(traits)`: what the visitor told us (a form), merged into
     /// the profile that fit is scored on.
     pub fn identify(&self, traits: JsValue) -> Result<(), JsValue> {
-        let Value::Object(traits) = from_js(traits, "traits")? else {
+        if !traits.is_object() {
             return Err(invalid_argument("traits", "expected an object"));
-        };
+        }
+        let traits = read_properties(traits, "traits", 0)?;
         {
             let mut r = self.rt.borrow_mut();
             for (k, v) in &traits {
@@ -362,17 +355,21 @@ impl Nurture {
         to_js(&self.rt.borrow().snapshot())
     }
 
-    /// `onChange(cb)`: `cb(state)` after every event, consent change and
+    /// `onChange(cb)`: `cb(state)` at once, before `onChange` returns, with
+    /// the current state, then after every event, consent change and
     /// decision. Returns a function that unsubscribes.
     #[wasm_bindgen(js_name = onChange)]
     pub fn on_change(&self, cb: Function) -> JsValue {
-        let id = {
+        let (id, now) = {
             let mut r = self.rt.borrow_mut();
             let id = r.next_callback;
             r.next_callback += 1;
-            r.callbacks.push((id, cb));
-            id
+            r.callbacks.push((id, cb.clone()));
+            (id, to_js(&r.snapshot()))
         };
+        // No borrow is held: the listener may call back into nurture. A
+        // throwing listener is ignored, as it is on every later change.
+        let _ = cb.call1(&JsValue::NULL, &now);
         let w = Rc::downgrade(&self.rt);
         Closure::once_into_js(move || {
             if let Some(rt) = w.upgrade() {
@@ -401,6 +398,7 @@ impl Nurture {
             } else {
                 r.consent = false;
                 r.undo_all();
+                r.pinned.clear();
                 slots::clear_pending(&r.document);
                 if let Some(s) = &r.storage {
                     let _ = s.remove_item(&r.options.key);

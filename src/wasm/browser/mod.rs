@@ -32,7 +32,8 @@
 //!
 //! The files: [`state`] (what is stored) and [`slots`] (swapping a slot's
 //! content) are the two halves with their own API; `api.rs` is what the page
-//! calls (`start`, the `Nurture` methods, `swapSlot`), `runtime.rs` the
+//! calls (`start`, the `Nurture` methods, `swapSlot`), `config.rs` reading
+//! the site config or the edge's config document, `runtime.rs` the
 //! runtime's own plumbing (timers, saving, recording, scoring and deciding,
 //! applying decisions), `tracking.rs` what it observes on the page (page
 //! views, dwell and scroll, clicks, form submits, navigation) and
@@ -43,6 +44,7 @@ pub mod slots;
 pub mod state;
 
 mod api;
+mod config;
 mod exposure;
 mod runtime;
 mod tracking;
@@ -81,6 +83,19 @@ const TICK_MS: i32 = 5_000;
 const RETRY_FIRST_MS: f64 = 2_000.0;
 const RETRY_MAX_MS: f64 = 60_000.0;
 const MAX_PAGE_TAGS: usize = 20;
+/// A manual `page()` for the URL of the current page view, this soon after
+/// that view began, is the same view (see `tracking::begin_page`).
+const SAME_VIEW_MS: f64 = 2_000.0;
+/// The largest event `track()`, `page()` and `identify()` take, as JSON
+/// with the envelope the runtime adds: the worker's default
+/// `MAX_EVENT_BYTES`, so an event the page keeps is one the edge takes.
+const MAX_EVENT_BYTES: usize = 4_096;
+/// What the envelope (`messageId`, `anonymousId`, `timestamp`) adds to an
+/// event's JSON at most.
+const ENVELOPE_BYTES: usize = 150;
+/// A batch's events may not exceed this many bytes as JSON: the worker's
+/// default body limit is 64 KiB, and a refused batch is lost.
+const BATCH_MAX_BYTES: usize = 60 * 1024;
 const DOWNLOAD_EXTENSIONS: &[&str] = &[
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".csv", ".epub", ".key",
 ];
@@ -93,8 +108,20 @@ enum ConsentMode {
     Required,
 }
 
+/// When slots follow changed decisions (`options.reapply`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reapply {
+    /// Each slot shows the variant first applied on this page load.
+    Never,
+    /// At the next page view (SPA navigation or `page()`).
+    Navigation,
+    /// As soon as the decisions change.
+    Immediate,
+}
+
 struct Options {
     endpoint: Option<String>,
+    reapply: Reapply,
     mode: ConsentMode,
     key: String,
     anti_flicker_ms: f64,
@@ -112,6 +139,8 @@ struct Page {
     attrs: Map<String, Value>,
     tags: Vec<String>,
     visible_since: Option<f64>,
+    /// When the view began (`Date.now()`).
+    started: f64,
     dwell_ms: f64,
     max_scroll: f64,
     /// The page event goes to the outbox when the page ends (or is hidden),
@@ -164,6 +193,13 @@ struct Runtime {
     score: Value,
     decisions: Value,
     applied: Vec<Applied>,
+    /// With `reapply: "never"`, the decision each slot was first swapped to
+    /// on this page load; later ones show the same.
+    pinned: Vec<(String, Value)>,
+    /// `version` of the edge's config document, when the config was one.
+    config_version: Option<String>,
+    /// Unsent events dropped because the outbox was full, since start.
+    dropped: u64,
     edge: Vec<slots::EdgeDecision>,
     gave_up: bool,
     page: Page,

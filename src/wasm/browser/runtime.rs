@@ -14,7 +14,7 @@ use web_sys::Element;
 use super::slots;
 use super::state::{message_id, ResetReason};
 use super::transport::flush;
-use super::{now, reencode, to_js, warn, Applied, ConfigState, Rt, Runtime, TICK_MS};
+use super::{now, reencode, to_js, warn, Applied, ConfigState, Reapply, Rt, Runtime, TICK_MS};
 use crate::personalize::{Tables, Visitor};
 use crate::score::{EventSource, ScoreOptions};
 
@@ -136,7 +136,13 @@ impl Runtime {
             .unwrap_or_default()
             .to_string();
         let send = queue && self.options.endpoint.is_some();
-        self.state.push_event(Value::Object(event), send);
+        let dropped = self.state.push_event(Value::Object(event), send);
+        if dropped > 0 {
+            if self.dropped == 0 {
+                warn("nurture: the outbox is full (300 unsent events); the oldest are dropped");
+            }
+            self.dropped += dropped as u64;
+        }
         self.save();
         self.refresh();
         if send {
@@ -167,6 +173,7 @@ impl Runtime {
             },
         );
         self.score = reencode(&result);
+        let before = std::mem::take(&mut self.decisions);
         self.decisions = match (&self.personalizer, self.consent) {
             (Some(p), true) => {
                 let visitor = Visitor {
@@ -182,12 +189,19 @@ impl Runtime {
             }
             _ => Value::Null,
         };
+        if self.options.reapply == Reapply::Immediate && self.decisions != before {
+            self.apply_all();
+        }
     }
 
     /// Swaps every slot to its decision, unless the edge did it already,
-    /// it already shows that variant, or anti-flicker gave up on this page.
+    /// it already shows that variant, or anti-flicker gave up on this page
+    /// (which `reapply: "immediate"` overrides: it follows the decisions).
+    /// With `reapply: "never"`, a slot shows the decision it was first
+    /// swapped to on this page load, whatever the decisions say now.
     pub(super) fn apply_all(&mut self) {
-        if !self.consent || self.gave_up || self.config_state != ConfigState::Ready {
+        let gave_up = self.gave_up && self.options.reapply != Reapply::Immediate;
+        if !self.consent || gave_up || self.config_state != ConfigState::Ready {
             if self.config_state != ConfigState::Loading || !self.consent {
                 slots::clear_pending(&self.document);
             }
@@ -223,12 +237,22 @@ impl Runtime {
                 }
                 continue;
             }
-            let Some(decision) = list
+            let pinned = self
+                .pinned
                 .iter()
-                .find(|d| d.get("slot").and_then(Value::as_str) == Some(id.as_str()))
-            else {
+                .find(|(s, _)| *s == id)
+                .map(|(_, d)| d.clone());
+            let first = pinned.is_none();
+            let Some(decision) = pinned.or_else(|| {
+                list.iter()
+                    .find(|d| d.get("slot").and_then(Value::as_str) == Some(id.as_str()))
+                    .cloned()
+            }) else {
                 continue;
             };
+            if self.options.reapply == Reapply::Never && first {
+                self.pinned.push((id.clone(), decision.clone()));
+            }
             let variant = decision
                 .get("variant")
                 .and_then(Value::as_str)
@@ -240,7 +264,7 @@ impl Runtime {
             if current.is_some() {
                 self.undo_element(&el);
             }
-            match slots::swap(&self.document, &el, decision) {
+            match slots::swap(&self.document, &el, &decision) {
                 Ok(undo) => self.applied.push(Applied {
                     slot: id,
                     variant: variant.to_string(),
@@ -296,6 +320,8 @@ impl Runtime {
             "page": self.page.attrs,
             "events": self.state.events.len(),
             "unsent": self.state.outbox.len(),
+            "dropped": self.dropped,
+            "configVersion": self.config_version,
         })
     }
 }

@@ -118,14 +118,18 @@ impl Stored {
         Ok(stored)
     }
 
-    /// Appends an event, keeping the newest [`MAX_EVENTS`].
-    pub fn push_event(&mut self, event: Value, send: bool) {
+    /// Appends an event, keeping the newest [`MAX_EVENTS`]. Returns how
+    /// many unsent events were dropped to keep the outbox within
+    /// [`MAX_OUTBOX`].
+    pub fn push_event(&mut self, event: Value, send: bool) -> usize {
+        let mut dropped = 0;
         if send {
             self.outbox.push(event.clone());
-            trim_front(&mut self.outbox, MAX_OUTBOX);
+            dropped = trim_front(&mut self.outbox, MAX_OUTBOX);
         }
         self.events.push(event);
         trim_front(&mut self.events, MAX_EVENTS);
+        dropped
     }
 
     /// The stored text, within [`MAX_BYTES`]: the oldest scored events go
@@ -177,9 +181,9 @@ pub fn message_id(event: &Value) -> Option<&str> {
     event.get("messageId").and_then(Value::as_str)
 }
 
-fn trim_front(list: &mut Vec<Value>, keep: usize) {
-    if list.len() > keep {
-        let drop = list.len() - keep;
-        list.drain(..drop);
-    }
+/// Keeps the newest `keep` items; returns how many went.
+fn trim_front(list: &mut Vec<Value>, keep: usize) -> usize {
+    let drop = list.len().saturating_sub(keep);
+    list.drain(..drop);
+    drop
 }

@@ -15,8 +15,8 @@ use super::state::message_id;
 use super::transport::flush;
 use super::{
     get, now, ConfigState, HistoryHook, Page, Rt, Runtime, DOWNLOAD_EXTENSIONS, MAX_PAGE_TAGS,
+    SAME_VIEW_MS,
 };
-use crate::wasm::from_js;
 
 impl Runtime {
     /// Reads the page attributes segments can use and the content tags.
@@ -48,6 +48,7 @@ impl Runtime {
             attrs,
             tags,
             visible_since: (!self.document.hidden()).then(now),
+            started: now(),
             ..Page::default()
         };
     }
@@ -62,28 +63,35 @@ impl Runtime {
         } else if !self.document.hidden() {
             self.page.visible_since = Some(t);
         }
-        let Some(id) = self.page.message_id.clone() else {
-            return false;
-        };
         let dwell = (self.page.dwell_ms / 1000.0).floor();
         let depth = (self.page.max_scroll * 100.0).round();
         let mut changed = false;
-        for e in self.state.events.iter_mut().rev() {
-            if message_id(e) == Some(id.as_str()) {
-                if let Some(Value::Object(p)) = e.get_mut("properties") {
-                    if p.get("dwellSeconds").and_then(Value::as_f64) != Some(dwell) {
-                        p.insert("dwellSeconds".into(), json!(dwell));
-                        changed = true;
-                    }
-                    p.insert("scrollDepth".into(), json!(depth));
-                }
-                break;
+        if let Some(p) = self.page_properties() {
+            if p.get("dwellSeconds").and_then(Value::as_f64) != Some(dwell) {
+                p.insert("dwellSeconds".into(), json!(dwell));
+                changed = true;
             }
+            p.insert("scrollDepth".into(), json!(depth));
         }
         if changed {
             self.save();
         }
         changed
+    }
+
+    /// The current page event's properties, as stored.
+    fn page_properties(&mut self) -> Option<&mut Map<String, Value>> {
+        let id = self.page.message_id.as_deref()?;
+        let event = self
+            .state
+            .events
+            .iter_mut()
+            .rev()
+            .find(|e| message_id(e) == Some(id))?;
+        match event.get_mut("properties") {
+            Some(Value::Object(p)) => Some(p),
+            _ => None,
+        }
     }
 
     /// The page event goes out with the dwell time it has so far.
@@ -164,28 +172,63 @@ fn page_tags(doc: &Document) -> Vec<String> {
     tags
 }
 
-/// Starts a page view (first load, or a single-page-app navigation).
-pub(super) fn begin_page(rt: &Rt, extra: JsValue) {
-    {
+/// Starts a page view: the first load, a single-page-app navigation, or a
+/// `page()` call (`manual`). A manual call for the URL (path and query) of
+/// the current page view, less than [`SAME_VIEW_MS`] after that view began,
+/// is that same view: its properties are added to it and nothing is
+/// counted twice (an SPA whose router calls `page()` on top of the
+/// automatic tracking of `pushState`, or a framework that runs the effect
+/// twice). Either way the slots are applied again. Returns whether a new
+/// page view was recorded.
+pub(super) fn begin_page(rt: &Rt, extra: Option<Map<String, Value>>, manual: bool) -> bool {
+    let counted = {
         let mut r = rt.borrow_mut();
-        if r.page.message_id.is_some() {
-            r.end_page();
+        let counted = !(manual && r.same_view());
+        if counted {
+            if r.page.message_id.is_some() {
+                r.end_page();
+            }
+            r.read_page();
+            let mut props = r.page.attrs.clone();
+            props.insert("dwellSeconds".into(), json!(0));
+            props.extend(extra.unwrap_or_default());
+            let mut event = Map::new();
+            event.insert("type".into(), Value::String("page".into()));
+            event.insert("properties".into(), Value::Object(props));
+            let id = r.record(event, false);
+            r.page.message_id = Some(id);
+        } else if let Some(extra) = extra.filter(|e| !e.is_empty()) {
+            r.add_to_view(extra);
         }
-        r.read_page();
-        let mut props = r.page.attrs.clone();
-        props.insert("dwellSeconds".into(), json!(0));
-        if let Ok(Value::Object(extra)) = from_js(extra, "properties") {
-            props.extend(extra);
-        }
-        let mut event = Map::new();
-        event.insert("type".into(), Value::String("page".into()));
-        event.insert("properties".into(), Value::Object(props));
-        let id = r.record(event, false);
-        r.page.message_id = Some(id);
         r.gave_up = r.gave_up && r.config_state != ConfigState::Ready;
         r.apply_all();
-    }
+        counted
+    };
     notify(rt);
+    counted
+}
+
+impl Runtime {
+    /// Whether the page is still at the current page view's URL, and that
+    /// view began less than [`SAME_VIEW_MS`] ago (and has not gone out yet).
+    fn same_view(&self) -> bool {
+        let loc = self.window.location();
+        let mut here = loc.pathname().unwrap_or_default();
+        here.push_str(&loc.search().unwrap_or_default());
+        self.page.message_id.is_some()
+            && !self.page.queued
+            && here == self.page.location
+            && now() - self.page.started < SAME_VIEW_MS
+    }
+
+    /// Adds a `page()` call's properties to the current page event.
+    fn add_to_view(&mut self, extra: Map<String, Value>) {
+        if let Some(props) = self.page_properties() {
+            props.extend(extra);
+        }
+        self.save();
+        self.refresh();
+    }
 }
 
 fn listen(rt: &Rt, target: EventTarget, kind: &'static str, capture: bool, f: fn(&Rt, Event)) {
@@ -250,7 +293,7 @@ fn on_navigation(rt: &Rt) {
         here != r.page.location
     };
     if changed {
-        begin_page(rt, JsValue::UNDEFINED);
+        begin_page(rt, None, false);
     }
 }
 

@@ -11,8 +11,8 @@ use web_sys::RequestInit;
 
 use super::state::{message_id, valid_token};
 use super::{
-    get, now, then2, warn, Batch, Rt, Runtime, BATCH_SIZE, RETRY_FIRST_MS, RETRY_MAX_MS,
-    TOKEN_HEADER,
+    get, now, then2, warn, Batch, Rt, Runtime, BATCH_MAX_BYTES, BATCH_SIZE, RETRY_FIRST_MS,
+    RETRY_MAX_MS, TOKEN_HEADER,
 };
 
 /// Sends up to [`BATCH_SIZE`] unsent events that are not already on their
@@ -29,12 +29,20 @@ pub(super) fn flush(rt: &Rt, keepalive: bool) {
             return;
         }
         let busy: Vec<&String> = r.in_flight.iter().flat_map(|b| b.ids.iter()).collect();
+        // At most BATCH_SIZE events and BATCH_MAX_BYTES of them (always
+        // one): a batch over the edge's body limit would be refused whole.
+        let mut bytes = 0;
         let batch: Vec<Value> = r
             .state
             .outbox
             .iter()
             .filter(|e| message_id(e).is_some_and(|id| !busy.iter().any(|b| b.as_str() == id)))
             .take(BATCH_SIZE)
+            .take_while(|e| {
+                let first = bytes == 0;
+                bytes += serde_json::to_string(e).map_or(0, |t| t.len() + 1);
+                first || bytes <= BATCH_MAX_BYTES
+            })
             .cloned()
             .collect();
         if batch.is_empty() {

@@ -7,13 +7,13 @@
 // in the visitor's language, or the merged profile's new score and the next
 // fields (with a token for them).
 
-import demoForms from "../../../demo/forms.json";
 import { HttpError, unwrap } from "../errors.js";
 import { json, readForm, depthExceeds, segmentIp, cfAttributes, preferredLanguage } from "../http.js";
 import { limitClient } from "../ratelimit.js";
 import { cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { withCore, isFatal } from "../core.js";
+import { documents } from "../source.js";
 import { forwardMessages } from "../forward.js";
 
 /**
@@ -31,10 +31,7 @@ const VISITOR_FIELD = "nurture_visitor"; // the visitor token's, for a page with
 const JSON_KEYS = new Set(["token", "fields", "consent", "visitorToken"]);
 const MAX_FIELDS = 60;
 
-// A JSON import is typed with plain strings where index.d.ts has literal unions.
-const defaultForms = /** @type {Forms} */ (/** @type {unknown} */ (demoForms));
-
-/** @type {Map<string, Forms>} FORMS_JSON text → {formId: definition} */
+/** @type {Map<string, Forms>} forms text → {formId: definition} */
 const formsCache = new Map();
 
 /**
@@ -42,17 +39,17 @@ const formsCache = new Map();
  * @returns {Forms}
  */
 function forms(env) {
-  const text = typeof env.FORMS_JSON === "string" ? env.FORMS_JSON.trim() : "";
+  const { forms: text, source } = documents(env);
   let all = formsCache.get(text);
   if (all) return all;
-  if (text === "") all = defaultForms;
+  if (text === "") all = {};
   else {
     try {
       all = JSON.parse(text);
     } catch {
-      throw new HttpError("server_misconfigured", "FORMS_JSON is not valid JSON");
+      throw new HttpError("server_misconfigured", `the forms (${source}) are not valid JSON`);
     }
-    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError("server_misconfigured", "FORMS_JSON must be an object {formId: form}");
+    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError("server_misconfigured", `the forms (${source}) must be an object {formId: form}`);
   }
   formsCache.set(text, all);
   return all;
