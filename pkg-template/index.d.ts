@@ -538,8 +538,9 @@ export interface StartOptions {
   batchMs?: number;
   /**
    * GrowthBook's `trackingCallback`: called the first time this visitor sees a slot
-   * whose decision came from an experiment (decided on the page or at the edge),
-   * once per visitor and experiment (remembered in the stored state). The runtime
+   * whose decision came from an experiment the page decided (the edge reports the
+   * slots it applied itself), once per visitor and experiment (remembered in the
+   * stored state). The runtime
    * also sends an `Experiment Viewed` event with it; use this to tell another
    * analytics tool.
    */
@@ -562,10 +563,6 @@ export interface ExposureResult {
   variationId: number;
   /** The variant id shown (`"default"` for the control arm). */
   value: string;
-  inExperiment: true;
-  hashUsed: true;
-  /** The visitor's hash in [0, 1). */
-  bucket: number | null;
 }
 
 /**

@@ -437,7 +437,7 @@ fn compile_experiment(
         None => {
             d.push(Issue::warning(
                 join(path, "hashVersion"),
-                "not set: GrowthBook's default, 1; nurture used 2 before, so \"hashVersion\": 2 keeps a running experiment's variations",
+                "not set: GrowthBook's default 1; nurture used 2 before (\"hashVersion\": 2 keeps those variations)",
             ));
             DEFAULT_HASH_VERSION
         }

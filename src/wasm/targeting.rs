@@ -33,6 +33,7 @@ pub fn eval_condition_js(
     let attributes = from_js(attributes, "attributes")?;
     let condition = from_js(condition, "condition")?;
     let groups = from_js(saved_groups, "savedGroups")?;
+    #[cfg(feature = "old-order-check")]
     if targeting::looks_swapped(&attributes, &condition) {
         return Err(invalid_argument(
             "attributes",

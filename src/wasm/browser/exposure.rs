@@ -1,12 +1,12 @@
 //! Exposures: the first time this visitor sees a slot whose decision came
-//! from an experiment (decided here or at the edge), an `Experiment Viewed`
+//! from an experiment the page decided, an `Experiment Viewed`
 //! track event goes into the normal event queue and `onExposure(experiment,
 //! result)` is called: GrowthBook's `trackingCallback`, once per visitor and
 //! experiment. The experiments already reported are kept in the stored
 //! state, so a reload or the next page does not report them again.
 //!
 //! The edge reports the experiments it decided on the pages it personalizes
-//! too; the visitor's Durable Object keeps the experiments it has forwarded
+//! (slots it applied are not reported here); the visitor's Durable Object keeps the experiments it has forwarded
 //! and drops a later `Experiment Viewed` for one of them, so page and edge
 //! together still give the collector one.
 
@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::slots::EDGE_DECISIONS_ID;
 use super::tracking::track_event;
 use super::{get, Rt, Runtime};
 use crate::wasm::invalid_argument;
@@ -26,14 +25,13 @@ pub const EVENT: &str = "Experiment Viewed";
 /// first (and would be reported again, which the edge then drops).
 pub const MAX_EXPOSED: usize = 100;
 
-/// One experiment shown: its key, the variation's index, the variant, the
-/// slot and the visitor's bucket.
+/// One experiment shown: its key, the variation's index, the variant and
+/// the slot.
 struct Shown {
     key: String,
     index: u64,
     variant: String,
     slot: String,
-    bucket: Value,
 }
 
 /// The `onExposure` option and the calls waiting for no borrow to be held.
@@ -80,7 +78,6 @@ fn shown(decision: &Value, slot: &str, variant: &str) -> Option<Shown> {
         index: reason.get("variationIndex").and_then(Value::as_u64)?,
         variant: variant.to_string(),
         slot: slot.to_string(),
-        bucket: reason.get("bucket").cloned().unwrap_or(Value::Null),
     })
 }
 
@@ -89,22 +86,12 @@ impl Runtime {
     /// has not been exposed to yet; [`fire`] reports them. Called after the
     /// slots show their decisions.
     pub(super) fn report_exposures(&mut self) {
-        // The decisions the edge embedded in the page, for the slots it did.
-        let edge: Value = if self.applied.iter().any(|a| a.by_edge) {
-            self.document
-                .get_element_by_id(EDGE_DECISIONS_ID)
-                .and_then(|s| s.text_content())
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .unwrap_or(Value::Null)
-        } else {
-            Value::Null
-        };
         // Every applied slot was on the page when it was applied, which is
         // when it is first reported.
         let mut found: Vec<Shown> = Vec::new();
-        for a in &self.applied {
-            let list = if a.by_edge { &edge } else { &self.decisions };
-            let all = list.get("decisions").and_then(Value::as_array);
+        // Slots the edge decided are the edge's to report.
+        for a in self.applied.iter().filter(|a| !a.by_edge) {
+            let all = self.decisions.get("decisions").and_then(Value::as_array);
             if let Some(s) = all
                 .into_iter()
                 .flatten()
@@ -167,9 +154,6 @@ pub(super) fn fire(rt: &Rt) {
         put(&mut result, "key", index);
         result.insert("variationId".into(), Value::from(s.index));
         put(&mut result, "value", s.variant);
-        result.insert("inExperiment".into(), Value::Bool(true));
-        result.insert("hashUsed".into(), Value::Bool(true));
-        result.insert("bucket".into(), s.bucket);
         // A throwing callback must not stop the others.
         let _ = callback.call2(
             &JsValue::NULL,
