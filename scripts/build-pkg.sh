@@ -46,13 +46,21 @@ else
   rm -rf pkg
   build pkg
   build pkg/browser --no-default-features
-  # The page build's glue without its doc comments: wasm-bindgen copies
-  # every export's rustdoc into it as JSDoc (3 KB gzip, a quarter of the
-  # glue) that no page needs: editors read index.d.ts. Only whole comment
-  # blocks that start a line go, so nothing in the code is touched.
-  perl -0pi -e 's{^[ \t]*/\*\*.*?\*/\n}{}gms' pkg/browser/nurture.js
 fi
 cp -r pkg-template/. pkg/
+# What a page downloads besides the wasm (the light build's glue and the
+# entry that checks the wasm's download) without comments and indentation:
+# wasm-bindgen copies every export's rustdoc into the glue as JSDoc that no
+# page needs (editors read index.d.ts). Whitespace only: names, exports and
+# the `new URL("nurture_bg.wasm", import.meta.url)` that bundlers look for
+# stay as they are. 9.0 KB → 7.7 KB gzip for the glue. Idempotent, so
+# --repack may run it again.
+for f in pkg/browser/nurture.js pkg/browser/index.js pkg/load.js; do
+  banner=""
+  if [ "$f" = pkg/browser/nurture.js ]; then banner='/* @ts-self-types="./nurture.d.ts" */'; fi
+  node_modules/.bin/esbuild "$f" --minify-whitespace --format=esm --log-level=warning \
+    --banner:js="$banner" --outfile="$f" --allow-overwrite
+done
 # index.d.ts re-exports the generated declarations: without them every
 # consumer's tsc fails.
 if [ ! -f pkg/generated/types.d.ts ]; then
