@@ -171,3 +171,24 @@ test("consent withdrawn: the stored token goes with the rest, the next visit is 
   assert.notEqual(after.split(".")[2], before.split(".")[2], "a new visitor, not the one who withdrew");
   await context.close();
 });
+
+test("a page on the site decides from the worker's own documents: start({config: worker + /v1/config})", async () => {
+  const health = await (await fetch(`${worker}/v1/health`)).json();
+  const served = await (await fetch(`${worker}/v1/config`)).json();
+  assert.equal(served.version, health.config.version, "/v1/config and /v1/health name one version");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  // Any page of the site's origin will do: the runtime is started by hand.
+  await page.goto(`${site.origin}/pkg/browser/index.js`);
+  const seen = await page.evaluate(async (endpoint) => {
+    const { default: init, start } = await import("/pkg/browser/index.js");
+    await init();
+    const nurture = start({ config: `${endpoint}/v1/config`, endpoint });
+    for (let i = 0; i < 100 && !nurture.decisions(); i++) await new Promise((ok) => setTimeout(ok, 50));
+    const { configVersion, decisions } = nurture.state();
+    return { configVersion, decided: decisions !== null };
+  }, worker);
+  assert.deepEqual(seen, { configVersion: served.version, decided: true });
+  await context.close();
+});
