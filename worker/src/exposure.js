@@ -17,6 +17,7 @@
 // line of defence should the Object's memory of it ever be gone.
 
 import { b64url } from "./token.js";
+import { sha256 } from "./digest.js";
 import { visitorStub } from "./identity.js";
 import { forwardMessages } from "./forward.js";
 import { segmentIp, cfAttributes } from "./http.js";
@@ -60,8 +61,7 @@ export function exposureKeyOf(event) {
  * @param {string} id
  */
 export async function forwardIdOf(visitorId, id) {
-  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${visitorId}\n${id}`)));
-  return `evt_${b64url(bytes).slice(0, 32)}`;
+  return `evt_${b64url(await sha256(`${visitorId}\n${id}`)).slice(0, 32)}`;
 }
 
 /**

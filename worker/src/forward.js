@@ -20,6 +20,7 @@
 
 import { settings } from "./config.js";
 import { ofErased } from "./deadletter.js";
+import { sha256Hex } from "./digest.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -28,12 +29,6 @@ import { ofErased } from "./deadletter.js";
  * @typedef {"ok" | "retry" | "permanent"} Outcome
  * @typedef {{msgs: ForwardMessage[], body: string}} Batch
  */
-
-/** @param {string} text */
-async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 // ---- redaction ------------------------------------------------------------------
 //

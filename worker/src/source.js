@@ -23,6 +23,7 @@ import { DEMO } from "./demo.js";
 import { HttpError } from "./errors.js";
 import { settings } from "./config.js";
 import { parseKeys } from "./token.js";
+import { sha256Hex } from "./digest.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -155,12 +156,6 @@ async function read(env) {
     const set = missing.map((m) => `${m.what}: ${m.how}`).join("; and ");
     throw new HttpError("config_missing", `the worker is not configured${demo}: set ${set}`, { missing: missing.map((m) => m.what) });
   }
-  const version = await hash(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"));
+  const version = (await sha256Hex(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"))).slice(0, 16);
   return { version, source: sources.size ? [...sources].join("+") : "vars", ...texts };
-}
-
-/** @param {string} t */
-async function hash(t) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t)));
-  return [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -10,16 +10,12 @@ import { json, readJson } from "../http.js";
 import { limitAdmin } from "../ratelimit.js";
 import { settings } from "../config.js";
 import { deadLetters, forwardMessages } from "../forward.js";
+import { sha256 } from "../digest.js";
 
 /**
  * @typedef {import("../config.js").Env} Env
  * @typedef {import("../config.js").Settings} Settings
  */
-
-/** @param {string} text */
-async function sha(text) {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
 
 /**
  * An operator's (or a back-office system's) request: `Authorization: Bearer`
@@ -37,10 +33,10 @@ export async function authorize(request, env, names = ["ADMIN_TOKEN"]) {
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
   // Compare digests, equal in length, in constant time, against every
   // configured secret (no early exit that would tell which one matched).
-  const a = await sha(given);
+  const a = await sha256(given);
   let match = false;
   for (const secret of secrets) {
-    if (crypto.subtle.timingSafeEqual(a, await sha(secret))) match = true;
+    if (crypto.subtle.timingSafeEqual(a, await sha256(secret))) match = true;
   }
   if (!given || !match) {
     throw new HttpError("unauthorized", "a valid admin token is required");

@@ -12,6 +12,7 @@ import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { forwardMessages } from "../forward.js";
 import { forwardIdOf } from "../exposure.js";
+import { sha256 } from "../digest.js";
 import { authorize } from "./admin.js";
 
 /**
@@ -34,11 +35,6 @@ const SCORE_FIELDS = new Set(["score", "scores", "grade", "fit", "engagement", "
  */
 function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** @param {string} text */
-async function digest(text) {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 /**
@@ -114,7 +110,7 @@ async function prepare(events, visitorId, channel, s, now) {
       ? given
       : typeof given === "number" && Number.isFinite(given)
         ? String(given)
-        : `h_${b64url(await digest(text)).slice(0, 27)}`;
+        : `h_${b64url(await sha256(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
     const forwardId = await forwardIdOf(visitorId, id);
