@@ -89,9 +89,9 @@ impl Runtime {
         // Every applied slot was on the page when it was applied, which is
         // when it is first reported.
         let mut found: Vec<Shown> = Vec::new();
+        let all = self.decisions.get("decisions").and_then(Value::as_array);
         // Slots the edge decided are the edge's to report.
         for a in self.applied.iter().filter(|a| !a.by_edge) {
-            let all = self.decisions.get("decisions").and_then(Value::as_array);
             if let Some(s) = all
                 .into_iter()
                 .flatten()
