@@ -26,6 +26,7 @@ import type {
   EmailCheck,
   FormConfig,
   FormSubmission,
+  Grade,
   Json,
   LineIssue,
   Millis,
@@ -34,7 +35,9 @@ import type {
   PhoneCheck,
   ScoreResult,
   SiteConfig,
+  Stage,
   TargetingCondition,
+  Tier,
 } from "./generated/types.js";
 
 // ------------------------------------------------------------------ errors
@@ -154,7 +157,7 @@ export interface Visitor {
   request?: { [key: string]: unknown } | null;
   profile?: Profile | null;
   /** A `score()` result or any part of it (`{ tier, stage, interests }`). */
-  score?: Partial<ScoreResult> | { [key: string]: unknown } | null;
+  score?: ScoreSummary | Partial<ScoreResult> | { [key: string]: unknown } | null;
   /** `path`, `url`, `referrer`, `utm`, ... */
   page?: { [key: string]: unknown } | null;
   /** Content ids already seen (skipped by recommendations). */
@@ -295,10 +298,26 @@ export class Model {
     profile: Profile | null,
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
-  ): ScoreResult;
+  ): ScoreResult & { summary: ScoreSummary };
   readonly warnings: ConfigIssue[];
   /** The model's `fit.browserTraits` (a new array each read). */
   readonly browserTraits: string[];
+}
+
+/**
+ * What decisions read of a visitor's score (`Visitor.score`): the page and
+ * the edge build it alike (`scoreState(...).summary` at the edge), so one
+ * visitor is decided alike in both places. `interests` lists every tag,
+ * strongest first: decisions read each tag's share of the listed ones.
+ */
+export interface ScoreSummary {
+  fit?: number;
+  engagement?: number;
+  grade?: Grade;
+  tier?: Tier;
+  stage?: Stage;
+  mql?: boolean;
+  interests?: { tag: string; share: number }[];
 }
 
 /** What `Model.ingest` returns. */

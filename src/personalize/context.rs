@@ -56,6 +56,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::orgmap::OrgRules;
+use crate::score::ScoreSummary;
 use crate::segment::cidr::CidrTable;
 use crate::segment::ip::parse_ip;
 use crate::segment::mmdb::MmdbReader;
@@ -96,8 +97,9 @@ pub struct Visitor {
     pub request: Option<Map<String, Value>>,
     /// Profile fields.
     pub profile: Option<Map<String, Value>>,
-    /// A [`ScoreResult`](crate::ScoreResult) as JSON, or a subset of it.
-    pub score: Option<Map<String, Value>>,
+    /// What decisions read of the visitor's score: the page and the edge
+    /// both build it with [`ScoreResult::summary`](crate::ScoreResult::summary).
+    pub score: Option<ScoreSummary>,
     /// Page attributes: `path`, `url`, `referrer`, `utm`, ...
     pub page: Option<Map<String, Value>>,
     /// Ids of content items already seen (skipped by recommendations).
@@ -132,7 +134,7 @@ impl Visitor {
         };
         let request = object(&mut map, "request")?;
         let profile = object(&mut map, "profile")?;
-        let score = object(&mut map, "score")?;
+        let score = object(&mut map, "score")?.map(|s| ScoreSummary::from_map(&s));
         let page = object(&mut map, "page")?;
         let seen = match map.remove("seen") {
             None | Some(Value::Null) => Vec::new(),
@@ -453,79 +455,46 @@ fn src(sources: &Map<String, Value>, key: &str) -> &'static str {
 
 /// `score.fit` / `score.engagement` as numbers, whether given as the full
 /// `ScoreResult` (`fit.score`) or as plain numbers.
-fn score_number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::Object(o) => o.get("score").and_then(Value::as_f64),
-        _ => None,
-    }
-}
-
-fn score_facts(score: &Map<String, Value>, top: usize, ctx: &mut Map<String, Value>) {
+fn score_facts(score: &ScoreSummary, top: usize, ctx: &mut Map<String, Value>) {
     let mut s = Map::new();
-    if let Some(fit) = score_number(score.get("fit")) {
+    if let Some(fit) = score.fit {
         s.insert("fit".into(), Value::from(fit));
     }
-    if let Some(eng) = score_number(score.get("engagement")) {
-        s.insert("engagement".into(), Value::from(eng));
+    if let Some(engagement) = score.engagement {
+        s.insert("engagement".into(), Value::from(engagement));
     }
     if !s.is_empty() {
         ctx.insert("score".into(), Value::Object(s));
     }
-    for key in ["grade", "tier", "stage"] {
-        if let Some(v @ Value::String(_)) = score.get(key) {
-            ctx.insert(key.into(), v.clone());
-        }
+    if let Some(grade) = &score.grade {
+        ctx.insert("grade".into(), Value::String(grade.clone()));
     }
-    if let Some(mql) = score.get("mql").and_then(|m| m.get("qualified")) {
-        if mql.is_boolean() {
-            ctx.insert("mql".into(), mql.clone());
-        }
+    if let Some(tier) = score.tier {
+        ctx.insert("tier".into(), Value::String(tier.as_str().into()));
     }
-    // Interests: `[{tag, weight, share}]` (a ScoreResult) or `["tag"]`.
-    let Some(Value::Array(list)) = score.get("interests") else {
+    if let Some(stage) = score.stage {
+        ctx.insert("stage".into(), Value::String(stage.as_str().into()));
+    }
+    if let Some(mql) = score.mql {
+        ctx.insert("mql".into(), Value::Bool(mql));
+    }
+    if score.interests.is_empty() {
         return;
-    };
-    let mut tags: Vec<(String, f64)> = Vec::new();
-    for (rank, item) in list.iter().enumerate() {
-        let (tag, w) = match item {
-            Value::String(t) => (t.as_str(), None),
-            Value::Object(o) => match o.get("tag").and_then(Value::as_str) {
-                Some(t) => (
-                    t,
-                    o.get("share")
-                        .and_then(Value::as_f64)
-                        .or_else(|| o.get("weight").and_then(Value::as_f64)),
-                ),
-                None => continue,
-            },
-            _ => continue,
-        };
-        if tag.is_empty() || tags.iter().any(|(t, _)| t == tag) {
-            continue;
-        }
-        // A bare tag list is ranked: the first counts most.
-        let w = w.filter(|w| w.is_finite() && *w >= 0.0);
-        let w = w.unwrap_or(1.0 / (rank as f64 + 1.0));
-        tags.push((tag.to_string(), w));
     }
-    let total: f64 = tags.iter().map(|(_, w)| w).sum();
+    let ranked = score.ranked_shares();
+    // Inserted one by one: collecting into a map would sort first, and
+    // bring a sort routine into the page build for a handful of tags.
     let mut shares = Map::new();
-    for (tag, w) in &tags {
-        let share = if total > 0.0 { w / total } else { 0.0 };
-        shares.insert(
-            tag.clone(),
-            Value::from(crate::score::result::round4(share)),
-        );
+    for (tag, share) in &ranked {
+        shares.insert(tag.to_string(), Value::from(*share));
     }
-    // Strongest first (stable: ties keep the given order).
-    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
     ctx.insert(
         "interests".into(),
         Value::Array(
-            tags.into_iter()
+            ranked
+                .iter()
                 .take(top)
-                .map(|(t, _)| Value::String(t))
+                .map(|(tag, _)| Value::String(tag.to_string()))
                 .collect(),
         ),
     );

@@ -24,6 +24,7 @@ pub mod event;
 pub mod fit;
 pub mod incremental;
 pub mod result;
+pub mod summary;
 pub mod urlpattern;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
 pub use incremental::{StateError, VisitorState};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
+pub use summary::{InterestShare, ScoreSummary};
 
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_SECOND};
