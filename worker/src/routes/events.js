@@ -78,7 +78,7 @@ function checkBody(body, s) {
  * @param {Settings} s
  * @param {number} now
  */
-async function prepare(events, visitorId, channel, s, now) {
+function prepare(events, visitorId, channel, s, now) {
   /** @type {Rejected[]} */
   const rejected = [];
   /** @type {Candidate[]} */
@@ -110,10 +110,10 @@ async function prepare(events, visitorId, channel, s, now) {
       ? given
       : typeof given === "number" && Number.isFinite(given)
         ? String(given)
-        : `h_${b64url(await sha256(text)).slice(0, 27)}`;
+        : `h_${b64url(sha256(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
-    const forwardId = await forwardIdOf(visitorId, id);
+    const forwardId = forwardIdOf(visitorId, id);
     candidates.push({ index, id, forwardId, event });
   }
   return { rejected, candidates };
