@@ -389,6 +389,8 @@ export class Personalizer {
   decide(visitor: Visitor, tables?: Tables | null): Decisions;
   /** The context conditions are evaluated against (for debugging rules). */
   context(visitor: Visitor, tables?: Tables | null): VisitorContext;
+  /** The visitor's segments, highest priority first, without the context. */
+  segments(visitor: Visitor, tables?: Tables | null): { segments: string[]; primarySegment: string | null };
   readonly warnings: ConfigIssue[];
 }
 

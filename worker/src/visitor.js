@@ -296,6 +296,9 @@ export class VisitorState extends DurableObject {
     this.state = EMPTY();
     /** @type {TokenBucket | null} */
     this.bucket = null;
+    /** When the alarm set by this instance fires (ms), or null: none set by it. */
+    /** @type {number | null} */
+    this.armedFor = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -446,11 +449,24 @@ export class VisitorState extends DurableObject {
     return due.length ? Math.min(...due) : null;
   }
 
-  /** Sets (or clears) the alarm for nextDue(); not awaited by the synchronous updates (the output gate covers it). */
-  /** @returns {Promise<void>} */
+  /**
+   * Sets (or clears) the alarm for nextDue(); not awaited by the synchronous
+   * updates (the output gate covers it). An alarm already set for no later
+   * than the new due time is left as it is: it fires, finds the visitor
+   * active since, and sets itself for the due time then (alarm()). Activity
+   * only moves the due time later, so an active visitor's batches no longer
+   * write the alarm each time, only once per alarm period.
+   * @returns {Promise<void>}
+   */
   arm() {
     const due = this.nextDue();
-    return due === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(due);
+    if (due === null) {
+      this.armedFor = null;
+      return this.ctx.storage.deleteAlarm();
+    }
+    if (this.armedFor !== null && this.armedFor <= due && this.armedFor > Date.now()) return Promise.resolve();
+    this.armedFor = due;
+    return this.ctx.storage.setAlarm(due);
   }
 
   /**
@@ -461,6 +477,7 @@ export class VisitorState extends DurableObject {
    */
   async wipe(next) {
     this.state = next;
+    this.armedFor = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
@@ -484,12 +501,15 @@ export class VisitorState extends DurableObject {
 
   /** Re-engagement due, retention over, or a tombstone to drop. */
   async alarm() {
+    // This alarm has fired: none is set until one is set again.
+    this.armedFor = null;
     await loadDocuments(this.env);
     const st = this.state;
     const now = Date.now();
     const due = this.nextDue();
     if (due === null) return;
     if (due > now) {
+      this.armedFor = due;
       await this.ctx.storage.setAlarm(due);
       return;
     }
@@ -527,9 +547,8 @@ export class VisitorState extends DurableObject {
    */
   segmentsOf({ visitorId, ip, cf, profile, summary }) {
     try {
-      const ctx = withCore(this.env, ({ site, tables }) =>
-        site.context({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
-      return { segments: ctx.segments ?? [], primarySegment: ctx.segment ?? null };
+      return withCore(this.env, ({ site, tables }) =>
+        site.segments({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
     } catch (err) {
       console.error("segments", err instanceof Error ? err.message : err);
       return { segments: [], primarySegment: null };
