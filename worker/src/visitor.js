@@ -88,9 +88,29 @@ import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
  * @property {{index: number, id: string}[]} duplicates
  * @property {Summary | null} score
  * @property {string[]} signals
- * @property {ForwardMessage[]} forward
+ * @property {ForwardMessage[]} forward the lifecycle signals to forward; the accepted events' messages the worker builds from its own candidates (eventMessages), so the events do not cross the RPC back
+ * @property {{segments: string[], primarySegment: string | null} | null} segments what the events' messages carry besides `score`
  * @property {number} coreRestarts
  */
+
+/**
+ * The forwarded messages of a batch's accepted events, built where the
+ * candidates already are (the worker) from what the visitor's object
+ * answered: each event as sent, its id as `messageId`, the visitor's new
+ * score and segments.
+ * @param {Candidate[]} candidates
+ * @param {Pick<Ingested, "accepted" | "score" | "segments">} out
+ * @param {string} visitorId
+ * @param {number} now
+ * @returns {ForwardMessage[]}
+ */
+export function eventMessages(candidates, out, visitorId, now) {
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  return out.accepted.flatMap(({ id }) => {
+    const c = byId.get(id);
+    return c ? [{ kind: /** @type {const} */ ("event"), id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: out.score, ...out.segments }] : [];
+  });
+}
 
 /**
  * `submitForm`'s answer for fields the core refused (`errors` per field).
@@ -389,7 +409,7 @@ export class VisitorState extends DurableObject {
     if (outcome.result === null) {
       // Nothing new to keep, but remember the ids of the rejected ones? No:
       // a rejected event may be fixed and resent with the same id.
-      return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
+      return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], segments: null, signals: [], coreRestarts: coreStats().restarts };
     }
 
     const { result } = outcome;
@@ -412,9 +432,6 @@ export class VisitorState extends DurableObject {
     this.ctx.storage.put("state", st);
     this.arm();
 
-    const forward = outcome.accepted
-      .map(/** @returns {ForwardMessage} */ (c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
-      .concat(signals);
     return {
       ok: true,
       accepted: outcome.accepted.map((c) => ({ index: c.index, id: c.id })),
@@ -423,7 +440,8 @@ export class VisitorState extends DurableObject {
       duplicates,
       score: summary,
       signals: signals.map((x) => x.event.event),
-      forward,
+      forward: signals,
+      segments: seg,
       coreRestarts: coreStats().restarts,
     };
   }

@@ -10,6 +10,7 @@ import { json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.j
 import { limitClient } from "../ratelimit.js";
 import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
+import { eventMessages } from "../visitor.js";
 import { forwardMessages } from "../forward.js";
 import { forwardIdOf } from "../exposure.js";
 import { sha256 } from "../digest.js";
@@ -136,7 +137,7 @@ function utf8Length(text) {
  */
 async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }) {
   /** @type {Omit<Ingested, "ok" | "coreRestarts"> & {coreRestarts?: number}} */
-  let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], signals: [] };
+  let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], segments: null, signals: [] };
   if (candidates.length) {
     out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
   }
@@ -144,7 +145,8 @@ async function ingest(request, env, ctx, s, { visitorId, channel, rejected, cand
   if (out.accepted.length === 0 && out.duplicates.length === 0) {
     throw new HttpError("no_valid_events", "no event in the batch is valid", { rejected: allRejected });
   }
-  if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
+  const forward = eventMessages(candidates, out, visitorId, now).concat(out.forward);
+  if (forward.length) ctx.waitUntil(forwardMessages(env, forward));
   const score = out.score && {
     grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
     fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,
