@@ -450,7 +450,6 @@ fn not_a_database() {
 #[cfg(feature = "maxmind-fields")]
 fn as_json<V: FieldValue>(f: &GeoFields<V>) -> Vec<(&'static str, Option<Value>)> {
     f.entries()
-        .into_iter()
         .map(|(k, v)| (k, v.map(FieldValue::to_value)))
         .collect()
 }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use nurture::personalize::{build_context, IpDatabase, OrgRules, Tables, Visitor};
 use nurture::segment::ip::Prefix;
-use nurture::segment::mmdb::{FieldValue, GeoFields, MmdbError, MmdbReader};
+use nurture::segment::mmdb::{Field, FieldValue, GeoFields, MmdbError, MmdbReader};
 use serde_json::{json, Value};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/maxmind/");
@@ -24,7 +24,6 @@ fn open(name: &str) -> MmdbReader<Vec<u8>> {
 /// The fields as the JSON values a context stores, absent ones left out.
 fn as_json<V: FieldValue>(f: &GeoFields<V>) -> BTreeMap<&'static str, Value> {
     f.entries()
-        .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v.to_value())))
         .collect()
 }
@@ -222,9 +221,9 @@ fn known_addresses() {
     ));
     let asn = open("GeoLite2-ASN-Test.mmdb");
     let f = asn.lookup_fields_str("1.0.0.1").unwrap().unwrap();
-    assert_eq!(f.asn.map(|v| v.to_value()), Some(json!(15169)));
+    assert_eq!(f.get(Field::Asn).map(|v| v.to_value()), Some(json!(15169)));
     assert_eq!(
-        f.as_organization.map(|v| v.to_value()),
+        f.get(Field::AsOrganization).map(|v| v.to_value()),
         Some(json!("Google Inc."))
     );
     let v4 = open("MaxMind-DB-test-ipv4-24.mmdb");

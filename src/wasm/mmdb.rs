@@ -18,7 +18,6 @@ use crate::segment::mmdb::{GeoFields, GeoValue};
 thread_local! {
     static KEYS: Vec<JsValue> = GeoFields::<GeoValue<'static>>::default()
         .entries()
-        .iter()
         .map(|(k, _)| JsValue::from_str(k))
         .collect();
 }
@@ -57,7 +56,7 @@ impl MaxMindDbHandle {
         };
         let out = Object::new();
         KEYS.with(|keys| {
-            for ((_, value), key) in fields.entries().into_iter().zip(keys) {
+            for ((_, value), key) in fields.entries().zip(keys) {
                 if let Some(v) = value {
                     // Setting a data property on a fresh plain object
                     // cannot fail.

@@ -74,84 +74,119 @@ pub(super) fn non_finite(f: f64) -> &'static str {
     }
 }
 
+/// A field a visitor context reads from a MaxMind record, named as in the
+/// context's `ip` ([`Field::name`]). The network fields come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `autonomous_system_number`.
+    Asn,
+    /// `autonomous_system_organization`.
+    AsOrganization,
+    /// `isp`.
+    Isp,
+    /// `organization`.
+    Organization,
+    /// `domain`.
+    Domain,
+    /// `connection_type`.
+    ConnectionType,
+    /// `user_type`.
+    UserType,
+    /// `country.iso_code`.
+    Country,
+    /// `country.names.en`.
+    CountryName,
+    /// `continent.code`.
+    Continent,
+    /// `subdivisions[0].iso_code` (the largest subdivision).
+    Region,
+    /// `subdivisions[0].names.en`.
+    RegionName,
+    /// `city.names.en`.
+    City,
+    /// `postal.code`.
+    PostalCode,
+    /// `location.time_zone`.
+    Timezone,
+    /// `registered_country.iso_code`.
+    RegisteredCountry,
+}
+
+/// How many fields there are.
+pub const FIELD_COUNT: usize = 16;
+
+/// The network fields, read at the top level and then under `traits`: the
+/// first [`NETWORK_COUNT`] fields.
+#[cfg(feature = "maxmind-fields")]
+pub(super) const NETWORK_COUNT: usize = 7;
+
+/// Where a field is found in a record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Base {
+    /// At the top level, then under `traits`.
+    Network,
+    /// Under the record.
+    Top,
+    /// Under `subdivisions[0]`.
+    Subdivision,
+}
+
+/// Each field in [`Field`] order: its context name, where it is and its
+/// path.
+pub(super) const FIELDS: [(&str, Base, &[&str]); FIELD_COUNT] = [
+    ("asn", Base::Network, &["autonomous_system_number"]),
+    (
+        "asOrganization",
+        Base::Network,
+        &["autonomous_system_organization"],
+    ),
+    ("isp", Base::Network, &["isp"]),
+    ("organization", Base::Network, &["organization"]),
+    ("domain", Base::Network, &["domain"]),
+    ("connectionType", Base::Network, &["connection_type"]),
+    ("userType", Base::Network, &["user_type"]),
+    ("country", Base::Top, &["country", "iso_code"]),
+    ("countryName", Base::Top, &["country", "names", "en"]),
+    ("continent", Base::Top, &["continent", "code"]),
+    ("region", Base::Subdivision, &["iso_code"]),
+    ("regionName", Base::Subdivision, &["names", "en"]),
+    ("city", Base::Top, &["city", "names", "en"]),
+    ("postalCode", Base::Top, &["postal", "code"]),
+    ("timezone", Base::Top, &["location", "time_zone"]),
+    (
+        "registeredCountry",
+        Base::Top,
+        &["registered_country", "iso_code"],
+    ),
+];
+
+impl Field {
+    /// Its name in a visitor context (`asn`, `asOrganization`, ...).
+    pub fn name(self) -> &'static str {
+        FIELDS.get(self as usize).map_or("", |f| f.0)
+    }
+}
+
 /// What a visitor context takes from one MaxMind record of any
 /// GeoIP2/GeoLite2 shape (ASN, ISP, Domain, Connection-Type, Country, City,
-/// Enterprise). Each field is the record's value at the path named, when it
-/// is a non-blank string, a number or a boolean. The network fields are
-/// read at the top level (ASN, ISP, Domain, Connection-Type databases) and
-/// then under `traits` (City, Enterprise): the top level wins. When a map
-/// repeats a key, the last occurrence counts, as in the decoded record.
+/// Enterprise): each [`Field`], when the record has a non-blank string, a
+/// number or a boolean at its path. The network fields are read at the top
+/// level (ASN, ISP, Domain, Connection-Type databases) and then under
+/// `traits` (City, Enterprise): the top level wins. When a map repeats a
+/// key, the last occurrence counts, as in the decoded record.
 ///
 /// `V` is [`GeoValue`] when read from the database bytes
 /// ([`MmdbReader::lookup_fields`](super::MmdbReader::lookup_fields)) and
 /// `&Value` when taken from a decoded record ([`GeoFields::from_record`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoFields<V> {
-    /// `autonomous_system_number`.
-    pub asn: Option<V>,
-    /// `autonomous_system_organization`.
-    pub as_organization: Option<V>,
-    /// `isp`.
-    pub isp: Option<V>,
-    /// `organization`.
-    pub organization: Option<V>,
-    /// `domain`.
-    pub domain: Option<V>,
-    /// `connection_type`.
-    pub connection_type: Option<V>,
-    /// `user_type`.
-    pub user_type: Option<V>,
-    /// `country.iso_code`.
-    pub country: Option<V>,
-    /// `country.names.en`.
-    pub country_name: Option<V>,
-    /// `continent.code`.
-    pub continent: Option<V>,
-    /// `subdivisions[0].iso_code` (the largest subdivision).
-    pub region: Option<V>,
-    /// `subdivisions[0].names.en`.
-    pub region_name: Option<V>,
-    /// `city.names.en`.
-    pub city: Option<V>,
-    /// `postal.code`.
-    pub postal_code: Option<V>,
-    /// `location.time_zone`.
-    pub timezone: Option<V>,
-    /// `registered_country.iso_code`.
-    pub registered_country: Option<V>,
+    values: [Option<V>; FIELD_COUNT],
 }
-
-/// The network keys, read at the top level and under `traits`, in the
-/// order of [`GeoFields::network_mut`].
-pub(super) const NETWORK_KEYS: [&str; 7] = [
-    "autonomous_system_number",
-    "autonomous_system_organization",
-    "isp",
-    "organization",
-    "domain",
-    "connection_type",
-    "user_type",
-];
 
 impl<V> Default for GeoFields<V> {
     fn default() -> Self {
         GeoFields {
-            asn: None,
-            as_organization: None,
-            isp: None,
-            organization: None,
-            domain: None,
-            connection_type: None,
-            user_type: None,
-            country: None,
-            country_name: None,
-            continent: None,
-            region: None,
-            region_name: None,
-            city: None,
-            postal_code: None,
-            timezone: None,
-            registered_country: None,
+            values: [const { None }; FIELD_COUNT],
         }
     }
 }
@@ -161,23 +196,15 @@ impl<'a> GeoFields<&'a Value> {
     /// only gives whole records, and the reference the selective lookup is
     /// tested against).
     pub fn from_record(rec: &'a Value) -> GeoFields<&'a Value> {
-        let top = Some(rec);
         let sub = rec.get("subdivisions").and_then(|s| s.get(0));
         let traits = rec.get("traits");
-        let mut f = GeoFields {
-            country: at(top, &["country", "iso_code"]),
-            country_name: at(top, &["country", "names", "en"]),
-            continent: at(top, &["continent", "code"]),
-            region: at(sub, &["iso_code"]),
-            region_name: at(sub, &["names", "en"]),
-            city: at(top, &["city", "names", "en"]),
-            postal_code: at(top, &["postal", "code"]),
-            timezone: at(top, &["location", "time_zone"]),
-            registered_country: at(top, &["registered_country", "iso_code"]),
-            ..GeoFields::default()
-        };
-        for (key, slot) in NETWORK_KEYS.iter().zip(f.network_mut()) {
-            *slot = at(top, &[key]).or_else(|| at(traits, &[key]));
+        let mut f = GeoFields::default();
+        for (slot, (_, base, path)) in f.values.iter_mut().zip(FIELDS) {
+            *slot = match base {
+                Base::Network => at(Some(rec), path).or_else(|| at(traits, path)),
+                Base::Top => at(Some(rec), path),
+                Base::Subdivision => at(sub, path),
+            };
         }
         f
     }
@@ -193,39 +220,20 @@ fn at<'a>(v: Option<&'a Value>, path: &[&str]) -> Option<&'a Value> {
 }
 
 impl<V: Copy> GeoFields<V> {
-    /// The network fields in [`NETWORK_KEYS`] order.
-    pub(super) fn network_mut(&mut self) -> [&mut Option<V>; 7] {
-        [
-            &mut self.asn,
-            &mut self.as_organization,
-            &mut self.isp,
-            &mut self.organization,
-            &mut self.domain,
-            &mut self.connection_type,
-            &mut self.user_type,
-        ]
+    /// The value of `field`, if the record has a useful one.
+    pub fn get(&self, field: Field) -> Option<V> {
+        self.values.get(field as usize).copied().flatten()
     }
 
-    /// Each field under the name a visitor context gives it (`ip.asn`,
-    /// `ip.asOrganization`, ...), absent ones included.
-    pub fn entries(&self) -> [(&'static str, Option<V>); 16] {
-        [
-            ("asn", self.asn),
-            ("asOrganization", self.as_organization),
-            ("isp", self.isp),
-            ("organization", self.organization),
-            ("domain", self.domain),
-            ("connectionType", self.connection_type),
-            ("userType", self.user_type),
-            ("country", self.country),
-            ("countryName", self.country_name),
-            ("continent", self.continent),
-            ("region", self.region),
-            ("regionName", self.region_name),
-            ("city", self.city),
-            ("postalCode", self.postal_code),
-            ("timezone", self.timezone),
-            ("registeredCountry", self.registered_country),
-        ]
+    /// Each field under the name a visitor context gives it (`asn`,
+    /// `asOrganization`, ...), absent ones included, in [`Field`] order.
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, Option<V>)> + '_ {
+        FIELDS.iter().map(|f| f.0).zip(self.values.iter().copied())
+    }
+
+    /// Every value, in [`Field`] order.
+    #[cfg(feature = "maxmind-fields")]
+    pub(super) fn values_mut(&mut self) -> &mut [Option<V>; FIELD_COUNT] {
+        &mut self.values
     }
 }

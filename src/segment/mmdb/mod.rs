@@ -46,7 +46,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::ip::{IpParseError, Prefix};
-pub use fields::{FieldValue, GeoFields, GeoValue};
+pub use fields::{Field, FieldValue, GeoFields, GeoValue, FIELD_COUNT};
 pub use reader::MmdbReader;
 
 /// Maximum nesting depth of maps/arrays in one decoded value.

@@ -16,7 +16,7 @@ use super::decode::{
     corrupt, Decoder, T_ARRAY, T_BOOL, T_CONTAINER, T_DOUBLE, T_END_MARKER, T_FLOAT, T_INT32,
     T_MAP, T_POINTER, T_STRING, T_UINT128, T_UINT16, T_UINT32, T_UINT64,
 };
-use super::fields::{non_finite, GeoFields, GeoValue, NETWORK_KEYS};
+use super::fields::{non_finite, Base, GeoFields, GeoValue, FIELDS, NETWORK_COUNT};
 use super::{MmdbError, MmdbReader, MAX_VALUES};
 use crate::segment::ip::parse_ip;
 
@@ -34,7 +34,8 @@ impl<B: AsRef<[u8]>> MmdbReader<B> {
         let mut out = GeoFields::default();
         let mut traits = GeoFields::default();
         walk.value(hit.offset, |w, v| w.top(v, &mut out, &mut traits))?;
-        for (slot, from_traits) in out.network_mut().into_iter().zip(traits.network_mut()) {
+        let traits = traits.values_mut();
+        for (slot, from_traits) in out.values_mut().iter_mut().zip(traits).take(NETWORK_COUNT) {
             if slot.is_none() {
                 *slot = *from_traits;
             }
@@ -142,47 +143,53 @@ impl<'a> Walk<'a> {
         out: &mut GeoFields<GeoValue<'a>>,
         traits: &mut GeoFields<GeoValue<'a>>,
     ) -> Result<usize, MmdbError> {
+        let [asn, as_organization, isp, organization, domain, connection_type, user_type, country, country_name, continent, region, region_name, city, postal_code, timezone, registered_country] =
+            out.values_mut();
+        let mut network = [
+            asn,
+            as_organization,
+            isp,
+            organization,
+            domain,
+            connection_type,
+            user_type,
+        ];
         self.entries(item, |w, key, v| {
-            if let Some(i) = NETWORK_KEYS.iter().position(|k| k.as_bytes() == key) {
-                let mut slots = out.network_mut();
-                return match slots.get_mut(i) {
-                    Some(slot) => w.scalar(v, slot).map(Some),
-                    None => Ok(None),
-                };
+            if let Some(slot) = network_key(key).and_then(|i| network.get_mut(i)) {
+                return w.scalar(v, slot).map(Some);
             }
             let end = match key {
                 b"traits" => {
                     *traits = GeoFields::default();
+                    let slots = traits.values_mut();
                     w.value(v, |w, m| {
                         w.entries(m, |w, key, v| {
-                            let i = NETWORK_KEYS.iter().position(|k| k.as_bytes() == key);
-                            let mut slots = traits.network_mut();
-                            match i.and_then(|i| slots.get_mut(i)) {
+                            match network_key(key).and_then(|i| slots.get_mut(i)) {
                                 Some(slot) => w.scalar(v, slot).map(Some),
                                 None => Ok(None),
                             }
                         })
                     })?
                 }
-                b"country" => w.place(v, &mut out.country, Some(&mut out.country_name))?,
-                b"registered_country" => w.place(v, &mut out.registered_country, None)?,
-                b"continent" => w.one(v, b"code", &mut out.continent)?,
-                b"postal" => w.one(v, b"code", &mut out.postal_code)?,
-                b"location" => w.one(v, b"time_zone", &mut out.timezone)?,
+                b"country" => w.place(v, country, Some(&mut *country_name))?,
+                b"registered_country" => w.place(v, registered_country, None)?,
+                b"continent" => w.one(v, b"code", continent)?,
+                b"postal" => w.one(v, b"code", postal_code)?,
+                b"location" => w.one(v, b"time_zone", timezone)?,
                 b"city" => {
-                    out.city = None;
-                    w.value(v, |w, m| w.name_en(m, &mut out.city))?
+                    *city = None;
+                    w.value(v, |w, m| w.name_en(m, city))?
                 }
                 b"subdivisions" => {
-                    out.region = None;
-                    out.region_name = None;
+                    *region = None;
+                    *region_name = None;
                     w.value(v, |w, a| {
                         if a.ty != T_ARRAY || a.size == 0 {
                             return w.skip_payload(a);
                         }
                         let first = a.payload;
                         let after = w.value(first, |w, m| {
-                            w.place_item(m, &mut out.region, Some(&mut out.region_name))
+                            w.place_item(m, region, Some(&mut *region_name))
                         })?;
                         w.skip_items(after, a.size - 1)
                     })?
@@ -357,6 +364,16 @@ impl<'a> Walk<'a> {
         self.dec.slice(p, bytes)?;
         Ok((p + bytes, 0))
     }
+}
+
+/// The index of the network field stored under `key`.
+fn network_key(key: &[u8]) -> Option<usize> {
+    FIELDS
+        .iter()
+        .take(NETWORK_COUNT)
+        .position(|(_, base, path)| {
+            *base == Base::Network && path.first().map(|k| k.as_bytes()) == Some(key)
+        })
 }
 
 /// `s` unless it is blank.
