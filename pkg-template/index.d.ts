@@ -409,12 +409,58 @@ export class CidrTable {
   readonly size: number;
 }
 
+/**
+ * What `MaxMindDb.lookupContext` returns: the record's fields a visitor
+ * context reads, present when the record has them (a non-blank string, a
+ * number or a boolean; the types below are those of MaxMind's databases).
+ */
+export interface MaxMindContextFields {
+  /** `autonomous_system_number` (top level or under `traits`). */
+  asn?: number;
+  /** `autonomous_system_organization`. */
+  asOrganization?: string;
+  isp?: string;
+  organization?: string;
+  domain?: string;
+  /** `connection_type`. */
+  connectionType?: string;
+  /** `user_type`. */
+  userType?: string;
+  /** `country.iso_code`. */
+  country?: string;
+  /** `country.names.en`. */
+  countryName?: string;
+  /** `continent.code`. */
+  continent?: string;
+  /** `subdivisions[0].iso_code`. */
+  region?: string;
+  /** `subdivisions[0].names.en`. */
+  regionName?: string;
+  /** `city.names.en`. */
+  city?: string;
+  /** `postal.code`. */
+  postalCode?: string;
+  /** `location.time_zone`. */
+  timezone?: string;
+  /** `registered_country.iso_code`. */
+  registeredCountry?: string;
+}
+
 /** A MaxMind DB (`.mmdb`) held in memory. */
 export class MaxMindDb {
   free(): void;
   /** Throws `invalid_argument` (path `bytes`) for a file that is not a MaxMind DB. */
   constructor(bytes: Uint8Array);
+  /** The whole record as MaxMind stores it; throws `invalid_argument` for a malformed address. */
   lookup(ip: string): { [key: string]: Json } | null;
+  /**
+   * Only what a visitor context's `ip` takes from this database, under the
+   * context's names, decoded without the rest of the record (much faster
+   * than `lookup`). `null` when the database has no (readable) record for
+   * `ip`. Throws `invalid_argument` for a malformed address. Full build only
+   * (Node, edge): not in the page build.
+   */
+  lookupContext(ip: string): MaxMindContextFields | null;
   readonly metadata: {
     databaseType: string;
     ipVersion: number;

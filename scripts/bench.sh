@@ -211,8 +211,8 @@ GrowthBook). Natively the hash is ahead; from JS there is nothing to win one
 call at a time, and nurture does not try: holdouts and experiments are hashed
 inside \`decide\`, with no crossing per hash.
 
-MaxMind lookups on \`GeoIP2-City-Test.mmdb\` (seven addresses, full City
-records decoded):
+MaxMind lookups on \`GeoIP2-City-Test.mmdb\` (seven addresses): whole City
+records, or only the fields a visitor context reads:
 
 | what | lookups/s | vs mmdb-lib |
 | --- | ---: | ---: |
@@ -220,17 +220,29 @@ records decoded):
 | \`mmdb-lib\` with its default cache (JS) | $(get js.mmdblib_cached_lookups_per_sec) | $(ratio "$(get js.mmdblib_cached_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 | nurture \`MaxMindDb.lookup\` (wasm) | $(get wasm.mmdb_lookups_per_sec) | $(ratio "$(get wasm.mmdb_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 | nurture \`MmdbReader::lookup\` (native) | $(get native.mmdb_city_lookups_per_sec) | $(ratio "$(get native.mmdb_city_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
+| nurture \`MaxMindDb.lookupContext\` (wasm), context fields only | $(get wasm.mmdb_context_lookups_per_sec) | $(ratio "$(get wasm.mmdb_context_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
+| nurture \`MmdbReader::lookup_fields\` (native), context fields only | $(get native.mmdb_city_fields_lookups_per_sec) | $(ratio "$(get native.mmdb_city_fields_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 
-The reader decodes the whole record into JSON values on every lookup; most
-of the time goes to building the nested City maps (names in eight
-languages). Callgrind
+\`lookup\` decodes the whole record into JSON values; most of the time goes
+to building the nested City maps (names in eight languages). Callgrind
 ([\`bench/profiles/maxmind.txt\`](bench/profiles/maxmind.txt)): 28 % in
 malloc/free, 13 % in \`serde_json\`/\`BTreeMap\` inserts and drops, 8 % in
 UTF-8 validation of every string, and the decoder itself (\`decode_scalar\`,
-\`control\`, \`byte\`) about 20 %. To widen the lead (and win from wasm,
-where it loses to mmdb-lib): decode only the fields a context reads
-(country, city, ASN, organization) instead of the whole record, and skip
-\`from_utf8\` for strings the database already vouches for.
+\`control\`, \`byte\`) about 20 %. \`lookupContext\` (\`MmdbReader::lookup_fields\`)
+reads only the sixteen fields a visitor context takes (country, subdivision,
+city, ASN, organization, connection type, ...): every other value is skipped
+by its control byte and size, pointers are followed, strings are borrowed
+and only those returned are checked for UTF-8. The context (\`decide\`,
+\`segmentOf\`, the edge worker) reads MaxMind databases this way. Same answers:
+on $(get mmdb.context_fields_agree_with_mmdblib) of the seven addresses it gives exactly those fields of
+mmdb-lib's records (checked before timing), and the Rust tests
+(\`tests/maxmind_fields.rs\`) compare it with the full lookup on every network
+of six test databases. What is left (perf of the native loop): about 3 µs a
+record spread over \`control\`, \`byte\`, \`pointer\` and the skip loop, because
+the walk still visits every key of the maps it reads (all eight \`names\` to
+find \`en\`, and the rest of a map, since a repeated key counts last as in
+the decoded record) in a build optimized for size (\`opt-level = "z"\`); from
+wasm, building the JS object adds one string per field.
 
 CIDR table of named-account prefixes (90 % IPv4 /20–/32 with 1 % wider, 10 %
 IPv6 /16–/64, 50,000 accounts), built natively from random prefixes, looked

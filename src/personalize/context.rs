@@ -59,7 +59,7 @@ use super::orgmap::OrgRules;
 use crate::score::ScoreSummary;
 use crate::segment::cidr::CidrTable;
 use crate::segment::ip::parse_ip;
-use crate::segment::mmdb::MmdbReader;
+use crate::segment::mmdb::{FieldValue, GeoFields, MmdbReader};
 use crate::targeting::js_number_to_string;
 
 /// Anything that maps an address to a MaxMind-shaped record (ASN, ISP,
@@ -68,11 +68,28 @@ pub trait IpDatabase {
     /// The record for `ip`, or `None` when the database has none (or cannot
     /// answer, e.g. an IPv6 address in an IPv4-only database).
     fn record(&self, ip: IpAddr) -> Option<Value>;
+
+    /// Adds what a context reads from this database about `ip` (see
+    /// [`GeoFields`]) to `out`, keeping what `out` already has. By default
+    /// taken from [`IpDatabase::record`].
+    fn add_facts(&self, ip: IpAddr, out: &mut Map<String, Value>) {
+        if let Some(rec) = self.record(ip) {
+            add_fields(&GeoFields::from_record(&rec), out);
+        }
+    }
 }
 
 impl<B: AsRef<[u8]>> IpDatabase for MmdbReader<B> {
     fn record(&self, ip: IpAddr) -> Option<Value> {
         self.lookup(ip).ok().flatten().map(|m| m.record)
+    }
+
+    /// Decodes the context's fields alone, not the whole record.
+    #[cfg(feature = "maxmind-fields")]
+    fn add_facts(&self, ip: IpAddr, out: &mut Map<String, Value>) {
+        if let Ok(Some(fields)) = self.lookup_fields(ip) {
+            add_fields(&fields, out);
+        }
     }
 }
 
@@ -172,10 +189,6 @@ impl Visitor {
     }
 }
 
-fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, key| v.get(key))
-}
-
 /// A non-empty string or a number, as a JSON value worth keeping.
 fn useful(v: Option<&Value>) -> Option<&Value> {
     match v? {
@@ -185,50 +198,13 @@ fn useful(v: Option<&Value>) -> Option<&Value> {
     }
 }
 
-/// Extracts the network and place facts of a MaxMind record of any of the
-/// GeoIP2/GeoLite2 shapes into `out`, keeping what `out` already has.
-fn maxmind_facts(rec: &Value, out: &mut Map<String, Value>) {
-    let traits = rec.get("traits");
-    let pick = |key: &str| useful(rec.get(key)).or_else(|| traits.and_then(|t| useful(t.get(key))));
-    let facts: [(&str, Option<&Value>); 16] = [
-        ("asn", pick("autonomous_system_number")),
-        ("asOrganization", pick("autonomous_system_organization")),
-        ("isp", pick("isp")),
-        ("organization", pick("organization")),
-        ("domain", pick("domain")),
-        ("connectionType", pick("connection_type")),
-        ("userType", pick("user_type")),
-        ("country", useful(get(rec, &["country", "iso_code"]))),
-        ("countryName", useful(get(rec, &["country", "names", "en"]))),
-        ("continent", useful(get(rec, &["continent", "code"]))),
-        (
-            "region",
-            useful(
-                get(rec, &["subdivisions"])
-                    .and_then(|s| s.get(0))
-                    .and_then(|s| s.get("iso_code")),
-            ),
-        ),
-        (
-            "regionName",
-            useful(
-                get(rec, &["subdivisions"])
-                    .and_then(|s| s.get(0))
-                    .and_then(|s| get(s, &["names", "en"])),
-            ),
-        ),
-        ("city", useful(get(rec, &["city", "names", "en"]))),
-        ("postalCode", useful(get(rec, &["postal", "code"]))),
-        ("timezone", useful(get(rec, &["location", "time_zone"]))),
-        (
-            "registeredCountry",
-            useful(get(rec, &["registered_country", "iso_code"])),
-        ),
-    ];
-    for (key, value) in facts {
+/// Adds the network and place facts of one MaxMind record to `out`,
+/// keeping what `out` already has.
+fn add_fields<V: FieldValue>(fields: &GeoFields<V>, out: &mut Map<String, Value>) {
+    for (key, value) in fields.entries() {
         if let Some(v) = value {
             if !out.contains_key(key) {
-                out.insert(key.to_string(), v.clone());
+                out.insert(key.to_string(), v.to_value());
             }
         }
     }
@@ -285,9 +261,7 @@ pub fn build_context(
     if let Some(addr) = addr {
         ip.insert("address".into(), Value::String(addr.to_string()));
         for db in tables.maxmind {
-            if let Some(rec) = db.record(addr) {
-                maxmind_facts(&rec, &mut ip);
-            }
+            db.add_facts(addr, &mut ip);
         }
     }
     for key in ip.keys() {

@@ -4,6 +4,8 @@
 
 pub mod browser;
 pub mod forms;
+#[cfg(feature = "maxmind-fields")]
+pub mod mmdb;
 pub mod personalize;
 pub mod score;
 #[cfg(feature = "visitor-state")]

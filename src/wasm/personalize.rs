@@ -466,6 +466,14 @@ impl Drop for MaxMindDbHandle {
     }
 }
 
+impl MaxMindDbHandle {
+    /// The database (for the exports in `mmdb.rs`).
+    #[cfg(feature = "maxmind-fields")]
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
 #[wasm_bindgen(js_class = MaxMindDb)]
 impl MaxMindDbHandle {
     /// `new MaxMindDb(bytes: Uint8Array)`: copies the bytes and checks the
