@@ -3,6 +3,7 @@
 //! ([`IntoJsResult`]). Nothing else lives here.
 
 pub mod browser;
+pub mod condition;
 pub mod forms;
 pub mod personalize;
 pub mod score;
