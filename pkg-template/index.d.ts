@@ -364,7 +364,8 @@ export function getEqualWeights(n: number): number[];
 /** A condition compiled once; throws `invalid_config` for a bad part (an invalid regex). */
 export class Condition {
   free(): void;
-  constructor(condition: TargetingCondition);
+  /** `savedGroups`, if given, are read once and used by every `eval` given none. */
+  constructor(condition: TargetingCondition, savedGroups?: { [groupId: string]: Json } | null);
   eval(attributes: { [key: string]: unknown }, savedGroups?: { [groupId: string]: Json } | null): boolean;
 }
 

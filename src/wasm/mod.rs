@@ -3,6 +3,7 @@
 //! ([`IntoJsResult`]). Nothing else lives here.
 
 pub mod browser;
+pub mod condition;
 pub mod forms;
 #[cfg(feature = "maxmind-fields")]
 pub mod mmdb;
