@@ -26,15 +26,19 @@ import type {
   EmailCheck,
   FormConfig,
   FormSubmission,
+  Interest,
   Json,
   LineIssue,
   Millis,
   ModelConfig,
   NextFields,
   PhoneCheck,
+  RuleTotal,
   ScoreResult,
   SiteConfig,
+  Stage,
   TargetingCondition,
+  Tier,
 } from "./generated/types.js";
 
 // ------------------------------------------------------------------ errors
@@ -312,6 +316,71 @@ export interface VisitorStateUpdate {
   unscored: UnscoredEvent[];
   /** Events the state holds in all. */
   eventsTotal: number;
+}
+
+/**
+ * One visitor's engagement state held inside wasm between calls: each
+ * `track()` takes an event as a few strings and numbers and updates the
+ * score incrementally; `score()` reads the state without re-reading any
+ * history. The state is the one `Model.ingest` keeps (`toBytes()` and
+ * `new Visitor(model, bytes)` move it to storage and back). Node and edge
+ * builds only (not in the page build).
+ */
+export class Visitor {
+  free(): void;
+  /**
+   * A visitor scored with `model` (copied: the visitor does not keep the
+   * `Model` alive), new or from stored bytes. `source` `"browser"` (the
+   * default) counts no event for a rule with `"source": "server"`; pass
+   * `"server"` for a back-office record. Throws `invalid_argument` (path
+   * `state`) for bytes of another model or format version.
+   */
+  constructor(model: Model, state?: Uint8Array | null, source?: "server" | "browser" | null);
+  /**
+   * Adds one event: `action` is the event name (`"page"` for a page view),
+   * `timestamp` milliseconds since the epoch or a `Date` (the clock when
+   * left out). Checked as `score` checks an event object; a bad field
+   * throws `invalid_argument` with its name as `path` (`action`, `url`,
+   * `tags`, `dwellSeconds`, `timestamp`) and nothing is added.
+   */
+  track(
+    action: string,
+    url?: string | null,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** `track("page", url, …)`. */
+  page(
+    url: string,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** The visitor's scores at `now` (the clock when left out). */
+  score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
+  /** The state to store: read back by `new Visitor` and `Model.ingest`/`scoreState`. */
+  toBytes(): Uint8Array;
+  /** Events tracked in all, a stored state's included. */
+  readonly events: number;
+}
+
+/** What `Visitor.score` returns: what decisions read, and the rule totals. */
+export interface VisitorScore {
+  now: Millis;
+  /** Fit score and letter (`A` … `D`) from `profile`. */
+  fit: number;
+  fitGrade: "A" | "B" | "C" | "D";
+  engagement: number;
+  /** 1 (most engaged) … 4. */
+  level: 1 | 2 | 3 | 4;
+  grade: string;
+  tier: Tier;
+  stage: Stage;
+  mql: boolean;
+  interests: Interest[];
+  events: number;
+  rules: RuleTotal[];
 }
 
 /**

@@ -18,6 +18,7 @@ mkdir -p target
 node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench visitor_state 2>/dev/null;
+  cargo bench --quiet --bench track 2>/dev/null;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
   cargo test --release --quiet --test disposable_eval -- --nocapture 2>/dev/null | grep '^disposable\.';
@@ -82,6 +83,8 @@ part; nurture's call also does the fit rules, interests, stage and grade.
 | nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture wasm \`model.scoreJson\` (events as JSON text), totals only | $(get floor.wasm_json_events_per_sec) | $(ratio "$(get floor.wasm_json_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`Visitor\`: each event \`visitor.track()\`ed, then \`visitor.score()\` | $(get floor.wasm_visitor_track_events_per_sec) | $(get floor.wasm_visitor_track_vs_floor) |
+| nurture native \`Model::track\` event by event, then \`Model::score_visitor\` | $(get native.track_events_per_sec) | $(ratio "$(get native.track_events_per_sec)" "$(get floor.js_events_per_sec)") |
 
 Where nurture loses: nurture in wasm still loses to the plain JS loop. The
 floor reads the JS objects where they are and never leaves V8's JIT; nurture

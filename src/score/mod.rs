@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
-pub use incremental::{StateError, VisitorState};
+pub use incremental::{EventFields, FieldError, LiveVisitor, StateError, VisitorState};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
