@@ -111,6 +111,27 @@ before any of that. Next: parse JSON text straight into
 borrowed events without the \`Value\` tree, and keep scored history in wasm
 between calls so a new batch only scores the new events.
 
+The page API (issue 14): a \`Visitor\` keeps one visitor's engagement
+state inside wasm (\`src/wasm/visitor.rs\` over \`Model::track\`,
+\`src/score/incremental/live.rs\`). The same 1,000 events, in time order as a
+page sees them, each handed over as \`visitor.track(name, url, timestamp,
+tags, dwellSeconds)\` (fields read from the same JS objects inside the timed
+loop), then \`visitor.score()\`: $(get floor.wasm_visitor_track_vs_floor)× the floor, short of the 1.0× the
+issue asks for, $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_events_per_sec)")× \`model.score\` and $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_json_events_per_sec)")× \`model.scoreJson\` over the same events. Where
+its time goes (V8's CPU profile of that loop on a build with names,
+[\`bench/profiles/visitor-track.txt\`](bench/profiles/visitor-track.txt)):
+about 28% is the incremental state itself (\`Model::track\`, half of it
+settling: folding decided matches into the running sums), about 18% reading
+the tags (calls out of wasm into JS cost far more than calls in: the tag
+list crosses as its \`JSON.stringify\` text, two calls out whatever its
+length; read tag by tag it took a third of the time), 7% checking the
+fields, and most of the rest the glue and the call itself (two strings
+copied in, the result checked). The release profile is \`opt-level = "z"\`
+(the Node/edge wasm is at its worker budget too), which leaves small
+functions un-inlined. Natively the same loop runs at $(get native.track_events_per_sec) events/s
+(\`cargo bench --bench track\`), $(ratio "$(get native.track_events_per_sec)" "$(get native.ingest_one_by_one_events_per_sec)")× \`Model::ingest\` fed one event
+at a time ($(get native.ingest_one_by_one_events_per_sec) events/s).
+
 Growth with the number of events (one visitor, totals only; native heap is
 the high-water mark of a counting allocator above what was live before the
 call, the events' own JSON values not counted; wasm memory is the linear

@@ -139,3 +139,30 @@ test("a bad field is refused with its name, and nothing is added", { skip }, () 
   const { state } = model.ingest(null, JSON.stringify(history(5)), Date.now());
   refused(() => new nurture.Visitor(other, state), "state", /another model/);
 });
+
+test("tags with commas, quotes, escapes and non-ASCII read as scoring reads them", { skip }, () => {
+  const model = new nurture.Model();
+  const lists = [["Oil, Gas"], ['say "hi"', "a\\b"], ["Ünïcode", "tab\there"], ["x", "X", " x "], [], "Single"];
+  const events = lists.map((tags, i) => ({ type: "page", timestamp: NOW - i * 60_000, properties: { path: "/pricing", tags: [].concat(tags) } }));
+  const visitor = new nurture.Visitor(model, null, "server");
+  for (const [i, tags] of lists.entries()) visitor.track("page", "/pricing", NOW - i * 60_000, tags);
+  const full = model.score(null, events, NOW, { breakdown: false });
+  assert.deepEqual(visitor.score(NOW).interests, full.interests);
+  assert.ok(full.interests.some((t) => t.tag === "oil, gas"));
+});
+
+test("tags read as JSON.stringify writes them; a lone surrogate as scoring reads it", { skip }, () => {
+  const model = new nurture.Model();
+  const at = NOW - DAY;
+  const date = new Date(at);
+  const a = new nurture.Visitor(model, null, "server");
+  a.track("page", "/pricing", at, [date]);
+  const b = new nurture.Visitor(model, null, "server");
+  b.track("page", "/pricing", at, [date.toISOString()]);
+  assert.deepEqual(a.score(NOW), b.score(NOW));
+  const lone = ["x\ud800y"];
+  const c = new nurture.Visitor(model, null, "server");
+  c.track("page", "/pricing", at, lone);
+  const full = model.score(null, [{ type: "page", timestamp: at, properties: { path: "/pricing", tags: lone } }], NOW, { breakdown: false });
+  assert.deepEqual(c.score(NOW).interests, full.interests);
+});
