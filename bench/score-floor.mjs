@@ -7,7 +7,7 @@
 // engagement score (checked below), so it is really the same rules.
 //
 // Then the same visitor through nurture's wasm in the same process (scored
-// in one call, and tracked event by event through a `Visitor`), and the
+// in one call, and tracked event by event through a `LiveVisitor`), and the
 // growth of wasm time and memory with 100 … 100,000 events.
 // Prints key=value lines. Usage: node bench/score-floor.mjs (after
 // scripts/build-pkg.sh).
@@ -170,13 +170,13 @@ if (fromText.engagement.score !== wasm.engagement.score) {
 }
 const tWasmText = secondsPerCall(() => wasmModel.scoreJson(profile, text, now, { breakdown: false }));
 // The page API: the same visitor's events tracked one by one into a
-// `Visitor` (its state stays in wasm; each call carries an event's name,
+// `LiveVisitor` (its state stays in wasm; each call carries an event's name,
 // URL, time, tags and dwell), then scored. Events arrive in time order, as
 // a page sees them; the fields are read from the same JS objects the floor
 // reads, inside the timed loop, and the visitor is made and freed in it.
 const inOrder = [...events].sort((a, b) => a.timestamp - b.timestamp);
 const trackVisitor = () => {
-  const visitor = new nurture.Visitor(wasmModel, null, "server");
+  const visitor = wasmModel.visitor(null, "server");
   for (const ev of inOrder) {
     const props = ev.properties ?? {};
     visitor.track(ev.type === "track" ? ev.event : ev.type, props.path ?? props.url ?? null,

@@ -1,4 +1,4 @@
-// Where a tracked event's time goes in wasm: the bench's Visitor loop
+// Where a tracked event's time goes in wasm: the bench's LiveVisitor loop
 // (bench/score-floor.mjs) 1,000 times under V8's CPU profiler, on a build
 // that keeps its function names, then self and inclusive shares by function.
 //   wasm-bindgen --target web --out-dir /tmp/pkgprof --out-name nurture \
@@ -46,7 +46,7 @@ if (process.argv[2] === "--report") {
   const model = new nurture.Model(null);
   const events = heavyVisitor(now).sort((a, b) => a.timestamp - b.timestamp);
   for (let k = 0; k < 1000; k++) {
-    const visitor = new nurture.Visitor(model, null, "server");
+    const visitor = model.visitor(null, "server");
     for (const ev of events) {
       const props = ev.properties ?? {};
       visitor.track(ev.type === "track" ? ev.event : ev.type, props.path ?? props.url ?? null,

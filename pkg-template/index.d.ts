@@ -300,6 +300,15 @@ export class Model {
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
   ): ScoreResult;
+  /**
+   * A `LiveVisitor` scored with this model (which it shares: freeing the
+   * `Model` first is safe), new or from stored bytes (`toBytes()`, or
+   * `ingest`'s `state`). `source` `"browser"` (the default) counts no event
+   * for a rule with `"source": "server"`; pass `"server"` for a back-office
+   * record. Throws `invalid_argument` (path `state`) for bytes of another
+   * model or format version. Node and edge builds only.
+   */
+  visitor(state?: Uint8Array | null, source?: "server" | "browser" | null): LiveVisitor;
   readonly warnings: ConfigIssue[];
   /** The model's `fit.browserTraits` (a new array each read). */
   readonly browserTraits: string[];
@@ -323,19 +332,11 @@ export interface VisitorStateUpdate {
  * `track()` takes an event as a few strings and numbers and updates the
  * score incrementally; `score()` reads the state without re-reading any
  * history. The state is the one `Model.ingest` keeps (`toBytes()` and
- * `new Visitor(model, bytes)` move it to storage and back). Node and edge
+ * `model.visitor(bytes)` move it to storage and back). Node and edge
  * builds only (not in the page build).
  */
-export class Visitor {
+export class LiveVisitor {
   free(): void;
-  /**
-   * A visitor scored with `model` (copied: the visitor does not keep the
-   * `Model` alive), new or from stored bytes. `source` `"browser"` (the
-   * default) counts no event for a rule with `"source": "server"`; pass
-   * `"server"` for a back-office record. Throws `invalid_argument` (path
-   * `state`) for bytes of another model or format version.
-   */
-  constructor(model: Model, state?: Uint8Array | null, source?: "server" | "browser" | null);
   /**
    * Adds one event: `action` is the event name (`"page"` for a page view),
    * `timestamp` milliseconds since the epoch or a `Date` (the clock when
@@ -359,13 +360,13 @@ export class Visitor {
   ): void;
   /** The visitor's scores at `now` (the clock when left out). */
   score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
-  /** The state to store: read back by `new Visitor` and `Model.ingest`/`scoreState`. */
+  /** The state to store: read back by `Model.visitor` and `Model.ingest`/`scoreState`. */
   toBytes(): Uint8Array;
   /** Events tracked in all, a stored state's included. */
   readonly events: number;
 }
 
-/** What `Visitor.score` returns: what decisions read, and the rule totals. */
+/** What `LiveVisitor.score` returns: what decisions read, and the rule totals. */
 export interface VisitorScore {
   now: Millis;
   /** Fit score and letter (`A` … `D`) from `profile`. */

@@ -1,4 +1,4 @@
-//! A visitor held in memory (`Model::track`, the package's `Visitor`)
+//! A visitor held in memory (`Model::track`, the package's `LiveVisitor`)
 //! against the batch path: an event given as its fields is checked as the
 //! same event object is; a few events in any order leave exactly the state
 //! `Model::ingest` leaves for them as one batch; and a long history tracked

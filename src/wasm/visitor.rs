@@ -1,4 +1,4 @@
-//! `Visitor`: one visitor's engagement state held inside wasm between
+//! `LiveVisitor`: one visitor's engagement state held inside wasm between
 //! calls. `track()` takes an event as a few strings and numbers and adds it
 //! to the state incrementally; `score()` reads the state without any
 //! history crossing the boundary. Not in the page build (feature
@@ -19,7 +19,7 @@ use crate::score::{
 use crate::time::{self, Millis};
 
 /// A visitor's state and the model it is scored with.
-#[wasm_bindgen(js_name = Visitor)]
+#[wasm_bindgen(js_name = LiveVisitor)]
 pub struct VisitorHandle {
     // NOTE: a wasm-bindgen class cannot borrow another: the visitor
     // shares the compiled model with its `Model`, which may be freed first.
@@ -124,33 +124,74 @@ fn plain_strings(text: &str) -> Option<Vec<String>> {
     Some(tags)
 }
 
-#[wasm_bindgen(js_class = Visitor)]
-impl VisitorHandle {
-    /// `new Visitor(model, state?, source?)`: a visitor scored with
-    /// `model`, from the bytes of `toBytes()` (or `Model.ingest`'s `state`),
-    /// or new. `source` is `"browser"` (the default: no event counts for a
-    /// rule that only a back-office source may trigger) or `"server"`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        model: &ModelHandle,
-        state: Option<Vec<u8>>,
-        source: JsValue,
-    ) -> Result<VisitorHandle, JsValue> {
-        let source = if source.is_undefined() || source.is_null() {
-            EventSource::Browser
+/// `"server"` or `"browser"`: the batch path's, but a page's events by
+/// default.
+fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(EventSource::Browser);
+    }
+    super::state::read_source(value)
+}
+
+/// A field that may be left out: `None` for `undefined` or `null`.
+///
+/// NOTE: every argument is a `JsValue` read here, as in the rest of the
+/// API, so a value of the wrong type is a typed error; typed parameters
+/// would throw the glue's `TypeError` instead.
+fn given(value: Option<JsValue>) -> Option<JsValue> {
+    value.filter(|v| !v.is_null())
+}
+
+fn string_field(value: &JsValue, field: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid_argument(field, "expected a string"))
+}
+
+/// Milliseconds, or a `Date`.
+fn read_timestamp(value: &JsValue) -> Result<f64, JsValue> {
+    if let Some(ms) = value.as_f64() {
+        return Ok(ms);
+    }
+    match value.dyn_ref::<js_sys::Date>() {
+        Some(date) => Ok(date.get_time()),
+        None => Err(invalid_argument(
+            "timestamp",
+            "expected milliseconds since the epoch (Date.now()) or a Date",
+        )),
+    }
+}
+
+/// A number, or text read as the fit rules read numbers people typed
+/// (`"90"`, `"1,200"`), as scoring reads `properties.dwellSeconds`.
+fn read_dwell(value: &JsValue) -> Result<f64, JsValue> {
+    let refuse = || invalid_argument("dwellSeconds", "expected a number ≥ 0");
+    match value.as_f64() {
+        Some(d) => Ok(d),
+        None => value
+            .as_string()
+            .and_then(|s| crate::score::fit::parse_number_loose(&s))
+            .ok_or_else(refuse),
+    }
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl ModelHandle {
+    /// `model.visitor(state?, source?)`: a `LiveVisitor` scored with this
+    /// model, from the bytes of `toBytes()` (or `Model.ingest`'s `state`),
+    /// or new.
+    pub fn visitor(&self, state: JsValue, source: JsValue) -> Result<VisitorHandle, JsValue> {
+        let source = read_source(&source)?;
+        let model = Rc::clone(&self.model);
+        let state = if state.is_undefined() || state.is_null() {
+            model.new_state()
         } else {
-            source
-                .as_string()
-                .as_deref()
-                .and_then(EventSource::from_name)
-                .ok_or_else(|| invalid_argument("source", "expected \"server\" or \"browser\""))?
-        };
-        let model = Rc::clone(&model.model);
-        let state = match state {
-            None => model.new_state(),
-            Some(bytes) => model
-                .load_state_bytes(&bytes)
-                .map_err(|e| invalid_argument("state", &e.to_string()))?,
+            let Some(bytes) = state.dyn_ref::<js_sys::Uint8Array>() else {
+                return Err(invalid_argument("state", "expected a Uint8Array"));
+            };
+            model
+                .load_state_bytes(&bytes.to_vec())
+                .map_err(|e| invalid_argument("state", &e.to_string()))?
         };
         let live = model
             .live_visitor(state, source)
@@ -161,7 +202,10 @@ impl VisitorHandle {
             clock: f64::NEG_INFINITY,
         })
     }
+}
 
+#[wasm_bindgen(js_class = LiveVisitor)]
+impl VisitorHandle {
     /// `visitor.track(action, url?, timestamp?, tags?, dwellSeconds?)`:
     /// adds one event (`action` `"page"` for a page view) at `timestamp`
     /// (milliseconds or a Date; now when left out). Throws
@@ -169,50 +213,27 @@ impl VisitorHandle {
     /// would reject.
     pub fn track(
         &mut self,
-        action: &str,
-        url: Option<String>,
-        timestamp: Option<f64>,
+        action: JsValue,
+        url: Option<JsValue>,
+        timestamp: Option<JsValue>,
         tags: Option<JsValue>,
-        dwell_seconds: Option<f64>,
+        dwell_seconds: Option<JsValue>,
     ) -> Result<(), JsValue> {
-        let tags = read_tags(tags)?;
-        let timestamp = match timestamp {
-            Some(t) => t,
-            None => {
-                self.clock = js_sys::Date::now();
-                self.clock
-            }
-        };
-        // NaN compares false: read the clock, and let the check refuse it.
-        let vouched = timestamp <= self.clock + self.model.max_skew_ms() as f64;
-        if !vouched {
-            self.clock = js_sys::Date::now();
-        }
-        let now = time::from_f64(self.clock).map_err(|e| invalid_argument("now", e.message()))?;
-        let fields = EventFields {
-            action,
-            url: url.as_deref(),
-            tags: &tags,
-            dwell_seconds,
-            timestamp,
-        };
-        let event = self
-            .model
-            .event_from_fields(&fields, now, self.live.source())
-            .map_err(field_error)?;
-        self.model.track(&mut self.live, &event, now);
-        Ok(())
+        let action = string_field(&action, "action")?;
+        let url = given(url).map(|u| string_field(&u, "url")).transpose()?;
+        self.add(&action, url, timestamp, tags, dwell_seconds)
     }
 
     /// `visitor.page(url, timestamp?, tags?, dwellSeconds?)`: a page view.
     pub fn page(
         &mut self,
-        url: String,
-        timestamp: Option<f64>,
+        url: JsValue,
+        timestamp: Option<JsValue>,
         tags: Option<JsValue>,
-        dwell_seconds: Option<f64>,
+        dwell_seconds: Option<JsValue>,
     ) -> Result<(), JsValue> {
-        self.track("page", Some(url), timestamp, tags, dwell_seconds)
+        let url = string_field(&url, "url")?;
+        self.add("page", Some(url), timestamp, tags, dwell_seconds)
     }
 
     /// `visitor.score(now?, profile?)` → `{now, fit, fitGrade, engagement,
@@ -246,7 +267,7 @@ impl VisitorHandle {
     }
 
     /// `visitor.toBytes()`: the state to store, read back by `new
-    /// Visitor(model, bytes)` and by `model.ingest` / `model.scoreState`.
+    /// LiveVisitor(model, bytes)` and by `model.ingest` / `model.scoreState`.
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&mut self) -> Vec<u8> {
         self.model.settle_visitor(&mut self.live, None);
@@ -257,5 +278,47 @@ impl VisitorHandle {
     #[wasm_bindgen(getter)]
     pub fn events(&self) -> f64 {
         self.live.events() as f64
+    }
+}
+
+impl VisitorHandle {
+    /// `track` once the name and URL are read.
+    fn add(
+        &mut self,
+        action: &str,
+        url: Option<String>,
+        timestamp: Option<JsValue>,
+        tags: Option<JsValue>,
+        dwell_seconds: Option<JsValue>,
+    ) -> Result<(), JsValue> {
+        let timestamp = given(timestamp).map(|t| read_timestamp(&t)).transpose()?;
+        let tags = read_tags(given(tags))?;
+        let dwell_seconds = given(dwell_seconds).map(|d| read_dwell(&d)).transpose()?;
+        let timestamp = match timestamp {
+            Some(t) => t,
+            None => {
+                self.clock = js_sys::Date::now();
+                self.clock
+            }
+        };
+        // NaN compares false: read the clock, and let the check refuse it.
+        let vouched = timestamp <= self.clock + self.model.max_skew_ms() as f64;
+        if !vouched {
+            self.clock = js_sys::Date::now();
+        }
+        let now = time::from_f64(self.clock).map_err(|e| invalid_argument("now", e.message()))?;
+        let fields = EventFields {
+            action,
+            url: url.as_deref(),
+            tags: &tags,
+            dwell_seconds,
+            timestamp,
+        };
+        let event = self
+            .model
+            .event_from_fields(&fields, now, self.live.source())
+            .map_err(field_error)?;
+        self.model.track(&mut self.live, &event, now);
+        Ok(())
     }
 }

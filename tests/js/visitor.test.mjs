@@ -1,4 +1,4 @@
-// The Visitor class: a visitor's state held inside wasm, events tracked one
+// The LiveVisitor class: a visitor's state held inside wasm, events tracked one
 // by one as strings and numbers, scored without any history crossing the
 // boundary. It must give what model.score gives for the same events, and
 // keep the state model.ingest keeps.
@@ -9,7 +9,7 @@ import nurture from "./load.mjs";
 const DAY = 86_400_000;
 // A day behind the clock: track() refuses events ahead of it.
 const NOW = Math.floor(Date.now() / 1000) * 1000 - DAY;
-const hasVisitor = typeof nurture.Visitor === "function";
+const hasVisitor = typeof nurture.Model.prototype.visitor === "function";
 const skip = !hasVisitor && "page build";
 
 /** 400 events over 90 days: pages with tags and dwell, downloads, webinars, e-mail. */
@@ -41,7 +41,7 @@ for (const source of ["server", "browser"]) {
   test(`tracked one by one (${source}), the visitor scores as model.score does`, { skip }, () => {
     const model = new nurture.Model();
     const events = history();
-    const visitor = new nurture.Visitor(model, null, source);
+    const visitor = model.visitor(null, source);
     trackAll(visitor, events);
     assert.equal(visitor.events, events.length);
     const full = model.score(profile, events, NOW, { breakdown: false, source });
@@ -70,7 +70,7 @@ for (const source of ["server", "browser"]) {
 test("a few events leave the state model.ingest leaves for the same batch", { skip }, () => {
   const model = new nurture.Model();
   const events = history(200).slice(-20);
-  const visitor = new nurture.Visitor(model, null, "server");
+  const visitor = model.visitor(null, "server");
   trackAll(visitor, events);
   const bytes = visitor.toBytes();
   const batch = model.ingest(null, JSON.stringify(events), Date.now(), "server");
@@ -80,12 +80,12 @@ test("a few events leave the state model.ingest leaves for the same batch", { sk
 test("a state goes to storage and back, and tracking goes on", { skip }, () => {
   const model = new nurture.Model();
   const events = history();
-  let visitor = new nurture.Visitor(model, null, "server");
+  let visitor = model.visitor(null, "server");
   trackAll(visitor, events.slice(0, 150));
   // The batch path takes the visitor's bytes, and the visitor takes its.
   const { state } = model.ingest(visitor.toBytes(), JSON.stringify(events.slice(150, 250)), Date.now(), "server");
   visitor.free();
-  visitor = new nurture.Visitor(model, state, "server");
+  visitor = model.visitor(state, "server");
   assert.equal(visitor.events, 250);
   trackAll(visitor, events.slice(250));
   const full = model.score(null, events, NOW, { breakdown: false });
@@ -97,14 +97,14 @@ test("a state goes to storage and back, and tracking goes on", { skip }, () => {
 
 test("page(), a Date, a single tag and the clock as defaults", { skip }, () => {
   const model = new nurture.Model();
-  const a = new nurture.Visitor(model);
-  const b = new nurture.Visitor(model);
+  const a = model.visitor();
+  const b = model.visitor();
   const at = NOW - 3 * DAY;
   a.page("/pricing", new Date(at), "Pricing", 90);
   b.track("page", "/pricing", at, ["pricing"], 90);
   assert.deepEqual(a.score(NOW), b.score(NOW));
   assert.equal(a.score(NOW).interests[0].tag, "pricing");
-  const c = new nurture.Visitor(model);
+  const c = model.visitor();
   c.page("/");
   const before = Date.now();
   assert.equal(c.events, 1);
@@ -113,7 +113,7 @@ test("page(), a Date, a single tag and the clock as defaults", { skip }, () => {
 
 test("a bad field is refused with its name, and nothing is added", { skip }, () => {
   const model = new nurture.Model();
-  const visitor = new nurture.Visitor(model);
+  const visitor = model.visitor();
   const refused = (fn, path, words) =>
     assert.throws(fn, (err) => {
       assert.equal(err.code, "invalid_argument");
@@ -133,18 +133,24 @@ test("a bad field is refused with its name, and nothing is added", { skip }, () 
   refused(() => visitor.track("page", "/", NOW, ["x".repeat(101)]), "tags", /longer than 100/);
   refused(() => visitor.track("page", "/", NOW, null, -1), "dwellSeconds", /≥ 0/);
   assert.equal(visitor.events, 0);
-  refused(() => new nurture.Visitor(model, null, "mobile"), "source", /server/);
-  refused(() => new nurture.Visitor(model, new Uint8Array([1, 2, 3])), "state", /not a visitor state/);
+  refused(() => model.visitor(null, "mobile"), "source", /server/);
+  refused(() => model.visitor(new Uint8Array([1, 2, 3])), "state", /not a visitor state/);
+  refused(() => model.visitor("bytes"), "state", /Uint8Array/);
+  refused(() => visitor.track(42, "/", NOW), "action", /expected a string/);
+  refused(() => visitor.track("page", 7, NOW), "url", /expected a string/);
+  refused(() => visitor.track("page", "/", "soon"), "timestamp", /./);
+  refused(() => visitor.track("page", "/", NOW, null, "long"), "dwellSeconds", /≥ 0/);
+  refused(() => visitor.page(undefined, NOW), "url", /expected a string/);
   const other = new nurture.Model({ engagement: { rules: [{ id: "x", event: "page", points: 1 }] } });
   const { state } = model.ingest(null, JSON.stringify(history(5)), Date.now());
-  refused(() => new nurture.Visitor(other, state), "state", /another model/);
+  refused(() => other.visitor(state), "state", /another model/);
 });
 
 test("tags with commas, quotes, escapes and non-ASCII read as scoring reads them", { skip }, () => {
   const model = new nurture.Model();
   const lists = [["Oil, Gas"], ['say "hi"', "a\\b"], ["Ünïcode", "tab\there"], ["x", "X", " x "], [], "Single"];
   const events = lists.map((tags, i) => ({ type: "page", timestamp: NOW - i * 60_000, properties: { path: "/pricing", tags: [].concat(tags) } }));
-  const visitor = new nurture.Visitor(model, null, "server");
+  const visitor = model.visitor(null, "server");
   for (const [i, tags] of lists.entries()) visitor.track("page", "/pricing", NOW - i * 60_000, tags);
   const full = model.score(null, events, NOW, { breakdown: false });
   assert.deepEqual(visitor.score(NOW).interests, full.interests);
@@ -155,13 +161,13 @@ test("tags read as JSON.stringify writes them; a lone surrogate as scoring reads
   const model = new nurture.Model();
   const at = NOW - DAY;
   const date = new Date(at);
-  const a = new nurture.Visitor(model, null, "server");
+  const a = model.visitor(null, "server");
   a.track("page", "/pricing", at, [date]);
-  const b = new nurture.Visitor(model, null, "server");
+  const b = model.visitor(null, "server");
   b.track("page", "/pricing", at, [date.toISOString()]);
   assert.deepEqual(a.score(NOW), b.score(NOW));
   const lone = ["x\ud800y"];
-  const c = new nurture.Visitor(model, null, "server");
+  const c = model.visitor(null, "server");
   c.track("page", "/pricing", at, lone);
   const full = model.score(null, [{ type: "page", timestamp: at, properties: { path: "/pricing", tags: lone } }], NOW, { breakdown: false });
   assert.deepEqual(c.score(NOW).interests, full.interests);

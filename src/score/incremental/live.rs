@@ -1,5 +1,5 @@
 //! A visitor's state held in memory between events (the package's
-//! `Visitor`): each event arrives as its fields, is checked as the batch
+//! `LiveVisitor`): each event arrives as its fields, is checked as the batch
 //! path checks it, and is taken into the state on its own. Settling (folding
 //! final decisions into the sums, see the module docs) walks every open
 //! event, so it waits until the open events have grown fourfold since the
