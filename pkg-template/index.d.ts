@@ -27,12 +27,14 @@ import type {
   FormConfig,
   FormSubmission,
   Grade,
+  Interest,
   Json,
   LineIssue,
   Millis,
   ModelConfig,
   NextFields,
   PhoneCheck,
+  RuleTotal,
   ScoreResult,
   SiteConfig,
   Stage,
@@ -299,6 +301,15 @@ export class Model {
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
   ): ScoreResult & { summary: ScoreSummary };
+  /**
+   * A `LiveVisitor` scored with this model (which it shares: freeing the
+   * `Model` first is safe), new or from stored bytes (`toBytes()`, or
+   * `ingest`'s `state`). `source` `"browser"` (the default) counts no event
+   * for a rule with `"source": "server"`; pass `"server"` for a back-office
+   * record. Throws `invalid_argument` (path `state`) for bytes of another
+   * model or format version. Node and edge builds only.
+   */
+  visitor(state?: Uint8Array | null, source?: "server" | "browser" | null): LiveVisitor;
   readonly warnings: ConfigIssue[];
   /** The model's `fit.browserTraits` (a new array each read). */
   readonly browserTraits: string[];
@@ -331,6 +342,63 @@ export interface VisitorStateUpdate {
   unscored: UnscoredEvent[];
   /** Events the state holds in all. */
   eventsTotal: number;
+}
+
+/**
+ * One visitor's engagement state held inside wasm between calls: each
+ * `track()` takes an event as a few strings and numbers and updates the
+ * score incrementally; `score()` reads the state without re-reading any
+ * history. The state is the one `Model.ingest` keeps (`toBytes()` and
+ * `model.visitor(bytes)` move it to storage and back). Node and edge
+ * builds only (not in the page build).
+ */
+export class LiveVisitor {
+  free(): void;
+  /**
+   * Adds one event: `action` is the event name (`"page"` for a page view),
+   * `timestamp` milliseconds since the epoch or a `Date` (the clock when
+   * left out). Checked as `score` checks an event object; a bad field
+   * throws `invalid_argument` with its name as `path` (`action`, `url`,
+   * `tags`, `dwellSeconds`, `timestamp`) and nothing is added.
+   */
+  track(
+    action: string,
+    url?: string | null,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** `track("page", url, …)`. */
+  page(
+    url: string,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** The visitor's scores at `now` (the clock when left out). */
+  score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
+  /** The state to store: read back by `Model.visitor` and `Model.ingest`/`scoreState`. */
+  toBytes(): Uint8Array;
+  /** Events tracked in all, a stored state's included. */
+  readonly events: number;
+}
+
+/** What `LiveVisitor.score` returns: what decisions read, and the rule totals. */
+export interface VisitorScore {
+  now: Millis;
+  /** Fit score and letter (`A` … `D`) from `profile`. */
+  fit: number;
+  fitGrade: "A" | "B" | "C" | "D";
+  engagement: number;
+  /** 1 (most engaged) … 4. */
+  level: 1 | 2 | 3 | 4;
+  grade: string;
+  tier: Tier;
+  stage: Stage;
+  mql: boolean;
+  interests: Interest[];
+  events: number;
+  rules: RuleTotal[];
 }
 
 /**

@@ -18,6 +18,7 @@ mkdir -p target
 node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench visitor_state 2>/dev/null;
+  cargo bench --quiet --bench track 2>/dev/null;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
   cargo test --release --quiet --test disposable_eval -- --nocapture 2>/dev/null | grep '^disposable\.';
@@ -82,6 +83,8 @@ part; nurture's call also does the fit rules, interests, stage and grade.
 | nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture wasm \`model.scoreJson\` (events as JSON text), totals only | $(get floor.wasm_json_events_per_sec) | $(ratio "$(get floor.wasm_json_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`LiveVisitor\`: each event \`visitor.track()\`ed, then \`visitor.score()\` | $(get floor.wasm_visitor_track_events_per_sec) | $(get floor.wasm_visitor_track_vs_floor) |
+| nurture native \`Model::track\` event by event, then \`Model::score_visitor\` | $(get native.track_events_per_sec) | $(ratio "$(get native.track_events_per_sec)" "$(get floor.js_events_per_sec)") |
 
 Where nurture loses: nurture in wasm still loses to the plain JS loop. The
 floor reads the JS objects where they are and never leaves V8's JIT; nurture
@@ -107,6 +110,30 @@ in wasm, building the \`Value\` tree itself (a map and a string per member)
 before any of that. Next: parse JSON text straight into
 borrowed events without the \`Value\` tree, and keep scored history in wasm
 between calls so a new batch only scores the new events.
+
+The page API (issue 14): a \`LiveVisitor\` (\`model.visitor()\`) keeps one
+visitor's engagement state inside wasm (\`src/wasm/visitor.rs\` over
+\`Model::track\`, \`src/score/incremental/live.rs\`). The same 1,000 events, in
+time order as a page sees them, each handed over as \`visitor.track(name,
+url, timestamp, tags, dwellSeconds)\` (fields read from the same JS objects
+inside the timed loop), then \`visitor.score()\`: $(get floor.wasm_visitor_track_vs_floor)× the floor, short of
+the 1.0× the issue asks for; $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_events_per_sec)")× \`model.score\` and $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_json_events_per_sec)")× \`model.scoreJson\` over the same
+events, which cross once. Where its time goes (V8's CPU profile of that loop
+on a build with names,
+[\`bench/profiles/visitor-track.txt\`](bench/profiles/visitor-track.txt)):
+about 26% is the incremental state itself (\`Model::track\`, half of it
+settling: folding decided matches into the running sums); about 35% is
+reading the arguments, because calls out of wasm into JS cost far more
+than calls in: each string (name, URL) and number is read with a call out
+(every argument is a \`JsValue\`, so that a wrong type is a typed error as
+everywhere in the API), and the tag list crosses as its \`JSON.stringify\`
+text, two calls out whatever its length (read tag by tag it took a third
+of the time); checking the fields takes 7%, and the rest is the glue and
+the call itself. The release profile is
+\`opt-level = "z"\` (the Node/edge wasm is at its worker budget too), which
+leaves small functions un-inlined. Natively the same loop runs at $(get native.track_events_per_sec)
+events/s (\`cargo bench --bench track\`), $(ratio "$(get native.track_events_per_sec)" "$(get native.ingest_one_by_one_events_per_sec)")× \`Model::ingest\` fed one
+event at a time ($(get native.ingest_one_by_one_events_per_sec) events/s).
 
 Growth with the number of events (one visitor, totals only; native heap is
 the high-water mark of a counting allocator above what was live before the

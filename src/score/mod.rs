@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
-pub use incremental::{StateError, VisitorState};
+pub use incremental::{EventFields, FieldError, LiveVisitor, StateError, VisitorState};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
 

@@ -12,6 +12,8 @@ pub mod score;
 #[cfg(feature = "visitor-state")]
 pub mod state;
 pub mod targeting;
+#[cfg(feature = "visitor-state")]
+pub mod visitor;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;

@@ -17,7 +17,7 @@ use crate::score::{
 const BATCH_HINT: &str = "send them in batches";
 
 /// `"server"` (the default) or `"browser"`.
-fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
+pub(super) fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(EventSource::Server);
     }
