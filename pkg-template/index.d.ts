@@ -458,7 +458,7 @@ export class Personalizer {
   decide(visitor: Visitor, tables?: Tables | null): Decisions;
   /** The context conditions are evaluated against (for debugging rules). */
   context(visitor: Visitor, tables?: Tables | null): VisitorContext;
-  /** The visitor's segments, highest priority first, without the context. */
+  /** The visitor's segments, highest priority first, without the context. Node and edge builds only. */
   segments(visitor: Visitor, tables?: Tables | null): { segments: string[]; primarySegment: string | null };
   readonly warnings: ConfigIssue[];
 }

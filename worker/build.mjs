@@ -89,8 +89,11 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // 1_120_000 when the full build took on the larger disposable-mail lists
 // (mailchecker + disposable-email-domains, about 61,000 domains as 36-bit
 // hashes, see data/email/README.md): 1_116_788 → 1_243_136 bytes, +126 KB,
-// still well under half the 3 MB limit.
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_280_000);
+// still well under half the 3 MB limit. Raised to 1_300_000 when the full
+// build took on the selective MaxMind reader, the in-place condition view
+// and the live visitor, and the worker a JS SHA-256: 1,279,942 bytes with
+// index.js minified (whitespace and syntax) to make room.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_300_000);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;

@@ -321,7 +321,9 @@ impl PersonalizerHandle {
     /// primarySegment}`: the visitor's segments, highest priority first,
     /// without the context they were decided on (which `context` writes out
     /// whole: the visitor's request, profile and page, read back in JS only
-    /// to take two fields).
+    /// to take two fields). Node and edge builds only (feature
+    /// `visitor-state`, with the edge's other per-visitor calls).
+    #[cfg(feature = "visitor-state")]
     pub fn segments(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
         let visitor = read_visitor(visitor)?;
         let held = HeldTables::read(&tables)?;
@@ -530,6 +532,7 @@ impl MaxMindDbHandle {
     }
 }
 
+#[cfg(feature = "visitor-state")]
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Segments<'a> {
