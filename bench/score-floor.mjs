@@ -6,7 +6,8 @@
 // window, per-rule totals, the inactivity penalty. It must land on nurture's
 // engagement score (checked below), so it is really the same rules.
 //
-// Then the same visitor through nurture's wasm in the same process, and the
+// Then the same visitor through nurture's wasm in the same process (scored
+// in one call, and tracked event by event through a `LiveVisitor`), and the
 // growth of wasm time and memory with 100 … 100,000 events.
 // Prints key=value lines. Usage: node bench/score-floor.mjs (after
 // scripts/build-pkg.sh).
@@ -168,6 +169,28 @@ if (fromText.engagement.score !== wasm.engagement.score) {
   throw new Error(`scoreJson scores ${fromText.engagement.score}, score ${wasm.engagement.score}`);
 }
 const tWasmText = secondsPerCall(() => wasmModel.scoreJson(profile, text, now, { breakdown: false }));
+// The page API: the same visitor's events tracked one by one into a
+// `LiveVisitor` (its state stays in wasm; each call carries an event's name,
+// URL, time, tags and dwell), then scored. Events arrive in time order, as
+// a page sees them; the fields are read from the same JS objects the floor
+// reads, inside the timed loop, and the visitor is made and freed in it.
+const inOrder = [...events].sort((a, b) => a.timestamp - b.timestamp);
+const trackVisitor = () => {
+  const visitor = wasmModel.visitor(null, "server");
+  for (const ev of inOrder) {
+    const props = ev.properties ?? {};
+    visitor.track(ev.type === "track" ? ev.event : ev.type, props.path ?? props.url ?? null,
+      ev.timestamp, props.tags ?? null, props.dwellSeconds ?? null);
+  }
+  const scored = visitor.score(now);
+  visitor.free();
+  return scored;
+};
+const tracked = trackVisitor();
+if (tracked.engagement !== wasm.engagement.score) {
+  throw new Error(`the tracked visitor scores ${tracked.engagement}, score ${wasm.engagement.score}`);
+}
+const tTrack = secondsPerCall(trackVisitor);
 console.log(`floor.events=${n}`);
 console.log(`floor.engagement_score=${floor.score}`);
 console.log(`floor.nurture_engagement_score=${wasm.engagement.score}`);
@@ -175,6 +198,8 @@ console.log(`floor.js_events_per_sec=${Math.round(n / tFloor)}`);
 console.log(`floor.js_from_json_text_events_per_sec=${Math.round(n / tFloorText)}`);
 console.log(`floor.wasm_events_per_sec=${Math.round(n / tWasm)}`);
 console.log(`floor.wasm_json_events_per_sec=${Math.round(n / tWasmText)}`);
+console.log(`floor.wasm_visitor_track_events_per_sec=${Math.round(n / tTrack)}`);
+console.log(`floor.wasm_visitor_track_vs_floor=${(tFloor / tTrack).toFixed(2)}`);
 
 // ---- growth with the number of events, in wasm -------------------------
 // wasm memory only grows, so sizes go up and the high-water mark after each

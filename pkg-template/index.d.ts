@@ -26,15 +26,20 @@ import type {
   EmailCheck,
   FormConfig,
   FormSubmission,
+  Grade,
+  Interest,
   Json,
   LineIssue,
   Millis,
   ModelConfig,
   NextFields,
   PhoneCheck,
+  RuleTotal,
   ScoreResult,
   SiteConfig,
+  Stage,
   TargetingCondition,
+  Tier,
 } from "./generated/types.js";
 
 // ------------------------------------------------------------------ errors
@@ -154,7 +159,7 @@ export interface Visitor {
   request?: { [key: string]: unknown } | null;
   profile?: Profile | null;
   /** A `score()` result or any part of it (`{ tier, stage, interests }`). */
-  score?: Partial<ScoreResult> | { [key: string]: unknown } | null;
+  score?: ScoreSummary | Partial<ScoreResult> | { [key: string]: unknown } | null;
   /** `path`, `url`, `referrer`, `utm`, ... */
   page?: { [key: string]: unknown } | null;
   /** Content ids already seen (skipped by recommendations). */
@@ -300,10 +305,35 @@ export class Model {
     profile: Profile | null,
     now?: Millis | Date | null,
     options?: ScoreOptions | null,
-  ): ScoreResult;
+  ): ScoreResult & { summary: ScoreSummary };
+  /**
+   * A `LiveVisitor` scored with this model (which it shares: freeing the
+   * `Model` first is safe), new or from stored bytes (`toBytes()`, or
+   * `ingest`'s `state`). `source` `"browser"` (the default) counts no event
+   * for a rule with `"source": "server"`; pass `"server"` for a back-office
+   * record. Throws `invalid_argument` (path `state`) for bytes of another
+   * model or format version. Node and edge builds only.
+   */
+  visitor(state?: Uint8Array | null, source?: "server" | "browser" | null): LiveVisitor;
   readonly warnings: ConfigIssue[];
   /** The model's `fit.browserTraits` (a new array each read). */
   readonly browserTraits: string[];
+}
+
+/**
+ * What decisions read of a visitor's score (`Visitor.score`): the page and
+ * the edge build it alike (`scoreState(...).summary` at the edge), so one
+ * visitor is decided alike in both places. `interests` lists every tag,
+ * strongest first: decisions read each tag's share of the listed ones.
+ */
+export interface ScoreSummary {
+  fit?: number;
+  engagement?: number;
+  grade?: Grade;
+  tier?: Tier;
+  stage?: Stage;
+  mql?: boolean;
+  interests?: { tag: string; share: number }[];
 }
 
 /** What `Model.ingest` returns. */
@@ -317,6 +347,63 @@ export interface VisitorStateUpdate {
   unscored: UnscoredEvent[];
   /** Events the state holds in all. */
   eventsTotal: number;
+}
+
+/**
+ * One visitor's engagement state held inside wasm between calls: each
+ * `track()` takes an event as a few strings and numbers and updates the
+ * score incrementally; `score()` reads the state without re-reading any
+ * history. The state is the one `Model.ingest` keeps (`toBytes()` and
+ * `model.visitor(bytes)` move it to storage and back). Node and edge
+ * builds only (not in the page build).
+ */
+export class LiveVisitor {
+  free(): void;
+  /**
+   * Adds one event: `action` is the event name (`"page"` for a page view),
+   * `timestamp` milliseconds since the epoch or a `Date` (the clock when
+   * left out). Checked as `score` checks an event object; a bad field
+   * throws `invalid_argument` with its name as `path` (`action`, `url`,
+   * `tags`, `dwellSeconds`, `timestamp`) and nothing is added.
+   */
+  track(
+    action: string,
+    url?: string | null,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** `track("page", url, …)`. */
+  page(
+    url: string,
+    timestamp?: Millis | Date | null,
+    tags?: string | readonly string[] | null,
+    dwellSeconds?: number | null,
+  ): void;
+  /** The visitor's scores at `now` (the clock when left out). */
+  score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
+  /** The state to store: read back by `Model.visitor` and `Model.ingest`/`scoreState`. */
+  toBytes(): Uint8Array;
+  /** Events tracked in all, a stored state's included. */
+  readonly events: number;
+}
+
+/** What `LiveVisitor.score` returns: what decisions read, and the rule totals. */
+export interface VisitorScore {
+  now: Millis;
+  /** Fit score and letter (`A` … `D`) from `profile`. */
+  fit: number;
+  fitGrade: "A" | "B" | "C" | "D";
+  engagement: number;
+  /** 1 (most engaged) … 4. */
+  level: 1 | 2 | 3 | 4;
+  grade: string;
+  tier: Tier;
+  stage: Stage;
+  mql: boolean;
+  interests: Interest[];
+  events: number;
+  rules: RuleTotal[];
 }
 
 /**
@@ -350,7 +437,8 @@ export function getEqualWeights(n: number): number[];
 /** A condition compiled once; throws `invalid_config` for a bad part (an invalid regex). */
 export class Condition {
   free(): void;
-  constructor(condition: TargetingCondition);
+  /** `savedGroups`, if given, are read once and used by every `eval` given none. */
+  constructor(condition: TargetingCondition, savedGroups?: { [groupId: string]: Json } | null);
   eval(attributes: { [key: string]: unknown }, savedGroups?: { [groupId: string]: Json } | null): boolean;
 }
 
@@ -375,6 +463,8 @@ export class Personalizer {
   decide(visitor: Visitor, tables?: Tables | null): Decisions;
   /** The context conditions are evaluated against (for debugging rules). */
   context(visitor: Visitor, tables?: Tables | null): VisitorContext;
+  /** The visitor's segments, highest priority first, without the context. */
+  segments(visitor: Visitor, tables?: Tables | null): { segments: string[]; primarySegment: string | null };
   readonly warnings: ConfigIssue[];
 }
 
@@ -393,12 +483,58 @@ export class CidrTable {
   readonly size: number;
 }
 
+/**
+ * What `MaxMindDb.lookupContext` returns: the record's fields a visitor
+ * context reads, present when the record has them (a non-blank string, a
+ * number or a boolean; the types below are those of MaxMind's databases).
+ */
+export interface MaxMindContextFields {
+  /** `autonomous_system_number` (top level or under `traits`). */
+  asn?: number;
+  /** `autonomous_system_organization`. */
+  asOrganization?: string;
+  isp?: string;
+  organization?: string;
+  domain?: string;
+  /** `connection_type`. */
+  connectionType?: string;
+  /** `user_type`. */
+  userType?: string;
+  /** `country.iso_code`. */
+  country?: string;
+  /** `country.names.en`. */
+  countryName?: string;
+  /** `continent.code`. */
+  continent?: string;
+  /** `subdivisions[0].iso_code`. */
+  region?: string;
+  /** `subdivisions[0].names.en`. */
+  regionName?: string;
+  /** `city.names.en`. */
+  city?: string;
+  /** `postal.code`. */
+  postalCode?: string;
+  /** `location.time_zone`. */
+  timezone?: string;
+  /** `registered_country.iso_code`. */
+  registeredCountry?: string;
+}
+
 /** A MaxMind DB (`.mmdb`) held in memory. */
 export class MaxMindDb {
   free(): void;
   /** Throws `invalid_argument` (path `bytes`) for a file that is not a MaxMind DB. */
   constructor(bytes: Uint8Array);
+  /** The whole record as MaxMind stores it; throws `invalid_argument` for a malformed address. */
   lookup(ip: string): { [key: string]: Json } | null;
+  /**
+   * Only what a visitor context's `ip` takes from this database, under the
+   * context's names, decoded without the rest of the record (much faster
+   * than `lookup`). `null` when the database has no (readable) record for
+   * `ip`. Throws `invalid_argument` for a malformed address. Full build only
+   * (Node, edge): not in the page build.
+   */
+  lookupContext(ip: string): MaxMindContextFields | null;
   readonly metadata: {
     databaseType: string;
     ipVersion: number;

@@ -19,6 +19,7 @@ node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench visitor_state 2>/dev/null;
   cargo bench --quiet --bench validate_events 2>/dev/null; node bench/validate-events.bench.mjs;
+  cargo bench --quiet --bench track 2>/dev/null;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
   cargo test --release --quiet --test disposable_eval -- --nocapture 2>/dev/null | grep '^disposable\.';
@@ -83,6 +84,8 @@ part; nurture's call also does the fit rules, interests, stage and grade.
 | nurture wasm \`model.score\`, totals only | $(get floor.wasm_events_per_sec) | $(ratio "$(get floor.wasm_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture wasm \`model.scoreJson\` (events as JSON text), totals only | $(get floor.wasm_json_events_per_sec) | $(ratio "$(get floor.wasm_json_events_per_sec)" "$(get floor.js_events_per_sec)") |
 | nurture native \`Model::score\`, totals only | $(get native.score_totals_events_per_sec) | $(ratio "$(get native.score_totals_events_per_sec)" "$(get floor.js_events_per_sec)") |
+| nurture wasm \`LiveVisitor\`: each event \`visitor.track()\`ed, then \`visitor.score()\` | $(get floor.wasm_visitor_track_events_per_sec) | $(get floor.wasm_visitor_track_vs_floor) |
+| nurture native \`Model::track\` event by event, then \`Model::score_visitor\` | $(get native.track_events_per_sec) | $(ratio "$(get native.track_events_per_sec)" "$(get floor.js_events_per_sec)") |
 
 Where nurture loses: nurture in wasm still loses to the plain JS loop. The
 floor reads the JS objects where they are and never leaves V8's JIT; nurture
@@ -108,6 +111,30 @@ in wasm, building the \`Value\` tree itself (a map and a string per member)
 before any of that. Next: parse JSON text straight into
 borrowed events without the \`Value\` tree, and keep scored history in wasm
 between calls so a new batch only scores the new events.
+
+The page API (issue 14): a \`LiveVisitor\` (\`model.visitor()\`) keeps one
+visitor's engagement state inside wasm (\`src/wasm/visitor.rs\` over
+\`Model::track\`, \`src/score/incremental/live.rs\`). The same 1,000 events, in
+time order as a page sees them, each handed over as \`visitor.track(name,
+url, timestamp, tags, dwellSeconds)\` (fields read from the same JS objects
+inside the timed loop), then \`visitor.score()\`: $(get floor.wasm_visitor_track_vs_floor)× the floor, short of
+the 1.0× the issue asks for; $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_events_per_sec)")× \`model.score\` and $(ratio "$(get floor.wasm_visitor_track_events_per_sec)" "$(get floor.wasm_json_events_per_sec)")× \`model.scoreJson\` over the same
+events, which cross once. Where its time goes (V8's CPU profile of that loop
+on a build with names,
+[\`bench/profiles/visitor-track.txt\`](bench/profiles/visitor-track.txt)):
+about 26% is the incremental state itself (\`Model::track\`, half of it
+settling: folding decided matches into the running sums); about 35% is
+reading the arguments, because calls out of wasm into JS cost far more
+than calls in: each string (name, URL) and number is read with a call out
+(every argument is a \`JsValue\`, so that a wrong type is a typed error as
+everywhere in the API), and the tag list crosses as its \`JSON.stringify\`
+text, two calls out whatever its length (read tag by tag it took a third
+of the time); checking the fields takes 7%, and the rest is the glue and
+the call itself. The release profile is
+\`opt-level = "z"\` (the Node/edge wasm is at its worker budget too), which
+leaves small functions un-inlined. Natively the same loop runs at $(get native.track_events_per_sec)
+events/s (\`cargo bench --bench track\`), $(ratio "$(get native.track_events_per_sec)" "$(get native.ingest_one_by_one_events_per_sec)")× \`Model::ingest\` fed one
+event at a time ($(get native.ingest_one_by_one_events_per_sec) events/s).
 
 Growth with the number of events (one visitor, totals only; native heap is
 the high-water mark of a counting allocator above what was live before the
@@ -174,8 +201,8 @@ re-score of all the events: $(get worker.long_full_rescore_engagement).
 20-event batch checked from its JSON text as \`model.validateEvents\` and
 \`model.ingest\` check it, read straight into typed events
 (\`Model::validate_events_text\`), against the \`Value\` path they used
-before (\`serde_json::from_str::<Value>\`, then \`Model::validate_events\`), in
-the same run. Two batches: the worker benchmark's ($(get validate_events.worker_bytes) B), and the same
+before (\`serde_json::from_str::<Value>\`, then the checks as they were,
+tests/support/event_reference.rs), in the same run. Two batches: the worker benchmark's ($(get validate_events.worker_bytes) B), and the same
 events as Segment's analytics.js writes them, with \`anonymousId\`, \`context\`
 and page properties that scoring does not read ($(get validate_events.segment_bytes) B).
 
@@ -185,33 +212,64 @@ and page properties that scoring does not read ($(get validate_events.segment_by
 | Segment | $(get validate_events.segment_typed_events_per_s) events/s | $(get validate_events.segment_value_events_per_s) events/s | $(get validate_events.segment_speedup)× | $(get validate_events.segment_typed_allocs), $(get validate_events.segment_value_allocs) |
 
 Through the package in Node (\`node bench/validate-events.bench.mjs\`, the
-worker's batch): $(get wasm.validate_events_per_sec) events/s.
+worker's batch): $(get wasm.validate_events_per_sec) events/s (with
+\`NURTURE_BASELINE_PKG=<another build's pkg/>\`, that build's in the same
+process and the ratio: \`wasm.validate_speedup\`).
 
 ## Targeting: conditions and IP lookups
 
-Conditions: the $(get conditions.cases) \`evalCondition\` cases of GrowthBook's
-cross-SDK vectors, evaluated in a loop; nurture and \`@growthbook/growthbook\`
-agree on $(get conditions.agree_with_growthbook) of them. Ratios are against
-GrowthBook's JS SDK in the same Node process.
+Conditions: GrowthBook's \`evalCondition\` cases evaluated in a loop, in
+the same Node process as \`@growthbook/growthbook\` 1.8 (ratios against it,
+timed on the same cases). Two sets: the $(get conditions.cases) cases of the
+committed vectors (every other upstream case), and all
+$(get upstream.conditions.cases) upstream cases (GrowthBook's
+\`packages/sdk-js/test/cases.json\`, run with
+\`GROWTHBOOK_CASES=/path/to/cases.json\`). nurture and GrowthBook agree on
+$(get conditions.agree_with_growthbook) and $(get upstream.conditions.agree_with_growthbook) of them, and
+only those are timed. The compiled rows take the cases whose condition
+compiles strictly ($(get wasm.condition_compiled_cases) and $(get upstream.wasm.condition_compiled_cases); \`new Condition\`
+refuses an invalid regex or an unknown operator), saved groups given to the
+constructor, and GrowthBook is timed again on exactly those, in pairs of
+back-to-back runs: the ratio in bold is the median of 15 pairs' ratios
+(so that load on a shared machine hits both sides of a pair alike), the
+rates the medians of each side. The other rows are single timings, which
+a shared machine's load moves by 2× or more between runs; the native rows
+come from \`cargo bench --bench targeting\`, another process.
 
-| what | evaluations/s | vs GrowthBook JS |
-| --- | ---: | ---: |
-| \`@growthbook/growthbook\` \`evalCondition\` (JS) | $(get js.growthbook_evals_per_sec) | 1.00 |
-| nurture \`evalCondition\` (wasm; compiles each call) | $(get wasm.eval_condition_per_sec) | $(ratio "$(get wasm.eval_condition_per_sec)" "$(get js.growthbook_evals_per_sec)") |
-| nurture \`new Condition(c).eval(attrs)\` (wasm; compiled once, $(get wasm.condition_compiled_cases) cases that compile strictly) | $(get wasm.condition_compiled_evals_per_sec) | $(ratio "$(get wasm.condition_compiled_evals_per_sec)" "$(get js.growthbook_evals_per_sec)") |
-| nurture \`Condition::eval\` (native, compiled once) | $(get native.condition_compiled_evals_per_sec) | $(ratio "$(get native.condition_compiled_evals_per_sec)" "$(get js.growthbook_evals_per_sec)") |
-| nurture \`eval_condition\` (native, compiles each call) | $(get native.condition_compile_and_eval_per_sec) | $(ratio "$(get native.condition_compile_and_eval_per_sec)" "$(get js.growthbook_evals_per_sec)") |
+| what | committed: evaluations/s | vs GrowthBook JS | all upstream: evaluations/s | vs GrowthBook JS |
+| --- | ---: | ---: | ---: | ---: |
+| \`@growthbook/growthbook\` \`evalCondition\` (JS) | $(get js.growthbook_evals_per_sec) | 1.00 | $(get upstream.js.growthbook_evals_per_sec) | 1.00 |
+| nurture \`evalCondition\` (wasm; compiles each call) | $(get wasm.eval_condition_per_sec) | $(ratio "$(get wasm.eval_condition_per_sec)" "$(get js.growthbook_evals_per_sec)") | $(get upstream.wasm.eval_condition_per_sec) | $(ratio "$(get upstream.wasm.eval_condition_per_sec)" "$(get upstream.js.growthbook_evals_per_sec)") |
+| \`@growthbook/growthbook\` \`evalCondition\` (JS), the compiled cases | $(get js.growthbook_compiled_set_evals_per_sec) | 1.00 | $(get upstream.js.growthbook_compiled_set_evals_per_sec) | 1.00 |
+| nurture \`new Condition(c, groups).eval(attrs)\` (wasm; compiled once) | $(get wasm.condition_compiled_evals_per_sec) | **$(get wasm.condition_compiled_vs_growthbook)** | $(get upstream.wasm.condition_compiled_evals_per_sec) | **$(get upstream.wasm.condition_compiled_vs_growthbook)** |
+| nurture \`Condition::eval\` (native, compiled once) | $(get native.condition_compiled_evals_per_sec) | $(ratio "$(get native.condition_compiled_evals_per_sec)" "$(get js.growthbook_evals_per_sec)") | | |
+| nurture \`eval_condition\` (native, compiles each call) | $(get native.condition_compile_and_eval_per_sec) | $(ratio "$(get native.condition_compile_and_eval_per_sec)" "$(get js.growthbook_evals_per_sec)") | | |
 
-Where nurture loses: one condition against one small attribute object per
-call from JS is dominated by moving the attributes and the condition across
-the JS/wasm boundary (serde-wasm-bindgen walks every property); GrowthBook
-evaluates the JS objects where they are. The evaluation itself is faster
-natively; callgrind of the native loop
+How the compiled condition keeps up from JS (src/wasm/condition.rs): \`eval\`
+converts nothing up front. For each attribute path the condition names, one
+call into a small JS helper (\`src/wasm/condition_read.js\`) walks the path
+and returns a type tag, and only the value at its end crosses into wasm: a
+number, one copy of a string, an array item by item, a nested object as
+JSON text. A path named several times is read at most twice per call,
+saved groups given to the constructor are read once, and \`\$regex\` runs on
+the JS engine's \`RegExp\` (V8's is far faster than regex-lite compiled to
+wasm, and it is GrowthBook's dialect). Before, serde-wasm-bindgen walked
+every property of the attributes on every call: 0.48× GrowthBook on the
+committed cases and 0.46× on all upstream ones, measured the same way
+(paired, on the 119 and 238 cases that need no saved groups, which that
+build could not take in its constructor).
+Where it still loses, per case: arrays (each item one or two calls across
+the boundary) and long strings (copied into wasm memory). The page build
+(\`--no-default-features\`, without the \`condition-js-view\` feature) keeps
+the conversion: the helper does not fit its byte budget.
+\`evalCondition\` compiles the condition on every call, converting both
+objects: for one-off calls only.
+
+Natively, callgrind of the loop
 ([\`bench/profiles/conditions.txt\`](bench/profiles/conditions.txt)) puts
 27 % in malloc/free, 8 % in regex-lite's PikeVM, 5 % in \`format!\` and the
 top single function is \`padded_version_string\` (4 %, a fresh \`String\` per
-\`\$v\` comparison): what is left to win natively is allocation. To win from JS, evaluate many conditions per crossing: segments and
-slots are decided in one \`decide\` call over one visitor context.
+\`\$v\` comparison): what is left to win natively is allocation.
 
 Hashing and bucketing: GrowthBook's shared vectors ($(get hashing.cases) cases of \`hash\`
 v1/v2, \`getBucketRange\` and \`chooseVariation\`; nurture and GrowthBook's
@@ -231,8 +289,8 @@ GrowthBook). Natively the hash is ahead; from JS there is nothing to win one
 call at a time, and nurture does not try: holdouts and experiments are hashed
 inside \`decide\`, with no crossing per hash.
 
-MaxMind lookups on \`GeoIP2-City-Test.mmdb\` (seven addresses, full City
-records decoded):
+MaxMind lookups on \`GeoIP2-City-Test.mmdb\` (seven addresses): whole City
+records, or only the fields a visitor context reads:
 
 | what | lookups/s | vs mmdb-lib |
 | --- | ---: | ---: |
@@ -240,17 +298,29 @@ records decoded):
 | \`mmdb-lib\` with its default cache (JS) | $(get js.mmdblib_cached_lookups_per_sec) | $(ratio "$(get js.mmdblib_cached_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 | nurture \`MaxMindDb.lookup\` (wasm) | $(get wasm.mmdb_lookups_per_sec) | $(ratio "$(get wasm.mmdb_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 | nurture \`MmdbReader::lookup\` (native) | $(get native.mmdb_city_lookups_per_sec) | $(ratio "$(get native.mmdb_city_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
+| nurture \`MaxMindDb.lookupContext\` (wasm), context fields only | $(get wasm.mmdb_context_lookups_per_sec) | $(ratio "$(get wasm.mmdb_context_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
+| nurture \`MmdbReader::lookup_fields\` (native), context fields only | $(get native.mmdb_city_fields_lookups_per_sec) | $(ratio "$(get native.mmdb_city_fields_lookups_per_sec)" "$(get js.mmdblib_lookups_per_sec)") |
 
-The reader decodes the whole record into JSON values on every lookup; most
-of the time goes to building the nested City maps (names in eight
-languages). Callgrind
+\`lookup\` decodes the whole record into JSON values; most of the time goes
+to building the nested City maps (names in eight languages). Callgrind
 ([\`bench/profiles/maxmind.txt\`](bench/profiles/maxmind.txt)): 28 % in
 malloc/free, 13 % in \`serde_json\`/\`BTreeMap\` inserts and drops, 8 % in
 UTF-8 validation of every string, and the decoder itself (\`decode_scalar\`,
-\`control\`, \`byte\`) about 20 %. To widen the lead (and win from wasm,
-where it loses to mmdb-lib): decode only the fields a context reads
-(country, city, ASN, organization) instead of the whole record, and skip
-\`from_utf8\` for strings the database already vouches for.
+\`control\`, \`byte\`) about 20 %. \`lookupContext\` (\`MmdbReader::lookup_fields\`)
+reads only the sixteen fields a visitor context takes (country, subdivision,
+city, ASN, organization, connection type, ...): every other value is skipped
+by its control byte and size, pointers are followed, strings are borrowed
+and only those returned are checked for UTF-8. The context (\`decide\`,
+\`segmentOf\`, the edge worker) reads MaxMind databases this way. Same answers:
+on $(get mmdb.context_fields_agree_with_mmdblib) of the seven addresses it gives exactly those fields of
+mmdb-lib's records (checked before timing), and the Rust tests
+(\`tests/maxmind_fields.rs\`) compare it with the full lookup on every network
+of six test databases. What is left (perf of the native loop): about 3 µs a
+record spread over \`control\`, \`byte\`, \`pointer\` and the skip loop, because
+the walk still visits every key of the maps it reads (all eight \`names\` to
+find \`en\`, and the rest of a map, since a repeated key counts last as in
+the decoded record) in a build optimized for size (\`opt-level = "z"\`); from
+wasm, building the JS object adds one string per field.
 
 CIDR table of named-account prefixes (90 % IPv4 /20–/32 with 1 % wider, 10 %
 IPv6 /16–/64, 50,000 accounts), built natively from random prefixes, looked

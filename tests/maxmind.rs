@@ -3,6 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nurture::segment::ip::Prefix;
+#[cfg(feature = "maxmind-fields")]
+use nurture::segment::mmdb::{FieldValue, GeoFields};
 use nurture::segment::mmdb::{MmdbError, MmdbReader};
 use serde_json::{json, Value};
 
@@ -444,8 +446,17 @@ fn not_a_database() {
     ));
 }
 
+/// The context's fields, as JSON values.
+#[cfg(feature = "maxmind-fields")]
+fn as_json<V: FieldValue>(f: &GeoFields<V>) -> Vec<(&'static str, Option<Value>)> {
+    f.entries()
+        .map(|(k, v)| (k, v.map(FieldValue::to_value)))
+        .collect()
+}
+
 /// Every lookup outcome for a reader over damaged bytes: must return, not
-/// panic or hang.
+/// panic or hang; the selective lookup answers like the full one whenever
+/// that answers.
 fn poke(bytes: &[u8]) -> usize {
     let Ok(r) = MmdbReader::from_bytes(bytes) else {
         return 0;
@@ -458,7 +469,26 @@ fn poke(bytes: &[u8]) -> usize {
         "2001:218::1".parse().unwrap(),
         "2a02:d200::1".parse().unwrap(),
     ];
-    ips.iter().filter(|ip| r.lookup(**ip).is_ok()).count() + 1
+    let mut answered = 1;
+    for ip in ips {
+        let Ok(full) = r.lookup(ip) else {
+            continue;
+        };
+        answered += 1;
+        // The selective lookup checks less, never more: whenever the full
+        // lookup answers, it answers the same fields.
+        #[cfg(feature = "maxmind-fields")]
+        assert_eq!(
+            r.lookup_fields(ip)
+                .unwrap_or_else(|e| panic!("{ip}: {e}"))
+                .map(|f| as_json(&f)),
+            full.map(|m| as_json(&GeoFields::from_record(&m.record))),
+            "{ip}"
+        );
+        #[cfg(not(feature = "maxmind-fields"))]
+        let _ = full;
+    }
+    answered
 }
 
 #[test]

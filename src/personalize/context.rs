@@ -56,9 +56,10 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::orgmap::OrgRules;
+use crate::score::ScoreSummary;
 use crate::segment::cidr::CidrTable;
 use crate::segment::ip::parse_ip;
-use crate::segment::mmdb::MmdbReader;
+use crate::segment::mmdb::{FieldValue, GeoFields, MmdbReader};
 use crate::targeting::js_number_to_string;
 
 /// Anything that maps an address to a MaxMind-shaped record (ASN, ISP,
@@ -67,11 +68,28 @@ pub trait IpDatabase {
     /// The record for `ip`, or `None` when the database has none (or cannot
     /// answer, e.g. an IPv6 address in an IPv4-only database).
     fn record(&self, ip: IpAddr) -> Option<Value>;
+
+    /// Adds what a context reads from this database about `ip` (see
+    /// [`GeoFields`]) to `out`, keeping what `out` already has. By default
+    /// taken from [`IpDatabase::record`].
+    fn add_facts(&self, ip: IpAddr, out: &mut Map<String, Value>) {
+        if let Some(rec) = self.record(ip) {
+            add_fields(&GeoFields::from_record(&rec), out);
+        }
+    }
 }
 
 impl<B: AsRef<[u8]>> IpDatabase for MmdbReader<B> {
     fn record(&self, ip: IpAddr) -> Option<Value> {
         self.lookup(ip).ok().flatten().map(|m| m.record)
+    }
+
+    /// Decodes the context's fields alone, not the whole record.
+    #[cfg(feature = "maxmind-fields")]
+    fn add_facts(&self, ip: IpAddr, out: &mut Map<String, Value>) {
+        if let Ok(Some(fields)) = self.lookup_fields(ip) {
+            add_fields(&fields, out);
+        }
     }
 }
 
@@ -96,8 +114,9 @@ pub struct Visitor {
     pub request: Option<Map<String, Value>>,
     /// Profile fields.
     pub profile: Option<Map<String, Value>>,
-    /// A [`ScoreResult`](crate::ScoreResult) as JSON, or a subset of it.
-    pub score: Option<Map<String, Value>>,
+    /// What decisions read of the visitor's score: the page and the edge
+    /// both build it with [`ScoreResult::summary`](crate::ScoreResult::summary).
+    pub score: Option<ScoreSummary>,
     /// Page attributes: `path`, `url`, `referrer`, `utm`, ...
     pub page: Option<Map<String, Value>>,
     /// Ids of content items already seen (skipped by recommendations).
@@ -132,7 +151,7 @@ impl Visitor {
         };
         let request = object(&mut map, "request")?;
         let profile = object(&mut map, "profile")?;
-        let score = object(&mut map, "score")?;
+        let score = object(&mut map, "score")?.map(|s| ScoreSummary::from_map(&s));
         let page = object(&mut map, "page")?;
         let seen = match map.remove("seen") {
             None | Some(Value::Null) => Vec::new(),
@@ -170,10 +189,6 @@ impl Visitor {
     }
 }
 
-fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, key| v.get(key))
-}
-
 /// A non-empty string or a number, as a JSON value worth keeping.
 fn useful(v: Option<&Value>) -> Option<&Value> {
     match v? {
@@ -183,50 +198,13 @@ fn useful(v: Option<&Value>) -> Option<&Value> {
     }
 }
 
-/// Extracts the network and place facts of a MaxMind record of any of the
-/// GeoIP2/GeoLite2 shapes into `out`, keeping what `out` already has.
-fn maxmind_facts(rec: &Value, out: &mut Map<String, Value>) {
-    let traits = rec.get("traits");
-    let pick = |key: &str| useful(rec.get(key)).or_else(|| traits.and_then(|t| useful(t.get(key))));
-    let facts: [(&str, Option<&Value>); 16] = [
-        ("asn", pick("autonomous_system_number")),
-        ("asOrganization", pick("autonomous_system_organization")),
-        ("isp", pick("isp")),
-        ("organization", pick("organization")),
-        ("domain", pick("domain")),
-        ("connectionType", pick("connection_type")),
-        ("userType", pick("user_type")),
-        ("country", useful(get(rec, &["country", "iso_code"]))),
-        ("countryName", useful(get(rec, &["country", "names", "en"]))),
-        ("continent", useful(get(rec, &["continent", "code"]))),
-        (
-            "region",
-            useful(
-                get(rec, &["subdivisions"])
-                    .and_then(|s| s.get(0))
-                    .and_then(|s| s.get("iso_code")),
-            ),
-        ),
-        (
-            "regionName",
-            useful(
-                get(rec, &["subdivisions"])
-                    .and_then(|s| s.get(0))
-                    .and_then(|s| get(s, &["names", "en"])),
-            ),
-        ),
-        ("city", useful(get(rec, &["city", "names", "en"]))),
-        ("postalCode", useful(get(rec, &["postal", "code"]))),
-        ("timezone", useful(get(rec, &["location", "time_zone"]))),
-        (
-            "registeredCountry",
-            useful(get(rec, &["registered_country", "iso_code"])),
-        ),
-    ];
-    for (key, value) in facts {
+/// Adds the network and place facts of one MaxMind record to `out`,
+/// keeping what `out` already has.
+fn add_fields<V: FieldValue>(fields: &GeoFields<V>, out: &mut Map<String, Value>) {
+    for (key, value) in fields.entries() {
         if let Some(v) = value {
             if !out.contains_key(key) {
-                out.insert(key.to_string(), v.clone());
+                out.insert(key.to_string(), v.to_value());
             }
         }
     }
@@ -283,9 +261,7 @@ pub fn build_context(
     if let Some(addr) = addr {
         ip.insert("address".into(), Value::String(addr.to_string()));
         for db in tables.maxmind {
-            if let Some(rec) = db.record(addr) {
-                maxmind_facts(&rec, &mut ip);
-            }
+            db.add_facts(addr, &mut ip);
         }
     }
     for key in ip.keys() {
@@ -453,79 +429,46 @@ fn src(sources: &Map<String, Value>, key: &str) -> &'static str {
 
 /// `score.fit` / `score.engagement` as numbers, whether given as the full
 /// `ScoreResult` (`fit.score`) or as plain numbers.
-fn score_number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::Object(o) => o.get("score").and_then(Value::as_f64),
-        _ => None,
-    }
-}
-
-fn score_facts(score: &Map<String, Value>, top: usize, ctx: &mut Map<String, Value>) {
+fn score_facts(score: &ScoreSummary, top: usize, ctx: &mut Map<String, Value>) {
     let mut s = Map::new();
-    if let Some(fit) = score_number(score.get("fit")) {
+    if let Some(fit) = score.fit {
         s.insert("fit".into(), Value::from(fit));
     }
-    if let Some(eng) = score_number(score.get("engagement")) {
-        s.insert("engagement".into(), Value::from(eng));
+    if let Some(engagement) = score.engagement {
+        s.insert("engagement".into(), Value::from(engagement));
     }
     if !s.is_empty() {
         ctx.insert("score".into(), Value::Object(s));
     }
-    for key in ["grade", "tier", "stage"] {
-        if let Some(v @ Value::String(_)) = score.get(key) {
-            ctx.insert(key.into(), v.clone());
-        }
+    if let Some(grade) = &score.grade {
+        ctx.insert("grade".into(), Value::String(grade.clone()));
     }
-    if let Some(mql) = score.get("mql").and_then(|m| m.get("qualified")) {
-        if mql.is_boolean() {
-            ctx.insert("mql".into(), mql.clone());
-        }
+    if let Some(tier) = score.tier {
+        ctx.insert("tier".into(), Value::String(tier.as_str().into()));
     }
-    // Interests: `[{tag, weight, share}]` (a ScoreResult) or `["tag"]`.
-    let Some(Value::Array(list)) = score.get("interests") else {
+    if let Some(stage) = score.stage {
+        ctx.insert("stage".into(), Value::String(stage.as_str().into()));
+    }
+    if let Some(mql) = score.mql {
+        ctx.insert("mql".into(), Value::Bool(mql));
+    }
+    if score.interests.is_empty() {
         return;
-    };
-    let mut tags: Vec<(String, f64)> = Vec::new();
-    for (rank, item) in list.iter().enumerate() {
-        let (tag, w) = match item {
-            Value::String(t) => (t.as_str(), None),
-            Value::Object(o) => match o.get("tag").and_then(Value::as_str) {
-                Some(t) => (
-                    t,
-                    o.get("share")
-                        .and_then(Value::as_f64)
-                        .or_else(|| o.get("weight").and_then(Value::as_f64)),
-                ),
-                None => continue,
-            },
-            _ => continue,
-        };
-        if tag.is_empty() || tags.iter().any(|(t, _)| t == tag) {
-            continue;
-        }
-        // A bare tag list is ranked: the first counts most.
-        let w = w.filter(|w| w.is_finite() && *w >= 0.0);
-        let w = w.unwrap_or(1.0 / (rank as f64 + 1.0));
-        tags.push((tag.to_string(), w));
     }
-    let total: f64 = tags.iter().map(|(_, w)| w).sum();
+    let ranked = score.ranked_shares();
+    // Inserted one by one: collecting into a map would sort first, and
+    // bring a sort routine into the page build for a handful of tags.
     let mut shares = Map::new();
-    for (tag, w) in &tags {
-        let share = if total > 0.0 { w / total } else { 0.0 };
-        shares.insert(
-            tag.clone(),
-            Value::from(crate::score::result::round4(share)),
-        );
+    for (tag, share) in &ranked {
+        shares.insert(tag.to_string(), Value::from(*share));
     }
-    // Strongest first (stable: ties keep the given order).
-    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
     ctx.insert(
         "interests".into(),
         Value::Array(
-            tags.into_iter()
+            ranked
+                .iter()
                 .take(top)
-                .map(|(t, _)| Value::String(t))
+                .map(|(tag, _)| Value::String(tag.to_string()))
                 .collect(),
         ),
     );

@@ -29,9 +29,15 @@ impl MatchedSegments {
 }
 
 impl Personalizer {
+    /// The visitor context before segments are evaluated: what
+    /// [`segments_of`](Self::segments_of) reads.
+    pub fn context_without_segments(&self, visitor: &Visitor, tables: &Tables<'_>) -> Value {
+        build_context(visitor, tables, &self.org_rules, self.top_interests)
+    }
+
     /// The visitor context with `segments` and `segment` (the primary) set.
     pub fn context(&self, visitor: &Visitor, tables: &Tables<'_>) -> Value {
-        let mut ctx = build_context(visitor, tables, &self.org_rules, self.top_interests);
+        let mut ctx = self.context_without_segments(visitor, tables);
         let segments = self.segments_of(&ctx);
         if let Value::Object(map) = &mut ctx {
             map.insert(

@@ -194,6 +194,16 @@ impl EngagementRule {
         }
     }
 
+    /// Whether matching reads the event's URL.
+    pub(super) fn reads_url(&self) -> bool {
+        self.url.is_some()
+    }
+
+    /// Whether matching reads the event's tags.
+    pub(super) fn reads_tags(&self) -> bool {
+        self.tags.is_some()
+    }
+
     /// Everything but the action, which [`ActionTable`] has already checked.
     /// `url` is the event's URL, normalized once for all its rules.
     pub(super) fn matches(

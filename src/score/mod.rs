@@ -25,6 +25,7 @@ pub mod event_text;
 pub mod fit;
 pub mod incremental;
 pub mod result;
+pub mod summary;
 pub mod urlpattern;
 
 use std::collections::HashMap;
@@ -33,8 +34,9 @@ use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
-pub use incremental::{StateError, VisitorState};
+pub use incremental::{EventFields, FieldError, LiveVisitor, StateError, VisitorState};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
+pub use summary::{InterestShare, ScoreSummary};
 
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_SECOND};

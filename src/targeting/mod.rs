@@ -18,7 +18,10 @@ mod js;
 pub mod jsregex;
 pub mod version;
 
-pub use condition::{eval_condition, looks_swapped, Condition, MAX_CONDITION_DEPTH};
+pub use condition::{
+    eval_condition, looks_swapped, Attributes, Condition, RegexEngine, SavedGroups,
+    MAX_CONDITION_DEPTH,
+};
 pub use hash::{
     choose_variation, fnv1a32, get_bucket_ranges, get_equal_weights, hash, in_namespace, in_range,
     MAX_VARIATIONS,

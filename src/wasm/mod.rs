@@ -3,12 +3,17 @@
 //! ([`IntoJsResult`]). Nothing else lives here.
 
 pub mod browser;
+pub mod condition;
 pub mod forms;
+#[cfg(feature = "maxmind-fields")]
+pub mod mmdb;
 pub mod personalize;
 pub mod score;
 #[cfg(feature = "visitor-state")]
 pub mod state;
 pub mod targeting;
+#[cfg(feature = "visitor-state")]
+pub mod visitor;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;

@@ -317,6 +317,24 @@ impl PersonalizerHandle {
         to_js(&held.with(|t| self.inner.decide(&visitor, t)))
     }
 
+    /// `personalizer.segments(visitor, tables?)` → `{segments,
+    /// primarySegment}`: the visitor's segments, highest priority first,
+    /// without the context they were decided on (which `context` writes out
+    /// whole: the visitor's request, profile and page, read back in JS only
+    /// to take two fields).
+    pub fn segments(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
+        let visitor = read_visitor(visitor)?;
+        let held = HeldTables::read(&tables)?;
+        held.with(|t| {
+            let ctx = self.inner.context_without_segments(&visitor, t);
+            let segments = self.inner.segments_of(&ctx);
+            to_js(&Segments {
+                primary_segment: segments.first().copied(),
+                segments,
+            })
+        })
+    }
+
     /// `personalizer.context(visitor, tables?)`: the context conditions are
     /// evaluated against, segments included (for debugging rules).
     pub fn context(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
@@ -448,6 +466,14 @@ impl Drop for MaxMindDbHandle {
     }
 }
 
+impl MaxMindDbHandle {
+    /// The database (for the exports in `mmdb.rs`).
+    #[cfg(feature = "maxmind-fields")]
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
 #[wasm_bindgen(js_class = MaxMindDb)]
 impl MaxMindDbHandle {
     /// `new MaxMindDb(bytes: Uint8Array)`: copies the bytes and checks the
@@ -502,4 +528,11 @@ impl MaxMindDbHandle {
     pub fn registry_id(&self) -> u32 {
         self.id
     }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Segments<'a> {
+    segments: Vec<&'a str>,
+    primary_segment: Option<&'a str>,
 }

@@ -273,8 +273,15 @@ pub fn check_model_js(model: JsValue) -> Result<JsValue, JsValue> {
 /// document each time.
 #[wasm_bindgen(js_name = Model)]
 pub struct ModelHandle {
-    pub(super) model: Model,
+    pub(super) model: SharedModel,
 }
+
+/// A `Visitor` shares its model's compiled form (a copy costs more than
+/// scoring a visitor); the page build has no `Visitor` and keeps it inline.
+#[cfg(feature = "visitor-state")]
+pub(super) type SharedModel = std::rc::Rc<Model>;
+#[cfg(not(feature = "visitor-state"))]
+pub(super) type SharedModel = Model;
 
 #[wasm_bindgen(js_class = Model)]
 impl ModelHandle {
@@ -287,6 +294,9 @@ impl ModelHandle {
             Value::Null => Model::default_model(),
             value => Model::from_value(value).into_js()?,
         };
+        // An `Rc` in the full build, the model itself in the page build.
+        #[allow(clippy::useless_conversion)]
+        let model = SharedModel::from(model);
         Ok(ModelHandle { model })
     }
 

@@ -11,14 +11,16 @@ use wasm_bindgen::prelude::*;
 use super::score::{read_events_text, read_now, read_options, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
 use crate::score::event::MAX_EVENTS_PER_CALL;
-use crate::score::{Event, EventSource, RejectedEvent, UnscoredEvent, VisitorState};
+use crate::score::{
+    Event, EventSource, RejectedEvent, ScoreResult, ScoreSummary, UnscoredEvent, VisitorState,
+};
 use crate::time::Millis;
 
 /// What the limit's error tells a caller of `ingest` and `validateEvents`.
 const BATCH_HINT: &str = "send them in batches";
 
 /// `"server"` (the default) or `"browser"`.
-fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
+pub(super) fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(EventSource::Server);
     }
@@ -113,7 +115,8 @@ impl ModelHandle {
 
     /// `model.scoreState(state, profile, now?, options?)`: the visitor's
     /// score from its stored state, the same result `score()` gives for its
-    /// whole history (the breakdown lists its newest events).
+    /// whole history (the breakdown lists its newest events), plus its
+    /// `summary`: what decisions read (`decide`'s `visitor.score`).
     #[wasm_bindgen(js_name = scoreState)]
     pub fn score_state(
         &self,
@@ -130,8 +133,20 @@ impl ModelHandle {
             .model
             .score_state(&visitor, profile.as_ref(), now, &options)
             .map_err(|e| invalid_argument("state", &e.to_string()))?;
-        to_js(&result)
+        to_js(&Scored {
+            summary: result.summary(),
+            result: &result,
+        })
     }
+}
+
+/// A score with the summary that decisions read, so the edge hands
+/// `decide` exactly what the page builds from its own result.
+#[derive(Serialize)]
+struct Scored<'a> {
+    #[serde(flatten)]
+    result: &'a ScoreResult,
+    summary: ScoreSummary,
 }
 
 impl ModelHandle {

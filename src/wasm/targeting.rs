@@ -5,7 +5,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js};
-use crate::targeting::{self, Condition};
+use crate::targeting;
 
 fn number(value: &JsValue, what: &str) -> Result<f64, JsValue> {
     value
@@ -132,31 +132,4 @@ pub fn get_equal_weights_js(n: JsValue) -> Result<JsValue, JsValue> {
     let n = number(&n, "n")?;
     let n = if n.is_finite() { n.trunc() as i64 } else { 0 };
     to_js(&targeting::get_equal_weights(n))
-}
-
-/// A condition compiled once (regexes included) for evaluating many
-/// attribute sets: `new Condition(cond).eval(attributes, savedGroups?)`.
-#[wasm_bindgen(js_name = Condition)]
-pub struct ConditionHandle {
-    condition: Condition,
-}
-
-#[wasm_bindgen(js_class = Condition)]
-impl ConditionHandle {
-    /// Throws `invalid_config` with the path of the first bad part (an
-    /// invalid regex, say) and every bad part in `err.errors`; use
-    /// `evalCondition` for GrowthBook's lenient behaviour instead.
-    #[wasm_bindgen(constructor)]
-    pub fn new(condition: JsValue) -> Result<ConditionHandle, JsValue> {
-        let value = from_js(condition, "condition")?;
-        let condition =
-            Condition::compile(&value).map_err(|errors| super::config_error(&errors))?;
-        Ok(ConditionHandle { condition })
-    }
-
-    pub fn eval(&self, attributes: JsValue, saved_groups: JsValue) -> Result<bool, JsValue> {
-        let attributes = from_js(attributes, "attributes")?;
-        let groups = from_js(saved_groups, "savedGroups")?;
-        Ok(self.condition.eval(&attributes, &groups))
-    }
 }

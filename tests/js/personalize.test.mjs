@@ -60,6 +60,25 @@ test("a full score() result decides exactly like the fields decisions read, and 
   assert.throws(() => personalizer.decide({ id: "x", score: [1, 2] }), (e) => e.code === "invalid_argument" && e.path === "visitor.score");
 });
 
+test("segments() gives the segments context() and decide() find, without the context", () => {
+  const visitors = [
+    { id: "a", ip: "203.0.113.77" },
+    { id: "b", ip: "1.128.0.1" },
+    { id: "c", request: { country: "CN" }, profile: { industry: "Retail" } },
+    { id: "d" },
+  ];
+  for (const v of visitors) {
+    const tables = { cidr: accounts, maxmind: asn };
+    const ctx = personalizer.context(v, tables);
+    const decided = personalizer.decide(v, tables);
+    const got = personalizer.segments(v, tables);
+    assert.deepEqual(got, { segments: ctx.segments, primarySegment: ctx.segment ?? null });
+    assert.deepEqual(got.segments, decided.segments);
+  }
+  assert.ok(personalizer.segments(visitors[0], { cidr: accounts }).segments.includes("key-account"));
+  assert.throws(() => personalizer.segments({ id: "x", seen: "nope" }), { code: "invalid_argument", path: "visitor.seen" });
+});
+
 test("the A/B slot splits 50/50 within 2% and is sticky per visitor", () => {
   let own = 0;
   const n = 20_000;

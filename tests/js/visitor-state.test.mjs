@@ -35,8 +35,12 @@ test("batches ingested one by one score like the whole history", { skip: !hasSta
   }
   const inc = model.scoreState(state, null, NOW, { breakdown: false });
   const full = model.score(null, events, NOW, { breakdown: false });
-  const drop = (r) => ({ ...r, unscored: undefined });
+  const drop = (r) => ({ ...r, unscored: undefined, summary: undefined });
   assert.deepEqual(drop(inc), drop(full));
+  // The summary decisions read: every interest with its real share.
+  assert.deepEqual(inc.summary.interests, full.interests.map(({ tag, share }) => ({ tag, share })));
+  assert.equal(inc.summary.tier, full.tier);
+  assert.equal(inc.summary.grade, full.grade);
   assert.ok(state.length < 16 * 1024, `${state.length} B`);
 });
 

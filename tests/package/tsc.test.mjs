@@ -19,6 +19,7 @@ import init, {
   nextFields, validateForm, Form, checkEmail, checkPhone, initSync,
   type ModelConfig, type SiteConfig, type FormConfig, type NurtureEvent, type ScoreResult,
   type Decisions, type Decision, type FormSubmission, type NurtureError, type Grade, type Visitor,
+  type MaxMindContextFields,
 } from "nurture";
 
 await init();
@@ -96,6 +97,9 @@ const hit = cidr.lookup("203.0.113.9");
 const network: string | undefined = hit?.network;
 const db: MaxMindDb | null = null as MaxMindDb | null;
 db?.lookup("1.1.1.1");
+const geo: MaxMindContextFields | null | undefined = db?.lookupContext("1.1.1.1");
+const asNumber: number | undefined = geo?.asn;
+const city: string | undefined = geo?.city;
 
 const form: FormConfig = {
   id: "contact",

@@ -43,3 +43,23 @@ test("two seconds of token fuzzing find nothing", async () => {
   assert.ok(execs > 1000, `only ${execs} executions`);
   assert.ok(accepted > 0, "no genuine token was accepted: the fuzzer checks nothing");
 });
+
+test("a token verified once is still checked for time and keys", async () => {
+  const token = await sign(env, "BBBBBBBBBBBBBBBBBBBBBB", NOW);
+  // The second check takes the cached signature: same answer.
+  const first = await verify(env, token, 3600, NOW);
+  const again = await verify(env, token, 3600, NOW + 10);
+  assert.deepEqual(again, first);
+  // ...but not past the token's lifetime, nor before its issue time.
+  await assert.rejects(verify(env, token, 3600, NOW + 3601), { status: 401, code: "visitor_token_expired" });
+  await assert.rejects(verify(env, token, 3600, NOW - 400), { code: "invalid_visitor_token" });
+  // Under another key set it is checked again: k2 is gone.
+  await assert.rejects(verify({ NURTURE_KEYS: "k1:first-secret-0123456789" }, token, 3600, NOW), { code: "unknown_key_id" });
+  // A rotation: k2 now verifies but no longer signs, so the token is not current.
+  const rotated = { NURTURE_KEYS: "k3:third-secret-0123456789,k2:second-secret-0123456789" };
+  assert.equal((await verify(rotated, token, 3600, NOW)).current, false);
+  assert.equal((await verify(env, token, 3600, NOW)).current, true);
+  // A cached answer is a copy: changing it changes nothing cached.
+  first.visitorId = "changed";
+  assert.equal((await verify(env, token, 3600, NOW)).visitorId, "BBBBBBBBBBBBBBBBBBBBBB");
+});

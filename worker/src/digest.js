@@ -2,21 +2,34 @@
 // SHA-256 of a text (UTF-8), the one digest the worker takes: idempotency
 // keys, content ids of events without one, hashed personal fields, the
 // documents' version and the operator credential's comparison.
+//
+// Synchronous, from @noble/hashes (audited, no dependencies): an event
+// batch takes a digest per event for its idempotency key, and Web Crypto's
+// `crypto.subtle.digest` costs a promise and a trip out of the isolate each
+// time. In the last CPU profile of a 20-event batch, those digests were about
+// a sixth of the worker's time; the same digest in JS takes a tenth of it
+// for these short texts.
+
+import { sha256 as sha256Bytes } from "@noble/hashes/sha2.js";
 
 const encoder = new TextEncoder();
 
 /**
  * @param {string} text
- * @returns {Promise<Uint8Array>}
+ * @returns {Uint8Array}
  */
-export async function sha256(text) {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+export function sha256(text) {
+  return sha256Bytes(encoder.encode(text));
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
  * The digest as lower-case hex, 64 digits.
  * @param {string} text
  */
-export async function sha256Hex(text) {
-  return [...(await sha256(text))].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function sha256Hex(text) {
+  let out = "";
+  for (const b of sha256(text)) out += HEX[b];
+  return out;
 }

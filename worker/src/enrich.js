@@ -13,7 +13,9 @@ import { documents } from "./source.js";
 
 /**
  * The score as stored and forwarded: small enough to ride along with every
- * forwarded event.
+ * forwarded event. Its first fields are the core's `ScoreSummary`, what
+ * decisions read, built in Rust exactly as the page builds its own; the
+ * explanation (`fitGrade`, `breakdown`, `model`) rides along.
  * @typedef {object} Summary
  * @property {number} fit
  * @property {import("nurture").FitGrade} fitGrade
@@ -22,7 +24,7 @@ import { documents } from "./source.js";
  * @property {import("nurture").Tier} tier
  * @property {import("nurture").Stage} stage
  * @property {boolean} mql
- * @property {string[]} interests
+ * @property {{tag: string, share: number}[]} interests every tag with its share, strongest first
  * @property {{fit: RulePoints[], engagement: RulePoints[]}} breakdown
  * @property {string} [model]
  * @typedef {{rule: string, points: number}} RulePoints
@@ -61,7 +63,7 @@ import { documents } from "./source.js";
  */
 
 /**
- * @param {ScoreResult} result
+ * @param {ScoreResult & {summary: import("nurture").ScoreSummary}} result `model.scoreState`'s
  * @returns {Summary}
  */
 export function summarize(result) {
@@ -80,7 +82,7 @@ export function summarize(result) {
     tier: result.tier,
     stage: result.stage,
     mql: result.mql.qualified,
-    interests: result.interests.slice(0, 3).map((i) => i.tag),
+    interests: result.summary.interests ?? [],
     breakdown: { fit: top(result.fit.breakdown), engagement: top(result.engagement.rules) },
     model: result.model,
   };

@@ -60,8 +60,8 @@ export function exposureKeyOf(event) {
  * @param {string} visitorId
  * @param {string} id
  */
-export async function forwardIdOf(visitorId, id) {
-  return `evt_${b64url(await sha256(`${visitorId}\n${id}`)).slice(0, 32)}`;
+export function forwardIdOf(visitorId, id) {
+  return `evt_${b64url(sha256(`${visitorId}\n${id}`)).slice(0, 32)}`;
 }
 
 /**
@@ -97,7 +97,7 @@ export async function recordExposures(request, env, s, visitorId, exposures) {
       return {
         key: x.key,
         id,
-        forwardId: await forwardIdOf(visitorId, id),
+        forwardId: forwardIdOf(visitorId, id),
         event: {
           type: "track", event: EXPOSURE_EVENT, messageId: id, timestamp: now, channel: "server",
           properties: { experimentId: x.key, variationId: x.variationId, variant: x.variant, slot: x.slot },

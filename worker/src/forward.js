@@ -129,7 +129,7 @@ function redactor(s) {
     const key = String(text).trim().toLowerCase();
     let p = digests.get(key);
     if (!p) {
-      p = sha256Hex(key).then((hex) => `sha256:${hex}`);
+      p = Promise.resolve(`sha256:${sha256Hex(key)}`);
       digests.set(key, p);
     }
     return p;
@@ -397,7 +397,7 @@ function batches(msgs) {
  */
 async function postBatch(env, { msgs, body }) {
   const s = settings(env);
-  const key = `bat_${(await sha256Hex(msgs.map((m) => m.id).join("\n"))).slice(0, 40)}`;
+  const key = `bat_${sha256Hex(msgs.map((m) => m.id).join("\n")).slice(0, 40)}`;
   let res;
   try {
     res = await fetch(s.collectorUrl, {

@@ -156,6 +156,6 @@ async function read(env) {
     const set = missing.map((m) => `${m.what}: ${m.how}`).join("; and ");
     throw new HttpError("config_missing", `the worker is not configured${demo}: set ${set}`, { missing: missing.map((m) => m.what) });
   }
-  const version = (await sha256Hex(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"))).slice(0, 16);
+  const version = (sha256Hex(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"))).slice(0, 16);
   return { version, source: sources.size ? [...sources].join("+") : "vars", ...texts };
 }

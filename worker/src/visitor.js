@@ -88,9 +88,29 @@ import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
  * @property {{index: number, id: string}[]} duplicates
  * @property {Summary | null} score
  * @property {string[]} signals
- * @property {ForwardMessage[]} forward
+ * @property {ForwardMessage[]} forward the lifecycle signals to forward; the accepted events' messages the worker builds from its own candidates (eventMessages), so the events do not cross the RPC back
+ * @property {{segments: string[], primarySegment: string | null} | null} segments what the events' messages carry besides `score`
  * @property {number} coreRestarts
  */
+
+/**
+ * The forwarded messages of a batch's accepted events, built where the
+ * candidates already are (the worker) from what the visitor's object
+ * answered: each event as sent, its id as `messageId`, the visitor's new
+ * score and segments.
+ * @param {Candidate[]} candidates
+ * @param {Pick<Ingested, "accepted" | "score" | "segments">} out
+ * @param {string} visitorId
+ * @param {number} now
+ * @returns {ForwardMessage[]}
+ */
+export function eventMessages(candidates, out, visitorId, now) {
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  return out.accepted.flatMap(({ id }) => {
+    const c = byId.get(id);
+    return c ? [{ kind: /** @type {const} */ ("event"), id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: out.score, ...out.segments }] : [];
+  });
+}
 
 /**
  * `submitForm`'s answer for fields the core refused (`errors` per field).
@@ -296,6 +316,9 @@ export class VisitorState extends DurableObject {
     this.state = EMPTY();
     /** @type {TokenBucket | null} */
     this.bucket = null;
+    /** When the alarm set by this instance fires (ms), or null: none set by it. */
+    /** @type {number | null} */
+    this.armedFor = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -388,7 +411,7 @@ export class VisitorState extends DurableObject {
     if (outcome.result === null) {
       // Nothing new to keep, but remember the ids of the rejected ones? No:
       // a rejected event may be fixed and resent with the same id.
-      return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], signals: [], coreRestarts: coreStats().restarts };
+      return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], segments: null, signals: [], coreRestarts: coreStats().restarts };
     }
 
     const { result } = outcome;
@@ -411,9 +434,6 @@ export class VisitorState extends DurableObject {
     this.ctx.storage.put("state", st);
     this.arm();
 
-    const forward = outcome.accepted
-      .map(/** @returns {ForwardMessage} */ (c) => ({ kind: "event", id: c.forwardId, visitorId, receivedAt: now, event: { ...c.event, messageId: c.id }, score: summary, ...seg }))
-      .concat(signals);
     return {
       ok: true,
       accepted: outcome.accepted.map((c) => ({ index: c.index, id: c.id })),
@@ -422,7 +442,8 @@ export class VisitorState extends DurableObject {
       duplicates,
       score: summary,
       signals: signals.map((x) => x.event.event),
-      forward,
+      forward: signals,
+      segments: seg,
       coreRestarts: coreStats().restarts,
     };
   }
@@ -448,11 +469,24 @@ export class VisitorState extends DurableObject {
     return due.length ? Math.min(...due) : null;
   }
 
-  /** Sets (or clears) the alarm for nextDue(); not awaited by the synchronous updates (the output gate covers it). */
-  /** @returns {Promise<void>} */
+  /**
+   * Sets (or clears) the alarm for nextDue(); not awaited by the synchronous
+   * updates (the output gate covers it). An alarm already set for no later
+   * than the new due time is left as it is: it fires, finds the visitor
+   * active since, and sets itself for the due time then (alarm()). Activity
+   * only moves the due time later, so an active visitor's batches no longer
+   * write the alarm each time, only once per alarm period.
+   * @returns {Promise<void>}
+   */
   arm() {
     const due = this.nextDue();
-    return due === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(due);
+    if (due === null) {
+      this.armedFor = null;
+      return this.ctx.storage.deleteAlarm();
+    }
+    if (this.armedFor !== null && this.armedFor <= due && this.armedFor > Date.now()) return Promise.resolve();
+    this.armedFor = due;
+    return this.ctx.storage.setAlarm(due);
   }
 
   /**
@@ -463,6 +497,7 @@ export class VisitorState extends DurableObject {
    */
   async wipe(next) {
     this.state = next;
+    this.armedFor = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
@@ -486,12 +521,15 @@ export class VisitorState extends DurableObject {
 
   /** Re-engagement due, retention over, or a tombstone to drop. */
   async alarm() {
+    // This alarm has fired: none is set until one is set again.
+    this.armedFor = null;
     await loadDocuments(this.env);
     const st = this.state;
     const now = Date.now();
     const due = this.nextDue();
     if (due === null) return;
     if (due > now) {
+      this.armedFor = due;
       await this.ctx.storage.setAlarm(due);
       return;
     }
@@ -529,9 +567,8 @@ export class VisitorState extends DurableObject {
    */
   segmentsOf({ visitorId, ip, cf, profile, summary }) {
     try {
-      const ctx = withCore(this.env, ({ site, tables }) =>
-        site.context({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
-      return { segments: ctx.segments ?? [], primarySegment: ctx.segment ?? null };
+      return withCore(this.env, ({ site, tables }) =>
+        site.segments({ id: visitorId, ip: ip ?? null, request: cf ?? null, profile, score: summary }, tables));
     } catch (err) {
       console.error("segments", err instanceof Error ? err.message : err);
       return { segments: [], primarySegment: null };

@@ -24,10 +24,13 @@ const consentMode = params.get("consent") || meta("consent") || "implied";
 const behindEdge = document.getElementById("nurture-decisions") !== null;
 const endpoint = params.get("endpoint") || meta("endpoint") || (behindEdge ? location.origin : undefined);
 
-// The config downloads while the wasm compiles.
+// The config downloads and the wasm compiles (streaming, as its bytes
+// arrive; the <link rel="preload"> hints in <head> started both downloads)
+// while the glue module loads.
 const config = fetch("/nurture/site-config.json").then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.statusText))));
+const compiled = WebAssembly.compileStreaming(fetch("/pkg/browser/nurture_bg.wasm"));
 const { default: init, start } = await import("/pkg/browser/nurture.js");
-await init();
+await init({ module_or_path: compiled });
 clearTimeout(failsafe);
 const nurture = start({
   config,

@@ -49,6 +49,7 @@
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,8 +69,11 @@ pub const SETTLE_WINDOWS: f64 = 2.0;
 /// How long a match of a rule capped for a lifetime stays open.
 pub const LIFETIME_SETTLE_DAYS: f64 = 90.0;
 
+mod live;
 mod score;
 mod store;
+
+pub use live::{EventFields, FieldError, LiveVisitor};
 
 use store::fingerprint;
 pub use store::StateError;
@@ -120,15 +124,20 @@ struct OpenEvent {
     /// Index in the visitor's history.
     i: u64,
     t: Millis,
-    a: String,
-    u: Option<String>,
-    g: Vec<String>,
+    a: Text,
+    u: Option<Text>,
+    g: Vec<Text>,
     d: Option<f64>,
     s: bool,
     /// The touchpoint its URL matched, by position in the model.
     p: Option<usize>,
     m: Vec<Match>,
 }
+
+/// Text an open event keeps: shared, so that a visitor held in memory
+/// keeps each distinct name, URL and tag once ([`live`]'s interner); stored
+/// as a plain string.
+type Text = Arc<str>;
 
 /// One rule an open event matched and what became of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -166,7 +175,7 @@ impl OpenEvent {
             action_key: lower(&self.a),
             timestamp: self.t,
             url: self.u.as_deref().map(Borrowed),
-            tags: self.g.iter().map(|t| Borrowed(t.as_str())).collect(),
+            tags: self.g.iter().map(|t| Borrowed(&**t)).collect(),
             dwell_seconds: self.d,
             from_server: self.s,
         }
@@ -181,21 +190,31 @@ struct Context<'a> {
     tags: Vec<&'a str>,
 }
 
-fn context<'a>(model: &'a Model, touchpoint: Option<usize>, own_tags: &'a [String]) -> Context<'a> {
+fn context<'a>(model: &'a Model, touchpoint: Option<usize>, own_tags: &'a [Text]) -> Context<'a> {
+    let own: Vec<&str> = own_tags.iter().map(|t| &**t).collect();
+    let tags = context_tags(model, touchpoint, own);
     let touchpoint = touchpoint.and_then(|at| model.touchpoints.get(at));
-    let mut tags: Vec<&str> = own_tags.iter().map(String::as_str).collect();
-    if let Some(tp) = touchpoint {
+    Context {
+        touchpoint,
+        weight: touchpoint.map_or(1.0, |t| t.weight),
+        tags,
+    }
+}
+
+/// An event's own tags followed by its touchpoint's that it lacks.
+fn context_tags<'a>(
+    model: &'a Model,
+    touchpoint: Option<usize>,
+    mut tags: Vec<&'a str>,
+) -> Vec<&'a str> {
+    if let Some(tp) = touchpoint.and_then(|at| model.touchpoints.get(at)) {
         for tag in &tp.tags {
             if !tags.contains(&tag.as_str()) {
                 tags.push(tag);
             }
         }
     }
-    Context {
-        touchpoint,
-        weight: touchpoint.map_or(1.0, |t| t.weight),
-        tags,
-    }
+    tags
 }
 
 impl OpenEvent {
@@ -208,7 +227,8 @@ impl OpenEvent {
 /// without decay.
 fn growth(delta_ms: f64, half_life_days: Option<f64>) -> f64 {
     match half_life_days {
-        Some(h) if h > 0.0 => 2f64.powf(delta_ms / MS_PER_DAY / h),
+        // 2^0 is 1 exactly: no call for a term at the reference time.
+        Some(h) if h > 0.0 && delta_ms != 0.0 => 2f64.powf(delta_ms / MS_PER_DAY / h),
         _ => 1.0,
     }
 }
@@ -271,70 +291,104 @@ impl Model {
         self.check_state(state)?;
         let mut unscored = Vec::new();
         for event in events {
-            let index = state.n;
-            state.n += 1;
-            let (candidates, ignored) = self.actions.lookup(&event.action_key);
-            if self.inactivity.is_none() || !ignored {
-                state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
-            }
-            let normalized = event.url.as_deref().map(NormalizedUrl::new);
-            let touchpoint = normalized
+            let url = event.url.as_deref().map(NormalizedUrl::new);
+            let touchpoint = url
                 .as_ref()
                 .and_then(|url| engagement::touchpoint_at(&self.touchpoints, url));
-            let own_tags: Vec<String> = event.tags.iter().map(|t| t.to_string()).collect();
-            let tags = context(self, touchpoint, &own_tags).tags;
-            let from_server = event.from_server && source == EventSource::Server;
-            let mut matches = Vec::new();
-            for &r in candidates {
-                let Some(rule) = self.rules.get(r) else {
-                    continue;
-                };
-                if !rule.matches(event, normalized.as_ref(), &tags) {
-                    continue;
-                }
-                let label = if rule.server_only && !from_server {
-                    unscored.push(UnscoredEvent::browser_report(event, &rule.id));
-                    UNTRUSTED
-                } else if rule.cap.is_some() {
-                    OPEN
-                } else {
-                    COUNTED
-                };
-                if let Some(sums) = state.s.get_mut(r) {
-                    sums.t = Some(sums.t.map_or(event.timestamp, |t| t.max(event.timestamp)));
-                }
-                matches.push(Match {
-                    r,
-                    l: label,
-                    f: false,
-                });
-            }
-            if matches.is_empty() {
-                continue;
-            }
-            let open = OpenEvent {
-                i: index,
-                t: event.timestamp,
-                a: event.action.to_string(),
-                u: event.url.as_deref().map(str::to_string),
-                g: own_tags,
-                d: event.dwell_seconds,
-                s: from_server,
-                p: touchpoint,
-                m: matches,
-            };
-            // Time first: the full comparison (which builds both events)
-            // only between events of the same millisecond.
-            let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
-                Ordering::Equal => {
-                    canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less
-                }
-                order => order == Ordering::Less,
+            let place = (url.as_ref(), touchpoint);
+            self.take(state, event, place, source, Some(&mut unscored), &mut |t| {
+                Arc::from(t)
             });
-            state.o.insert(at, open);
         }
         self.settle(state, now);
         Ok(unscored)
+    }
+
+    /// Adds one checked event to the state without settling it: its
+    /// matches, the rules' newest match and the newest interaction.
+    /// `url` is its URL normalized and `touchpoint` the touchpoint that URL
+    /// matched, both found by the caller (which may cache them per URL).
+    /// Browser reports of server-only rules go to `unscored` when given.
+    pub(super) fn take(
+        &self,
+        state: &mut VisitorState,
+        event: &Event<'_>,
+        (url, touchpoint): (Option<&NormalizedUrl<'_>>, Option<usize>),
+        source: EventSource,
+        mut unscored: Option<&mut Vec<UnscoredEvent>>,
+        text: &mut impl FnMut(&str) -> Text,
+    ) {
+        let index = state.n;
+        state.n += 1;
+        let (candidates, ignored) = self.actions.lookup(&event.action_key);
+        if self.inactivity.is_none() || !ignored {
+            state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
+        }
+        // The tags a rule reads (the event's and its touchpoint's), built
+        // only when one of its rules reads them.
+        let reads_tags = candidates
+            .iter()
+            .any(|&r| self.rules.get(r).is_some_and(|rule| rule.reads_tags()));
+        let tags = if reads_tags {
+            let own: Vec<&str> = event.tags.iter().map(|t| t.as_ref()).collect();
+            context_tags(self, touchpoint, own)
+        } else {
+            Vec::new()
+        };
+        let from_server = event.from_server && source == EventSource::Server;
+        let mut matches = Vec::new();
+        for &r in candidates {
+            let Some(rule) = self.rules.get(r) else {
+                continue;
+            };
+            if !rule.matches(event, url, &tags) {
+                continue;
+            }
+            let label = if rule.server_only && !from_server {
+                if let Some(unscored) = unscored.as_deref_mut() {
+                    unscored.push(UnscoredEvent::browser_report(event, &rule.id));
+                }
+                UNTRUSTED
+            } else if rule.cap.is_some() {
+                OPEN
+            } else {
+                COUNTED
+            };
+            if let Some(sums) = state.s.get_mut(r) {
+                sums.t = Some(sums.t.map_or(event.timestamp, |t| t.max(event.timestamp)));
+            }
+            matches.push(Match {
+                r,
+                l: label,
+                f: false,
+            });
+        }
+        if matches.is_empty() {
+            return;
+        }
+        let open = OpenEvent {
+            i: index,
+            t: event.timestamp,
+            a: text(&event.action),
+            u: event.url.as_deref().map(&mut *text),
+            g: event.tags.iter().map(|t| text(t)).collect(),
+            d: event.dwell_seconds,
+            s: from_server,
+            p: touchpoint,
+            m: matches,
+        };
+        // Events mostly come in time order: after the newest, no search.
+        if state.o.last().is_none_or(|e| e.t < open.t) {
+            state.o.push(open);
+            return;
+        }
+        // Time first: the full comparison (which builds both events)
+        // only between events of the same millisecond.
+        let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
+            Ordering::Equal => canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less,
+            order => order == Ordering::Less,
+        });
+        state.o.insert(at, open);
     }
 
     /// The decisions of the open matches of capped rules, by position in
@@ -426,15 +480,16 @@ impl Model {
             }
         }
         // Events whose matches are all final leave, adding their interest.
-        let mut keep = Vec::with_capacity(state.o.len());
-        for event in std::mem::take(&mut state.o) {
-            if event.m.iter().all(|m| m.f) {
-                self.fold_interest(state, &event);
-            } else {
-                keep.push(event);
+        // In place: the list is out of the state while they fold.
+        let mut open = std::mem::take(&mut state.o);
+        open.retain(|event| {
+            let done = event.m.iter().all(|m| m.f);
+            if done {
+                self.fold_interest(state, event);
             }
-        }
-        state.o = keep;
+            !done
+        });
+        state.o = open;
         self.trim_windows(state);
     }
 
@@ -461,8 +516,17 @@ impl Model {
             return;
         }
         let delta = -((t - r) as f64);
+        // Rules mostly share the model's half-life: one power for them all.
+        let mut last: Option<(Option<f64>, f64)> = None;
         for (sums, rule) in state.s.iter_mut().zip(&self.rules) {
-            let f = growth(delta, rule.half_life_days);
+            let f = match last {
+                Some((h, f)) if h == rule.half_life_days => f,
+                _ => {
+                    let f = growth(delta, rule.half_life_days);
+                    last = Some((rule.half_life_days, f));
+                    f
+                }
+            };
             sums.p *= f;
             for g in &mut sums.g {
                 *g *= f;
@@ -525,14 +589,22 @@ impl Model {
             .filter(|m| m.l == COUNTED)
             .map(|m| self.base_of(event, m.r))
             .sum();
-        let ctx = event.context(self);
-        if base == 0.0 || ctx.tags.is_empty() {
+        // The event's tags as `context` lists them, without building the list.
+        let own = event.g.iter().map(|t| &**t);
+        let touchpoint = event.p.and_then(|at| self.touchpoints.get(at));
+        let theirs = touchpoint.map_or(&[][..], |tp| tp.tags.as_slice());
+        let added = theirs.iter().enumerate().filter(|(k, tag)| {
+            !event.g.iter().any(|g| **g == ***tag)
+                && !theirs.get(..*k).is_some_and(|seen| seen.contains(tag))
+        });
+        let mut tags = own.chain(added.map(|(_, tag)| tag.as_str())).peekable();
+        if base == 0.0 || tags.peek().is_none() {
             return;
         }
         self.rebase(state, event.t);
         let reference = state.r.unwrap_or(event.t);
         let weight = base.abs() * growth((event.t - reference) as f64, self.interest_half_life);
-        for tag in ctx.tags {
+        for tag in tags {
             match state.i.iter_mut().find(|(t, _)| t == tag) {
                 Some((_, w)) => *w += weight,
                 None => state.i.push((tag.to_string(), weight)),

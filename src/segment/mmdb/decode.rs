@@ -5,21 +5,21 @@ use serde_json::{Map, Number, Value};
 
 use super::{MmdbError, MAX_DEPTH, MAX_OUTPUT_BYTES, MAX_VALUES};
 
-const T_POINTER: u8 = 1;
-const T_STRING: u8 = 2;
-const T_DOUBLE: u8 = 3;
-const T_BYTES: u8 = 4;
-const T_UINT16: u8 = 5;
-const T_UINT32: u8 = 6;
-const T_MAP: u8 = 7;
-const T_INT32: u8 = 8;
-const T_UINT64: u8 = 9;
-const T_UINT128: u8 = 10;
-const T_ARRAY: u8 = 11;
-const T_CONTAINER: u8 = 12;
-const T_END_MARKER: u8 = 13;
-const T_BOOL: u8 = 14;
-const T_FLOAT: u8 = 15;
+pub(super) const T_POINTER: u8 = 1;
+pub(super) const T_STRING: u8 = 2;
+pub(super) const T_DOUBLE: u8 = 3;
+pub(super) const T_BYTES: u8 = 4;
+pub(super) const T_UINT16: u8 = 5;
+pub(super) const T_UINT32: u8 = 6;
+pub(super) const T_MAP: u8 = 7;
+pub(super) const T_INT32: u8 = 8;
+pub(super) const T_UINT64: u8 = 9;
+pub(super) const T_UINT128: u8 = 10;
+pub(super) const T_ARRAY: u8 = 11;
+pub(super) const T_CONTAINER: u8 = 12;
+pub(super) const T_END_MARKER: u8 = 13;
+pub(super) const T_BOOL: u8 = 14;
+pub(super) const T_FLOAT: u8 = 15;
 
 /// Data-section decoder. `base` is where pointers count from, `end` the
 /// first byte past the section.
@@ -31,7 +31,7 @@ pub(super) struct Decoder<'a> {
     out_bytes: usize,
 }
 
-fn corrupt(offset: usize, reason: impl Into<String>) -> MmdbError {
+pub(super) fn corrupt(offset: usize, reason: impl Into<String>) -> MmdbError {
     MmdbError::CorruptData {
         offset,
         reason: reason.into(),
@@ -59,7 +59,7 @@ impl<'a> Decoder<'a> {
             .ok_or_else(|| corrupt(pos, "field runs past the end of the file"))
     }
 
-    fn slice(&self, pos: usize, len: usize) -> Result<&'a [u8], MmdbError> {
+    pub(super) fn slice(&self, pos: usize, len: usize) -> Result<&'a [u8], MmdbError> {
         let end = pos
             .checked_add(len)
             .filter(|e| *e <= self.end)
@@ -69,7 +69,12 @@ impl<'a> Decoder<'a> {
             .ok_or_else(|| corrupt(pos, "payload runs past the end of the file"))
     }
 
-    fn be_uint(&self, pos: usize, len: usize) -> Result<u128, MmdbError> {
+    /// Bytes left in the section from `pos`.
+    pub(super) fn remaining(&self, pos: usize) -> usize {
+        self.end.saturating_sub(pos)
+    }
+
+    pub(super) fn be_uint(&self, pos: usize, len: usize) -> Result<u128, MmdbError> {
         let s = self.slice(pos, len)?;
         Ok(s.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
     }
@@ -80,7 +85,7 @@ impl<'a> Decoder<'a> {
 
     /// Reads a control byte (and extended type / size bytes). Returns
     /// (type, size or pointer bits, payload position).
-    fn control(&self, pos: usize) -> Result<(u8, usize, usize), MmdbError> {
+    pub(super) fn control(&self, pos: usize) -> Result<(u8, usize, usize), MmdbError> {
         let ctrl = self.byte(pos)?;
         let mut p = pos + 1;
         let mut ty = ctrl >> 5;
@@ -119,7 +124,7 @@ impl<'a> Decoder<'a> {
 
     /// Decodes a pointer whose control bits are `bits`, payload at `p`.
     /// Returns (absolute target, position after the pointer).
-    fn pointer(&self, bits: usize, p: usize) -> Result<(usize, usize), MmdbError> {
+    pub(super) fn pointer(&self, bits: usize, p: usize) -> Result<(usize, usize), MmdbError> {
         let ss = (bits >> 3) & 0x3;
         let vvv = bits & 0x7;
         let (rel, next) = match ss {
@@ -191,7 +196,7 @@ impl<'a> Decoder<'a> {
         let mut q = p;
         if ty == T_MAP {
             // Each pair takes at least two bytes in place.
-            if size > self.end.saturating_sub(p) / 2 {
+            if size > self.remaining(p) / 2 {
                 return Err(self.container_too_big(p, size));
             }
             let mut m = Map::new();
@@ -206,7 +211,7 @@ impl<'a> Decoder<'a> {
             }
             Ok((Value::Object(m), q))
         } else {
-            if size > self.end.saturating_sub(p) {
+            if size > self.remaining(p) {
                 return Err(self.container_too_big(p, size));
             }
             let mut a = Vec::with_capacity(size.min(1024));

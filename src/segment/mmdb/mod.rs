@@ -30,10 +30,15 @@
 //! (`::ffff:a.b.c.d`) are looked up as IPv4.
 //!
 //! `reader.rs` has the file and its search tree, `decode.rs` the data
-//! section decoder.
+//! section decoder, `fields.rs` the fields a visitor context reads
+//! ([`GeoFields`]) and `select.rs` the lookup that decodes those alone
+//! ([`MmdbReader::lookup_fields`], feature `maxmind-fields`).
 
 mod decode;
+mod fields;
 mod reader;
+#[cfg(feature = "maxmind-fields")]
+mod select;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +46,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::ip::{IpParseError, Prefix};
+pub use fields::{Field, FieldValue, GeoFields, GeoValue, FIELD_COUNT};
 pub use reader::MmdbReader;
 
 /// Maximum nesting depth of maps/arrays in one decoded value.

@@ -12,6 +12,16 @@ const METADATA_MARKER: &[u8] = b"\xAB\xCD\xEFMaxMind.com";
 const METADATA_SEARCH_WINDOW: usize = 128 * 1024;
 const DATA_SEPARATOR: usize = 16;
 
+/// Where the search tree led for one address.
+pub(super) struct Located {
+    /// File offset of the record.
+    pub(super) offset: usize,
+    /// The address as looked up (IPv4-mapped IPv6 made IPv4).
+    pub(super) ip: IpAddr,
+    /// Bits of `ip` the tree consumed.
+    pub(super) prefix_len: u8,
+}
+
 /// A MaxMind DB reader over any byte container (`&[u8]`, `Vec<u8>`, ...).
 #[derive(Debug, Clone)]
 pub struct MmdbReader<B: AsRef<[u8]>> {
@@ -112,6 +122,30 @@ impl<B: AsRef<[u8]>> MmdbReader<B> {
 
     /// Looks up an address. `Ok(None)` when the database has no data for it.
     pub fn lookup(&self, ip: IpAddr) -> Result<Option<MmdbMatch>, MmdbError> {
+        let Some(hit) = self.locate(ip)? else {
+            return Ok(None);
+        };
+        let mut dec = self.decoder();
+        let record = dec.decode(hit.offset)?;
+        let network = Prefix::new(hit.ip, hit.prefix_len)
+            .ok_or_else(|| MmdbError::CorruptSearchTree("bad prefix length".to_string()))?;
+        Ok(Some(MmdbMatch {
+            record,
+            prefix_len: hit.prefix_len,
+            network,
+        }))
+    }
+
+    /// A decoder over the data section.
+    pub(super) fn decoder(&self) -> Decoder<'_> {
+        Decoder::new(self.buf.as_ref(), self.data_start, self.data_end)
+    }
+
+    /// Walks the search tree for `ip`: where its record starts, or `None`
+    /// when the database has no data for it.
+    // Inlined: the page build has one caller and stays as small as before.
+    #[inline(always)]
+    pub(super) fn locate(&self, ip: IpAddr) -> Result<Option<Located>, MmdbError> {
         let ip = canonical(ip);
         let (bits, width, mut node): (u128, u8, u32) = match ip {
             IpAddr::V4(a) => {
@@ -144,16 +178,10 @@ impl<B: AsRef<[u8]>> MmdbReader<B> {
         if node == self.node_count {
             return Ok(None);
         }
-        let offset = self.resolve(node)?;
-        let bytes = self.buf.as_ref();
-        let mut dec = Decoder::new(bytes, self.data_start, self.data_end);
-        let record = dec.decode(offset)?;
-        let network = Prefix::new(ip, consumed)
-            .ok_or_else(|| MmdbError::CorruptSearchTree("bad prefix length".to_string()))?;
-        Ok(Some(MmdbMatch {
-            record,
+        Ok(Some(Located {
+            offset: self.resolve(node)?,
+            ip,
             prefix_len: consumed,
-            network,
         }))
     }
 

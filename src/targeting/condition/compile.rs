@@ -12,6 +12,9 @@ use crate::targeting::version::padded_version_string;
 
 pub(super) struct Compiler {
     pub(super) errors: Vec<Issue>,
+    /// Every `$regex`/`$regexi` compiled, in order: `(source, insensitive)`.
+    #[cfg(feature = "condition-js-view")]
+    pub(super) regexes: Vec<(String, bool)>,
 }
 
 fn child(path: &str, key: &str) -> String {
@@ -27,6 +30,19 @@ fn is_operator_object(m: &Map<String, Value>) -> bool {
 }
 
 impl Compiler {
+    /// Records a regex for [`super::Condition::regex_sources`]; its index.
+    #[cfg(feature = "condition-js-view")]
+    fn note_regex(&mut self, source: &str, insensitive: bool) -> usize {
+        self.regexes.push((source.to_string(), insensitive));
+        self.regexes.len() - 1
+    }
+
+    /// Without another regex engine to hand regexes to, none are recorded.
+    #[cfg(not(feature = "condition-js-view"))]
+    fn note_regex(&mut self, _source: &str, _insensitive: bool) -> usize {
+        0
+    }
+
     fn warn(&mut self, path: &str, message: impl Into<String>) {
         self.errors.push(Issue::error(path, message));
     }
@@ -275,7 +291,7 @@ impl Compiler {
             },
             "$regex" | "$regexi" => match e {
                 Value::String(src) => match compile_js_regex(src, op == "$regexi") {
-                    Ok(re) => Op::Regex(Box::new(re)),
+                    Ok(re) => Op::Regex(Box::new(re), self.note_regex(src, op == "$regexi")),
                     Err(msg) => {
                         self.warn(
                             path,

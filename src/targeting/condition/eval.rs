@@ -1,5 +1,8 @@
 //! Walking the compiled tree against attributes: `evalCondition` and
-//! `evalConditionValue`, with `getPath` for dotted attribute paths.
+//! `evalConditionValue`, with `getPath` for dotted attribute paths, over
+//! any [`Attributes`] source.
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
@@ -8,8 +11,7 @@ use crate::targeting::js::{array_index, stringify_eq, to_js_string, to_number, t
 
 /// `getPath(obj, path)`: walks objects by key and arrays by index (or
 /// `length`); anything else, or a missing step, gives `null`.
-fn get_path<'a>(obj: &'a Value, path: &[String]) -> std::borrow::Cow<'a, Value> {
-    use std::borrow::Cow;
+fn get_path<'a>(obj: &'a Value, path: &[String]) -> Cow<'a, Value> {
     let mut cur: &'a Value = obj;
     for (i, part) in path.iter().enumerate() {
         match cur {
@@ -37,12 +39,51 @@ fn get_path<'a>(obj: &'a Value, path: &[String]) -> std::borrow::Cow<'a, Value> 
     Cow::Borrowed(cur)
 }
 
+/// Where a compiled condition reads attributes from: a JSON value, or any
+/// other source that can answer `getPath` (the wasm build reads the
+/// caller's JS object in place, only at the paths the condition names).
+pub trait Attributes {
+    /// `getPath(attributes, path)`: the value at the dotted path, as JSON;
+    /// `null` when a step is missing.
+    fn get_path(&self, path: &[String]) -> Cow<'_, Value>;
+}
+
+impl Attributes for Value {
+    fn get_path(&self, path: &[String]) -> Cow<'_, Value> {
+        get_path(self, path)
+    }
+}
+
+/// Where `$inGroup` / `$notInGroup` read the saved groups from.
+pub trait SavedGroups {
+    /// `savedGroups[key]`, `None` when there is no such group.
+    fn group(&self, key: &str) -> Option<Cow<'_, Value>>;
+}
+
+impl SavedGroups for Map<String, Value> {
+    fn group(&self, key: &str) -> Option<Cow<'_, Value>> {
+        self.get(key).map(Cow::Borrowed)
+    }
+}
+
+/// Another engine for `$regex` / `$regexi`: the wasm build matches with
+/// the JS engine's own `RegExp`, GrowthBook's dialect. A pattern it cannot
+/// take is left to the built-in engine.
+pub trait RegexEngine {
+    /// Whether regex number `index` (in the order the condition compiled
+    /// them: `Condition::regex_sources`) matches `text`; `None` to use the
+    /// built-in engine.
+    fn is_match(&self, index: usize, text: &str) -> Option<bool>;
+}
+
 pub(super) struct Ctx<'g> {
-    pub(super) groups: Option<&'g Map<String, Value>>,
+    pub(super) groups: Option<&'g dyn SavedGroups>,
+    #[cfg(feature = "condition-js-view")]
+    pub(super) regexes: Option<&'g dyn RegexEngine>,
 }
 
 impl Ctx<'_> {
-    pub(super) fn node(&self, n: &Node, obj: &Value) -> Result<bool, Abort> {
+    pub(super) fn node<A: Attributes + ?Sized>(&self, n: &Node, obj: &A) -> Result<bool, Abort> {
         match n {
             Node::Throw => Err(Abort),
             Node::Entries(entries) => {
@@ -56,7 +97,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn any(&self, list: &[Node], obj: &Value) -> Result<bool, Abort> {
+    fn any<A: Attributes + ?Sized>(&self, list: &[Node], obj: &A) -> Result<bool, Abort> {
         if list.is_empty() {
             return Ok(true);
         }
@@ -68,7 +109,7 @@ impl Ctx<'_> {
         Ok(false)
     }
 
-    fn entry(&self, e: &Entry, obj: &Value) -> Result<bool, Abort> {
+    fn entry<A: Attributes + ?Sized>(&self, e: &Entry, obj: &A) -> Result<bool, Abort> {
         match e {
             Entry::Or(list) => self.any(list, obj),
             Entry::Nor(list) => Ok(!self.any(list, obj)?),
@@ -81,7 +122,7 @@ impl Ctx<'_> {
                 Ok(true)
             }
             Entry::Not(n) => Ok(!self.node(n, obj)?),
-            Entry::Field { path, cond } => self.value(cond, &get_path(obj, path)),
+            Entry::Field { path, cond } => self.value(cond, &obj.get_path(path)),
             Entry::Throw => Err(Abort),
         }
     }

@@ -61,7 +61,10 @@
 //! - A saved group that is not an array: missing/falsy → empty (as JS); a
 //!   string → substring test (as JS `String.prototype.includes`); any other
 //!   value → evaluation aborts (JS throws a `TypeError`).
-//! - Regex dialect differences: see [`crate::targeting::jsregex`].
+//! - Regex dialect differences: see [`crate::targeting::jsregex`]. In Node
+//!   and workers, `new Condition(c).eval` (src/wasm/condition.rs) hands the
+//!   match to the JS engine's `RegExp` through [`RegexEngine`]; a pattern
+//!   must still compile here first.
 //!
 //! # Layout
 //!
@@ -82,6 +85,7 @@ use serde_json::{Map, Value};
 use super::js::{Prim, Rel};
 use compile::Compiler;
 use eval::Ctx;
+pub use eval::{Attributes, RegexEngine, SavedGroups};
 use ops::InSet;
 
 use crate::diagnostics::Issue;
@@ -94,6 +98,10 @@ pub const MAX_CONDITION_DEPTH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Condition {
     root: Node,
+    /// The source and case flag of each regex, by the index in `Op::Regex`
+    /// (kept where another regex engine may take them).
+    #[cfg(feature = "condition-js-view")]
+    regexes: Vec<(String, bool)>,
 }
 
 /// What `evalCondition(obj, X)` does for a given `X`.
@@ -162,13 +170,22 @@ enum Op {
     /// `$elemMatch: null`: false on non-arrays, JS throws on arrays.
     ElemMatchNull,
     All(Vec<ValueCond>),
-    Regex(Box<Regex>),
+    /// A regex and its index in [`Condition::regex_sources`].
+    Regex(Box<Regex>, usize),
     Type(String),
     False,
     Throw,
 }
 
 impl Condition {
+    /// The source and case-insensitivity of every `$regex` / `$regexi` the
+    /// condition compiled, in the order [`RegexEngine::is_match`] numbers
+    /// them.
+    #[cfg(feature = "condition-js-view")]
+    pub fn regex_sources(&self) -> &[(String, bool)] {
+        &self.regexes
+    }
+
     /// Compiles a condition, failing with every problem found (unknown
     /// operator, invalid regex, malformed structure, excessive nesting).
     /// Use [`Condition::compile_lenient`] to get GrowthBook's forgiving behaviour
@@ -185,25 +202,49 @@ impl Condition {
     /// Compiles a condition the way GrowthBook would evaluate it (bad parts
     /// become `false` or abort the evaluation), returning every problem found.
     pub fn compile_lenient(condition: &Value) -> (Condition, Vec<Issue>) {
-        let mut c = Compiler { errors: Vec::new() };
+        let mut c = Compiler {
+            errors: Vec::new(),
+            #[cfg(feature = "condition-js-view")]
+            regexes: Vec::new(),
+        };
         let root = c.node(condition, "", 0);
-        (Condition { root }, c.errors)
+        let cond = Condition {
+            root,
+            #[cfg(feature = "condition-js-view")]
+            regexes: c.regexes,
+        };
+        (cond, c.errors)
     }
 
     /// `evalCondition(attributes, condition, savedGroups)`. `saved_groups` maps
     /// group ids to arrays of values; anything that is not an object (e.g.
     /// `Value::Null`) means no groups.
     pub fn eval(&self, attributes: &Value, saved_groups: &Value) -> bool {
-        let ctx = Ctx {
-            groups: saved_groups.as_object(),
-        };
-        ctx.node(&self.root, attributes).unwrap_or(false)
+        let groups = saved_groups.as_object().map(|g| g as &dyn SavedGroups);
+        self.eval_in(attributes, groups, None)
     }
 
     /// Like [`Condition::eval`] with the saved groups given as a map.
     pub fn eval_with_groups(&self, attributes: &Value, saved_groups: &Map<String, Value>) -> bool {
+        self.eval_in(attributes, Some(saved_groups), None)
+    }
+
+    /// [`Condition::eval`] over any attribute source: only the paths the
+    /// condition names are read, each once per mention. `regexes` may
+    /// match `$regex`/`$regexi` with another engine (see [`RegexEngine`];
+    /// only with the `condition-js-view` feature, else it is ignored).
+    pub fn eval_in<A: Attributes + ?Sized>(
+        &self,
+        attributes: &A,
+        saved_groups: Option<&dyn SavedGroups>,
+        regexes: Option<&dyn RegexEngine>,
+    ) -> bool {
+        #[cfg(not(feature = "condition-js-view"))]
+        let _ = regexes;
         let ctx = Ctx {
-            groups: Some(saved_groups),
+            groups: saved_groups,
+            #[cfg(feature = "condition-js-view")]
+            regexes,
         };
         ctx.node(&self.root, attributes).unwrap_or(false)
     }

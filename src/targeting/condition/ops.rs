@@ -163,7 +163,14 @@ impl Ctx<'_> {
                 }
                 _ => false,
             },
-            Op::Regex(re) => re.is_match(&to_js_string(actual)?),
+            Op::Regex(re, _index) => {
+                let text = to_js_string(actual)?;
+                #[cfg(feature = "condition-js-view")]
+                if let Some(answer) = self.regexes.and_then(|e| e.is_match(*_index, &text)) {
+                    return Ok(answer);
+                }
+                re.is_match(&text)
+            }
             Op::Type(t) => type_name(actual) == t,
             Op::False => false,
             Op::Throw => return Err(Abort),
@@ -172,8 +179,8 @@ impl Ctx<'_> {
 
     /// `isIn(actual, savedGroups[key] || [])`.
     fn in_group(&self, key: &str, actual: &Value) -> Result<bool, Abort> {
-        let group = self.groups.and_then(|g| g.get(key));
-        match group {
+        let group = self.groups.and_then(|g| g.group(key));
+        match group.as_deref() {
             None => Ok(false),
             Some(g) if !truthy(g) => Ok(false),
             Some(Value::Array(list)) => Ok(match actual {

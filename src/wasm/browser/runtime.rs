@@ -172,6 +172,7 @@ impl Runtime {
                 source: EventSource::Browser,
             },
         );
+        let summary = result.summary();
         self.score = reencode(&result);
         let before = std::mem::take(&mut self.decisions);
         self.decisions = match (&self.personalizer, self.consent) {
@@ -181,7 +182,7 @@ impl Runtime {
                     ip: None,
                     request: self.options.request.clone(),
                     profile: Some(self.state.profile.clone()),
-                    score: self.score.as_object().cloned(),
+                    score: Some(summary),
                     page: Some(self.page.attrs.clone()),
                     seen: Vec::new(),
                 };

@@ -33,10 +33,10 @@ export async function authorize(request, env, names = ["ADMIN_TOKEN"]) {
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
   // Compare digests, equal in length, in constant time, against every
   // configured secret (no early exit that would tell which one matched).
-  const a = await sha256(given);
+  const a = sha256(given);
   let match = false;
   for (const secret of secrets) {
-    if (crypto.subtle.timingSafeEqual(a, await sha256(secret))) match = true;
+    if (crypto.subtle.timingSafeEqual(a, sha256(secret))) match = true;
   }
   if (!given || !match) {
     throw new HttpError("unauthorized", "a valid admin token is required");

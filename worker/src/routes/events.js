@@ -10,6 +10,7 @@ import { json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.j
 import { limitClient } from "../ratelimit.js";
 import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
+import { eventMessages } from "../visitor.js";
 import { forwardMessages } from "../forward.js";
 import { forwardIdOf } from "../exposure.js";
 import { sha256 } from "../digest.js";
@@ -78,7 +79,7 @@ function checkBody(body, s) {
  * @param {Settings} s
  * @param {number} now
  */
-async function prepare(events, visitorId, channel, s, now) {
+function prepare(events, visitorId, channel, s, now) {
   /** @type {Rejected[]} */
   const rejected = [];
   /** @type {Candidate[]} */
@@ -110,10 +111,10 @@ async function prepare(events, visitorId, channel, s, now) {
       ? given
       : typeof given === "number" && Number.isFinite(given)
         ? String(given)
-        : `h_${b64url(await sha256(text)).slice(0, 27)}`;
+        : `h_${b64url(sha256(text)).slice(0, 27)}`;
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
-    const forwardId = await forwardIdOf(visitorId, id);
+    const forwardId = forwardIdOf(visitorId, id);
     candidates.push({ index, id, forwardId, event });
   }
   return { rejected, candidates };
@@ -136,7 +137,7 @@ function utf8Length(text) {
  */
 async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }) {
   /** @type {Omit<Ingested, "ok" | "coreRestarts"> & {coreRestarts?: number}} */
-  let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], signals: [] };
+  let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], segments: null, signals: [] };
   if (candidates.length) {
     out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
   }
@@ -144,7 +145,8 @@ async function ingest(request, env, ctx, s, { visitorId, channel, rejected, cand
   if (out.accepted.length === 0 && out.duplicates.length === 0) {
     throw new HttpError("no_valid_events", "no event in the batch is valid", { rejected: allRejected });
   }
-  if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
+  const forward = eventMessages(candidates, out, visitorId, now).concat(out.forward);
+  if (forward.length) ctx.waitUntil(forwardMessages(env, forward));
   const score = out.score && {
     grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
     fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,
