@@ -99,7 +99,7 @@ pub fn parse_events(
     max_skew_ms: i64,
     source: EventSource,
 ) -> (Vec<Event<'_>>, Vec<RejectedEvent>) {
-    let checks = values.iter().enumerate().map(|(index, value)| {
+    let mut checks = values.iter().enumerate().map(|(index, value)| {
         let members = match value {
             #[cfg(feature = "visitor-state")]
             Value::Object(object) => Ok(members_of(object, Field::of)),
@@ -109,14 +109,15 @@ pub fn parse_events(
         };
         check(index, members, now, max_skew_ms, source)
     });
-    keep_first_ids(checks, values.len())
+    keep_first_ids(&mut checks, values.len())
 }
 
 /// The events that passed and the rejections, in batch order, from each
 /// event's check; an event whose id an earlier good event already has is
-/// rejected as a duplicate.
+/// rejected as a duplicate. `dyn`: one compiled copy serves the `Value`
+/// path and the text path.
 pub(crate) fn keep_first_ids<'a>(
-    checks: impl Iterator<Item = Result<Event<'a>, RejectedEvent>>,
+    checks: &mut dyn Iterator<Item = Result<Event<'a>, RejectedEvent>>,
     len: usize,
 ) -> (Vec<Event<'a>>, Vec<RejectedEvent>) {
     let mut accepted: Vec<Event<'a>> = Vec::with_capacity(len);

@@ -68,14 +68,14 @@ pub fn parse_events_text(
         _ => return Err(BatchError::NotAnArray),
     };
     let len = items.len();
-    let checks = items.into_iter().enumerate().map(|(index, item)| {
+    let mut checks = items.into_iter().enumerate().map(|(index, item)| {
         let members = match item {
             Shape::Object(Object::Event(members)) => Ok(members),
             other => Err(other.field().kind()),
         };
         check(index, members, now, max_skew_ms, source)
     });
-    Ok(keep_first_ids(checks, len))
+    Ok(keep_first_ids(&mut checks, len))
 }
 
 /// What a value is read as. One visitor reads them all, told by its seed
