@@ -2,21 +2,10 @@
 // 1,000-event visitor as the native benchmark. Prints key=value lines.
 import nurture from "../tests/js/load.mjs";
 import { heavyVisitor, profile } from "./visitor.json.mjs";
+import { secondsPerCall } from "./timing.mjs";
 
 const now = Date.UTC(2026, 10, 25, 18, 42);
 const events = heavyVisitor(now);
-
-function secondsPerCall(iterations, rounds, fn) {
-  for (let i = 0; i < iterations; i++) fn();
-  const samples = [];
-  for (let r = 0; r < rounds; r++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) fn();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e9 / iterations);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
 
 const model = new nurture.Model(null);
 const full = secondsPerCall(10, 15, () => model.score(profile, events, now));

@@ -263,8 +263,13 @@ export class Model {
   ): ScoreResult;
   /**
    * Checks events the way scoring does (shape, a timestamp within the
-   * model's clock skew of `now`, duplicate ids) without scoring them.
-   * Node and edge builds only (not in the page build).
+   * model's clock skew of `now`, duplicate ids) without scoring them: the
+   * same accepted events and reasons as `score`. The JSON text is read
+   * straight into typed events (no intermediate JSON tree); a wrong type
+   * in one event is that event's rejection, and only text that is not a
+   * JSON array (or `null`) throws (`invalid_argument`, path `events`).
+   * `ingest` checks its batch the same way. Node and edge builds only
+   * (not in the page build).
    */
   validateEvents(
     eventsJson: string,

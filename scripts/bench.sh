@@ -18,6 +18,7 @@ mkdir -p target
 node bench/write-visitor.mjs target/bench-visitor.json
 all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mjs;
   cargo bench --quiet --bench visitor_state 2>/dev/null;
+  cargo bench --quiet --bench validate_events 2>/dev/null; node bench/validate-events.bench.mjs;
   cargo bench --quiet --bench track 2>/dev/null;
   cargo bench --quiet --bench targeting 2>/dev/null; node bench/targeting.bench.mjs;
   cargo bench --quiet --bench forms 2>/dev/null; node bench/forms.bench.mjs;
@@ -193,6 +194,27 @@ visitor after $(get worker.long_events_total) events: the engagement state $(get
 dedup window $(get worker.long_seen_bytes) B ($(get worker.long_seen_ids) ids as 8-byte hashes). The edge's
 engagement after the last batch, $(get worker.long_engagement), against the package's full
 re-score of all the events: $(get worker.long_full_rescore_engagement).
+
+### Checking a batch without scoring it
+
+\`cargo bench --bench validate_events\` (\`benches/validate_events.rs\`): a
+20-event batch checked from its JSON text as \`model.validateEvents\` and
+\`model.ingest\` check it, read straight into typed events
+(\`Model::validate_events_text\`), against the \`Value\` path they used
+before (\`serde_json::from_str::<Value>\`, then the checks as they were,
+tests/support/event_reference.rs), in the same run. Two batches: the worker benchmark's ($(get validate_events.worker_bytes) B), and the same
+events as Segment's analytics.js writes them, with \`anonymousId\`, \`context\`
+and page properties that scoring does not read ($(get validate_events.segment_bytes) B).
+
+| batch | typed | \`Value\` tree | typed / \`Value\` | allocations (typed, \`Value\`) |
+| --- | ---: | ---: | ---: | ---: |
+| worker | $(get validate_events.worker_typed_events_per_s) events/s | $(get validate_events.worker_value_events_per_s) events/s | $(get validate_events.worker_speedup)× | $(get validate_events.worker_typed_allocs), $(get validate_events.worker_value_allocs) |
+| Segment | $(get validate_events.segment_typed_events_per_s) events/s | $(get validate_events.segment_value_events_per_s) events/s | $(get validate_events.segment_speedup)× | $(get validate_events.segment_typed_allocs), $(get validate_events.segment_value_allocs) |
+
+Through the package in Node (\`node bench/validate-events.bench.mjs\`, the
+worker's batch): $(get wasm.validate_events_per_sec) events/s (with
+\`NURTURE_BASELINE_PKG=<another build's pkg/>\`, that build's in the same
+process and the ratio: \`wasm.validate_speedup\`).
 
 ## Targeting: conditions and IP lookups
 

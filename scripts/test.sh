@@ -53,7 +53,7 @@ step "JSON Schemas and TypeScript declarations: schema/*.json and pkg-template/g
 # After changing a config or result type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift
 cargo test --features schema --test schema_drift
 step "host tests of the light checks (the browser build's features)"
-cargo test --no-default-features --lib --test forms --test scoring --test scoring_vectors
+cargo test --no-default-features --lib --test forms --test scoring --test scoring_vectors --test typed_events
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 step "wasm tests in Node"

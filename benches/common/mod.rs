@@ -15,12 +15,14 @@ pub struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static CALLS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged; the
 // counters are only bookkeeping.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
+        CALLS.fetch_add(1, Ordering::Relaxed);
         if !p.is_null() {
             let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(live, Ordering::Relaxed);
@@ -44,6 +46,11 @@ unsafe impl GlobalAlloc for Counting {
         }
         p
     }
+}
+
+/// Allocations made so far (reallocations not counted).
+pub fn allocations() -> usize {
+    CALLS.load(Ordering::Relaxed)
 }
 
 /// Heap bytes live now.

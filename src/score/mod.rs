@@ -21,6 +21,7 @@ mod actions;
 pub mod config;
 pub mod engagement;
 pub mod event;
+pub mod event_text;
 pub mod fit;
 pub mod incremental;
 pub mod result;
@@ -333,6 +334,19 @@ impl Model {
         source: EventSource,
     ) -> (Vec<Event<'v>>, Vec<RejectedEvent>) {
         event::parse_events(values, now, self.skew_ms, source)
+    }
+
+    /// [`Model::validate_events`] of a batch's JSON text, read straight into
+    /// events (no `Value` tree): the same events and reasons, the valid
+    /// ones borrowing from `text`. Fails only for text that is not a JSON
+    /// array (or `null`).
+    pub fn validate_events_text<'t>(
+        &self,
+        text: &'t str,
+        now: Millis,
+        source: EventSource,
+    ) -> Result<(Vec<Event<'t>>, Vec<RejectedEvent>), event_text::BatchError> {
+        event_text::parse_events_text(text, now, self.skew_ms, source)
     }
 
     /// Scores events that were already checked (see [`event::parse_events`]),

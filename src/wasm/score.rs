@@ -150,6 +150,21 @@ pub(super) fn read_events_json(
     max: usize,
     hint: &str,
 ) -> Result<Vec<Value>, JsValue> {
+    let text = read_events_text(value, max, hint)?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(list)) => Ok(list),
+        Ok(Value::Null) => Ok(Vec::new()),
+        Ok(_) => Err(invalid_argument(
+            "events",
+            "expected a JSON array of events",
+        )),
+        Err(e) => Err(invalid_argument("events", &e.to_string())),
+    }
+}
+
+/// The events' JSON text, refused when it is not a string or lists more
+/// than `max` events; parsed by the caller.
+pub(super) fn read_events_text(value: JsValue, max: usize, hint: &str) -> Result<String, JsValue> {
     let Some(text) = value.as_string() else {
         return Err(invalid_argument(
             "events",
@@ -161,15 +176,7 @@ pub(super) fn read_events_json(
         more.push_str(&max.to_string());
         return Err(too_many_events(&more, max, hint));
     }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Array(list)) => Ok(list),
-        Ok(Value::Null) => Ok(Vec::new()),
-        Ok(_) => Err(invalid_argument(
-            "events",
-            "expected a JSON array of events",
-        )),
-        Err(e) => Err(invalid_argument("events", &e.to_string())),
-    }
+    Ok(text)
 }
 
 /// Whether JSON text that is an array has more than `max` elements,

@@ -1,17 +1,20 @@
 //! A visitor's incremental engagement state for the edge: the Durable
 //! Object keeps the stored bytes and hands them in with each batch; only
 //! the bytes, the batch's JSON text and a few numbers cross the boundary,
-//! never the history. Not in the page build (feature `visitor-state`).
+//! never the history. The batch's text is read straight into events, with
+//! no `Value` tree (`crate::score::event_text`). Not in the page build
+//! (feature `visitor-state`).
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::score::{read_events_json, read_now, read_options, read_profile, ModelHandle};
+use super::score::{read_events_text, read_now, read_options, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
 use crate::score::event::MAX_EVENTS_PER_CALL;
 use crate::score::{
-    EventSource, RejectedEvent, ScoreResult, ScoreSummary, UnscoredEvent, VisitorState,
+    Event, EventSource, RejectedEvent, ScoreResult, ScoreSummary, UnscoredEvent, VisitorState,
 };
+use crate::time::Millis;
 
 /// What the limit's error tells a caller of `ingest` and `validateEvents`.
 const BATCH_HINT: &str = "send them in batches";
@@ -58,10 +61,10 @@ impl ModelHandle {
         now: JsValue,
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let events = read_events_json(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
+        let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
         let now = read_now(now)?;
         let source = read_source(&source)?;
-        let (accepted, rejected) = self.model.validate_events(&events, now, source);
+        let (accepted, rejected) = self.check_events(&text, now, source)?;
         to_js(&Checked {
             accepted: accepted.iter().map(|e| e.index).collect(),
             rejected,
@@ -81,10 +84,10 @@ impl ModelHandle {
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
         let mut visitor = self.read_state(state)?;
-        let values = read_events_json(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
+        let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
         let now = read_now(now)?;
         let source = read_source(&source)?;
-        let (events, rejected) = self.model.validate_events(&values, now, source);
+        let (events, rejected) = self.check_events(&text, now, source)?;
         let unscored = self
             .model
             .ingest(&mut visitor, &events, now, source)
@@ -147,6 +150,20 @@ struct Scored<'a> {
 }
 
 impl ModelHandle {
+    /// The batch's text read straight into checked events (no `Value`
+    /// tree); text that is not a JSON array is the `events` argument's
+    /// error, with serde_json's message.
+    fn check_events<'t>(
+        &self,
+        text: &'t str,
+        now: Millis,
+        source: EventSource,
+    ) -> Result<(Vec<Event<'t>>, Vec<RejectedEvent>), JsValue> {
+        self.model
+            .validate_events_text(text, now, source)
+            .map_err(|e| invalid_argument("events", &e.to_string()))
+    }
+
     fn read_state(&self, bytes: Option<Vec<u8>>) -> Result<VisitorState, JsValue> {
         match bytes {
             None => Ok(self.model.new_state()),

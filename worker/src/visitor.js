@@ -379,6 +379,8 @@ export class VisitorState extends DurableObject {
       }
       // The core validates and ingests in one pass: its reasons, indexed
       // like `fresh`; the new state only replaces the stored one below.
+      // The batch's text is read straight into typed events (the checks of
+      // `model.validateEvents`), with no JSON tree built in the wasm.
       const check = ingestEvents(model, engagementOf(model, st, now), fresh.map((c) => c.event), now);
       const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
       const accepted = fresh.filter((_, i) => !bad.has(i));
