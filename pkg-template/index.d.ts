@@ -442,10 +442,14 @@ export class Condition {
   eval(attributes: { [key: string]: unknown }, savedGroups?: { [groupId: string]: Json } | null): boolean;
 }
 
-/** Decides every slot for one visitor (compiles `config` each call; see `Personalizer`). */
+/**
+ * Decides every slot for one visitor (compiles `config` each call; see
+ * `Personalizer`). `tables` only in the Node and edge builds: the page build
+ * has no lookup tables and throws `invalid_argument` (path `tables`) for one.
+ */
 export function decide(config: SiteConfig, visitor: Visitor, tables?: Tables | null): Decisions;
 
-/** The visitor context and segments for an address and request attributes. */
+/** The visitor context and segments for an address and request attributes. Node and edge builds only. */
 export function segmentOf(
   ip: string | null,
   requestAttributes?: { [key: string]: unknown } | null,
@@ -468,7 +472,7 @@ export class Personalizer {
   readonly warnings: ConfigIssue[];
 }
 
-/** Named-account networks (longest-prefix match over IPv4 and IPv6). */
+/** Named-account networks (longest-prefix match over IPv4 and IPv6). Node and edge builds only. */
 export class CidrTable {
   private constructor();
   free(): void;
@@ -520,7 +524,7 @@ export interface MaxMindContextFields {
   registeredCountry?: string;
 }
 
-/** A MaxMind DB (`.mmdb`) held in memory. */
+/** A MaxMind DB (`.mmdb`) held in memory. Node and edge builds only. */
 export class MaxMindDb {
   free(): void;
   /** Throws `invalid_argument` (path `bytes`) for a file that is not a MaxMind DB. */

@@ -22,7 +22,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # from the measured size and lowered as it shrinks. Raised from 345000 when
 # the browser runtime (src/wasm/browser: DOM, storage, tracking, sending)
 # joined the entry: it measured 373410 bytes, +32 KB over the 341141 before.
-BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-380000}
+# Lowered to 356000 when the lookup tables for segmenting by IP (CidrTable,
+# MaxMindDb, segmentOf: a page does not know its visitor's address) left
+# the page build: 380252 → 350477 bytes.
+BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-356000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1

@@ -9,7 +9,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::invalid_argument;
-use super::personalize::MaxMindDbHandle;
+use super::tables::MaxMindDbHandle;
 use crate::segment::ip::parse_ip;
 use crate::segment::mmdb::{GeoFields, GeoValue};
 

@@ -5,12 +5,14 @@
 pub mod browser;
 pub mod condition;
 pub mod forms;
-#[cfg(feature = "maxmind-fields")]
+#[cfg(all(feature = "maxmind-fields", feature = "ip-tables"))]
 pub mod mmdb;
 pub mod personalize;
 pub mod score;
 #[cfg(feature = "visitor-state")]
 pub mod state;
+#[cfg(feature = "ip-tables")]
+pub mod tables;
 pub mod targeting;
 #[cfg(feature = "visitor-state")]
 pub mod visitor;
@@ -201,6 +203,7 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue
 /// `memory.grow` detaches the JS views of memory and costs a garbage
 /// collection: loading a 100,000-line table spent most of its time there.
 /// The freed block stays with the allocator and serves the build.
+#[cfg(feature = "ip-tables")]
 pub(crate) fn reserve_heap(bytes: usize) {
     // Workers get 128 MiB per isolate: never reserve most of that up front.
     const LIMIT: usize = 64 << 20;

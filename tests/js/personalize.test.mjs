@@ -3,7 +3,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import nurture from "./load.mjs";
+import path from "node:path";
+import nurture, { loadBuild, pkgDir } from "./load.mjs";
 
 const data = (name) => readFileSync(new URL(`../data/${name}`, import.meta.url));
 const config = JSON.parse(data("site-config.json"));
@@ -104,4 +105,17 @@ test("tables report bad lines and bad configs throw with a path", () => {
   const bad = structuredClone(config);
   bad.segments[1].when = { industry: { $regex: "(" } };
   assert.throws(() => new nurture.Personalizer(bad), (e) => e.code === "invalid_config" && e.path.startsWith("segments[1].when"));
+});
+
+test("the page build has no lookup tables: decide refuses them, and decides without", async () => {
+  const page = await loadBuild(path.join(pkgDir, "browser"));
+  assert.equal(page.CidrTable, undefined);
+  assert.equal(page.MaxMindDb, undefined);
+  assert.equal(page.segmentOf, undefined);
+  const site = new page.Personalizer(config);
+  const visitor = { id: "v-1", request: { country: "CN" }, profile: { industry: "Oil & Gas" } };
+  assert.deepEqual(site.decide(visitor), personalizer.decide(visitor));
+  assert.deepEqual(site.decide(visitor, null), personalizer.decide(visitor));
+  assert.throws(() => site.decide(visitor, { cidr: accounts }), { code: "invalid_argument", path: "tables" });
+  assert.throws(() => page.decide(config, visitor, {}), { code: "invalid_argument", path: "tables" });
 });

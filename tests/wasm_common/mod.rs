@@ -3,10 +3,9 @@
 //! JavaScript passes them.
 
 use js_sys::{Reflect, JSON};
-use nurture::wasm::personalize::{
-    decide_js, segment_of_js, CidrTableHandle, MaxMindDbHandle, PersonalizerHandle,
-};
+use nurture::wasm::personalize::{decide_js, PersonalizerHandle};
 use nurture::wasm::score::{check_model_js, default_model_js, score_js, ModelHandle};
+use nurture::wasm::tables::{segment_of_js, CidrTableHandle, MaxMindDbHandle};
 use wasm_bindgen::{JsCast, JsValue};
 
 const NOW: f64 = 1_795_632_120_000.0;
