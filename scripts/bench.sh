@@ -578,20 +578,25 @@ time (at the no-op's $(get worker.cpu_noop_events_process_p50_ms) ms a request o
 serve the $(get worker.noop_events_rps) req/s it serves under load).
 
 Where an event batch's time goes (the profiles' time by function, which the
-bench prints on stderr; 2026-12-02): the floor's worker spends about 0.4 ms
-and its object 0.1 ms. nurture's worker spends about 1.6 ms: a seventh
-preparing the events (a JSON copy, the size and depth checks and a SHA-256
-digest each for the collector's idempotency key), a tenth
-reading and parsing the body, a ninth forwarding (redaction and the batch
-POST), 6 % verifying the visitor token. nurture's object spends about
-1.7 ms, 56 % of it in wasm: ingesting the batch 23 %, scoring the new state
-20 %, the segments 15 %, the state's \`put\` 8 %, and 20 % in
-\`engagementOf\`, which scores the stored state once more only to check
-that it still fits the model, its result thrown away. Outside the isolates
-the process spends about 1 ms more per batch than for the floor's (likely
-the larger RPC payloads both ways, the larger state to write, the alarm
-re-armed on every batch); even with nurture's isolates down to the floor's, the process CPU
-would put events at about 0.7× the floor.
+bench prints on stderr; 2026-12-02, after this session's changes): the
+floor's worker spends about 0.2 ms and its object 0.07 ms. nurture's worker
+spends about 0.9 ms (1.6 ms before): a fifth preparing the events (a JSON
+copy, the size and depth checks and, now in JS with @noble/hashes instead
+of a Web Crypto call each, a SHA-256 digest per event for the collector's
+idempotency key: 13 %), a ninth reading and parsing the body, a fifth
+forwarding (redaction and the batch POST); a token that verified once is
+not verified again in the isolate. nurture's object spends about 0.9 ms
+(1.7 ms before), 58 % of it in wasm: ingesting the batch 36 % (the events
+are read from their JSON text straight into typed events, no \`Value\`
+tree), the segments 14 % (\`Personalizer.segments\`, which no longer writes
+the whole context out as JSON), the state's \`put\` 6 %; the alarm is
+written once per period, no longer on every batch, and the object no
+longer sends the batch's events back to the worker. Under load the rates
+still go with the process's CPU per request, 4.01 ms against the floor's
+1.58 ms (mean, one at a time): 0.39×, the ratio the load shows (0.36×).
+Cutting the isolates to the floor's would leave about 0.9 ms of process
+time more than the floor's (RPC payloads, SQLite writes of a larger state,
+workerd's own accounting), about 0.6× the floor.
 
 Cold start (median of 3, a fresh Miniflare instance each: a new workerd
 process and isolate; "ready" is the runtime up with the module loaded, the
@@ -621,9 +626,14 @@ each in a fresh context (no cache, no storage).
 - \`DOMContentLoaded\` → every slot decided (swapped, or released to its
   default): median $(get browser.dcl_to_slots_p50_ms) ms, p90
   $(get browser.dcl_to_slots_p90_ms) ms. The page hides only the slots, at most
-  300 ms; most of this is fetching and compiling the wasm, which starts from a
-  module script at the end of the page. Behind the edge worker the slots are
-  already decided in the HTML and nothing waits.
+  300 ms. The pages' \`<head>\` preloads the runtime module, the wasm and
+  the site config while the page parses, and \`nurture-site.js\` compiles
+  the wasm with \`WebAssembly.compileStreaming\` while the glue loads; before
+  that (and with 30 KB more wasm) the three downloads ran one after the
+  other after \`DOMContentLoaded\`, and the median was 197.7 ms (p90
+  253.4 ms). What is left is mostly compiling and starting the wasm core
+  (parsing the site config and the model in the page). Behind the edge
+  worker the slots are already decided in the HTML and nothing waits.
 
 ## Budgets checked by CI
 
@@ -653,9 +663,11 @@ gzip together, libphonenumber's metadata with the
 \`regex\` crate it needs (about 500 KB gzip) and the \`idna\` crate's ICU4X
 data (about 50 KB gzip). The browser build leaves all three out
 (\`--no-default-features\`), and \`scripts/build-pkg.sh\` fails when its wasm and
-glue together go over the gzip budget set there. What remains is code:
-serde's derived deserializers for four config formats, serde_json,
-regex-lite, float formatting, the MaxMind and CIDR readers. \`twiggy\` on the
+glue together go over the gzip budget set there. The lookup tables for
+segmenting by IP (CIDR tables, the MaxMind reader, \`segmentOf\`) are left
+out of it too (feature \`ip-tables\`; a page does not know its visitor's
+address): 30 KB gzip. What remains is code: serde's derived deserializers
+for the config formats, serde_json, regex-lite, float formatting. \`twiggy\` on the
 browser build before wasm-opt
 ([\`bench/profiles/size.txt\`](bench/profiles/size.txt)): besides the names
 section (27 %) and wasm-bindgen's custom section (17 %), which the shipped
