@@ -50,6 +50,29 @@ for (let i = 0; i < LOADS; i++) {
   if (bytes === null) bytes = await Promise.all(downloads);
   await context.close();
 }
+// A first visit on a real network: Chromium's network emulation at 9 Mbps
+// and a 60 ms round trip (the server gzips, as a CDN would), from the
+// anti-flicker snippet hiding the slots (the 300 ms cap starts there) to
+// every slot decided by nurture.
+const NET_LOADS = Number(process.env.BROWSER_BENCH_NET_LOADS ?? 20);
+const netSamples = [];
+for (let i = 0; i < NET_LOADS; i++) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 60, downloadThroughput: (9e6 / 8), uploadThroughput: (9e6 / 8),
+  });
+  await page.addInitScript(probe);
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout: 20_000 });
+  netSamples.push(await page.evaluate(() =>
+    window.__slotsDecidedAt - (Number(document.documentElement.dataset.nurtureHiddenAt) - performance.timeOrigin)));
+  await context.close();
+}
+netSamples.sort((a, b) => a - b);
+
 await browser.close();
 await server.close();
 
@@ -61,3 +84,6 @@ console.log(`browser.dcl_to_slots_p90_ms=${q(0.9).toFixed(1)}`);
 console.log(`browser.download_files=${bytes.map((b) => b.path).join(" ")}`);
 console.log(`browser.download_raw=${bytes.reduce((s, b) => s + b.raw, 0)}`);
 console.log(`browser.download_gzip=${bytes.reduce((s, b) => s + b.gzip, 0)}`);
+console.log(`browser.net_loads=${NET_LOADS}`);
+console.log(`browser.net_hidden_to_slots_p50_ms=${netSamples[Math.floor(netSamples.length / 2)].toFixed(1)}`);
+console.log(`browser.net_hidden_to_slots_p90_ms=${netSamples[Math.min(netSamples.length - 1, Math.floor(0.9 * netSamples.length))].toFixed(1)}`);

@@ -5,6 +5,7 @@
 // `routes` a test adds (URL path → {type, body}).
 // `node tests/e2e/server.mjs [port]` serves on 127.0.0.1 and prints the URL.
 import { createServer } from "node:http";
+import { gzipSync } from "node:zlib";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,20 @@ const TYPES = {
   ".css": "text/css; charset=utf-8", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml",
   ".pdf": "application/pdf", ".ts": "text/plain",
 };
+
+// Compressed as a CDN would serve it (gzip), once per file version: the
+// page's bytes on a throttled network are what a visitor downloads.
+const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".wasm", ".svg"]);
+const gzipped = new Map();
+function gzipOnce(file, mtimeMs, data) {
+  const key = `${file}:${mtimeMs}`;
+  let z = gzipped.get(key);
+  if (!z) {
+    z = gzipSync(data, { level: 6 });
+    gzipped.set(key, z);
+  }
+  return z;
+}
 
 export async function serve(port = 0, routes = new Map()) {
   const received = []; // batches posted to the stand-in edge
@@ -45,7 +60,13 @@ export async function serve(port = 0, routes = new Map()) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const data = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      const headers = { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" };
+      if (COMPRESSIBLE.has(extname(file)) && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        const z = gzipOnce(file, (await stat(file)).mtimeMs, data);
+        res.writeHead(200, { ...headers, "content-encoding": "gzip", vary: "accept-encoding" });
+        return res.end(z);
+      }
+      res.writeHead(200, headers);
       res.end(data);
     } catch {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
