@@ -327,11 +327,11 @@ if (wanted("cpu")) {
         out(`${key}_${side}_p50_ms`, b.p50.toFixed(2));
         out(`${key}_${side}_p99_ms`, b.p99.toFixed(2));
         out(`${key}_${side}_mean_ms`, b.mean.toFixed(2));
-        if (route === "events") {
+        if (route === "events" || route === "page") {
           // where the time goes, to stderr: by function, self and total
           const all = busy.reduce((a, x) => a + x, 0);
           const wasm = [...self.entries()].filter(([k]) => k.endsWith(" wasm")).reduce((a, [, x]) => a + x, 0);
-          console.error(`# ${name} ${side}, events: ${(all / windows.length).toFixed(2)} ms a request, ${((100 * wasm) / all).toFixed(0)} % in wasm`);
+          console.error(`# ${name} ${side}, ${route}: ${(all / windows.length).toFixed(2)} ms a request, ${((100 * wasm) / all).toFixed(0)} % in wasm`);
           for (const [label, by] of [["self", self], ["total", total]]) {
             console.error(`#  by ${label} time:`);
             for (const [k, x] of [...by.entries()].sort((a, z) => z[1] - a[1]).slice(0, CPU_TOP)) {
