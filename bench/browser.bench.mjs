@@ -25,30 +25,45 @@ const probe = () => {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-nurture-pending", "data-nurture-applied"] });
 };
 
+/**
+ * One cold load of the home page (a fresh context: no storage, no cache),
+ * waited on until the probe saw every slot decided; `prepare(page,
+ * context)` runs before the navigation, `measure(page)` after, and its
+ * answer is returned.
+ */
+async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000 }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(probe);
+  await prepare(page, context);
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout });
+  const result = await measure(page);
+  await context.close();
+  return result;
+}
+
 const samples = [];
 let bytes = null;
 for (let i = 0; i < LOADS; i++) {
-  const context = await browser.newContext(); // cold: no storage, no cache
-  const page = await context.newPage();
-  await page.addInitScript(probe);
   const downloads = [];
-  if (bytes === null) {
-    page.on("response", async (res) => {
-      const url = new URL(res.url());
-      if (url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/nurture/") || url.pathname.includes("nurture-site")) {
-        downloads.push(res.body().then((b) => ({ path: url.pathname, raw: b.length, gzip: gzipSync(b, { level: 9 }).length })));
-      }
-    });
-  }
-  await page.goto(`${server.origin}/`);
-  await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout: 10_000 });
-  const t = await page.evaluate(() => {
-    const nav = performance.getEntriesByType("navigation")[0];
-    return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
-  });
-  samples.push(t);
-  if (bytes === null) bytes = await Promise.all(downloads);
-  await context.close();
+  const first = bytes === null;
+  samples.push(await coldLoad({
+    prepare: async (page) => {
+      if (!first) return;
+      page.on("response", async (res) => {
+        const url = new URL(res.url());
+        if (url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/nurture/") || url.pathname.includes("nurture-site")) {
+          downloads.push(res.body().then((b) => ({ path: url.pathname, raw: b.length, gzip: gzipSync(b, { level: 9 }).length })));
+        }
+      });
+    },
+    measure: (page) => page.evaluate(() => {
+      const nav = performance.getEntriesByType("navigation")[0];
+      return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
+    }),
+  }));
+  if (first) bytes = await Promise.all(downloads);
 }
 // A first visit on a real network: Chromium's network emulation at 9 Mbps
 // and a 60 ms round trip (the server gzips, as a CDN would), from the
@@ -57,19 +72,18 @@ for (let i = 0; i < LOADS; i++) {
 const NET_LOADS = Number(process.env.BROWSER_BENCH_NET_LOADS ?? 20);
 const netSamples = [];
 for (let i = 0; i < NET_LOADS; i++) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false, latency: 60, downloadThroughput: (9e6 / 8), uploadThroughput: (9e6 / 8),
-  });
-  await page.addInitScript(probe);
-  await page.goto(`${server.origin}/`);
-  await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout: 20_000 });
-  netSamples.push(await page.evaluate(() =>
-    window.__slotsDecidedAt - (Number(document.documentElement.dataset.nurtureHiddenAt) - performance.timeOrigin)));
-  await context.close();
+  netSamples.push(await coldLoad({
+    prepare: async (page, context) => {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false, latency: 60, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8,
+      });
+    },
+    measure: (page) => page.evaluate(() =>
+      window.__slotsDecidedAt - (Number(document.documentElement.dataset.nurtureHiddenAt) - performance.timeOrigin)),
+    timeout: 20_000,
+  }));
 }
 netSamples.sort((a, b) => a - b);
 

@@ -58,11 +58,15 @@ export async function serve(port = 0, routes = new Map()) {
     let file = served ?? normalize(join(base, decodeURIComponent(url.pathname)));
     if (!served && !file.startsWith(base)) return res.writeHead(403).end();
     try {
-      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
+      let info = await stat(file);
+      if (info.isDirectory()) {
+        file = join(file, "index.html");
+        info = await stat(file);
+      }
       const data = await readFile(file);
       const headers = { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" };
       if (COMPRESSIBLE.has(extname(file)) && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
-        const z = gzipOnce(file, (await stat(file)).mtimeMs, data);
+        const z = gzipOnce(file, info.mtimeMs, data);
         res.writeHead(200, { ...headers, "content-encoding": "gzip", vary: "accept-encoding" });
         return res.end(z);
       }
