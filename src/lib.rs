@@ -28,6 +28,9 @@
     )
 )]
 
+/// Learning a model's points from labelled leads (feature `calibrate`).
+#[cfg(feature = "calibrate")]
+pub mod calibrate;
 pub mod diagnostics;
 pub mod email;
 pub mod forms;

@@ -97,7 +97,16 @@ pub struct VisitorState {
     i: Vec<(String, f64)>,
     /// Open events, in canonical order.
     o: Vec<OpenEvent>,
+    /// Per aggregate rule, the time and dwell of the events it takes that
+    /// its window can still reach, oldest first. Stored after the rest
+    /// (see `store.rs`) and only for a model with aggregate rules, so a
+    /// state stored before they existed still reads.
+    #[serde(skip)]
+    a: Vec<VecDeque<(Millis, Option<f64>)>>,
 }
+
+/// Times an aggregate rule without a window keeps (the newest).
+pub const MAX_AGGREGATE_TIMES: usize = 10_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct RuleSums {
@@ -260,10 +269,14 @@ impl Model {
             s: vec![RuleSums::default(); self.rules.len()],
             i: Vec::new(),
             o: Vec::new(),
+            a: vec![VecDeque::new(); self.aggregates.len()],
         }
     }
     fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
-        if state.m != self.fingerprint() || state.s.len() != self.rules.len() {
+        if state.m != self.fingerprint()
+            || state.s.len() != self.rules.len()
+            || state.a.len() != self.aggregates.len()
+        {
             return Err(StateError::ModelChanged);
         }
         if state
@@ -320,6 +333,13 @@ impl Model {
     ) {
         let index = state.n;
         state.n += 1;
+        for (rule, times) in self.aggregates.iter().zip(state.a.iter_mut()) {
+            if rule.takes(event) {
+                let item = (event.timestamp, event.dwell_seconds);
+                let at = times.partition_point(|&(t, _)| t <= event.timestamp);
+                times.insert(at, item);
+            }
+        }
         let (candidates, ignored) = self.actions.lookup(&event.action_key);
         if self.inactivity.is_none() || !ignored {
             state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
@@ -491,6 +511,23 @@ impl Model {
         });
         state.o = open;
         self.trim_windows(state);
+        for (rule, times) in self.aggregates.iter().zip(state.a.iter_mut()) {
+            match rule.window_ms() {
+                Some(w) => {
+                    while times
+                        .front()
+                        .is_some_and(|&(t, _)| (now.saturating_sub(t) as f64) >= w)
+                    {
+                        times.pop_front();
+                    }
+                }
+                None => {
+                    while times.len() > MAX_AGGREGATE_TIMES {
+                        times.pop_front();
+                    }
+                }
+            }
+        }
     }
 
     fn base_of(&self, event: &OpenEvent, rule: usize) -> f64 {
