@@ -4,7 +4,6 @@
 //! field is flagged, the report's AUC agrees with an independent count,
 //! the model loads with no errors and scores with a probability that adds
 //! up; and bad input gets an error naming the lead.
-#![cfg(feature = "calibrate")]
 
 #[path = "support/synthetic.rs"]
 #[allow(dead_code)]

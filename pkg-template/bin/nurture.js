@@ -105,7 +105,7 @@ async function calibrateCommand() {
   }
   if (!leadsFile) fail("calibrate needs a file of leads");
   if (keep.length) options.keepFields = keep;
-  const { calibrate } = await import("../node.js");
+  const { calibrate } = await import("../calibrate/node.js");
   let result;
   try {
     result = calibrate(readText(leadsFile), options);
