@@ -189,6 +189,7 @@ def main():
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pkg", default=os.path.join(ROOT, "pkg"))
+    parser.add_argument("--keys", action="store_true", help="also print key=value lines for scripts/bench.sh")
     args = parser.parse_args()
 
     leads = read_leads(args.leads)
@@ -236,6 +237,11 @@ def main():
     ok = lr_gap <= 0.01 and gb_gap <= 0.02
     print(f"nurture vs LR: {-lr_gap:+.4f} (must be ≥ -0.01); vs GB: {-gb_gap:+.4f} (must be ≥ -0.02): "
           + ("PASS" if ok else "FAIL"))
+    if args.keys:
+        # For scripts/bench.sh.
+        print(f"calibrate.acc_leads={len(leads)}")
+        for key, name in (("nurture", "nurture"), ("lr", "logistic regression"), ("gb", "gradient boosting")):
+            print(f"calibrate.auc_{key}={auc[name]:.4f}")
     sys.exit(0 if ok else 1)
 
 

@@ -29,3 +29,7 @@ console.log(
     `median ${runs[1].toFixed(2)} s (runs ${runs.map((s) => s.toFixed(2)).join(", ")}); ` +
     `CV AUC ${report.crossValidated.auc.toFixed(4)}`,
 );
+// For scripts/bench.sh.
+console.log(`calibrate.wasm_seconds=${runs[1].toFixed(2)}`);
+console.log(`calibrate.leads=${report.leads}`);
+console.log(`calibrate.events=${events}`);

@@ -241,11 +241,17 @@ fn profile_candidates(pop: &Population<'_>, out: &mut Candidates) {
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             values.truncate(MAX_VALUES_PER_FIELD);
+            let covered: usize = values.iter().map(|v| v.1).sum();
             for (value, _) in values {
                 out.fit_rules.push(json!({
                     "id": format!("{field}={value}"), "label": format!("{field} is {value}"),
                     "field": field, "op": "equals", "value": value, "points": 1, "group": group
                 }));
+            }
+            // Free text (job titles typed by hand): most values are rare,
+            // so the words with support become `contains` rules.
+            if covered * 2 < present {
+                word_candidates(field, &cells, pop, out);
             }
         }
         if missing >= pop.min_support && present >= pop.min_support {
@@ -254,6 +260,37 @@ fn profile_candidates(pop: &Population<'_>, out: &mut Candidates) {
                 "field": field, "op": "absent", "points": 1
             }));
         }
+    }
+}
+
+/// `contains` rules for the words (2+ letters or digits) of a free-text
+/// field that at least `minSupport` leads (and not nearly all) use.
+fn word_candidates(field: &str, cells: &[Cell], pop: &Population<'_>, out: &mut Candidates) {
+    const MAX_WORDS: usize = 20;
+    let mut leads_with: HashMap<&str, usize> = HashMap::new();
+    for cell in cells {
+        let Cell::Text(text) = cell else { continue };
+        let mut words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            *leads_with.entry(w).or_default() += 1;
+        }
+    }
+    let mut words: Vec<(&str, usize)> = leads_with
+        .into_iter()
+        .filter(|&(_, n)| n >= pop.min_support && n + pop.min_support <= cells.len())
+        .collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    words.truncate(MAX_WORDS);
+    for (word, _) in words {
+        out.fit_rules.push(json!({
+            "id": format!("{field}~{word}"), "label": format!("{field} mentions \"{word}\""),
+            "field": field, "op": "contains", "values": [word], "points": 1
+        }));
     }
 }
 
@@ -457,4 +494,47 @@ pub fn candidates(pop: &Population<'_>) -> Candidates {
     event_candidates(pop, &mut out);
     aggregate_candidates(pop, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_gives_word_rules_and_identifiers_give_none() {
+        let profiles: Vec<serde_json::Map<String, Value>> = (0..200)
+            .map(|i| {
+                let title = if i % 2 == 0 { "Senior VP" } else { "Analyst" };
+                json!({"title": format!("{title} #{i}"), "email": format!("p{i}@x.example")})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        let labels: Vec<bool> = (0..200).map(|i| i % 4 == 0).collect();
+        let events: Vec<Vec<Event<'_>>> = vec![Vec::new(); 200];
+        let nows = vec![0i64; 200];
+        let pop = Population {
+            profiles: profiles.iter().collect(),
+            events: &events,
+            labels: &labels,
+            nows: &nows,
+            min_support: 20,
+            keep: &[],
+            window_days: 30.0,
+        };
+        let c = candidates(&pop);
+        let ids: Vec<&str> = c
+            .fit_rules
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert!(
+            ids.contains(&"title~senior") && ids.contains(&"title~vp"),
+            "{ids:?}"
+        );
+        assert!(ids.contains(&"title~analyst"), "{ids:?}");
+        assert!(!ids.iter().any(|id| id.starts_with("email")), "{ids:?}");
+        assert!(c.leaks.is_empty(), "{:?}", c.leaks);
+    }
 }
