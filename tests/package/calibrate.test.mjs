@@ -7,27 +7,11 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { freshProject, run } from "./helpers.mjs";
+import { labelledLeads } from "../js/leads.mjs";
 
 const NOW = Date.UTC(2026, 10, 1);
-const DAY = 86_400_000;
 
-/** 600 leads: industry and demo requests raise the odds; the rest is noise. */
-function population() {
-  let s = 42;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const leads = [];
-  for (let i = 0; i < 600; i += 1) {
-    const industry = ["Energy", "Retail", "Education"][i % 3];
-    const demo = rand() < 0.25;
-    let z = -1.5 + (industry === "Energy" ? 1.5 : industry === "Education" ? -1 : 0) + (demo ? 2 : 0);
-    const events = [];
-    for (let k = 0; k < 5 + (i % 7); k += 1) events.push({ type: "page", timestamp: NOW - Math.floor(rand() * 30 * DAY), properties: { path: k % 2 ? "/pricing" : "/blog/x" } });
-    if (demo) events.push({ type: "track", event: "Demo Requested", timestamp: NOW - Math.floor(rand() * 20 * DAY) });
-    z += rand() - 0.5;
-    leads.push({ profile: { industry, email: `p${i}@x${i}.example` }, events, converted: rand() < 1 / (1 + Math.exp(-z)), now: NOW });
-  }
-  return leads;
-}
+const population = () => labelledLeads(600, NOW);
 
 let dir;
 let api;
