@@ -55,6 +55,7 @@ const bomb = gzipSync(Buffer.from(`{"batch":[${'"x",'.repeat(500_000)}"x"]}`));
 const CASES = [
   ["no write key at all", "/v1/batch", good(), { key: null }, 401, "write_key_required"],
   ["an unknown write key (Basic auth)", "/v1/batch", good(), { key: "wk_nobody_knows_this_key" }, 401, "unknown_write_key"],
+  ["an unknown key in the header is refused before the body is read", "/v1/batch", { raw: bomb }, { key: "wk_nobody_knows_this_key", headers: { "content-encoding": "gzip" } }, 401, "unknown_write_key"],
   ["an unknown write key in the body", "/v1/batch", { ...good(), writeKey: "wk_nobody_knows_this_key" }, { key: null }, 401, "unknown_write_key"],
   ["a Bearer token instead of Basic", "/v1/batch", good(), { key: null, headers: { authorization: "Bearer abc" } }, 401, "unknown_write_key"],
   ["Basic auth that is not base64", "/v1/batch", good(), { key: null, headers: { authorization: "Basic !!!" } }, 401, "unknown_write_key"],

@@ -49,8 +49,12 @@ export const SEGMENT_PATHS = [
   ["/v1/screen", "screen"], ["/v1/s", "screen"],
 ];
 
-/** What a browser SDK sends besides a simple request's headers (analytics.js: Basic auth, retries counted). */
-export const SEGMENT_ALLOW_HEADERS = "content-type, authorization, x-retry-count";
+/**
+ * What a browser SDK sends besides a simple request's headers: analytics.js
+ * Basic auth and X-Retry-Count; RudderStack's JavaScript SDK also an
+ * AnonymousId header (read by nothing here: the body's anonymousId counts).
+ */
+export const SEGMENT_ALLOW_HEADERS = "content-type, authorization, x-retry-count, anonymousid";
 
 const TYPES = new Set(["track", "page", "identify", "group", "alias", "screen"]);
 // A score from the client is never read; one at the top of a batch is
@@ -97,9 +101,12 @@ async function segment(request, env, ctx, s, kind) {
   // flooding the route.
   limitClient(request, s);
   if (s.writeKeys.size === 0) throw new HttpError("write_keys_unset", "WRITE_KEYS is not set: the Segment routes are off");
+  // A key in the header is checked before the body is read (and unpacked).
+  const fromHeader = basicKey(request);
+  if (fromHeader !== null) lookUp(fromHeader, s);
   const body = await readBody(request, s, kind === "batch" ? s.segmentMaxBatchBytes : s.segmentMaxMessageBytes);
   if (!isPlainObject(body)) throw new HttpError("invalid_body", kind === "batch" ? "the body must be a JSON object {batch: [...]}" : "the body must be one JSON message object");
-  const key = writeKeyOf(request, body, s);
+  const key = writeKeyOf(fromHeader, body, s);
   if (key.source === "server" && request.headers.get("origin") !== null) {
     throw new HttpError("origin_not_allowed", "a server write key is not for browsers: pages use a browser key");
   }
@@ -239,30 +246,46 @@ async function gunzip(bytes, maxBytes) {
 }
 
 /**
- * The request's write key: HTTP Basic auth (the key as user name, the
- * password empty, as every Segment SDK sends it) or `writeKey` in the body;
- * both may come, and must then agree.
+ * The write key of an `Authorization: Basic` header (the key as user name,
+ * the password empty, as every Segment SDK sends it), or null without one.
  * @param {Request} request
+ */
+function basicKey(request) {
+  const header = request.headers.get("authorization");
+  if (header === null || header.trim() === "") return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=]{1,400})$/i.exec(header.trim());
+  let decoded = null;
+  try {
+    decoded = m ? atob(m[1]) : null;
+  } catch {
+    decoded = null;
+  }
+  if (decoded === null) throw new HttpError("unknown_write_key", "Authorization: expected Basic with the write key as user name");
+  const at = decoded.indexOf(":");
+  return at < 0 ? decoded : decoded.slice(0, at);
+}
+
+/**
+ * The configured key, compared by digest; 401 when it is not listed.
+ * @param {string} key
+ * @param {Settings} s
+ * @returns {WriteKey}
+ */
+function lookUp(key, s) {
+  const found = key === "" ? undefined : s.writeKeys.get(sha256Hex(key));
+  if (!found) throw new HttpError("unknown_write_key", "this write key is not in WRITE_KEYS");
+  return found;
+}
+
+/**
+ * The request's write key: the header's, or `writeKey` in the body; both
+ * may come, and must then agree.
+ * @param {string | null} fromHeader
  * @param {Record<string, unknown>} body
  * @param {Settings} s
  * @returns {WriteKey}
  */
-function writeKeyOf(request, body, s) {
-  const header = request.headers.get("authorization");
-  /** @type {string | null} */
-  let fromHeader = null;
-  if (header !== null && header.trim() !== "") {
-    const m = /^Basic\s+([A-Za-z0-9+/=]{1,400})$/i.exec(header.trim());
-    let decoded = null;
-    try {
-      decoded = m ? atob(m[1]) : null;
-    } catch {
-      decoded = null;
-    }
-    if (decoded === null) throw new HttpError("unknown_write_key", "Authorization: expected Basic with the write key as user name");
-    const at = decoded.indexOf(":");
-    fromHeader = at < 0 ? decoded : decoded.slice(0, at);
-  }
+function writeKeyOf(fromHeader, body, s) {
   const given = body.writeKey;
   if (given !== undefined && given !== null && typeof given !== "string") {
     throw new HttpError("invalid_field", "writeKey: expected a string", { field: "writeKey" });
@@ -272,12 +295,10 @@ function writeKeyOf(request, body, s) {
     throw new HttpError("invalid_field", "writeKey: the body and the Authorization header name different keys", { field: "writeKey" });
   }
   const key = fromHeader ?? fromBody;
-  if (key === null || key === "") {
+  if (key === null) {
     throw new HttpError("write_key_required", "no write key: send it as Basic auth (the key as user name) or as writeKey in the body");
   }
-  const found = s.writeKeys.get(sha256Hex(key));
-  if (!found) throw new HttpError("unknown_write_key", "this write key is not in WRITE_KEYS");
-  return found;
+  return lookUp(key, s);
 }
 
 /**
