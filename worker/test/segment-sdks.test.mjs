@@ -41,10 +41,14 @@ function visitorOf(kind, id) {
   return createHash("sha256").update(`nurture/segment\n${kind}\n${id}`).digest("base64url").slice(0, 22);
 }
 
-/** The i-th message of a run: identify, page views, a download, and a webinar only a back office may report. */
+/**
+ * The i-th message of a run, the (i / PEOPLE)-th of its person: an
+ * identify first, page views, downloads, and a webinar only a back office
+ * may report.
+ */
 function message(i, identity) {
   const common = { ...identity, messageId: `${identity.userId ?? identity.anonymousId}-m${i}` };
-  switch (i % 10) {
+  switch (Math.floor(i / PEOPLE) % 10) {
     case 0:
       return ["identify", { ...common, traits: { email: `p${i % PEOPLE}@acme-industrial.com`, title: "VP Engineering", company: "Acme Industrial" } }];
     case 1:
@@ -95,6 +99,12 @@ function checkScored(records, expectVisitor) {
   const webinar = records.find((r) => r.event.event === "Webinar Attended");
   const points = webinar.score.breakdown.engagement.find((b) => b.rule === "live-stream")?.points ?? 0;
   assert.ok(points > 0, `the webinar reported by a server key scores: ${JSON.stringify(webinar.score.breakdown.engagement)}`);
+  // A server key's identify traits count for fit (a page's would be claims).
+  const lastOf = new Map();
+  for (const r of records) if (!lastOf.has(r.visitorId) || r.receivedAt >= lastOf.get(r.visitorId).receivedAt) lastOf.set(r.visitorId, r);
+  for (const last of lastOf.values()) {
+    assert.ok(last.score.breakdown.fit.some((b) => b.rule === "decision-maker" && b.points > 0), JSON.stringify(last.score.breakdown.fit));
+  }
 }
 
 test("@segment/analytics-node: 1,000 messages to /v1/batch are accepted, scored and forwarded exactly once", async () => {

@@ -218,7 +218,13 @@ test("segment: a browser key is a browser: back-office actions unscored, its use
   assert.deepEqual(res.unscored.map((u) => u.index).sort(), [1, 2], "back-office actions from a page score nothing");
   const own = visitorOf("anonymousId", anonymousId);
   assert.ok(await waitFor(() => forwardedFor(own).filter((m) => m.kind === "event").length === 4));
-  for (const m of forwardedFor(own)) if (m.kind === "event") assert.equal(m.event.channel, "browser");
+  for (const m of forwardedFor(own)) {
+    if (m.kind !== "event") continue;
+    assert.equal(m.event.channel, "browser");
+    // The page's "CEO" is a claim: no fit from it, and no forwarded grade trait.
+    assert.deepEqual(m.score.breakdown.fit.filter((b) => b.points > 0), []);
+    assert.equal(m.event.traits?.grade, undefined);
+  }
   assert.equal(forwardedFor(ceo).length, before, "the claimed user's visitor got nothing");
 
   // A browser key cannot name a nurture visitor by its id either: the id as
