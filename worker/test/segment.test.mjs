@@ -259,3 +259,58 @@ test("segment: the preflight of a browser SDK (Basic auth header) is allowed for
   const evil = await mf.dispatchFetch("http://worker.test/v1/t", { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
   assert.deepEqual(await errorCode(evil), [403, "origin_not_allowed"]);
 });
+
+test("segment: a visitor's rate limit answers the whole request 429 (the SDK resends), the other visitors' messages are taken once", async () => {
+  const c = await startCollector();
+  const limited = await startWorker({ vars: { COLLECTOR_URL: c.url, WRITE_KEYS: `server:${SERVER_KEY}`, VISITOR_RATE_BURST: "1", VISITOR_RATE_PER_SECOND: "1" } });
+  const post = (batch) => limited.dispatchFetch("http://worker.test/v1/batch", { method: "POST", headers: { authorization: basic(SERVER_KEY), "content-type": "application/json" }, body: JSON.stringify({ batch }) });
+  const a = (id) => ({ type: "track", event: "File Downloaded", userId: "busy-user", messageId: id });
+  const b = { type: "track", event: "File Downloaded", userId: "calm-user", messageId: "calm-1" };
+  try {
+    await ok(await post([a("busy-1")]));
+    const res = await post([a("busy-2"), b]);
+    assert.deepEqual(await errorCode(res), [429, "rate_limited"]);
+    assert.ok(Number(res.headers.get("retry-after")) >= 1);
+    const calm = visitorOf("userId", "calm-user");
+    const forwarded = (v) => [...c.byKey.values()].filter((m) => m.kind === "event" && m.visitorId === v);
+    assert.ok(await waitFor(() => forwarded(calm).length === 1), "the other visitor's message is taken and forwarded");
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await ok(await post([a("busy-2"), b]));
+    assert.deepEqual([again.accepted, again.duplicates], [1, 1]);
+    assert.ok(await waitFor(() => forwarded(visitorOf("userId", "busy-user")).length === 2));
+    assert.equal(forwarded(calm).length, 1);
+    assert.equal(c.stats.duplicates, 0, "nothing forwarded twice");
+  } finally {
+    await limited.dispose();
+    await c.close();
+  }
+});
+
+test("segment: with CONSENT_REQUIRED a browser key's message needs Segment's consent object with a nurture category", async () => {
+  const c = await startCollector();
+  const strict = await startWorker({ vars: { COLLECTOR_URL: c.url, WRITE_KEYS: `browser:${BROWSER_KEY}`, CONSENT_REQUIRED: "true" } });
+  const anonymousId = "c0nsent-0000-4000-8000-000000000001";
+  const consent = (nurture) => ({ consent: { categoryPreferences: { Analytics: true, nurture } } });
+  try {
+    const res = await ok(await strict.dispatchFetch("http://worker.test/v1/batch", {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: ORIGIN },
+      body: JSON.stringify({
+        writeKey: BROWSER_KEY,
+        batch: [
+          { type: "page", anonymousId, messageId: "c-1" },
+          { type: "page", anonymousId, messageId: "c-2", context: consent(false) },
+          { type: "page", anonymousId, messageId: "c-3", context: consent(true) },
+        ],
+      }),
+    }));
+    assert.equal(res.accepted, 1);
+    assert.deepEqual(res.ignored.map((i) => i.index), [0, 1]);
+    const visitorId = visitorOf("anonymousId", anonymousId);
+    assert.ok(await waitFor(() => [...c.byKey.values()].some((m) => m.visitorId === visitorId)));
+    assert.deepEqual([...c.byKey.values()].filter((m) => m.kind === "event").map((m) => m.event.messageId), ["c-3"]);
+  } finally {
+    await strict.dispose();
+    await c.close();
+  }
+});
