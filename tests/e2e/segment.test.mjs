@@ -30,7 +30,13 @@ const page = (title) => `<!doctype html><html><head><meta charset="utf-8"><title
     writeKey,
     // Segment's settings, given here instead of fetched from cdn.segment.com.
     cdnSettings: {
-      integrations: { "Segment.io": { apiKey: writeKey, apiHost: q.get("apiHost"), protocol: "http" } },
+      integrations: {
+        "Segment.io": {
+          apiKey: writeKey, apiHost: q.get("apiHost"), protocol: "http",
+          // ?batching=1: analytics.js's batching delivery (POST /v1/b).
+          ...(q.get("batching") ? { deliveryStrategy: { strategy: "batching", config: { size: 3, timeout: 300 } } } : {}),
+        },
+      },
       metrics: { sampleRate: 0 },
     },
   });
@@ -70,26 +76,35 @@ after(async () => {
   await site?.close();
 });
 
-test("analytics.js (@segment/analytics-next) with nurture as its API host: page views and tracks arrive and score the visitor", async () => {
+/**
+ * A fresh browser on the pricing page: its page errors, the requests that
+ * left for anything but the site and the worker, the paths it posted to
+ * the worker, and the events forwarded for its anonymousId.
+ */
+async function visit(extra = "") {
   const context = await browser.newContext();
   const tab = await context.newPage();
   const errors = [];
-  tab.on("pageerror", (e) => errors.push(e));
   const outside = [];
   const sent = [];
+  tab.on("pageerror", (e) => errors.push(e));
   tab.on("request", (r) => {
     const u = new URL(r.url());
     if (u.origin !== site.origin && u.origin !== worker.origin) outside.push(r.url());
     if (u.origin === worker.origin && r.method() === "POST") sent.push(u.pathname);
   });
-  const query = `?writeKey=${WRITE_KEY}&apiHost=${encodeURIComponent(`${worker.host}/v1`)}`;
-
+  const query = `?writeKey=${WRITE_KEY}&apiHost=${encodeURIComponent(`${worker.host}/v1`)}${extra}`;
   await tab.goto(`${site.origin}/ajs/pricing${query}`);
   const anonymousId = await tab.evaluate(async () => (await window.analytics.user()).anonymousId());
   assert.match(anonymousId, /^[0-9a-f-]{36}$/);
+  const forwarded = () => [...collector.byKey.values()].filter((m) => m.kind === "event" && m.event.anonymousId === anonymousId);
+  return { context, tab, errors, outside, sent, query, forwarded };
+}
+
+test("analytics.js (@segment/analytics-next) with nurture as its API host: page views and tracks arrive and score the visitor", async () => {
+  const { context, tab, errors, outside, sent, query, forwarded } = await visit();
   await tab.click("#download");
   await tab.click("#demo");
-  const forwarded = () => [...collector.byKey.values()].filter((m) => m.kind === "event" && m.event.anonymousId === anonymousId);
   assert.ok(await waitFor(() => forwarded().length === 3, { timeoutMs: 20_000 }), `forwarded: ${forwarded().length}`);
   await tab.goto(`${site.origin}/ajs/case-studies/acme${query}`);
   assert.ok(await waitFor(() => forwarded().length === 4, { timeoutMs: 20_000 }), `forwarded: ${forwarded().length}`);
@@ -115,5 +130,23 @@ test("analytics.js (@segment/analytics-next) with nurture as its API host: page 
   const rules = events[3].score.breakdown.engagement.map((b) => b.rule);
   assert.ok(rules.includes("page-view") && rules.includes("download"), `rules: ${rules}`);
   assert.ok(!rules.includes("sales-request"), "a page's demo request does not score");
+  await context.close();
+});
+
+test("analytics.js with its batching delivery strategy: the batches to /v1/b arrive and score", async () => {
+  const { context, tab, errors, outside, sent, forwarded } = await visit("&batching=1");
+  await tab.click("#download");
+  await tab.click("#download");
+  assert.ok(await waitFor(() => forwarded().length === 3, { timeoutMs: 20_000 }), `forwarded: ${forwarded().length}`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(outside, []);
+  assert.deepEqual([...new Set(sent)], ["/v1/b"]);
+  const events = forwarded().sort((a, b) => a.receivedAt - b.receivedAt);
+  assert.equal(new Set(events.map((m) => m.visitorId)).size, 1);
+  for (const m of events) {
+    assert.equal(m.event.writeKey, undefined);
+    assert.ok(m.score.breakdown.engagement.some((b) => b.rule === "page-view"));
+  }
+  assert.ok(events.at(-1).score.breakdown.engagement.some((b) => b.rule === "download"));
   await context.close();
 });
