@@ -249,6 +249,18 @@ test("segment: a browser key is a browser: back-office actions unscored, its use
   assert.ok(await waitFor(() => forwardedFor(visitorId).some((m) => m.event?.messageId === "bo-2" && m.event.channel === "server")));
 });
 
+test("segment: a page whose own token names an erased visitor gets /v1/events's 401 visitor_erased and an expired cookie", async () => {
+  const visitorId = "E".repeat(21) + "x";
+  const cookie = `nurture_vid=${makeToken({ visitorId })}`;
+  await ok(await send("/v1/page", { anonymousId: "erased-page-anon", messageId: "er-1", writeKey: BROWSER_KEY }, { key: null, headers: { origin: ORIGIN, cookie } }));
+  await ok(await mf.dispatchFetch("http://worker.test/v1/visitor", { method: "DELETE", headers: { cookie } }));
+  const res = await send("/v1/page", { anonymousId: "erased-page-anon", messageId: "er-2", writeKey: BROWSER_KEY }, { key: null, headers: { origin: ORIGIN, cookie } });
+  assert.match(res.headers.get("set-cookie") ?? "", /nurture_vid=;.*Max-Age=0/i);
+  assert.deepEqual(await errorCode(res), [401, "visitor_erased"]);
+  // Without the cookie, the browser's anonymousId names a visitor of its own.
+  await ok(await send("/v1/page", { anonymousId: "erased-page-anon", messageId: "er-3", writeKey: BROWSER_KEY }, { key: null, headers: { origin: ORIGIN } }));
+});
+
 test("segment: the preflight of a browser SDK (Basic auth header) is allowed for listed origins only", async () => {
   const pre = await mf.dispatchFetch("http://worker.test/v1/t", {
     method: "OPTIONS",

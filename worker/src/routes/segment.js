@@ -146,8 +146,10 @@ async function segment(request, env, ctx, s, kind) {
   let duplicates = 0;
   /** @type {Unscored[]} */
   const unscored = [];
+  // A visitor's failure that answers the whole request: one worth a retry
+  // (429, 5xx), or the page's own token naming an erased visitor.
   /** @type {unknown} */
-  let retry = null;
+  let failure = null;
   // What every visitor's batch forwards, sent together (one collector
   // request per 100 messages, not one per visitor).
   /** @type {import("../enrich.js").ForwardMessage[]} */
@@ -161,20 +163,25 @@ async function segment(request, env, ctx, s, kind) {
       rejected.push(...out.rejected);
       unscored.push(...out.unscored);
     } catch (err) {
-      if (err instanceof HttpError && err.code === "no_valid_events") {
+      if (err instanceof HttpError && err.code === "visitor_erased" && visitorId === tokenVisitor) {
+        // The page's own token names an erased visitor: answered as
+        // /v1/events answers it (401, the cookie expired), so the next
+        // request starts afresh.
+        failure ??= err;
+      } else if (err instanceof HttpError && err.code === "no_valid_events") {
         rejected.push(.../** @type {{rejected: Rejected[]}} */ (err.details).rejected);
       } else if (err instanceof HttpError && err.status < 500 && err.status !== 429 && err.status !== 408) {
         // This visitor's refusal (erased): its messages only.
         for (const index of g.indices) rejected.push({ index, reason: `${err.code}: ${err.message}` });
       } else {
-        retry ??= err;
+        failure ??= err;
       }
     }
   }));
   // Forwarded even when the answer is a retry: what was taken is stored,
   // and the resent batch finds it as duplicates (nothing forwarded twice).
   if (outbox.length) ctx.waitUntil(forwardMessages(env, outbox));
-  if (retry !== null) throw retry;
+  if (failure !== null) throw failure;
   rejected.sort((a, b) => a.index - b.index);
   if (accepted === 0 && duplicates === 0 && ignored.length === 0) {
     throw new HttpError("no_valid_events", "no message in the request is valid", { rejected });
