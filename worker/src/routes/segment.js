@@ -130,7 +130,7 @@ async function segment(request, env, ctx, s, kind) {
   /** @type {Map<string, {events: Record<string, unknown>[], indices: number[]}>} */
   const groups = new Map();
   for (const [index, raw] of messages.entries()) {
-    const m = normalize(raw, kind, { sentAt, context, integrations, receivedAt, channel, tokenVisitor, consentRequired: s.consentRequired });
+    const m = normalize(raw, { sentAt, context, integrations, receivedAt, channel, tokenVisitor, consentRequired: s.consentRequired });
     if ("reject" in m) rejected.push({ index, reason: m.reject });
     else if ("ignore" in m) ignored.push({ index, reason: m.ignore });
     else {
@@ -401,11 +401,10 @@ export function visitorOfIdentity(kind, id) {
  * One message, checked and turned into the event the ingest path takes,
  * with its visitor; or the reason it is refused or ignored.
  * @param {unknown} raw
- * @param {Kind} kind
  * @param {Batch} b
  * @returns {{visitorId: string, event: Record<string, unknown>} | {reject: string} | {ignore: string}}
  */
-function normalize(raw, kind, b) {
+function normalize(raw, b) {
   if (!isPlainObject(raw)) return { reject: "message: expected an object" };
   const type = typeof raw.type === "string" ? raw.type.toLowerCase() : raw.type;
   if (typeof type !== "string" || !TYPES.has(type)) {
