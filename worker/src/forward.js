@@ -134,7 +134,7 @@ async function postBatch(dest, { parts, keys }) {
   try {
     res = await fetch(dest.url, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key, "user-agent": "nurture-worker", ...format.headers(dest, body, now) },
+      headers: { "content-type": "application/json", "idempotency-key": key, "user-agent": "nurture-worker", ...(await format.headers(dest, body, now)) },
       body,
       signal: AbortSignal.timeout(dest.timeoutMs),
     });

@@ -333,7 +333,7 @@ test("one visitor's events reach all three destinations: envelope, Segment calls
   }
 });
 
-test("the documented snippet refuses a changed body, a replay past the tolerance and a wrong secret", () => {
+test("the documented snippet refuses a changed body, a replay past the tolerance and a wrong secret", async () => {
   const d = hookDeliveries[0];
   const t = Number(/t=(\d+)/.exec(d.signature)[1]);
   // A changed body: one character of it.
@@ -352,7 +352,7 @@ test("the documented snippet refuses a changed body, a replay past the tolerance
   // And the worker's signer and the snippet agree on a body of our own.
   const body = '{"batch":[]}';
   const now = Date.now();
-  assert.deepEqual(verifyNurtureWebhook(body, signatureHeader([HOOK_SECRET], body, now), [HOOK_SECRET], { now }), { batch: [] });
+  assert.deepEqual(verifyNurtureWebhook(body, await signatureHeader([HOOK_SECRET], body, now), [HOOK_SECRET], { now }), { batch: [] });
 });
 
 test("a destination that refuses gets its own dead letters and replay; the others get nothing twice", async () => {

@@ -83,7 +83,10 @@ before(async () => {
       DESTINATIONS: JSON.stringify([
         { id: "nurture", type: "nurture", url: { secret: "COLLECTOR_URL" } },
         { id: "segment", type: "segment", url: seg.url, writeKey: { secret: "SEGMENT_WRITE_KEY" } },
-        { id: "hooks", type: "webhook", url: hook.url, secret: HOOK_SECRET },
+        // Its own time limit, longer than the collector's: it never hangs,
+        // so any duplicate it saw would be a resend the others caused, not
+        // a slow answer on a loaded machine.
+        { id: "hooks", type: "webhook", url: hook.url, secret: HOOK_SECRET, timeoutMs: 10_000 },
       ]),
       COLLECTOR_TIMEOUT_MS: "400",
       FORWARD_CONCURRENCY: "16",

@@ -15,7 +15,7 @@
  * @typedef {object} Format
  * @property {(dest: Destination, msg: ForwardMessage) => Encoded} encode
  * @property {(dest: Destination, parts: string[], now: number) => string} wrap the request body
- * @property {(dest: Destination, body: string, now: number) => Record<string, string>} headers besides content-type and Idempotency-Key
+ * @property {(dest: Destination, body: string, now: number) => Record<string, string> | Promise<Record<string, string>>} headers besides content-type and Idempotency-Key
  * @property {number} maxBytes a request body's size bound (UTF-8 bytes)
  */
 
@@ -31,9 +31,24 @@ export function unlabelled(msg) {
   return rest;
 }
 
+// A message's envelope text, made once for every destination that sends it
+// (nurture and webhook destinations, and a resend one by one).
+/** @type {WeakMap<ForwardMessage, string>} */
+const texts = new WeakMap();
+
+/** @param {ForwardMessage} msg */
+function envelopeText(msg) {
+  let text = texts.get(msg);
+  if (text === undefined) {
+    text = JSON.stringify(unlabelled(msg));
+    texts.set(msg, text);
+  }
+  return text;
+}
+
 /** @type {Format} */
 export const envelope = {
-  encode: (_dest, msg) => ({ parts: [{ key: msg.id, text: JSON.stringify(unlabelled(msg)) }] }),
+  encode: (_dest, msg) => ({ parts: [{ key: msg.id, text: envelopeText(msg) }] }),
   wrap: (_dest, parts) => `{"batch":[${parts.join(",")}]}`,
   headers: () => ({}),
   // Well under what collectors and Workers subrequests take; a retry

@@ -13,8 +13,6 @@
 // retried delivery is signed again with a fresh timestamp. The verification
 // snippet is in docs/destinations.md (test/destinations.test.mjs runs it).
 
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { envelope } from "./nurture.js";
 
 /**
@@ -25,26 +23,40 @@ export const SIGNATURE_HEADER = "nurture-signature";
 
 const encoder = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+/** @type {Map<string, Promise<CryptoKey>>} secret → its HMAC key, imported once per isolate */
+const keys = new Map();
+
+/** @param {string} secret */
+function keyOf(secret) {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 /**
  * The signature header's value for `body` at `now` (ms) under each secret.
+ * Web Crypto's HMAC (native: a request body is up to 512 KB).
  * @param {string[]} secrets
  * @param {string} body
  * @param {number} now
  */
-export function signatureHeader(secrets, body, now) {
+export async function signatureHeader(secrets, body, now) {
   const t = Math.floor(now / 1000);
   const signed = encoder.encode(`${t}.${body}`);
-  const sigs = secrets.map((secret) => {
+  const sigs = await Promise.all(secrets.map(async (secret) => {
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await keyOf(secret), signed));
     let hex = "";
-    for (const b of hmac(sha256, encoder.encode(secret), signed)) hex += HEX[b];
+    for (const b of mac) hex += HEX[b];
     return `v1=${hex}`;
-  });
+  }));
   return `t=${t},${sigs.join(",")}`;
 }
 
 /** @type {Format} */
 export const webhook = {
   ...envelope,
-  headers: (dest, body, now) => ({ [SIGNATURE_HEADER]: signatureHeader(dest.secrets ?? [], body, now) }),
+  headers: async (dest, body, now) => ({ [SIGNATURE_HEADER]: await signatureHeader(dest.secrets ?? [], body, now) }),
 };
