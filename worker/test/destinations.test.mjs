@@ -402,6 +402,18 @@ test("a destination that refuses gets its own dead letters and replay; the other
   assert.equal((await badBody.json()).error.code, "unknown_field");
 });
 
+test("a queue message without a destination label (queued before destinations) goes to `nurture` only", async () => {
+  const queue = await mf.getQueueProducer("FORWARD_QUEUE");
+  const counts = { segment: segmentCol.stats.requests, hooks: hookCol.stats.requests };
+  const legacy = { kind: "signal", id: `sig_LegacyVisitorIdAbcdef_1_legacy`, visitorId: "LegacyVisitorIdAbcdef", receivedAt: Date.now(), event: { type: "track", event: "Legacy", timestamp: new Date().toISOString(), properties: {} }, profile: {}, score: null };
+  await queue.send(legacy, { contentType: "json" });
+  assert.ok(await waitFor(() => nurtureCol.byKey.has(legacy.id), { timeoutMs: 20_000 }), "the collector got it");
+  assert.deepEqual(nurtureCol.byKey.get(legacy.id), legacy);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(segmentCol.stats.requests, counts.segment);
+  assert.equal(hookCol.stats.requests, counts.hooks);
+});
+
 test("in workerd, a malformed DESTINATIONS is invalid_variable on every route, naming the path and hiding the key", async () => {
   const w = await startWorker({
     vars: { DESTINATIONS: JSON.stringify([{ id: "segment", type: "segment", url: "https://api.segment.io", writeKey: { secret: "SEGMENT_WRITE_KEY" } }]) },

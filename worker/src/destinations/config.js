@@ -16,6 +16,8 @@
 // reported with the path of the bad field (`DESTINATIONS[1].writeKey`), and
 // never with a credential's value.
 
+import { isObject } from "./segment-spec.js";
+
 /**
  * @typedef {"nurture" | "segment" | "webhook"} DestinationType
  * @typedef {object} Destination
@@ -45,8 +47,6 @@ const FIELDS = {
 const MAX_BATCH = 100;
 export const MIN_WEBHOOK_SECRET = 16;
 
-/** @param {unknown} v */
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * @param {unknown} raw

@@ -81,7 +81,7 @@ const PAGE_PROPERTIES = ["path", "referrer", "search", "title", "url"];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** @param {unknown} v */
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+export const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * What is wrong with `call` as a Segment call: [] when nothing.

@@ -25,7 +25,7 @@
 //   per call; one that fails is refused here (dead-lettered with the
 //   reason), not sent to be dropped after a 200. Requests stay under 500 KB.
 
-import { MAX_BATCH_BYTES, MAX_CALL_BYTES, specProblems } from "./segment-spec.js";
+import { MAX_BATCH_BYTES, MAX_CALL_BYTES, isObject, specProblems } from "./segment-spec.js";
 
 /**
  * @typedef {import("../enrich.js").ForwardMessage} ForwardMessage
@@ -38,8 +38,6 @@ import { MAX_BATCH_BYTES, MAX_CALL_BYTES, specProblems } from "./segment-spec.js
 const SCORE_SIGNALS = new Set(["Lead Qualified", "Stage Changed", "Grade Changed", "Form Submitted"]);
 const PAGE_PROPERTIES = ["path", "referrer", "search", "title", "url"];
 
-/** @param {unknown} v */
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 /** @param {unknown} v */
 const text = (v) => (typeof v === "string" && v !== "" ? v : undefined);
 /** @param {unknown} v */

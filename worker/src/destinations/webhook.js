@@ -14,6 +14,7 @@
 // snippet is in docs/destinations.md (test/destinations.test.mjs runs it).
 
 import { envelope } from "./nurture.js";
+import { toHex } from "../digest.js";
 
 /**
  * @typedef {import("./nurture.js").Format} Format
@@ -22,7 +23,6 @@ import { envelope } from "./nurture.js";
 export const SIGNATURE_HEADER = "nurture-signature";
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 /** @type {Map<string, Promise<CryptoKey>>} secret → its HMAC key, imported once per isolate */
 const keys = new Map();
 
@@ -47,10 +47,8 @@ export async function signatureHeader(secrets, body, now) {
   const t = Math.floor(now / 1000);
   const signed = encoder.encode(`${t}.${body}`);
   const sigs = await Promise.all(secrets.map(async (secret) => {
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await keyOf(secret), signed));
-    let hex = "";
-    for (const b of mac) hex += HEX[b];
-    return `v1=${hex}`;
+    const mac = await crypto.subtle.sign("HMAC", await keyOf(secret), signed);
+    return `v1=${toHex(new Uint8Array(mac))}`;
   }));
   return `t=${t},${sigs.join(",")}`;
 }
