@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { readDestinations } from "../src/destinations/config.js";
-import { specProblems, MAX_CALL_BYTES } from "../src/destinations/segment-spec.js";
+import { specProblems, MAX_CALL_BYTES, MAX_BATCH_BYTES } from "../src/destinations/segment-spec.js";
 import { segment, toCalls } from "../src/destinations/segment.js";
 import { signatureHeader } from "../src/destinations/webhook.js";
 import { startWorker, startCollector, post, backOffice, waitFor, ADMIN_TOKEN } from "./harness.mjs";
@@ -209,6 +209,7 @@ let segmentCol;
 let hookCol;
 const hookDeliveries = [];
 const segmentAuth = new Set();
+const segmentRequests = []; // {bytes, calls}
 const segmentProblems = [];
 let hookMode = "ok";
 
@@ -220,7 +221,8 @@ before(async () => {
       segmentAuth.add(req.headers.authorization);
       const body = JSON.parse(raw.toString("utf8"));
       if (typeof body.sentAt !== "string" || Number.isNaN(Date.parse(body.sentAt))) segmentProblems.push("sentAt");
-      if (raw.length > 500 * 1024) segmentProblems.push("over 500 KB");
+      if (raw.length > MAX_BATCH_BYTES) segmentProblems.push("over 500 KB");
+      segmentRequests.push({ bytes: raw.length, calls: body.batch.length });
       for (const call of body.batch) {
         const p = specProblems(call);
         if (p.length) segmentProblems.push(`${call.messageId}: ${p.join("; ")}`);
@@ -245,6 +247,9 @@ before(async () => {
       ]),
       IP_RATE_BURST: "100000",
       VISITOR_RATE_BURST: "100000",
+      // Room for events large enough to meet Segment's limits.
+      MAX_EVENT_BYTES: "40000",
+      MAX_BODY_BYTES: "1048576",
     },
     queue: { maxBatchTimeout: 0.1, maxRetries: 1 },
   });
@@ -412,6 +417,35 @@ test("a queue message without a destination label (queued before destinations) g
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(segmentCol.stats.requests, counts.segment);
   assert.equal(hookCol.stats.requests, counts.hooks);
+});
+
+test("Segment's limits: a batch over 500 KB goes in several requests; a call over 32 KB is dead-lettered for segment only", async () => {
+  const now = Date.now();
+  const sent = segmentRequests.length;
+  const events = Array.from({ length: 36 }, (_, i) => ({ type: "page", messageId: `big-${i}`, timestamp: now - i, properties: { path: `/big/${i}`, blob: "x".repeat(14_000) } }));
+  events.push({ type: "track", event: "Too Big", messageId: "huge", timestamp: now, properties: { blob: "y".repeat(34_000) } });
+  const res = await post(mf, { events });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body).slice(0, 300));
+  assert.equal(body.accepted.length, events.length);
+  const ids = new Set(body.accepted.map((a) => a.id));
+  const arrived = () => [...nurtureCol.byKey.values()].filter((m) => ids.has(m.event?.messageId));
+  assert.ok(await waitFor(() => arrived().length === events.length && arrived().every((m) => hookCol.byKey.has(m.id)), { timeoutMs: 20_000 }), "the collector and the webhook got all of them");
+  const huge = arrived().find((m) => m.event.messageId === "huge");
+  assert.ok(await waitFor(async () => (await admin("/v1/admin/dead-letters?destination=segment")).count === 1, { timeoutMs: 20_000 }));
+  const dl = await admin("/v1/admin/dead-letters?destination=segment");
+  assert.equal(dl.first[0].id, huge.id);
+  assert.match(dl.first[0].reason, /a track call of \d+ bytes: over the 32 KB a Segment call may take/);
+  assert.ok(!segmentCol.byKey.has(huge.id), "the oversized call was not sent");
+  const big = arrived().filter((m) => m.event.messageId !== "huge");
+  assert.ok(big.every((m) => segmentCol.byKey.has(m.id)), "every call under 32 KB reached Segment");
+  const mine = segmentRequests.slice(sent).filter((r) => r.bytes > 20_000);
+  assert.ok(mine.length >= 2, `${JSON.stringify(mine)}: more than 500 KB went in several requests`);
+  assert.ok(mine.every((r) => r.bytes <= MAX_BATCH_BYTES), JSON.stringify(mine));
+  assert.deepEqual(segmentProblems, []);
+  // The other destinations took it: nothing of theirs waits.
+  assert.equal((await admin("/v1/admin/dead-letters?destination=hooks")).count, 0);
+  assert.equal((await admin("/v1/admin/dead-letters?destination=nurture")).count, 0);
 });
 
 test("in workerd, a malformed DESTINATIONS is invalid_variable on every route, naming the path and hiding the key", async () => {

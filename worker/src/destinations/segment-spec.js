@@ -47,8 +47,10 @@ export const SPEC_URLS = {
   httpApi: "https://www.twilio.com/docs/segment/connections/sources/catalog/libraries/server/http-api",
 };
 
-export const MAX_CALL_BYTES = 32 * 1024;
-export const MAX_BATCH_BYTES = 500 * 1024;
+// "32 KB" and "500 KB", read as the smaller, decimal kilobytes: a call or
+// a request at the limit is accepted whichever the API meant.
+export const MAX_CALL_BYTES = 32_000;
+export const MAX_BATCH_BYTES = 500_000;
 export const MAX_BATCH_CALLS = 2500;
 
 /** @typedef {"required" | "optional"} Need */
