@@ -130,7 +130,7 @@ export function readDestinations(env, bad, defaultTimeoutMs) {
      * @returns {string | null}
      */
     const value = (field, hidden, v = d[field]) => {
-      if (typeof v === "string") return v.trim();
+      if (typeof v === "string" && v.trim() !== "") return v.trim();
       if (isObject(v) && Object.keys(/** @type {object} */ (v)).length === 1 && typeof (/** @type {{secret?: unknown}} */ (v)).secret === "string") {
         const name = /** @type {string} */ ((/** @type {{secret: string}} */ (v)).secret);
         if (!SECRET_NAME.test(name) || NOT_FORWARDABLE.has(name)) {
@@ -145,7 +145,7 @@ export function readDestinations(env, bad, defaultTimeoutMs) {
         }
         return got.trim();
       }
-      fail(field, hidden ? "(hidden)" : v, v === undefined ? `required for a ${type} destination` : 'a string, or {"secret": "NAME"} naming a variable or secret');
+      fail(field, hidden ? "(hidden)" : v, v === undefined || typeof v === "string" ? `required for a ${type} destination` : 'a string, or {"secret": "NAME"} naming a variable or secret');
       return null;
     };
     let url = value("url", false);
@@ -182,7 +182,7 @@ export function readDestinations(env, bad, defaultTimeoutMs) {
     }
     if (type === "webhook") {
       // One secret, a list of them, or a variable holding "new,old": each
-      // signs, so receivers can rotate (README, "Destinations").
+      // signs, so receivers can rotate (docs/destinations.md).
       const given = Array.isArray(d.secret) ? d.secret : [d.secret];
       /** @type {string[]} */
       const secrets = [];
