@@ -5,7 +5,8 @@
 // verified by the snippet of docs/destinations.md, taken from the page and
 // run as it is, and refused for a changed body, a replay past the tolerance
 // and a wrong secret; three destinations at once in workerd, each with its
-// own dead letters and replay, one failing without a resend to the others.
+// own dead letters and replay, one failing without a resend to the others;
+// a store and a queue left by a worker from before destinations, upgraded.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
@@ -16,7 +17,9 @@ import { readDestinations } from "../src/destinations/config.js";
 import { specProblems, MAX_CALL_BYTES, MAX_BATCH_BYTES } from "../src/destinations/segment-spec.js";
 import { segment, toCalls } from "../src/destinations/segment.js";
 import { signatureHeader } from "../src/destinations/webhook.js";
-import { startWorker, startCollector, post, backOffice, waitFor, ADMIN_TOKEN } from "./harness.mjs";
+import { Miniflare } from "miniflare";
+import { startWorker, startCollector, post, backOffice, waitFor, ADMIN_TOKEN, KEYS, SITE_CONFIG_JSON } from "./harness.mjs";
+import { workerOptions, dist } from "../miniflare.mjs";
 
 const WRITE_KEY = "wk_test_0123456789abcdef";
 const HOOK_SECRET = "whsec-for-tests-0123456789abcdef";
@@ -449,6 +452,69 @@ test("Segment's limits: a batch over 500 KB goes in several requests; a call ove
   // The other destinations took it: nothing of theirs waits.
   assert.equal((await admin("/v1/admin/dead-letters?destination=hooks")).count, 0);
   assert.equal((await admin("/v1/admin/dead-letters?destination=nurture")).count, 0);
+});
+
+test("dead letters filed before destinations move under `nurture` when the store starts, and replay there", async () => {
+  const persist = mkdtempSync(path.join(tmpdir(), "nurture-dl-"));
+  // A store as an older worker left it: entries keyed by message id alone.
+  // The class keeps its name (and so its storage); a method of this test
+  // writes what the older worker wrote.
+  const seeder = new Miniflare({
+    name: "nurture-worker",
+    modules: [
+      {
+        type: "ESModule",
+        path: path.join(dist, "seed.mjs"),
+        contents: `import { DeadLetterStore as Store } from "./index.js";
+export class DeadLetterStore extends Store {
+  async fileAsBefore(items) {
+    for (const item of items) await this.ctx.storage.put("dl:" + item.body.id, item);
+    await this.ctx.storage.put("filed", items.length);
+    await this.ctx.storage.delete("layout");
+  }
+}
+export class VisitorState {}
+export default { fetch: () => new Response("") };`,
+      },
+      { type: "ESModule", path: path.join(dist, "index.js") },
+      { type: "CompiledWasm", path: path.join(dist, "nurture_bg.wasm") },
+    ],
+    modulesRoot: dist,
+    compatibilityDate: "2025-09-01",
+    durableObjects: { DEAD_LETTERS: { className: "DeadLetterStore", useSQLite: true } },
+    durableObjectsPersist: persist,
+  });
+  const legacy = ["a", "b"].map((x) => ({ body: { kind: "signal", id: `sig_OldVisitorIdAbcdefgh_1_${x}`, visitorId: "OldVisitorIdAbcdefgh", receivedAt: 1, event: { type: "track", event: "Old", timestamp: new Date(1).toISOString() }, score: null }, reason: "collector refused the message", attempts: 6, failedAt: 1 }));
+  try {
+    const ns = await seeder.getDurableObjectNamespace("DEAD_LETTERS");
+    await ns.get(ns.idFromName("global")).fileAsBefore(legacy);
+  } finally {
+    await seeder.dispose();
+  }
+  const col = await startCollector();
+  const w = new Miniflare(workerOptions({
+    vars: { NURTURE_KEYS: KEYS, ADMIN_TOKEN, SITE_CONFIG_JSON, NURTURE_DEMO: "true", COLLECTOR_URL: col.url, ADMIN_RATE_BURST: "1000" },
+    durableObjectsPersist: persist,
+  }));
+  try {
+    const call = async (pathname, body) => {
+      const res = await w.dispatchFetch(`http://worker.test${pathname}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+      assert.equal(res.status, 200);
+      return res.json();
+    };
+    const listed = await call("/v1/admin/dead-letters?destination=nurture");
+    assert.equal(listed.count, 2);
+    assert.deepEqual(listed.byDestination, { nurture: 2 });
+    assert.deepEqual(listed.first.map((f) => [f.id, f.destination]), legacy.map((l) => [l.body.id, "nurture"]));
+    const r = await call("/v1/admin/replay", {});
+    assert.equal(r.delivered, 2);
+    assert.deepEqual([...col.byKey.keys()].sort(), legacy.map((l) => l.body.id).sort());
+    assert.ok([...col.byKey.values()].every((m) => m.destination === undefined), "the envelope as before");
+    assert.equal((await call("/v1/admin/dead-letters")).count, 0);
+  } finally {
+    await w.dispose();
+    await col.close();
+  }
 });
 
 test("in workerd, a malformed DESTINATIONS is invalid_variable on every route, naming the path and hiding the key", async () => {
