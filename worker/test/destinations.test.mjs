@@ -196,7 +196,8 @@ test("events and signals become Segment calls that pass the check, the score in 
   assert.equal(track.event, "Grade Changed");
   assert.deepEqual(track.properties, { from: "B2", to: "A2" });
   assert.equal(identify.messageId, `idt_${visitorId}_7`);
-  assert.deepEqual(identify.traits, { nurture_grade: "A2", nurture_fit: 80, nurture_engagement: 55, nurture_mql: true, nurture_stage: "decision", nurture_tier: "hot", nurture_fit_grade: "A", email: "sha256:ab" });
+  assert.deepEqual(identify.traits, { nurture_grade: "A2", nurture_fit: 80, nurture_engagement: 55, nurture_mql: true, nurture_stage: "decision", nurture_tier: "hot", nurture_fit_grade: "A" }, "a hashed address is no address for a CRM");
+  assert.equal(toCalls(dest, { ...signal, profile: { email: "buyer@bigco.example" } })[1].traits.email, "buyer@bigco.example");
   assert.equal(toCalls({ ...dest, identify: false }, signal).length, 1, "identify: false sends none");
   const reengage = { ...signal, id: `sig_${visitorId}_8_re-engagement-due`, event: { type: "track", event: "Re-engagement Due", timestamp: NOW, properties: {} } };
   assert.equal(toCalls(dest, reengage).length, 1, "no identify without a score change");

@@ -14,7 +14,8 @@
 // - With a signal of a score change (and a form submission), an `identify`
 //   carries the score as traits (`nurture_grade`, `nurture_fit`,
 //   `nurture_engagement`, `nurture_mql`, `nurture_stage`, `nurture_tier`,
-//   `nurture_fit_grade`, plus `email` when the stored profile has one), so
+//   `nurture_fit_grade`, plus `email` when the stored profile has one in
+//   clear), so
 //   CRMs synced from Segment see them. Its messageId is `idt_<visitor>_<update>`:
 //   the signals of one update share it, and only one per request is sent.
 // - `messageId` is the message's nurture id (`evt_…`, `sig_…`, `era_…`),
@@ -137,7 +138,9 @@ export function toCalls(dest, msg, o = {}) {
       nurture_tier: s.tier,
       nurture_fit_grade: s.fitGrade,
     };
-    if (typeof profile.email === "string") scoreTraits.email = profile.email;
+    // The address CRMs match contacts on; a hashed one (HASH_EMAIL) would
+    // be taken for an address and match nothing, so it is left out.
+    if (typeof profile.email === "string" && !profile.email.startsWith("sha256:")) scoreTraits.email = profile.email;
     calls.push({
       type: "identify",
       messageId: m ? `idt_${m[1]}_${m[2]}` : `idt_${msg.id}`,
