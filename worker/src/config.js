@@ -8,6 +8,7 @@
 
 import { HttpError } from "./errors.js";
 import { sha256Hex } from "./digest.js";
+import { readDestinations } from "./destinations/config.js";
 
 /**
  * @typedef {import("../types/env").Env} Env
@@ -165,7 +166,6 @@ function read(env) {
     // field names as in the profile and traits (e.g. "phone,lastName").
     hashFields: list("HASH_FIELDS"),
     dropFields: list("DROP_FIELDS"),
-    collectorUrl: url("COLLECTOR_URL"),
     collectorTimeoutMs: num("COLLECTOR_TIMEOUT_MS", 5000, 1),
     forwardConcurrency: num("FORWARD_CONCURRENCY", 6, 1),
     retryBaseSeconds: num("RETRY_BASE_SECONDS", 5, 0, { fraction: true }),
@@ -217,12 +217,15 @@ function read(env) {
     segmentMaxMessageBytes: num("SEGMENT_MAX_MESSAGE_BYTES", 32 * 1024, 64),
     segmentMaxEvents: num("SEGMENT_MAX_EVENTS", 500, 1),
   };
+  // Where messages are forwarded: DESTINATIONS, else COLLECTOR_URL alone
+  // (src/destinations/config.js).
+  const destinations = readDestinations(/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (env)), bad, values.collectorTimeoutMs);
   for (const origin of values.allowedOrigins) {
     if (origin !== "*" && !isOrigin(origin)) {
       bad.push({ name: "ALLOWED_ORIGINS", value: shown(origin), problem: "neither * nor an origin such as https://host[:port] without a path" });
     }
   }
-  return { values, bad };
+  return { values: { ...values, destinations }, bad };
 }
 
 /** @param {string} text */

@@ -148,7 +148,7 @@ export default {
   },
 
   /**
-   * @param {MessageBatch<ForwardMessage>} batch
+   * @param {MessageBatch<import("./forward.js").Routed>} batch
    * @param {Env} env
    */
   async queue(batch, env) {

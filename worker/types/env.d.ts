@@ -23,6 +23,8 @@ export interface Env {
   ADMIN_TOKEN?: Var;
   INGEST_TOKEN?: Var;
   COLLECTOR_URL?: Var;
+  /** Where messages are forwarded (src/destinations/config.js); credentials it names by {"secret": NAME} are read from env too. */
+  DESTINATIONS?: Var;
   MODEL_JSON?: Var;
   SITE_CONFIG_JSON?: Var;
   ACCOUNTS_CSV?: Var;
