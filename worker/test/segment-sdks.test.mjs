@@ -152,3 +152,32 @@ test("@rudderstack/rudder-sdk-node: 1,000 gzip-compressed messages to <dataPlane
   assert.ok(Math.abs(Date.parse(r.timestamp) - Date.parse(r.receivedAt)) < 60_000);
   console.log(`rudder-sdk-node: ${N} messages accepted in ${acceptedMs.toFixed(0)} ms (${(N / (acceptedMs / 1000)).toFixed(0)} events/s), all forwarded after ${forwardedMs.toFixed(0)} ms`);
 });
+
+test("@segment/analytics-node over a visitor's rate limit: the 429s are retried after Retry-After and every message arrives once", async () => {
+  const c = await startCollector();
+  const limited = await startWorker({
+    host: "127.0.0.1",
+    port: 0,
+    vars: { COLLECTOR_URL: c.url, COLLECTOR_TIMEOUT_MS: "15000", WRITE_KEYS: `server:${SERVER_KEY}`, VISITOR_RATE_BURST: "1", VISITOR_RATE_PER_SECOND: "4" },
+  });
+  try {
+    const host = (await limited.ready).href.replace(/\/$/, "");
+    const statuses = [];
+    const analytics = new SegmentAnalytics({ writeKey: SERVER_KEY, host, flushAt: 20, flushInterval: 100, maxRetries: 10 });
+    analytics.on("http_response", (r) => statuses.push(r.status));
+    const errors = [];
+    for (let i = 0; i < 200; i++) {
+      analytics.track({ userId: `busy-${i % 2}`, messageId: `busy-m${i}`, event: "File Downloaded" }, (err) => err && errors.push(err));
+    }
+    await analytics.closeAndFlush({ timeout: 60_000 });
+    assert.deepEqual(errors, []);
+    assert.ok(statuses.includes(429), `the limit was hit: ${statuses.join(",")}`);
+    const forwarded = () => [...c.byKey.values()].filter((m) => m.kind === "event");
+    assert.ok(await waitFor(() => forwarded().length === 200, { timeoutMs: 30_000 }), `forwarded: ${forwarded().length}`);
+    assert.equal(new Set(forwarded().map((m) => m.event.messageId)).size, 200);
+    assert.equal(c.stats.duplicates, 0, "what a 429'd batch had already taken was a duplicate at the worker, not at the collector");
+  } finally {
+    await limited.dispose();
+    await c.close();
+  }
+});
