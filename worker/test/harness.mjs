@@ -15,8 +15,11 @@ export const KEYS = "k2:second-secret-0123456789,k1:first-secret-0123456789";
 export const ADMIN_TOKEN = "admin-token-for-tests-only";
 export const ORIGIN = "https://www.example.com";
 
-export async function startWorker({ vars = {}, queue = {} } = {}) {
+// `rest`: other Miniflare options (`host` and `port` to serve over HTTP, for
+// SDKs that make their own requests: `await mf.ready` is then the URL).
+export async function startWorker({ vars = {}, queue = {}, ...rest } = {}) {
   const mf = new Miniflare(workerOptions({
+    ...rest,
     vars: {
       NURTURE_KEYS: KEYS,
       ADMIN_TOKEN,

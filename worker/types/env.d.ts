@@ -30,6 +30,8 @@ export interface Env {
   ACCOUNTS_CSV?: Var;
   FORMS_JSON?: Var;
   ORIGIN_URL?: Var;
+  /** The Segment-protocol routes' write keys (src/config.js: writeKeys). */
+  WRITE_KEYS?: Var;
 
   // vars read by src/config.js (defaults there)
   MAX_BODY_BYTES?: Var;
@@ -67,6 +69,9 @@ export interface Env {
   ADMIN_RATE_BURST?: Var;
   ADMIN_RATE_PER_SECOND?: Var;
   BODY_TIMEOUT_MS?: Var;
+  SEGMENT_MAX_BATCH_BYTES?: Var;
+  SEGMENT_MAX_MESSAGE_BYTES?: Var;
+  SEGMENT_MAX_EVENTS?: Var;
   NURTURE_DEMO?: Var;
 }
 
