@@ -402,3 +402,23 @@ fn a_base_model_keeps_its_rules_reweighted() {
     assert!(c.report.rules.iter().any(|r| r.from_base));
     assert!(Model::check(c.model.clone()).errors.is_empty());
 }
+
+#[test]
+fn a_handful_of_leads_and_bad_events_still_give_a_loadable_model() {
+    let mut leads: Vec<Value> = population()[..6].to_vec();
+    leads[0]["converted"] = json!(true);
+    leads[1]["converted"] = json!(false);
+    leads[2]["events"] = json!([{"type": "page"}, 7, {"type": "track", "timestamp": "soon"}]);
+    let leads = leads_from_values(&leads, 10_000).unwrap();
+    let c = calibrate(&leads, &CalibrateOptions::default()).unwrap();
+    assert!(Model::check(c.model.clone()).errors.is_empty());
+    assert!(c.report.warnings.iter().any(|w| w.contains("only 6 leads")));
+    assert!(c
+        .report
+        .warnings
+        .iter()
+        .any(|w| w.contains("events failed their checks")));
+    assert!(c.report.cross_validated.auc.is_finite());
+    // Nothing reaches 20 leads of support: no learned line has points.
+    assert!(c.report.rules.is_empty(), "{:?}", c.report.rules);
+}

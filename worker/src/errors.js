@@ -40,6 +40,10 @@ export const ERROR_STATUS = /** @type {const} */ ({
   // operators
   unauthorized: 401,
   admin_disabled: 403,
+  // the Segment-protocol routes' write keys
+  write_key_required: 401,
+  unknown_write_key: 401,
+  write_keys_unset: 403,
   // forms
   unknown_form: 404,
   missing_form_token: 400,

@@ -36,7 +36,8 @@ import { withCore, trapForTest, coreStats, isFatal } from "./core.js";
 import { loadDocuments } from "./source.js";
 import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
-import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
+import { forwardMessages } from "./forward.js";
+import { SCORE_KEYS, normalKey } from "./redact.js";
 import { refuse } from "./errors.js";
 import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 

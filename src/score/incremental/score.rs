@@ -155,6 +155,7 @@ impl Model {
         crate::score::aggregate::bins(&self.aggregates, |i, rule| {
             state
                 .a
+                .0
                 .get(i)
                 .map_or(0.0, |list| rule.value_of(list.iter().copied(), now))
         })

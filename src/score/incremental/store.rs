@@ -52,16 +52,7 @@ impl Model {
         struct Version {
             v: u32,
         }
-        let parsed = serde_json::from_str::<serde_json::Value>(json).and_then(|mut value| {
-            let aggregates = match value.as_object_mut().and_then(|o| o.remove("a")) {
-                Some(a) => serde_json::from_value(a)?,
-                None => Vec::new(),
-            };
-            let mut state: VisitorState = serde_json::from_value(value)?;
-            state.a = aggregates;
-            Ok(state)
-        });
-        let state: VisitorState = match parsed {
+        let state: VisitorState = match serde_json::from_str(json) {
             Ok(state) => state,
             // A state of another version may not read as this one: say so
             // rather than what does not parse.
@@ -90,7 +81,7 @@ impl Model {
     pub fn restart_state(&self, bytes: &[u8], now: crate::time::Millis) -> VisitorState {
         let mut state = self.new_state();
         let old: Option<VisitorState> = match bytes {
-            [b'N', b'V', _, rest @ ..] => from_stored_bytes(rest).ok(),
+            [b'N', b'V', _, rest @ ..] => postcard::from_bytes(rest).ok(),
             _ => None,
         };
         let Some(old) = old else {
@@ -110,8 +101,8 @@ impl Model {
     pub fn load_state_bytes(&self, bytes: &[u8]) -> Result<VisitorState, StateError> {
         match bytes {
             [b'N', b'V', v, rest @ ..] if u32::from(*v) == STATE_VERSION => {
-                let state =
-                    from_stored_bytes(rest).map_err(|e| StateError::Malformed(e.to_string()))?;
+                let state: VisitorState =
+                    postcard::from_bytes(rest).map_err(|e| StateError::Malformed(e.to_string()))?;
                 self.check_state(&state)?;
                 Ok(state)
             }
@@ -119,15 +110,6 @@ impl Model {
             _ => Err(StateError::Malformed("no visitor state tag".into())),
         }
     }
-}
-
-/// The state, then the aggregate rules' times when the model has any.
-fn from_stored_bytes(bytes: &[u8]) -> Result<VisitorState, postcard::Error> {
-    let (mut state, rest): (VisitorState, &[u8]) = postcard::take_from_bytes(bytes)?;
-    if !rest.is_empty() {
-        state.a = postcard::from_bytes(rest)?;
-    }
-    Ok(state)
 }
 
 /// The first bytes of a stored state: a tag and the format version.
@@ -140,14 +122,7 @@ impl VisitorState {
     /// size.
     pub fn to_bytes(&self) -> Vec<u8> {
         let out = MAGIC.to_vec();
-        let written = postcard::to_extend(self, out).and_then(|bytes| {
-            if self.a.is_empty() {
-                Ok(bytes)
-            } else {
-                postcard::to_extend(&self.a, bytes)
-            }
-        });
-        match written {
+        match postcard::to_extend(self, out) {
             Ok(bytes) => bytes,
             // Serializing plain structs into a Vec does not fail; should it,
             // an empty state is stored rather than a half-written one.
@@ -167,13 +142,6 @@ impl VisitorState {
 
     /// The stored form: compact JSON.
     pub fn to_json(&self) -> String {
-        if self.a.is_empty() {
-            return serde_json::to_string(self).unwrap_or_default();
-        }
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let (Some(obj), Ok(a)) = (value.as_object_mut(), serde_json::to_value(&self.a)) {
-            obj.insert("a".into(), a);
-        }
-        serde_json::to_string(&value).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
