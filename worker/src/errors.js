@@ -40,6 +40,9 @@ export const ERROR_STATUS = /** @type {const} */ ({
   // operators
   unauthorized: 401,
   admin_disabled: 403,
+  // outcomes (POST /v1/outcomes)
+  too_many_outcomes: 413,
+  invalid_outcomes: 422,
   // forms
   unknown_form: 404,
   missing_form_token: 400,
@@ -59,6 +62,7 @@ export const ERROR_STATUS = /** @type {const} */ ({
   model_invalid: 500,
   site_config_invalid: 500,
   form_invalid: 500,
+  handoff_config_invalid: 500,
   origin_misconfigured: 500,
   origin_unavailable: 502,
   core_unavailable: 503,

@@ -16,6 +16,7 @@ import { getForm, postForm } from "./routes/forms.js";
 import { decide } from "./routes/decide.js";
 import { eraseVisitor, adminErase, EXPIRED_COOKIE } from "./routes/erase.js";
 import { site } from "./site.js";
+import { postOutcomes } from "./routes/outcomes.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
 export { VisitorState } from "./visitor.js";
@@ -55,6 +56,7 @@ const ROUTES = new Map([
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
   ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
   ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
+  ["/v1/outcomes", { methods: { POST: postOutcomes }, cors: false }],
 ]);
 
 /** @type {Route} */
