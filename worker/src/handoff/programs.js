@@ -23,7 +23,8 @@ const DAY = 86_400_000;
  * The default set, from the source documents (seed 000): welcome for a
  * newly known lead, acceleration while engagement rises short of MQL,
  * re-engagement after 30 days without activity, renewal 90, 60 and 30 days
- * before the profile's `renewalDate`.
+ * before the profile's `renewalDate` (a missing date must not compare as
+ * 0: hence `$exists`).
  * @type {Program[]}
  */
 export const DEFAULT_PROGRAMS = [
@@ -42,9 +43,9 @@ export const DEFAULT_PROGRAMS = [
     entry: { "lead.known": true, "days.sinceLastActivity": { $gte: 30 } },
     exit: null,
   },
-  { name: "renewal-90", entry: { "daysUntil.renewalDate": { $gt: 60, $lte: 90 } }, exit: null },
-  { name: "renewal-60", entry: { "daysUntil.renewalDate": { $gt: 30, $lte: 60 } }, exit: null },
-  { name: "renewal-30", entry: { "daysUntil.renewalDate": { $gte: 0, $lte: 30 } }, exit: null },
+  { name: "renewal-90", entry: { "daysUntil.renewalDate": { $exists: true, $gt: 60, $lte: 90 } }, exit: null },
+  { name: "renewal-60", entry: { "daysUntil.renewalDate": { $exists: true, $gt: 30, $lte: 60 } }, exit: null },
+  { name: "renewal-30", entry: { "daysUntil.renewalDate": { $exists: true, $gte: 0, $lte: 30 } }, exit: null },
 ];
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -1,0 +1,113 @@
+// The handoff document: its JSON Schema (schema/handoff.schema.json, by
+// hand) names the fields the worker's validator (src/handoff/check.js)
+// takes, errors name the path of the bad field, and the default programs
+// move a lead as the source documents say (conditions evaluated by the
+// core's evalCondition). Plain Node, no workerd.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import nurture from "../../tests/js/load.mjs";
+import { checkHandoff, TOP_KEYS, ROUTING_KEYS, RULE_KEYS, FALLBACK_KEYS, PROGRAM_KEYS } from "../src/handoff/check.js";
+import { DEFAULT_PROGRAMS, attributesOf, evaluatePrograms } from "../src/handoff/programs.js";
+import { routeLead } from "../src/handoff/routing.js";
+import { HANDOFF } from "./handoff-fixture.mjs";
+
+const schema = JSON.parse(readFileSync(new URL("../../schema/handoff.schema.json", import.meta.url), "utf8"));
+const DAY = 86_400_000;
+
+test("the schema's fields are the validator's", () => {
+  const keys = (o) => Object.keys(o.properties).sort();
+  assert.deepEqual(keys(schema), [...TOP_KEYS].sort());
+  assert.deepEqual(keys(schema.definitions.Routing), [...ROUTING_KEYS].sort());
+  assert.deepEqual(keys(schema.definitions.Rule), [...RULE_KEYS].sort());
+  assert.deepEqual(keys(schema.definitions.Routing.properties.fallback), [...FALLBACK_KEYS].sort());
+  assert.deepEqual(keys(schema.definitions.Program), [...PROGRAM_KEYS].sort());
+  for (const o of [schema, schema.definitions.Routing, schema.definitions.Rule, schema.definitions.Program]) assert.equal(o.additionalProperties, false);
+  // The test document passes, and leaving programs out gives the defaults.
+  assert.deepEqual(checkHandoff(HANDOFF).errors, []);
+  assert.equal(checkHandoff({ routing: { rules: [] } }).handoff.programs, DEFAULT_PROGRAMS);
+});
+
+test("every error names the path of the bad field", () => {
+  const { handoff, errors } = checkHandoff({
+    routing: {
+      sla: "2 days",
+      onTimeout: "drop",
+      maxRecycles: -1,
+      rules: [
+        { name: "ok", region: ["EMEA"], queue: "q" },
+        { name: "Bad Name", companySize: { min: 10, max: 5 }, queue: "q" },
+        { name: "ok", grade: ["A5"], queue: "" },
+        { name: "no-target", industry: [] },
+        "rule",
+        { name: "fallback", queue: "q", color: "red" },
+      ],
+      fallback: { owner: "x" },
+    },
+    programs: [{ name: "p", entry: "score > 5" }, { name: "p", entry: {}, exit: [] }],
+    evaluateEvery: "soon",
+    extra: 1,
+  });
+  assert.equal(handoff, null);
+  assert.deepEqual(errors.map((e) => e.path), [
+    "extra",
+    "routing.rules[1].name",
+    "routing.rules[1].companySize",
+    "routing.rules[2].name",
+    "routing.rules[2].grade[0]",
+    "routing.rules[2].queue",
+    "routing.rules[3].industry",
+    "routing.rules[3]",
+    "routing.rules[4]",
+    "routing.rules[5].color",
+    "routing.rules[5].name",
+    "routing.fallback.queue",
+    "routing.sla",
+    "routing.onTimeout",
+    "routing.maxRecycles",
+    "programs[0].entry",
+    "programs[1].name",
+    "programs[1].exit",
+    "evaluateEvery",
+  ]);
+  assert.deepEqual(checkHandoff([]).errors, [{ path: "", message: "the handoff document must be a JSON object" }]);
+});
+
+test("routing: first match wins; a recycled lead skips the rules that timed out", () => {
+  const { routing } = checkHandoff(HANDOFF).handoff;
+  const lead = (profile, grade = "A1") => ({ profile, grade, segments: [] });
+  assert.equal(routeLead(routing, lead({ region: "emea", industry: "MANUFACTURING" })).route.queue, "emea-mfg");
+  assert.deepEqual(routeLead(routing, lead({ region: "EMEA", industry: "Manufacturing" }), ["emea-manufacturing"]).route, { queue: "emea-general", rule: "emea" });
+  assert.equal(routeLead(routing, lead({ region: "EMEA" }), ["emea", "fallback"]), null);
+  assert.equal(routeLead(routing, lead({ companySize: "12000" })).route.rule, "enterprise");
+  assert.equal(routeLead(routing, lead({ companySize: "many" })).route.rule, "fallback");
+});
+
+test("the default programs: welcome, acceleration, re-engagement, renewal 90/60/30, once per entry", () => {
+  const now = Date.UTC(2026, 11, 2);
+  const holds = (attributes, condition) => nurture.evalCondition(attributes, condition);
+  const h = { status: "nurture", firstSeen: now - 3 * DAY, knownAt: now - DAY, route: null, recycles: 0, lastOutcome: null, nurtureReason: null, engagementRise: 12, programs: {} };
+  let summary = { fit: 60, engagement: 30, grade: "B2", fitGrade: "B", tier: "warm", stage: "consideration", mql: false };
+  const step = (over, at = now) => {
+    const a = attributesOf({ summary, profile: {}, h, lastActivity: at - DAY, now: at, ...over });
+    return evaluatePrograms(DEFAULT_PROGRAMS, h.programs, a, holds, at).map((t) => `${t.program}:${t.change}`);
+  };
+  // A newly known lead whose engagement rises: welcome and acceleration.
+  assert.deepEqual(step({}), ["welcome:entered", "acceleration:entered"]);
+  assert.deepEqual(step({}), [], "nothing twice");
+  // MQL: acceleration ends; two weeks after becoming known, welcome does.
+  summary = { ...summary, mql: true };
+  assert.deepEqual(step({}), ["acceleration:exited"]);
+  assert.deepEqual(step({ lastActivity: now + 13 * DAY }, now + 14 * DAY), ["welcome:exited"]);
+  // 30 days without activity: re-engagement, left on the next activity.
+  assert.deepEqual(step({ lastActivity: now }, now + 31 * DAY), ["re-engagement:entered"]);
+  assert.deepEqual(step({ lastActivity: now + 32 * DAY }, now + 32 * DAY), ["re-engagement:exited"]);
+  // Renewal: 90, 60 and 30 days before the date, one after the other.
+  const renewal = (days) => step({ profile: { renewalDate: new Date(now + 40 * DAY + days * DAY).toISOString().slice(0, 10) }, lastActivity: now + 40 * DAY }, now + 40 * DAY);
+  assert.deepEqual(renewal(100), []);
+  assert.deepEqual(renewal(80), ["renewal-90:entered"]);
+  assert.deepEqual(renewal(50), ["renewal-90:exited", "renewal-60:entered"]);
+  assert.deepEqual(renewal(20), ["renewal-60:exited", "renewal-30:entered"]);
+  assert.deepEqual(renewal(-1), ["renewal-30:exited"]);
+  assert.deepEqual(Object.fromEntries(Object.entries(h.programs).map(([k, m]) => [k, m.entries])), { welcome: 1, acceleration: 1, "re-engagement": 1, "renewal-90": 1, "renewal-60": 1, "renewal-30": 1 });
+});
