@@ -17,6 +17,7 @@ import { decide } from "./routes/decide.js";
 import { eraseVisitor, adminErase, EXPIRED_COOKIE } from "./routes/erase.js";
 import { site } from "./site.js";
 import { postOutcomes } from "./routes/outcomes.js";
+import { exportLeads, pipelineMetrics } from "./routes/pipeline.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
 export { VisitorState } from "./visitor.js";
@@ -57,6 +58,8 @@ const ROUTES = new Map([
   ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
   ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
   ["/v1/outcomes", { methods: { POST: postOutcomes }, cors: false }],
+  ["/v1/admin/export/leads", { methods: { GET: exportLeads }, cors: false }],
+  ["/v1/admin/metrics", { methods: { GET: pipelineMetrics }, cors: false }],
 ]);
 
 /** @type {Route} */

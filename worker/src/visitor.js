@@ -39,7 +39,7 @@ import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js
 import { forwardMessages, SCORE_KEYS, normalKey } from "./forward.js";
 import { refuse } from "./errors.js";
 import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
-import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord } from "./handoff/object.js";
+import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
 import { LeadTable } from "./handoff/leads.js";
 
 /**
@@ -438,6 +438,7 @@ export class VisitorState extends DurableObject {
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
+    logEvents(this.env, st, this.ctx.storage, outcome.accepted.map((c) => c.event), now);
     this.ctx.storage.put("state", st);
     this.arm();
     // After the write: the lead index is another object (a wait here lets
@@ -615,10 +616,11 @@ export class VisitorState extends DurableObject {
    * The lead record calibration reads (GET /v1/admin/export/leads), or
    * null for a visitor with no state.
    */
-  exportLead() {
+  async exportLead() {
+    await loadDocuments(this.env);
     const st = this.state;
     if (st.erasedAt || st.lastActivity === 0) return null;
-    return leadRecord(st, [], Date.now());
+    return leadRecord(this.env, st, this.ctx.storage, Date.now());
   }
 
   /** The lead index's table (this object is the index: handoff/leads.js). */

@@ -63,6 +63,7 @@ import { attributesOf, evaluatePrograms } from "./programs.js";
  * @property {number} evaluatedAt when programs were last evaluated
  * @property {number} engagementRise
  * @property {string | null} indexed what the lead index last stored for this lead (leads.js)
+ * @property {{next: number, chunks: [number, number][]}} [log] the export's event log: storage keys `log:<n>`, one per batch, with their event counts (object.js)
  */
 
 /**

@@ -5,7 +5,9 @@
 
 import { withCore } from "../core.js";
 import { handoffOrNull } from "./config.js";
-import { afterUpdate, handoffDue, onAlarm, applyOutcomes, convertedOf, excluded } from "./lead.js";
+import { settings } from "../config.js";
+import { tsOf } from "../enrich.js";
+import { afterUpdate, handoffDue, onAlarm, applyOutcomes, convertedOf, excluded, handoffOf } from "./lead.js";
 import { leadIndex, rowOf } from "./leads.js";
 
 /**
@@ -118,14 +120,56 @@ export async function unindexLead(env, visitorId) {
   }
 }
 
+// The export's event log. The score keeps running sums, not the history
+// (visitor.js), so with a handoff document the object also keeps the
+// accepted events of each batch under a storage key of its own (`log:<n>`),
+// the newest LOG_EVENTS at most, for the labelled export. They go with the
+// rest of the storage on erasure and at the end of retention, and events
+// older than RETENTION_DAYS are left out of the export.
+export const LOG_EVENTS = 500;
+
 /**
- * The lead record calibration reads: `{visitorId, profile, events,
- * converted, now}`. `events`: the events this visitor's object still holds
- * whole (see visitor.js: the score keeps running sums, not the history).
+ * Logs a batch's accepted events; returns the storage keys to delete (the
+ * oldest chunks beyond LOG_EVENTS). Nothing without a handoff document.
+ * @param {Env} env
  * @param {Lead} st
+ * @param {DurableObjectStorage} storage
  * @param {unknown[]} events
  * @param {number} now
  */
-export function leadRecord(st, events, now) {
-  return { visitorId: st.visitorId ?? null, profile: st.profile, events, converted: convertedOf(st.handoff), now };
+export function logEvents(env, st, storage, events, now) {
+  if (events.length === 0 || !handoffOrNull(env)) return;
+  const h = handoffOf(st, now);
+  const log = (h.log ??= { next: 0, chunks: [] });
+  storage.put(`log:${log.next}`, events);
+  log.chunks.push([log.next, events.length]);
+  log.next += 1;
+  let total = log.chunks.reduce((n, [, c]) => n + c, 0);
+  /** @type {string[]} */
+  const drop = [];
+  while (log.chunks.length > 1 && total - log.chunks[0][1] >= LOG_EVENTS) {
+    const [n, c] = /** @type {[number, number]} */ (log.chunks.shift());
+    drop.push(`log:${n}`);
+    total -= c;
+  }
+  if (drop.length) storage.delete(drop);
+}
+
+/**
+ * The lead record calibration reads, `{profile, events, converted, now}`:
+ * the stored profile, the logged events within retention (oldest first),
+ * and `converted` from the outcomes (convertedOf). Null without state.
+ * @param {Env} env
+ * @param {Lead} st
+ * @param {DurableObjectStorage} storage
+ * @param {number} now
+ */
+export async function leadRecord(env, st, storage, now) {
+  const chunks = st.handoff?.log?.chunks ?? [];
+  /** @type {Map<string, unknown[]>} */
+  const got = chunks.length ? await storage.get(chunks.map(([n]) => `log:${n}`)) : new Map();
+  const keep = settings(env).retentionMs;
+  const events = chunks.flatMap(([n]) => got.get(`log:${n}`) ?? [])
+    .filter((e) => keep === 0 || tsOf(/** @type {{timestamp?: unknown}} */ (e)) >= now - keep);
+  return { profile: st.profile, events, converted: convertedOf(st.handoff), now };
 }
