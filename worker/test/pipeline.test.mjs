@@ -5,7 +5,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { startWorker, startCollector, backOffice, ok, errorCode, waitFor, ADMIN_TOKEN } from "./harness.mjs";
-import { HANDOFF, SLA_SECONDS } from "./handoff-fixture.mjs";
+import { HANDOFF, expectedMetrics } from "./handoff-fixture.mjs";
 
 const DAY = 86_400_000;
 let mf;
@@ -21,32 +21,6 @@ after(async () => {
 });
 
 const admin = (path, init = {}) => mf.dispatchFetch(`http://worker.test${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers } });
-
-/** Pipeline figures recomputed from the collector's records and the outcomes posted. */
-export function expectedMetrics(messages, posted, now) {
-  const signals = (name) => messages.filter((m) => m.kind === "signal" && m.event.event === name);
-  const qualifiedAt = new Map(signals("Lead Qualified").map((m) => [m.visitorId, m.receivedAt]));
-  const month = new Date(now).toISOString().slice(0, 7);
-  const acceptedAt = new Map();
-  for (const o of posted) if (o.outcome === "accepted" && !acceptedAt.has(o.visitorId)) acceptedAt.set(o.visitorId, Date.parse(o.at));
-  const waits = [...acceptedAt].filter(([v]) => qualifiedAt.has(v)).map(([v, at]) => at - qualifiedAt.get(v)).sort((a, b) => a - b);
-  const mid = waits.length >> 1;
-  const median = waits.length === 0 ? null : waits.length % 2 ? waits[mid] : (waits[mid - 1] + waits[mid]) / 2;
-  // Each lead's grade: the score of the newest message about it.
-  const latest = new Map();
-  for (const m of messages) if (m.score && (!latest.has(m.visitorId) || latest.get(m.visitorId).receivedAt <= m.receivedAt)) latest.set(m.visitorId, m);
-  const grades = {};
-  for (const { score } of latest.values()) grades[score.grade] = (grades[score.grade] ?? 0) + 1;
-  const recycledLeads = new Set(signals("Lead Recycled").map((m) => m.visitorId));
-  return {
-    thisMonth: [...qualifiedAt.values()].filter((t) => new Date(t).toISOString().slice(0, 7) === month).length,
-    qualified: qualifiedAt.size,
-    accepted: [...acceptedAt.keys()].filter((v) => qualifiedAt.has(v)).length,
-    grades,
-    recycled: { leads: recycledLeads.size, recycles: signals("Lead Recycled").length },
-    medianSeconds: median === null ? null : Math.round(median / 1000),
-  };
-}
 
 test("export and metrics: labelled lead records, and figures that match the collector's", { timeout: 60_000 }, async () => {
   const now = Date.now();
