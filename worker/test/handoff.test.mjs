@@ -260,3 +260,22 @@ test("20 hostile outcome payloads: 4xx with stable codes, never a 5xx", async ()
   const s = await (await stub(visitorId)).inspect();
   assert.equal(s.handoff.outcomes, 0);
 });
+
+test("erasure removes the lead from the index: its e-mail hash names nobody afterwards", async () => {
+  const visitorId = vid("era");
+  await qualify(visitorId, { region: "LATAM" });
+  const hash = emailHash(`${visitorId}@lead.example`);
+  await ok(await outcomes([{ id: "crm-era-1", emailHash: hash, outcome: "returned", at: Date.now(), reason: "later" }]));
+  const erased = await mf.dispatchFetch("http://worker.test/v1/admin/erase", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ visitorIds: [visitorId] }),
+  });
+  assert.equal((await ok(erased)).erased, 1);
+  const res = await outcomes([{ id: "crm-era-2", emailHash: hash, outcome: "accepted", at: Date.now() }]);
+  const body = await res.json();
+  assert.equal(res.status, 422);
+  assert.deepEqual(body.error.details.rejected.map((r) => r.code), ["unknown_email"]);
+  const byId = await (await outcomes([{ id: "crm-era-3", visitorId, outcome: "accepted", at: Date.now() }])).json();
+  assert.deepEqual(byId.error.details.rejected.map((r) => r.code), ["visitor_erased"]);
+});

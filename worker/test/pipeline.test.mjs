@@ -91,3 +91,19 @@ test("export and metrics: labelled lead records, and figures that match the coll
   assert.deepEqual(m.recycled, { leads: 1, recycles: 2 });
   assert.equal(m.timeToAcceptance.medianSeconds, want.medianSeconds);
 });
+
+test("the lead velocity rate compares this month's MQLs with last month's", async () => {
+  // Leads qualified last month, as their objects would have indexed them
+  // (a running worker cannot be sent back in time).
+  const ns = await mf.getDurableObjectNamespace("VISITORS");
+  const index = ns.get(ns.idFromName("lead-index"));
+  const d = new Date();
+  const lastMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 10);
+  for (let i = 0; i < 4; i++) {
+    await index.indexPut({ visitorId: `pipe-old-${i}`.padEnd(22, "x"), emailHash: null, firstSeen: lastMonth - DAY, qualifiedAt: lastMonth, grade: "B2", status: "routed", queue: "inbound", acceptedAt: i === 0 ? lastMonth + 7200_000 : null, recycles: 0, lastOutcome: i === 0 ? "accepted" : null, converted: false, outcomes: i === 0 ? 1 : 0 });
+  }
+  const m = await ok(await admin("/v1/admin/metrics"));
+  assert.deepEqual([m.mqls.thisMonth, m.mqls.lastMonth, m.mqls.leadVelocityRate], [8, 4, 100]);
+  assert.deepEqual(m.mqls.byMonth.slice(-2).map((x) => x.mqls), [4, 8]);
+  assert.equal(m.grades.B2 >= 4, true);
+});
