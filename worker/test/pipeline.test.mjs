@@ -65,7 +65,8 @@ test("export and metrics: labelled lead records, and figures that match the coll
   for (const [i, want] of Object.entries(converted)) {
     const r = byEmail.get(`${leads[i].visitorId}@lead.example`);
     assert.ok(r, `lead ${i} exported`);
-    assert.deepEqual(Object.keys(r).sort(), ["converted", "events", "now", "profile"]);
+    assert.deepEqual(Object.keys(r).sort(), ["converted", "events", "id", "now", "profile"]);
+    assert.equal(r.id, leads[i].visitorId);
     assert.equal(r.converted, want, `lead ${i}`);
     assert.equal(r.events.length, leads[i].sent);
     assert.equal(r.events.filter((e) => e.properties?.path === "/pricing").length, leads[i].pricing);

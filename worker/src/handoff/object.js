@@ -156,8 +156,8 @@ export function logEvents(env, st, storage, events, now) {
 }
 
 /**
- * The lead record calibration reads, `{profile, events, converted, now}`:
- * the stored profile, the logged events within retention (oldest first),
+ * The lead record calibration reads, `{id, profile, events, converted,
+ * now}`: the visitor id, the stored profile, the logged events within retention (oldest first),
  * and `converted` from the outcomes (convertedOf). Null without state.
  * @param {Env} env
  * @param {Lead} st
@@ -171,5 +171,5 @@ export async function leadRecord(env, st, storage, now) {
   const keep = settings(env).retentionMs;
   const events = chunks.flatMap(([n]) => got.get(`log:${n}`) ?? [])
     .filter((e) => keep === 0 || tsOf(/** @type {{timestamp?: unknown}} */ (e)) >= now - keep);
-  return { profile: st.profile, events, converted: convertedOf(st.handoff), now };
+  return { id: st.visitorId ?? null, profile: st.profile, events, converted: convertedOf(st.handoff), now };
 }

@@ -2,7 +2,7 @@
 // The pipeline's operator routes (ADMIN_TOKEN bearer, never from a browser),
 // over the lead index (handoff/leads.js):
 // GET /v1/admin/export/leads[?all=true]: JSON Lines, one lead record a line
-//   in the shape calibration reads, `{profile, events, converted, now}`
+//   in the shape calibration reads, `{id, profile, events, converted, now}`
 //   (handoff/object.js's leadRecord), for the leads with an outcome (all
 //   leads with `all=true`: those without one are `converted: false`);
 //   streamed in pages of the index, so an export of any size holds one page
