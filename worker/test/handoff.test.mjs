@@ -279,3 +279,37 @@ test("erasure removes the lead from the index: its e-mail hash names nobody afte
   const byId = await (await outcomes([{ id: "crm-era-3", visitorId, outcome: "accepted", at: Date.now() }])).json();
   assert.deepEqual(byId.error.details.rejected.map((r) => r.code), ["visitor_erased"]);
 });
+
+test("a bad handoff document: health and /v1/outcomes name each bad field's path; events still go through", async () => {
+  const bad = await startWorker({
+    vars: {
+      HANDOFF_JSON: JSON.stringify({ routing: { rules: [{ name: "emea", region: "EMEA", queue: "q" }], sla: "2 days" }, programs: [{ name: "p", entry: { x: { $regex: "(" } } }] }),
+    },
+  });
+  try {
+    const health = await bad.dispatchFetch("http://worker.test/v1/health");
+    const h = await health.json();
+    assert.equal(health.status, 500);
+    assert.equal(h.error.code, "handoff_config_invalid");
+    assert.deepEqual(h.error.details.errors.map((e) => e.path), ["routing.rules[0].region", "routing.sla"]);
+    const res = await bad.dispatchFetch("http://worker.test/v1/outcomes", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ outcomes: [{ id: "x", visitorId: "bad-config-visitor-001", outcome: "won", at: Date.now() }] }),
+    });
+    assert.deepEqual(await errorCode(res), [500, "handoff_config_invalid"]);
+    const events = await ok(await backOffice(bad, "bad-config-visitor-001", [{ type: "page", messageId: "bc-1", timestamp: Date.now(), properties: { path: "/pricing" } }]));
+    assert.equal(events.accepted.length, 1);
+  } finally {
+    await bad.dispose();
+  }
+  // A condition the core cannot compile is named too.
+  const regex = await startWorker({ vars: { HANDOFF_JSON: JSON.stringify({ programs: [{ name: "p", entry: { "profile.title": { $regex: "(" } } }] }) } });
+  try {
+    const h = await (await regex.dispatchFetch("http://worker.test/v1/health")).json();
+    assert.deepEqual(h.error.details.errors.map((e) => e.path), ["programs[0].entry"]);
+    assert.match(h.error.message, /programs\[0\]\.entry: .*invalid regex/);
+  } finally {
+    await regex.dispose();
+  }
+});
