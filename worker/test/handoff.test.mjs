@@ -176,7 +176,8 @@ test("programs: entered and exited once per entry across re-deliveries and retri
   // Unsubscribing exits "engaged"; going quiet for 2 s enters "quiet", and
   // activity exits it: each once, whatever the collector did.
   await ok(await backOffice(mf, visitorId, [{ type: "identify", messageId: `${visitorId}-unsub`, timestamp: Date.now(), traits: { unsubscribed: true } }]));
-  await new Promise((r) => setTimeout(r, 3500));
+  const quiet = () => messagesOf(visitorId, "Program Entered").some((m) => m.event.properties.program === "quiet");
+  assert.ok(await waitFor(quiet, { timeoutMs: 30_000, intervalMs: 100 }), "quiet entered by the alarm");
   await ok(await backOffice(mf, visitorId, [{ type: "page", messageId: `${visitorId}-back`, timestamp: Date.now(), properties: { path: "/pricing" } }]));
   fault = () => "ok";
   const want = ["engaged-1-entered", "engaged-1-exited", "quiet-1-entered", "quiet-1-exited"];
