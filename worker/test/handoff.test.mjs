@@ -8,7 +8,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { startWorker, startCollector, backOffice, ok, errorCode, waitFor, ADMIN_TOKEN } from "./harness.mjs";
+import { startWorker, startCollector, backOffice, ok, errorCode, waitFor, rng, ADMIN_TOKEN } from "./harness.mjs";
 import { HANDOFF, SLA_SECONDS } from "./handoff-fixture.mjs";
 
 const DAY = 86_400_000;
@@ -313,4 +313,43 @@ test("a bad handoff document: health and /v1/outcomes name each bad field's path
   } finally {
     await regex.dispose();
   }
+});
+
+test("300 random outcome payloads: never a 5xx, every error a code of the table", async () => {
+  const { ERROR_STATUS } = await import("../src/errors.js");
+  const random = rng(17);
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const visitorId = vid("fuz");
+  await qualify(visitorId, { region: "LATAM" });
+  const values = [null, true, 0, -1, 1e308, "", "x".repeat(300), "\u0000", "\ud800", "sha256:" + "a".repeat(64), visitorId, "2026-13-45", new Date().toISOString(), [], {}, { $gt: 1 }, "__proto__", "accepted"];
+  const keys = ["id", "visitorId", "emailHash", "outcome", "at", "owner", "reason", "__proto__", "constructor", "extra"];
+  const item = () => {
+    const o = { id: `f-${Math.floor(random() * 1e9)}`, visitorId, outcome: pick(["accepted", "won", "lost", "returned", "rejected", "opportunity"]), at: Date.now() };
+    for (let k = Math.floor(random() * 4); k > 0; k--) o[pick(keys)] = pick(values);
+    if (random() < 0.2) delete o[pick(keys)];
+    return o;
+  };
+  const statuses = new Map();
+  for (let i = 0; i < 300; i++) {
+    const shape = random();
+    const body = shape < 0.7 ? { outcomes: Array.from({ length: 1 + Math.floor(random() * 4) }, item) }
+      : shape < 0.8 ? { outcomes: pick(values) }
+        : shape < 0.9 ? pick(values)
+          : { outcomes: [item()], [pick(keys)]: pick(values) };
+    let text = JSON.stringify(body);
+    if (random() < 0.1) text = text.slice(0, Math.floor(random() * text.length));
+    const res = await mf.dispatchFetch("http://worker.test/v1/outcomes", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: text,
+    });
+    const got = await res.text();
+    assert.ok(res.status < 500, `${res.status} for ${text.slice(0, 200)}: ${got}`);
+    if (res.status !== 200) {
+      const code = JSON.parse(got).error.code;
+      assert.equal(ERROR_STATUS[code], res.status, code);
+    }
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+  }
+  assert.ok(statuses.get(200) > 0 && statuses.get(422) > 0 && statuses.get(400) > 0, JSON.stringify([...statuses]));
 });
