@@ -111,3 +111,14 @@ test("the default programs: welcome, acceleration, re-engagement, renewal 90/60/
   assert.deepEqual(renewal(-1), ["renewal-30:exited"]);
   assert.deepEqual(Object.fromEntries(Object.entries(h.programs).map(([k, m]) => [k, m.entries])), { welcome: 1, acceleration: 1, "re-engagement": 1, "renewal-90": 1, "renewal-60": 1, "renewal-30": 1 });
 });
+
+test("the README's example handoff document is valid", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## Handoff to sales"));
+  const example = /```json\n([\s\S]*?)```/.exec(section)[1];
+  const { handoff, errors } = checkHandoff(JSON.parse(example));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(handoff.routing.rules.map((r) => r.name), ["key-accounts", "hand-routed", "emea-manufacturing", "emea", "enterprise"]);
+  assert.equal(handoff.routing.rules[0].slaMs, 4 * 3_600_000);
+  assert.equal(handoff.routing.rules[1].slaMs, null);
+});
