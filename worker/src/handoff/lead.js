@@ -8,12 +8,12 @@
 // Signals and their ids (the collector's idempotency keys), each fixed by
 // what it is about, never by when it was computed, so one computed again
 // (an alarm retried after a crash, a message resent) is dropped by the
-// collector's dedup:
+// collector's dedup (<epoch>: when this state began, base 36):
 //   Lead Qualified       as before (sig_<visitor>_<update>_lead-qualified), with `route`
-//   Lead Recycled        sig_<visitor>_recycle-<n>: the n-th recycling
-//   Returned to Nurture  sig_<visitor>_outcome-<digest of the outcome id>
-//   Program Entered      sig_<visitor>_program-<name>-<entry>-entered
-//   Program Exited       sig_<visitor>_program-<name>-<entry>-exited
+//   Lead Recycled        sig_<visitor>_<epoch>_recycle-<n>: the n-th recycling
+//   Returned to Nurture  sig_<visitor>_<epoch>_outcome-<digest of the outcome id>
+//   Program Entered      sig_<visitor>_<epoch>_program-<name>-<entry>-entered
+//   Program Exited       sig_<visitor>_<epoch>_program-<name>-<entry>-exited
 
 import { signal } from "../enrich.js";
 import { sha256Hex } from "../digest.js";
@@ -125,7 +125,10 @@ export function emailHashOf(email) {
 function keyed(st, now, key, name, properties, seg = {}) {
   const visitorId = /** @type {string} */ (st.visitorId);
   const msg = signal({ visitorId, now, seq: st.seq, summary: st.last, profile: st.profile, ...seg }, name, properties);
-  return { ...msg, id: `sig_${visitorId}_${key}` };
+  // The state's start (base 36) keeps ids apart from those of an earlier
+  // state under the same visitor id (one deleted by retention).
+  const epoch = (st.handoff?.firstSeen ?? 0).toString(36);
+  return { ...msg, id: `sig_${visitorId}_${epoch}_${key}` };
 }
 
 /**
