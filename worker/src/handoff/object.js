@@ -83,13 +83,28 @@ export function outcomesFor(env, st, items, now) {
   return applyOutcomes(handoffOrNull(env), st, items, now, conditions(env));
 }
 
+/** @type {WeakMap<Lead, Promise<void>>} the index update under way, per state */
+const syncing = new WeakMap();
+
 /**
  * Sends the lead's row to the lead index when it changed since the last
- * one sent (a failure is logged and the row sent again next time).
+ * one sent (a failure is logged and the row sent again next time). One at
+ * a time per state, each reading the state when it runs: two updates that
+ * overlap cannot leave the older row in the index.
  * @param {Env} env
  * @param {Lead} st
  */
-export async function syncLeadIndex(env, st) {
+export function syncLeadIndex(env, st) {
+  const next = (syncing.get(st) ?? Promise.resolve()).then(() => sendRow(env, st));
+  syncing.set(st, next);
+  return next;
+}
+
+/**
+ * @param {Env} env
+ * @param {Lead} st
+ */
+async function sendRow(env, st) {
   const h = st.handoff;
   if (!h || !st.visitorId) return;
   const row = rowOf(st.visitorId, h, convertedOf(h));
