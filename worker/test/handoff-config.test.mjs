@@ -1,11 +1,13 @@
 // The handoff document: its JSON Schema (schema/handoff.schema.json, by
 // hand) names the fields the worker's validator (src/handoff/check.js)
-// takes, errors name the path of the bad field, and the default programs
+// takes and, read by ajv, takes and refuses what the validator does;
+// errors name the path of the bad field, and the default programs
 // move a lead as the source documents say (conditions evaluated by the
 // core's evalCondition). Plain Node, no workerd.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import Ajv from "ajv";
 import nurture from "../../tests/js/load.mjs";
 import { checkHandoff, TOP_KEYS, ROUTING_KEYS, RULE_KEYS, FALLBACK_KEYS, PROGRAM_KEYS } from "../src/handoff/check.js";
 import { DEFAULT_PROGRAMS, attributesOf, evaluatePrograms } from "../src/handoff/programs.js";
@@ -121,4 +123,40 @@ test("the README's example handoff document is valid", () => {
   assert.deepEqual(handoff.routing.rules.map((r) => r.name), ["key-accounts", "hand-routed", "emea-manufacturing", "emea", "enterprise"]);
   assert.equal(handoff.routing.rules[0].slaMs, 4 * 3_600_000);
   assert.equal(handoff.routing.rules[1].slaMs, null);
+});
+
+test("the schema, read by ajv, agrees with the validator: samples pass both, bad documents and unknown keys fail both", () => {
+  const validate = new Ajv({ allErrors: true }).compile(schema);
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf("## Handoff to sales")))[1]);
+  const samples = [HANDOFF, example, { routing: { rules: [] } }, { programs: DEFAULT_PROGRAMS.map(({ name, entry, exit }) => (exit ? { name, entry, exit } : { name, entry })) }];
+  for (const doc of samples) {
+    assert.ok(validate(doc), JSON.stringify(validate.errors));
+    assert.deepEqual(checkHandoff(doc).errors, []);
+  }
+  const both = (doc, what) => {
+    assert.equal(validate(doc), false, `schema takes ${what}`);
+    assert.notDeepEqual(checkHandoff(doc).errors, [], `validator takes ${what}`);
+  };
+  const rule = { name: "r", region: ["EMEA"], queue: "q" };
+  both({ routing: { rules: [{ name: "r", region: ["EMEA"] }] } }, "a rule with no queue and no owner");
+  both({ routing: { rules: [{ ...rule, grade: ["A5"] }] } }, "grade A5");
+  both({ routing: { rules: [{ ...rule, name: "Rule 1" }] } }, "a name with capitals");
+  both({ routing: { rules: [{ ...rule, region: [] }] } }, "an empty list");
+  both({ routing: { rules: [{ ...rule, companySize: {} }] } }, "companySize without bounds");
+  both({ routing: { rules: [rule], sla: "2 days" } }, "a duration with a space");
+  both({ routing: { rules: [rule], onTimeout: "drop" } }, "onTimeout drop");
+  both({ routing: { rules: [rule], maxRecycles: 11 } }, "maxRecycles 11");
+  both({ routing: { rules: [rule], fallback: { owner: "x" } } }, "a fallback without a queue");
+  both({ routing: {} }, "routing without rules");
+  both({ programs: [{ name: "p" }] }, "a program without entry");
+  both({ programs: [{ name: "p", entry: [] }] }, "a list as condition");
+  both({ evaluateEvery: "daily" }, "evaluateEvery daily");
+  // A key added to any object of the sample is refused by both.
+  const objects = [[], ["routing"], ["routing", "rules", 0], ["routing", "fallback"], ["routing", "rules", 5, "companySize"], ["programs", 0]];
+  for (const at of objects) {
+    const doc = structuredClone(HANDOFF);
+    at.reduce((o, k) => o[k], doc).surprise = 1;
+    both(doc, `an unknown key at ${at.join(".") || "the top"}`);
+  }
 });
