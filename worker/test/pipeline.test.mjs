@@ -45,9 +45,9 @@ test("export and metrics: labelled lead records, and figures that match the coll
   const posted = [
     ["accepted", 0, 0, 60], ["won", 0, 1, 3600],
     ["accepted", 2, 2, 120], ["opportunity", 2, 3, 600],
-    ["accepted", 4, 4, 300], ["lost", 4, 5, 900],
+    ["accepted", 4, 4, 300], ["won", 4, 5, 900],
     ["rejected", 3, 6, 30],
-    ["accepted", 5, 7, 30], ["won", 6, 8, 30],
+    ["accepted", 5, 7, 30], ["won", 6, 8, 30], ["lost", 7, 9, 30],
   ].map(([outcome, lead, n, seconds]) => ({ id: `pipe-${n}`, visitorId: leads[lead].visitorId, outcome, at: new Date(t0 + seconds * 1000).toISOString() }));
   const res = await ok(await admin("/v1/outcomes", { method: "POST", body: JSON.stringify({ outcomes: posted }) }));
   assert.equal(res.accepted.length, posted.length);
@@ -60,7 +60,7 @@ test("export and metrics: labelled lead records, and figures that match the coll
   assert.match(exp.headers.get("content-type"), /^application\/x-ndjson/);
   const records = (await exp.text()).trim().split("\n").map((l) => JSON.parse(l));
   const byEmail = new Map(records.map((r) => [r.profile.email, r]));
-  const converted = { 0: true, 2: true, 3: false, 4: false, 5: false, 6: true };
+  const converted = { 0: true, 2: true, 3: false, 4: true, 5: false, 6: true, 7: false };
   assert.equal(records.length, Object.keys(converted).length);
   for (const [i, want] of Object.entries(converted)) {
     const r = byEmail.get(`${leads[i].visitorId}@lead.example`);
@@ -71,6 +71,9 @@ test("export and metrics: labelled lead records, and figures that match the coll
     assert.equal(r.events.length, leads[i].sent);
     assert.equal(r.events.filter((e) => e.properties?.path === "/pricing").length, leads[i].pricing);
   }
+  // The planted effect, for calibration: the leads that viewed pricing six
+  // times converted, the others did not.
+  for (const r of records) assert.equal(r.converted, r.events.filter((e) => e.properties?.path === "/pricing").length === 6);
   const everyone = (await (await admin("/v1/admin/export/leads?all=true")).text()).trim().split("\n");
   assert.equal(everyone.length, leads.length + 1, "all leads, the cold one too");
   assert.deepEqual(await errorCode(await admin("/v1/admin/export/leads?all=yes")), [400, "invalid_field"]);
