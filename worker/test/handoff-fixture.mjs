@@ -12,6 +12,9 @@ export const HANDOFF = {
     onTimeout: "reroute",
     maxRecycles: 1,
     rules: [
+      // A named account recognized by its IP range (the site config's
+      // key-account segment), before anything the profile says.
+      { name: "key-account-ip", segment: ["key-account"], owner: "li.na@forgewell.example", sla: "none" },
       { name: "key-accounts", account: ["PetroChina"], owner: "li.na@vendor.example", sla: "none" },
       { name: "hand-routed", account: ["Sinopec"], owner: "manual", sla: "none" },
       { name: "emea-manufacturing", region: ["EMEA"], industry: ["Manufacturing"], queue: "emea-mfg" },

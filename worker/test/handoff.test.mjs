@@ -39,10 +39,15 @@ after(async () => {
 let serial = 0;
 const vid = (tag) => `${tag}-${String(++serial).padStart(3, "0")}`.padEnd(22, "x").slice(0, 22);
 
-/** A lead that qualifies in one back-office batch, with `traits` over a hot profile. */
-async function qualify(visitorId, traits, now = Date.now()) {
+/** A lead that qualifies in one back-office batch, with `traits` over a hot profile (from `ip`, if given). */
+async function qualify(visitorId, traits, now = Date.now(), ip = null) {
   const profile = { email: `${visitorId}@lead.example`, title: "VP of Operations", company: "Acme", industry: "Oil & Gas", companySize: 5000, budget: "approved", timeline: "this quarter", ...traits };
-  const body = await ok(await backOffice(mf, visitorId, [
+  const send = ip === null ? (events) => backOffice(mf, visitorId, events) : (events) => mf.dispatchFetch("http://worker.test/v1/admin/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}`, "cf-connecting-ip": ip },
+    body: JSON.stringify({ visitorId, events }),
+  });
+  const body = await ok(await send([
     { type: "identify", messageId: `${visitorId}-id`, timestamp: now - 61 * DAY, traits: profile },
     { type: "track", event: "Event Attended", messageId: `${visitorId}-ev`, timestamp: now - 60 * DAY },
     { type: "track", event: "Demo Requested", messageId: `${visitorId}-demo`, timestamp: now },
@@ -76,6 +81,11 @@ test("routing: region × industry picks the queue, a key account goes to its nam
     [vid("none"), { region: "LATAM" }, { queue: "inbound", rule: "fallback" }],
   ];
   for (const [visitorId, traits] of leads) await qualify(visitorId, traits);
+  // PetroChina Example's address range (demo/accounts.csv): a key account
+  // by its IP, whatever the profile says.
+  const byIp = vid("kip");
+  await qualify(byIp, { region: "EMEA", industry: "Manufacturing" }, Date.now(), "203.0.113.10");
+  leads.push([byIp, {}, { queue: "owner", owner: "li.na@forgewell.example", rule: "key-account-ip" }]);
   assert.ok(await waitFor(() => leads.every(([v]) => messagesOf(v, "Lead Qualified").length === 1), { timeoutMs: 20_000 }));
   for (const [visitorId, , route] of leads) {
     const [q] = messagesOf(visitorId, "Lead Qualified");
