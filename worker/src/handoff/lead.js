@@ -54,6 +54,7 @@ import { attributesOf, evaluatePrograms } from "./programs.js";
  * @property {number | null} routedAt
  * @property {number | null} dueAt when the route's SLA runs out without an `accepted` (null: no timer)
  * @property {string[]} timedOut rules whose SLA ran out for this lead
+ * @property {string[]} [segments] the visitor's segments when it qualified (with its address: a named account's IP range), for routing it again
  * @property {number} recycles
  * @property {number | null} acceptedAt the first `accepted` outcome's time
  * @property {OutcomeKind | null} lastOutcome
@@ -180,6 +181,7 @@ export function afterUpdate(cfg, st, { summary, profile, signals, seg, now, hold
   const qualified = signals.find((x) => x.event.event === "Lead Qualified");
   if (qualified) {
     h.qualifiedAt ??= now;
+    h.segments = seg.segments;
     if (cfg.routing && !excluded(h)) {
       const r = routeLead(cfg.routing, { profile, grade: summary.grade, segments: seg.segments });
       if (r) {

@@ -70,7 +70,9 @@ export function handoffAlarm(env, st, now, segments) {
   const cfg = handoffOrNull(env);
   const due = handoffDue(cfg, st);
   if (!cfg || due === null || due > now) return [];
-  return onAlarm(cfg, st, now, conditions(env), () => ({ segments: segments(), grade: st.last?.grade ?? null }));
+  // The segments it qualified with: an alarm has no request, so no address
+  // to match a named account's range with.
+  return onAlarm(cfg, st, now, conditions(env), () => ({ segments: st.handoff?.segments ?? segments(), grade: st.last?.grade ?? null }));
 }
 
 /**
