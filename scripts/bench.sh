@@ -28,6 +28,7 @@ all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mj
   NURTURE_PKG="$PWD/pkg/browser" BENCH_LABEL=wasm_browser node bench/forms.bench.mjs;
   node worker/build.mjs >/dev/null && node bench/worker.bench.mjs;
   node bench/long-visitor.bench.mjs;
+  node bench/segment.bench.mjs;
   node bench/browser.bench.mjs)
 printf '%s\n' "$all" > target/bench-results.txt
 fi
@@ -194,6 +195,16 @@ visitor after $(get worker.long_events_total) events: the engagement state $(get
 dedup window $(get worker.long_seen_bytes) B ($(get worker.long_seen_ids) ids as 8-byte hashes). The edge's
 engagement after the last batch, $(get worker.long_engagement), against the package's full
 re-score of all the events: $(get worker.long_full_rescore_engagement).
+
+### Segment's batch route
+
+\`node bench/segment.bench.mjs\`: batches of $(get worker.segment_batch_size) messages from a server write
+key to \`POST /v1/batch\` of the built worker in local workerd, one at a
+time, median of $(get worker.segment_batches) after a warm-up. Each visitor's messages are one call
+to its Durable Object, so a batch costs by its visitors: $(get worker.segment_batch1_p50_ms) ms for one
+visitor ($(get worker.segment_batch1_per_s) messages/s), $(get worker.segment_batch10_p50_ms) ms for 10 ($(get worker.segment_batch10_per_s)/s), $(get worker.segment_batch50_p50_ms) ms for 50
+($(get worker.segment_batch50_per_s)/s). The same 100 events for one visitor through \`POST
+/v1/admin/events\` (the same ingest path, no adapter): $(get worker.segment_admin1_p50_ms) ms.
 
 ### Checking a batch without scoring it
 

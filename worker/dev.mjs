@@ -55,6 +55,10 @@ await new Promise((resolve) => collector.listen(collectorPort, "127.0.0.1", reso
 const origin = await startOrigin({ port: originPort, pkgRoot: path.join(root, "pkg") });
 
 // Development keys and token only: production takes them from secrets.
+// The write keys of the Segment-protocol routes (/v1/batch, /v1/track, ...):
+// one for analytics.js on the demo's pages, one for a server SDK.
+const BROWSER_WRITE_KEY = "wk_dev_browser_not_for_production";
+const SERVER_WRITE_KEY = "wk_dev_server_not_for_production";
 const mf = new Miniflare(workerOptions({
   host: "127.0.0.1",
   port,
@@ -73,6 +77,7 @@ const mf = new Miniflare(workerOptions({
     // leaves BEHIND_CLOUDFLARE unset, and the header names nobody.
     BEHIND_CLOUDFLARE: "true",
     ORIGIN_URL: origin.url,
+    WRITE_KEYS: `browser:${BROWSER_WRITE_KEY},server:${SERVER_WRITE_KEY}`,
   },
 }));
 const url = await mf.ready;
@@ -80,6 +85,9 @@ console.log(`nurture worker: ${url.href} (the personalized site, www/ served fro
 console.log(`as a named account (PetroChina Example, oil & gas hero): curl -s -H 'cf-connecting-ip: 203.0.113.10' ${url.href} | grep -A2 'data-nurture-slot="hero"'`);
 console.log(`collector: http://127.0.0.1:${collectorPort}/collect -> ${path.relative(root, out)}`);
 console.log(`try: curl -s -H 'content-type: application/json' -d '{"events":[{"type":"page","properties":{"path":"/pricing"}}]}' ${url.href}v1/events`);
+// Segment and RudderStack SDKs: apiHost / dataPlaneUrl is the worker (docs/segment.md).
+console.log(`Segment / RudderStack SDKs: ${url.href}v1/batch (apiHost "${url.host}/v1", protocol "http"; dataPlaneUrl "${url.origin}"); write keys: browser ${BROWSER_WRITE_KEY}, server ${SERVER_WRITE_KEY}`);
+console.log(`try: curl -s -u ${SERVER_WRITE_KEY}: -H 'content-type: application/json' -d '{"batch":[{"type":"track","event":"Webinar Attended","userId":"dev-user-1"}]}' ${url.href}v1/batch`);
 
 const stop = async () => {
   await mf.dispose();

@@ -15,7 +15,7 @@ export declare class VisitorState {
   constructor(ctx: unknown, env: unknown);
 }
 
-/** The Durable Object class bound as DEAD_LETTERS: messages the collector refused. */
+/** The Durable Object class bound as DEAD_LETTERS: messages a destination refused, filed per destination. */
 export declare class DeadLetterStore {
   constructor(ctx: unknown, env: unknown);
 }

@@ -7,6 +7,8 @@
 // not parse) is an error naming it and its value, never its default.
 
 import { HttpError } from "./errors.js";
+import { sha256Hex } from "./digest.js";
+import { readDestinations } from "./destinations/config.js";
 
 /**
  * @typedef {import("../types/env").Env} Env
@@ -164,7 +166,6 @@ function read(env) {
     // field names as in the profile and traits (e.g. "phone,lastName").
     hashFields: list("HASH_FIELDS"),
     dropFields: list("DROP_FIELDS"),
-    collectorUrl: url("COLLECTOR_URL"),
     collectorTimeoutMs: num("COLLECTOR_TIMEOUT_MS", 5000, 1),
     forwardConcurrency: num("FORWARD_CONCURRENCY", 6, 1),
     retryBaseSeconds: num("RETRY_BASE_SECONDS", 5, 0, { fraction: true }),
@@ -208,13 +209,23 @@ function read(env) {
     // missing ones only when this says so (worker/dev.mjs, the tests, the
     // benches): production without a site config refuses every request.
     demo: bool("NURTURE_DEMO", false),
+    // The Segment-protocol routes (routes/segment.js): the write keys, and
+    // the limits of Segment's HTTP Tracking API (32 KB a message, 500 KB a
+    // request), which its SDKs enforce on their side too.
+    writeKeys: writeKeys(env.WRITE_KEYS, bad),
+    segmentMaxBatchBytes: num("SEGMENT_MAX_BATCH_BYTES", 500 * 1024, 1),
+    segmentMaxMessageBytes: num("SEGMENT_MAX_MESSAGE_BYTES", 32 * 1024, 64),
+    segmentMaxEvents: num("SEGMENT_MAX_EVENTS", 500, 1),
   };
+  // Where messages are forwarded: DESTINATIONS, else COLLECTOR_URL alone
+  // (src/destinations/config.js).
+  const destinations = readDestinations(/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (env)), bad, values.collectorTimeoutMs);
   for (const origin of values.allowedOrigins) {
     if (origin !== "*" && !isOrigin(origin)) {
       bad.push({ name: "ALLOWED_ORIGINS", value: shown(origin), problem: "neither * nor an origin such as https://host[:port] without a path" });
     }
   }
-  return { values, bad };
+  return { values: { ...values, destinations }, bad };
 }
 
 /** @param {string} text */
@@ -224,4 +235,73 @@ function isOrigin(text) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Where a write key's messages come from: a page (analytics.js, RudderStack
+ * JS: the key is public, so its messages are a browser's word) or a server
+ * SDK of the site's own back office (the key is a secret).
+ * @typedef {"browser" | "server"} WriteKeySource
+ * @typedef {{source: WriteKeySource, name: string}} WriteKey
+ */
+
+const WRITE_KEY = /^[A-Za-z0-9._~-]{8,200}$/;
+
+/**
+ * WRITE_KEYS: `source:key` entries, comma-separated (`browser:wk_site,
+ * server:wk_backend`), or a JSON list of those strings or of `{key, source,
+ * name?}` objects. Each key is 8 to 200 characters of `[A-Za-z0-9._~-]`
+ * (no `:`, which Basic auth would split on); a key listed twice is an
+ * error. Kept by the SHA-256 of the key, so a lookup compares digests, not
+ * the secret itself.
+ * @param {unknown} raw
+ * @param {BadVariable[]} bad
+ * @returns {Map<string, WriteKey>}
+ */
+function writeKeys(raw, bad) {
+  /** @type {Map<string, WriteKey>} */
+  const keys = new Map();
+  if (raw === undefined || raw === null || raw === "") return keys;
+  /** @param {string} problem */
+  const fail = (problem) => {
+    bad.push({ name: "WRITE_KEYS", value: "(not shown: it holds secrets)", problem });
+    return new Map();
+  };
+  /** @type {unknown[]} */
+  let entries;
+  const text = typeof raw === "string" ? raw.trim() : "";
+  if (Array.isArray(raw)) entries = raw;
+  else if (typeof raw !== "string") return fail("expected a string");
+  else if (text.startsWith("[")) {
+    try {
+      const parsed = JSON.parse(text);
+      if (!Array.isArray(parsed)) return fail("starts with [ but is not a JSON list");
+      entries = parsed;
+    } catch {
+      return fail("starts with [ but is not a JSON list");
+    }
+  } else entries = text.split(",").map((e) => e.trim()).filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
+    let source;
+    let key;
+    let name;
+    if (typeof entry === "string") {
+      const at = entry.indexOf(":");
+      source = at < 0 ? "" : entry.slice(0, at).trim();
+      key = at < 0 ? entry : entry.slice(at + 1).trim();
+      name = `${source}#${i + 1}`;
+    } else if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+      const e = /** @type {Record<string, unknown>} */ (entry);
+      source = e.source;
+      key = e.key;
+      name = e.name === undefined ? `${String(source)}#${i + 1}` : e.name;
+      if (typeof name !== "string" || name.length > 100) return fail(`entry ${i + 1}: name must be a short string`);
+    } else return fail(`entry ${i + 1}: expected "source:key" or {key, source, name?}`);
+    if (source !== "browser" && source !== "server") return fail(`entry ${i + 1}: the source must be browser or server ("browser:KEY")`);
+    if (typeof key !== "string" || !WRITE_KEY.test(key)) return fail(`entry ${i + 1}: a key is 8 to 200 characters of A-Z a-z 0-9 . _ ~ -`);
+    const digest = sha256Hex(key);
+    if (keys.has(digest)) return fail(`entry ${i + 1}: the key is listed twice`);
+    keys.set(digest, { source, name });
+  }
+  return keys;
 }

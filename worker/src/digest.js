@@ -25,11 +25,19 @@ export function sha256(text) {
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
+ * Bytes as lower-case hex.
+ * @param {Uint8Array} bytes
+ */
+export function toHex(bytes) {
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+}
+
+/**
  * The digest as lower-case hex, 64 digits.
  * @param {string} text
  */
 export function sha256Hex(text) {
-  let out = "";
-  for (const b of sha256(text)) out += HEX[b];
-  return out;
+  return toHex(sha256(text));
 }

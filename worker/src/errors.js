@@ -43,6 +43,10 @@ export const ERROR_STATUS = /** @type {const} */ ({
   // outcomes (POST /v1/outcomes)
   too_many_outcomes: 413,
   invalid_outcomes: 422,
+  // the Segment-protocol routes' write keys
+  write_key_required: 401,
+  unknown_write_key: 401,
+  write_keys_unset: 403,
   // forms
   unknown_form: 404,
   missing_form_token: 400,

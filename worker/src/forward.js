@@ -1,456 +1,182 @@
 // @ts-check
-// Forwarding without loss. Messages (enriched events and lifecycle signals)
-// are POSTed to COLLECTOR_URL in batches: one request per batch of events
-// (`{"batch": [message, ...]}`, at most BATCH_MESSAGES messages and about
-// BATCH_BYTES), each message carrying its own idempotency key in `id`, and
-// the request an `Idempotency-Key` of its own (`bat_` + SHA-256 of the ids,
-// the same for the same messages). One request rather than one per message:
-// twenty subrequests per batch were most of what an event batch cost.
-// What fails (5xx, 408/429, timeout, refused) goes to the FORWARD_QUEUE; its
+// Forwarding without loss, to every configured destination (DESTINATIONS,
+// else COLLECTOR_URL alone: src/destinations/config.js), each on its own:
+// its own requests, retries, dead letters and replay, so one failing
+// destination never causes a resend to another. How a destination's
+// requests look is its format (src/destinations/): `nurture` (the worker's
+// envelope), `segment` (Segment-spec calls) or `webhook` (the envelope,
+// signed). Messages (enriched events and lifecycle signals) go out in
+// batches: one request per batch (at most the destination's batchSize
+// messages and its format's byte bound), each message carrying its own
+// idempotency key (`id` in the envelope, `messageId` for Segment), and the
+// request an `Idempotency-Key` of its own (`bat_` + SHA-256 of the
+// destination and the keys, the same for the same messages). One request
+// rather than one per message: twenty subrequests per batch were most of
+// what an event batch cost.
+// What fails (5xx, 408/425/429, timeout, refused) goes to the FORWARD_QUEUE,
+// each queue message labelled with its destination (`destination`); the
 // consumer retries with exponential backoff (a queue batch is sent as one
-// request too); after the queue's max_retries the message moves to the
-// dead-letter queue, whose consumer files it in the DeadLetterStore, from
-// which /v1/admin/replay sends it again. A batch the collector refuses for
-// good (another 4xx) is sent again one message per request, so that one bad
-// message cannot take the others with it; a message refused on its own goes
-// to the dead-letter store at once: retrying cannot help, a fixed collector
-// or a replay can. Every hop keeps the same message id, so the collector can
-// drop duplicates (a request that timed out after the collector stored it is
-// delivered twice, by design: at-least-once plus idempotency = exactly once).
+// request per destination too); after the queue's max_retries the message
+// moves to the dead-letter queue, whose consumer files it in the
+// DeadLetterStore under its destination, from which /v1/admin/replay sends
+// it again to that destination only. A batch a destination refuses for good
+// (another 4xx) is sent again one message per request, so that one bad
+// message cannot take the others with it; a message refused on its own, or
+// one its format cannot encode (a Segment call over 32 KB), goes to the
+// dead-letter store at once: retrying cannot help, a fixed destination or a
+// replay can. Every hop keeps the same message id, so a destination can drop
+// duplicates (a request that timed out after it was stored is delivered
+// twice, by design: at-least-once plus idempotency = exactly once).
 
 import { settings } from "./config.js";
 import { ofErased } from "./deadletter.js";
 import { sha256Hex } from "./digest.js";
+import { redact } from "./redact.js";
+import { envelope, unlabelled } from "./destinations/nurture.js";
+import { segment, utf8Bytes } from "./destinations/segment.js";
+import { webhook } from "./destinations/webhook.js";
+
+export { redact, SCORE_KEYS, normalKey } from "./redact.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
- * @typedef {import("./config.js").Settings} Settings
  * @typedef {import("./enrich.js").ForwardMessage} ForwardMessage
+ * @typedef {import("./destinations/config.js").Destination} Destination
+ * @typedef {import("./destinations/nurture.js").Format} Format
+ * @typedef {ForwardMessage & {destination?: string}} Routed a message as queued
+ *   and dead-lettered: labelled with its destination (none: `nurture`, as
+ *   queued before destinations existed)
  * @typedef {"ok" | "retry" | "permanent"} Outcome
- * @typedef {{msgs: ForwardMessage[], body: string}} Batch
+ * @typedef {{msgs: ForwardMessage[], parts: string[], keys: string[]}} Batch
+ * @typedef {{outcome: Outcome, reason?: string}} Result
  */
 
-// ---- redaction ------------------------------------------------------------------
-//
-// What a client or a form sent can hide personal data under any key, at any
-// depth, in any case ("Email", "email ", "contact.email", "E_Mail", a userId
-// that is an address). So keys are compared normalized, whole subtrees are
-// walked, and with HASH_EMAIL an address is recognised by its value as well
-// as by its key. The walk is bounded: beyond REDACT_DEPTH levels, or past
-// REDACT_NODES values in one message, a subtree is dropped, not forwarded
-// unread (what the redactor has not read it cannot vouch for). Requests are
-// parsed at most MAX_JSON_DEPTH (12) deep and 4 KiB an event by default, so
-// a real message comes nowhere near either bound; they are there for a
-// stored profile or raised limits, and to keep one message's cost bounded.
+/** @type {Record<Destination["type"], Format>} */
+const FORMATS = { nurture: envelope, segment, webhook };
 
-const REDACT_DEPTH = 16;
-const REDACT_NODES = 20_000;
+/** The destination of messages queued without a label. */
+export const LEGACY_DESTINATION = "nurture";
 
-// A score is the server's to compute: one a client sent (identify traits,
-// context traits) must not reach the collector next to msg.score, where it
-// could pass for the server's. visitor.js keeps the same keys out of stored
-// profiles with this very set; profiles stored before it may still hold them.
-export const SCORE_KEYS = new Set(["score", "scores", "grade", "fit", "engagement", "tier", "stage", "mql", "leadscore", "leadgrade"]);
+/** @param {Partial<Routed> | undefined} m */
+export const destinationOf = (m) => (typeof m?.destination === "string" ? m.destination : LEGACY_DESTINATION);
 
 /**
- * A key as compared: NFKC (full-width letters fold to ASCII), lower-case,
- * and nothing but letters and digits, so "E_Mail", "e-mail", "email " and
- * "ｅｍａｉｌ" are all "email", and "first_name" is "firstName"'s "firstname".
- * @param {string} key
+ * @param {ForwardMessage} m
+ * @param {string} destination
+ * @returns {Routed}
  */
-export function normalKey(key) {
-  return key.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
-}
+const labelled = (m, destination) => ({ ...unlabelled(m), destination });
+
+/** @param {{text: string}[]} parts */
+const sizeOf = (parts) => parts.reduce((n, p) => n + utf8Bytes(p.text) + 1, 0);
 
 /**
- * "email", "mail", "e-mail", "workEmail", "email_address", "personalEmailAddress"...
- * @param {string} norm
- */
-function namesEmail(norm) {
-  return norm === "email" || norm === "mail" || norm.endsWith("email") || norm.endsWith("emailaddress");
-}
-
-const HASHED = /^sha256:[0-9a-f]{64}$/;
-// A value that *is* an address (trimmed). Only tried on short strings (an
-// address is at most 254 characters), so its backtracking stays bounded.
-const WHOLE_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const LOCAL_CHAR = /[\p{L}\p{N}._+'-]/u;
-const DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
-const TLD = /^(?:\p{L}{2,}|xn--[\p{L}\p{N}-]+)$/iu;
-
-/**
- * The addresses inside free text ("write to boss@acme.com", a URL's
- * `?email=boss%40acme.com`): [{start, end, address}]. A scan from each "@"
- * (or "%40") outward rather than one regular expression over the string:
- * an e-mail regex backtracks quadratically on a long run of letters, and a
- * string here is whatever a client sent. Each character is read at most
- * twice, so this is linear. It finds what looks like local@domain.tld; an
- * address written to dodge it ("boss at acme dot com") is not found.
- * @param {string} text
- */
-function addressesIn(text) {
-  /** @type {{start: number, end: number, address: string}[]} */
-  const found = [];
-  const sep = /@|%40/gi;
-  let floor = 0;
-  for (let m; (m = sep.exec(text)); ) {
-    let start = m.index;
-    while (start > floor && LOCAL_CHAR.test(text[start - 1])) start -= 1;
-    let end = m.index + m[0].length;
-    while (end < text.length && DOMAIN_CHAR.test(text[end])) end += 1;
-    // Quotes and sentence dots around an address are not part of it.
-    while (start < m.index && /['.]/.test(text[start])) start += 1;
-    while (end > m.index + m[0].length && /[.-]/.test(text[end - 1])) end -= 1;
-    const local = text.slice(start, m.index);
-    const domain = text.slice(m.index + m[0].length, end);
-    const labels = domain.split(".");
-    if (local && labels.length >= 2 && labels.every(Boolean) && TLD.test(/** @type {string} */ (labels.at(-1)))) {
-      found.push({ start, end, address: `${local}@${domain}` });
-      floor = end;
-      sep.lastIndex = end;
-    }
-  }
-  return found;
-}
-
-/**
- * What one redaction of one message needs: the configured field names
- * (normalized), the node budget, and one digest per distinct value.
- * @param {Settings} s
- */
-function redactor(s) {
-  /** @type {Map<string, Promise<string>>} */
-  const digests = new Map();
-  /**
-   * @param {string | number} text
-   * @returns {Promise<string>}
-   */
-  const hashed = (text) => {
-    const key = String(text).trim().toLowerCase();
-    let p = digests.get(key);
-    if (!p) {
-      p = Promise.resolve(`sha256:${sha256Hex(key)}`);
-      digests.set(key, p);
-    }
-    return p;
-  };
-  return {
-    email: s.hashEmail,
-    hash: new Set(s.hashFields.map(normalKey)),
-    drop: new Set(s.dropFields.map(normalKey)),
-    nodes: 0,
-    exhausted: false, // the node budget is spent
-    overflow: false, // something was dropped unread (too deep, or exhausted)
-    /** One more value read; false once the budget is spent. */
-    spend() {
-      if (++this.nodes <= REDACT_NODES) return true;
-      this.exhausted = true;
-      this.overflow = true;
-      return false;
-    },
-    hashed,
-    /**
-     * A value under a hashed key: its digest, or nothing (DROP).
-     * @param {unknown} value
-     * @returns {Promise<string | typeof DROP>}
-     */
-    async hashValue(value) {
-      if (typeof value === "string" && HASHED.test(value)) return value;
-      // Not a value a collector could join on: nothing of it is kept.
-      if (typeof value !== "string" && typeof value !== "number") return DROP;
-      // E-mail addresses and other identifiers compare case-insensitively.
-      return hashed(value);
-    },
-    /**
-     * Whether scrub could change `text`: the cheap test, done first.
-     * @param {unknown} text
-     * @returns {text is string}
-     */
-    mayScrub(text) {
-      return this.email && typeof text === "string" && (text.includes("@") || /%40/i.test(text)) && !HASHED.test(text);
-    },
-    /**
-     * With HASH_EMAIL, a string that is an address becomes its digest (the
-     * same as under an `email` key, so joins work); addresses inside free
-     * text are replaced by theirs in place, the rest of the text kept.
-     * Residual: an address written to dodge the pattern, or percent-encoded
-     * beyond its "@" ("first%2Elast%40acme.com" keeps "first%2E"), passes.
-     * @template T
-     * @param {T} text
-     * @returns {Promise<T | string>}
-     */
-    async scrub(text) {
-      if (!this.mayScrub(text)) return text;
-      const t = text.trim();
-      if (t.length <= 320 && WHOLE_EMAIL.test(t)) return hashed(t);
-      const found = addressesIn(text);
-      if (found.length === 0) return text;
-      let out = "";
-      let at = 0;
-      for (const { start, end, address } of found) {
-        out += text.slice(at, start) + (await hashed(address));
-        at = end;
-      }
-      return out + text.slice(at);
-    },
-  };
-}
-
-/** @typedef {ReturnType<typeof redactor>} Redactor */
-
-const DROP = Symbol("drop");
-
-// Where the rules apply. `fields`: HASH_FIELDS and DROP_FIELDS (personal
-// parts only: the same names elsewhere, such as context.page.title, are
-// not the visitor's); `scores`: client-sent score keys are dropped. The
-// e-mail rules (HASH_EMAIL) apply everywhere in the profile and the event.
-// `children` gives a direct child its own rules; deeper down, a node
-// inherits its parent's.
-/** @typedef {{fields: boolean, scores: boolean, children?: Record<string, Rules>}} Rules */
-/** @type {Rules} */
-const NONE = { fields: false, scores: false };
-/** @type {Rules} */
-const PERSONAL = { fields: true, scores: true };
-/** @type {Rules} */
-const PROPERTIES = { fields: true, scores: false };
-/** @type {Rules} */
-const CONTEXT = { ...NONE, children: { traits: PERSONAL } };
-/**
- * @param {unknown} type
- * @returns {Rules}
- */
-const eventRules = (type) => ({
-  ...NONE,
-  children: {
-    traits: PERSONAL,
-    // identify and group properties are traits by another name.
-    properties: type === "identify" || type === "group" ? PERSONAL : PROPERTIES,
-    context: CONTEXT,
-  },
-});
-
-/**
- * Sets a key even if it is "__proto__" (an own key in parsed JSON).
- * @param {object} obj
- * @param {string} key
- * @param {unknown} value
- */
-function put(obj, key, value) {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/**
- * `value` redacted under `rules`: the same value when nothing changed (so
- * an untouched message is not copied), a new one when something did, or
- * DROP.
- * @param {Redactor} r
- * @param {unknown} value
- * @param {Rules} rules
- * @param {number} depth
- * @returns {Promise<unknown>}
- */
-async function walk(r, value, rules, depth) {
-  if (value === null || typeof value !== "object") return r.scrub(value);
-  // Nothing to do below here (no rule applies and e-mail is off): the
-  // subtree is forwarded as it is, unread, however deep.
-  if (!r.email && !rules.fields && !rules.scores && !rules.children) return value;
-  if (depth > REDACT_DEPTH) {
-    r.overflow = true;
-    return DROP;
-  }
-  const inherited = rules.children ? { fields: rules.fields, scores: rules.scores } : rules;
-  if (Array.isArray(value)) {
-    /** @type {unknown[]} */
-    const out = [];
-    let changed = false;
-    for (const item of value) {
-      if (!r.spend()) {
-        changed = true; // the rest of the array is dropped
-        break;
-      }
-      // A plain value with nothing to scrub is taken as it is: an await per
-      // value would be most of the walk's cost.
-      const v = typeof item === "object" && item !== null ? await walk(r, item, inherited, depth + 1) : r.mayScrub(item) ? await r.scrub(item) : item;
-      if (v === DROP) changed = true;
-      else {
-        if (v !== item) changed = true;
-        out.push(v);
-      }
-    }
-    return changed ? out : value;
-  }
-  // Copied only from the first change on: most objects have nothing to
-  // redact, and they are passed on as they are.
-  const obj = /** @type {Record<string, unknown>} */ (value);
-  const keys = Object.keys(obj);
-  /** @type {Record<string, unknown> | null} */
-  let out = null;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const item = obj[key];
-    /** @type {unknown} */
-    let v;
-    let k = key;
-    if (!r.spend()) v = DROP;
-    else {
-      const norm = rules.fields || rules.scores || r.email ? normalKey(key) : "";
-      if ((rules.scores && SCORE_KEYS.has(norm)) || (rules.fields && r.drop.has(norm))) v = DROP;
-      else if ((rules.fields && r.hash.has(norm)) || (r.email && namesEmail(norm))) v = await r.hashValue(item);
-      else if (typeof item === "object" && item !== null) {
-        // hasOwn: a key such as "constructor" must not pick up Object's.
-        const own = rules.children && Object.hasOwn(rules.children, key) ? rules.children[key] : inherited;
-        v = await walk(r, item, own, depth + 1);
-      } else v = r.mayScrub(item) ? await r.scrub(item) : item;
-      // A key can be an address too ({"boss@acme.com": true}).
-      if (r.mayScrub(key)) k = await r.scrub(key);
-    }
-    if (!out && (v === DROP || k !== key || v !== item)) {
-      out = {};
-      for (let j = 0; j < i; j++) put(out, keys[j], obj[keys[j]]);
-    }
-    if (out && v !== DROP) put(out, k, v);
-    // Past the budget the remaining keys are dropped, unread.
-    if (r.exhausted) break;
-  }
-  return out ?? value;
-}
-
-/**
- * Before a message leaves the worker (collector, queue, dead letters):
- * - score keys a client sent (SCORE_KEYS, at any depth) are dropped from
- *   event.traits, event.context.traits, the properties of identify and group
- *   events, and msg.profile; msg.score, the server's, is left;
- * - fields named in DROP_FIELDS are removed and those in HASH_FIELDS become
- *   `sha256:<hex of the trimmed, lower-cased value>`, in msg.profile,
- *   event.traits, event.properties and event.context.traits, at any depth;
- * - with HASH_EMAIL, keys that name an e-mail are hashed the same way
- *   anywhere in msg.profile and msg.event, and so is every string that is an
- *   address whatever its key (userId, anonymousId, {"contact": "x@y.com"});
- *   an address inside free text is replaced by its hash in place.
- * Keys are matched normalized (normalKey). A value already in the
- * `sha256:<64 hex>` form is left; anything else under a hashed key that is
- * not a string or number is removed. The message itself is never changed;
- * one with nothing to redact is returned as it is.
- * @param {Env} env
- * @param {ForwardMessage} msg
- * @returns {Promise<ForwardMessage>}
- */
-export async function redact(env, msg) {
-  if (!msg || typeof msg !== "object") return msg;
-  const r = redactor(settings(env));
-  const profile = msg.profile && typeof msg.profile === "object" ? await walk(r, msg.profile, PERSONAL, 1) : msg.profile;
-  const event = msg.event && typeof msg.event === "object" && !Array.isArray(msg.event)
-    ? await walk(r, msg.event, eventRules(msg.event.type), 1)
-    : msg.event;
-  if (r.overflow) console.warn("forward: redaction dropped a part of message", String(msg.id).slice(0, 80), "too deep or too large to read");
-  if (profile === msg.profile && event === msg.event) return msg;
-  /** @type {Partial<ForwardMessage>} */
-  const m = { ...msg };
-  if (profile === DROP) delete m.profile;
-  else m.profile = /** @type {Record<string, unknown>} */ (profile);
-  if (event === DROP) delete m.event;
-  else m.event = /** @type {ForwardMessage["event"]} */ (event);
-  return /** @type {ForwardMessage} */ (m);
-}
-
-// A batch request's size bounds: well under what collectors and Workers
-// subrequests take, and a retry resends no more than this.
-const BATCH_MESSAGES = 100;
-const BATCH_BYTES = 512 * 1024;
-
-/**
- * Splits messages into request-sized batches: [{msgs, body}].
+ * Splits messages into request-sized batches for `dest`; the messages its
+ * format refuses, with the reason, apart.
+ * @param {Destination} dest
  * @param {ForwardMessage[]} msgs
- * @returns {Batch[]}
  */
-function batches(msgs) {
+function batches(dest, msgs) {
+  const format = FORMATS[dest.type];
   /** @type {Batch[]} */
   const out = [];
-  /** @type {ForwardMessage[]} */
-  let chunk = [];
-  /** @type {string[]} */
-  let parts = [];
+  /** @type {Map<ForwardMessage, string>} */
+  const refused = new Map();
+  /** @type {Batch} */
+  let chunk = { msgs: [], parts: [], keys: [] };
+  let keys = new Set();
   let bytes = 0;
   const flush = () => {
-    if (chunk.length) out.push({ msgs: chunk, body: `{"batch":[${parts.join(",")}]}` });
-    chunk = [];
-    parts = [];
+    if (chunk.msgs.length) out.push(chunk);
+    chunk = { msgs: [], parts: [], keys: [] };
+    keys = new Set();
     bytes = 0;
   };
   for (const m of msgs) {
-    const text = JSON.stringify(m);
-    if (chunk.length === BATCH_MESSAGES || (chunk.length > 0 && bytes + text.length > BATCH_BYTES)) flush();
-    chunk.push(m);
-    parts.push(text);
-    bytes += text.length + 1;
+    const enc = format.encode(dest, m);
+    if ("refused" in enc) {
+      refused.set(m, enc.refused);
+      continue;
+    }
+    // A part whose key the request already carries (the identify that the
+    // signals of one update share) goes once.
+    let fresh = enc.parts.filter((p) => !keys.has(p.key));
+    let size = sizeOf(fresh);
+    if (chunk.msgs.length > 0 && (chunk.parts.length + fresh.length > dest.batchSize || bytes + size > format.maxBytes)) {
+      flush();
+      fresh = enc.parts;
+      size = sizeOf(fresh);
+    }
+    chunk.msgs.push(m);
+    for (const p of fresh) {
+      keys.add(p.key);
+      chunk.parts.push(p.text);
+      chunk.keys.push(p.key);
+    }
+    bytes += size;
   }
   flush();
-  return out;
+  return { batches: out, refused };
 }
 
 /**
- * One delivery attempt of one batch request: "ok", "retry" (worth trying
- * again) or "permanent".
- * @param {Env} env
+ * One delivery attempt of one batch request to `dest`.
+ * @param {Destination} dest
  * @param {Batch} batch
- * @returns {Promise<Outcome>}
+ * @returns {Promise<Result>}
  */
-async function postBatch(env, { msgs, body }) {
-  const s = settings(env);
-  const key = `bat_${sha256Hex(msgs.map((m) => m.id).join("\n")).slice(0, 40)}`;
+async function postBatch(dest, { parts, keys }) {
+  const format = FORMATS[dest.type];
+  const now = Date.now();
+  const body = format.wrap(dest, parts, now);
+  const key = `bat_${sha256Hex(`${dest.id}\n${keys.join("\n")}`).slice(0, 40)}`;
   let res;
   try {
-    res = await fetch(s.collectorUrl, {
+    res = await fetch(dest.url, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key, "user-agent": "nurture-worker" },
+      headers: { "content-type": "application/json", "idempotency-key": key, "user-agent": "nurture-worker", ...(await format.headers(dest, body, now)) },
       body,
-      signal: AbortSignal.timeout(s.collectorTimeoutMs),
+      signal: AbortSignal.timeout(dest.timeoutMs),
     });
   } catch {
-    return "retry"; // refused, reset or timed out
+    return { outcome: "retry" }; // refused, reset or timed out
   }
   try {
     await res.body?.cancel();
   } catch {
     // the body is not needed
   }
-  if (res.ok) return "ok";
-  if (res.status >= 500 || res.status === 408 || res.status === 425 || res.status === 429) return "retry";
-  return "permanent";
+  if (res.ok) return { outcome: "ok" };
+  if (res.status >= 500 || res.status === 408 || res.status === 425 || res.status === 429) return { outcome: "retry" };
+  return { outcome: "permanent", reason: `${dest.id} refused the message (HTTP ${res.status})` };
 }
 
 /**
- * One delivery attempt of one message (as a batch of one).
+ * Delivers `msgs` to `dest` in batch requests; returns the result of each
+ * message. A batch refused for good is tried again message by message, so
+ * only the messages the destination refuses on their own count as
+ * "permanent" (and those its format cannot encode).
  * @param {Env} env
- * @param {ForwardMessage} msg
- */
-export function post(env, msg) {
-  return postBatch(env, batches([msg])[0]);
-}
-
-/**
- * Delivers `msgs` in batch requests; returns the outcome of each message.
- * A batch refused for good is tried again message by message, so only the
- * messages the collector refuses on their own count as "permanent".
- * @param {Env} env
+ * @param {Destination} dest
  * @param {ForwardMessage[]} msgs
- * @returns {Promise<Outcome[]>}
+ * @returns {Promise<Result[]>}
  */
-async function deliver(env, msgs) {
+async function deliver(env, dest, msgs) {
   const s = settings(env);
-  /** @type {Map<ForwardMessage, Outcome>} */
-  const outcomes = new Map();
-  const parts = batches(msgs);
+  /** @type {Map<ForwardMessage, Result>} */
+  const results = new Map();
+  const { batches: parts, refused } = batches(dest, msgs);
+  for (const [m, reason] of refused) results.set(m, { outcome: "permanent", reason });
   await pool(parts, s.forwardConcurrency, async (part) => {
-    let outcome = await postBatch(env, part);
-    if (outcome === "permanent" && part.msgs.length > 1) {
-      const each = await pool(part.msgs, s.forwardConcurrency, (m) => post(env, m));
-      part.msgs.forEach((m, i) => outcomes.set(m, each[i]));
+    const result = await postBatch(dest, part);
+    if (result.outcome === "permanent" && part.msgs.length > 1) {
+      const each = await pool(part.msgs, s.forwardConcurrency, (m) => postBatch(dest, batches(dest, [m]).batches[0]));
+      part.msgs.forEach((m, i) => results.set(m, each[i]));
       return;
     }
-    for (const m of part.msgs) outcomes.set(m, outcome);
+    for (const m of part.msgs) results.set(m, result);
   });
-  return msgs.map((m) => /** @type {Outcome} */ (outcomes.get(m)));
+  return msgs.map((m) => /** @type {Result} */ (results.get(m)));
 }
 
 /**
@@ -477,11 +203,11 @@ async function pool(items, limit, fn) {
 
 /**
  * @param {Env} env
- * @param {ForwardMessage[]} msgs
+ * @param {Routed[]} msgs labelled
  */
 async function enqueue(env, msgs) {
   // A Queues batch holds at most 100 messages and 256 KB.
-  /** @type {ForwardMessage[]} */
+  /** @type {Routed[]} */
   let chunk = [];
   let bytes = 0;
   const flush = async () => {
@@ -508,44 +234,51 @@ export function deadLetters(env) {
 }
 
 /**
- * Forwards messages: straight to the collector (`direct`), the failures to
- * the queue, and if the queue itself is unavailable, to the dead-letter store.
- * Returns the ids in each outcome.
+ * Forwards messages to every destination (or only the one named `only`):
+ * straight to it (`direct`), the failures to the queue, and if the queue
+ * itself is unavailable, to the dead-letter store. Returns what happened,
+ * as `<destination>/<message id>` keys (the dead-letter store's).
  * @param {Env} env
  * @param {ForwardMessage[]} messages
- * @param {{direct?: boolean}} [options] `direct: false` skips the collector and queues at once
+ * @param {{direct?: boolean, only?: string}} [options] `direct: false` skips the destinations and queues at once
  */
-export async function forwardMessages(env, messages, { direct = true } = {}) {
-  const s = settings(env);
+export async function forwardMessages(env, messages, { direct = true, only } = {}) {
+  const dests = settings(env).destinations.filter((d) => only === undefined || d.id === only);
   /** @type {{delivered: string[], queued: string[], deadLettered: string[]}} */
   const result = { delivered: [], queued: [], deadLettered: [] };
-  if (!s.collectorUrl || messages.length === 0) return result;
-  const msgs = await Promise.all(messages.map((m) => redact(env, m)));
-  let retry = msgs;
-  /** @type {ForwardMessage[]} */
-  const permanent = [];
-  if (direct) {
-    const outcomes = await deliver(env, msgs);
-    retry = [];
-    msgs.forEach((m, i) => {
-      if (outcomes[i] === "ok") result.delivered.push(m.id);
-      else if (outcomes[i] === "retry") retry.push(m);
-      else permanent.push(m);
-    });
-  }
-  if (retry.length) {
-    try {
-      await enqueue(env, retry);
-      result.queued.push(...retry.map((m) => m.id));
-    } catch (err) {
-      console.error("forward: queue unavailable, filing in the dead-letter store", String(err));
-      permanent.push(...retry);
+  if (dests.length === 0 || messages.length === 0) return result;
+  // Redacted once, whatever the number of destinations.
+  const msgs = await Promise.all(messages.map((m) => redact(env, unlabelled(m))));
+  await Promise.all(dests.map(async (dest) => {
+    /** @param {ForwardMessage} m */
+    const key = (m) => `${dest.id}/${m.id}`;
+    let retry = msgs;
+    /** @type {{m: ForwardMessage, reason: string}[]} */
+    const permanent = [];
+    if (direct) {
+      const results = await deliver(env, dest, msgs);
+      retry = [];
+      msgs.forEach((m, i) => {
+        const r = results[i];
+        if (r.outcome === "ok") result.delivered.push(key(m));
+        else if (r.outcome === "retry") retry.push(m);
+        else permanent.push({ m, reason: r.reason ?? `${dest.id} refused the message` });
+      });
     }
-  }
-  if (permanent.length) {
-    await deadLetters(env).add(permanent.map((body) => ({ body, reason: "collector refused or queue unavailable", attempts: 1 })));
-    result.deadLettered.push(...permanent.map((m) => m.id));
-  }
+    if (retry.length) {
+      try {
+        await enqueue(env, retry.map((m) => labelled(m, dest.id)));
+        result.queued.push(...retry.map(key));
+      } catch (err) {
+        console.error("forward: queue unavailable, filing in the dead-letter store", dest.id, String(err));
+        permanent.push(...retry.map((m) => ({ m, reason: "queue unavailable" })));
+      }
+    }
+    if (permanent.length) {
+      await deadLetters(env).add(permanent.map(({ m, reason }) => ({ body: labelled(m, dest.id), reason, attempts: 1 })));
+      result.deadLettered.push(...permanent.map(({ m }) => key(m)));
+    }
+  }));
   return result;
 }
 
@@ -559,8 +292,9 @@ export function backoffSeconds(env, attempts) {
 }
 
 /**
- * Consumer of FORWARD_QUEUE: the queue's batch goes out as batch requests.
- * @param {MessageBatch<ForwardMessage>} batch
+ * Consumer of FORWARD_QUEUE: the queue's batch goes out as batch requests,
+ * each message to its own destination.
+ * @param {MessageBatch<Routed>} batch
  * @param {Env} env
  */
 export async function consumeForward(batch, env) {
@@ -568,7 +302,7 @@ export async function consumeForward(batch, env) {
   let messages = batch.messages;
   // A message still being retried when its visitor was erased is dropped
   // here rather than delivered after the erasure signal. When the store
-  // cannot answer, delivery goes on: the collector honours the signal.
+  // cannot answer, delivery goes on: the destination honours the signal.
   try {
     const erased = new Set(await deadLetters(env).erasedAmong(messages.map((m) => m.body?.visitorId)));
     if (erased.size) {
@@ -579,29 +313,42 @@ export async function consumeForward(batch, env) {
   } catch (err) {
     console.error("forward: erasure check failed", String(err));
   }
-  /** @type {Outcome[]} */
-  const outcomes = s.collectorUrl ? await deliver(env, messages.map((m) => m.body)) : messages.map(() => "retry");
-  /** @type {Message<ForwardMessage>[]} */
+  /** @type {Map<string, Message<Routed>[]>} */
+  const byDestination = new Map();
+  for (const m of messages) {
+    const id = destinationOf(m.body);
+    byDestination.set(id, [...(byDestination.get(id) ?? []), m]);
+  }
+  /** @type {{message: Message<Routed>, destination: string, reason: string}[]} */
   const permanent = [];
-  messages.forEach((message, i) => {
-    if (outcomes[i] === "ok") message.ack();
-    else if (outcomes[i] === "permanent") permanent.push(message);
-    else message.retry({ delaySeconds: backoffSeconds(env, message.attempts) });
-  });
+  await Promise.all([...byDestination].map(async ([id, group]) => {
+    const dest = s.destinations.find((d) => d.id === id);
+    // A destination no longer configured: kept for a replay once it is again.
+    const results = dest
+      ? await deliver(env, dest, group.map((m) => unlabelled(m.body)))
+      : group.map(() => ({ outcome: /** @type {Outcome} */ ("permanent"), reason: `destination ${JSON.stringify(id)} is not configured` }));
+    group.forEach((message, i) => {
+      const r = results[i];
+      if (r.outcome === "ok") message.ack();
+      else if (r.outcome === "permanent") permanent.push({ message, destination: id, reason: r.reason ?? `${id} refused the message` });
+      else message.retry({ delaySeconds: backoffSeconds(env, message.attempts) });
+    });
+  }));
   if (permanent.length) {
-    await deadLetters(env).add(permanent.map((m) => ({ body: m.body, reason: "collector refused the message", attempts: m.attempts })));
-    for (const m of permanent) m.ack();
+    await deadLetters(env).add(permanent.map(({ message, destination, reason }) => ({ body: labelled(message.body, destination), reason, attempts: message.attempts })));
+    for (const { message } of permanent) message.ack();
   }
 }
 
 /**
- * Consumer of the dead-letter queue: files each message for replay.
- * @param {MessageBatch<ForwardMessage>} batch
+ * Consumer of the dead-letter queue: files each message for replay, under
+ * its destination.
+ * @param {MessageBatch<Routed>} batch
  * @param {Env} env
  */
 export async function consumeDeadLetters(batch, env) {
   await deadLetters(env).add(
-    batch.messages.map((m) => ({ body: m.body, reason: "retries exhausted", attempts: m.attempts })),
+    batch.messages.map((m) => ({ body: labelled(m.body, destinationOf(m.body)), reason: "retries exhausted", attempts: m.attempts })),
   );
   batch.ackAll();
 }

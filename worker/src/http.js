@@ -88,8 +88,9 @@ export function corsHeaders(request, s) {
  * @param {Request} request
  * @param {Settings} s
  * @param {string[]} methods
+ * @param {string} [allowHeaders] the request headers the route takes (default: nurture's own)
  */
-export function preflight(request, s, methods) {
+export function preflight(request, s, methods, allowHeaders = ALLOW_HEADERS) {
   const headers = corsHeaders(request, s);
   if (!headers["access-control-allow-origin"]) {
     throw new HttpError("not_a_preflight", "OPTIONS without an Origin header is not a CORS preflight");
@@ -103,7 +104,7 @@ export function preflight(request, s, methods) {
     headers: {
       ...headers,
       "access-control-allow-methods": [...methods, "OPTIONS"].join(", "),
-      "access-control-allow-headers": ALLOW_HEADERS,
+      "access-control-allow-headers": allowHeaders,
       "access-control-max-age": "600",
     },
   });
@@ -141,6 +142,28 @@ export async function readJson(request, s) {
  * @param {Pick<Settings, "maxBodyBytes" | "bodyTimeoutMs">} s
  */
 async function readText(request, s) {
+  return decodeUtf8(await readBytes(request, s));
+}
+
+/**
+ * UTF-8 text, or 400 `invalid_encoding`.
+ * @param {Uint8Array} bytes
+ */
+export function decodeUtf8(bytes) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new HttpError("invalid_encoding", "the body is not valid UTF-8");
+  }
+}
+
+/**
+ * The body's bytes, within the size cap and the time limit (checked on
+ * Content-Length first, then counted while streaming).
+ * @param {Request} request
+ * @param {Pick<Settings, "maxBodyBytes" | "bodyTimeoutMs">} s
+ */
+export async function readBytes(request, s) {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > s.maxBodyBytes) {
     throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
@@ -191,17 +214,22 @@ async function readText(request, s) {
     clearTimeout(timer);
   }
   if (size === 0) throw new HttpError("empty_body", "the body is empty");
+  return concatBytes(chunks, size);
+}
+
+/**
+ * The chunks of a stream as one array.
+ * @param {Uint8Array[]} chunks
+ * @param {number} size their total length
+ */
+export function concatBytes(chunks, size) {
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const c of chunks) {
     bytes.set(c, offset);
     offset += c.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new HttpError("invalid_encoding", "the body is not valid UTF-8");
-  }
+  return bytes;
 }
 
 /**

@@ -8,6 +8,7 @@ import { HttpError } from "./errors.js";
 import { errorResponse, corsHeaders, preflight, mergeVary } from "./http.js";
 import { isFatal } from "./core.js";
 import { events, serverEvents } from "./routes/events.js";
+import { SEGMENT_PATHS, SEGMENT_ALLOW_HEADERS, segmentRoute } from "./routes/segment.js";
 import { replay, listDeadLetters } from "./routes/admin.js";
 import { health, unhealthy } from "./routes/health.js";
 import { serveConfig } from "./routes/config.js";
@@ -41,7 +42,11 @@ export { bundleConfig } from "./source.js";
  * @returns {Promise<Response> | Response}
  */
 
-/** @typedef {{methods: Partial<Record<string, Handler>>, cors: boolean}} Route */
+/**
+ * `allowHeaders`: the request headers a preflight allows, when the route
+ * takes others than nurture's own.
+ * @typedef {{methods: Partial<Record<string, Handler>>, cors: boolean, allowHeaders?: string}} Route
+ */
 
 /**
  * path → {METHOD: handler}; `cors: false` for routes browsers never call.
@@ -60,6 +65,9 @@ const ROUTES = new Map([
   ["/v1/outcomes", { methods: { POST: postOutcomes }, cors: false }],
   ["/v1/admin/export/leads", { methods: { GET: exportLeads }, cors: false }],
   ["/v1/admin/metrics", { methods: { GET: pipelineMetrics }, cors: false }],
+  // Segment's HTTP Tracking API (routes/segment.js): browser write keys
+  // call it from pages, under the same Origin allow-list as /v1/events.
+  ...SEGMENT_PATHS.map(([path, kind]) => /** @type {[string, Route]} */ ([path, { methods: { POST: segmentRoute(kind) }, cors: true, allowHeaders: SEGMENT_ALLOW_HEADERS }])),
 ]);
 
 /** @type {Route} */
@@ -90,7 +98,7 @@ async function route(request, env, ctx, s, extra) {
     }
   }
   const methods = Object.keys(entry.methods);
-  if (request.method === "OPTIONS" && entry.cors) return preflight(request, s, methods);
+  if (request.method === "OPTIONS" && entry.cors) return preflight(request, s, methods, entry.allowHeaders);
   const handler = entry.methods[request.method];
   if (!handler) {
     const err = new HttpError("method_not_allowed", `use ${methods.join(" or ")}`);
@@ -145,7 +153,7 @@ export default {
   },
 
   /**
-   * @param {MessageBatch<ForwardMessage>} batch
+   * @param {MessageBatch<import("./forward.js").Routed>} batch
    * @param {Env} env
    */
   async queue(batch, env) {

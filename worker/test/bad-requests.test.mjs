@@ -134,6 +134,11 @@ const CASES = [
   ["replay with a list body", { path: "/v1/admin/replay", body: [1], headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "invalid_body"],
   ["GET replay", { path: "/v1/admin/replay", method: "GET", body: undefined }, 405, "method_not_allowed"],
   ["dead letters without a token", { path: "/v1/admin/dead-letters", method: "GET", body: undefined }, 401, "unauthorized"],
+  ["replay with a destination that is not an id", { path: "/v1/admin/replay", body: { destination: "../hooks" }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "invalid_field"],
+  ["replay with a destination list", { path: "/v1/admin/replay", body: { destination: ["a", "b"] }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "invalid_field"],
+  ["replay with an unknown field", { path: "/v1/admin/replay", body: { limit: 1, everything: true }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "unknown_field"],
+  ["dead letters of an empty destination", { path: "/v1/admin/dead-letters?destination=", method: "GET", body: undefined, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "invalid_field"],
+  ["dead letters with an unknown parameter", { path: "/v1/admin/dead-letters?dest=hooks", method: "GET", body: undefined, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 400, "unknown_field"],
 
   // ---- POST /v1/forms/:formId ----
   ["form: an unasked field", formCase({ ...asked, budget: "approved" }), 400, "field_not_asked"],

@@ -15,8 +15,11 @@ export const KEYS = "k2:second-secret-0123456789,k1:first-secret-0123456789";
 export const ADMIN_TOKEN = "admin-token-for-tests-only";
 export const ORIGIN = "https://www.example.com";
 
-export async function startWorker({ vars = {}, queue = {} } = {}) {
+// `rest`: other Miniflare options (`host` and `port` to serve over HTTP, for
+// SDKs that make their own requests: `await mf.ready` is then the URL).
+export async function startWorker({ vars = {}, queue = {}, ...rest } = {}) {
   const mf = new Miniflare(workerOptions({
+    ...rest,
     vars: {
       NURTURE_KEYS: KEYS,
       ADMIN_TOKEN,
@@ -45,7 +48,7 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
 /**
  * A collector that records the messages it receives (batch requests),
  * deduplicating each by its id. `fault(req)` decides per request: "ok", "fail" (503,
- * not stored), "refuse" (400, not stored: dead-lettered at once), "hang" (stored, then never answered: the worker times out
+ * not stored), "rate" (429, not stored), "refuse" (400, not stored: dead-lettered at once), "hang" (stored, then never answered: the worker times out
  * and retries, so the collector sees a duplicate), or "drop" (connection
  * destroyed before anything is stored).
  *
@@ -53,8 +56,13 @@ export async function startWorker({ vars = {}, queue = {} } = {}) {
  * messages; `hangMs` closes a hung request after that long rather than at
  * close(); `keepAliveMs` is the server's keep-alive timeout. A body that is
  * not JSON, or not `{batch: [...]}`, counts in `stats.unexpected`.
+ *
+ * Other destinations' formats: `keyOf(msg)` is a message's idempotency key
+ * (default its `id`, the envelope's; `messageId` for Segment calls), and
+ * `onRequest(req, raw)` sees every request with its raw body before the
+ * fault (to check a signature or an Authorization header).
  */
-export async function startCollector({ fault = () => "ok", onMessage, keep = true, hangMs = null, keepAliveMs = 1000 } = {}) {
+export async function startCollector({ fault = () => "ok", onMessage, onRequest, keyOf = (msg) => msg?.id, keep = true, hangMs = null, keepAliveMs = 1000 } = {}) {
   const byKey = new Map();
   const stats = { requests: 0, batches: 0, stored: 0, duplicates: 0, failed: 0, hung: 0, dropped: 0, missingKey: 0, unexpected: 0 };
   const hanging = new Set();
@@ -63,10 +71,17 @@ export async function startCollector({ fault = () => "ok", onMessage, keep = tru
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       stats.requests += 1;
+      onRequest?.(req, Buffer.concat(chunks));
       const mode = fault(req);
       if (mode === "fail") {
         stats.failed += 1;
         res.writeHead(503, { "content-type": "application/json" }).end('{"error":"unavailable"}');
+        return;
+      }
+      if (mode === "rate") {
+        // Too many requests (429): worth retrying, like a 503.
+        stats.rateLimited = (stats.rateLimited ?? 0) + 1;
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" }).end('{"error":"rate limited"}');
         return;
       }
       if (mode === "refuse") {
@@ -95,7 +110,7 @@ export async function startCollector({ fault = () => "ok", onMessage, keep = tru
         if (!Array.isArray(body?.batch)) stats.unexpected += 1;
       }
       for (const msg of body === null ? [] : Array.isArray(body.batch) ? body.batch : [body]) {
-        const key = msg?.id;
+        const key = keyOf(msg);
         if (typeof key !== "string" || key === "") {
           stats.missingKey += 1;
           continue;

@@ -23,6 +23,8 @@ export interface Env {
   ADMIN_TOKEN?: Var;
   INGEST_TOKEN?: Var;
   COLLECTOR_URL?: Var;
+  /** Where messages are forwarded (src/destinations/config.js); credentials it names by {"secret": NAME} are read from env too. */
+  DESTINATIONS?: Var;
   MODEL_JSON?: Var;
   SITE_CONFIG_JSON?: Var;
   ACCOUNTS_CSV?: Var;
@@ -30,6 +32,8 @@ export interface Env {
   /** Routing, follow-up timers and programs (src/handoff/config.js). */
   HANDOFF_JSON?: Var;
   ORIGIN_URL?: Var;
+  /** The Segment-protocol routes' write keys (src/config.js: writeKeys). */
+  WRITE_KEYS?: Var;
 
   // vars read by src/config.js (defaults there)
   MAX_BODY_BYTES?: Var;
@@ -67,6 +71,9 @@ export interface Env {
   ADMIN_RATE_BURST?: Var;
   ADMIN_RATE_PER_SECOND?: Var;
   BODY_TIMEOUT_MS?: Var;
+  SEGMENT_MAX_BATCH_BYTES?: Var;
+  SEGMENT_MAX_MESSAGE_BYTES?: Var;
+  SEGMENT_MAX_EVENTS?: Var;
   NURTURE_DEMO?: Var;
 }
 

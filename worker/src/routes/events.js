@@ -72,19 +72,24 @@ function checkBody(body, s) {
  * `channel`, "browser" for what a page sent (whatever the page wrote there:
  * the model's back-office rules never count a browser's word) or "server"
  * for an authenticated back-office source. Returns the events refused here
- * and the candidates for the visitor's Durable Object.
+ * and the candidates for the visitor's Durable Object. `indices`: each
+ * event's index in the request, when `events` is part of it (the Segment
+ * routes split a batch by visitor); `maxEventBytes`: the per-event cap
+ * (default `MAX_EVENT_BYTES`).
  * @param {unknown[]} events
  * @param {string} visitorId
  * @param {Channel} channel
- * @param {Settings} s
+ * @param {Pick<Settings, "maxEventBytes" | "maxDepth">} s
  * @param {number} now
+ * @param {number[]} [indices]
  */
-function prepare(events, visitorId, channel, s, now) {
+export function prepare(events, visitorId, channel, s, now, indices) {
   /** @type {Rejected[]} */
   const rejected = [];
   /** @type {Candidate[]} */
   const candidates = [];
-  for (const [index, raw] of events.entries()) {
+  for (const [at, raw] of events.entries()) {
+    const index = indices?.[at] ?? at;
     if (!isPlainObject(raw)) {
       rejected.push({ index, reason: "event: expected an object" });
       continue;
@@ -129,13 +134,17 @@ function utf8Length(text) {
 
 /**
  * Stores, scores and forwards the candidates in the visitor's object; the batch's answer.
+ * `outbox`: when given, the messages to forward are added to it instead of
+ * sent here, so a request with many visitors' batches (the Segment routes)
+ * forwards them in one go.
  * @param {Request} request
  * @param {Env} env
  * @param {ExecutionContext} ctx
  * @param {Settings} s
  * @param {{visitorId: string, channel: Channel, rejected: Rejected[], candidates: Candidate[], now: number, trap: boolean}} batch
+ * @param {import("../enrich.js").ForwardMessage[]} [outbox]
  */
-async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }) {
+export async function ingest(request, env, ctx, s, { visitorId, channel, rejected, candidates, now, trap }, outbox) {
   /** @type {Omit<Ingested, "ok" | "coreRestarts"> & {coreRestarts?: number}} */
   let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], segments: null, signals: [] };
   if (candidates.length) {
@@ -146,7 +155,8 @@ async function ingest(request, env, ctx, s, { visitorId, channel, rejected, cand
     throw new HttpError("no_valid_events", "no event in the batch is valid", { rejected: allRejected });
   }
   const forward = eventMessages(candidates, out, visitorId, now).concat(out.forward);
-  if (forward.length) ctx.waitUntil(forwardMessages(env, forward));
+  if (outbox) outbox.push(...forward);
+  else if (forward.length) ctx.waitUntil(forwardMessages(env, forward));
   const score = out.score && {
     grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
     fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,
