@@ -15,11 +15,29 @@ const DAY = 86_400_000;
 
 let mf;
 let col;
-// Fault injection, per request: a function of the request's body text.
+// Fault injection, per request (`req.raw`: its body).
 let fault = () => "ok";
+/** message id → times the collector took it (a duplicate counts again) */
+const received = new Map();
 
 before(async () => {
-  col = await startCollector({ fault: (req) => fault(req) });
+  col = await startCollector({
+    // A hung request is closed after 2 s (the worker gave up after 0.5 s).
+    hangMs: 2000,
+    // Each request's body rides along for the fault to read; the ids of the
+    // messages the collector took (stored, or stored and then left hanging)
+    // are counted, duplicates included.
+    onRequest: (req, raw) => {
+      req.raw = raw.toString("utf8");
+    },
+    fault: (req) => {
+      const mode = fault(req);
+      if (mode === "ok" || mode === "hang") {
+        for (const m of JSON.parse(req.raw).batch ?? []) received.set(m.id, (received.get(m.id) ?? 0) + 1);
+      }
+      return mode;
+    },
+  });
   mf = await startWorker({
     vars: {
       COLLECTOR_URL: col.url,
@@ -100,22 +118,26 @@ test("routing: region × industry picks the queue, a key account goes to its nam
 test("recycling: no acceptance within the SLA, recycled and routed again once, then back to nurture; each signal delivered once", async () => {
   const visitorId = vid("rcy");
   let recycledRequests = 0;
+  const trail = [];
   const qualified = await qualify(visitorId, { region: "EMEA", industry: "Manufacturing" });
   assert.ok(qualified.signals.includes("Lead Qualified"));
   // From here, the collector fails the first two requests after the SLA
   // and hangs on the third (stored, never answered).
-  const slaEnds = Date.now() + SLA_SECONDS * 1000;
-  let afterSla = 0;
-  fault = () => {
-    if (Date.now() < slaEnds) return "ok";
-    afterSla += 1;
+  // The first two requests carrying its first Lead Recycled fail (503: the
+  // queue retries), the third is stored and left hanging (the worker times
+  // out and sends it again), the rest go through.
+  fault = (req) => {
+    // Other leads of this file are recycled too: only this lead's first.
+    const ids = (JSON.parse(req.raw).batch ?? []).map((m) => m.id);
+    if (!ids.some((id) => id.startsWith(`sig_${visitorId}_`) && id.endsWith("_recycle-1"))) return "ok";
     recycledRequests += 1;
-    return afterSla <= 2 ? "fail" : afterSla === 3 ? "hang" : "ok";
+    const mode = recycledRequests <= 2 ? "fail" : recycledRequests === 3 ? "hang" : "ok";
+    trail.push(`${mode}:${ids.length}`);
+    return mode;
   };
   // Two SLAs later: recycled to the next rule (emea), then, with no
   // acceptance there either, back to nurture (maxRecycles 1).
   const done = await waitFor(() => messagesOf(visitorId, "Lead Recycled").length === 2, { timeoutMs: 40_000, intervalMs: 100 });
-  fault = () => "ok";
   assert.ok(done, `recycle signals: ${JSON.stringify(messagesOf(visitorId, "Lead Recycled").map((m) => m.event.properties))}`);
   const recycled = messagesOf(visitorId, "Lead Recycled").sort((a, b) => a.event.properties.recycles - b.event.properties.recycles);
   assert.deepEqual(recycled.map((m) => m.id.replace(/_[0-9a-z]+_recycle/, "_recycle")), [`sig_${visitorId}_recycle-1`, `sig_${visitorId}_recycle-2`]);
@@ -123,7 +145,12 @@ test("recycling: no acceptance within the SLA, recycled and routed again once, t
   const [first, second] = recycled.map((m) => m.event.properties);
   assert.deepEqual([first.from.rule, first.to?.queue, first.action, first.recycles], ["emea-manufacturing", "emea-general", "rerouted", 1]);
   assert.deepEqual([second.from.rule, second.to, second.action, second.recycles], ["emea", null, "nurture", 2]);
-  assert.ok(recycledRequests >= 3, "the collector failed and hung on the recycle signals");
+  // Sent four times at least (two failures, the hang, the resend), taken
+  // twice (the hang and the resend), kept once (the collector's map holds
+  // one message per id, and the two recycles have two ids).
+  assert.ok(await waitFor(() => recycledRequests >= 4, { timeoutMs: 10_000 }), `${recycledRequests} requests carried the first recycle`);
+  assert.ok(received.get(recycled[0].id) >= 2, `taken ${received.get(recycled[0].id)} times: ${trail.join(" ")}`);
+  fault = () => "ok";
   // No third: a lead back in nurture has no timer.
   await new Promise((r) => setTimeout(r, (SLA_SECONDS + 1) * 1000));
   assert.equal(messagesOf(visitorId, "Lead Recycled").length, 2);
