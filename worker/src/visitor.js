@@ -42,6 +42,7 @@ import { refuse } from "./errors.js";
 import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
 import { LeadTable } from "./handoff/leads.js";
+import { LinkTable, unlinkVisitors } from "./links.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -325,6 +326,8 @@ export class VisitorState extends DurableObject {
     this.armedFor = null;
     /** @type {LeadTable | null} the lead index's table, on the index's object only */
     this.table = null;
+    /** @type {LinkTable | null} the identity links' table, on their object only (links.js) */
+    this.linkTable = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -568,7 +571,9 @@ export class VisitorState extends DurableObject {
     if (keep > 0 && now - st.lastActivity >= keep) {
       // Retention over: nothing is kept, not even a tombstone (nobody asked
       // for erasure; a later batch with a still valid token starts afresh).
+      const visitorId = st.visitorId;
       await this.wipe(EMPTY());
+      if (visitorId) await unlinkVisitors(this.env, [visitorId]);
       return;
     }
     // Set by the update that made lastActivity non-zero.
@@ -653,6 +658,21 @@ export class VisitorState extends DurableObject {
   /** @param {number} now */
   indexMetrics(now) {
     return this.leadTable().metrics(now);
+  }
+
+  /** Identity links (this object is their index: links.js). */
+  links() {
+    return (this.linkTable ??= new LinkTable(this.ctx.storage.sql));
+  }
+
+  /** @param {{puts: import("./links.js").LinkPut[], gets: string[], now: number}} r */
+  linkUsers(r) {
+    return this.links().apply(r);
+  }
+
+  /** @param {string[]} visitorIds */
+  unlink(visitorIds) {
+    this.links().unlink(visitorIds);
   }
 
   /**
