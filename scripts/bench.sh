@@ -29,7 +29,13 @@ all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mj
   node worker/build.mjs >/dev/null && node bench/worker.bench.mjs;
   node bench/long-visitor.bench.mjs;
   node bench/segment.bench.mjs;
-  node bench/browser.bench.mjs)
+  node bench/browser.bench.mjs;
+  cargo run --release --quiet --features calibrate --example synthetic-leads -- 10000 7 30 > target/leads-10k-30.jsonl;
+  cargo run --release --quiet --features calibrate --example synthetic-leads -- 10000 7 > target/leads-10k.jsonl;
+  cargo run --release --quiet --features calibrate --example calibrate -- target/leads-10k-30.jsonl 2>&1 >/dev/null |
+    sed -n 's/^calibrated .* in \([0-9.]*\) s$/calibrate.native_seconds=\1/p';
+  node bench/calibrate/speed.mjs target/leads-10k-30.jsonl;
+  python3 bench/calibrate/compare.py target/leads-10k.jsonl --keys | grep '^calibrate\.' || true)
 printf '%s\n' "$all" > target/bench-results.txt
 fi
 get() { printf '%s\n' "$all" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
@@ -653,6 +659,38 @@ each in a fresh context (no cache, no storage).
   $(get browser.net_hidden_to_slots_p90_ms) ms, against the 300 ms the
   snippet waits. Most of it is the download itself: at 9 Mbps each 100 KB
   takes about 90 ms.
+
+## Calibrate: learning the points from outcomes
+
+Speed (\`cargo run --release --features calibrate --example calibrate --
+target/leads-10k-30.jsonl\` natively, \`node bench/calibrate/speed.mjs
+target/leads-10k-30.jsonl\` in wasm, median of 3): $(get calibrate.leads)
+synthetic leads with $(get calibrate.events) events (at least 30 each;
+\`cargo run --release --features calibrate --example synthetic-leads -- 10000
+7 30\`), default options (4 half-lives × 5 folds, then 2 more L2 weights × 5
+folds, the final fit and the report):
+
+| | seconds | limit |
+| --- | ---: | ---: |
+| native | $(get calibrate.native_seconds) | 10 |
+| wasm in Node (\`nurture/calibrate\`, text in) | $(get calibrate.wasm_seconds) | 30 |
+
+Accuracy (\`python3 bench/calibrate/compare.py target/leads-10k.jsonl\`,
+scikit-learn in the script only): 5-fold out-of-fold AUC on
+$(get calibrate.acc_leads) leads of the synthetic population of known effects
+(\`tests/support/synthetic.rs\`), all three on the same folds; nurture through
+the package's \`calibrate\` and \`Model\` only, the references on one feature
+table built by the script from the same lead records (see its docs):
+
+| model | AUC |
+| --- | ---: |
+| nurture (\`calibrate\` → \`Model.score\`, the probability of the points) | $(get calibrate.auc_nurture) |
+| logistic regression (L2, C by inner CV, standardized) | $(get calibrate.auc_lr) |
+| gradient boosting (\`HistGradientBoostingClassifier\`) | $(get calibrate.auc_gb) |
+
+The check passes when nurture is no more than 0.01 below the logistic
+regression and 0.02 below gradient boosting. The script reads only the
+lead-record shape, so it runs as it is on other labelled data.
 
 ## Budgets checked by CI
 

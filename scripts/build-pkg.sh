@@ -6,6 +6,10 @@
 #   pkg/browser/  the build that pages download: no phone metadata and only
 #                 the largest free-mail providers, so it stays small (the
 #                 edge re-checks everything anyway).
+# A third, pkg/calibrate/ (`nurture/calibrate`), is the full build plus
+# `calibrate` (learning a model's points from labelled leads), for Node, the
+# `nurture calibrate` command and a page's Web Worker; it stays out of the
+# other two, which the edge worker and the page load.
 # Each is release wasm → wasm-bindgen (web target: browsers, bundlers, Node
 # and workerd can all load it) → wasm-opt -Oz. Then the files from
 # pkg-template/ (package.json, README, the hand-written types, the types
@@ -43,12 +47,14 @@ build() { # out_dir, cargo feature arguments...
 
 # --repack: keep the two wasm builds in pkg/ and only redo the rest (for
 # work on the template, the schemas or the tests; Rust unchanged).
-if [ "${1:-}" = --repack ] && [ -f pkg/nurture_bg.wasm ] && [ -f pkg/browser/nurture_bg.wasm ]; then
+if [ "${1:-}" = --repack ] && [ -f pkg/nurture_bg.wasm ] && [ -f pkg/browser/nurture_bg.wasm ] \
+  && [ -f pkg/calibrate/nurture_bg.wasm ]; then
   echo "reusing the wasm builds in pkg/"
 else
   rm -rf pkg
   build pkg
   build pkg/browser --no-default-features
+  build pkg/calibrate --features calibrate
 fi
 cp -r pkg-template/. pkg/
 # What a page downloads besides the wasm (the light build's glue and the
@@ -85,6 +91,7 @@ report() {
 }
 report pkg
 report pkg/browser
+report pkg/calibrate
 # The page downloads the entry (browser/index.js, load.js: init() with the
 # download checked) besides the glue and the wasm.
 browser_total=$(($(gz pkg/browser/nurture_bg.wasm) + $(gz pkg/browser/nurture.js) + $(gz pkg/browser/index.js) + $(gz pkg/load.js)))

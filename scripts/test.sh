@@ -40,15 +40,22 @@ $layout_ok
 
 step "clippy (host)"
 cargo clippy --all-targets -- -D warnings
+step "clippy (host, with calibrate)"
+cargo clippy --all-targets --features calibrate -- -D warnings
 step "clippy (host, with the schema generator)"
 cargo clippy --all-targets --features schema -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32, with calibrate)"
+cargo clippy --lib --target wasm32-unknown-unknown --features calibrate -- -D warnings
 step "clippy (wasm32, the browser build's features)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 step "host tests"
 cargo test
+step "calibrate: learned points against a population of known effects"
+cargo test --features calibrate --test calibrate
+cargo test --features calibrate --lib calibrate::
 step "JSON Schemas and TypeScript declarations: schema/*.json and pkg-template/generated/types.d.ts are what is generated from the Rust types"
 # After changing a config or result type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift
 cargo test --features schema --test schema_drift

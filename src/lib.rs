@@ -10,6 +10,8 @@
 //! - [`personalize`]: visitor context, segments, slot decisions (targeting,
 //!   experiments, holdouts) and content recommendations.
 //! - [`email`]: free-mail / disposable-mail / role-account classification.
+//! - `calibrate` (feature `calibrate`): learning a model's points from
+//!   labelled leads, with a cross-validated report.
 //! - [`time`]: timestamps. The core has no clock: every function that depends
 //!   on time takes `now` as an argument.
 //!
@@ -28,6 +30,9 @@
     )
 )]
 
+/// Learning a model's points from labelled leads (feature `calibrate`).
+#[cfg(feature = "calibrate")]
+pub mod calibrate;
 pub mod diagnostics;
 pub mod email;
 pub mod forms;

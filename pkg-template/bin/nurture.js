@@ -6,14 +6,21 @@
 //   writes a deployable Worker project into DIR (default .): wrangler.toml
 //   and src/index.js, which re-exports "nurture/worker". Existing files are
 //   never overwritten.
+// npx nurture calibrate LEADS [--base MODEL] [--report FILE] [--folds N]
+//     [--keep FIELD]... [--pdo POINTS] [--name NAME] > model.json
+//   learns a model's points from labelled leads (JSON Lines or a JSON array
+//   of {profile, events, converted, now?}); the model goes to stdout, the
+//   report to --report FILE (or a summary to stderr).
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const USAGE = `usage:
   nurture keygen [--kid NAME] [--token]   a key for NURTURE_KEYS (kid:secret), or --token: one for ADMIN_TOKEN / INGEST_TOKEN
-  nurture init-worker [DIR]               wrangler.toml and src/index.js for deploying the edge worker`;
+  nurture init-worker [DIR]               wrangler.toml and src/index.js for deploying the edge worker
+  nurture calibrate LEADS [--base MODEL] [--report FILE] [--folds N] [--keep FIELD]... [--pdo POINTS] [--name NAME]
+                                          learn points from labelled leads (JSON Lines or array); model.json to stdout`;
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -55,7 +62,72 @@ function initWorker() {
   console.log("next: edit wrangler.toml (routes, ORIGIN_URL, the KV namespace id), then follow \"Deploying the edge worker\" in node_modules/nurture/README.md");
 }
 
+/** @param {string} file */
+function readText(file) {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    fail(`cannot read ${file}: ${/** @type {Error} */ (err).message}`);
+    return "";
+  }
+}
+
+async function calibrateCommand() {
+  /** @type {Record<string, unknown>} */
+  const options = {};
+  /** @type {string[]} */
+  const keep = [];
+  let leadsFile = "";
+  let reportFile = "";
+  for (let i = 0; i < args.length; i += 1) {
+    const value = args[i + 1];
+    const flag = args[i];
+    const next = () => {
+      if (value === undefined) fail(`${flag} takes a value`);
+      i += 1;
+      return /** @type {string} */ (value);
+    };
+    if (flag === "--base") {
+      const file = next();
+      try {
+        options.base = JSON.parse(readText(file));
+      } catch (err) {
+        fail(`${file} is not JSON: ${/** @type {Error} */ (err).message}`);
+      }
+    } else if (flag === "--report") reportFile = next();
+    else if (flag === "--folds") options.folds = Number(next());
+    else if (flag === "--pdo") options.pointsToDoubleOdds = Number(next());
+    else if (flag === "--keep") keep.push(next());
+    else if (flag === "--name") options.name = next();
+    else if (flag.startsWith("--")) fail(`unknown option ${flag}`);
+    else if (leadsFile) fail("calibrate takes one file of leads");
+    else leadsFile = flag;
+  }
+  if (!leadsFile) fail("calibrate needs a file of leads");
+  if (keep.length) options.keepFields = keep;
+  const { calibrate } = await import("../calibrate/node.js");
+  let result;
+  try {
+    result = calibrate(readText(leadsFile), options);
+  } catch (err) {
+    const e = /** @type {Error & {path?: string}} */ (err);
+    console.error(`nurture calibrate: ${e.message}`);
+    process.exit(1);
+  }
+  process.stdout.write(`${JSON.stringify(result.model, null, 2)}\n`);
+  const r = result.report;
+  if (reportFile) writeFileSync(reportFile, `${JSON.stringify(r, null, 2)}\n`);
+  const cv = r.crossValidated;
+  console.error(
+    `calibrated ${r.leads} leads (${r.converted} converted): ${r.folds}-fold AUC ${cv.auc.toFixed(3)}, ` +
+      `log loss ${cv.logLoss.toFixed(3)}, ECE ${cv.expectedCalibrationError.toFixed(3)}; ` +
+      `${r.rules.length} rules, half-life ${r.halfLifeDays ?? "none"} days`,
+  );
+  for (const warning of r.warnings) console.error(`warning: ${warning}`);
+}
+
 if (command === "keygen") keygen();
+else if (command === "calibrate") await calibrateCommand();
 else if (command === "init-worker") initWorker();
 else if (command === undefined || command === "--help" || command === "-h") console.log(USAGE);
 else fail(`unknown command ${command}`);

@@ -21,6 +21,11 @@ export type OneOrMany<T extends string = string> = T | T[];
 export interface ModelConfig {
   /** The JSON Schema this document follows, for editors; the loader ignores it. */
   $schema?: string | null;
+  /**
+   * Maps a lead's total points (fit + engagement) to the probability of converting; `score()` then
+   * returns `probability`. Written by `calibrate`.
+   */
+  calibration?: CalibrationConfig | null;
   engagement?: EngagementConfig;
   fit?: FitConfig;
   /** @default { top: 5 } */
@@ -39,7 +44,26 @@ export interface ModelConfig {
   version?: 1;
 }
 
+/**
+ * `probability = 1 / (1 + e^-(intercept + slope × points))`, where `points` is the fit score plus
+ * the engagement score. On a scorecard scale with `pointsToDoubleOdds` P, `slope` is about ln 2 /
+ * P.
+ */
+export interface CalibrationConfig {
+  /** Log-odds of converting at 0 points. */
+  intercept: number;
+  /** The points that double the odds, for readers (`ln 2 / slope`); not used to compute. */
+  pointsToDoubleOdds?: number | null;
+  /** Log-odds added per point. */
+  slope: number;
+}
+
 export interface EngagementConfig {
+  /**
+   * Rules over totals of activity in a window (8 page views in the last 30 days): each is one bin,
+   * `min ≤ value < below`, worth its points.
+   */
+  aggregates?: AggregateRuleConfig[];
   /**
    * Days after which an event counts half. `null` turns decay off.
    * @default 30
@@ -111,6 +135,31 @@ export interface StageThresholds {
 export interface TierThresholds {
   hot: number;
   warm: number;
+}
+
+/**
+ * One bin of an activity total: the events it counts (`event`, `url`), what it measures over the
+ * last `windowDays` before `now`, and the points when `min ≤ value < below`.
+ */
+export interface AggregateRuleConfig {
+  /** First value past the bin (excluded); no upper end when absent. */
+  below?: number | null;
+  /** `page` for page views or track event names; absent = every event. */
+  event?: OneOrMany | null;
+  id: string;
+  label?: string | null;
+  /**
+   * `count`: matching events; `dwellMinutes`: their dwell time summed; `visits`: runs of matching
+   * events with no gap of 30 minutes or more.
+   */
+  measure: "count" | "dwellMinutes" | "visits";
+  /** Lowest value in the bin (included). */
+  min: number;
+  points: number;
+  /** Glob over the page's path, as in touchpoints. */
+  url?: string | null;
+  /** Only events in the last `windowDays` before `now`; all when absent. */
+  windowDays?: number | null;
 }
 
 export interface Inactivity {
@@ -621,6 +670,11 @@ export interface ScoreResult {
   mql: MqlResult;
   /** The `now` the scores were computed at. */
   now: Millis;
+  /**
+   * With a model that has a `calibration`: the probability of converting, `1 / (1 + e^-(intercept +
+   * slope × (fit.score + engagement.score)))`.
+   */
+  probability?: number;
   /** Events that failed their checks, with the reason; they score nothing. */
   rejected: RejectedEvent[];
   stage: Stage;
@@ -635,6 +689,8 @@ export interface ScoreResult {
 }
 
 export interface EngagementResult {
+  /** The aggregate rules (`engagement.aggregates`) whose bin held. */
+  aggregates?: AggregatePoint[];
   /** One entry per (event, rule) match; empty when not asked for. */
   breakdown: EventPoint[];
   /** Points that decay took away from all contributions together. */
@@ -695,6 +751,14 @@ export interface UnscoredEvent {
    */
   reason: string;
   rule: string;
+}
+
+/** An aggregate rule whose bin held: the total it measured and its points. */
+export interface AggregatePoint {
+  points: number;
+  rule: string;
+  /** The measured total (events, minutes or visits in the window). */
+  value: number;
 }
 
 export interface EventPoint {

@@ -34,6 +34,28 @@ pub struct ModelConfig {
     pub mql: MqlConfig,
     #[serde(default)]
     pub interests: InterestConfig,
+    /// Maps a lead's total points (fit + engagement) to the probability of
+    /// converting; `score()` then returns `probability`. Written by
+    /// `calibrate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationConfig>,
+}
+
+/// `probability = 1 / (1 + e^-(intercept + slope × points))`, where `points`
+/// is the fit score plus the engagement score. On a scorecard scale with
+/// `pointsToDoubleOdds` P, `slope` is about ln 2 / P.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CalibrationConfig {
+    /// Log-odds of converting at 0 points.
+    pub intercept: f64,
+    /// Log-odds added per point.
+    pub slope: f64,
+    /// The points that double the odds, for readers (`ln 2 / slope`); not
+    /// used to compute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_to_double_odds: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -269,6 +291,44 @@ pub struct EngagementConfig {
     pub inactivity: Option<InactivityConfig>,
     #[serde(default)]
     pub levels: LevelThresholds,
+    /// Rules over totals of activity in a window (8 page views in the last
+    /// 30 days): each is one bin, `min ≤ value < below`, worth its points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregateRuleConfig>,
+}
+
+/// One bin of an activity total: the events it counts (`event`, `url`),
+/// what it measures over the last `windowDays` before `now`, and the
+/// points when `min ≤ value < below`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AggregateRuleConfig {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `count`: matching events; `dwellMinutes`: their dwell time summed;
+    /// `visits`: runs of matching events with no gap of 30 minutes or more.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("enum" = ["count", "dwellMinutes", "visits"]))
+    )]
+    pub measure: String,
+    /// `page` for page views or track event names; absent = every event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<OneOrMany>,
+    /// Glob over the page's path, as in touchpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Only events in the last `windowDays` before `now`; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<f64>,
+    /// Lowest value in the bin (included).
+    pub min: f64,
+    /// First value past the bin (excluded); no upper end when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    pub points: f64,
 }
 
 fn default_half_life() -> Option<f64> {
@@ -287,6 +347,7 @@ impl Default for EngagementConfig {
             rules: Vec::new(),
             inactivity: None,
             levels: LevelThresholds::default(),
+            aggregates: Vec::new(),
         }
     }
 }

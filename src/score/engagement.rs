@@ -8,7 +8,8 @@ pub use super::actions::ActionTable;
 use super::config::{EngagementRuleConfig, InactivityConfig, RuleSource, Stage, TouchpointConfig};
 use super::event::{normalize_tag, Event};
 use super::result::{
-    round2, round4, EngagementResult, EventPoint, InactivityPoint, RuleTotal, UnscoredEvent,
+    round2, round4, AggregatePoint, EngagementResult, EventPoint, InactivityPoint, RuleTotal,
+    UnscoredEvent,
 };
 use super::urlpattern::{NormalizedUrl, UrlPattern};
 use crate::diagnostics::{Diagnostics, Issue};
@@ -361,6 +362,7 @@ pub struct EngagementModel<'m> {
     pub inactivity: Option<&'m Inactivity>,
     pub levels: &'m super::config::LevelThresholds,
     pub interest_half_life: Option<f64>,
+    pub aggregates: &'m [super::aggregate::AggregateRule],
 }
 
 /// Scores `events` (already checked) at `now`. Events are taken in time
@@ -376,6 +378,7 @@ pub fn score<'a>(
 ) -> EngagementOutcome<'a> {
     let mut order: Vec<&Event<'_>> = events.iter().collect();
     order.sort_by(|a, b| canonical_order(a, b));
+    let aggregates = super::aggregate::evaluate(model.aggregates, &order, now);
 
     let mut totals: Vec<RuleTotal> = model
         .rules
@@ -547,6 +550,7 @@ pub fn score<'a>(
             total,
             total_lost,
             last_interaction,
+            aggregates,
         },
         now,
     )
@@ -564,6 +568,7 @@ pub(super) struct Sums<'a> {
     pub total: f64,
     pub total_lost: f64,
     pub last_interaction: Option<Millis>,
+    pub aggregates: Vec<AggregatePoint>,
 }
 
 /// Adds the inactivity penalty, picks the level and rounds.
@@ -581,7 +586,9 @@ pub(super) fn finish<'a>(
         mut total,
         total_lost,
         last_interaction,
+        aggregates,
     } = sums;
+    total += aggregates.iter().map(|a| a.points).sum::<f64>();
     let inactivity = match (model.inactivity, last_interaction) {
         (Some(rule), Some(last)) => {
             let days = (now.saturating_sub(last) as f64 / MS_PER_DAY).max(0.0);
@@ -631,6 +638,7 @@ pub(super) fn finish<'a>(
             rules: totals,
             breakdown,
             inactivity,
+            aggregates,
         },
         stage_evidence,
         interests,

@@ -18,6 +18,7 @@
 //! ```
 
 mod actions;
+pub mod aggregate;
 pub mod config;
 pub mod engagement;
 pub mod event;
@@ -85,6 +86,7 @@ pub struct Model {
     touchpoints: Vec<Touchpoint>,
     rules: Vec<EngagementRule>,
     inactivity: Option<Inactivity>,
+    aggregates: Vec<aggregate::AggregateRule>,
     actions: ActionTable,
     skew_ms: i64,
     interest_half_life: Option<f64>,
@@ -121,6 +123,7 @@ impl Model {
             touchpoints: Vec::new(),
             rules: Vec::new(),
             inactivity: None,
+            aggregates: Vec::new(),
             actions: ActionTable::default(),
             skew_ms: 300_000,
             interest_half_life: None,
@@ -201,6 +204,24 @@ impl Model {
             .collect();
         check_unique(e.rules.iter().map(|r| r.id.as_str()), "engagement.rules", d);
         let inactivity = e.inactivity.as_ref().map(|i| Inactivity::compile(i, d));
+        let aggregates: Vec<aggregate::AggregateRule> = e
+            .aggregates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                aggregate::AggregateRule::compile(a, &format!("engagement.aggregates[{i}]"), d)
+            })
+            .collect();
+        check_unique(
+            e.aggregates.iter().map(|a| a.id.as_str()),
+            "engagement.aggregates",
+            d,
+        );
+        if let Some(c) = &config.calibration {
+            if !(c.intercept.is_finite() && c.slope.is_finite()) {
+                d.push(Issue::error("calibration", "expected finite numbers"));
+            }
+        }
         let l = &e.levels;
         if !(l.one > l.two && l.two > l.three) {
             d.push(Issue::error(
@@ -281,6 +302,7 @@ impl Model {
             touchpoints,
             rules,
             inactivity,
+            aggregates,
             actions,
             skew_ms: (e.max_clock_skew_seconds * MS_PER_SECOND) as i64,
             interest_half_life,
@@ -379,6 +401,7 @@ impl Model {
             inactivity: self.inactivity.as_ref(),
             levels: &self.config.engagement.levels,
             interest_half_life: self.interest_half_life,
+            aggregates: &self.aggregates,
         }
     }
 
@@ -428,6 +451,10 @@ impl Model {
         let mql = self.qualify(&grade, fit.score, engagement.score);
         let interests = top_interests(outcome.interests, self.config.interests.top);
         let unscored = outcome.unscored;
+        let probability = self.config.calibration.as_ref().map(|c| {
+            let z = c.intercept + c.slope * (fit.score + engagement.score);
+            round4(1.0 / (1.0 + (-z).exp()))
+        });
         ScoreResult {
             model: self.config.name.clone(),
             now,
@@ -442,6 +469,7 @@ impl Model {
             events_scored,
             rejected: Vec::new(),
             unscored,
+            probability,
         }
     }
 
@@ -531,5 +559,6 @@ fn empty_config() -> ModelConfig {
         stages: config::StageThresholds::default(),
         mql: config::MqlConfig::default(),
         interests: config::InterestConfig::default(),
+        calibration: None,
     }
 }

@@ -36,6 +36,11 @@ pub struct ScoreResult {
     /// a back-office source may (a rule with `"source": "server"`): one per
     /// (event, rule), in batch order. Always listed, breakdown or not.
     pub unscored: Vec<UnscoredEvent>,
+    /// With a model that has a `calibration`: the probability of
+    /// converting, `1 / (1 + e^-(intercept + slope × (fit.score +
+    /// engagement.score)))`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
 }
 
 /// An accepted event that a server-only rule matched but did not score.
@@ -109,6 +114,19 @@ pub struct EngagementResult {
     pub breakdown: Vec<EventPoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inactivity: Option<InactivityPoint>,
+    /// The aggregate rules (`engagement.aggregates`) whose bin held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregatePoint>,
+}
+
+/// An aggregate rule whose bin held: the total it measured and its points.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AggregatePoint {
+    pub rule: String,
+    /// The measured total (events, minutes or visits in the window).
+    pub value: f64,
+    pub points: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

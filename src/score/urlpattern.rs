@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UrlPattern {
     whole_url: bool,
     anchored_start: bool,

@@ -3,6 +3,8 @@
 //! ([`IntoJsResult`]). Nothing else lives here.
 
 pub mod browser;
+#[cfg(feature = "calibrate")]
+pub mod calibrate;
 pub mod condition;
 pub mod forms;
 #[cfg(all(feature = "maxmind-fields", feature = "ip-tables"))]

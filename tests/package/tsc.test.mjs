@@ -21,6 +21,7 @@ import init, {
   type Decisions, type Decision, type FormSubmission, type NurtureError, type Grade, type Visitor,
   type MaxMindContextFields,
 } from "nurture";
+import { calibrate, type LeadRecord, type CalibrationReport } from "nurture/calibrate";
 
 await init();
 
@@ -142,8 +143,14 @@ try {
 declare const bytes: Uint8Array;
 initSync({ module: bytes });
 
+const leads: LeadRecord[] = [{ profile: { industry: "Energy" }, events: [], converted: true }, { converted: false, now: 0 }];
+const learned: { model: ModelConfig; report: CalibrationReport } = calibrate(leads, { folds: 2, halfLifeDays: [7, null], keepFields: ["x"] });
+const slope: number | undefined = learned.model.calibration?.slope;
+const cvAuc: number = learned.report.crossValidated.auc;
+const probability: number | undefined = new Model(learned.model).score({}, []).probability;
+
 export { grade, tier, points, again, warnings, traits, unscored, untrusted, flagged, errs, first, kind, country, primary, size, network, names, code, emailKind, sub2, formId, next2,
-  e164, yes, h, which, inNs, w, ok };
+  e164, yes, h, which, inNs, w, ok, slope, cvAuc, probability };
 `;
 
 // Each line is a mistake a user could make; tsc must report each one, on its line.
@@ -161,8 +168,10 @@ const bad = [
   `const t: "cold" = score(null, {}, []).tier;`,
   `score(null, {}, [], null, { source: "edge" });`,
   `new Model({ engagement: { rules: [{ id: "x", points: 1, source: "browser" }] } });`,
+  `calibrate([{ profile: {} }]);`,
+  `new Model({ engagement: { aggregates: [{ id: "x", measure: "count", min: 1 }] } });`,
 ];
-const badFile = `import { score, decide, nextFields, checkPhone, Model, Form } from "nurture";\n${bad.join("\n")}\nexport {};\n`;
+const badFile = `import { score, decide, nextFields, checkPhone, Model, Form } from "nurture";\n${bad.join("\n")}\nexport {};\nimport { calibrate } from "nurture/calibrate";\n`;
 
 // The fixtures that use every key of the JSON Schemas (schema.test.mjs), as
 // typed literals: a key the types lack is an excess-property error.

@@ -97,7 +97,39 @@ pub struct VisitorState {
     i: Vec<(String, f64)>,
     /// Open events, in canonical order.
     o: Vec<OpenEvent>,
+    /// Per aggregate rule, the time and dwell of the events it takes that
+    /// its window can still reach, oldest first. Left out for a model
+    /// without aggregate rules, so its states are stored as before.
+    #[serde(default, skip_serializing_if = "AggregateTimes::is_empty")]
+    a: AggregateTimes,
 }
+
+/// The aggregate rules' times. Last in the state, written only when the
+/// model has aggregate rules, and read leniently: a state without them
+/// (stored before they existed, or under a model without any) ends where
+/// this field would start, and postcard (no field names) then finds no
+/// bytes, which reads as none; a model with aggregate rules refuses such a
+/// state by its length. Lenient here rather than a
+/// second copy of the state's types for the old layout, or a detour
+/// through `serde_json::Value`: both cost the edge's wasm kilobytes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+struct AggregateTimes(Vec<VecDeque<(Millis, Option<f64>)>>);
+
+impl AggregateTimes {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for AggregateTimes {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        Ok(Self(Vec::deserialize(de).unwrap_or_default()))
+    }
+}
+
+/// Times an aggregate rule without a window keeps (the newest).
+pub const MAX_AGGREGATE_TIMES: usize = 10_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct RuleSums {
@@ -260,10 +292,14 @@ impl Model {
             s: vec![RuleSums::default(); self.rules.len()],
             i: Vec::new(),
             o: Vec::new(),
+            a: AggregateTimes(vec![VecDeque::new(); self.aggregates.len()]),
         }
     }
     fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
-        if state.m != self.fingerprint() || state.s.len() != self.rules.len() {
+        if state.m != self.fingerprint()
+            || state.s.len() != self.rules.len()
+            || state.a.0.len() != self.aggregates.len()
+        {
             return Err(StateError::ModelChanged);
         }
         if state
@@ -320,6 +356,13 @@ impl Model {
     ) {
         let index = state.n;
         state.n += 1;
+        for (rule, times) in self.aggregates.iter().zip(state.a.0.iter_mut()) {
+            if rule.takes(event) {
+                let item = (event.timestamp, event.dwell_seconds);
+                let at = times.partition_point(|&(t, _)| t <= event.timestamp);
+                times.insert(at, item);
+            }
+        }
         let (candidates, ignored) = self.actions.lookup(&event.action_key);
         if self.inactivity.is_none() || !ignored {
             state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
@@ -491,6 +534,23 @@ impl Model {
         });
         state.o = open;
         self.trim_windows(state);
+        for (rule, times) in self.aggregates.iter().zip(state.a.0.iter_mut()) {
+            match rule.window_ms() {
+                Some(w) => {
+                    while times
+                        .front()
+                        .is_some_and(|&(t, _)| (now.saturating_sub(t) as f64) >= w)
+                    {
+                        times.pop_front();
+                    }
+                }
+                None => {
+                    while times.len() > MAX_AGGREGATE_TIMES {
+                        times.pop_front();
+                    }
+                }
+            }
+        }
     }
 
     fn base_of(&self, event: &OpenEvent, rule: usize) -> f64 {

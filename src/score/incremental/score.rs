@@ -139,10 +139,25 @@ impl Model {
                 total,
                 total_lost,
                 last_interaction: state.l,
+                aggregates: self.aggregate_points(state, now),
             },
             now,
         );
         let events = usize::try_from(state.n).unwrap_or(usize::MAX);
         Ok(self.result_of(profile, outcome, now, events))
+    }
+
+    fn aggregate_points(
+        &self,
+        state: &VisitorState,
+        now: Millis,
+    ) -> Vec<crate::score::result::AggregatePoint> {
+        crate::score::aggregate::bins(&self.aggregates, |i, rule| {
+            state
+                .a
+                .0
+                .get(i)
+                .map_or(0.0, |list| rule.value_of(list.iter().copied(), now))
+        })
     }
 }
