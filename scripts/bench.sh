@@ -667,7 +667,7 @@ target/leads-10k-30.jsonl\` natively, \`node bench/calibrate/speed.mjs
 target/leads-10k-30.jsonl\` in wasm, median of 3): $(get calibrate.leads)
 synthetic leads with $(get calibrate.events) events (at least 30 each;
 \`cargo run --release --features calibrate --example synthetic-leads -- 10000
-7 30\`), default options (3 half-lives × 5 folds, then 2 more L2 weights × 5
+7 30\`), default options (4 half-lives × 5 folds, then 2 more L2 weights × 5
 folds, the final fit and the report):
 
 | | seconds | limit |

@@ -92,8 +92,12 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // still well under half the 3 MB limit. Raised to 1_300_000 when the full
 // build took on the selective MaxMind reader, the in-place condition view
 // and the live visitor, and the worker a JS SHA-256: 1,279,942 bytes with
-// index.js minified (whitespace and syntax) to make room.
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_300_000);
+// index.js minified (whitespace and syntax) to make room. Raised to
+// 1_310_000 when the model language took on aggregate rules and a
+// calibration (the edge scores models that `calibrate` learns, and the
+// visitor's incremental state keeps the aggregate rules' times): the wasm
+// +5.9 KB gzip, 1,297,147 → 1,303,004 bytes with the destinations.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_310_000);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;

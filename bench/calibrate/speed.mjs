@@ -1,5 +1,5 @@
 // Seconds `calibrate` takes in wasm in Node, through the built package, on
-// a file of leads (JSON Lines), with the default options (3 half-lives ×
+// a file of leads (JSON Lines), with the default options (4 half-lives ×
 // 5 folds, then 2 more L2 weights × 5 folds, and the final fit).
 // Usage: node bench/calibrate/speed.mjs LEADS.jsonl [pkg dir]
 // The figures in BENCHMARKS.md use 10,000 leads × 30 events:

@@ -32,7 +32,7 @@ export interface CalibrateOptions {
   minSupport?: number;
   /** Points that double the odds of converting (default 20). */
   pointsToDoubleOdds?: number;
-  /** Half-lives tried by cross-validation, in days (`null`: no decay). Default [7, 30, 90]. */
+  /** Half-lives tried by cross-validation, in days (`null`: no decay). Default [7, 30, 90, null]. */
   halfLifeDays?: number | null | Array<number | null>;
   /** Window of the learned aggregate rules, in days (default 30). */
   windowDays?: number;

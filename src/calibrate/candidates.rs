@@ -405,84 +405,86 @@ fn event_candidates(pop: &Population<'_>, out: &mut Candidates) {
     }
 }
 
-/// Activity totals in the window, binned: page views, all events, visits
-/// and minutes of reading.
+/// Activity totals, binned: page views, all events, visits and minutes of
+/// reading, in the window and over all time (leads judged long after their
+/// activity have nothing in the window).
 fn aggregate_candidates(pop: &Population<'_>, out: &mut Candidates) {
     use crate::diagnostics::Diagnostics;
     use crate::score::aggregate::AggregateRule;
-    use crate::score::config::AggregateRuleConfig;
-    let w = pop.window_days;
-    let measures: [(&str, &str, Option<&str>, String); 4] = [
-        (
-            "page-views",
-            "count",
-            Some("page"),
-            format!("page views in the last {} days", num(w)),
-        ),
-        (
-            "events",
-            "count",
-            None,
-            format!("events in the last {} days", num(w)),
-        ),
-        (
-            "visits",
-            "visits",
-            None,
-            format!("visits in the last {} days", num(w)),
-        ),
-        (
-            "reading",
-            "dwellMinutes",
-            Some("page"),
-            format!("minutes reading in the last {} days", num(w)),
-        ),
+    use crate::score::config::{AggregateRuleConfig, OneOrMany};
+    let measures: [(&str, &str, Option<&str>, &str); 4] = [
+        ("page-views", "count", Some("page"), "page views"),
+        ("events", "count", None, "events"),
+        ("visits", "visits", None, "visits"),
+        ("reading", "dwellMinutes", Some("page"), "minutes reading"),
     ];
-    for (id, measure, event, what) in measures {
-        let config = AggregateRuleConfig {
-            id: id.to_string(),
-            label: None,
-            measure: measure.to_string(),
-            event: event.map(|e| crate::score::config::OneOrMany::One(e.to_string())),
-            url: None,
-            window_days: Some(w),
-            min: 0.0,
-            below: None,
-            points: 1.0,
-        };
-        let Some(rule) = AggregateRule::compile(&config, "", &mut Diagnostics::default()) else {
-            continue;
-        };
-        let values: Vec<(f64, bool)> = pop
-            .events
-            .iter()
-            .zip(pop.nows)
-            .zip(pop.labels)
-            .map(|((events, &now), &y)| {
-                let refs: Vec<&Event<'_>> = events.iter().collect();
-                (rule.value(&refs, now), y)
-            })
-            .collect();
-        if values.iter().all(|v| v.0 == 0.0) {
-            continue;
-        }
-        let bins = numeric_bins(&values, pop.min_support, MAX_BINS);
-        for (k, bin) in bins.iter().enumerate() {
-            let next = bins.get(k + 1).map(|b| b.min);
-            let min = if k == 0 { 0.0 } else { bin.min };
-            let label = match next {
-                Some(to) => format!("{} to under {} {what}", num(min), num(to)),
-                None => format!("{} or more {what}", num(min)),
+    // The windowed totals, so an all-time total equal to them everywhere
+    // (all activity inside the window) is not proposed twice.
+    let mut windowed: Vec<Vec<(f64, bool)>> = Vec::new();
+    for window in [Some(pop.window_days), None] {
+        for (m, (id, measure, event, what)) in measures.into_iter().enumerate() {
+            let (id, what) = match window {
+                Some(w) => (
+                    format!("{id}-{}d", num(w)),
+                    format!("{what} in the last {} days", num(w)),
+                ),
+                None => (format!("{id}-ever"), format!("{what} in all")),
             };
-            let mut rule = json!({"id": format!("{id}:{}", num(min)), "label": label, "measure": measure,
-                                  "windowDays": w, "min": min, "points": 1});
-            if let (Some(obj), Some(to)) = (rule.as_object_mut(), next) {
-                obj.insert("below".into(), json!(to));
+            let config = AggregateRuleConfig {
+                id: id.clone(),
+                label: None,
+                measure: measure.to_string(),
+                event: event.map(|e| OneOrMany::One(e.to_string())),
+                url: None,
+                window_days: window,
+                min: 0.0,
+                below: None,
+                points: 1.0,
+            };
+            let Some(rule) = AggregateRule::compile(&config, "", &mut Diagnostics::default())
+            else {
+                continue;
+            };
+            let values: Vec<(f64, bool)> = pop
+                .events
+                .iter()
+                .zip(pop.nows)
+                .zip(pop.labels)
+                .map(|((events, &now), &y)| {
+                    let refs: Vec<&Event<'_>> = events.iter().collect();
+                    (rule.value(&refs, now), y)
+                })
+                .collect();
+            let repeated = window.is_none() && windowed.get(m) == Some(&values);
+            if window.is_some() {
+                windowed.push(values.clone());
             }
-            if let (Some(obj), Some(e)) = (rule.as_object_mut(), event) {
-                obj.insert("event".into(), json!(e));
+            if repeated || values.iter().all(|v| v.0 == 0.0) {
+                continue;
             }
-            out.aggregates.push(rule);
+            let bins = numeric_bins(&values, pop.min_support, MAX_BINS);
+            for (k, bin) in bins.iter().enumerate() {
+                let next = bins.get(k + 1).map(|b| b.min);
+                let min = if k == 0 { 0.0 } else { bin.min };
+                let label = match next {
+                    Some(to) => format!("{} to under {} {what}", num(min), num(to)),
+                    None => format!("{} or more {what}", num(min)),
+                };
+                let mut rule = json!({"id": format!("{id}:{}", num(min)), "label": label,
+                                      "measure": measure, "min": min, "points": 1});
+                if let Some(obj) = rule.as_object_mut() {
+                    if let Some(w) = window {
+                        obj.insert("windowDays".into(), json!(w));
+                    }
+                    if let Some(to) = next {
+                        obj.insert("below".into(), json!(to));
+                    }
+                    if let Some(e) = event {
+                        obj.insert("event".into(), json!(e));
+                    }
+                }
+                out.aggregates.push(rule);
+            }
         }
     }
 }

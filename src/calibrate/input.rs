@@ -199,6 +199,7 @@ pub struct CalibrateOptions {
     /// Points that double the odds of converting (the scorecard scale).
     pub points_to_double_odds: f64,
     /// Half-lives (days; `None` for no decay) tried by cross-validation.
+    /// No decay is among the defaults for histories judged long after.
     pub half_lives: Vec<Option<f64>>,
     /// Window of the aggregate rules, in days.
     pub window_days: f64,
@@ -220,7 +221,7 @@ impl Default for CalibrateOptions {
             folds: 5,
             min_support: None,
             points_to_double_odds: 20.0,
-            half_lives: vec![Some(7.0), Some(30.0), Some(90.0)],
+            half_lives: vec![Some(7.0), Some(30.0), Some(90.0), None],
             window_days: 30.0,
             l2: vec![1.0, 4.0, 16.0],
             keep_fields: Vec::new(),

@@ -202,3 +202,91 @@ pub fn bins(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::ConfigDocument;
+    use crate::score::{Model, ScoreOptions};
+    use serde_json::json;
+
+    const NOW: i64 = 1_795_632_120_000;
+    const MIN: i64 = 60_000;
+    const DAY: i64 = 86_400_000;
+
+    fn page(t: i64, path: &str, dwell: f64) -> serde_json::Value {
+        json!({"type": "page", "timestamp": t, "properties": {"path": path, "dwellSeconds": dwell}})
+    }
+
+    #[test]
+    fn bins_count_read_and_visit_within_their_window() {
+        let model = Model::from_value(json!({"engagement": {"aggregates": [
+            {"id": "views-3", "measure": "count", "event": "page", "windowDays": 7, "min": 3, "below": 5, "points": 10},
+            {"id": "views-5", "measure": "count", "event": "page", "windowDays": 7, "min": 5, "points": 4},
+            {"id": "reading", "measure": "dwellMinutes", "url": "/blog/*", "min": 5, "points": 7},
+            {"id": "visits", "measure": "visits", "min": 2, "points": 3},
+        ]}}))
+        .unwrap();
+        // Three views this week (two in one visit), one 30 days ago.
+        let events = [
+            page(NOW - 10 * MIN, "/blog/a", 120.0),
+            page(NOW - 5 * MIN, "/blog/b", 200.0),
+            page(NOW - 2 * DAY, "/pricing", 30.0),
+            page(NOW - 30 * DAY, "/blog/c", 60.0),
+        ];
+        let r = model.score(None, &events, NOW, &ScoreOptions::default());
+        let held: Vec<(&str, f64, f64)> = r
+            .engagement
+            .aggregates
+            .iter()
+            .map(|a| (a.rule.as_str(), a.value, a.points))
+            .collect();
+        // 3 views in 7 days: the 3–5 bin, not the 5+ one; 6.3 minutes on
+        // the blog (all time); 3 visits (the 5-minute gap is one visit).
+        assert_eq!(
+            held,
+            vec![
+                ("views-3", 3.0, 10.0),
+                ("reading", 6.3333, 7.0),
+                ("visits", 3.0, 3.0)
+            ]
+        );
+        assert_eq!(r.engagement.score, 20.0);
+    }
+
+    #[test]
+    fn a_bad_bin_is_an_error_with_its_path() {
+        let d = Model::check(json!({"engagement": {"aggregates": [
+            {"id": "a", "measure": "views", "min": 1, "points": 1},
+            {"id": "b", "measure": "count", "min": 5, "below": 5, "points": 1},
+            {"id": "b", "measure": "count", "min": 0, "windowDays": 0, "points": 1},
+        ]}}));
+        let paths: Vec<&str> = d.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "engagement.aggregates[0].measure",
+                "engagement.aggregates[1].below",
+                "engagement.aggregates[2].windowDays",
+                "engagement.aggregates[2].id",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_calibration_adds_a_probability_of_the_total() {
+        let model = Model::from_value(json!({
+            "fit": {"rules": [{"id": "cto", "field": "title", "op": "contains", "values": ["cto"], "points": 20}]},
+            "calibration": {"intercept": -2.0, "slope": 0.05},
+        }))
+        .unwrap();
+        let profile = json!({"title": "CTO"});
+        let r = model.score(profile.as_object(), &[], NOW, &ScoreOptions::default());
+        // −2 + 0.05 × 20 = −1: 1 / (1 + e) = 0.2689.
+        assert_eq!(r.probability, Some(0.2689));
+        let plain = Model::default_model().score(None, &[], NOW, &ScoreOptions::default());
+        assert_eq!(plain.probability, None);
+        assert!(!serde_json::to_string(&plain)
+            .unwrap()
+            .contains("probability"));
+    }
+}
