@@ -161,6 +161,14 @@ test("a CSV with a column mapping: label column, renamed fields, an ignored colu
   await page.waitForFunction(() => /2 rows/.test(document.getElementById("cal-loaded").textContent));
   await page.click("#cal-run");
   assert.match(await page.textContent("#cal-status"), /CSV line 3: Won = "maybe" is not a label/);
+  // The core's own errors come back from the worker with the lead's path.
+  await page.setInputFiles("#cal-file", { name: "bad.jsonl", mimeType: "application/x-ndjson",
+    buffer: Buffer.from('{"profile":{},"converted":true}\n{"profile":{},"converted":"yes"}\n') });
+  await page.waitForFunction(() => /2 lines/.test(document.getElementById("cal-loaded").textContent));
+  await page.click("#cal-run");
+  await page.waitForFunction(() => document.getElementById("cal-status").classList.contains("bad"));
+  assert.match(await page.textContent("#cal-status"), /^leads\[1\]\.converted: /);
+  assert.equal(await page.isEnabled("#cal-run"), true);
   assert.deepEqual(errors, []);
   await context.close();
 });
