@@ -124,6 +124,12 @@ test("JSON Lines of leads: calibrated in a worker, charts, planted signs, model.
   await page.click("#cal-try");
   await page.waitForSelector("#score:not([hidden])");
   assert.equal(JSON.parse(await page.inputValue("#model")).calibration.slope, model.calibration.slope);
+  // The page's own build scores with it: the default model's rules are gone
+  // from the explanation, and a probability is shown.
+  await page.waitForFunction(() => !document.getElementById("breakdown").textContent.includes("decision-maker"));
+  assert.equal(await page.getAttribute("#model-status", "class"), "pg-status");
+  assert.match(await page.textContent("#summary"), /probability\d+\.\d%/);
+  await page.screenshot({ path: SHOTS + "calibrate-scored.png" });
   assert.deepEqual(errors, []);
   await context.close();
 });

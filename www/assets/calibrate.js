@@ -160,7 +160,8 @@ function show({ model, report }) {
   const cv = report.crossValidated;
   const facts = [["leads", report.leads], ["converted", `${report.converted} (${(report.baseRate * 100).toFixed(1)}%)`],
     [`AUC (${report.folds}-fold)`, cv.auc.toFixed(3)], ["log loss", cv.logLoss.toFixed(3)], ["Brier", cv.brier.toFixed(3)],
-    ["calibration error", cv.expectedCalibrationError.toFixed(3)], ["half-life", report.halfLifeDays === null ? "none" : `${report.halfLifeDays} days`],
+    ["calibration error", cv.expectedCalibrationError.toFixed(3)],
+    ["half-life", !report.rules.some((r) => r.kind === "engagement") ? "no events" : report.halfLifeDays === null ? "none" : `${report.halfLifeDays} days`],
     ["points double the odds", report.pointsToDoubleOdds]];
   $("cal-summary").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   $("cal-warnings").replaceChildren(...report.warnings.map((w) => el("li", /leak/.test(w) ? { class: "leak" } : {}, w)));
