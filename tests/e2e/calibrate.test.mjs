@@ -167,6 +167,11 @@ test("a CSV with a column mapping: label column, renamed fields, an ignored colu
   await page.waitForFunction(() => /2 rows/.test(document.getElementById("cal-loaded").textContent));
   await page.click("#cal-run");
   assert.match(await page.textContent("#cal-status"), /CSV line 3: Won = "maybe" is not a label/);
+  await page.setInputFiles("#cal-file", { name: "events.csv", mimeType: "text/csv", buffer: Buffer.from('Industry,events,Won\nEnergy,"[{""type"":""page""}]",yes\nRetail,[oops,no\n') });
+  await page.waitForFunction(() => /2 rows, 3 columns/.test(document.getElementById("cal-loaded").textContent));
+  assert.equal(await page.inputValue('select[data-column="1"]'), "events");
+  await page.click("#cal-run");
+  assert.match(await page.textContent("#cal-status"), /CSV line 3: events is not a JSON array of events/);
   // The core's own errors come back from the worker with the lead's path.
   await page.setInputFiles("#cal-file", { name: "bad.jsonl", mimeType: "application/x-ndjson",
     buffer: Buffer.from('{"profile":{},"converted":true}\n{"profile":{},"converted":"yes"}\n') });
