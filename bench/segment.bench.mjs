@@ -4,7 +4,10 @@
 // messages are one call to its Durable Object, so the cost follows the
 // visitors more than the messages), against the same 100 events for one
 // visitor through POST /v1/admin/events (the same ingest path without the
-// adapter). Median latency of a batch over BATCHES batches after a
+// adapter); and 10 visitors whose userIds a server identify linked to
+// anonymousIds first (src/links.js: the links are read once, then cached
+// in the isolate; an unlinked userId costs a call to the link index each
+// batch). Median latency of a batch over BATCHES batches after a
 // warm-up, and the messages per second that makes, one batch at a time.
 // Prints key=value lines (worker.segment_*) for scripts/bench.sh.
 // Usage: node bench/segment.bench.mjs (after scripts/build-pkg.sh and
@@ -41,7 +44,11 @@ async function timed(request) {
   return performance.now() - t0;
 }
 
-async function segment(label, people) {
+async function segment(label, people, { link = false } = {}) {
+  if (link) {
+    const batch = Array.from({ length: people }, (_, i) => ({ type: "identify", userId: `${label}-${i}`, anonymousId: `anon-${label}-${i}`, messageId: `link-${label}-${i}` }));
+    await timed(() => mf.dispatchFetch("http://worker.test/v1/batch", { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ batch }) }));
+  }
   const times = [];
   for (let round = -3; round < BATCHES; round++) {
     const body = JSON.stringify({ sentAt: new Date().toISOString(), batch: messages(label, round, people) });
@@ -49,8 +56,9 @@ async function segment(label, people) {
     if (round >= 0) times.push(ms);
   }
   const p50 = median(times);
-  out(`batch${people}_p50_ms`, p50.toFixed(1));
-  out(`batch${people}_per_s`, Math.round((SIZE * 1000) / p50));
+  const name = `batch${people}${link ? "_linked" : ""}`;
+  out(`${name}_p50_ms`, p50.toFixed(1));
+  out(`${name}_per_s`, Math.round((SIZE * 1000) / p50));
 }
 
 async function adminEvents() {
@@ -70,6 +78,7 @@ try {
   out("batches", BATCHES);
   await adminEvents();
   for (const people of [1, 10, 50]) await segment(`p${people}`, people);
+  await segment("l10", 10, { link: true });
 } finally {
   await mf.dispose();
   await collector.close();

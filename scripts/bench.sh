@@ -684,7 +684,7 @@ table built by the script from the same lead records (see its docs):
 
 | model | AUC |
 | --- | ---: |
-| nurture points (\`calibrate\` → \`Model.score\`, total points) | $(get calibrate.auc_nurture) |
+| nurture (\`calibrate\` → \`Model.score\`, the probability of the points) | $(get calibrate.auc_nurture) |
 | logistic regression (L2, C by inner CV, standardized) | $(get calibrate.auc_lr) |
 | gradient boosting (\`HistGradientBoostingClassifier\`) | $(get calibrate.auc_gb) |
 

@@ -93,11 +93,14 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // build took on the selective MaxMind reader, the in-place condition view
 // and the live visitor, and the worker a JS SHA-256: 1,279,942 bytes with
 // index.js minified (whitespace and syntax) to make room. Raised to
-// 1_310_000 when the model language took on aggregate rules and a
-// calibration (the edge scores models that `calibrate` learns, and the
-// visitor's incremental state keeps the aggregate rules' times): the wasm
-// +5.9 KB gzip, 1,297,147 → 1,303,004 bytes with the destinations.
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_310_000);
+// 1_310_000 for the handoff to sales (src/handoff/, routes/outcomes.js,
+// routes/pipeline.js: routing, follow-up timers, outcomes, programs, the
+// lead index, export and metrics): 1,297,147 → 1,306,954 bytes, +9.8 KB,
+// still under 44 % of the free plan's 3 MB. Raised to 1_320_000 when the
+// model language took on aggregate rules and a calibration (the edge
+// scores models that `calibrate` learns, and the visitor's incremental
+// state keeps the aggregate rules' times): the wasm +5.9 KB gzip.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_320_000);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;

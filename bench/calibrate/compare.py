@@ -12,7 +12,10 @@ All three models are scored out of fold on the same stratified folds:
 
 - nurture: `calibrate` on the training folds and `new Model(model).score`
   on the held-out fold, through the built package (bench/calibrate/folds.mjs);
-  the score is the total points (fit + engagement).
+  the score is `probability`, the model's calibration of its total points
+  (fit + engagement): within a fold the same order as the points, and
+  comparable across folds, whose models each put the zero of their points
+  elsewhere (the AUC of all folds pooled needs that).
 - logistic regression (scikit-learn, L2, C chosen by inner 5-fold CV, on
   standardized features) and gradient boosting (scikit-learn
   HistGradientBoostingClassifier), both fitted on one feature table built
@@ -222,7 +225,7 @@ def main():
         gb_scores[test] = gb.predict_proba(X[test])[:, 1]
 
     auc = {
-        "nurture": roc_auc_score(labels, ours["points"]),
+        "nurture": roc_auc_score(labels, ours["probability"]),
         "logistic regression": roc_auc_score(labels, lr_scores),
         "gradient boosting": roc_auc_score(labels, gb_scores),
     }

@@ -68,7 +68,7 @@ export interface CalibrationReport {
   reliability: Array<{ from: number; to: number; leads: number; meanPredicted: number; observedRate: number }>;
   /** Out-of-fold gains by decile of points, best first. */
   gains: Array<{ decile: number; leads: number; converted: number; rate: number; cumulativeShare: number; lift: number }>;
-  /** Out-of-fold ROC curve (at most about 100 points). */
+  /** Out-of-fold ROC curve (at most about 100 points); thresholds in the model's points. */
   roc: Array<{ threshold: number; falsePositiveRate: number; truePositiveRate: number }>;
   /** Each half-life / L2 setting tried, with its out-of-fold log loss and AUC. */
   search: Array<{ halfLifeDays: number | null; l2: number; logLoss: number; auc: number }>;

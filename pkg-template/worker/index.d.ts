@@ -32,6 +32,8 @@ export declare function bundleConfig(docs: {
   model?: unknown;
   /** The forms, {formId: form}. */
   forms?: unknown;
+  /** Routing, follow-up timers and programs (schema/handoff.schema.json); omitted: off. */
+  handoff?: unknown;
   /** The named accounts: CSV text, or the JSON document. */
   accounts?: unknown;
 }): void;

@@ -288,6 +288,13 @@ pub fn calibrate_with_progress(
     let final_coefs = fit::fit(&refs, &labels, features, settings, warm);
     let points = to_points(&final_coefs, &kinds, scale);
     let intercept = a + b * final_coefs.intercept * scale;
+    // The out-of-fold totals on the shipped model's scale (its intercept
+    // lives in the calibration, not in the points), so the ROC thresholds
+    // and gains read as the model's points.
+    let on_scale: Vec<f64> = oof
+        .iter()
+        .map(|s| s - final_coefs.intercept * scale)
+        .collect();
     let mut doc = template.document(&points, half_life);
     report::finish_document(&mut doc, options, intercept, b);
     let model = compile(&doc)?;
@@ -303,7 +310,7 @@ pub fn calibrate_with_progress(
         template: &template,
         rows,
         points: &points,
-        oof: &oof,
+        oof: &on_scale,
         probabilities: &probabilities,
         search,
         leaks,

@@ -100,7 +100,8 @@ pub struct Report {
     pub reliability: Vec<ReliabilityBin>,
     /// Out-of-fold gains by decile of points.
     pub gains: Vec<GainsRow>,
-    /// Out-of-fold ROC curve over the point totals.
+    /// Out-of-fold ROC curve over the point totals (thresholds on the
+    /// shipped model's scale: its intercept is in the calibration).
     pub roc: Vec<RocPoint>,
     pub search: Vec<SearchRow>,
     pub rules: Vec<RuleReport>,

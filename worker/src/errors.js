@@ -40,6 +40,9 @@ export const ERROR_STATUS = /** @type {const} */ ({
   // operators
   unauthorized: 401,
   admin_disabled: 403,
+  // outcomes (POST /v1/outcomes)
+  too_many_outcomes: 413,
+  invalid_outcomes: 422,
   // the Segment-protocol routes' write keys
   write_key_required: 401,
   unknown_write_key: 401,
@@ -63,6 +66,7 @@ export const ERROR_STATUS = /** @type {const} */ ({
   model_invalid: 500,
   site_config_invalid: 500,
   form_invalid: 500,
+  handoff_config_invalid: 500,
   origin_misconfigured: 500,
   origin_unavailable: 502,
   core_unavailable: 503,

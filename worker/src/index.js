@@ -17,6 +17,8 @@ import { getForm, postForm } from "./routes/forms.js";
 import { decide } from "./routes/decide.js";
 import { eraseVisitor, adminErase, EXPIRED_COOKIE } from "./routes/erase.js";
 import { site } from "./site.js";
+import { postOutcomes } from "./routes/outcomes.js";
+import { exportLeads, pipelineMetrics } from "./routes/pipeline.js";
 import { consumeForward, consumeDeadLetters } from "./forward.js";
 
 export { VisitorState } from "./visitor.js";
@@ -60,6 +62,9 @@ const ROUTES = new Map([
   ["/v1/admin/dead-letters", { methods: { GET: listDeadLetters }, cors: false }],
   ["/v1/visitor", { methods: { DELETE: eraseVisitor }, cors: true }],
   ["/v1/admin/erase", { methods: { POST: adminErase }, cors: false }],
+  ["/v1/outcomes", { methods: { POST: postOutcomes }, cors: false }],
+  ["/v1/admin/export/leads", { methods: { GET: exportLeads }, cors: false }],
+  ["/v1/admin/metrics", { methods: { GET: pipelineMetrics }, cors: false }],
   // Segment's HTTP Tracking API (routes/segment.js): browser write keys
   // call it from pages, under the same Origin allow-list as /v1/events.
   ...SEGMENT_PATHS.map(([path, kind]) => /** @type {[string, Route]} */ ([path, { methods: { POST: segmentRoute(kind) }, cors: true, allowHeaders: SEGMENT_ALLOW_HEADERS }])),

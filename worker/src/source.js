@@ -2,11 +2,11 @@
 // Where the worker's documents come from: the site config, the scoring
 // model, the forms and the named accounts. Each is read, in this order, from
 //   1. the KV namespace bound as NURTURE_CONFIG, keys `site`, `model`,
-//      `forms`, `accounts` (a KV value may be up to 25 MiB);
+//      `forms`, `accounts`, `handoff` (a KV value may be up to 25 MiB);
 //   2. the config bundled into the Worker at build time (bundleConfig(), see
 //      worker/README.md, "Deploying"; counted in the script's size limit);
-//   3. the variables SITE_CONFIG_JSON, MODEL_JSON, FORMS_JSON, ACCOUNTS_CSV
-//      (small configs only: a variable or secret is at most 5 KB);
+//   3. the variables SITE_CONFIG_JSON, MODEL_JSON, FORMS_JSON, ACCOUNTS_CSV,
+//      HANDOFF_JSON (small configs only: a variable or secret is at most 5 KB);
 //   4. with NURTURE_DEMO only, the demo's (demo.js).
 // One document given in two places is an error, not a silent choice.
 // Without a site config (or without NURTURE_KEYS) and without NURTURE_DEMO
@@ -27,7 +27,7 @@ import { sha256Hex } from "./digest.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
- * @typedef {"site" | "model" | "forms" | "accounts"} DocKey
+ * @typedef {"site" | "model" | "forms" | "accounts" | "handoff"} DocKey
  * @typedef {object} Documents
  * @property {string} version 16 hex digits of SHA-256 over the four texts
  * @property {string} source where the documents came from: "kv", "bundled", "vars", "demo", or a mix ("kv+vars")
@@ -35,14 +35,18 @@ import { sha256Hex } from "./digest.js";
  * @property {string} model the model's JSON text; "" for the built-in model
  * @property {string} forms the forms' JSON text; "" for none
  * @property {string} accounts the named accounts (CSV, or JSON); "" for none
+ * @property {string} handoff routing, follow-up timers and programs (handoff/config.js); "" for none: those are off
  */
 
-/** @type {{key: DocKey, variable: "SITE_CONFIG_JSON" | "MODEL_JSON" | "FORMS_JSON" | "ACCOUNTS_CSV"}[]} */
+/** @type {{key: DocKey, variable: "SITE_CONFIG_JSON" | "MODEL_JSON" | "FORMS_JSON" | "ACCOUNTS_CSV" | "HANDOFF_JSON"}[]} */
 const DOCS = [
   { key: "site", variable: "SITE_CONFIG_JSON" },
   { key: "model", variable: "MODEL_JSON" },
   { key: "forms", variable: "FORMS_JSON" },
   { key: "accounts", variable: "ACCOUNTS_CSV" },
+  // Never served to pages (it names owners and key accounts): not in
+  // GET /v1/config, and in the version only when there is one.
+  { key: "handoff", variable: "HANDOFF_JSON" },
 ];
 
 /** @type {Partial<Record<DocKey, string>>} set by bundleConfig() */
@@ -52,13 +56,13 @@ let bundled = {};
  * Bundles documents into the Worker at build time: call it at the top of the
  * Worker's entry, before anything is served. Objects are taken as JSON
  * documents, strings as their text (`accounts`: CSV or JSON).
- * @param {{site?: unknown, model?: unknown, forms?: unknown, accounts?: unknown}} docs
+ * @param {{site?: unknown, model?: unknown, forms?: unknown, accounts?: unknown, handoff?: unknown}} docs
  */
 export function bundleConfig(docs) {
   /** @type {Partial<Record<DocKey, string>>} */
   const next = {};
   for (const [key, value] of Object.entries(docs ?? {})) {
-    if (!DOCS.some((d) => d.key === key)) throw new TypeError(`bundleConfig: unknown document "${key}" (site, model, forms, accounts)`);
+    if (!DOCS.some((d) => d.key === key)) throw new TypeError(`bundleConfig: unknown document "${key}" (site, model, forms, accounts, handoff)`);
     if (value === undefined || value === null) continue;
     next[/** @type {DocKey} */ (key)] = typeof value === "string" ? value : JSON.stringify(value);
   }
@@ -115,7 +119,7 @@ async function read(env) {
     }
   }
   /** @type {Record<DocKey, string>} */
-  const texts = { site: "", model: "", forms: "", accounts: "" };
+  const texts = { site: "", model: "", forms: "", accounts: "", handoff: "" };
   /** @type {Set<string>} */
   const sources = new Set();
   /** @type {string[]} */
@@ -156,6 +160,7 @@ async function read(env) {
     const set = missing.map((m) => `${m.what}: ${m.how}`).join("; and ");
     throw new HttpError("config_missing", `the worker is not configured${demo}: set ${set}`, { missing: missing.map((m) => m.what) });
   }
-  const version = (sha256Hex(DOCS.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"))).slice(0, 16);
+  const versioned = DOCS.filter((d) => d.key !== "handoff" || texts.handoff !== "");
+  const version = (sha256Hex(versioned.map((d) => `${d.key}\u0000${texts[d.key]}`).join("\u0000"))).slice(0, 16);
   return { version, source: sources.size ? [...sources].join("+") : "vars", ...texts };
 }

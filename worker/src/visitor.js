@@ -40,6 +40,9 @@ import { forwardMessages } from "./forward.js";
 import { SCORE_KEYS, normalKey } from "./redact.js";
 import { refuse } from "./errors.js";
 import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
+import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
+import { LeadTable } from "./handoff/leads.js";
+import { LinkTable, unlinkVisitors } from "./links.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -71,6 +74,7 @@ import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
  * @property {string} [visitorId]
  * @property {number} [erasedAt] a tombstone: the visitor was erased then
  * @property {string[]} [exposed] keys of the experiments whose `Experiment Viewed` was forwarded (exposure.js), oldest first
+ * @property {import("./handoff/lead.js").HandoffState} [handoff] routing, follow-up, outcomes and programs (handoff/lead.js)
  */
 
 /**
@@ -320,6 +324,10 @@ export class VisitorState extends DurableObject {
     /** When the alarm set by this instance fires (ms), or null: none set by it. */
     /** @type {number | null} */
     this.armedFor = null;
+    /** @type {LeadTable | null} the lead index's table, on the index's object only */
+    this.table = null;
+    /** @type {LinkTable | null} the identity links' table, on their object only (links.js) */
+    this.linkTable = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -420,6 +428,8 @@ export class VisitorState extends DurableObject {
     st.seq += 1;
     const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...outcome.claimed, ...outcome.profile }, summary });
     const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, result);
+    st.visitorId = visitorId;
+    signals.push(...handoffAfterUpdate(this.env, st, { summary, profile: outcome.profile, signals, seg, now }));
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
     st.seen = remember(st.seen, candidates.filter((c) => acceptedIds.has(c.id)).map((c) => /** @type {number} */ (keyOf.get(c.id))), s.seenCap);
@@ -432,8 +442,12 @@ export class VisitorState extends DurableObject {
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
+    logEvents(this.env, st, this.ctx.storage, outcome.accepted.map((c) => c.event), now);
     this.ctx.storage.put("state", st);
     this.arm();
+    // After the write: the lead index is another object (a wait here lets
+    // other requests in, which now see the new state).
+    await syncLeadIndex(this.env, st);
 
     return {
       ok: true,
@@ -465,9 +479,22 @@ export class VisitorState extends DurableObject {
     const due = [];
     const keep = settings(this.env).retentionMs;
     if (keep > 0) due.push(st.lastActivity + keep);
-    const after = reengageAfterMs(this.env);
-    if (after > 0 && st.reengagedFor !== st.lastActivity) due.push(st.lastActivity + after);
+    const reengage = this.reengageDue();
+    if (reengage !== null) due.push(reengage);
+    const handoff = handoffDueOf(this.env, st);
+    if (handoff !== null) due.push(handoff);
     return due.length ? Math.min(...due) : null;
+  }
+
+  /**
+   * When the re-engagement signal is due, or null: not for this period of
+   * inactivity again, and never while sales owns the lead (handoff).
+   */
+  reengageDue() {
+    const st = this.state;
+    const after = reengageAfterMs(this.env);
+    if (after > 0 && st.lastActivity > 0 && st.reengagedFor !== st.lastActivity && !nurtureStopped(st)) return st.lastActivity + after;
+    return null;
   }
 
   /**
@@ -497,10 +524,12 @@ export class VisitorState extends DurableObject {
    * @param {State} next
    */
   async wipe(next) {
+    const visitorId = this.state.handoff ? this.state.visitorId : undefined;
     this.state = next;
     this.armedFor = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    await unindexLead(this.env, visitorId);
   }
 
   /**
@@ -542,20 +571,108 @@ export class VisitorState extends DurableObject {
     if (keep > 0 && now - st.lastActivity >= keep) {
       // Retention over: nothing is kept, not even a tombstone (nobody asked
       // for erasure; a later batch with a still valid token starts afresh).
+      const visitorId = st.visitorId;
       await this.wipe(EMPTY());
+      if (visitorId) await unlinkVisitors(this.env, [visitorId]);
       return;
     }
-    st.seq += 1;
     // Set by the update that made lastActivity non-zero.
     const visitorId = /** @type {string} */ (st.visitorId);
-    const msg = signal({ visitorId, now, seq: st.seq, summary: st.last, profile: st.profile }, "Re-engagement Due", {
-      inactiveMs: now - st.lastActivity,
-      lastActivity: new Date(st.lastActivity).toISOString(),
-    });
-    await forwardMessages(this.env, [msg], { direct: false });
-    st.reengagedFor = st.lastActivity;
+    // Recycling and programs over time (handoff/): their signals' ids are
+    // fixed by what they are about, so a retried alarm sends the same ones.
+    const msgs = handoffAlarm(this.env, st, now, () =>
+      st.last ? this.segmentsOf({ visitorId, profile: { ...st.claimed, ...st.profile }, summary: st.last }).segments : []);
+    const reengage = this.reengageDue();
+    if (reengage !== null && reengage <= now) {
+      st.seq += 1;
+      msgs.push(signal({ visitorId, now, seq: st.seq, summary: st.last, profile: st.profile }, "Re-engagement Due", {
+        inactiveMs: now - st.lastActivity,
+        lastActivity: new Date(st.lastActivity).toISOString(),
+      }));
+      st.reengagedFor = st.lastActivity;
+    }
+    if (msgs.length) await forwardMessages(this.env, msgs, { direct: false });
     await this.ctx.storage.put("state", st);
     await this.arm();
+    await syncLeadIndex(this.env, st);
+  }
+
+  /**
+   * Outcomes sales reported for this visitor (POST /v1/outcomes), each
+   * taken once by its id; answers per item, in order, and the signals to
+   * forward. A visitor this worker never saw, or an erased one, takes none.
+   * @param {{visitorId: string, items: Omit<import("./handoff/lead.js").Outcome, "receivedAt">[], now: number}} request
+   * @returns {Promise<{ok: true, results: ("accepted" | "duplicate" | "unknown_visitor" | "visitor_erased")[], forward: ForwardMessage[]}>}
+   */
+  async applyOutcomes({ visitorId, items, now }) {
+    await loadDocuments(this.env);
+    const st = this.state;
+    if (st.erasedAt) return { ok: true, results: items.map(() => "visitor_erased"), forward: [] };
+    if (st.lastActivity === 0 || st.visitorId !== visitorId) return { ok: true, results: items.map(() => "unknown_visitor"), forward: [] };
+    const { results, forward } = outcomesFor(this.env, st, items, now);
+    if (results.includes("accepted")) {
+      this.ctx.storage.put("state", st);
+      this.arm();
+      await syncLeadIndex(this.env, st);
+    }
+    return { ok: true, results, forward };
+  }
+
+  /**
+   * The lead record calibration reads (GET /v1/admin/export/leads), or
+   * null for a visitor with no state.
+   */
+  async exportLead() {
+    await loadDocuments(this.env);
+    const st = this.state;
+    if (st.erasedAt || st.lastActivity === 0) return null;
+    return leadRecord(this.env, st, this.ctx.storage, Date.now());
+  }
+
+  /** The lead index's table (this object is the index: handoff/leads.js). */
+  leadTable() {
+    this.table ??= new LeadTable(this.ctx.storage.sql);
+    return this.table;
+  }
+
+  /** @param {import("./handoff/leads.js").LeadRow} row */
+  indexPut(row) {
+    this.leadTable().put(row);
+  }
+
+  /** @param {string} visitorId */
+  indexRemove(visitorId) {
+    this.leadTable().remove(visitorId);
+  }
+
+  /** @param {string[]} hashes */
+  indexByEmail(hashes) {
+    return this.leadTable().byEmail(hashes);
+  }
+
+  /** @param {{after: string, limit: number, labelled: boolean}} page */
+  indexList({ after, limit, labelled }) {
+    return this.leadTable().list(after, limit, labelled);
+  }
+
+  /** @param {number} now */
+  indexMetrics(now) {
+    return this.leadTable().metrics(now);
+  }
+
+  /** Identity links (this object is their index: links.js). */
+  links() {
+    return (this.linkTable ??= new LinkTable(this.ctx.storage.sql));
+  }
+
+  /** @param {{puts: import("./links.js").LinkPut[], gets: string[], now: number}} r */
+  linkUsers(r) {
+    return this.links().apply(r);
+  }
+
+  /** @param {string[]} visitorIds */
+  unlink(visitorIds) {
+    this.links().unlink(visitorIds);
   }
 
   /**
@@ -692,6 +809,8 @@ export class VisitorState extends DurableObject {
       formId, fields: Object.keys(v.values), newlyKnown: outcome.merge.newlyKnown ?? [],
     });
     const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
+    st.visitorId = visitorId;
+    signals.push(...handoffAfterUpdate(this.env, st, { summary, profile: outcome.profile, signals, seg, now }));
     st.profile = outcome.profile;
     st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
     st.eventsTotal = /** @type {number} */ (outcome.eventsTotal);
@@ -700,6 +819,7 @@ export class VisitorState extends DurableObject {
     st.visitorId = visitorId;
     this.ctx.storage.put("state", st);
     this.arm();
+    await syncLeadIndex(this.env, st);
     return {
       ok: true,
       valid: true,
@@ -726,6 +846,8 @@ export class VisitorState extends DurableObject {
   /** For tests and support: what is kept for this visitor. */
   inspect() {
     const st = this.state;
-    return { events: st.eventsTotal, stateBytes: st.engagement?.length ?? 0, seen: st.seen.length, seenBytes: st.seen.byteLength, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null };
+    const h = st.handoff;
+    const handoff = h ? { status: h.status, route: h.route, dueAt: h.dueAt, recycles: h.recycles, lastOutcome: h.lastOutcome, nurtureReason: h.nurtureReason, outcomes: h.outcomes.length, programs: h.programs } : null;
+    return { events: st.eventsTotal, stateBytes: st.engagement?.length ?? 0, seen: st.seen.length, seenBytes: st.seen.byteLength, profile: st.profile, last: st.last, seq: st.seq, erasedAt: st.erasedAt ?? null, handoff };
   }
 }

@@ -152,16 +152,16 @@ test("segment: a batch with bad messages keeps the good ones and lists the bad w
       track({ userId, messageId: "mixed-1" }),
       { type: "track", userId }, // no event name: the core's reason
       track({ userId, messageId: "mixed-3", timestamp: "not a time" }),
-      { type: "alias", userId, previousId: "old" },
+      { type: "alias", userId }, // no previousId: nothing to link
       track({ userId, messageId: "mixed-5", event: "Webinar Attended" }),
       "junk",
     ],
   }));
   assert.equal(res.success, true);
   assert.equal(res.accepted, 2);
-  assert.deepEqual(res.rejected.map((r) => r.index), [1, 2, 5]);
+  assert.deepEqual(res.rejected.map((r) => r.index), [1, 2, 3, 5]);
   assert.match(res.rejected[1].reason, /timestamp/);
-  assert.deepEqual(res.ignored.map((r) => r.index), [3]);
+  assert.match(res.rejected[2].reason, /previousId/);
   const visitorId = visitorOf("userId", userId);
   assert.ok(await waitFor(() => forwardedFor(visitorId).filter((m) => m.kind === "event").length === 2));
   // Sent again (the SDK retrying): duplicates by messageId, nothing forwarded twice.

@@ -29,6 +29,8 @@ export interface Env {
   SITE_CONFIG_JSON?: Var;
   ACCOUNTS_CSV?: Var;
   FORMS_JSON?: Var;
+  /** Routing, follow-up timers and programs (src/handoff/config.js). */
+  HANDOFF_JSON?: Var;
   ORIGIN_URL?: Var;
   /** The Segment-protocol routes' write keys (src/config.js: writeKeys). */
   WRITE_KEYS?: Var;

@@ -8,7 +8,8 @@
 //   arrived by e-mail and was matched to visitor ids at the collector.
 // Each erasure: the visitor's dead letters are purged and the id recorded so
 // later failures are not filed (deadletter.js), the visitor's Durable Object
-// storage is deleted with a tombstone left (visitor.js), and on the first
+// storage is deleted with a tombstone left (visitor.js), the Segment
+// identity links to it are deleted (links.js), and on the first
 // erasure a `Visitor Erased` signal goes to the collector through the
 // forwarding path (direct, else queue, else dead-letter store) so the
 // collector erases its copy too.
@@ -20,6 +21,7 @@ import { COOKIE, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorStub } from "../identity.js";
 import { deadLetters, forwardMessages } from "../forward.js";
 import { authorize } from "./admin.js";
+import { unlinkVisitors } from "../links.js";
 
 /**
  * @typedef {import("../config.js").Env} Env
@@ -62,6 +64,8 @@ async function eraseAll(env, ctx, visitorIds, requestedBy) {
   // Dead letters first: from here on none is filed for these visitors, so
   // nothing can slip in between this purge and the state's deletion.
   const purged = await deadLetters(env).purge(visitorIds, now);
+  // The identity links to them (links.js): a userId stops naming them.
+  await unlinkVisitors(env, visitorIds);
   const outcomes = await Promise.all(visitorIds.map(async (visitorId) => {
     const r = await visitorStub(env, visitorId).erase({ now });
     return {

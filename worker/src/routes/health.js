@@ -2,6 +2,7 @@
 import { json } from "../http.js";
 import { coreStats, withCore } from "../core.js";
 import { documents } from "../source.js";
+import { handoffConfig } from "../handoff/config.js";
 
 /**
  * GET /v1/health: the core answers (a tiny score), with its restart count
@@ -18,6 +19,7 @@ export function health(request, env) {
     void site;
     return model.score({}, [], Date.now(), { breakdown: false }).grade;
   });
+  handoffConfig(env); // a handoff document, when there is one, is valid (else handoff_config_invalid)
   const { version, source } = documents(env);
   return json({ ok: true, grade, core: coreStats(), config: { version, source } });
 }

@@ -27,6 +27,7 @@ import { resolveVisitor } from "../identity.js";
 import { sha256, sha256Hex } from "../digest.js";
 import { prepare, ingest } from "./events.js";
 import { forwardMessages } from "../forward.js";
+import { linkUsers, unlinkVisitors } from "../links.js";
 
 /**
  * @typedef {import("../config.js").Env} Env
@@ -127,18 +128,44 @@ async function segment(request, env, ctx, s, kind) {
   const rejected = [];
   /** @type {Rejected[]} */
   const ignored = [];
-  /** @type {Map<string, {events: Record<string, unknown>[], indices: number[]}>} */
-  const groups = new Map();
+  /** @type {{index: number, visitorId: string, event: Record<string, unknown>, lookup?: string}[]} */
+  const taken = [];
+  // The identity links a server key's messages make (links.js), in order.
+  /** @type {import("../links.js").LinkPut[]} */
+  const puts = [];
+  /** @type {{index: number, alias: boolean}[]} */
+  const putAt = [];
   for (const [index, raw] of messages.entries()) {
     const m = normalize(raw, { sentAt, context, integrations, receivedAt, channel, tokenVisitor, consentRequired: s.consentRequired });
     if ("reject" in m) rejected.push({ index, reason: m.reject });
     else if ("ignore" in m) ignored.push({ index, reason: m.ignore });
     else {
-      let g = groups.get(m.visitorId);
-      if (!g) groups.set(m.visitorId, (g = { events: [], indices: [] }));
-      g.events.push(m.event);
-      g.indices.push(index);
+      if (m.link) puts.push(m.link), putAt.push({ index, alias: !("event" in m) });
+      if ("event" in m) taken.push({ index, ...m });
     }
+  }
+  // One index call for the request: the links first, then the visitor of
+  // each message with only a userId (its link, else its own hashed one).
+  const links = { linked: 0, refused: /** @type {Rejected[]} */ ([]) };
+  let aliased = 0;
+  const gets = taken.flatMap((t) => (t.lookup ? [t.lookup] : []));
+  if (puts.length || gets.length) {
+    const { outcomes, found } = await linkUsers(env, puts, gets);
+    outcomes.forEach((o, i) => {
+      const { index, alias } = putAt[i];
+      if (o === "linked") links.linked++;
+      if (o !== "conflict") aliased += alias ? 1 : 0;
+      else (alias ? rejected : links.refused).push({ index, reason: "userId: already linked to another visitor; the first link stands" });
+    });
+    for (const t of taken) if (t.lookup) t.visitorId = found.get(t.lookup) ?? t.visitorId;
+  }
+  /** @type {Map<string, {events: Record<string, unknown>[], indices: number[]}>} */
+  const groups = new Map();
+  for (const t of taken) {
+    let g = groups.get(t.visitorId);
+    if (!g) groups.set(t.visitorId, (g = { events: [], indices: [] }));
+    g.events.push(t.event);
+    g.indices.push(t.index);
   }
 
   const limits = { maxEventBytes: s.segmentMaxMessageBytes, maxDepth: s.maxDepth };
@@ -154,6 +181,8 @@ async function segment(request, env, ctx, s, kind) {
   // request per 100 messages, not one per visitor).
   /** @type {import("../enrich.js").ForwardMessage[]} */
   const outbox = [];
+  /** @type {string[]} erased visitors a server key reached: no userId stays linked to them */
+  const erased = [];
   await Promise.all([...groups].map(async ([visitorId, g]) => {
     const prepared = prepare(g.events, visitorId, channel, limits, receivedAt, g.indices);
     try {
@@ -172,6 +201,7 @@ async function segment(request, env, ctx, s, kind) {
         rejected.push(.../** @type {{rejected: Rejected[]}} */ (err.details).rejected);
       } else if (err instanceof HttpError && err.status < 500 && err.status !== 429 && err.status !== 408) {
         // This visitor's refusal (erased): its messages only.
+        if (channel === "server" && err.code === "visitor_erased") erased.push(visitorId);
         for (const index of g.indices) rejected.push({ index, reason: `${err.code}: ${err.message}` });
       } else {
         failure ??= err;
@@ -181,13 +211,16 @@ async function segment(request, env, ctx, s, kind) {
   // Forwarded even when the answer is a retry: what was taken is stored,
   // and the resent batch finds it as duplicates (nothing forwarded twice).
   if (outbox.length) ctx.waitUntil(forwardMessages(env, outbox));
+  // A link made to (or read for) an erased visitor after its erasure goes:
+  // the userId names its own visitor again.
+  if (erased.length && (puts.length || gets.length)) await unlinkVisitors(env, erased);
   if (failure !== null) throw failure;
   rejected.sort((a, b) => a.index - b.index);
-  if (accepted === 0 && duplicates === 0 && ignored.length === 0) {
+  if (accepted === 0 && duplicates === 0 && ignored.length === 0 && aliased === 0) {
     throw new HttpError("no_valid_events", "no message in the request is valid", { rejected });
   }
   // Segment answers {success: true}; the rest says what became of each message.
-  return json({ success: true, accepted, duplicates, rejected, ignored, unscored, visitors: groups.size });
+  return json({ success: true, accepted, duplicates, rejected, ignored, unscored, visitors: groups.size, links });
 }
 
 // The body is JSON whatever the type says: analytics.js sends text/plain
@@ -402,7 +435,7 @@ export function visitorOfIdentity(kind, id) {
  * with its visitor; or the reason it is refused or ignored.
  * @param {unknown} raw
  * @param {Batch} b
- * @returns {{visitorId: string, event: Record<string, unknown>} | {reject: string} | {ignore: string}}
+ * @returns {{visitorId: string, event: Record<string, unknown>, link?: import("../links.js").LinkPut, lookup?: string} | {link: import("../links.js").LinkPut} | {reject: string} | {ignore: string}}
  */
 function normalize(raw, b) {
   if (!isPlainObject(raw)) return { reject: "message: expected an object" };
@@ -418,6 +451,8 @@ function normalize(raw, b) {
 
   /** @type {string} */
   let visitorId;
+  // A server key's userId: its link (links.js) is keyed by its own visitor.
+  const userKey = userId === null ? null : visitorOfIdentity("userId", userId);
   if (b.channel === "browser") {
     // A page's userId is its word, not an identity: it never picks the
     // visitor (anyone could name someone else's). The anonymousId the SDK
@@ -428,11 +463,18 @@ function normalize(raw, b) {
   } else if (anonymousId !== null) {
     visitorId = VISITOR_ID.test(anonymousId) ? anonymousId : visitorOfIdentity("anonymousId", anonymousId);
   } else {
-    visitorId = visitorOfIdentity("userId", /** @type {string} */ (userId));
+    visitorId = /** @type {string} */ (userKey);
   }
 
   if (type === "alias") {
-    return { ignore: "alias: nurture keeps one visitor per identity and merges none; nothing is stored" };
+    if (b.channel === "browser") return { ignore: "alias: a page's alias links nothing (only a server write key's does); nothing is stored" };
+    // alias(previousId, userId): userId joins previousId's visitor, that of
+    // the userId previousId is linked to, else of previousId as an anonymousId.
+    const previousId = idOf(raw.previousId);
+    if (!previousId) return { reject: `previousId: expected a string of at most ${MAX_ID_LENGTH} characters` };
+    if (userKey === null || userId === previousId) return { reject: "userId: an alias needs a userId other than previousId" };
+    const to = VISITOR_ID.test(previousId) ? previousId : visitorOfIdentity("anonymousId", previousId);
+    return { link: { key: userKey, to, via: visitorOfIdentity("userId", previousId) } };
   }
   if (b.channel === "browser" && b.consentRequired && !consented(raw.context, b.context)) {
     return { ignore: "no consent: CONSENT_REQUIRED needs context.consent.categoryPreferences.nurture = true" };
@@ -461,7 +503,8 @@ function normalize(raw, b) {
   event.timestamp = new Date(at).toISOString();
   event.receivedAt = new Date(b.receivedAt).toISOString();
   if (sentAt !== null) event.sentAt = new Date(sentAt).toISOString();
-  return { visitorId, event };
+  if (b.channel === "browser" || userKey === null) return { visitorId, event };
+  return anonymousId === null ? { visitorId, event, lookup: userKey } : { visitorId, event, link: { key: userKey, to: visitorId } };
 }
 
 /**
