@@ -54,7 +54,7 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D w
 step "host tests"
 cargo test
 step "calibrate: learned points against a population of known effects"
-cargo test --features calibrate --test calibrate
+cargo test --features calibrate --test calibrate --test calibrate_progress
 cargo test --features calibrate --lib calibrate::
 step "JSON Schemas and TypeScript declarations: schema/*.json and pkg-template/generated/types.d.ts are what is generated from the Rust types"
 # After changing a config or result type: UPDATE_SCHEMAS=1 cargo test --features schema --test schema_drift

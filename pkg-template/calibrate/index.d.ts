@@ -96,10 +96,14 @@ export interface CalibrationReport {
  * `probability`) and the report. Throws `invalid_argument` with the `path`
  * of the bad lead (`leads[3].converted`) or option. Only in this entry
  * (`nurture/calibrate`): the edge and page builds leave it out. In a page,
- * call it from a Web Worker.
+ * call it from a Web Worker. `onProgress(done, total, stage)` is called
+ * after each step (the features of each half-life tried, each
+ * cross-validation fold of each setting tried, the final fit), for a
+ * progress bar; what it throws is ignored.
  */
 export function calibrate(
   leads: readonly LeadRecord[] | string,
   options?: CalibrateOptions | null,
+  onProgress?: ((done: number, total: number, stage: "features" | "cross-validation" | "final fit") => void) | null,
 ): { model: ModelConfig; report: CalibrationReport };
 

@@ -41,8 +41,29 @@ use candidates::Population;
 use features::{Kind, Template};
 use fit::{Coefficients, FitSettings, Row};
 
+/// Where a run is, for a progress bar: `done` of `total` steps. A step is
+/// the features of one half-life tried, one cross-validation fold of one
+/// setting tried, or the final fit with its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    /// `"features"`, `"cross-validation"` or `"final fit"`.
+    pub stage: &'static str,
+}
+
 /// Fits the points of a model to `leads` (see the module docs).
 pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibration, Issue> {
+    calibrate_with_progress(leads, options, &mut |_| {})
+}
+
+/// [`calibrate`], calling `progress` after each step (a page's Web Worker
+/// posts it to draw a progress bar).
+pub fn calibrate_with_progress(
+    leads: &[Lead],
+    options: &CalibrateOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Calibration, Issue> {
     let labels: Vec<bool> = leads.iter().map(|l| l.converted).collect();
     let positives = labels.iter().filter(|&&y| y).count();
     if leads.is_empty() || positives == 0 || positives == leads.len() {
@@ -70,6 +91,16 @@ pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibrati
         }
     }
     let n = leads.len();
+    let k = options.folds;
+    let middle = options.l2.get(options.l2.len() / 2).copied().unwrap_or(1.0);
+    let tables_count = options.half_lives.len();
+    let other_l2 = options.l2.iter().filter(|&&l| l != middle).count();
+    let total = tables_count * (1 + k) + other_l2 * k + 1;
+    let mut done = 0;
+    let mut step = |stage: &'static str| {
+        done += 1;
+        progress(Progress { done, total, stage });
+    };
     let min_support = options.min_support.unwrap_or((n / 100).max(20));
     let mut warnings = Vec::new();
 
@@ -142,6 +173,7 @@ pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibrati
             .map(|((lead, ev), &now)| template.row(&model, &lead.profile, ev, now))
             .collect();
         tables.push((h, rows));
+        step("features");
     }
     // A column with too little support earns nothing: it leaves the fit.
     let mut support = vec![0usize; features];
@@ -170,16 +202,21 @@ pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibrati
         }
     }
 
-    let folds = assign_folds(&labels, options.folds, options.seed);
-    let k = options.folds;
+    let folds = assign_folds(&labels, k, options.seed);
     let mut search = Vec::new();
-    let middle = options.l2.get(options.l2.len() / 2).copied().unwrap_or(1.0);
     // (log loss, table, l2, fold coefficients) of the best setting so far.
     let mut best: Option<(f64, usize, f64, Vec<Coefficients>)> = None;
     let mut warm: Option<Vec<Coefficients>> = None;
     for (t, (h, rows)) in tables.iter().enumerate() {
-        let (z, coefs) =
-            cross_validate(rows, &labels, &folds, k, features, middle, warm.as_deref());
+        let (z, coefs) = cross_validate(
+            rows,
+            &labels,
+            (&folds, k),
+            features,
+            middle,
+            warm.as_deref(),
+            &mut step,
+        );
         let loss = metrics::log_loss(
             &z.iter().map(|&v| fit::sigmoid(v)).collect::<Vec<_>>(),
             &labels,
@@ -207,7 +244,15 @@ pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibrati
     };
     let mut best_l2 = (loss, middle, coefs);
     for &l2 in options.l2.iter().filter(|&&l| l != middle) {
-        let (z, coefs) = cross_validate(rows, &labels, &folds, k, features, l2, Some(&best_l2.2));
+        let (z, coefs) = cross_validate(
+            rows,
+            &labels,
+            (&folds, k),
+            features,
+            l2,
+            Some(&best_l2.2),
+            &mut step,
+        );
         let loss = metrics::log_loss(
             &z.iter().map(|&v| fit::sigmoid(v)).collect::<Vec<_>>(),
             &labels,
@@ -276,6 +321,7 @@ pub fn calibrate(leads: &[Lead], options: &CalibrateOptions) -> Result<Calibrati
         l2,
         calibration: (intercept, b),
     });
+    step("final fit");
     Ok(Calibration { model: doc, report })
 }
 
@@ -291,9 +337,18 @@ fn compile(doc: &Value) -> Result<Model, Issue> {
 
 /// Reads leads from JSON text (an array or JSON Lines) and calibrates.
 pub fn calibrate_text(text: &str, options: &Value) -> Result<Calibration, Issue> {
+    calibrate_text_with_progress(text, options, &mut |_| {})
+}
+
+/// [`calibrate_text`] with a progress callback ([`calibrate_with_progress`]).
+pub fn calibrate_text_with_progress(
+    text: &str,
+    options: &Value,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Calibration, Issue> {
     let options = CalibrateOptions::from_value(options)?;
     let leads = parse_leads(text, options.max_events_per_lead)?;
-    calibrate(&leads, &options)
+    calibrate_with_progress(&leads, &options, progress)
 }
 
 /// Stratified folds: converted and other leads each dealt round-robin in a
@@ -325,15 +380,16 @@ fn assign_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
     folds
 }
 
-/// Out-of-fold log-odds of every lead, and each fold's coefficients.
+/// Out-of-fold log-odds of every lead, and each fold's coefficients;
+/// `step` after each fold.
 fn cross_validate(
     rows: &[Row],
     labels: &[bool],
-    folds: &[usize],
-    k: usize,
+    (folds, k): (&[usize], usize),
     features: usize,
     l2: f64,
     start: Option<&[Coefficients]>,
+    step: &mut dyn FnMut(&'static str),
 ) -> (Vec<f64>, Vec<Coefficients>) {
     let mut z = vec![0.0; rows.len()];
     let mut coefs: Vec<Coefficients> = Vec::with_capacity(k);
@@ -359,6 +415,7 @@ fn cross_validate(
             }
         }
         coefs.push(c);
+        step("cross-validation");
     }
     (z, coefs)
 }

@@ -147,6 +147,7 @@ const leads: LeadRecord[] = [{ profile: { industry: "Energy" }, events: [], conv
 const learned: { model: ModelConfig; report: CalibrationReport } = calibrate(leads, { folds: 2, halfLifeDays: [7, null], keepFields: ["x"] });
 const slope: number | undefined = learned.model.calibration?.slope;
 const cvAuc: number = learned.report.crossValidated.auc;
+calibrate(leads, null, (done: number, total: number, stage: "features" | "cross-validation" | "final fit") => console.log(done / total, stage));
 const probability: number | undefined = new Model(learned.model).score({}, []).probability;
 
 export { grade, tier, points, again, warnings, traits, unscored, untrusted, flagged, errs, first, kind, country, primary, size, network, names, code, emailKind, sub2, formId, next2,

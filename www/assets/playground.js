@@ -93,7 +93,8 @@ function summary(r) {
     (() => {
       const dl = h("dl");
       for (const [k, v] of [["fit", r.fit.score], ["engagement", r.engagement.score], ["tier", r.tier], ["stage", r.stage],
-                            ["MQL", r.mql.qualified ? "yes" : "no"], ["decay took", r.engagement.decayLost]]) {
+                            ["MQL", r.mql.qualified ? "yes" : "no"], ["decay took", r.engagement.decayLost],
+                            ...(r.probability == null ? [] : [["probability", `${(r.probability * 100).toFixed(1)}%`]])]) {
         dl.append(h("dt", {}, k), h("dd", {}, v));
       }
       return dl;
