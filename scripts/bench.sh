@@ -35,7 +35,12 @@ all=$(cargo bench --quiet --bench scoring 2>/dev/null; node bench/score.bench.mj
   cargo run --release --quiet --features calibrate --example calibrate -- target/leads-10k-30.jsonl 2>&1 >/dev/null |
     sed -n 's/^calibrated .* in \([0-9.]*\) s$/calibrate.native_seconds=\1/p';
   node bench/calibrate/speed.mjs target/leads-10k-30.jsonl;
-  python3 bench/calibrate/compare.py target/leads-10k.jsonl --keys | grep '^calibrate\.' || true)
+  python3 bench/calibrate/compare.py target/leads-10k.jsonl --keys | grep '^calibrate\.' || true;
+  node bench/calibrate/bank-marketing.mjs > target/bank.jsonl;
+  python3 bench/calibrate/compare.py target/bank.jsonl --keys | sed -n 's/^calibrate\./calibrate.bank_/p' || true;
+  node bench/calibrate/bank-marketing.mjs --with-duration > target/bank-duration.jsonl;
+  python3 bench/calibrate/compare.py target/bank-duration.jsonl --keys |
+    sed -n 's/^calibrate\./calibrate.bankdur_/p' || true)
 printf '%s\n' "$all" > target/bench-results.txt
 fi
 get() { printf '%s\n' "$all" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
@@ -691,6 +696,54 @@ table built by the script from the same lead records (see its docs):
 The check passes when nurture is no more than 0.01 below the logistic
 regression and 0.02 below gradient boosting. The script reads only the
 lead-record shape, so it runs as it is on other labelled data.
+
+### On real labelled data: UCI Bank Marketing
+
+The same check on a public data set: the $(get calibrate.bank_acc_leads) clients of a
+Portuguese bank's phone campaigns, 4,640 of whom subscribed a term deposit
+(Moro, Cortez & Rita 2014, *Decision Support Systems* 62, 22–31, UCI
+Machine Learning Repository, CC BY 4.0; shipped in
+[\`bench/data/bank-marketing/\`](bench/data/bank-marketing/README.md) with
+its citation and licence):
+
+\`\`\`
+node bench/calibrate/bank-marketing.mjs > target/bank.jsonl
+python3 bench/calibrate/compare.py target/bank.jsonl
+\`\`\`
+
+The converter makes each row a lead record: client, last-call and economic
+context fields as profile fields, this campaign's calls as \`Call Made\`
+track events (one a day) and earlier campaigns' calls as \`Previous Campaign
+Call\` events \`pdays\` days back. The call's \`duration\` is left out: it is
+known only after the call, with the outcome (the data set's documentation
+says to discard it for a realistic model). 5-fold out-of-fold AUC, same
+folds, $(get calibrate.bank_ref_features) reference features:
+
+| model | AUC |
+| --- | ---: |
+| nurture (\`calibrate\` → \`Model.score\`, the probability of the points) | $(get calibrate.bank_auc_nurture) |
+| logistic regression (L2, C by inner CV, standardized) | $(get calibrate.bank_auc_lr) |
+| gradient boosting (\`HistGradientBoostingClassifier\`) | $(get calibrate.bank_auc_gb) |
+
+nurture vs LR $(get calibrate.bank_vs_lr) (must be ≥ −0.01), vs GB $(get calibrate.bank_vs_gb) (must be
+≥ −0.02): $(get calibrate.bank_check). \`calibrate\` on the five training sets (wasm in Node,
+about 33,000 leads each) and scoring the held-out folds took
+$(get calibrate.bank_cv_seconds) s in all. The numeric bins let nurture follow shapes a
+logistic regression's one weight per field cannot: the economic indicators
+act by level (in one calibration on all leads, \`cons_price_idx\`'s four bins
+earned −13, +21, −10 and +5 points from the lowest up), which gradient
+boosting sees too.
+
+With \`duration\` kept in as a profile number
+(\`node bench/calibrate/bank-marketing.mjs --with-duration\`, same command
+otherwise): nurture $(get calibrate.bankdur_auc_nurture), logistic regression
+$(get calibrate.bankdur_auc_lr), gradient boosting $(get calibrate.bankdur_auc_gb); every model gains
+from a field known only after the call. The leakage check does not flag
+it, and by its rules should not: it is on every lead, so not "present
+almost only on converted leads", and alone it ranks the leads with an AUC
+of 0.82, far from "near-perfect" (0.95). A leak by timing (a field known
+only once the outcome is) cannot be seen from the labels; leaving such
+fields out is the caller's part, as the converter does by default.
 
 ## Budgets checked by CI
 

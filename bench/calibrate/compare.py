@@ -245,6 +245,11 @@ def main():
         print(f"calibrate.acc_leads={len(leads)}")
         for key, name in (("nurture", "nurture"), ("lr", "logistic regression"), ("gb", "gradient boosting")):
             print(f"calibrate.auc_{key}={auc[name]:.4f}")
+        print(f"calibrate.ref_features={X.shape[1]}")
+        print(f"calibrate.vs_lr={-lr_gap:+.4f}")
+        print(f"calibrate.vs_gb={-gb_gap:+.4f}")
+        print(f"calibrate.check={'PASS' if ok else 'FAIL'}")
+        print(f"calibrate.cv_seconds={nurture_seconds:.1f}")
     sys.exit(0 if ok else 1)
 
 
