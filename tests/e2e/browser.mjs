@@ -7,6 +7,8 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { Miniflare } from "miniflare";
 import { dist, workerOptions } from "../../worker/miniflare.mjs";
+import { startCollector } from "../../worker/test/harness.mjs";
+import { serve } from "./server.mjs";
 
 export function launchChromium() {
   return chromium.launch({
@@ -25,4 +27,32 @@ export async function startBuiltWorker(vars) {
   // set it to play a named account's address).
   const mf = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars: { BEHIND_CLOUDFLARE: "true", NURTURE_DEMO: "true", ...vars } }));
   return { mf, url: await mf.ready };
+}
+
+/**
+ * What most end-to-end tests stand on: the www site on a free port, a
+ * recording collector, the built worker (its vars from `varsOf(site,
+ * collector)`, which name their addresses) and Chromium. `close()` stops
+ * them in the reverse order; a start that fails stops what had started.
+ * @param {(site: any, collector: any) => Record<string, string>} varsOf
+ * @param {{routes?: Map<string, {type: string, body: string}>}} [options]
+ */
+export async function startSiteAndWorker(varsOf, { routes } = {}) {
+  const stack = { site: null, collector: null, mf: null, url: null, browser: null };
+  stack.close = async () => {
+    await stack.browser?.close();
+    await stack.mf?.dispose();
+    await stack.collector?.close();
+    await stack.site?.close();
+  };
+  try {
+    stack.site = await serve(0, routes);
+    stack.collector = await startCollector();
+    ({ mf: stack.mf, url: stack.url } = await startBuiltWorker(varsOf(stack.site, stack.collector)));
+    stack.browser = await launchChromium();
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  return stack;
 }

@@ -8,31 +8,21 @@
 // knows (the company behind the IP). Needs pkg/ and worker/dist.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "./server.mjs";
-import { launchChromium, startBuiltWorker } from "./browser.mjs";
-import { startCollector } from "../../worker/test/harness.mjs";
+import { startSiteAndWorker } from "./browser.mjs";
 
-let site, collector, mf, worker, browser;
+let stack, collector, worker, browser;
 
 before(async () => {
-  site = await serve();
-  collector = await startCollector();
-  let url;
-  ({ mf, url } = await startBuiltWorker({
+  stack = await startSiteAndWorker((site, col) => ({
     NURTURE_KEYS: "e2e:edge-demo-test-secret-0123456",
     ADMIN_TOKEN: "e2e-admin-token",
     ORIGIN_URL: `${site.origin}/`,
-    COLLECTOR_URL: collector.url,
+    COLLECTOR_URL: col.url,
   }));
-  worker = url.origin;
-  browser = await launchChromium();
+  ({ collector, browser } = stack);
+  worker = stack.url.origin;
 });
-after(async () => {
-  await browser?.close();
-  await mf?.dispose();
-  await collector?.close();
-  await site?.close();
-});
+after(() => stack?.close());
 
 /** The home page as a visitor from `ip` sees it once the runtime has run. */
 async function visit(ip) {

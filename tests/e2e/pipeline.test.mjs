@@ -8,37 +8,28 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { serve } from "./server.mjs";
-import { launchChromium, startBuiltWorker } from "./browser.mjs";
-import { startCollector, waitFor } from "../../worker/test/harness.mjs";
+import { startSiteAndWorker } from "./browser.mjs";
+import { waitFor } from "../../worker/test/harness.mjs";
 import { HANDOFF, expectedMetrics } from "../../worker/test/handoff-fixture.mjs";
 
 const SHOTS = new URL("../../target/screenshots/", import.meta.url).pathname;
 const TOKEN = "e2e-pipeline-admin-token";
 const DAY = 86_400_000;
-let site, collector, mf, worker, browser;
+let stack, collector, worker, browser;
 
 before(async () => {
-  site = await serve();
-  collector = await startCollector();
-  let url;
-  ({ mf, url } = await startBuiltWorker({
+  stack = await startSiteAndWorker((site, col) => ({
     NURTURE_KEYS: "e2e:pipeline-test-secret-0123456789",
     ADMIN_TOKEN: TOKEN,
     ADMIN_RATE_BURST: "100000",
     ORIGIN_URL: `${site.origin}/`,
-    COLLECTOR_URL: collector.url,
+    COLLECTOR_URL: col.url,
     HANDOFF_JSON: JSON.stringify({ ...HANDOFF, programs: [] }),
   }));
-  worker = url.origin;
-  browser = await launchChromium();
+  ({ collector, browser } = stack);
+  worker = stack.url.origin;
 });
-after(async () => {
-  await browser?.close();
-  await mf?.dispose();
-  await collector?.close();
-  await site?.close();
-});
+after(() => stack?.close());
 
 const admin = (path, body) => fetch(`${worker}${path}`, {
   method: "POST",

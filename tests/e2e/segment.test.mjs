@@ -11,14 +11,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { serve } from "./server.mjs";
-import { launchChromium, startBuiltWorker } from "./browser.mjs";
-import { startCollector, waitFor } from "../../worker/test/harness.mjs";
+import { startSiteAndWorker } from "./browser.mjs";
+import { waitFor } from "../../worker/test/harness.mjs";
 
 const WRITE_KEY = "wk_e2e_browser_0123456789";
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 
-let site, collector, mf, worker, browser;
+let stack, site, collector, worker, browser;
 
 /** A page of the site: analytics.js loaded the way Segment's docs show for npm, pointed at nurture. */
 const page = (title) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
@@ -57,24 +56,16 @@ before(async () => {
     ["/ajs/pricing", { type: "text/html; charset=utf-8", body: page("Pricing") }],
     ["/ajs/case-studies/acme", { type: "text/html; charset=utf-8", body: page("Acme case study") }],
   ]);
-  site = await serve(0, routes);
-  collector = await startCollector();
-  let url;
-  ({ mf, url } = await startBuiltWorker({
+  stack = await startSiteAndWorker((s, col) => ({
     NURTURE_KEYS: "e2e:segment-test-secret-0123456789",
-    ALLOWED_ORIGINS: site.origin,
-    COLLECTOR_URL: collector.url,
+    ALLOWED_ORIGINS: s.origin,
+    COLLECTOR_URL: col.url,
     WRITE_KEYS: `browser:${WRITE_KEY}`,
-  }));
-  worker = new URL(url);
-  browser = await launchChromium();
+  }), { routes });
+  ({ site, collector, browser } = stack);
+  worker = new URL(stack.url);
 });
-after(async () => {
-  await browser?.close();
-  await mf?.dispose();
-  await collector?.close();
-  await site?.close();
-});
+after(() => stack?.close());
 
 /**
  * A fresh browser on the pricing page: its page errors, the requests that
