@@ -32,6 +32,9 @@ import { documents } from "./source.js";
  * @property {glue.Personalizer} site the site config (source.js's `site`)
  * @property {Tables} tables
  * @property {(formId: string, definition: FormConfig) => glue.Form} form
+ * @property {(condition: import("nurture").TargetingCondition) => glue.Condition} condition
+ *   a condition of a config document, compiled once per instance (keyed by
+ *   the object: pass the parsed, cached document's own conditions)
  */
 
 let ready = false;
@@ -51,6 +54,8 @@ const forms = new Map();
 let formCompiles = 0; // forms compiled since the isolate started (coreStats)
 /** @type {{key: string | null, cidr: glue.CidrTable | null, maxmind: glue.MaxMindDb | null, bytes: Uint8Array | null}} */
 const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
+/** @type {Map<object, glue.Condition>} a config's condition object → Condition */
+const conditions = new Map();
 
 function ensure() {
   if (!ready) {
@@ -77,6 +82,8 @@ function reset() {
   tableCache.cidr?.__destroy_into_raw();
   tableCache.maxmind?.__destroy_into_raw();
   Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
+  for (const condition of conditions.values()) condition.__destroy_into_raw();
+  conditions.clear();
   glue.__nurtureReset();
   instanceExports = null;
   ready = false;
@@ -114,6 +121,21 @@ function compiledModel(env) {
   }
   models.set(text, model);
   return model;
+}
+
+/**
+ * A config document's condition, compiled on first use. Keyed by the
+ * object, which the documents' caches keep (handoff/config.js parses each
+ * text once), so a condition is parsed once per instance, not per visit.
+ * @param {import("nurture").TargetingCondition} condition
+ */
+function compiledCondition(condition) {
+  let compiled = conditions.get(condition);
+  if (!compiled) {
+    compiled = new glue.Condition(condition);
+    conditions.set(condition, compiled);
+  }
+  return compiled;
 }
 
 /**
@@ -237,6 +259,7 @@ export function withCore(env, fn) {
         get site() { return compiledSite(env); },
         get tables() { return lookupTables(env); },
         form: (formId, definition) => compiledForm(env, formId, definition),
+        condition: compiledCondition,
       };
       return fn(core);
     } catch (err) {

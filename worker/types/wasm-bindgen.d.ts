@@ -16,4 +16,5 @@ declare module "nurture" {
   interface Form extends WasmHandle {}
   interface CidrTable extends WasmHandle {}
   interface MaxMindDb extends WasmHandle {}
+  interface Condition extends WasmHandle {}
 }

@@ -63,8 +63,9 @@ export function handoffOrNull(env) {
 }
 
 /**
- * The programs' conditions, compiled once by the core to find the bad parts
- * (an invalid regex) with their paths.
+ * The programs' conditions, compiled by the core (and kept: the programs
+ * evaluate these very objects) to find the bad parts (an invalid regex)
+ * with their paths.
  * @param {Env} env
  * @param {Handoff} handoff
  * @returns {Handoff | HttpError}
@@ -72,13 +73,13 @@ export function handoffOrNull(env) {
 function compiles(env, handoff) {
   /** @type {ConfigError[]} */
   const errors = [];
-  withCore(env, ({ glue }) => {
+  withCore(env, (core) => {
     handoff.programs.forEach((p, i) => {
       for (const key of /** @type {const} */ (["entry", "exit"])) {
         const cond = p[key];
         if (cond === null) continue;
         try {
-          new glue.Condition(cond).free();
+          core.condition(cond);
         } catch (err) {
           errors.push({ path: `programs[${i}].${key}`, message: err instanceof Error ? err.message : String(err) });
         }

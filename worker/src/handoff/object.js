@@ -19,12 +19,12 @@ import { leadIndex, rowOf } from "./leads.js";
  */
 
 /**
- * The core's evalCondition, for program conditions.
+ * Program conditions, each compiled once by the core and evaluated here.
  * @param {Env} env
  * @returns {(attributes: Record<string, unknown>, condition: import("nurture").TargetingCondition) => boolean}
  */
 export function conditions(env) {
-  return (attributes, condition) => withCore(env, ({ glue }) => glue.evalCondition(attributes, condition));
+  return (attributes, condition) => withCore(env, (core) => core.condition(condition).eval(attributes));
 }
 
 /**
