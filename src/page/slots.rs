@@ -219,7 +219,7 @@ fn build(doc: &Document, kind: &str, content: &Value) -> Result<Node, JsValue> {
             }
         }
         _ => {
-            return Err(super::super::invalid_argument(
+            return Err(crate::wasm::invalid_argument(
                 "decision.content",
                 "expected a string, or {text} / {items}",
             ))
