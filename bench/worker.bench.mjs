@@ -327,7 +327,7 @@ if (wanted("cpu")) {
         out(`${key}_${side}_p50_ms`, b.p50.toFixed(2));
         out(`${key}_${side}_p99_ms`, b.p99.toFixed(2));
         out(`${key}_${side}_mean_ms`, b.mean.toFixed(2));
-        if (route === "events" || route === "page") {
+        if (route === "events" || route === "forms" || route === "page") {
           // where the time goes, to stderr: by function, self and total
           const all = busy.reduce((a, x) => a + x, 0);
           const wasm = [...self.entries()].filter(([k]) => k.endsWith(" wasm")).reduce((a, [, x]) => a + x, 0);

@@ -142,7 +142,12 @@ async function postBatch(dest, { parts, keys }) {
     return { outcome: "retry" }; // refused, reset or timed out
   }
   try {
-    await res.body?.cancel();
+    // The body is not needed. A short one (a collector's `{"ok":true}`) is
+    // read, which costs less than cancelling the stream; anything longer or
+    // of unknown length is cancelled.
+    const length = Number(res.headers.get("content-length") ?? Number.NaN);
+    if (length <= 4096) await res.arrayBuffer();
+    else await res.body?.cancel();
   } catch {
     // the body is not needed
   }
@@ -248,7 +253,7 @@ export async function forwardMessages(env, messages, { direct = true, only } = {
   const result = { delivered: [], queued: [], deadLettered: [] };
   if (dests.length === 0 || messages.length === 0) return result;
   // Redacted once, whatever the number of destinations.
-  const msgs = await Promise.all(messages.map((m) => redact(env, unlabelled(m))));
+  const msgs = messages.map((m) => redact(env, unlabelled(m)));
   await Promise.all(dests.map(async (dest) => {
     /** @param {ForwardMessage} m */
     const key = (m) => `${dest.id}/${m.id}`;

@@ -95,10 +95,10 @@ export function appliedAtEdge(d) {
  * @param {unknown} value
  */
 export function scriptJson(value) {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value).replace(SCRIPT_UNSAFE, (c) => SCRIPT_ESCAPES[c]);
 }
+
+// One pass over the text for all five.
+const SCRIPT_UNSAFE = /[<>&\u2028\u2029]/g;
+/** @type {Record<string, string>} */
+const SCRIPT_ESCAPES = { "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029" };

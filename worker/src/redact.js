@@ -33,6 +33,10 @@ const REDACT_NODES = 20_000;
 // profiles with this very set; profiles stored before it may still hold them.
 export const SCORE_KEYS = new Set(["score", "scores", "grade", "fit", "engagement", "tier", "stage", "mql", "leadscore", "leadgrade"]);
 
+/** @type {Map<string, string>} */
+const NORMAL_KEYS = new Map();
+const NORMAL_KEYS_CAP = 4096;
+
 /**
  * A key as compared: NFKC (full-width letters fold to ASCII), lower-case,
  * and nothing but letters and digits, so "E_Mail", "e-mail", "email " and
@@ -40,7 +44,16 @@ export const SCORE_KEYS = new Set(["score", "scores", "grade", "fit", "engagemen
  * @param {string} key
  */
 export function normalKey(key) {
-  return key.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  let norm = NORMAL_KEYS.get(key);
+  if (norm === undefined) {
+    norm = key.normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+    // The same few dozen keys come in every message ("type", "properties",
+    // "path"...): remembered per isolate, up to a bound, since normalizing
+    // each again was a good part of redacting a batch.
+    if (NORMAL_KEYS.size >= NORMAL_KEYS_CAP) NORMAL_KEYS.clear();
+    NORMAL_KEYS.set(key, norm);
+  }
+  return norm;
 }
 
 /**
@@ -95,30 +108,41 @@ function addressesIn(text) {
 }
 
 /**
+ * HASH_FIELDS and DROP_FIELDS normalized, once per settings object.
+ * @type {WeakMap<Settings, {hash: Set<string>, drop: Set<string>}>}
+ */
+const FIELD_RULES = new WeakMap();
+
+/**
  * What one redaction of one message needs: the configured field names
  * (normalized), the node budget, and one digest per distinct value.
  * @param {Settings} s
  */
 function redactor(s) {
-  /** @type {Map<string, Promise<string>>} */
+  /** @type {Map<string, string>} */
   const digests = new Map();
   /**
    * @param {string | number} text
-   * @returns {Promise<string>}
+   * @returns {string}
    */
   const hashed = (text) => {
     const key = String(text).trim().toLowerCase();
-    let p = digests.get(key);
-    if (!p) {
-      p = Promise.resolve(`sha256:${sha256Hex(key)}`);
-      digests.set(key, p);
+    let digest = digests.get(key);
+    if (digest === undefined) {
+      digest = `sha256:${sha256Hex(key)}`;
+      digests.set(key, digest);
     }
-    return p;
+    return digest;
   };
+  let fields = FIELD_RULES.get(s);
+  if (!fields) {
+    fields = { hash: new Set(s.hashFields.map(normalKey)), drop: new Set(s.dropFields.map(normalKey)) };
+    FIELD_RULES.set(s, fields);
+  }
   return {
     email: s.hashEmail,
-    hash: new Set(s.hashFields.map(normalKey)),
-    drop: new Set(s.dropFields.map(normalKey)),
+    hash: fields.hash,
+    drop: fields.drop,
     nodes: 0,
     exhausted: false, // the node budget is spent
     overflow: false, // something was dropped unread (too deep, or exhausted)
@@ -133,9 +157,9 @@ function redactor(s) {
     /**
      * A value under a hashed key: its digest, or nothing (DROP).
      * @param {unknown} value
-     * @returns {Promise<string | typeof DROP>}
+     * @returns {string | typeof DROP}
      */
-    async hashValue(value) {
+    hashValue(value) {
       if (typeof value === "string" && HASHED.test(value)) return value;
       // Not a value a collector could join on: nothing of it is kept.
       if (typeof value !== "string" && typeof value !== "number") return DROP;
@@ -158,9 +182,9 @@ function redactor(s) {
      * beyond its "@" ("first%2Elast%40acme.com" keeps "first%2E"), passes.
      * @template T
      * @param {T} text
-     * @returns {Promise<T | string>}
+     * @returns {T | string}
      */
-    async scrub(text) {
+    scrub(text) {
       if (!this.mayScrub(text)) return text;
       const t = text.trim();
       if (t.length <= 320 && WHOLE_EMAIL.test(t)) return hashed(t);
@@ -169,7 +193,7 @@ function redactor(s) {
       let out = "";
       let at = 0;
       for (const { start, end, address } of found) {
-        out += text.slice(at, start) + (await hashed(address));
+        out += text.slice(at, start) + hashed(address);
         at = end;
       }
       return out + text.slice(at);
@@ -228,9 +252,9 @@ function put(obj, key, value) {
  * @param {unknown} value
  * @param {Rules} rules
  * @param {number} depth
- * @returns {Promise<unknown>}
+ * @returns {unknown}
  */
-async function walk(r, value, rules, depth) {
+function walk(r, value, rules, depth) {
   if (value === null || typeof value !== "object") return r.scrub(value);
   // Nothing to do below here (no rule applies and e-mail is off): the
   // subtree is forwarded as it is, unread, however deep.
@@ -249,9 +273,7 @@ async function walk(r, value, rules, depth) {
         changed = true; // the rest of the array is dropped
         break;
       }
-      // A plain value with nothing to scrub is taken as it is: an await per
-      // value would be most of the walk's cost.
-      const v = typeof item === "object" && item !== null ? await walk(r, item, inherited, depth + 1) : r.mayScrub(item) ? await r.scrub(item) : item;
+      const v = typeof item === "object" && item !== null ? walk(r, item, inherited, depth + 1) : r.scrub(item);
       if (v === DROP) changed = true;
       else {
         if (v !== item) changed = true;
@@ -276,14 +298,14 @@ async function walk(r, value, rules, depth) {
     else {
       const norm = rules.fields || rules.scores || r.email ? normalKey(key) : "";
       if ((rules.scores && SCORE_KEYS.has(norm)) || (rules.fields && r.drop.has(norm))) v = DROP;
-      else if ((rules.fields && r.hash.has(norm)) || (r.email && namesEmail(norm))) v = await r.hashValue(item);
+      else if ((rules.fields && r.hash.has(norm)) || (r.email && namesEmail(norm))) v = r.hashValue(item);
       else if (typeof item === "object" && item !== null) {
         // hasOwn: a key such as "constructor" must not pick up Object's.
         const own = rules.children && Object.hasOwn(rules.children, key) ? rules.children[key] : inherited;
-        v = await walk(r, item, own, depth + 1);
-      } else v = r.mayScrub(item) ? await r.scrub(item) : item;
+        v = walk(r, item, own, depth + 1);
+      } else v = r.scrub(item);
       // A key can be an address too ({"boss@acme.com": true}).
-      if (r.mayScrub(key)) k = await r.scrub(key);
+      k = r.scrub(key);
     }
     if (!out && (v === DROP || k !== key || v !== item)) {
       out = {};
@@ -314,14 +336,15 @@ async function walk(r, value, rules, depth) {
  * one with nothing to redact is returned as it is.
  * @param {Env} env
  * @param {ForwardMessage} msg
- * @returns {Promise<ForwardMessage>}
+ * Synchronous: the digests are (digest.js), so a message costs no promise.
+ * @returns {ForwardMessage}
  */
-export async function redact(env, msg) {
+export function redact(env, msg) {
   if (!msg || typeof msg !== "object") return msg;
   const r = redactor(settings(env));
-  const profile = msg.profile && typeof msg.profile === "object" ? await walk(r, msg.profile, PERSONAL, 1) : msg.profile;
+  const profile = msg.profile && typeof msg.profile === "object" ? walk(r, msg.profile, PERSONAL, 1) : msg.profile;
   const event = msg.event && typeof msg.event === "object" && !Array.isArray(msg.event)
-    ? await walk(r, msg.event, eventRules(msg.event.type), 1)
+    ? walk(r, msg.event, eventRules(msg.event.type), 1)
     : msg.event;
   if (r.overflow) console.warn("forward: redaction dropped a part of message", String(msg.id).slice(0, 80), "too deep or too large to read");
   if (profile === msg.profile && event === msg.event) return msg;

@@ -38,7 +38,8 @@ import { TokenBucket } from "./ratelimit.js";
 import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages } from "./forward.js";
 import { SCORE_KEYS, normalKey } from "./redact.js";
-import { refuse } from "./errors.js";
+import { HttpError, refuse } from "./errors.js";
+import { formFor } from "./forms.js";
 import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
 import { LeadTable } from "./handoff/leads.js";
@@ -81,6 +82,7 @@ import { LinkTable, unlinkVisitors } from "./links.js";
  * An event of a batch, shape-checked by the route: its index in the batch,
  * its dedup id and the collector's idempotency key.
  * @typedef {{index: number, id: string, forwardId: string, event: NurtureEvent}} Candidate
+ * @typedef {Omit<Candidate, "forwardId">} Ingestible a candidate as the visitor's object takes it
  */
 
 /**
@@ -328,6 +330,8 @@ export class VisitorState extends DurableObject {
     this.table = null;
     /** @type {LinkTable | null} the identity links' table, on their object only (links.js) */
     this.linkTable = null;
+    /** @type {{of: Float64Array, counts: Map<number, number>} | null} the ids of `state.seen` (seenIndex) */
+    this.seen = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -336,13 +340,13 @@ export class VisitorState extends DurableObject {
   }
 
   /**
-   * `candidates`: [{index, id, forwardId, event}] already shape-checked by
+   * `candidates`: [{index, id, event}] already shape-checked by
    * the worker. Returns the outcome for each, the new score and what to
    * forward (enriched events and lifecycle signals).
    * @param {object} batch
    * @param {string} batch.visitorId
    * @param {Channel} [batch.channel]
-   * @param {Candidate[]} batch.candidates
+   * @param {Ingestible[]} batch.candidates
    * @param {number} batch.now
    * @param {boolean} [batch.trap] TEST_HOOKS: trap the core once, to prove the recovery
    * @param {string | null} [batch.ip]
@@ -360,21 +364,23 @@ export class VisitorState extends DurableObject {
     if (wait > 0) return refuse("rate_limited", `too many batches for this visitor; retry in ${wait} s`, wait);
 
     const st = this.state;
-    const seen = new Set(st.seen);
+    const seen = this.seenIndex(st);
+    /** @type {Set<number>} the batch's own ids, for duplicates within it */
+    const inBatch = new Set();
     // An exposure to an experiment already forwarded (by the edge or an
     // earlier page) is a duplicate, whatever its id: one per experiment.
     const exposed = new Set(st.exposed ?? []);
     const keyOf = new Map(candidates.map((c) => [c.id, seenKey(c.id)]));
     /** @type {{index: number, id: string}[]} */
     const duplicates = [];
-    /** @type {Candidate[]} */
+    /** @type {Ingestible[]} */
     const fresh = [];
     for (const c of candidates) {
       const key = /** @type {number} */ (keyOf.get(c.id));
       const experiment = exposureKeyOf(c.event);
-      if (seen.has(key) || (experiment !== null && exposed.has(experiment))) duplicates.push({ index: c.index, id: c.id });
+      if (seen.has(key) || inBatch.has(key) || (experiment !== null && exposed.has(experiment))) duplicates.push({ index: c.index, id: c.id });
       else {
-        seen.add(key);
+        inBatch.add(key);
         if (experiment !== null) exposed.add(experiment);
         fresh.push(c);
       }
@@ -432,7 +438,10 @@ export class VisitorState extends DurableObject {
     signals.push(...handoffAfterUpdate(this.env, st, { summary, profile: outcome.profile, signals, seg, now }));
 
     const acceptedIds = new Set(outcome.accepted.map((c) => c.id));
-    st.seen = remember(st.seen, candidates.filter((c) => acceptedIds.has(c.id)).map((c) => /** @type {number} */ (keyOf.get(c.id))), s.seenCap);
+    const added = candidates.filter((c) => acceptedIds.has(c.id)).map((c) => /** @type {number} */ (keyOf.get(c.id)));
+    const before = st.seen;
+    st.seen = remember(before, added, s.seenCap);
+    this.seenMoved(before, added, st.seen);
     const newlyExposed = outcome.accepted.flatMap((c) => exposureKeyOf(c.event) ?? []);
     if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
@@ -461,6 +470,45 @@ export class VisitorState extends DurableObject {
       segments: seg,
       coreRestarts: coreStats().restarts,
     };
+  }
+
+  /**
+   * The ids in `st.seen`, each with how many times the array holds it (a
+   * state migrated from before the hashes may hold one twice). Kept with
+   * the array it was built from and moved along with it (seenMoved), so a
+   * batch does not build a set of SEEN_IDS_CAP ids again each time.
+   * @param {State} st
+   */
+  seenIndex(st) {
+    if (this.seen?.of !== st.seen) {
+      /** @type {Map<number, number>} */
+      const counts = new Map();
+      for (const k of st.seen) counts.set(k, (counts.get(k) ?? 0) + 1);
+      this.seen = { of: st.seen, counts };
+    }
+    return this.seen.counts;
+  }
+
+  /**
+   * `after` is `remember(before, added, cap)`: the index follows it (the
+   * oldest ids dropped, the added ones counted).
+   * @param {Float64Array} before
+   * @param {number[]} added
+   * @param {Float64Array} after
+   */
+  seenMoved(before, added, after) {
+    const index = this.seen;
+    if (index?.of !== before) return; // built again when next asked
+    const { counts } = index;
+    for (const k of added) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const dropped = before.length + added.length - after.length;
+    for (let i = 0; i < dropped; i++) {
+      const k = i < before.length ? before[i] : added[i - before.length];
+      const n = (counts.get(k) ?? 1) - 1;
+      if (n > 0) counts.set(k, n);
+      else counts.delete(k);
+    }
+    index.of = after;
   }
 
   /**
@@ -750,7 +798,6 @@ export class VisitorState extends DurableObject {
    * @param {object} post
    * @param {string} post.visitorId
    * @param {string} post.formId
-   * @param {import("nurture").FormConfig} post.form the definition (compiled once per isolate)
    * @param {Record<string, unknown>} post.submission
    * @param {string[]} post.asked
    * @param {number} post.renderedAt
@@ -761,8 +808,17 @@ export class VisitorState extends DurableObject {
    * @param {Record<string, unknown> | null} [post.cf]
    * @returns {Promise<FormRefused | FormAccepted | Refused>}
    */
-  async submitForm({ visitorId, formId, form, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
+  async submitForm({ visitorId, formId, submission, asked, renderedAt, nonce, now, language, ip, cf }) {
     await loadDocuments(this.env); // the only wait, as in ingest()
+    // Looked up here rather than sent with every post (compiled once per
+    // isolate); the route found it in the same documents.
+    let form;
+    try {
+      form = formFor(this.env, formId);
+    } catch (err) {
+      if (err instanceof HttpError) return refuse(err.code, err.message);
+      throw err;
+    }
     const s = settings(this.env);
     this.bucket ??= new TokenBucket(s.visitorRateBurst, s.visitorRatePerSecond);
     if (this.state.erasedAt) return ERASED;

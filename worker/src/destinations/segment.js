@@ -159,6 +159,8 @@ export function toCalls(dest, msg, o = {}) {
  * @param {string} s
  */
 export function utf8Bytes(s) {
+  // Most texts are ASCII: one native scan says so.
+  if (!NON_ASCII.test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -166,6 +168,8 @@ export function utf8Bytes(s) {
   }
   return n;
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** @type {Format} */
 export const segment = {

@@ -82,8 +82,9 @@ function checkBody(body, s) {
  * @param {Pick<Settings, "maxEventBytes" | "maxDepth">} s
  * @param {number} now
  * @param {number[]} [indices]
+ * @param {boolean} [parsed] `events` are as JSON.parse gave them (the body of /v1/events), no copy through text needed
  */
-export function prepare(events, visitorId, channel, s, now, indices) {
+export function prepare(events, visitorId, channel, s, now, indices, parsed = false) {
   /** @type {Rejected[]} */
   const rejected = [];
   /** @type {Candidate[]} */
@@ -97,7 +98,7 @@ export function prepare(events, visitorId, channel, s, now, indices) {
     const text = JSON.stringify(raw);
     // The cap is on bytes, as stored and forwarded; a string of CJK text is
     // three bytes a character.
-    if (utf8Length(text) > s.maxEventBytes) {
+    if (text.length * 3 > s.maxEventBytes && utf8Length(text) > s.maxEventBytes) {
       rejected.push({ index, reason: `event: larger than ${s.maxEventBytes} bytes` });
       continue;
     }
@@ -105,7 +106,11 @@ export function prepare(events, visitorId, channel, s, now, indices) {
       rejected.push({ index, reason: `event: nested deeper than ${s.maxDepth} levels` });
       continue;
     }
-    const event = JSON.parse(text); // a plain copy, prototype-free keys included
+    // A plain copy, prototype-free keys included: the text read back, or a
+    // shallow copy when that gives the same (the events came straight from
+    // JSON.parse, and the text holds no null, which is also what a number
+    // out of range such as 1e999, Infinity once parsed, is written as).
+    const event = parsed && !text.includes("null") ? { ...raw } : JSON.parse(text);
     // Segment's servers stamp an event that comes without a time; so do we.
     if (event.timestamp === undefined || event.timestamp === null) event.timestamp = now;
     event.channel = channel;
@@ -148,7 +153,9 @@ export async function ingest(request, env, ctx, s, { visitorId, channel, rejecte
   /** @type {Omit<Ingested, "ok" | "coreRestarts"> & {coreRestarts?: number}} */
   let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], segments: null, signals: [] };
   if (candidates.length) {
-    out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
+    // The collector's keys stay here, where the messages are built.
+    const sent = candidates.map(({ index, id, event }) => ({ index, id, event }));
+    out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates: sent, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
   }
   const allRejected = rejected.concat(out.rejected).sort((a, b) => a.index - b.index);
   if (out.accepted.length === 0 && out.duplicates.length === 0) {
@@ -192,7 +199,7 @@ export async function events(request, env, ctx, s) {
   }
   const who = await resolveVisitor(request, env, s, { bodyToken: body.visitorToken });
   const now = Date.now();
-  const { rejected, candidates } = await prepare(body.events, who.visitorId, "browser", s, now);
+  const { rejected, candidates } = prepare(body.events, who.visitorId, "browser", s, now, undefined, true);
   const trap = s.testHooks && request.headers.get("x-nurture-test-trap") === "1";
   const answer = await ingest(request, env, ctx, s, { visitorId: who.visitorId, channel: "browser", rejected, candidates, now, trap });
   return json(answer, 200, visitorHeaders(who, s));
@@ -222,6 +229,6 @@ export async function serverEvents(request, env, ctx, s) {
   const batch = { events: body.events };
   checkBody(batch, s);
   const now = Date.now();
-  const { rejected, candidates } = await prepare(batch.events, body.visitorId, "server", s, now);
+  const { rejected, candidates } = prepare(batch.events, body.visitorId, "server", s, now, undefined, true);
   return json(await ingest(request, env, ctx, s, { visitorId: body.visitorId, channel: "server", rejected, candidates, now, trap: false }));
 }

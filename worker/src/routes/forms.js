@@ -13,7 +13,7 @@ import { limitClient } from "../ratelimit.js";
 import { cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { withCore, isFatal } from "../core.js";
-import { documents } from "../source.js";
+import { formFor } from "../forms.js";
 import { forwardMessages } from "../forward.js";
 
 /**
@@ -22,48 +22,12 @@ import { forwardMessages } from "../forward.js";
  * @typedef {import("nurture").FormConfig} FormConfig
  * @typedef {import("nurture").NextFields} NextFields
  * @typedef {import("nurture").ShownField} ShownField
- * @typedef {Record<string, FormConfig>} Forms
  */
 
-export const FORM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_FIELD = "nurture_token"; // the form token's name in a urlencoded post
 const VISITOR_FIELD = "nurture_visitor"; // the visitor token's, for a page without the cookie
 const JSON_KEYS = new Set(["token", "fields", "consent", "visitorToken"]);
 const MAX_FIELDS = 60;
-
-/** @type {Map<string, Forms>} forms text → {formId: definition} */
-const formsCache = new Map();
-
-/**
- * @param {Env} env
- * @returns {Forms}
- */
-function forms(env) {
-  const { forms: text, source } = documents(env);
-  let all = formsCache.get(text);
-  if (all) return all;
-  if (text === "") all = {};
-  else {
-    try {
-      all = JSON.parse(text);
-    } catch {
-      throw new HttpError("server_misconfigured", `the forms (${source}) are not valid JSON`);
-    }
-    if (!all || typeof all !== "object" || Array.isArray(all)) throw new HttpError("server_misconfigured", `the forms (${source}) must be an object {formId: form}`);
-  }
-  formsCache.set(text, all);
-  return all;
-}
-
-/**
- * @param {Env} env
- * @param {string} formId
- */
-function formFor(env, formId) {
-  const all = forms(env);
-  if (!FORM_ID.test(formId) || !Object.hasOwn(all, formId)) throw new HttpError("unknown_form", "no form with this id");
-  return all[formId];
-}
 
 /**
  * Core calls on the form; a bad definition is the server's fault.
@@ -245,7 +209,6 @@ export async function postForm(request, env, ctx, s, { formId }) {
   const out = unwrap(await visitorStub(env, who.visitorId).submitForm({
     visitorId: who.visitorId,
     formId,
-    form,
     submission: { ...fields },
     asked: t.asked,
     renderedAt: t.renderedAt,
