@@ -142,12 +142,7 @@ async function postBatch(dest, { parts, keys }) {
     return { outcome: "retry" }; // refused, reset or timed out
   }
   try {
-    // The body is not needed. A short one (a collector's `{"ok":true}`) is
-    // read, which costs less than cancelling the stream; anything longer or
-    // of unknown length is cancelled.
-    const length = Number(res.headers.get("content-length") ?? Number.NaN);
-    if (length <= 4096) await res.arrayBuffer();
-    else await res.body?.cancel();
+    await res.body?.cancel();
   } catch {
     // the body is not needed
   }

@@ -169,9 +169,6 @@ export async function readBytes(request, s) {
     throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
   }
   if (request.body === null) throw new HttpError("empty_body", "the body is empty");
-  // With a Content-Length within the cap the runtime reads exactly that
-  // many bytes: one read, not a loop over the stream's chunks.
-  if (declared !== null && /^[0-9]{1,9}$/.test(declared)) return checkedSize(await readDeclared(request, s), s);
   const reader = request.body.getReader();
   /** @type {Uint8Array[]} */
   const chunks = [];
@@ -218,43 +215,6 @@ export async function readBytes(request, s) {
   }
   if (size === 0) throw new HttpError("empty_body", "the body is empty");
   return concatBytes(chunks, size);
-}
-
-/**
- * The whole body at once, within the time limit.
- * @param {Request} request
- * @param {Pick<Settings, "bodyTimeoutMs">} s
- */
-async function readDeclared(request, s) {
-  /** @type {number | null} */
-  let timer = null;
-  /** @type {Promise<"timeout">} */
-  const deadline = new Promise((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), s.bodyTimeoutMs ?? 10_000);
-  });
-  const read = request.arrayBuffer();
-  // When the deadline wins, the read is left behind (see readBytes).
-  read.catch(() => {});
-  let got;
-  try {
-    got = await Promise.race([read, deadline]);
-  } catch {
-    throw new HttpError("body_aborted", "the connection closed before the body was complete");
-  } finally {
-    clearTimeout(timer);
-  }
-  if (got === "timeout") throw new HttpError("body_timeout", `the body did not arrive within ${s.bodyTimeoutMs ?? 10_000} ms`);
-  return new Uint8Array(got);
-}
-
-/**
- * @param {Uint8Array} bytes
- * @param {Pick<Settings, "maxBodyBytes">} s
- */
-function checkedSize(bytes, s) {
-  if (bytes.byteLength > s.maxBodyBytes) throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
-  if (bytes.byteLength === 0) throw new HttpError("empty_body", "the body is empty");
-  return bytes;
 }
 
 /**

@@ -118,23 +118,38 @@ export function b64url(bytes) {
   return s;
 }
 
+const B64URL_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64URL_VALUES[B64URL.charCodeAt(i)] = i;
+
 /**
+ * The bytes of a b64url text, or null. Only the spelling b64url() writes
+ * is accepted: the unused low bits of the last character must be zero, or
+ * a signed token would have more than one valid form (found by
+ * worker/fuzz/tokens.fuzz.mjs). Six bits a character through a table,
+ * which costs a fraction of atob and a copy.
  * @param {string} text
  * @returns {Uint8Array | null}
  */
 function fromB64url(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    // atob ignores the unused low bits of the last character, so several
-    // spellings decode to the same bytes; only the one b64url() writes is
-    // accepted, or a signed token would have more than one valid form
-    // (found by worker/fuzz/tokens.fuzz.mjs).
-    return b64url(bytes) === text ? bytes : null;
-  } catch {
-    return null;
+  const n = text.length;
+  if (n % 4 === 1) return null;
+  const out = new Uint8Array((n * 3) >> 2);
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? B64URL_VALUES[c] : -1;
+    if (v < 0) return null;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 255;
+      acc &= (1 << bits) - 1;
+    }
   }
+  return acc === 0 ? out : null;
 }
 
 export function newVisitorId() {
