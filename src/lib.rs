@@ -33,6 +33,7 @@
 /// Learning a model's points from labelled leads (feature `calibrate`).
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
+pub mod delivery;
 pub mod diagnostics;
 pub mod email;
 pub mod forms;

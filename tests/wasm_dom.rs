@@ -5,7 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Promise, Reflect};
-use nurture::page::state::{valid_token, ResetReason, Stored, MAX_BYTES, MAX_EVENTS, MAX_OUTBOX};
+use nurture::delivery::{valid_token, MAX_OUTBOX};
+use nurture::page::state::{ResetReason, Stored, MAX_BYTES, MAX_EVENTS};
 use nurture::page::{random_id, start, swap_slot, Nurture};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;

@@ -1,5 +1,5 @@
 //! What the page calls: `start`, the `Nurture` methods and `swapSlot`,
-//! plus reading the options, the stored state and the site config.
+//! plus reading the stored state.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,74 +11,21 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Storage, Window};
 
 use super::config::load_config;
+use super::options::{read_options, ConsentMode};
 use super::runtime::{make_timers, notify};
 use super::slots::{self, SlotUndo};
 use super::state::{ResetReason, Stored};
 use super::tracking::{begin_page, install_listeners, track_event};
 use super::transport::flush;
 use super::{
-    get, no_browser, now, random_id, to_js, warn, ConfigState, ConsentMode, Nurture, Options, Page,
-    Reapply, Rt, Runtime, CURRENT, DEFAULT_KEY, ENVELOPE_BYTES, MAX_ANTI_FLICKER_MS,
-    MAX_EVENT_BYTES, RETRY_FIRST_MS,
+    get, no_browser, now, random_id, to_js, warn, ConfigState, Nurture, Page, Rt, Runtime, CURRENT,
+    ENVELOPE_BYTES, MAX_EVENT_BYTES,
 };
+use crate::delivery::Backoff;
 use crate::diagnostics::ConfigDocument;
 use crate::score::event::MAX_NAME_LEN;
 use crate::score::Model;
 use crate::wasm::{from_js, invalid_argument, IntoJsResult};
-
-fn read_options(options: &JsValue) -> Result<Options, JsValue> {
-    let text = |key: &str| get(options, key).as_string().filter(|s| !s.is_empty());
-    let mode = match text("consent").as_deref() {
-        None | Some("implied") | Some("granted") => ConsentMode::Implied,
-        Some("required") => ConsentMode::Required,
-        Some(_) => {
-            return Err(invalid_argument(
-                "options.consent",
-                "expected \"required\" or \"implied\"",
-            ))
-        }
-    };
-    let request = match from_js(get(options, "request"), "options.request")? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    };
-    let reapply = match get(options, "reapply") {
-        v if v.is_undefined() || v.is_null() => Reapply::Navigation,
-        v => match v.as_string().as_deref() {
-            Some("never") => Reapply::Never,
-            Some("navigation") => Reapply::Navigation,
-            Some("immediate") => Reapply::Immediate,
-            _ => {
-                return Err(invalid_argument(
-                    "options.reapply",
-                    "expected \"never\", \"navigation\" or \"immediate\"",
-                ))
-            }
-        },
-    };
-    let hidden_at = get(options, "hiddenAt");
-    let hidden_at = match hidden_at.dyn_ref::<js_sys::Date>() {
-        Some(date) => Some(date.get_time()).filter(|t| t.is_finite()),
-        None => hidden_at.as_f64(),
-    };
-    let anti_flicker_ms = get(options, "antiFlickerMs")
-        .as_f64()
-        .unwrap_or(MAX_ANTI_FLICKER_MS)
-        .clamp(0.0, MAX_ANTI_FLICKER_MS);
-    Ok(Options {
-        endpoint: text("endpoint").map(|e| e.trim_end_matches('/').to_string()),
-        reapply,
-        mode,
-        key: text("storageKey").unwrap_or_else(|| DEFAULT_KEY.to_string()),
-        anti_flicker_ms,
-        hidden_at,
-        auto_track: get(options, "autoTrack").as_bool().unwrap_or(true),
-        request,
-        batch_ms: get(options, "batchMs")
-            .as_f64()
-            .map_or(1000, |ms| ms.clamp(0.0, 60_000.0) as i32),
-    })
-}
 
 /// Starts nurture on this page: `start({config?, model?, endpoint?,
 /// consent?, reapply?, storageKey?, antiFlickerMs?, hiddenAt?, autoTrack?,
@@ -150,7 +97,7 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
         tick_timer: None,
         in_flight: Vec::new(),
         graveyard: Vec::new(),
-        retry_ms: RETRY_FIRST_MS,
+        backoff: Backoff::default(),
         stopped: false,
     }));
     make_timers(&rt);

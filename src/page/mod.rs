@@ -32,13 +32,15 @@
 //!
 //! The files: [`state`] (what is stored) and [`slots`] (swapping a slot's
 //! content) are the two halves with their own API; `api.rs` is what the page
-//! calls (`start`, the `Nurture` methods, `swapSlot`), `config.rs` reading
+//! calls (`start`, the `Nurture` methods, `swapSlot`), `options.rs` reading
+//! `start`'s options, `config.rs` reading
 //! the site config or the edge's config document, `runtime.rs` the
 //! runtime's own plumbing (timers, saving, recording, scoring and deciding,
 //! applying decisions), `tracking.rs` what it observes on the page (page
 //! views, dwell and scroll, clicks, form submits, navigation) and
-//! `transport.rs` how events reach the edge (batches, retries, the visitor
-//! token).
+//! `transport.rs` how events reach the edge: the I/O around the delivery
+//! policy in [`crate::delivery`] (batches, what an answer settles, retries,
+//! the visitor token), which is pure and tested natively.
 
 pub mod slots;
 pub mod state;
@@ -46,6 +48,7 @@ pub mod state;
 mod api;
 mod config;
 mod exposure;
+mod options;
 mod runtime;
 mod tracking;
 mod transport;
@@ -59,10 +62,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Event, EventTarget, Storage, Window};
 
+use crate::delivery::{Backoff, SentFor};
 use crate::personalize::Personalizer;
 use crate::score::Model;
 use crate::wasm::invalid_argument;
 pub use api::{start, swap_slot};
+use options::Options;
 use slots::SlotUndo;
 use state::{ResetReason, Stored};
 
@@ -72,16 +77,10 @@ extern "C" {
     fn warn(message: &str);
 }
 
-const DEFAULT_KEY: &str = "nurture";
 /// The worker's visitor token header, on its answers and our requests.
 const TOKEN_HEADER: &str = "x-nurture-visitor";
-/// The longest slots may stay hidden, whatever the options say.
-const MAX_ANTI_FLICKER_MS: f64 = 300.0;
-const BATCH_SIZE: usize = 50;
 /// Dwell time is folded into the current page event this often.
 const TICK_MS: i32 = 5_000;
-const RETRY_FIRST_MS: f64 = 2_000.0;
-const RETRY_MAX_MS: f64 = 60_000.0;
 const MAX_PAGE_TAGS: usize = 20;
 /// A manual `page()` for the URL of the current page view, this soon after
 /// that view began, is the same view (see `tracking::begin_page`).
@@ -93,43 +92,9 @@ const MAX_EVENT_BYTES: usize = 4_096;
 /// What the envelope (`messageId`, `anonymousId`, `timestamp`) adds to an
 /// event's JSON at most.
 const ENVELOPE_BYTES: usize = 150;
-/// A batch's events may not exceed this many bytes as JSON: the worker's
-/// default body limit is 64 KiB, and a refused batch is lost.
-const BATCH_MAX_BYTES: usize = 60 * 1024;
 const DOWNLOAD_EXTENSIONS: &[&str] = &[
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".csv", ".epub", ".key",
 ];
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ConsentMode {
-    /// Track unless the visitor refused or sends Global Privacy Control.
-    Implied,
-    /// Wait for `consent(true)`.
-    Required,
-}
-
-/// When slots follow changed decisions (`options.reapply`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Reapply {
-    /// Each slot shows the variant first applied on this page load.
-    Never,
-    /// At the next page view (SPA navigation or `page()`).
-    Navigation,
-    /// As soon as the decisions change.
-    Immediate,
-}
-
-struct Options {
-    endpoint: Option<String>,
-    reapply: Reapply,
-    mode: ConsentMode,
-    key: String,
-    anti_flicker_ms: f64,
-    hidden_at: Option<f64>,
-    auto_track: bool,
-    request: Option<Map<String, Value>>,
-    batch_ms: i32,
-}
 
 #[derive(Default)]
 struct Page {
@@ -162,13 +127,10 @@ enum ConfigState {
     Failed,
 }
 
-struct Batch {
+/// A batch on its way.
+struct InFlight {
     ids: Vec<String>,
-    /// The local visitor id and the token the batch went out with: an
-    /// answer may only update (or drop) the token of the visitor it was
-    /// sent for, not of the one that replaced it after `consent(false)`.
-    anon: String,
-    token: Option<String>,
+    sent_for: SentFor,
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
@@ -212,9 +174,9 @@ struct Runtime {
     give_up_timer: Option<i32>,
     flush_timer: Option<i32>,
     tick_timer: Option<i32>,
-    in_flight: Vec<Batch>,
+    in_flight: Vec<InFlight>,
     graveyard: Vec<Closure<dyn FnMut(JsValue)>>,
-    retry_ms: f64,
+    backoff: Backoff,
     stopped: bool,
 }
 

@@ -11,10 +11,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
+use super::options::Reapply;
 use super::slots;
-use super::state::{message_id, ResetReason};
+use super::state::ResetReason;
 use super::transport::flush;
-use super::{now, reencode, to_js, warn, Applied, ConfigState, Reapply, Rt, Runtime, TICK_MS};
+use super::{now, reencode, to_js, warn, Applied, ConfigState, Rt, Runtime, TICK_MS};
+use crate::delivery::message_id;
 use crate::personalize::{Tables, Visitor};
 use crate::score::{EventSource, ScoreOptions};
 

@@ -4,20 +4,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::delivery::{self, trim_front, valid_token};
+
 /// Bumped whenever the stored layout changes; an older or newer layout is
 /// reset rather than guessed at.
 pub const STATE_VERSION: u32 = 1;
 /// Events kept for local scoring; the oldest go first. The edge keeps the
 /// full history, the page only needs enough to score recent behaviour.
 pub const MAX_EVENTS: usize = 200;
-/// Events waiting to be sent; beyond this the oldest are dropped, so a site
-/// whose endpoint is down for days cannot fill the visitor's storage.
-pub const MAX_OUTBOX: usize = 300;
 /// The stored text may not exceed this many bytes (localStorage quotas are
 /// about 5 MB per origin, shared with the site's own data).
 pub const MAX_BYTES: usize = 64 * 1024;
-/// The longest visitor token kept; the worker refuses longer ones.
-pub const MAX_TOKEN_LEN: usize = 200;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -120,12 +117,11 @@ impl Stored {
 
     /// Appends an event, keeping the newest [`MAX_EVENTS`]. Returns how
     /// many unsent events were dropped to keep the outbox within
-    /// [`MAX_OUTBOX`].
+    /// [`delivery::MAX_OUTBOX`].
     pub fn push_event(&mut self, event: Value, send: bool) -> usize {
         let mut dropped = 0;
         if send {
-            self.outbox.push(event.clone());
-            dropped = trim_front(&mut self.outbox, MAX_OUTBOX);
+            dropped = delivery::enqueue(&mut self.outbox, event.clone());
         }
         self.events.push(event);
         trim_front(&mut self.events, MAX_EVENTS);
@@ -155,35 +151,4 @@ impl Stored {
             }
         }
     }
-
-    /// Removes the acknowledged events from the outbox.
-    pub fn acknowledge(&mut self, ids: &[String]) {
-        self.outbox.retain(|e| match message_id(e) {
-            Some(id) => !ids.iter().any(|a| a == id),
-            None => false,
-        });
-    }
-}
-
-/// Whether `text` can be kept and sent back as a visitor token: the
-/// worker's alphabet (`v1.<kid>.<id>.<issued>.<mac>`: base64url, digits and
-/// dots) and length. Anything else is not a token the edge signed, and some
-/// of it (a line break) would make `fetch` throw on the header.
-pub fn valid_token(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= MAX_TOKEN_LEN
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-}
-
-pub fn message_id(event: &Value) -> Option<&str> {
-    event.get("messageId").and_then(Value::as_str)
-}
-
-/// Keeps the newest `keep` items; returns how many went.
-fn trim_front(list: &mut Vec<Value>, keep: usize) -> usize {
-    let drop = list.len().saturating_sub(keep);
-    list.drain(..drop);
-    drop
 }

@@ -11,12 +11,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, EventTarget};
 
 use super::runtime::notify;
-use super::state::message_id;
 use super::transport::flush;
 use super::{
     get, now, ConfigState, HistoryHook, Page, Rt, Runtime, DOWNLOAD_EXTENSIONS, MAX_PAGE_TAGS,
     SAME_VIEW_MS,
 };
+use crate::delivery::message_id;
 
 impl Runtime {
     /// Reads the page attributes segments can use and the content tags.
