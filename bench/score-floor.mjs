@@ -191,6 +191,32 @@ if (tracked.engagement !== wasm.engagement.score) {
   throw new Error(`the tracked visitor scores ${tracked.engagement}, score ${wasm.engagement.score}`);
 }
 const tTrack = secondsPerCall(trackVisitor);
+// The same two, floor and tracked visitor, in alternating rounds, the
+// ratio taken per round: on a machine shared with other work, the load
+// swings between two measurements taken seconds apart, much less between
+// two rounds taken within a few milliseconds.
+function pairedRatio(a, b, rounds = 21, minMs = 30) {
+  const round = (fn) => {
+    let iterations = 0;
+    const start = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < minMs || iterations < 1) {
+      fn();
+      iterations++;
+      elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    }
+    return elapsed / iterations;
+  };
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    const ta = round(a);
+    const tb = round(b);
+    ratios.push(ta / tb);
+  }
+  ratios.sort((x, y) => x - y);
+  return ratios[Math.floor(rounds / 2)];
+}
+const pairedTrackVsFloor = pairedRatio(() => scoreFloor(floorModel, events, now), trackVisitor);
 console.log(`floor.events=${n}`);
 console.log(`floor.engagement_score=${floor.score}`);
 console.log(`floor.nurture_engagement_score=${wasm.engagement.score}`);
@@ -200,6 +226,7 @@ console.log(`floor.wasm_events_per_sec=${Math.round(n / tWasm)}`);
 console.log(`floor.wasm_json_events_per_sec=${Math.round(n / tWasmText)}`);
 console.log(`floor.wasm_visitor_track_events_per_sec=${Math.round(n / tTrack)}`);
 console.log(`floor.wasm_visitor_track_vs_floor=${(tFloor / tTrack).toFixed(2)}`);
+console.log(`floor.wasm_visitor_track_vs_floor_paired=${pairedTrackVsFloor.toFixed(2)}`);
 
 // ---- growth with the number of events, in wasm -------------------------
 // wasm memory only grows, so sizes go up and the high-water mark after each

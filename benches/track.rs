@@ -1,9 +1,11 @@
 //! A visitor with 1,000 events tracked one by one, then scored, natively:
-//! the page's `Visitor` path (`Model::event_from_fields` + `Model::track`,
-//! then `Model::score_visitor`) against the edge's `Model::ingest` called
-//! with one event at a time, and against a full `Model::score` of the same
-//! events, in the same run. `cargo bench --bench track`;
-//! `NURTURE_BENCH_QUICK=1` runs each once (for callgrind).
+//! the page's `Visitor` path (`Model::track`: each distinct action, URL
+//! and tag list worked out once and found again by a hash lookup, then
+//! `Model::track_interned`; then `Model::score_visitor`) against the
+//! edge's `Model::ingest` called with one event at a time, and against a
+//! full `Model::score` of the same events, in the same run.
+//! `cargo bench --bench track`; `NURTURE_TRACK_ONLY=1` runs only the
+//! tracked loop, 10 times (for callgrind).
 
 mod common;
 
@@ -73,8 +75,7 @@ fn main() {
                 dwell_seconds: f.dwell,
                 timestamp: f.timestamp,
             };
-            let event = model.event_from_fields(&input, now, source).expect("valid");
-            model.track(&mut visitor, &event, now);
+            model.track(&mut visitor, &input, now).expect("valid");
         }
         model
             .score_visitor(&mut visitor, None, now, &options)

@@ -126,8 +126,7 @@ proptest! {
         let owned: Vec<Owned> = specs.iter().map(owned).collect();
         let mut visitor = model.live_visitor(model.new_state(), source).unwrap();
         for o in &owned {
-            let event = model.event_from_fields(&fields(o), NOW, source).unwrap();
-            model.track(&mut visitor, &event, NOW);
+            model.track(&mut visitor, &fields(o), NOW).unwrap();
         }
         model.settle_visitor(&mut visitor, None);
         let values: Vec<Value> = owned.iter().map(object).collect();
@@ -162,10 +161,7 @@ fn a_year_tracked_in_time_order_scores_as_a_full_rescore() {
             dwell_seconds: event.dwell_seconds,
             timestamp: event.timestamp as f64,
         };
-        let again = model
-            .event_from_fields(&o, at, EventSource::Server)
-            .unwrap();
-        model.track(&mut visitor, &again, at);
+        model.track(&mut visitor, &o, at).unwrap();
         most_open = most_open.max(visitor.state().open_events());
     }
     let options = ScoreOptions {

@@ -213,19 +213,29 @@ impl EngagementRule {
         url: Option<&NormalizedUrl<'_>>,
         tags: &[&str],
     ) -> bool {
-        if let Some(pattern) = &self.url {
-            match url {
-                Some(url) if pattern.matches_normalized(url) => {}
-                _ => return false,
-            }
-        }
+        let url_ok = match (&self.url, url) {
+            (None, _) => true,
+            (Some(pattern), Some(url)) => pattern.matches_normalized(url),
+            (Some(_), None) => false,
+        };
+        url_ok && self.matches_besides_url(event.dwell_seconds, tags)
+    }
+
+    /// Whether the rule's URL pattern takes `url`; `None` for a rule
+    /// without one. A visitor held in memory asks once per distinct URL.
+    pub(super) fn url_matches(&self, url: &NormalizedUrl<'_>) -> Option<bool> {
+        self.url.as_ref().map(|p| p.matches_normalized(url))
+    }
+
+    /// [`Self::matches`] once the URL has passed.
+    pub(super) fn matches_besides_url(&self, dwell_seconds: Option<f64>, tags: &[&str]) -> bool {
         if let Some(wanted) = &self.tags {
             if !wanted.iter().any(|w| tags.contains(&w.as_str())) {
                 return false;
             }
         }
         if let Some(min) = self.min_dwell_seconds {
-            if event.dwell_seconds.is_none_or(|d| d < min) {
+            if dwell_seconds.is_none_or(|d| d < min) {
                 return false;
             }
         }

@@ -35,7 +35,9 @@ use serde_json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
-pub use incremental::{EventFields, FieldError, LiveVisitor, StateError, VisitorState};
+pub use incremental::{
+    EventFields, FieldError, InternedEvent, LiveVisitor, StateError, VisitorState,
+};
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
 

@@ -3,6 +3,17 @@
 //! to the state incrementally; `score()` reads the state without any
 //! history crossing the boundary. Not in the page build (feature
 //! `visitor-state`).
+//!
+//! NOTE: calls out of wasm into JS cost far more than calls in, and every
+//! `JsValue` argument is read with calls out (a string with two). So
+//! `track` and `page` as the package exports them are JS
+//! (`visitor_track.js`, put on the class by `model.visitor()`): they check
+//! the arguments' types, hand each distinct action, URL and tag list over
+//! once (`internAction`, `internUrl`, `internTags`: checked and worked out
+//! against the model here, and numbered), and then each event as numbers
+//! only (`trackInterned`). Arguments of any other type (a `Date`, a dwell
+//! time as text, tags that are not strings) go to the methods below that
+//! read `JsValue`s, which keep every documented reading and error.
 
 use std::rc::Rc;
 
@@ -14,9 +25,17 @@ use super::score::{read_now, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
 use crate::score::result::RuleTotal;
 use crate::score::{
-    EventFields, EventSource, FieldError, Interest, LiveVisitor, Model, ScoreOptions, Stage, Tier,
+    EventFields, EventSource, FieldError, Interest, InternedEvent, LiveVisitor, Model,
+    ScoreOptions, Stage, Tier,
 };
 use crate::time::{self, Millis};
+
+#[wasm_bindgen(module = "/src/wasm/visitor_track.js")]
+extern "C" {
+    /// Puts the typed `track` and `page` on the class of `visitor`, once.
+    #[wasm_bindgen(js_name = installTrack)]
+    fn install_track(visitor: &JsValue);
+}
 
 /// A visitor's state and the model it is scored with.
 #[wasm_bindgen(js_name = LiveVisitor)]
@@ -180,7 +199,7 @@ impl ModelHandle {
     /// `model.visitor(state?, source?)`: a `LiveVisitor` scored with this
     /// model, from the bytes of `toBytes()` (or `Model.ingest`'s `state`),
     /// or new.
-    pub fn visitor(&self, state: JsValue, source: JsValue) -> Result<VisitorHandle, JsValue> {
+    pub fn visitor(&self, state: JsValue, source: JsValue) -> Result<JsValue, JsValue> {
         let source = read_source(&source)?;
         let model = Rc::clone(&self.model);
         let state = if state.is_undefined() || state.is_null() {
@@ -196,11 +215,13 @@ impl ModelHandle {
         let live = model
             .live_visitor(state, source)
             .map_err(|e| invalid_argument("state", &e.to_string()))?;
-        Ok(VisitorHandle {
+        let visitor = JsValue::from(VisitorHandle {
             model,
             live,
             clock: f64::NEG_INFINITY,
-        })
+        });
+        install_track(&visitor);
+        Ok(visitor)
     }
 }
 
@@ -266,6 +287,56 @@ impl VisitorHandle {
         })
     }
 
+    /// `visitor.internAction(action)` → the number `trackInterned` takes
+    /// for it (the package's `track` calls it once per distinct action).
+    #[wasm_bindgen(js_name = internAction)]
+    pub fn intern_action(&mut self, action: &str) -> Result<u32, JsValue> {
+        self.model
+            .intern_action(&mut self.live, action)
+            .map_err(field_error)
+    }
+
+    /// `visitor.internUrl(url)` → its number (0 for a blank URL).
+    #[wasm_bindgen(js_name = internUrl)]
+    pub fn intern_url(&mut self, url: &str) -> Result<u32, JsValue> {
+        self.model
+            .intern_url(&mut self.live, url)
+            .map_err(field_error)
+    }
+
+    /// `visitor.internTags(joined)` → the number of a tag list given as its
+    /// tags joined by U+001F (0 for none).
+    #[wasm_bindgen(js_name = internTags)]
+    pub fn intern_tags(&mut self, joined: &str) -> Result<u32, JsValue> {
+        self.model
+            .intern_tag_text(&mut self.live, joined)
+            .map_err(field_error)
+    }
+
+    /// `visitor.trackInterned(action, url, tags, timestamp?, dwellSeconds?)`:
+    /// `track` with its texts given by number.
+    #[wasm_bindgen(js_name = trackInterned)]
+    pub fn track_interned(
+        &mut self,
+        action: u32,
+        url: u32,
+        tags: u32,
+        timestamp: Option<f64>,
+        dwell_seconds: Option<f64>,
+    ) -> Result<(), JsValue> {
+        let (timestamp, now) = self.clock(timestamp)?;
+        let event = InternedEvent {
+            action,
+            url,
+            tags,
+            dwell_seconds,
+            timestamp,
+        };
+        self.model
+            .track_interned(&mut self.live, &event, now)
+            .map_err(field_error)
+    }
+
     /// `visitor.toBytes()`: the state to store, read back by `new
     /// LiveVisitor(model, bytes)` and by `model.ingest` / `model.scoreState`.
     #[wasm_bindgen(js_name = toBytes)]
@@ -294,6 +365,22 @@ impl VisitorHandle {
         let timestamp = given(timestamp).map(|t| read_timestamp(&t)).transpose()?;
         let tags = read_tags(given(tags))?;
         let dwell_seconds = given(dwell_seconds).map(|d| read_dwell(&d)).transpose()?;
+        let (timestamp, now) = self.clock(timestamp)?;
+        let fields = EventFields {
+            action,
+            url: url.as_deref(),
+            tags: &tags,
+            dwell_seconds,
+            timestamp,
+        };
+        self.model
+            .track(&mut self.live, &fields, now)
+            .map_err(field_error)
+    }
+
+    /// The event's time (the clock's when `None`) and the `now` it is
+    /// checked at.
+    fn clock(&mut self, timestamp: Option<f64>) -> Result<(f64, Millis), JsValue> {
         let timestamp = match timestamp {
             Some(t) => t,
             None => {
@@ -307,18 +394,6 @@ impl VisitorHandle {
             self.clock = js_sys::Date::now();
         }
         let now = time::from_f64(self.clock).map_err(|e| invalid_argument("now", e.message()))?;
-        let fields = EventFields {
-            action,
-            url: url.as_deref(),
-            tags: &tags,
-            dwell_seconds,
-            timestamp,
-        };
-        let event = self
-            .model
-            .event_from_fields(&fields, now, self.live.source())
-            .map_err(field_error)?;
-        self.model.track(&mut self.live, &event, now);
-        Ok(())
+        Ok((timestamp, now))
     }
 }

@@ -1,20 +1,27 @@
 //! A visitor's state held in memory between events (the package's
 //! `LiveVisitor`): each event arrives as its fields, is checked as the batch
-//! path checks it, and is taken into the state on its own. Settling (folding
-//! final decisions into the sums, see the module docs) walks every open
-//! event, so it waits until the open events have grown fourfold since the
-//! last settle: an event then costs O(1) amortized however many are open, and
-//! the state equals [`Model::ingest`] of the same events in the batches
-//! between settles.
+//! path checks it, and is taken into the state on its own.
+//!
+//! What an event's action, URL and tag list read from the model (the
+//! candidate rules, the touchpoint, which URL patterns match, the tags
+//! lower-cased) is worked out once per distinct text and kept by number:
+//! the package's JS hands each text over once and then only its number,
+//! and an event whose action no rule names costs a count and a time.
+//!
+//! Settling (folding final decisions into the sums, see the module docs)
+//! walks every open event, so it waits until the open events have grown
+//! fourfold since the last settle: an event then costs O(1) amortized
+//! however many are open, and the state equals [`Model::ingest`] of the
+//! same events in the batches between settles.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{StateError, VisitorState};
+use super::{context_tags, insert_open, OpenEvent, StateError, Text, VisitorState};
 use crate::score::engagement;
 use crate::score::event::{
     lower, Event, EventSource, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_LEN, MAX_URL_LEN, MIN_TIMESTAMP_MS,
@@ -23,11 +30,8 @@ use crate::score::urlpattern::NormalizedUrl;
 use crate::score::{Model, ScoreOptions, ScoreResult};
 use crate::time::{self, Millis};
 
-/// Distinct URLs whose touchpoint is remembered; past it, a URL is matched
-/// against the touchpoints again on every event.
-const URL_CACHE: usize = 256;
-/// Distinct texts (names, URLs, tags) shared between open events; past
-/// it, each event keeps its own copies.
+/// Distinct texts of each kind (actions, URLs, tag lists) a visitor keeps
+/// by number; past it, a new text is worked out for its event only.
 const INTERNED: usize = 1024;
 /// Open events taken without a settle before one is due, at the least.
 const SETTLE_AFTER: usize = 32;
@@ -37,6 +41,16 @@ const SETTLE_AFTER: usize = 32;
 /// list stays within this factor of what a settle after every event keeps.
 const SETTLE_GROWTH: usize = 4;
 
+/// The number of a text a visitor was given: of no URL, or no tags.
+pub const NO_TEXT: u32 = 0;
+/// The number of a text the visitor did not keep (it keeps [`INTERNED`]
+/// of each kind): it stands for the newest such text of its kind, until
+/// the next.
+pub const SCRATCH_TEXT: u32 = u32::MAX;
+/// What joins the tags of a list given as one text
+/// ([`Model::intern_tag_text`]): the ASCII unit separator.
+pub const TAG_SEPARATOR: char = '\u{1f}';
+
 /// An event as its fields, as `Visitor.track` takes them.
 #[derive(Debug, Clone, Copy)]
 pub struct EventFields<'a> {
@@ -44,6 +58,20 @@ pub struct EventFields<'a> {
     pub action: &'a str,
     pub url: Option<&'a str>,
     pub tags: &'a [String],
+    pub dwell_seconds: Option<f64>,
+    /// Milliseconds since the epoch.
+    pub timestamp: f64,
+}
+
+/// An event as the numbers of its texts ([`Model::intern_action`] and the
+/// others) and its two numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct InternedEvent {
+    pub action: u32,
+    /// [`NO_TEXT`] for none.
+    pub url: u32,
+    /// [`NO_TEXT`] for none.
+    pub tags: u32,
     pub dwell_seconds: Option<f64>,
     /// Milliseconds since the epoch.
     pub timestamp: f64,
@@ -61,14 +89,84 @@ fn refuse(field: &'static str, message: String) -> FieldError {
     FieldError { field, message }
 }
 
-/// A visitor's state with what makes the next event cheap: the touchpoint
-/// of each URL seen, and when a settle is due.
+/// What an action reads from the model.
+#[derive(Debug, Clone)]
+struct ActionText {
+    /// As given, trimmed (what an open event keeps).
+    text: Text,
+    /// The rules that may match it, in rule order.
+    rules: Box<[usize]>,
+    /// Inactivity ignores it.
+    ignored: bool,
+    /// One of its rules reads tags.
+    reads_tags: bool,
+}
+
+/// What a URL reads from the model.
+#[derive(Debug, Clone, Default)]
+struct UrlText {
+    /// As given, trimmed; `None` for no URL.
+    text: Option<Text>,
+    touchpoint: Option<usize>,
+    /// The rules with a URL pattern that takes it.
+    rules: Box<[usize]>,
+}
+
+/// Texts of one kind by number: 1… for the kept ones (0 is [`NO_TEXT`]
+/// for the kinds that may be absent), [`SCRATCH_TEXT`] for the last one
+/// not kept. `by_text` finds the number of a text given natively (from
+/// JS, the package keeps that map itself).
+#[derive(Debug, Clone)]
+struct Texts<T> {
+    kept: Vec<T>,
+    scratch: Option<T>,
+    by_text: HashMap<Box<str>, u32, BuildHasherDefault<Fx>>,
+}
+
+impl<T> Texts<T> {
+    fn new(none: Option<T>) -> Self {
+        Texts {
+            kept: none.into_iter().collect(),
+            scratch: None,
+            by_text: HashMap::default(),
+        }
+    }
+
+    fn get(&self, id: u32) -> Option<&T> {
+        match id {
+            SCRATCH_TEXT => self.scratch.as_ref(),
+            id => self.kept.get(id as usize),
+        }
+    }
+
+    /// Keeps `item` (or holds it as the scratch text) and returns its number.
+    fn add(&mut self, item: T) -> u32 {
+        // The kept list holds the absent text at 0 where there is one.
+        let full = self.kept.len() > INTERNED;
+        match u32::try_from(self.kept.len()) {
+            Ok(id) if !full && id != SCRATCH_TEXT => {
+                self.kept.push(item);
+                id
+            }
+            _ => {
+                self.scratch = Some(item);
+                SCRATCH_TEXT
+            }
+        }
+    }
+}
+
+/// A visitor's state with what makes the next event cheap: what each
+/// distinct text reads from the model, and when a settle is due.
 #[derive(Debug, Clone)]
 pub struct LiveVisitor {
     state: VisitorState,
     source: EventSource,
-    touchpoints: HashMap<String, Option<usize>, BuildHasherDefault<Fx>>,
-    texts: HashSet<Arc<str>, BuildHasherDefault<Fx>>,
+    actions: Texts<ActionText>,
+    urls: Texts<UrlText>,
+    tag_lists: Texts<Arc<[Text]>>,
+    /// A tag list given natively, joined to be looked up.
+    joined: String,
     /// Open events after the last settle.
     settled: usize,
     /// The newest `now` an event was taken at.
@@ -92,6 +190,64 @@ impl LiveVisitor {
     }
 }
 
+/// An action as the batch path takes it: trimmed, named, not too long.
+fn check_action(action: &str) -> Result<&str, FieldError> {
+    let trimmed = action.trim();
+    if trimmed.is_empty() {
+        return Err(refuse("action", "expected an event name".into()));
+    }
+    if action.len() > MAX_NAME_LEN {
+        return Err(refuse(
+            "action",
+            format!("longer than {MAX_NAME_LEN} characters"),
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// A URL, trimmed; `None` when blank.
+fn check_url(url: &str) -> Result<Option<&str>, FieldError> {
+    if url.len() > MAX_URL_LEN {
+        return Err(refuse(
+            "url",
+            format!("longer than {MAX_URL_LEN} characters"),
+        ));
+    }
+    Ok(Some(url.trim()).filter(|u| !u.is_empty()))
+}
+
+/// Tags lower-cased and trimmed, blanks and repeats left out.
+fn check_tags<'a>(
+    tags: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<Vec<Cow<'a, str>>, FieldError> {
+    if tags.len() > MAX_TAGS {
+        return Err(refuse("tags", format!("more than {MAX_TAGS} tags")));
+    }
+    let mut kept: Vec<Cow<'a, str>> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        if tag.len() > MAX_TAG_LEN {
+            return Err(refuse(
+                "tags",
+                format!("a tag longer than {MAX_TAG_LEN} characters"),
+            ));
+        }
+        let tag = lower(tag.trim());
+        if !tag.is_empty() && !kept.contains(&tag) {
+            kept.push(tag);
+        }
+    }
+    Ok(kept)
+}
+
+fn check_dwell(dwell_seconds: Option<f64>) -> Result<Option<f64>, FieldError> {
+    match dwell_seconds {
+        Some(d) if !(d.is_finite() && d >= 0.0) => {
+            Err(refuse("dwellSeconds", "expected a number ≥ 0".into()))
+        }
+        d => Ok(d),
+    }
+}
+
 impl Model {
     /// A visitor held in memory from `state` (checked against this model).
     /// With `source` `Browser` no event counts as a server's.
@@ -105,8 +261,10 @@ impl Model {
             settled: state.o.len(),
             state,
             source,
-            touchpoints: HashMap::default(),
-            texts: HashSet::default(),
+            actions: Texts::new(None),
+            urls: Texts::new(Some(UrlText::default())),
+            tag_lists: Texts::new(Some(Arc::from(Vec::new()))),
+            joined: String::new(),
             now: None,
         })
     }
@@ -117,57 +275,7 @@ impl Model {
         self.skew_ms
     }
 
-    /// Checks an event given as its fields at `now`, as
-    /// [`crate::score::event::parse_events`] checks an event object.
-    pub fn event_from_fields<'a>(
-        &self,
-        fields: &EventFields<'a>,
-        now: Millis,
-        source: EventSource,
-    ) -> Result<Event<'a>, FieldError> {
-        let action = fields.action.trim();
-        if action.is_empty() {
-            return Err(refuse("action", "expected an event name".into()));
-        }
-        if fields.action.len() > MAX_NAME_LEN {
-            return Err(refuse(
-                "action",
-                format!("longer than {MAX_NAME_LEN} characters"),
-            ));
-        }
-        let url = match fields.url {
-            Some(url) if url.len() > MAX_URL_LEN => {
-                return Err(refuse(
-                    "url",
-                    format!("longer than {MAX_URL_LEN} characters"),
-                ))
-            }
-            Some(url) if !url.trim().is_empty() => Some(Cow::Borrowed(url.trim())),
-            _ => None,
-        };
-        if fields.tags.len() > MAX_TAGS {
-            return Err(refuse("tags", format!("more than {MAX_TAGS} tags")));
-        }
-        let mut tags: Vec<Cow<'a, str>> = Vec::with_capacity(fields.tags.len());
-        for tag in fields.tags {
-            if tag.len() > MAX_TAG_LEN {
-                return Err(refuse(
-                    "tags",
-                    format!("a tag longer than {MAX_TAG_LEN} characters"),
-                ));
-            }
-            let tag = lower(tag.trim());
-            if !tag.is_empty() && !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
-        let dwell_seconds = match fields.dwell_seconds {
-            Some(d) if !(d.is_finite() && d >= 0.0) => {
-                return Err(refuse("dwellSeconds", "expected a number ≥ 0".into()))
-            }
-            d => d,
-        };
-        let ms = fields.timestamp;
+    fn check_timestamp(&self, ms: f64, now: Millis) -> Result<Millis, FieldError> {
         if ms < MIN_TIMESTAMP_MS {
             return Err(refuse(
                 "timestamp",
@@ -185,64 +293,243 @@ impl Model {
                 format!("{ahead} seconds in the future"),
             ));
         }
+        Ok(timestamp)
+    }
+
+    /// Checks an event given as its fields at `now`, as
+    /// [`crate::score::event::parse_events`] checks an event object.
+    pub fn event_from_fields<'a>(
+        &self,
+        fields: &EventFields<'a>,
+        now: Millis,
+        source: EventSource,
+    ) -> Result<Event<'a>, FieldError> {
+        let action = check_action(fields.action)?;
+        let url = fields.url.map(check_url).transpose()?.flatten();
+        let tags = check_tags(fields.tags.iter().map(String::as_str))?;
+        let dwell_seconds = check_dwell(fields.dwell_seconds)?;
+        let timestamp = self.check_timestamp(fields.timestamp, now)?;
         // No position in a batch, and no id: a visitor held in memory
         // drops no duplicates (the caller sends each event once).
-        let from_server = source == EventSource::Server;
         Ok(Event {
             timestamp,
             dwell_seconds,
             tags,
-            url,
+            url: url.map(Cow::Borrowed),
             action_key: lower(action),
             action: Cow::Borrowed(action),
-            from_server,
+            from_server: source == EventSource::Server,
             index: 0,
             id: None,
         })
     }
 
-    /// Takes one checked event into the visitor's state at `now`, settling
-    /// it when the open events have grown fourfold since the last settle.
-    pub fn track(&self, visitor: &mut LiveVisitor, event: &Event<'_>, now: Millis) {
-        let cached = event
-            .url
-            .as_deref()
-            .and_then(|raw| visitor.touchpoints.get(raw).copied());
-        // Normalized only for what reads it: a URL not seen yet, or a rule
-        // with a URL pattern.
-        let url = match cached {
-            Some(_) if !self.rules.iter().any(|r| r.reads_url()) => None,
-            _ => event.url.as_deref().map(NormalizedUrl::new),
+    /// The number of an action for [`Model::track_interned`]: what it reads
+    /// from the model is worked out here, once. Refused as
+    /// [`Model::event_from_fields`] refuses it.
+    pub fn intern_action(
+        &self,
+        visitor: &mut LiveVisitor,
+        action: &str,
+    ) -> Result<u32, FieldError> {
+        let action = check_action(action)?;
+        let (rules, ignored) = self.actions.lookup(&lower(action));
+        let reads_tags = rules
+            .iter()
+            .any(|&r| self.rules.get(r).is_some_and(|rule| rule.reads_tags()));
+        Ok(visitor.actions.add(ActionText {
+            text: Arc::from(action),
+            rules: rules.into(),
+            ignored,
+            reads_tags,
+        }))
+    }
+
+    /// The number of a URL ([`NO_TEXT`] for a blank one): its touchpoint
+    /// and the URL patterns that take it are found here, once.
+    pub fn intern_url(&self, visitor: &mut LiveVisitor, url: &str) -> Result<u32, FieldError> {
+        let Some(url) = check_url(url)? else {
+            return Ok(NO_TEXT);
         };
-        let touchpoint = match (cached, event.url.as_deref(), &url) {
-            (Some(at), _, _) => at,
-            (None, Some(raw), Some(normalized)) => {
-                let at = engagement::touchpoint_at(&self.touchpoints, normalized);
-                if visitor.touchpoints.len() < URL_CACHE {
-                    visitor.touchpoints.insert(raw.to_string(), at);
-                }
-                at
-            }
-            _ => None,
-        };
-        let texts = &mut visitor.texts;
-        let mut text = |t: &str| match texts.get(t) {
-            Some(shared) => Arc::clone(shared),
+        let normalized = NormalizedUrl::new(url);
+        let rules = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.url_matches(&normalized) == Some(true))
+            .map(|(r, _)| r)
+            .collect();
+        Ok(visitor.urls.add(UrlText {
+            text: Some(Arc::from(url)),
+            touchpoint: engagement::touchpoint_at(&self.touchpoints, &normalized),
+            rules,
+        }))
+    }
+
+    /// The number of a tag list given as its tags joined by
+    /// [`TAG_SEPARATOR`] (`""` for none); the tags are checked, trimmed,
+    /// lower-cased and deduplicated here, once.
+    pub fn intern_tag_text(
+        &self,
+        visitor: &mut LiveVisitor,
+        joined: &str,
+    ) -> Result<u32, FieldError> {
+        let tags = check_tags(joined.split(TAG_SEPARATOR).collect::<Vec<_>>().into_iter())?;
+        if tags.is_empty() {
+            return Ok(NO_TEXT);
+        }
+        let list: Arc<[Text]> = tags.iter().map(|t| Arc::from(&**t)).collect();
+        Ok(visitor.tag_lists.add(list))
+    }
+
+    /// Checks an event given as its fields at `now` and takes it into the
+    /// visitor's state (see [`Model::track_interned`]). Each distinct text
+    /// is worked out once, and found again by a hash lookup.
+    pub fn track(
+        &self,
+        visitor: &mut LiveVisitor,
+        fields: &EventFields<'_>,
+        now: Millis,
+    ) -> Result<(), FieldError> {
+        let action = match visitor.actions.by_text.get(fields.action) {
+            Some(&id) => id,
             None => {
-                let shared: Arc<str> = Arc::from(t);
-                if texts.len() < INTERNED {
-                    texts.insert(Arc::clone(&shared));
-                }
-                shared
+                let id = self.intern_action(visitor, fields.action)?;
+                remember(&mut visitor.actions, fields.action, id);
+                id
             }
         };
-        let state = &mut visitor.state;
-        let place = (url.as_ref(), touchpoint);
-        self.take(state, event, place, visitor.source, None, &mut text);
+        let url = match fields.url {
+            None => NO_TEXT,
+            Some(url) => match visitor.urls.by_text.get(url) {
+                Some(&id) => id,
+                None => {
+                    let id = self.intern_url(visitor, url)?;
+                    remember(&mut visitor.urls, url, id);
+                    id
+                }
+            },
+        };
+        let tags = match fields.tags {
+            [] => NO_TEXT,
+            tags if tags.iter().any(|t| t.contains(TAG_SEPARATOR)) => {
+                // Not one text: checked and kept as given.
+                let checked = check_tags(tags.iter().map(String::as_str))?;
+                let list: Arc<[Text]> = checked.iter().map(|t| Arc::from(&**t)).collect();
+                visitor.tag_lists.add(list)
+            }
+            tags => {
+                // Joined in a buffer the visitor keeps: no allocation per event.
+                let mut joined = std::mem::take(&mut visitor.joined);
+                joined.clear();
+                for (k, tag) in tags.iter().enumerate() {
+                    if k > 0 {
+                        joined.push(TAG_SEPARATOR);
+                    }
+                    joined.push_str(tag);
+                }
+                let id = match visitor.tag_lists.by_text.get(joined.as_str()) {
+                    Some(&id) => Ok(id),
+                    None => self.intern_tag_text(visitor, &joined).inspect(|&id| {
+                        remember(&mut visitor.tag_lists, &joined, id);
+                    }),
+                };
+                visitor.joined = joined;
+                id?
+            }
+        };
+        let event = InternedEvent {
+            action,
+            url,
+            tags,
+            dwell_seconds: fields.dwell_seconds,
+            timestamp: fields.timestamp,
+        };
+        self.track_interned(visitor, &event, now)
+    }
+
+    /// Checks an event given by the numbers of its texts at `now` and takes
+    /// it into the visitor's state, settling when the open events have
+    /// grown fourfold since the last settle. Nothing is taken when a field
+    /// is refused, or a number names no text the visitor was given.
+    pub fn track_interned(
+        &self,
+        visitor: &mut LiveVisitor,
+        event: &InternedEvent,
+        now: Millis,
+    ) -> Result<(), FieldError> {
+        let dwell_seconds = check_dwell(event.dwell_seconds)?;
+        let timestamp = self.check_timestamp(event.timestamp, now)?;
+        let unknown = |field| move || refuse(field, "no text of that number".into());
+        let LiveVisitor {
+            state,
+            source,
+            actions,
+            urls,
+            tag_lists,
+            ..
+        } = visitor;
+        let action = actions.get(event.action).ok_or_else(unknown("action"))?;
+        let url = urls.get(event.url).ok_or_else(unknown("url"))?;
+        let tags = tag_lists.get(event.tags).ok_or_else(unknown("tags"))?;
+        let from_server = *source == EventSource::Server;
+        let index = state.n;
+        state.n += 1;
+        if !self.aggregates.is_empty() {
+            let whole = Event {
+                index: 0,
+                id: None,
+                action_key: lower(&action.text),
+                action: Cow::Borrowed(&action.text),
+                timestamp,
+                url: url.text.as_deref().map(Cow::Borrowed),
+                tags: tags.iter().map(|t| Cow::Borrowed(&**t)).collect(),
+                dwell_seconds,
+                from_server,
+            };
+            self.take_aggregates(state, &whole);
+        }
+        self.note_interaction(state, timestamp, action.ignored);
+        let mut matches = Vec::with_capacity(action.rules.len());
+        if !action.rules.is_empty() {
+            let context = if action.reads_tags {
+                let own = tags.iter().map(|t| &**t).collect();
+                context_tags(self, url.touchpoint, own)
+            } else {
+                Vec::new()
+            };
+            for &r in action.rules.iter() {
+                let Some(rule) = self.rules.get(r) else {
+                    continue;
+                };
+                if rule.reads_url() && !url.rules.contains(&r) {
+                    continue;
+                }
+                if rule.matches_besides_url(dwell_seconds, &context) {
+                    self.add_match(state, &mut matches, r, timestamp, from_server);
+                }
+            }
+        }
+        if !matches.is_empty() {
+            let open = OpenEvent {
+                i: index,
+                t: timestamp,
+                a: Arc::clone(&action.text),
+                u: url.text.clone(),
+                g: Arc::clone(tags),
+                d: dwell_seconds,
+                s: from_server,
+                p: url.touchpoint,
+                m: matches,
+            };
+            insert_open(state, open);
+        }
         visitor.now = Some(visitor.now.map_or(now, |n| n.max(now)));
-        if state.o.len() >= (SETTLE_GROWTH * visitor.settled).max(SETTLE_AFTER) {
+        let open = visitor.state.o.len();
+        if open >= (SETTLE_GROWTH * visitor.settled).max(SETTLE_AFTER) {
             self.settle_visitor(visitor, Some(now));
         }
+        Ok(())
     }
 
     /// Folds every final decision into the sums at `now` (the newest `now`
@@ -267,6 +554,14 @@ impl Model {
     ) -> Result<ScoreResult, StateError> {
         self.settle_visitor(visitor, Some(now));
         self.score_state(&visitor.state, profile, now, options)
+    }
+}
+
+/// Remembers the number of a text given natively, unless it is the
+/// scratch text's.
+fn remember<T>(texts: &mut Texts<T>, text: &str, id: u32) {
+    if id != SCRATCH_TEXT {
+        texts.by_text.insert(Box::from(text), id);
     }
 }
 

@@ -73,7 +73,9 @@ mod live;
 mod score;
 mod store;
 
-pub use live::{EventFields, FieldError, LiveVisitor};
+pub use live::{
+    EventFields, FieldError, InternedEvent, LiveVisitor, NO_TEXT, SCRATCH_TEXT, TAG_SEPARATOR,
+};
 
 use store::fingerprint;
 pub use store::StateError;
@@ -158,7 +160,8 @@ struct OpenEvent {
     t: Millis,
     a: Text,
     u: Option<Text>,
-    g: Vec<Text>,
+    /// Shared with every event of the same tag list.
+    g: Arc<[Text]>,
     d: Option<f64>,
     s: bool,
     /// The touchpoint its URL matched, by position in the model.
@@ -181,11 +184,59 @@ struct Match {
     f: bool,
 }
 
-/// The decision for a match: what [`Model::decide_open`] found (its labels
-/// come in the order of the open events and their matches, the order the
-/// callers walk them in), or the match's own final label.
-fn decision(decided: &mut std::slice::Iter<'_, u8>, m: &Match) -> u8 {
-    decided.next().copied().unwrap_or(m.l)
+/// Decides the open matches of capped rules as the callers walk them: in
+/// the order of the open events and their matches, each against the
+/// counted times of its rule before it.
+struct Decider {
+    /// Per rule, the counted times a window still reaches and the count
+    /// of all counted matches (lifetime caps).
+    windows: Vec<(VecDeque<Millis>, u64)>,
+}
+
+impl Decider {
+    fn new(state: &VisitorState) -> Self {
+        Decider {
+            windows: state.s.iter().map(|s| (s.w.clone(), s.k)).collect(),
+        }
+    }
+
+    /// The decision for match `m` of an event at `t`: its own label when
+    /// final, else whether its rule's cap is full.
+    fn decide(&mut self, model: &Model, t: Millis, m: &Match) -> u8 {
+        if m.l != OPEN {
+            return m.l;
+        }
+        let (Some(rule), Some((window, total))) = (model.rules.get(m.r), self.windows.get_mut(m.r))
+        else {
+            return CAPPED;
+        };
+        let Some(cap) = &rule.cap else {
+            return COUNTED;
+        };
+        if cap.is_full(window, *total, t) {
+            CAPPED
+        } else {
+            window.push_back(t);
+            *total += 1;
+            COUNTED
+        }
+    }
+}
+
+/// Adds an open event in canonical order.
+fn insert_open(state: &mut VisitorState, open: OpenEvent) {
+    // Events mostly come in time order: after the newest, no search.
+    if state.o.last().is_none_or(|e| e.t < open.t) {
+        state.o.push(open);
+        return;
+    }
+    // Time first: the full comparison (which builds both events)
+    // only between events of the same millisecond.
+    let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
+        Ordering::Equal => canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less,
+        order => order == Ordering::Less,
+    });
+    state.o.insert(at, open);
 }
 
 const OPEN: u8 = 0;
@@ -262,6 +313,27 @@ fn growth(delta_ms: f64, half_life_days: Option<f64>) -> f64 {
         // 2^0 is 1 exactly: no call for a term at the reference time.
         Some(h) if h > 0.0 && delta_ms != 0.0 => 2f64.powf(delta_ms / MS_PER_DAY / h),
         _ => 1.0,
+    }
+}
+
+/// [`growth`] with its last answer kept: an event's matches and its
+/// interest fold one after the other, mostly at one time difference and
+/// one half-life, and a power costs more than the rest of a fold.
+#[derive(Default)]
+struct Powers {
+    last: Option<(f64, Option<f64>, f64)>,
+}
+
+impl Powers {
+    fn growth(&mut self, delta_ms: f64, half_life_days: Option<f64>) -> f64 {
+        match self.last {
+            Some((d, h, value)) if d == delta_ms && h == half_life_days => value,
+            _ => {
+                let value = growth(delta_ms, half_life_days);
+                self.last = Some((delta_ms, half_life_days, value));
+                value
+            }
+        }
     }
 }
 
@@ -356,17 +428,9 @@ impl Model {
     ) {
         let index = state.n;
         state.n += 1;
-        for (rule, times) in self.aggregates.iter().zip(state.a.0.iter_mut()) {
-            if rule.takes(event) {
-                let item = (event.timestamp, event.dwell_seconds);
-                let at = times.partition_point(|&(t, _)| t <= event.timestamp);
-                times.insert(at, item);
-            }
-        }
+        self.take_aggregates(state, event);
         let (candidates, ignored) = self.actions.lookup(&event.action_key);
-        if self.inactivity.is_none() || !ignored {
-            state.l = Some(state.l.map_or(event.timestamp, |t| t.max(event.timestamp)));
-        }
+        self.note_interaction(state, event.timestamp, ignored);
         // The tags a rule reads (the event's and its touchpoint's), built
         // only when one of its rules reads them.
         let reads_tags = candidates
@@ -387,24 +451,12 @@ impl Model {
             if !rule.matches(event, url, &tags) {
                 continue;
             }
-            let label = if rule.server_only && !from_server {
+            if rule.server_only && !from_server {
                 if let Some(unscored) = unscored.as_deref_mut() {
                     unscored.push(UnscoredEvent::browser_report(event, &rule.id));
                 }
-                UNTRUSTED
-            } else if rule.cap.is_some() {
-                OPEN
-            } else {
-                COUNTED
-            };
-            if let Some(sums) = state.s.get_mut(r) {
-                sums.t = Some(sums.t.map_or(event.timestamp, |t| t.max(event.timestamp)));
             }
-            matches.push(Match {
-                r,
-                l: label,
-                f: false,
-            });
+            self.add_match(state, &mut matches, r, event.timestamp, from_server);
         }
         if matches.is_empty() {
             return;
@@ -420,50 +472,57 @@ impl Model {
             p: touchpoint,
             m: matches,
         };
-        // Events mostly come in time order: after the newest, no search.
-        if state.o.last().is_none_or(|e| e.t < open.t) {
-            state.o.push(open);
-            return;
-        }
-        // Time first: the full comparison (which builds both events)
-        // only between events of the same millisecond.
-        let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
-            Ordering::Equal => canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less,
-            order => order == Ordering::Less,
-        });
-        state.o.insert(at, open);
+        insert_open(state, open);
     }
 
-    /// The decisions of the open matches of capped rules, by position in
-    /// `state.o` and in its match list.
-    fn decide_open(&self, state: &VisitorState) -> Vec<u8> {
-        let mut windows: Vec<(VecDeque<Millis>, u64)> =
-            state.s.iter().map(|s| (s.w.clone(), s.k)).collect();
-        state
-            .o
-            .iter()
-            .flat_map(|event| event.m.iter().map(move |m| (event, m)))
-            .map(|(event, m)| {
-                if m.l != OPEN {
-                    return m.l;
-                }
-                let (Some(rule), Some((window, total))) =
-                    (self.rules.get(m.r), windows.get_mut(m.r))
-                else {
-                    return CAPPED;
-                };
-                let Some(cap) = &rule.cap else {
-                    return COUNTED;
-                };
-                if cap.is_full(window, *total, event.t) {
-                    CAPPED
-                } else {
-                    window.push_back(event.t);
-                    *total += 1;
-                    COUNTED
-                }
-            })
-            .collect()
+    /// Adds the event to the aggregate rules that take it.
+    fn take_aggregates(&self, state: &mut VisitorState, event: &Event<'_>) {
+        for (rule, times) in self.aggregates.iter().zip(state.a.0.iter_mut()) {
+            if rule.takes(event) {
+                let item = (event.timestamp, event.dwell_seconds);
+                let at = times.partition_point(|&(t, _)| t <= event.timestamp);
+                times.insert(at, item);
+            }
+        }
+    }
+
+    /// Moves the newest interaction to `t`, unless inactivity ignores the
+    /// event's action.
+    fn note_interaction(&self, state: &mut VisitorState, t: Millis, ignored: bool) {
+        if self.inactivity.is_none() || !ignored {
+            state.l = Some(state.l.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    /// Records that rule `r` matched an event at `t`: its label (open for
+    /// a capped rule, untrusted for a browser report of a server-only
+    /// rule) and the rule's newest match.
+    fn add_match(
+        &self,
+        state: &mut VisitorState,
+        matches: &mut Vec<Match>,
+        r: usize,
+        t: Millis,
+        from_server: bool,
+    ) {
+        let Some(rule) = self.rules.get(r) else {
+            return;
+        };
+        let label = if rule.server_only && !from_server {
+            UNTRUSTED
+        } else if rule.cap.is_some() {
+            OPEN
+        } else {
+            COUNTED
+        };
+        if let Some(sums) = state.s.get_mut(r) {
+            sums.t = Some(sums.t.map_or(t, |n| n.max(t)));
+        }
+        matches.push(Match {
+            r,
+            l: label,
+            f: false,
+        });
     }
 
     /// How long after its rule's newest match a match of `rule` stays open.
@@ -478,16 +537,16 @@ impl Model {
     /// Folds every match whose decision is final into the sums, and every
     /// event whose matches are all folded into the interests.
     fn settle(&self, state: &mut VisitorState, now: Millis) {
-        let decided = self.decide_open(state);
-        let mut labels = decided.iter();
+        let mut decider = Decider::new(state);
         // Per rule, matches fold in canonical order and stop at the first
         // that may not: so folded matches always precede open ones.
         let mut blocked = vec![false; self.rules.len()];
-        let mut folds: Vec<(usize, usize, u8)> = Vec::new();
+        let mut folds: Vec<(usize, usize, u8)> = Vec::with_capacity(state.o.len());
         for (e, event) in state.o.iter().enumerate() {
             for (k, m) in event.m.iter().enumerate() {
-                // Taken for every match, folded or not, to stay in step.
-                let label = decision(&mut labels, m);
+                // Decided for every match, folded or not: each counted
+                // one fills its rule's window for the matches after it.
+                let label = decider.decide(self, event.t, m);
                 if m.f {
                     continue;
                 }
@@ -509,26 +568,52 @@ impl Model {
                 }
             }
         }
-        for (e, k, label) in folds {
-            let Some(event) = state.o.get(e) else {
+        // One reference time per settle, the newest time folded (not
+        // one per fold: moving it decays every sum, a power per rule
+        // group), so that every term folded is at most its points.
+        let newest = folds
+            .iter()
+            .filter_map(|&(e, _, _)| state.o.get(e).map(|event| event.t))
+            .max();
+        if let Some(t) = newest {
+            self.rebase(state, t);
+        }
+        // The list is out of the state while its events fold.
+        let mut open = std::mem::take(&mut state.o);
+        let mut powers = Powers::default();
+        // An event whose matches are all final adds its interest right
+        // after its last match folds (their powers mostly the same).
+        let mut interest_folded = vec![false; open.len()];
+        let mut folds = folds.into_iter().peekable();
+        while let Some((e, k, label)) = folds.next() {
+            let Some(event) = open.get_mut(e) else {
                 continue;
             };
             let (t, r) = (event.t, event.m.get(k).map_or(usize::MAX, |m| m.r));
             let base = self.base_of(event, r);
             let stage = self.stage_of(event, r);
-            self.fold_match(state, r, t, base, stage, label);
-            if let Some(m) = state.o.get_mut(e).and_then(|ev| ev.m.get_mut(k)) {
+            self.fold_match(state, (r, t, base, stage, label), &mut powers);
+            if let Some(m) = event.m.get_mut(k) {
                 m.l = label;
                 m.f = true;
             }
+            let last_of_event = folds.peek().is_none_or(|&(next, _, _)| next != e);
+            if last_of_event && event.m.iter().all(|m| m.f) {
+                self.fold_interest(state, event, &mut powers);
+                if let Some(done) = interest_folded.get_mut(e) {
+                    *done = true;
+                }
+            }
         }
-        // Events whose matches are all final leave, adding their interest.
-        // In place: the list is out of the state while they fold.
-        let mut open = std::mem::take(&mut state.o);
+        // Events whose matches are all final leave (with their interest,
+        // when none of their matches folded just now).
+        let mut at = 0;
         open.retain(|event| {
+            let folded = interest_folded.get(at).copied().unwrap_or(false);
+            at += 1;
             let done = event.m.iter().all(|m| m.f);
-            if done {
-                self.fold_interest(state, event);
+            if done && !folded {
+                self.fold_interest(state, event, &mut powers);
             }
             !done
         });
@@ -599,21 +684,17 @@ impl Model {
         state.r = Some(t);
     }
 
+    /// Folds rule `r`'s match at `t` (its points `base`, evidence of
+    /// `stage`) into the sums as `label` decides.
     fn fold_match(
         &self,
         state: &mut VisitorState,
-        r: usize,
-        t: Millis,
-        base: f64,
-        stage: Option<Stage>,
-        label: u8,
+        (r, t, base, stage, label): (usize, Millis, f64, Option<Stage>, u8),
+        powers: &mut Powers,
     ) {
         let Some(rule) = self.rules.get(r) else {
             return;
         };
-        if label == COUNTED {
-            self.rebase(state, t);
-        }
         let reference = state.r.unwrap_or(t);
         let Some(sums) = state.s.get_mut(r) else {
             return;
@@ -621,7 +702,7 @@ impl Model {
         sums.n += 1;
         match label {
             COUNTED => {
-                let term = base * growth((t - reference) as f64, rule.half_life_days);
+                let term = base * powers.growth((t - reference) as f64, rule.half_life_days);
                 sums.p += term;
                 sums.b += base;
                 if base > 0.0 {
@@ -632,8 +713,13 @@ impl Model {
                     }
                 }
                 if rule.cap.is_some() {
-                    let at = sums.w.partition_point(|&x| x <= t);
-                    sums.w.insert(at, t);
+                    // Matches mostly fold in time order: after the newest, no search.
+                    if sums.w.back().is_none_or(|&x| x <= t) {
+                        sums.w.push_back(t);
+                    } else {
+                        let at = sums.w.partition_point(|&x| x <= t);
+                        sums.w.insert(at, t);
+                    }
                     sums.k += 1;
                 }
             }
@@ -642,7 +728,7 @@ impl Model {
         }
     }
 
-    fn fold_interest(&self, state: &mut VisitorState, event: &OpenEvent) {
+    fn fold_interest(&self, state: &mut VisitorState, event: &OpenEvent, powers: &mut Powers) {
         let base: f64 = event
             .m
             .iter()
@@ -661,9 +747,9 @@ impl Model {
         if base == 0.0 || tags.peek().is_none() {
             return;
         }
-        self.rebase(state, event.t);
         let reference = state.r.unwrap_or(event.t);
-        let weight = base.abs() * growth((event.t - reference) as f64, self.interest_half_life);
+        let weight =
+            base.abs() * powers.growth((event.t - reference) as f64, self.interest_half_life);
         for tag in tags {
             match state.i.iter_mut().find(|(t, _)| t == tag) {
                 Some((_, w)) => *w += weight,

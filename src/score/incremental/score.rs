@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{decision, growth, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
+use super::{growth, Decider, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
 use crate::score::engagement::{self, decay_factor, StageTotals, Sums};
 use crate::score::result::{round4, EventPoint, RuleTotal};
 use crate::score::{ScoreOptions, ScoreResult};
@@ -24,8 +24,7 @@ impl Model {
     ) -> Result<ScoreResult, StateError> {
         self.check_state(state)?;
         let model = self.engagement_model();
-        let decided = self.decide_open(state);
-        let mut labels = decided.iter();
+        let mut decider = Decider::new(state);
         let since = |half_life: Option<f64>| match state.r {
             Some(r) => growth(-((now - r) as f64), half_life),
             None => 0.0,
@@ -61,8 +60,8 @@ impl Model {
             let age_days = (now.saturating_sub(event.t) as f64 / MS_PER_DAY).max(0.0);
             let mut event_base = 0.0;
             for m in &event.m {
-                // Taken for every match, to stay in step with the labels.
-                let label = decision(&mut labels, m);
+                // Decided for every match, to fill the windows in order.
+                let label = decider.decide(self, event.t, m);
                 let Some(rule) = self.rules.get(m.r) else {
                     continue;
                 };
