@@ -41,9 +41,10 @@
 //! Ties keep the config order. All weights can be changed under `weights`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::strings::Strings;
+use super::view::ContextView;
 use crate::diagnostics::Diagnostics;
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
@@ -348,22 +349,26 @@ impl ContentMatrix {
     /// [`build_context`](super::context::build_context)), best first, at most
     /// `limit` items.
     pub fn recommend(&self, ctx: &Value) -> Vec<Recommendation> {
+        self.recommend_for(&Audience::from_context(ctx))
+    }
+
+    /// The next best content for the visitor a [`ContextView`] describes.
+    pub(crate) fn recommend_view(&self, view: &ContextView<'_>) -> Vec<Recommendation> {
+        self.recommend_for(&Audience::from_view(view))
+    }
+
+    fn recommend_for(&self, audience: &Audience<'_>) -> Vec<Recommendation> {
         if self.items.is_empty() || self.limit == 0 {
             return Vec::new();
         }
-        let seen: Vec<&str> = ctx
-            .get("seen")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let visitor = VisitorFacets::from_context(ctx);
-        let stage = ctx
-            .get("stage")
-            .and_then(Value::as_str)
-            .and_then(Stage::from_name)
-            .unwrap_or(Stage::Awareness);
-        let tier = ctx.get("tier").and_then(Value::as_str).unwrap_or("");
-        let shares = ctx.get("interestShares").and_then(Value::as_object);
+        let Audience {
+            seen,
+            facets: visitor,
+            stage,
+            tier,
+            shares,
+        } = audience;
+        let (stage, tier) = (*stage, *tier);
         let w = &self.weights;
 
         let mut picked: Vec<(f64, usize, Recommendation)> = Vec::new();
@@ -411,8 +416,8 @@ impl ContentMatrix {
                 for (n, text) in &item.topics {
                     let share = shares
                         .iter()
-                        .find(|(tag, _)| norm(tag) == *n)
-                        .and_then(|(_, s)| s.as_f64());
+                        .find(|(tag, _)| tag == n)
+                        .and_then(|(_, s)| *s);
                     if let Some(share) = share.filter(|s| *s > 0.0) {
                         let points = round4(w.interest * share);
                         score += points;
@@ -455,6 +460,56 @@ impl ContentMatrix {
     }
 }
 
+/// What recommendations read of a visitor, from a context or its view.
+struct Audience<'a> {
+    seen: Vec<&'a str>,
+    facets: VisitorFacets<'a>,
+    /// Awareness when unknown: a stranger starts there.
+    stage: Stage,
+    tier: &'a str,
+    /// `interestShares` in the context's order, each tag normalized once
+    /// (an item's topics are compared with every tag).
+    shares: Option<Vec<(String, Option<f64>)>>,
+}
+
+impl<'a> Audience<'a> {
+    fn from_context(ctx: &'a Value) -> Self {
+        let profile = ctx.get("profile");
+        Audience {
+            seen: ctx
+                .get("seen")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+            facets: VisitorFacets::read(|k| ctx.get(k), |k| profile.and_then(|p| p.get(k))),
+            stage: ctx
+                .get("stage")
+                .and_then(Value::as_str)
+                .and_then(Stage::from_name)
+                .unwrap_or(Stage::Awareness),
+            tier: ctx.get("tier").and_then(Value::as_str).unwrap_or(""),
+            shares: normalized(ctx.get("interestShares").and_then(Value::as_object)),
+        }
+    }
+
+    fn from_view(view: &'a ContextView<'_>) -> Self {
+        let visitor = view.visitor();
+        let profile = visitor.profile.as_ref();
+        let score = visitor.score.as_ref();
+        Audience {
+            seen: visitor.seen.iter().map(String::as_str).collect(),
+            facets: VisitorFacets::read(|k| view.resolved(k), |k| profile.and_then(|p| p.get(k))),
+            stage: score.and_then(|s| s.stage).unwrap_or(Stage::Awareness),
+            tier: score.and_then(|s| s.tier).map_or("", Tier::as_str),
+            shares: normalized(view.interest_shares()),
+        }
+    }
+}
+
+fn normalized(shares: Option<&Map<String, Value>>) -> Option<Vec<(String, Option<f64>)>> {
+    shares.map(|m| m.iter().map(|(tag, s)| (norm(tag), s.as_f64())).collect())
+}
+
 /// The visitor's persona values, read once per recommendation call.
 struct VisitorFacets<'a> {
     industry: Option<&'a str>,
@@ -465,21 +520,24 @@ struct VisitorFacets<'a> {
 }
 
 impl<'a> VisitorFacets<'a> {
-    fn from_context(ctx: &'a Value) -> Self {
+    /// `top` reads the context's top-level keys, `profile` its profile.
+    fn read(
+        top: impl Fn(&str) -> Option<&'a Value>,
+        profile: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Self {
         let s = |v: Option<&'a Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty());
-        let profile = ctx.get("profile");
-        let p = |k: &str| s(profile.and_then(|p| p.get(k)));
+        let p = |k: &str| s(profile(k));
         VisitorFacets {
-            industry: s(ctx.get("industry")),
+            industry: s(top("industry")),
             roles: ["role", "jobFunction", "department"]
                 .iter()
                 .filter_map(|k| p(k))
                 .collect(),
             title: p("title"),
-            size: ctx.get("companySize").filter(|v| !v.is_null()),
+            size: top("companySize").filter(|v| !v.is_null()),
             regions: ["country", "continent", "region"]
                 .iter()
-                .filter_map(|k| s(ctx.get(*k)))
+                .filter_map(|k| s(top(k)))
                 .collect(),
         }
     }
