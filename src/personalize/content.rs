@@ -361,6 +361,51 @@ impl ContentMatrix {
         if self.items.is_empty() || self.limit == 0 {
             return Vec::new();
         }
+        // Scored without building anything first: only the items that make
+        // the list are built, with their reasons.
+        let mut picked: Vec<(f64, usize)> = Vec::new();
+        for (order, item) in self.items.iter().enumerate() {
+            if let Some(score) = self.rate(item, audience, |_, _, _| {}) {
+                picked.push((score, order));
+            }
+        }
+        picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        picked.truncate(self.limit);
+        let mut out = Vec::with_capacity(picked.len());
+        for (score, order) in picked {
+            let Some(item) = self.items.get(order) else {
+                continue;
+            };
+            let mut reasons = Vec::new();
+            self.rate(item, audience, |factor, value, points| {
+                reasons.push(RecommendationReason {
+                    factor,
+                    value: value.to_string(),
+                    points,
+                })
+            });
+            out.push(Recommendation {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                url: item.url.clone(),
+                kind: item.kind,
+                stage: item.stage,
+                score: round4(score),
+                reasons,
+            });
+        }
+        out
+    }
+
+    /// An item's score for the audience, each point told to `reason`
+    /// (`factor`, what matched, points) in order; `None` when the item is
+    /// seen or written for someone else.
+    fn rate(
+        &self,
+        item: &Item,
+        audience: &Audience<'_>,
+        mut reason: impl FnMut(&'static str, &str, f64),
+    ) -> Option<f64> {
         let Audience {
             seen,
             facets: visitor,
@@ -368,95 +413,55 @@ impl ContentMatrix {
             tier,
             shares,
         } = audience;
-        let (stage, tier) = (*stage, *tier);
         let w = &self.weights;
-
-        let mut picked: Vec<(f64, usize, Recommendation)> = Vec::new();
-        'items: for (order, item) in self.items.iter().enumerate() {
-            if seen.contains(&item.id.as_str()) {
-                continue;
-            }
-            let mut score = 0.0;
-            let mut reasons = Vec::new();
-            for (facet, accepts) in &item.persona {
-                match visitor.matches(*facet, accepts) {
-                    Some(Some(value)) => {
-                        let points = match facet {
-                            Facet::Industry => w.industry,
-                            Facet::Role => w.role,
-                            Facet::CompanySize => w.company_size,
-                            Facet::Region => w.region,
-                        };
-                        score += points;
-                        reasons.push(RecommendationReason {
-                            factor: facet.name(),
-                            value,
-                            points,
-                        });
-                    }
-                    Some(None) => continue 'items,
-                    None => {}
-                }
-            }
-            let (points, value) = match item.stage {
-                None => (w.any_stage, "any stage"),
-                Some(s) if s == stage => (w.current_stage, s.as_str()),
-                Some(s) if stage_index(s) == stage_index(stage) + 1 => (w.next_stage, s.as_str()),
-                Some(_) => (0.0, ""),
-            };
-            if points != 0.0 {
-                score += points;
-                reasons.push(RecommendationReason {
-                    factor: "stage",
-                    value: value.to_string(),
-                    points,
-                });
-            }
-            if let Some(shares) = shares {
-                for (n, text) in &item.topics {
-                    let share = shares
-                        .iter()
-                        .find(|(tag, _)| tag == n)
-                        .and_then(|(_, s)| *s);
-                    if let Some(share) = share.filter(|s| *s > 0.0) {
-                        let points = round4(w.interest * share);
-                        score += points;
-                        reasons.push(RecommendationReason {
-                            factor: "interest",
-                            value: text.clone(),
-                            points,
-                        });
-                    }
-                }
-            }
-            if fits_tier(tier, item.kind) && w.tier != 0.0 {
-                score += w.tier;
-                reasons.push(RecommendationReason {
-                    factor: "tier",
-                    value: tier.to_string(),
-                    points: w.tier,
-                });
-            }
-            picked.push((
-                score,
-                order,
-                Recommendation {
-                    id: item.id.clone(),
-                    title: item.title.clone(),
-                    url: item.url.clone(),
-                    kind: item.kind,
-                    stage: item.stage,
-                    score: round4(score),
-                    reasons,
-                },
-            ));
+        if seen.contains(&item.id.as_str()) {
+            return None;
         }
-        picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        picked
-            .into_iter()
-            .take(self.limit)
-            .map(|(_, _, r)| r)
-            .collect()
+        let mut score = 0.0;
+        for (facet, accepts) in &item.persona {
+            match visitor.matches(*facet, accepts) {
+                Some(Some(value)) => {
+                    let points = match facet {
+                        Facet::Industry => w.industry,
+                        Facet::Role => w.role,
+                        Facet::CompanySize => w.company_size,
+                        Facet::Region => w.region,
+                    };
+                    score += points;
+                    reason(facet.name(), value, points);
+                }
+                Some(None) => return None,
+                None => {}
+            }
+        }
+        let (points, value) = match item.stage {
+            None => (w.any_stage, "any stage"),
+            Some(s) if s == *stage => (w.current_stage, s.as_str()),
+            Some(s) if stage_index(s) == stage_index(*stage) + 1 => (w.next_stage, s.as_str()),
+            Some(_) => (0.0, ""),
+        };
+        if points != 0.0 {
+            score += points;
+            reason("stage", value, points);
+        }
+        if let Some(shares) = shares {
+            for (n, text) in &item.topics {
+                let share = shares
+                    .iter()
+                    .find(|(tag, _)| tag == n)
+                    .and_then(|(_, s)| *s);
+                if let Some(share) = share.filter(|s| *s > 0.0) {
+                    let points = round4(w.interest * share);
+                    score += points;
+                    reason("interest", text, points);
+                }
+            }
+        }
+        if fits_tier(tier, item.kind) && w.tier != 0.0 {
+            score += w.tier;
+            reason("tier", tier, w.tier);
+        }
+        Some(score)
     }
 }
 
@@ -510,13 +515,15 @@ fn normalized(shares: Option<&Map<String, Value>>) -> Option<Vec<(String, Option
     shares.map(|m| m.iter().map(|(tag, s)| (norm(tag), s.as_f64())).collect())
 }
 
-/// The visitor's persona values, read once per recommendation call.
+/// The visitor's persona values, read (and normalized) once per
+/// recommendation call.
 struct VisitorFacets<'a> {
-    industry: Option<&'a str>,
-    roles: Vec<&'a str>,
-    title: Option<&'a str>,
+    industry: Option<String>,
+    roles: Vec<String>,
+    /// Lower-cased.
+    title: Option<String>,
     size: Option<&'a Value>,
-    regions: Vec<&'a str>,
+    regions: Vec<String>,
 }
 
 impl<'a> VisitorFacets<'a> {
@@ -528,32 +535,34 @@ impl<'a> VisitorFacets<'a> {
         let s = |v: Option<&'a Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty());
         let p = |k: &str| s(profile(k));
         VisitorFacets {
-            industry: s(top("industry")),
+            industry: s(top("industry")).map(norm),
             roles: ["role", "jobFunction", "department"]
                 .iter()
                 .filter_map(|k| p(k))
+                .map(norm)
                 .collect(),
-            title: p("title"),
+            title: p("title").map(str::to_lowercase),
             size: top("companySize").filter(|v| !v.is_null()),
             regions: ["country", "continent", "region"]
                 .iter()
                 .filter_map(|k| s(top(k)))
+                .map(norm)
                 .collect(),
         }
     }
 
     /// `None`: unknown. `Some(None)`: known, no match. `Some(Some(v))`:
     /// matched the accepted value `v`.
-    fn matches(&self, facet: Facet, accepts: &[Accept]) -> Option<Option<String>> {
-        let label_match = |value: &str| {
-            let n = norm(value);
+    fn matches<'c>(&self, facet: Facet, accepts: &'c [Accept]) -> Option<Option<&'c str>> {
+        // `n` is normalized already.
+        let label_match = |n: &String| {
             accepts.iter().find_map(|a| match a {
-                Accept::Label { norm: an, text } if *an == n => Some(text.clone()),
+                Accept::Label { norm: an, text } if an == n => Some(text.as_str()),
                 _ => None,
             })
         };
         match facet {
-            Facet::Industry => self.industry.map(label_match),
+            Facet::Industry => self.industry.as_ref().map(label_match),
             Facet::Region => {
                 if self.regions.is_empty() {
                     return None;
@@ -567,12 +576,12 @@ impl<'a> VisitorFacets<'a> {
                 if let Some(m) = self.roles.iter().find_map(|r| label_match(r)) {
                     return Some(Some(m));
                 }
-                let title = self.title.map(|t| t.to_lowercase()).unwrap_or_default();
+                let title = self.title.as_deref().unwrap_or_default();
                 Some(accepts.iter().find_map(|a| match a {
                     Accept::Label { text, .. }
                         if !text.is_empty() && title.contains(&text.to_lowercase()) =>
                     {
-                        Some(text.clone())
+                        Some(text.as_str())
                     }
                     _ => None,
                 }))
@@ -587,13 +596,13 @@ impl<'a> VisitorFacets<'a> {
                 if let Some(n) = n {
                     let hit = accepts.iter().find_map(|a| match a {
                         Accept::Range { lo, hi, text } if n >= *lo && n <= *hi => {
-                            Some(text.clone())
+                            Some(text.as_str())
                         }
                         _ => None,
                     });
                     return Some(hit);
                 }
-                Some(size.as_str().and_then(label_match))
+                Some(size.as_str().map(norm).as_ref().and_then(label_match))
             }
         }
     }

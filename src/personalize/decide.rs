@@ -23,7 +23,9 @@ trait DecideContext: Attributes {
 
 impl DecideContext for Value {
     fn hash_attribute(&self, path: &[String]) -> Option<Cow<'_, Value>> {
-        path.iter().try_fold(self, |v, k| v.get(k)).map(Cow::Borrowed)
+        path.iter()
+            .try_fold(self, |v, k| v.get(k))
+            .map(Cow::Borrowed)
     }
 }
 

@@ -227,8 +227,12 @@ impl<'a> ContextView<'a> {
                         _ => None,
                     })
             }
-            "country" | "region" | "city" | "continent" => from_ip(key).or_else(|| named("profile", self.profile_field(key))),
-            "asn" | "asOrganization" => from_ip(key).or_else(|| named("request", self.request_field(key))),
+            "country" | "region" | "city" | "continent" => {
+                from_ip(key).or_else(|| named("profile", self.profile_field(key)))
+            }
+            "asn" | "asOrganization" => {
+                from_ip(key).or_else(|| named("request", self.request_field(key)))
+            }
             _ => None,
         }
     }
@@ -397,7 +401,9 @@ fn entry_value<'v>(entry: Entry<'v>, rest: &[String]) -> Cow<'v, Value> {
             },
         },
         Entry::Account(m) => {
-            let named = |v: Value| Cow::Owned(value_at_path(&v, rest.get(1..).unwrap_or_default()).into_owned());
+            let named = |v: Value| {
+                Cow::Owned(value_at_path(&v, rest.get(1..).unwrap_or_default()).into_owned())
+            };
             match rest.first().map(String::as_str) {
                 None => {
                     let mut account = m.attributes.as_map().clone();

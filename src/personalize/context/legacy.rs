@@ -259,4 +259,3 @@ fn score_facts(score: &ScoreSummary, top: usize, ctx: &mut Map<String, Value>) {
     );
     ctx.insert("interestShares".into(), Value::Object(shares));
 }
-

@@ -65,9 +65,26 @@ fn scalar() -> impl Strategy<Value = Value> {
         prop::sample::select(vec![0.0, 1.5, 4134.0, 13335.0, 31399.0, 5000.0, -2.0])
             .prop_map(Value::from),
         prop::sample::select(vec![
-            "", " ", "CN", "US", "AS", "BJ", "Beijing", "Oil & Gas", "Retail", "Education",
-            "PetroChina", "Daimler", "mit.edu", "petrochina.example", "4134", " 31399 ",
-            "Head of Operations", "engineering", "/pricing", "google",
+            "",
+            " ",
+            "CN",
+            "US",
+            "AS",
+            "BJ",
+            "Beijing",
+            "Oil & Gas",
+            "Retail",
+            "Education",
+            "PetroChina",
+            "Daimler",
+            "mit.edu",
+            "petrochina.example",
+            "4134",
+            " 31399 ",
+            "Head of Operations",
+            "engineering",
+            "/pricing",
+            "google",
         ])
         .prop_map(|s| Value::String(s.into())),
     ]
@@ -85,11 +102,49 @@ fn leaf() -> impl Strategy<Value = Value> {
 
 /// Keys conditions name, at any level.
 const KEYS: [&str; 44] = [
-    "id", "ip", "account", "derived", "request", "profile", "page", "path", "referrer", "utm",
-    "company", "domain", "industry", "companySize", "country", "region", "city", "continent",
-    "asn", "asOrganization", "score", "grade", "tier", "stage", "mql", "interests",
-    "interestShares", "seen", "sources", "segment", "segments", "fit", "engagement", "named",
-    "network", "rule", "rules", "source", "regionCode", "regionName", "address", "0", "length",
+    "id",
+    "ip",
+    "account",
+    "derived",
+    "request",
+    "profile",
+    "page",
+    "path",
+    "referrer",
+    "utm",
+    "company",
+    "domain",
+    "industry",
+    "companySize",
+    "country",
+    "region",
+    "city",
+    "continent",
+    "asn",
+    "asOrganization",
+    "score",
+    "grade",
+    "tier",
+    "stage",
+    "mql",
+    "interests",
+    "interestShares",
+    "seen",
+    "sources",
+    "segment",
+    "segments",
+    "fit",
+    "engagement",
+    "named",
+    "network",
+    "rule",
+    "rules",
+    "source",
+    "regionCode",
+    "regionName",
+    "address",
+    "0",
+    "length",
     "oil & gas",
 ];
 
@@ -117,7 +172,11 @@ fn summary() -> impl Strategy<Value = Option<ScoreSummary>> {
             prop::option::of(0.0f64..100.0),
             prop::option::of(0.0f64..100.0),
             prop::option::of(prop::sample::select(vec!["A1", "B2", "D4"])),
-            prop::option::of(prop::sample::select(vec![Tier::Cold, Tier::Warm, Tier::Hot])),
+            prop::option::of(prop::sample::select(vec![
+                Tier::Cold,
+                Tier::Warm,
+                Tier::Hot,
+            ])),
             prop::option::of(prop::sample::select(vec![
                 Stage::Awareness,
                 Stage::Consideration,
@@ -150,12 +209,29 @@ fn summary() -> impl Strategy<Value = Option<ScoreSummary>> {
 }
 
 const REQUEST: &[&str] = &[
-    "country", "asn", "asOrganization", "regionCode", "region", "city", "continent",
-    "postalCode", "timezone", "n",
+    "country",
+    "asn",
+    "asOrganization",
+    "regionCode",
+    "region",
+    "city",
+    "continent",
+    "postalCode",
+    "timezone",
+    "n",
 ];
 const PROFILE: &[&str] = &[
-    "company", "domain", "industry", "companySize", "country", "region", "city", "continent",
-    "title", "role", "department",
+    "company",
+    "domain",
+    "industry",
+    "companySize",
+    "country",
+    "region",
+    "city",
+    "continent",
+    "title",
+    "role",
+    "department",
 ];
 const PAGE: &[&str] = &["path", "referrer", "utm", "url"];
 
@@ -163,7 +239,12 @@ fn visitor() -> impl Strategy<Value = Visitor> {
     (
         prop::sample::select(vec!["", "v-1", "u42", "x"]),
         prop::option::of(prop::sample::select(vec![
-            "203.0.113.7", " 203.0.113.9 ", "2001:db8::1", "198.51.100.9", "192.0.2.1", "nope",
+            "203.0.113.7",
+            " 203.0.113.9 ",
+            "2001:db8::1",
+            "198.51.100.9",
+            "192.0.2.1",
+            "nope",
         ])),
         object(REQUEST),
         object(PROFILE),
@@ -242,6 +323,9 @@ proptest! {
         for path in named_paths().iter().chain(&random) {
             prop_assert_eq!(view.get_path(path), value_at_path(&segmented, path), "{:?}", path);
         }
-        prop_assert_eq!(p.decide(&v, &t), p.decide_context(&segmented));
+        let decisions = p.decide(&v, &t);
+        prop_assert_eq!(&decisions, &p.decide_context(&segmented));
+        // The text the wasm build hands to JS is serde_json's.
+        prop_assert_eq!(decisions.to_json().unwrap(), serde_json::to_string(&decisions).unwrap());
     }
 }
