@@ -567,13 +567,13 @@ impl<'a> VisitorFacets<'a> {
                 if self.regions.is_empty() {
                     return None;
                 }
-                Some(self.regions.iter().find_map(|r| label_match(r)))
+                Some(self.regions.iter().find_map(&label_match))
             }
             Facet::Role => {
                 if self.roles.is_empty() && self.title.is_none() {
                     return None;
                 }
-                if let Some(m) = self.roles.iter().find_map(|r| label_match(r)) {
+                if let Some(m) = self.roles.iter().find_map(&label_match) {
                     return Some(Some(m));
                 }
                 let title = self.title.as_deref().unwrap_or_default();

@@ -185,12 +185,19 @@ pub fn decide_js(config: JsValue, visitor: JsValue, tables: JsValue) -> Result<J
     decisions_to_js(&held.with(|t| p.decide(&visitor, t)))
 }
 
-/// Decisions as JS objects: their JSON text, parsed by the engine.
+/// Decisions as JS objects: their JSON text, parsed by the engine. The
+/// page build, which decides through its runtime, keeps serde's writer
+/// rather than carry a second one.
 fn decisions_to_js(decisions: &Decisions) -> Result<JsValue, JsValue> {
-    let text = decisions
-        .to_json()
-        .map_err(|e| invalid_argument("", &e.to_string()))?;
-    js_sys::JSON::parse(&text)
+    #[cfg(feature = "visitor-state")]
+    {
+        let text = decisions
+            .to_json()
+            .map_err(|e| invalid_argument("", &e.to_string()))?;
+        js_sys::JSON::parse(&text)
+    }
+    #[cfg(not(feature = "visitor-state"))]
+    to_js(decisions)
 }
 
 /// Lists every error and warning of a personalization config without
