@@ -2,8 +2,11 @@
 // config and visitor as benches/decide.rs, compiled once (Personalizer) and
 // per call (decide), then the generated 5 / 50 / 500-segment sites.
 // Prints key=value lines. Usage: node bench/decide.bench.mjs.
+// NURTURE_BASELINE_PKG=<another built pkg/> also decides with that build in
+// the same process, in alternating rounds (a shared machine's load then
+// weighs on both alike), and prints the ratio.
 import { readFileSync } from "node:fs";
-import nurture from "../tests/js/load.mjs";
+import nurture, { loadBuild } from "../tests/js/load.mjs";
 import { heavyVisitor } from "./visitor.json.mjs";
 
 const now = Date.UTC(2026, 10, 25, 18, 42);
@@ -68,4 +71,30 @@ for (const n of [5, 50, 500]) {
   const p = new nurture.Personalizer(scaledSite(n));
   console.log(`wasm.scale_s${n}_decide_us=${usPerCall(() => p.decide(scaleVisitor)).toFixed(1)}`);
   p.free();
+}
+
+const baselineDir = process.env.NURTURE_BASELINE_PKG;
+if (baselineDir) {
+  const baseline = await loadBuild(baselineDir);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const cases = [
+    ["decide", visitor, site],
+    ["decide_slim_visitor", slim, site],
+    ["scale_s50_decide", scaleVisitor, scaledSite(50)],
+  ];
+  for (const [name, who, config] of cases) {
+    const now = new nurture.Personalizer(config);
+    const before = new baseline.Personalizer(config);
+    const times = { now: [], before: [] };
+    for (let round = 0; round < 15; round++) {
+      times.before.push(usPerCall(() => before.decide(who), 60));
+      times.now.push(usPerCall(() => now.decide(who), 60));
+    }
+    const [a, b] = [median(times.now), median(times.before)];
+    console.log(`wasm.${name}_baseline_us=${b.toFixed(2)}`);
+    console.log(`wasm.${name}_this_us=${a.toFixed(2)}`);
+    console.log(`wasm.${name}_speedup=${(b / a).toFixed(2)}`);
+    now.free();
+    before.free();
+  }
 }

@@ -41,9 +41,10 @@
 //! Ties keep the config order. All weights can be changed under `weights`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::strings::Strings;
+use super::view::ContextView;
 use crate::diagnostics::Diagnostics;
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
@@ -348,173 +349,239 @@ impl ContentMatrix {
     /// [`build_context`](super::context::build_context)), best first, at most
     /// `limit` items.
     pub fn recommend(&self, ctx: &Value) -> Vec<Recommendation> {
+        self.recommend_for(&Audience::from_context(ctx))
+    }
+
+    /// The next best content for the visitor a [`ContextView`] describes.
+    pub(crate) fn recommend_view(&self, view: &ContextView<'_>) -> Vec<Recommendation> {
+        self.recommend_for(&Audience::from_view(view))
+    }
+
+    fn recommend_for(&self, audience: &Audience<'_>) -> Vec<Recommendation> {
         if self.items.is_empty() || self.limit == 0 {
             return Vec::new();
         }
-        let seen: Vec<&str> = ctx
-            .get("seen")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let visitor = VisitorFacets::from_context(ctx);
-        let stage = ctx
-            .get("stage")
-            .and_then(Value::as_str)
-            .and_then(Stage::from_name)
-            .unwrap_or(Stage::Awareness);
-        let tier = ctx.get("tier").and_then(Value::as_str).unwrap_or("");
-        let shares = ctx.get("interestShares").and_then(Value::as_object);
-        let w = &self.weights;
-
-        let mut picked: Vec<(f64, usize, Recommendation)> = Vec::new();
-        'items: for (order, item) in self.items.iter().enumerate() {
-            if seen.contains(&item.id.as_str()) {
-                continue;
+        // Scored without building anything first: only the items that make
+        // the list are built, with their reasons.
+        let mut picked: Vec<(f64, usize)> = Vec::new();
+        for (order, item) in self.items.iter().enumerate() {
+            if let Some(score) = self.rate(item, audience, |_, _, _| {}) {
+                picked.push((score, order));
             }
-            let mut score = 0.0;
-            let mut reasons = Vec::new();
-            for (facet, accepts) in &item.persona {
-                match visitor.matches(*facet, accepts) {
-                    Some(Some(value)) => {
-                        let points = match facet {
-                            Facet::Industry => w.industry,
-                            Facet::Role => w.role,
-                            Facet::CompanySize => w.company_size,
-                            Facet::Region => w.region,
-                        };
-                        score += points;
-                        reasons.push(RecommendationReason {
-                            factor: facet.name(),
-                            value,
-                            points,
-                        });
-                    }
-                    Some(None) => continue 'items,
-                    None => {}
-                }
-            }
-            let (points, value) = match item.stage {
-                None => (w.any_stage, "any stage"),
-                Some(s) if s == stage => (w.current_stage, s.as_str()),
-                Some(s) if stage_index(s) == stage_index(stage) + 1 => (w.next_stage, s.as_str()),
-                Some(_) => (0.0, ""),
-            };
-            if points != 0.0 {
-                score += points;
-                reasons.push(RecommendationReason {
-                    factor: "stage",
-                    value: value.to_string(),
-                    points,
-                });
-            }
-            if let Some(shares) = shares {
-                for (n, text) in &item.topics {
-                    let share = shares
-                        .iter()
-                        .find(|(tag, _)| norm(tag) == *n)
-                        .and_then(|(_, s)| s.as_f64());
-                    if let Some(share) = share.filter(|s| *s > 0.0) {
-                        let points = round4(w.interest * share);
-                        score += points;
-                        reasons.push(RecommendationReason {
-                            factor: "interest",
-                            value: text.clone(),
-                            points,
-                        });
-                    }
-                }
-            }
-            if fits_tier(tier, item.kind) && w.tier != 0.0 {
-                score += w.tier;
-                reasons.push(RecommendationReason {
-                    factor: "tier",
-                    value: tier.to_string(),
-                    points: w.tier,
-                });
-            }
-            picked.push((
-                score,
-                order,
-                Recommendation {
-                    id: item.id.clone(),
-                    title: item.title.clone(),
-                    url: item.url.clone(),
-                    kind: item.kind,
-                    stage: item.stage,
-                    score: round4(score),
-                    reasons,
-                },
-            ));
         }
         picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        picked
-            .into_iter()
-            .take(self.limit)
-            .map(|(_, _, r)| r)
-            .collect()
+        picked.truncate(self.limit);
+        let mut out = Vec::with_capacity(picked.len());
+        for (score, order) in picked {
+            let Some(item) = self.items.get(order) else {
+                continue;
+            };
+            let mut reasons = Vec::new();
+            self.rate(item, audience, |factor, value, points| {
+                reasons.push(RecommendationReason {
+                    factor,
+                    value: value.to_string(),
+                    points,
+                })
+            });
+            out.push(Recommendation {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                url: item.url.clone(),
+                kind: item.kind,
+                stage: item.stage,
+                score: round4(score),
+                reasons,
+            });
+        }
+        out
+    }
+
+    /// An item's score for the audience, each point told to `reason`
+    /// (`factor`, what matched, points) in order; `None` when the item is
+    /// seen or written for someone else.
+    fn rate(
+        &self,
+        item: &Item,
+        audience: &Audience<'_>,
+        mut reason: impl FnMut(&'static str, &str, f64),
+    ) -> Option<f64> {
+        let Audience {
+            seen,
+            facets: visitor,
+            stage,
+            tier,
+            shares,
+        } = audience;
+        let w = &self.weights;
+        if seen.contains(&item.id.as_str()) {
+            return None;
+        }
+        let mut score = 0.0;
+        for (facet, accepts) in &item.persona {
+            match visitor.matches(*facet, accepts) {
+                Some(Some(value)) => {
+                    let points = match facet {
+                        Facet::Industry => w.industry,
+                        Facet::Role => w.role,
+                        Facet::CompanySize => w.company_size,
+                        Facet::Region => w.region,
+                    };
+                    score += points;
+                    reason(facet.name(), value, points);
+                }
+                Some(None) => return None,
+                None => {}
+            }
+        }
+        let (points, value) = match item.stage {
+            None => (w.any_stage, "any stage"),
+            Some(s) if s == *stage => (w.current_stage, s.as_str()),
+            Some(s) if stage_index(s) == stage_index(*stage) + 1 => (w.next_stage, s.as_str()),
+            Some(_) => (0.0, ""),
+        };
+        if points != 0.0 {
+            score += points;
+            reason("stage", value, points);
+        }
+        if let Some(shares) = shares {
+            for (n, text) in &item.topics {
+                let share = shares
+                    .iter()
+                    .find(|(tag, _)| tag == n)
+                    .and_then(|(_, s)| *s);
+                if let Some(share) = share.filter(|s| *s > 0.0) {
+                    let points = round4(w.interest * share);
+                    score += points;
+                    reason("interest", text, points);
+                }
+            }
+        }
+        if fits_tier(tier, item.kind) && w.tier != 0.0 {
+            score += w.tier;
+            reason("tier", tier, w.tier);
+        }
+        Some(score)
     }
 }
 
-/// The visitor's persona values, read once per recommendation call.
+/// What recommendations read of a visitor, from a context or its view.
+struct Audience<'a> {
+    seen: Vec<&'a str>,
+    facets: VisitorFacets<'a>,
+    /// Awareness when unknown: a stranger starts there.
+    stage: Stage,
+    tier: &'a str,
+    /// `interestShares` in the context's order, each tag normalized once
+    /// (an item's topics are compared with every tag).
+    shares: Option<Vec<(String, Option<f64>)>>,
+}
+
+impl<'a> Audience<'a> {
+    fn from_context(ctx: &'a Value) -> Self {
+        let profile = ctx.get("profile");
+        Audience {
+            seen: ctx
+                .get("seen")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+            facets: VisitorFacets::read(|k| ctx.get(k), |k| profile.and_then(|p| p.get(k))),
+            stage: ctx
+                .get("stage")
+                .and_then(Value::as_str)
+                .and_then(Stage::from_name)
+                .unwrap_or(Stage::Awareness),
+            tier: ctx.get("tier").and_then(Value::as_str).unwrap_or(""),
+            shares: normalized(ctx.get("interestShares").and_then(Value::as_object)),
+        }
+    }
+
+    fn from_view(view: &'a ContextView<'_>) -> Self {
+        let visitor = view.visitor();
+        let profile = visitor.profile.as_ref();
+        let score = visitor.score.as_ref();
+        Audience {
+            seen: visitor.seen.iter().map(String::as_str).collect(),
+            facets: VisitorFacets::read(|k| view.resolved(k), |k| profile.and_then(|p| p.get(k))),
+            stage: score.and_then(|s| s.stage).unwrap_or(Stage::Awareness),
+            tier: score.and_then(|s| s.tier).map_or("", Tier::as_str),
+            shares: normalized(view.interest_shares()),
+        }
+    }
+}
+
+fn normalized(shares: Option<&Map<String, Value>>) -> Option<Vec<(String, Option<f64>)>> {
+    shares.map(|m| m.iter().map(|(tag, s)| (norm(tag), s.as_f64())).collect())
+}
+
+/// The visitor's persona values, read (and normalized) once per
+/// recommendation call.
 struct VisitorFacets<'a> {
-    industry: Option<&'a str>,
-    roles: Vec<&'a str>,
-    title: Option<&'a str>,
+    industry: Option<String>,
+    roles: Vec<String>,
+    /// Lower-cased.
+    title: Option<String>,
     size: Option<&'a Value>,
-    regions: Vec<&'a str>,
+    regions: Vec<String>,
 }
 
 impl<'a> VisitorFacets<'a> {
-    fn from_context(ctx: &'a Value) -> Self {
+    /// `top` reads the context's top-level keys, `profile` its profile.
+    fn read(
+        top: impl Fn(&str) -> Option<&'a Value>,
+        profile: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Self {
         let s = |v: Option<&'a Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty());
-        let profile = ctx.get("profile");
-        let p = |k: &str| s(profile.and_then(|p| p.get(k)));
+        let p = |k: &str| s(profile(k));
         VisitorFacets {
-            industry: s(ctx.get("industry")),
+            industry: s(top("industry")).map(norm),
             roles: ["role", "jobFunction", "department"]
                 .iter()
                 .filter_map(|k| p(k))
+                .map(norm)
                 .collect(),
-            title: p("title"),
-            size: ctx.get("companySize").filter(|v| !v.is_null()),
+            title: p("title").map(str::to_lowercase),
+            size: top("companySize").filter(|v| !v.is_null()),
             regions: ["country", "continent", "region"]
                 .iter()
-                .filter_map(|k| s(ctx.get(*k)))
+                .filter_map(|k| s(top(k)))
+                .map(norm)
                 .collect(),
         }
     }
 
     /// `None`: unknown. `Some(None)`: known, no match. `Some(Some(v))`:
     /// matched the accepted value `v`.
-    fn matches(&self, facet: Facet, accepts: &[Accept]) -> Option<Option<String>> {
-        let label_match = |value: &str| {
-            let n = norm(value);
+    fn matches<'c>(&self, facet: Facet, accepts: &'c [Accept]) -> Option<Option<&'c str>> {
+        // `n` is normalized already.
+        let label_match = |n: &String| {
             accepts.iter().find_map(|a| match a {
-                Accept::Label { norm: an, text } if *an == n => Some(text.clone()),
+                Accept::Label { norm: an, text } if an == n => Some(text.as_str()),
                 _ => None,
             })
         };
         match facet {
-            Facet::Industry => self.industry.map(label_match),
+            Facet::Industry => self.industry.as_ref().map(label_match),
             Facet::Region => {
                 if self.regions.is_empty() {
                     return None;
                 }
-                Some(self.regions.iter().find_map(|r| label_match(r)))
+                Some(self.regions.iter().find_map(&label_match))
             }
             Facet::Role => {
                 if self.roles.is_empty() && self.title.is_none() {
                     return None;
                 }
-                if let Some(m) = self.roles.iter().find_map(|r| label_match(r)) {
+                if let Some(m) = self.roles.iter().find_map(&label_match) {
                     return Some(Some(m));
                 }
-                let title = self.title.map(|t| t.to_lowercase()).unwrap_or_default();
+                let title = self.title.as_deref().unwrap_or_default();
                 Some(accepts.iter().find_map(|a| match a {
                     Accept::Label { text, .. }
                         if !text.is_empty() && title.contains(&text.to_lowercase()) =>
                     {
-                        Some(text.clone())
+                        Some(text.as_str())
                     }
                     _ => None,
                 }))
@@ -529,13 +596,13 @@ impl<'a> VisitorFacets<'a> {
                 if let Some(n) = n {
                     let hit = accepts.iter().find_map(|a| match a {
                         Accept::Range { lo, hi, text } if n >= *lo && n <= *hi => {
-                            Some(text.clone())
+                            Some(text.as_str())
                         }
                         _ => None,
                     });
                     return Some(hit);
                 }
-                Some(size.as_str().and_then(label_match))
+                Some(size.as_str().map(norm).as_ref().and_then(label_match))
             }
         }
     }

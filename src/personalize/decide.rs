@@ -1,20 +1,63 @@
 //! Deciding: a visitor's context → segments → one decision per slot
 //! (holdout, targeted variants, experiment, fallback), plus recommendations.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
+use super::view::ContextView;
 use super::{
-    build_context, Decision, Decisions, Experiment, Holdout, Personalizer, Reason, ReasonKind,
-    Recommendation, Slot, Tables, Target, Variant, Visitor, DEFAULT_VARIANT,
+    Decision, Decisions, Experiment, Holdout, Personalizer, Reason, ReasonKind, Recommendation,
+    Slot, Tables, Target, Variant, Visitor, DEFAULT_VARIANT,
 };
-use crate::targeting::{choose_variation, hash, in_namespace, js_number_to_string};
+use crate::targeting::{choose_variation, hash, in_namespace, js_number_to_string, Attributes};
+
+/// What a slot is decided against: a context as a JSON object, or its
+/// typed view.
+trait DecideContext: Attributes {
+    /// The experiment's hash attribute at `path`, walked through objects
+    /// only, as GrowthBook reads `attributes[hashAttribute]`; `None` when a
+    /// step is missing.
+    fn hash_attribute(&self, path: &[String]) -> Option<Cow<'_, Value>>;
+}
+
+impl DecideContext for Value {
+    fn hash_attribute(&self, path: &[String]) -> Option<Cow<'_, Value>> {
+        path.iter()
+            .try_fold(self, |v, k| v.get(k))
+            .map(Cow::Borrowed)
+    }
+}
+
+impl DecideContext for ContextView<'_> {
+    fn hash_attribute(&self, path: &[String]) -> Option<Cow<'_, Value>> {
+        let (first, rest) = path.split_first()?;
+        // A missing top-level key reads as `null`, which hashes as missing.
+        match self.get_path(std::slice::from_ref(first)) {
+            Cow::Borrowed(v) => rest.iter().try_fold(v, |v, k| v.get(k)).map(Cow::Borrowed),
+            Cow::Owned(v) => rest
+                .iter()
+                .try_fold(&v, |v, k| v.get(k))
+                .cloned()
+                .map(Cow::Owned),
+        }
+    }
+}
 
 impl Target {
-    fn matches(&self, ctx: &Value, groups: &Map<String, Value>, matched: &MatchedSegments) -> bool {
+    fn matches<A: Attributes + ?Sized>(
+        &self,
+        ctx: &A,
+        groups: &Map<String, Value>,
+        matched: &MatchedSegments,
+    ) -> bool {
         self.segment
             .as_ref()
             .is_none_or(|(_, at)| matched.contains(*at))
-            && self.conds.iter().all(|c| c.eval_with_groups(ctx, groups))
+            && self
+                .conds
+                .iter()
+                .all(|c| c.eval_in(ctx, Some(groups), None))
     }
 }
 
@@ -32,45 +75,56 @@ impl Personalizer {
     /// The visitor context before segments are evaluated: what
     /// [`segments_of`](Self::segments_of) reads.
     pub fn context_without_segments(&self, visitor: &Visitor, tables: &Tables<'_>) -> Value {
-        build_context(visitor, tables, &self.org_rules, self.top_interests)
+        self.view(visitor, tables).to_value()
     }
 
     /// The visitor context with `segments` and `segment` (the primary) set.
     pub fn context(&self, visitor: &Visitor, tables: &Tables<'_>) -> Value {
-        let mut ctx = self.context_without_segments(visitor, tables);
-        let segments = self.segments_of(&ctx);
-        if let Value::Object(map) = &mut ctx {
-            map.insert(
-                "segment".into(),
-                segments
-                    .first()
-                    .map_or(Value::Null, |s| Value::String(s.to_string())),
-            );
-            map.insert(
-                "segments".into(),
-                Value::Array(
-                    segments
-                        .into_iter()
-                        .map(|s| Value::String(s.to_string()))
-                        .collect(),
-                ),
-            );
-        }
-        ctx
+        self.segmented_view(visitor, tables).to_value()
     }
 
-    /// Ids of the segments `ctx` matches, highest priority first.
-    pub fn segments_of(&self, ctx: &Value) -> Vec<&str> {
+    /// The visitor's context as conditions read it, without segments.
+    pub fn view<'a>(&self, visitor: &'a Visitor, tables: &Tables<'a>) -> ContextView<'a> {
+        ContextView::new(visitor, tables, &self.org_rules, self.top_interests)
+    }
+
+    /// The visitor's context with its segments evaluated and set.
+    pub fn segmented_view<'a>(
+        &'a self,
+        visitor: &'a Visitor,
+        tables: &Tables<'a>,
+    ) -> ContextView<'a> {
+        let view = self.view(visitor, tables);
+        let segments = self.segments_of(&view);
+        view.with_segments(segments)
+    }
+
+    /// Ids of the segments `ctx` (a context, or its view) matches, highest
+    /// priority first.
+    pub fn segments_of<A: Attributes + ?Sized>(&self, ctx: &A) -> Vec<&str> {
         self.segments
             .iter()
-            .filter(|s| s.cond.eval_with_groups(ctx, &self.saved_groups))
+            .filter(|s| s.cond.eval_in(ctx, Some(&self.saved_groups), None))
             .map(|s| s.id.as_str())
             .collect()
     }
 
-    /// Builds the context and decides every slot.
+    /// Decides every slot for one visitor. Conditions read the visitor's
+    /// context through its typed view, only at the paths they name.
     pub fn decide(&self, visitor: &Visitor, tables: &Tables<'_>) -> Decisions {
-        self.decide_context(&self.context(visitor, tables))
+        let view = self.segmented_view(visitor, tables);
+        let segments = view.segments();
+        let recommendations = if self.content.is_empty() {
+            Vec::new()
+        } else {
+            self.content.recommend_view(&view)
+        };
+        self.decide_slots(
+            &view,
+            view.id(),
+            segments.iter().map(|s| s.to_string()).collect(),
+            recommendations,
+        )
     }
 
     /// Decides every slot for a context from [`context`](Self::context)
@@ -87,6 +141,16 @@ impl Personalizer {
             })
             .unwrap_or_default();
         let id = ctx.get("id").and_then(Value::as_str).unwrap_or("");
+        self.decide_slots(ctx, id, segments, self.content.recommend(ctx))
+    }
+
+    fn decide_slots<C: DecideContext>(
+        &self,
+        ctx: &C,
+        id: &str,
+        segments: Vec<String>,
+        recommendations: Vec<Recommendation>,
+    ) -> Decisions {
         let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
         let matched = self.matched_segments(&segments);
         let decisions = self
@@ -99,7 +163,7 @@ impl Personalizer {
             primary_segment: segments.first().cloned(),
             segments,
             decisions,
-            recommendations: self.content.recommend(ctx),
+            recommendations,
         }
     }
 
@@ -120,10 +184,10 @@ impl Personalizer {
         self.content.recommend(ctx)
     }
 
-    fn decide_slot(
+    fn decide_slot<C: DecideContext>(
         &self,
         slot: &Slot,
-        ctx: &Value,
+        ctx: &C,
         matched: &MatchedSegments,
         id: &str,
         global_holdout: Option<f64>,
@@ -185,19 +249,19 @@ impl Personalizer {
 
     /// GrowthBook assignment: `(variation index, hash)`, or `None` when the
     /// visitor is not in the experiment.
-    fn assign(
+    fn assign<C: DecideContext>(
         &self,
         e: &Experiment,
-        ctx: &Value,
+        ctx: &C,
         matched: &MatchedSegments,
     ) -> Option<(usize, f64)> {
         if !e.target.matches(ctx, &self.saved_groups, matched) {
             return None;
         }
-        let value = e.hash_attribute.iter().try_fold(ctx, |v, k| v.get(k))?;
+        let value = ctx.hash_attribute(&e.hash_attribute)?;
         // GrowthBook hashes a truthy attribute as JS turns it into a string:
         // `0`, `false` and `""` leave the visitor out.
-        let hash_value: std::borrow::Cow<'_, str> = match value {
+        let hash_value: Cow<'_, str> = match &*value {
             Value::String(s) => s.as_str().into(),
             Value::Number(n) => match n.as_f64()? {
                 0.0 => return None,

@@ -75,6 +75,7 @@ pub mod content;
 pub mod context;
 pub mod orgmap;
 mod strings;
+pub mod view;
 
 // The compiled form lives here, shared by the two halves: `compile` turns a
 // config into it, `decide` reads it per visitor. `types` holds the output.
@@ -91,6 +92,7 @@ pub use content::{ContentMatrix, Recommendation, RecommendationReason};
 pub use context::{build_context, IpDatabase, Tables, Visitor};
 pub use orgmap::OrgRules;
 pub use types::{Decision, Decisions, Reason, ReasonKind};
+pub use view::ContextView;
 
 /// The variant id of a slot's default content.
 pub const DEFAULT_VARIANT: &str = "default";

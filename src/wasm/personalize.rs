@@ -34,7 +34,7 @@ use crate::diagnostics::ConfigDocument;
 use crate::diagnostics::Issue;
 #[cfg(not(feature = "ip-tables"))]
 use crate::personalize::Tables;
-use crate::personalize::{Personalizer, Visitor};
+use crate::personalize::{Decisions, Personalizer, Visitor};
 
 /// The page build's stand-in for the lookup tables: a page does not know
 /// its visitor's address, so it has none, and a `tables` argument is
@@ -68,9 +68,30 @@ pub(super) fn invalid_visitor(e: Issue) -> JsValue {
     invalid_argument(&path, &e.message)
 }
 
+/// The visitor document, read as its JSON text where the build can.
+///
+/// NOTE: serde-wasm-bindgen makes a JS call for every key, string and
+/// number (and cutting the score down, one for each of its fields); one
+/// call that cuts the score and runs `JSON.stringify` (native in the
+/// engine), then serde_json over the text in wasm, read the same plain
+/// object several times faster. A value the text cannot carry (a cycle, a
+/// BigInt, text serde_json refuses) is read value by value as before,
+/// which names what is wrong.
 fn read_visitor(value: JsValue) -> Result<Visitor, JsValue> {
+    #[cfg(feature = "visitor-state")]
+    if let Some(doc) = visitor_text(&value).and_then(|t| serde_json::from_str(&t).ok()) {
+        return Visitor::from_value(doc).map_err(invalid_visitor);
+    }
     let value = without_score_breakdown(value);
     Visitor::from_value(from_js(value, "visitor")?).map_err(invalid_visitor)
+}
+
+// The page build carries no JS beside its glue: it reads value by value.
+#[cfg(feature = "visitor-state")]
+#[wasm_bindgen(module = "/src/wasm/visitor_text.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = visitorText)]
+    fn visitor_text(visitor: &JsValue) -> Option<String>;
 }
 
 /// The visitor with its `score` cut down to what decisions read (the score
@@ -161,7 +182,22 @@ pub fn decide_js(config: JsValue, visitor: JsValue, tables: JsValue) -> Result<J
     let p = compile(config)?;
     let visitor = read_visitor(visitor)?;
     let held = HeldTables::read(&tables)?;
-    to_js(&held.with(|t| p.decide(&visitor, t)))
+    decisions_to_js(&held.with(|t| p.decide(&visitor, t)))
+}
+
+/// Decisions as JS objects: their JSON text, parsed by the engine. The
+/// page build, which decides through its runtime, keeps serde's writer
+/// rather than carry a second one.
+fn decisions_to_js(decisions: &Decisions) -> Result<JsValue, JsValue> {
+    #[cfg(feature = "visitor-state")]
+    {
+        let text = decisions
+            .to_json()
+            .map_err(|e| invalid_argument("", &e.to_string()))?;
+        js_sys::JSON::parse(&text)
+    }
+    #[cfg(not(feature = "visitor-state"))]
+    to_js(decisions)
 }
 
 /// Lists every error and warning of a personalization config without
@@ -193,7 +229,7 @@ impl PersonalizerHandle {
     pub fn decide(&self, visitor: JsValue, tables: JsValue) -> Result<JsValue, JsValue> {
         let visitor = read_visitor(visitor)?;
         let held = HeldTables::read(&tables)?;
-        to_js(&held.with(|t| self.inner.decide(&visitor, t)))
+        decisions_to_js(&held.with(|t| self.inner.decide(&visitor, t)))
     }
 
     /// `personalizer.segments(visitor, tables?)` → `{segments,
@@ -207,8 +243,8 @@ impl PersonalizerHandle {
         let visitor = read_visitor(visitor)?;
         let held = HeldTables::read(&tables)?;
         held.with(|t| {
-            let ctx = self.inner.context_without_segments(&visitor, t);
-            let segments = self.inner.segments_of(&ctx);
+            let view = self.inner.view(&visitor, t);
+            let segments = self.inner.segments_of(&view);
             to_js(&Segments {
                 primary_segment: segments.first().copied(),
                 segments,

@@ -11,7 +11,7 @@ use crate::targeting::js::{array_index, stringify_eq, to_js_string, to_number, t
 
 /// `getPath(obj, path)`: walks objects by key and arrays by index (or
 /// `length`); anything else, or a missing step, gives `null`.
-fn get_path<'a>(obj: &'a Value, path: &[String]) -> Cow<'a, Value> {
+pub fn value_at_path<'a>(obj: &'a Value, path: &[String]) -> Cow<'a, Value> {
     let mut cur: &'a Value = obj;
     for (i, part) in path.iter().enumerate() {
         match cur {
@@ -50,7 +50,7 @@ pub trait Attributes {
 
 impl Attributes for Value {
     fn get_path(&self, path: &[String]) -> Cow<'_, Value> {
-        get_path(self, path)
+        value_at_path(self, path)
     }
 }
 

@@ -85,7 +85,7 @@ use serde_json::{Map, Value};
 use super::js::{Prim, Rel};
 use compile::Compiler;
 use eval::Ctx;
-pub use eval::{Attributes, RegexEngine, SavedGroups};
+pub use eval::{value_at_path, Attributes, RegexEngine, SavedGroups};
 use ops::InSet;
 
 use crate::diagnostics::Issue;
