@@ -39,7 +39,7 @@ pub use incremental::{EventFields, FieldError, LiveVisitor, StateError, VisitorS
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
 
-use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
+use crate::diagnostics::{number_text, ConfigDocument, Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_SECOND};
 use engagement::{ActionTable, EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
@@ -158,7 +158,12 @@ impl Model {
         if !(g.a > g.b && g.b > g.c) {
             d.push(Issue::error(
                 "fit.grades",
-                format!("expected A > B > C, found A {} B {} C {}", g.a, g.b, g.c),
+                format!(
+                    "expected A > B > C, found A {} B {} C {}",
+                    number_text(g.a),
+                    number_text(g.b),
+                    number_text(g.c)
+                ),
             ));
         }
 
@@ -228,7 +233,9 @@ impl Model {
                 "engagement.levels",
                 format!(
                     "expected 1 > 2 > 3, found 1 {} 2 {} 3 {}",
-                    l.one, l.two, l.three
+                    number_text(l.one),
+                    number_text(l.two),
+                    number_text(l.three)
                 ),
             ));
         }
@@ -237,7 +244,8 @@ impl Model {
                 "tiers",
                 format!(
                     "expected hot > warm, found hot {} warm {}",
-                    config.tiers.hot, config.tiers.warm
+                    number_text(config.tiers.hot),
+                    number_text(config.tiers.warm)
                 ),
             ));
         }
@@ -481,8 +489,12 @@ impl Model {
             };
         }
         let mql = &self.config.mql;
+        let mut reason = format!("grade {grade} is not one of the MQL grades");
         if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
-            if fit >= min_fit && engagement >= min_engagement {
+            let qualified = fit >= min_fit && engagement >= min_engagement;
+            let [fit, engagement, min_fit, min_engagement] =
+                [fit, engagement, min_fit, min_engagement].map(number_text);
+            if qualified {
                 return MqlResult {
                     qualified: true,
                     reason: format!(
@@ -490,9 +502,6 @@ impl Model {
                     ),
                 };
             }
-        }
-        let mut reason = format!("grade {grade} is not one of the MQL grades");
-        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
             reason.push_str(&format!(
                 ", and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}"
             ));
