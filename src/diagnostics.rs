@@ -82,11 +82,15 @@ impl std::error::Error for Issue {}
 /// `-0`), except in the page build, which asks the JS engine for `String(x)`
 /// (the same text, but `0` for `-0` and exponents from `1e+21` up and below
 /// `1e-6`) and so ships no float formatting code.
+#[cfg(not(js_engine))]
 pub fn number_text(x: f64) -> String {
-    #[cfg(js_engine)]
-    return crate::wasm::engine::number_to_string(x);
-    #[cfg(not(js_engine))]
-    return x.to_string();
+    x.to_string()
+}
+
+/// The text of a number in a message or a reason, see above.
+#[cfg(js_engine)]
+pub fn number_text(x: f64) -> String {
+    crate::wasm::engine::number_to_string(x)
 }
 
 /// `base` + `inner` as one path: `slots[0]` + `id` is `slots[0].id`,

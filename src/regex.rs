@@ -36,43 +36,53 @@ type Engine = crate::wasm::engine::JsRegExp;
 
 impl Regex {
     /// Whether the regex matches somewhere in `text`.
+    #[cfg(not(js_engine))]
     pub fn is_match(&self, text: &str) -> bool {
-        #[cfg(not(js_engine))]
-        return self.0.is_match(text);
-        #[cfg(js_engine)]
-        return self.0.test(text);
+        self.0.is_match(text)
+    }
+
+    /// Whether the regex matches somewhere in `text`.
+    #[cfg(js_engine)]
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.test(text)
     }
 
     /// Compiles a pattern in regex-lite's syntax (fit rules' `pattern`, the
     /// phone metadata's leading digits).
+    #[cfg(not(js_engine))]
     pub fn rust(pattern: &str) -> Result<Regex, RegexError> {
-        #[cfg(not(js_engine))]
-        return regex_lite::Regex::new(pattern)
+        regex_lite::Regex::new(pattern)
             .map(Regex)
-            .map_err(|e| RegexError::Engine(e.to_string()));
-        #[cfg(js_engine)]
-        {
-            let (flags, body) = leading_flags(pattern);
-            let body = body.replace("(?P<", "(?<");
-            crate::wasm::engine::compile(&body, flags)
-                .map(Regex)
-                .map_err(RegexError::Engine)
-        }
+            .map_err(|e| RegexError::Engine(e.to_string()))
+    }
+
+    /// Compiles a pattern in regex-lite's syntax with `RegExp`: a leading
+    /// group of inline flags becomes flags, `(?P<name>` becomes `(?<name>`.
+    #[cfg(js_engine)]
+    pub fn rust(pattern: &str) -> Result<Regex, RegexError> {
+        let (flags, body) = leading_flags(pattern);
+        let body = body.replace("(?P<", "(?<");
+        crate::wasm::engine::compile(&body, flags)
+            .map(Regex)
+            .map_err(RegexError::Engine)
     }
 }
 
 /// Compiles JavaScript regex source as GrowthBook passes it to `new
 /// RegExp(source, insensitive ? "i" : undefined)`.
+#[cfg(not(js_engine))]
 pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
-    #[cfg(not(js_engine))]
-    {
-        let translated = crate::targeting::jsregex::translate(source, insensitive)?;
-        regex_lite::Regex::new(&translated).map(Regex).map_err(|e| {
-            let msg = e.to_string();
-            RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
-        })
-    }
-    #[cfg(js_engine)]
+    let translated = crate::targeting::jsregex::translate(source, insensitive)?;
+    regex_lite::Regex::new(&translated).map(Regex).map_err(|e| {
+        let msg = e.to_string();
+        RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
+    })
+}
+
+/// Compiles JavaScript regex source as GrowthBook passes it to `new
+/// RegExp(source, insensitive ? "i" : undefined)`.
+#[cfg(js_engine)]
+pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
     crate::wasm::engine::compile(source, if insensitive { "i" } else { "" })
         .map(Regex)
         .map_err(RegexError::Engine)
