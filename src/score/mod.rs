@@ -489,27 +489,25 @@ impl Model {
             };
         }
         let mql = &self.config.mql;
-        let mut reason = format!("grade {grade} is not one of the MQL grades");
-        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
-            let qualified = fit >= min_fit && engagement >= min_engagement;
-            let [fit, engagement, min_fit, min_engagement] =
-                [fit, engagement, min_fit, min_engagement].map(number_text);
-            if qualified {
-                return MqlResult {
-                    qualified: true,
-                    reason: format!(
-                        "fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}"
-                    ),
-                };
-            }
-            reason.push_str(&format!(
-                ", and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}"
-            ));
-        }
-        MqlResult {
-            qualified: false,
-            reason,
-        }
+        let not_a_grade = || format!("grade {grade} is not one of the MQL grades");
+        let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) else {
+            return MqlResult {
+                qualified: false,
+                reason: not_a_grade(),
+            };
+        };
+        let qualified = fit >= min_fit && engagement >= min_engagement;
+        let [fit, engagement, min_fit, min_engagement] =
+            [fit, engagement, min_fit, min_engagement].map(number_text);
+        let reason = if qualified {
+            format!("fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}")
+        } else {
+            format!(
+                "{}, and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}",
+                not_a_grade()
+            )
+        };
+        MqlResult { qualified, reason }
     }
 }
 
