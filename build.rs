@@ -6,6 +6,9 @@
 //!   parsing anything at run time;
 //! - the disposable-mail lists as a Golomb–Rice coded set of 36-bit hashes
 //!   (`src/email/domain_hash.rs`, included here so both sides agree).
+//!
+//! It also says whether the build leaves regexes and the text of numbers to
+//! the JS engine (the `js_engine` cfg).
 
 use std::{
     env,
@@ -32,6 +35,15 @@ const SUFFIXES: &[&str] = &["data/email/public_suffixes.txt"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=build.rs");
+    // `js_engine`: a wasm build without `rust-engines` (the page build),
+    // whose regexes run on the JS engine's `RegExp` and whose numbers
+    // become text through `Number.prototype.toString` (src/wasm/engine.rs).
+    println!("cargo::rustc-check-cfg=cfg(js_engine)");
+    if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32")
+        && env::var_os("CARGO_FEATURE_RUST_ENGINES").is_none()
+    {
+        println!("cargo::rustc-cfg=js_engine");
+    }
     println!("cargo:rerun-if-changed=src/email/domain_hash.rs");
     for source in [FREE, DISPOSABLE, ALLOW, SUFFIXES].concat() {
         println!("cargo:rerun-if-changed={source}");

@@ -68,7 +68,7 @@ profile() { # name, bench, NURTURE_BENCH_ONLY value
 
 size() {
   cargo build --release --target wasm32-unknown-unknown --lib --no-default-features >/dev/null 2>&1
-  local wasm=target/wasm32-unknown-unknown/release/nurture.wasm
+  local wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/nurture.wasm
   {
     echo "# twiggy top -n 25: the browser build's wasm (--no-default-features, before wasm-opt)"
     twiggy top -n 25 "$wasm"

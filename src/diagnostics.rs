@@ -78,6 +78,21 @@ impl fmt::Display for Issue {
 
 impl std::error::Error for Issue {}
 
+/// The text of a number in a message or a reason: Rust's `{}` (`12.5`,
+/// `-0`), except in the page build, which asks the JS engine for `String(x)`
+/// (the same text, but `0` for `-0` and exponents from `1e+21` up and below
+/// `1e-6`) and so ships no float formatting code.
+#[cfg(not(js_engine))]
+pub fn number_text(x: f64) -> String {
+    x.to_string()
+}
+
+/// The text of a number in a message or a reason, see above.
+#[cfg(js_engine)]
+pub fn number_text(x: f64) -> String {
+    crate::wasm::engine::number_to_string(x)
+}
+
 /// `base` + `inner` as one path: `slots[0]` + `id` is `slots[0].id`,
 /// `tier` + `[1]` is `tier[1]`.
 pub fn join_path(base: &str, inner: &str) -> String {

@@ -39,6 +39,7 @@ pub mod email;
 pub mod forms;
 pub mod personalize;
 pub mod phone;
+pub mod regex;
 /// JSON Schemas of the config documents, generated from the serde types.
 #[cfg(feature = "schema")]
 pub mod schema;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{compile_pattern, Field};
 use crate::diagnostics::Diagnostics;
-use crate::diagnostics::Issue;
+use crate::diagnostics::{number_text, Issue};
 use crate::targeting::Condition;
 
 /// A form for progressive profiling and validation (`nextFields`,
@@ -226,7 +226,7 @@ pub(super) fn compile_fields(config: &super::FormConfig, report: &mut Diagnostic
             if min > max {
                 report.push(Issue::error(
                     at("min"),
-                    format!("min {min} is above max {max}"),
+                    format!("min {} is above max {}", number_text(min), number_text(max)),
                 ));
             }
         }

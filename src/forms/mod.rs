@@ -27,7 +27,8 @@ pub use validate::{
 };
 
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
-use crate::targeting::{compile_js_regex, Condition, RegexError};
+use crate::regex::{compile_js_regex, Regex, RegexError};
+use crate::targeting::Condition;
 
 /// Unknown fields asked per showing when the form does not say.
 pub const DEFAULT_MAX_UNKNOWN_FIELDS: usize = 2;
@@ -50,7 +51,7 @@ pub struct Form {
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
     pub(crate) config: FieldConfig,
-    pub(crate) pattern: Option<regex_lite::Regex>,
+    pub(crate) pattern: Option<Regex>,
     pub(crate) show_if: Option<Condition>,
     pub(crate) options: Vec<String>,
 }
@@ -283,6 +284,6 @@ impl Form {
 
 /// Compiles an HTML `pattern` attribute the way browsers do: a JavaScript
 /// regular expression matched against the whole value.
-pub(crate) fn compile_pattern(source: &str) -> Result<regex_lite::Regex, RegexError> {
+pub(crate) fn compile_pattern(source: &str) -> Result<Regex, RegexError> {
     compile_js_regex(&format!("^(?:{source})$"), false)
 }

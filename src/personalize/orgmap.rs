@@ -27,13 +27,12 @@
 //! Rules run in order; every matching rule contributes the keys of its `set`
 //! that no earlier matching rule set (the first rule to set a key wins).
 
-use regex_lite::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::strings::Strings;
 use crate::diagnostics::Diagnostics;
-use crate::targeting::compile_js_regex;
+use crate::regex::{compile_js_regex, Regex};
 
 /// What a rule matches; without it, `suffix` looks at `domain` and the other
 /// matchers at every name field.

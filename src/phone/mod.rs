@@ -356,7 +356,7 @@ fn leading_digits_match(row: &Row, national: &str) -> bool {
     if row.4.is_empty() {
         return true;
     }
-    let Ok(re) = regex_lite::Regex::new(&format!("^(?:{})", row.4)) else {
+    let Ok(re) = crate::regex::Regex::rust(&format!("^(?:{})", row.4)) else {
         return false;
     };
     re.is_match(national)

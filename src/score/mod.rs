@@ -41,7 +41,7 @@ pub use incremental::{
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
 
-use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
+use crate::diagnostics::{number_text, ConfigDocument, Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_SECOND};
 use engagement::{ActionTable, EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
@@ -160,7 +160,12 @@ impl Model {
         if !(g.a > g.b && g.b > g.c) {
             d.push(Issue::error(
                 "fit.grades",
-                format!("expected A > B > C, found A {} B {} C {}", g.a, g.b, g.c),
+                format!(
+                    "expected A > B > C, found A {} B {} C {}",
+                    number_text(g.a),
+                    number_text(g.b),
+                    number_text(g.c)
+                ),
             ));
         }
 
@@ -230,7 +235,9 @@ impl Model {
                 "engagement.levels",
                 format!(
                     "expected 1 > 2 > 3, found 1 {} 2 {} 3 {}",
-                    l.one, l.two, l.three
+                    number_text(l.one),
+                    number_text(l.two),
+                    number_text(l.three)
                 ),
             ));
         }
@@ -239,7 +246,8 @@ impl Model {
                 "tiers",
                 format!(
                     "expected hot > warm, found hot {} warm {}",
-                    config.tiers.hot, config.tiers.warm
+                    number_text(config.tiers.hot),
+                    number_text(config.tiers.warm)
                 ),
             ));
         }
@@ -483,26 +491,25 @@ impl Model {
             };
         }
         let mql = &self.config.mql;
-        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
-            if fit >= min_fit && engagement >= min_engagement {
-                return MqlResult {
-                    qualified: true,
-                    reason: format!(
-                        "fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}"
-                    ),
-                };
-            }
-        }
-        let mut reason = format!("grade {grade} is not one of the MQL grades");
-        if let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) {
-            reason.push_str(&format!(
-                ", and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}"
-            ));
-        }
-        MqlResult {
-            qualified: false,
-            reason,
-        }
+        let not_a_grade = || format!("grade {grade} is not one of the MQL grades");
+        let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) else {
+            return MqlResult {
+                qualified: false,
+                reason: not_a_grade(),
+            };
+        };
+        let qualified = fit >= min_fit && engagement >= min_engagement;
+        let [fit, engagement, min_fit, min_engagement] =
+            [fit, engagement, min_fit, min_engagement].map(number_text);
+        let reason = if qualified {
+            format!("fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}")
+        } else {
+            format!(
+                "{}, and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}",
+                not_a_grade()
+            )
+        };
+        MqlResult { qualified, reason }
     }
 }
 

@@ -25,7 +25,16 @@ pub(crate) struct Abort;
 /// `0.000001` → `"0.000001"`, `1e-7` → `"1e-7"`, `-0` → `"0"`.
 ///
 /// Rust's `{:e}` formatting yields the same shortest round-trip digits as JS;
-/// only the placement of the decimal point / exponent differs.
+/// only the placement of the decimal point / exponent differs. The page
+/// build asks the JS engine instead (`crate::wasm::engine`), which ships no
+/// float formatting code.
+#[cfg(js_engine)]
+pub fn number_to_string(x: f64) -> String {
+    crate::wasm::engine::number_to_string(x)
+}
+
+/// `Number::toString(x)`, see the page build's version above.
+#[cfg(not(js_engine))]
 pub fn number_to_string(x: f64) -> String {
     if x.is_nan() {
         return "NaN".to_string();

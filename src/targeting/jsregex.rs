@@ -1,6 +1,9 @@
 //! Translation of JavaScript `RegExp` source (no `u` flag, optionally the `i`
 //! flag, as GrowthBook's `new RegExp(src, insensitive ? "i" : undefined)`)
-//! into `regex-lite` syntax.
+//! into `regex-lite` syntax, for the builds that match with regex-lite
+//! (native, and wasm with the `rust-engines` feature: Node and the edge
+//! worker). The page build hands the source to the browser's own `RegExp`
+//! instead and has none of the differences below (see [`crate::regex`]).
 //!
 //! `regex-lite` is small in wasm and matches in linear time, so hostile
 //! patterns cannot cause catastrophic backtracking. The translation keeps JS
@@ -28,10 +31,9 @@
 //! not case-folded.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::OnceLock;
 
-use regex_lite::Regex;
+use crate::regex::RegexError;
 
 /// JS `\s` class items (usable inside `[...]`).
 const WS_ITEMS: &str = r"\x{9}-\x{D}\x{20}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
@@ -40,62 +42,6 @@ const NON_WS_ITEMS: &str = r"\x{0}-\x{8}\x{E}-\x{1F}\x{21}-\x{9F}\x{A1}-\x{167F}
 const NOTHING: &str = r"[^\x{0}-\x{10FFFF}]";
 const ANYTHING: &str = r"[\x{0}-\x{10FFFF}]";
 const DOT: &str = r"[^\x{A}\x{D}\x{2028}\x{2029}]";
-
-/// Why a JavaScript regular expression cannot be used. The message
-/// ([`Display`](fmt::Display)) is what an author of a rule or a form reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegexError {
-    /// `(?=…)`, `(?!…)`, `(?<=…)` or `(?<!…)`: lookaround cannot be matched
-    /// in linear time, so it is refused.
-    Lookaround,
-    /// `(?<name>…)` whose name is not a JavaScript identifier.
-    InvalidGroupName,
-    /// `(?` followed by something that starts no group JavaScript knows.
-    InvalidGroup,
-    /// `\1`…`\9` (a backreference) or a legacy octal escape such as `\012`.
-    Backreference,
-    /// `\uD83D` without the second half of its surrogate pair.
-    LoneSurrogate,
-    /// `\k<name>`, a backreference to a named group.
-    NamedBackreference,
-    /// The pattern's last character is a lone `\`.
-    TrailingBackslash,
-    /// A `[` without its closing `]`.
-    UnterminatedClass,
-    /// A range such as `[z-a]` whose start comes after its end.
-    RangeOutOfOrder,
-    /// The regex engine refused the translated pattern (an unclosed group,
-    /// a repetition too large to compile…); its own last line of reason.
-    Engine(String),
-}
-
-impl fmt::Display for RegexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Lookaround => "lookaround assertions are not supported",
-            Self::InvalidGroupName => "invalid capture group name",
-            Self::InvalidGroup => "invalid group",
-            Self::Backreference => "backreferences and octal escapes are not supported",
-            Self::LoneSurrogate => "lone surrogate escapes are not supported",
-            Self::NamedBackreference => "named backreferences are not supported",
-            Self::TrailingBackslash => "pattern ends with a backslash",
-            Self::UnterminatedClass => "unterminated character class",
-            Self::RangeOutOfOrder => "range out of order in character class",
-            Self::Engine(reason) => reason,
-        })
-    }
-}
-
-impl std::error::Error for RegexError {}
-
-/// Compiles JS regex source (as GrowthBook passes it to `new RegExp`).
-pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
-    let translated = translate(source, insensitive)?;
-    Regex::new(&translated).map_err(|e| {
-        let msg = e.to_string();
-        RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
-    })
-}
 
 /// Translates JS regex source into `regex-lite` syntax.
 pub(crate) fn translate(source: &str, insensitive: bool) -> Result<String, RegexError> {
@@ -469,7 +415,7 @@ impl Translator {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::regex::compile_js_regex;
 
     fn m(re: &str, hay: &str) -> bool {
         compile_js_regex(re, false)

@@ -10,14 +10,18 @@
 //!
 //! Nothing here panics: malformed or hostile conditions evaluate to `false`
 //! (as GrowthBook's JS does, or where JS would throw), recursion is bounded and
-//! regexes run in linear time.
+//! regexes run in linear time (or, in the page build, on the browser's own
+//! `RegExp`: [`crate::regex`]).
 
 pub mod condition;
 pub mod hash;
 mod js;
+/// JS regex source → regex-lite syntax, where regex-lite matches.
+#[cfg(not(js_engine))]
 pub mod jsregex;
 pub mod version;
 
+pub use crate::regex::{compile_js_regex, Regex, RegexError};
 pub use condition::{
     eval_condition, looks_swapped, Attributes, Condition, RegexEngine, SavedGroups,
     MAX_CONDITION_DEPTH,
@@ -27,5 +31,4 @@ pub use hash::{
     MAX_VARIATIONS,
 };
 pub use js::number_to_string as js_number_to_string;
-pub use jsregex::{compile_js_regex, RegexError};
 pub use version::{compare_versions, padded_version_str, padded_version_string};

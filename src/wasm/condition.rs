@@ -34,8 +34,9 @@
 //! the match, so this `eval` and `evalCondition` (Rust engine) can differ
 //! where the dialects do (see `crate::targeting::jsregex`).
 //!
-//! The page build (without the feature) keeps the JSON route and the Rust
-//! regex engine, which are smaller in its bundle.
+//! The page build (without the feature) keeps the JSON route, which is
+//! smaller in its bundle; it compiles and matches every regex with `RegExp`
+//! anyway (see `crate::regex`), so `eval` and `evalCondition` agree there.
 
 #[cfg(feature = "condition-js-view")]
 use std::{borrow::Cow, cell::RefCell};
@@ -46,6 +47,8 @@ use js_sys::Array;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "condition-js-view")]
+use super::engine::{self, JsRegExp};
 use super::from_js;
 use crate::targeting::Condition;
 #[cfg(feature = "condition-js-view")]
@@ -74,24 +77,12 @@ pub struct ConditionHandle {
 struct JsRegexes(Vec<Option<JsRegExp>>);
 
 #[cfg(feature = "condition-js-view")]
-#[wasm_bindgen]
-extern "C" {
-    /// The global `RegExp`, with a constructor that reports a bad pattern.
-    #[wasm_bindgen(js_name = RegExp)]
-    type JsRegExp;
-    #[wasm_bindgen(catch, constructor, js_class = "RegExp")]
-    fn new(pattern: &str, flags: &str) -> Result<JsRegExp, JsValue>;
-    #[wasm_bindgen(method)]
-    fn test(this: &JsRegExp, text: &str) -> bool;
-}
-
-#[cfg(feature = "condition-js-view")]
 impl JsRegexes {
     fn new(condition: &Condition) -> Self {
         let sources = condition.regex_sources().iter();
         JsRegexes(
             sources
-                .map(|(source, i)| JsRegExp::new(source, if *i { "i" } else { "" }).ok())
+                .map(|(source, i)| engine::compile(source, if *i { "i" } else { "" }).ok())
                 .collect(),
         )
     }

@@ -5,6 +5,7 @@
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
 pub mod condition;
+pub mod engine;
 pub mod forms;
 #[cfg(all(feature = "maxmind-fields", feature = "ip-tables"))]
 pub mod mmdb;

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::config::{FieldNames, FitOp, FitRuleConfig};
 use super::result::{round2, FitPoint, FitResult};
-use crate::diagnostics::{Diagnostics, Issue};
+use crate::diagnostics::{number_text, Diagnostics, Issue};
+use crate::regex::Regex;
 pub use negative::{is_fake_phone, NegativeChecks};
 
 /// A profile value reduced to what rules compare.
@@ -49,7 +50,7 @@ impl Scalar {
 enum Matcher {
     OneOf(Vec<Scalar>),
     Contains(Vec<String>),
-    Pattern(regex_lite::Regex),
+    Pattern(Regex),
     Range { min: Option<f64>, max: Option<f64> },
     Present,
     Absent,
@@ -177,7 +178,7 @@ impl FitRule {
                     ));
                     return None;
                 };
-                match regex_lite::Regex::new(pattern) {
+                match Regex::rust(pattern) {
                     Ok(re) => Matcher::Pattern(re),
                     Err(e) => {
                         d.push(Issue::error(
@@ -200,7 +201,11 @@ impl FitRule {
                     if min > max {
                         d.push(Issue::error(
                             format!("{path}.max"),
-                            format!("max ({max}) is below min ({min})"),
+                            format!(
+                                "max ({}) is below min ({})",
+                                number_text(max),
+                                number_text(min)
+                            ),
                         ));
                         return None;
                     }

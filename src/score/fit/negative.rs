@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{dotted_field, text_field};
-use crate::diagnostics::{Diagnostics, Issue};
+use crate::diagnostics::{number_text, Diagnostics, Issue};
 use crate::email::{self, MailboxKind};
 use crate::score::config::{self, FieldNames, NegativeConfig};
 use crate::score::result::FitPoint;
@@ -76,10 +76,10 @@ impl NegativeChecks {
     pub fn compile(config: &NegativeConfig, d: &mut Diagnostics) -> Self {
         let mut warn_positive = |name: &str, points: f64| {
             if points > 0.0 {
-                d.push(Issue::warning(
-                    format!("fit.negative.{name}.points"),
-                    format!("a negative check that adds {points} points: did you mean -{points}?"),
-                ));
+                d.push(Issue::warning(format!("fit.negative.{name}.points"), {
+                    let points = number_text(points);
+                    format!("a negative check that adds {points} points: did you mean -{points}?")
+                }));
             }
         };
         let simple = |name: &str, p: &Option<config::Penalty>, warn: &mut dyn FnMut(&str, f64)| {

@@ -4,10 +4,10 @@
 use serde_json::{Map, Value};
 
 use super::{Entry, InSet, Issue, Node, Op, ValueCond, VerOp, MAX_CONDITION_DEPTH};
+use crate::regex::compile_js_regex;
 use crate::targeting::js::{
     deeper_than, num, to_js_string, to_primitive, truthy, Abort, Rel, MAX_VALUE_DEPTH,
 };
-use crate::targeting::jsregex::compile_js_regex;
 use crate::targeting::version::padded_version_string;
 
 pub(super) struct Compiler {

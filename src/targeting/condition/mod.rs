@@ -61,10 +61,13 @@
 //! - A saved group that is not an array: missing/falsy → empty (as JS); a
 //!   string → substring test (as JS `String.prototype.includes`); any other
 //!   value → evaluation aborts (JS throws a `TypeError`).
-//! - Regex dialect differences: see [`crate::targeting::jsregex`]. In Node
-//!   and workers, `new Condition(c).eval` (src/wasm/condition.rs) hands the
-//!   match to the JS engine's `RegExp` through [`RegexEngine`]; a pattern
-//!   must still compile here first.
+//! - Regex dialect differences: natively and in Node and workers, regexes
+//!   are translated for regex-lite, with the differences listed in
+//!   `crate::targeting::jsregex`; there `new Condition(c).eval`
+//!   (src/wasm/condition.rs) hands the match to the JS engine's `RegExp`
+//!   through [`RegexEngine`], but a pattern must still compile in
+//!   regex-lite first. The page build compiles and matches every regex with
+//!   the browser's `RegExp` ([`crate::regex`]): no dialect difference there.
 //!
 //! # Layout
 //!
@@ -79,7 +82,6 @@ mod order;
 
 pub use order::looks_swapped;
 
-use regex_lite::Regex;
 use serde_json::{Map, Value};
 
 use super::js::{Prim, Rel};
@@ -89,6 +91,7 @@ pub use eval::{value_at_path, Attributes, RegexEngine, SavedGroups};
 use ops::InSet;
 
 use crate::diagnostics::Issue;
+use crate::regex::Regex;
 
 /// Maximum nesting of conditions (each nested condition object, operator
 /// object or list element counts one level). Deeper parts evaluate to `false`.
