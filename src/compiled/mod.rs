@@ -57,6 +57,38 @@ pub const HEADER_LEN: usize = 22;
 /// The media type the worker serves compiled configs as.
 pub const MEDIA_TYPE: &str = "application/vnd.nurture.compiled";
 
+/// How the base64 text of a compiled config starts (the magic's first
+/// three bytes): how a page tells an embedded compiled config from a URL.
+pub const BASE64_MAGIC: &str = "iU5S";
+
+/// Standard or URL-safe base64 (padding and whitespace allowed), or `None`:
+/// the form in which the edge embeds a compiled config in a page. By hand:
+/// the page build has no base64 crate, and `atob` gives a binary string
+/// that would need the same loop to become bytes.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' | b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// What a compiled config holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -290,6 +322,22 @@ impl Compiled {
     }
 }
 
+/// The built-in model's compiled form, kept in step with
+/// `src/score/default_model.json` by `tests/compiled.rs`
+/// (`UPDATE_COMPILED=1 cargo test --test compiled` writes it again).
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../score/default_model.nrc");
+
+/// The built-in model, from its compiled form: what the page scores with
+/// before (or without) a config's model, without parsing JSON. Should the
+/// embedded form ever be refused, the JSON is the fallback.
+pub fn default_model() -> Model {
+    Compiled::read(DEFAULT_MODEL)
+        .and_then(Compiled::load)
+        .ok()
+        .and_then(|l| l.model)
+        .unwrap_or_else(Model::default_model)
+}
+
 /// A checked document compiled: serde reads it straight from the tree's
 /// value (no path tracking), and what the compiler records is dropped
 /// unless it is an error.
@@ -303,6 +351,7 @@ fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
 use serde::Deserialize as _;
 
 /// Writes a compiled config: the header over `payload`.
+#[cfg(any(test, feature = "config-compiler"))]
 fn frame(kind: Kind, source: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
@@ -320,9 +369,25 @@ fn frame(kind: Kind, source: [u8; 8], payload: &[u8]) -> Vec<u8> {
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`): catches every
 /// single-bit error and every burst of up to 32 bits, which a byte-sum or
-/// FNV hash does not promise. Bitwise: a compiled config is a few KB, read
-/// once per page load.
+/// FNV hash does not promise. One table lookup per byte; the table (1 KB)
+/// is computed at compile time.
 struct Crc32(u32);
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
 
 impl Crc32 {
     fn new() -> Self {
@@ -331,11 +396,8 @@ impl Crc32 {
 
     fn update(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 ^= u32::from(b);
-            for _ in 0..8 {
-                let mask = (self.0 & 1).wrapping_neg();
-                self.0 = (self.0 >> 1) ^ (0xEDB8_8320 & mask);
-            }
+            let index = ((self.0 ^ u32::from(b)) & 0xFF) as usize;
+            self.0 = (self.0 >> 8) ^ CRC_TABLE.get(index).copied().unwrap_or(0);
         }
     }
 
@@ -483,5 +545,5 @@ mod compiler {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "config-compiler"))]
 mod tests;
