@@ -114,7 +114,8 @@ fn visitors() -> Vec<Value> {
         v["request"] = requests[i / 3 % requests.len()].clone();
         v["page"] = pages[i / 12 % pages.len()].clone();
         if i % 5 == 0 {
-            v["profile"] = json!({"industry": "Oil & Gas", "company": "PetroChina", "companySize": 5000});
+            v["profile"] =
+                json!({"industry": "Oil & Gas", "company": "PetroChina", "companySize": 5000});
         }
         out.push(v);
     }
@@ -164,4 +165,24 @@ fn the_edge_document_compiles_both_and_keeps_its_version() {
         "events": [{"type": "track", "event": "Demo Requested", "timestamp": 1_795_632_120_000i64}],
         "now": 1_795_632_120_000i64});
     assert_eq!(score(&model, &case), score(&Model::default_model(), &case));
+}
+
+/// The compiled site config the DOM tests (tests/wasm_dom.rs) hand the
+/// page build, which has no compiler: kept in step with its JSON here.
+#[test]
+fn the_dom_tests_compiled_fixture_is_up_to_date() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/compiled/");
+    let site: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}dom-site.json")).unwrap())
+            .unwrap();
+    let bytes = compile(&site, Some(Kind::Site)).unwrap();
+    let path = format!("{dir}dom-site.nrc");
+    if std::env::var_os("UPDATE_COMPILED").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        return;
+    }
+    assert!(
+        std::fs::read(&path).unwrap() == bytes,
+        "{path} is stale: UPDATE_COMPILED=1 cargo test --test compiled"
+    );
 }

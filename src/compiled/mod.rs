@@ -222,16 +222,15 @@ impl Compiled {
                 "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
             ));
         }
-        let version = bytes
-            .get(4)
-            .copied()
-            .ok_or(CompiledError::Corrupt("truncated: expected a 22-byte header"))?;
+        let version = bytes.get(4).copied().ok_or(CompiledError::Corrupt(
+            "truncated: expected a 22-byte header",
+        ))?;
         if version != FORMAT_VERSION {
             return Err(CompiledError::Version { found: version });
         }
-        let header = bytes
-            .get(..HEADER_LEN)
-            .ok_or(CompiledError::Corrupt("truncated: expected a 22-byte header"))?;
+        let header = bytes.get(..HEADER_LEN).ok_or(CompiledError::Corrupt(
+            "truncated: expected a 22-byte header",
+        ))?;
         let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
         let length = u32_at(header, 14).unwrap_or(0) as usize;
         if payload.len() < length {
@@ -252,13 +251,14 @@ impl Compiled {
                 "checksum mismatch: the compiled config was damaged (expected the CRC-32 in its header)",
             ));
         }
-        let kind = header
-            .get(5)
-            .copied()
-            .and_then(Kind::from_byte)
-            .ok_or(CompiledError::Corrupt(
-                "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
-            ))?;
+        let kind =
+            header
+                .get(5)
+                .copied()
+                .and_then(Kind::from_byte)
+                .ok_or(CompiledError::Corrupt(
+                    "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
+                ))?;
         let mut source = [0u8; 8];
         source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
         let mut reader = tree::Reader::new(payload);
@@ -373,6 +373,9 @@ fn frame(kind: Kind, source: [u8; 8], payload: &[u8]) -> Vec<u8> {
 /// is computed at compile time.
 struct Crc32(u32);
 
+// `i` runs below 256: the index is always in range (and a const cannot
+// panic at run time: an out-of-range index would fail the build).
+#[allow(clippy::indexing_slicing)]
 const CRC_TABLE: [u32; 256] = {
     let mut table = [0u32; 256];
     let mut i = 0;
@@ -380,7 +383,11 @@ const CRC_TABLE: [u32; 256] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         table[i] = c;

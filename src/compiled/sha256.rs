@@ -18,6 +18,7 @@ const H0: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
+#[allow(clippy::indexing_slicing)] // a 64-byte block, a 64-word schedule: every index is in range
 fn compress(state: &mut [u32; 8], block: &[u8]) {
     let mut w = [0u32; 64];
     for (word, chunk) in w.iter_mut().zip(block.chunks_exact(4)) {

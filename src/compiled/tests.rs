@@ -17,7 +17,19 @@ fn site() -> Value {
 fn trees_keep_every_value_and_the_kind_of_each_number() {
     let values = [
         json!(null),
-        json!([true, false, 0, 1, -1, i64::MIN, u64::MAX, 1.0, -0.25, 1e300, ""]),
+        json!([
+            true,
+            false,
+            0,
+            1,
+            -1,
+            i64::MIN,
+            u64::MAX,
+            1.0,
+            -0.25,
+            1e300,
+            ""
+        ]),
         json!({"a": {"b": [{"c": "ü"}]}, "": []}),
         site(),
     ];
@@ -71,8 +83,14 @@ fn bad_documents_are_refused_with_paths_from_the_top() {
     let doc = json!({"site": {"slots": [{"id": 3}]}, "model": {"fit": {"rules": [{"id": "x"}]}}});
     let d = compile(&doc, None).unwrap_err();
     let paths: Vec<&str> = d.errors.iter().map(|i| i.path.as_str()).collect();
-    assert!(paths.iter().any(|p| p.starts_with("site.slots[0]")), "{paths:?}");
-    assert!(paths.iter().any(|p| p.starts_with("model.fit.rules[0]")), "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p.starts_with("site.slots[0]")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("model.fit.rules[0]")),
+        "{paths:?}"
+    );
     let d = compile(&json!({"site": site(), "version": "v1"}), None).unwrap_err();
     assert_eq!(d.errors[0].path, "version");
     let d = compile(&json!({"site": site(), "extra": 1}), None).unwrap_err();
@@ -140,7 +158,7 @@ fn json_and_other_bytes_are_not_compiled_configs() {
 fn a_crafted_payload_cannot_reserve_more_than_it_carries_or_nest_too_deep() {
     // A valid frame around payloads that lie: a huge count, deep nesting,
     // an unknown tag, bad UTF-8, a float that is not a number.
-    let mut deep = vec![7u8, 1].repeat(tree::MAX_DEPTH + 2);
+    let mut deep = [7u8, 1].repeat(tree::MAX_DEPTH + 2);
     deep.push(0);
     let payloads: [Vec<u8>; 5] = [
         vec![7, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
@@ -186,7 +204,10 @@ fn base64_decodes_with_and_without_padding() {
     assert_eq!(decode_base64("iU5SQw==").unwrap(), b"\x89NRC");
     assert!(decode_base64("iU5SQw==").unwrap().starts_with(&MAGIC));
     assert_eq!(decode_base64("aGk").unwrap(), b"hi");
-    assert_eq!(decode_base64("a b\nc").unwrap(), decode_base64("abc").unwrap());
+    assert_eq!(
+        decode_base64("a b\nc").unwrap(),
+        decode_base64("abc").unwrap()
+    );
     assert!(decode_base64("a*b").is_none());
     let bytes = compile(&site(), None).unwrap();
     let b64 = base64(&bytes);
@@ -198,7 +219,10 @@ fn base64(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..=chunk.len() {
             out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
