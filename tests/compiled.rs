@@ -6,6 +6,8 @@
 //! before a config arrives) in step with `default_model.json`:
 //! `UPDATE_COMPILED=1 cargo test --test compiled` writes it again.
 
+#![cfg(feature = "config-compiler")]
+
 use nurture::compiled::{compile, compile_model, Compiled, Kind, DEFAULT_MODEL};
 use nurture::personalize::{Personalizer, Tables, Visitor};
 use nurture::score::{Model, ScoreOptions, DEFAULT_MODEL_JSON};

@@ -659,6 +659,7 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x04;
     let truncated = &COMPILED[..COMPILED.len() - 3];
+    let late: JsValue = js_sys::Uint8Array::from(truncated).into();
     let cases: [(&str, JsValue); 5] = [
         (
             "compiled_config_version",
@@ -674,10 +675,7 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
         ),
         ("compiled_config_corrupt", base64(&flipped)),
         // Arriving later, through a promise, is refused alike.
-        (
-            "compiled_config_corrupt",
-            Promise::resolve(&js_sys::Uint8Array::from(truncated).into()).into(),
-        ),
+        ("compiled_config_corrupt", Promise::resolve(&late).into()),
     ];
     for (code, config) in cases {
         let hero = page();

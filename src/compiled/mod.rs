@@ -1,7 +1,8 @@
 //! The compiled form of a scoring model and of a site config, as pages load
 //! them: checked ahead of time by a full build (Node, the edge worker, the
-//! `nurture compile` command), so the page build reads them without parsing
-//! JSON, without tracking paths and without reporting diagnostics.
+//! `nurture compile` command), so the page build reads them from one byte
+//! array: no JSON text parsed, no JS objects walked into the core, no
+//! diagnostics kept.
 //!
 //! # Layout
 //!
@@ -33,9 +34,10 @@
 //! engine (the page may use the browser's `RegExp`), and the scoring model
 //! keeps its document for fingerprints; serializing the compiled structures
 //! would tie the format to every private type of the core. Measured on the
-//! demo's model and site config (BENCHMARKS.md, "Compiled configs"), reading
-//! the tree and compiling it costs a fraction of parsing the JSON with path
-//! tracking, which was where the page's start-up went.
+//! demo's model and site config in wasm (BENCHMARKS.md, "Compiled
+//! configs"), reading the tree and compiling it takes about a seventh of the
+//! JSON route (JS objects walked into the core, then checked with every
+//! diagnostic), which was where the page's start-up went.
 
 #[cfg(feature = "config-compiler")]
 mod sha256;
@@ -295,8 +297,8 @@ impl Compiled {
         out
     }
 
-    /// Compiles the documents, which a full build has checked: no path
-    /// tracking, no diagnostics kept. A document that does not compile
+    /// Compiles the documents, which a full build has checked: no
+    /// diagnostics kept. A document that does not compile
     /// (which a build of the same format version never writes) is refused as
     /// corrupt.
     pub fn load(self) -> Result<Loaded, CompiledError> {
@@ -338,17 +340,22 @@ pub fn default_model() -> Model {
         .unwrap_or_else(Model::default_model)
 }
 
-/// A checked document compiled: serde reads it straight from the tree's
-/// value (no path tracking), and what the compiler records is dropped
-/// unless it is an error.
+/// A checked document compiled: serde reads it from the tree's value and
+/// what the compiler records is dropped unless it is an error.
+///
+/// NOTE: read through `serde_path_to_error` over `&Value`, like
+/// [`ConfigDocument::from_value`], although no path is ever reported here:
+/// serde's derived readers are instantiated once per deserializer type, and
+/// reading the owned `Value` directly instantiated every config type's
+/// reader a second time (+45 KB gzip of page wasm, +86 KB in the full
+/// build). The tracking itself costs little; the page's start-up went to
+/// walking JS objects into the core, which the compiled form skips.
 fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
-    let document = T::Document::deserialize(value).ok()?;
+    let document = serde_path_to_error::deserialize::<_, T::Document>(&value).ok()?;
     let mut diagnostics = Diagnostics::default();
     let compiled = T::compile(document, &mut diagnostics);
     (!diagnostics.has_errors()).then_some(compiled)
 }
-
-use serde::Deserialize as _;
 
 /// Writes a compiled config: the header over `payload`.
 #[cfg(any(test, feature = "config-compiler"))]
