@@ -6,6 +6,7 @@
 //! what it holds.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::{compiled_error, from_js, invalid_argument, IntoJsResult};
 use crate::compiled::{self, Compiled, Kind, FORMAT_VERSION};
@@ -17,13 +18,17 @@ use crate::compiled::{self, Compiled, Kind, FORMAT_VERSION};
 /// document throws `invalid_config` with the path of the first error and
 /// every error in `err.errors`.
 #[wasm_bindgen(js_name = compileConfig)]
-pub fn compile_config(document: JsValue, kind: Option<String>) -> Result<Vec<u8>, JsValue> {
-    let kind = match kind.as_deref() {
-        None => None,
+///
+/// `kind` arrives as a plain value and is checked here: an `Option<String>`
+/// parameter trapped inside the glue on a number or a boolean.
+pub fn compile_config(document: JsValue, kind: JsValue) -> Result<Vec<u8>, JsValue> {
+    let named = kind.as_string();
+    let kind = match named.as_deref() {
+        None if kind.is_undefined() || kind.is_null() => None,
         Some("edge") => Some(Kind::Edge),
         Some("site") => Some(Kind::Site),
         Some("model") => Some(Kind::Model),
-        Some(_) => {
+        _ => {
             return Err(invalid_argument(
                 "kind",
                 "expected \"edge\", \"site\" or \"model\"",
@@ -37,9 +42,17 @@ pub fn compile_config(document: JsValue, kind: Option<String>) -> Result<Vec<u8>
 /// `inspectCompiled(bytes)` → `{formatVersion, kind, version, site, model}`
 /// (`site` and `model`: whether it holds one): reads and compiles a
 /// compiled config as the page does, throwing what the page refuses.
+///
+/// The bytes arrive as a plain value and are checked here: a typed `&[u8]`
+/// parameter would let a wrong argument fail inside the glue with an
+/// uncoded `TypeError`.
 #[wasm_bindgen(js_name = inspectCompiled)]
-pub fn inspect_compiled(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let loaded = Compiled::read(bytes)
+pub fn inspect_compiled(bytes: JsValue) -> Result<JsValue, JsValue> {
+    let bytes = bytes
+        .dyn_ref::<js_sys::Uint8Array>()
+        .ok_or_else(|| invalid_argument("bytes", "expected a Uint8Array"))?
+        .to_vec();
+    let loaded = Compiled::read(&bytes)
         .and_then(Compiled::load)
         .map_err(|e| compiled_error(&e))?;
     super::to_js(&serde_json::json!({
