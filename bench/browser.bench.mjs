@@ -2,12 +2,18 @@
 // downloads for nurture (gzip), and the time from DOMContentLoaded to the
 // slots being decided (applied or released to their default), median of many
 // cold loads of the demo home page. Prints key=value lines.
+// The page loads its site config compiled (/nurture/site.nrc); the same
+// number of loads of `/?config=json` (the JSON route) are interleaved with
+// them, and, with BASELINE_REPO=<another checkout with its package built>,
+// as many of that checkout's home page, so before and after are measured
+// in one run on one machine.
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { serve } from "../tests/e2e/server.mjs";
 
 const LOADS = Number(process.env.BROWSER_BENCH_LOADS ?? 40);
 const server = await serve();
+const baseline = process.env.BASELINE_REPO ? await serve(0, new Map(), { repo: process.env.BASELINE_REPO }) : null;
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
@@ -31,21 +37,29 @@ const probe = () => {
  * context)` runs before the navigation, `measure(page)` after, and its
  * answer is returned.
  */
-async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000 }) {
+async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000, url = `${server.origin}/` }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(probe);
   await prepare(page, context);
-  await page.goto(`${server.origin}/`);
+  await page.goto(url);
   await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout });
   const result = await measure(page);
   await context.close();
   return result;
 }
 
+const dclToSlots = (page) => page.evaluate(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
+});
 const samples = [];
+const jsonSamples = [];
+const baselineSamples = [];
 let bytes = null;
 for (let i = 0; i < LOADS; i++) {
+  jsonSamples.push(await coldLoad({ url: `${server.origin}/?config=json`, measure: dclToSlots }));
+  if (baseline) baselineSamples.push(await coldLoad({ url: `${baseline.origin}/`, measure: dclToSlots }));
   const downloads = [];
   const first = bytes === null;
   samples.push(await coldLoad({
@@ -58,10 +72,7 @@ for (let i = 0; i < LOADS; i++) {
         }
       });
     },
-    measure: (page) => page.evaluate(() => {
-      const nav = performance.getEntriesByType("navigation")[0];
-      return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
-    }),
+    measure: dclToSlots,
   }));
   if (first) bytes = await Promise.all(downloads);
 }
@@ -89,12 +100,19 @@ netSamples.sort((a, b) => a - b);
 
 await browser.close();
 await server.close();
+await baseline?.close();
 
-samples.sort((a, b) => a - b);
-const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
+const quantile = (list, p) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(p * list.length))];
+const q = (p) => quantile(samples, p);
 console.log(`browser.loads=${LOADS}`);
 console.log(`browser.dcl_to_slots_p50_ms=${q(0.5).toFixed(1)}`);
 console.log(`browser.dcl_to_slots_p90_ms=${q(0.9).toFixed(1)}`);
+console.log(`browser.json_config_dcl_to_slots_p50_ms=${quantile(jsonSamples, 0.5).toFixed(1)}`);
+console.log(`browser.json_config_dcl_to_slots_p90_ms=${quantile(jsonSamples, 0.9).toFixed(1)}`);
+if (baseline) {
+  console.log(`browser.baseline_dcl_to_slots_p50_ms=${quantile(baselineSamples, 0.5).toFixed(1)}`);
+  console.log(`browser.baseline_dcl_to_slots_p90_ms=${quantile(baselineSamples, 0.9).toFixed(1)}`);
+}
 console.log(`browser.download_files=${bytes.map((b) => b.path).join(" ")}`);
 console.log(`browser.download_raw=${bytes.reduce((s, b) => s + b.raw, 0)}`);
 console.log(`browser.download_gzip=${bytes.reduce((s, b) => s + b.gzip, 0)}`);

@@ -45,7 +45,13 @@ import type {
 // ------------------------------------------------------------------ errors
 
 /** The stable codes on every thrown `Error`. */
-export type NurtureErrorCode = "invalid_config" | "invalid_argument";
+export type NurtureErrorCode =
+  | "invalid_config"
+  | "invalid_argument"
+  /** A compiled config of another format version: compile it again with this version. */
+  | "compiled_config_version"
+  /** Bytes that are not a compiled config, or a truncated or damaged one. */
+  | "compiled_config_corrupt";
 
 /**
  * Every function throws this: a plain `Error` with a stable `code` and, where
@@ -642,6 +648,47 @@ export interface EdgeConfigDocument {
 }
 
 /**
+ * A compiled model, site config or edge config document (`compileConfig`,
+ * `GET /v1/config?format=compiled`, `nurture compile`): bytes the page
+ * reads without parsing JSON, or their base64 text (what the edge embeds in
+ * a page as `#nurture-config`).
+ */
+export type CompiledConfig = Uint8Array | ArrayBuffer | string;
+
+/** What a compiled config holds (`inspectCompiled`). */
+export interface CompiledConfigInfo {
+  /** The format version it was written in (this build reads 1). */
+  formatVersion: number;
+  kind: "edge" | "site" | "model";
+  /** 16 hex digits: the edge document's `version`, else the start of the SHA-256 of the source. */
+  version: string;
+  /** Whether it holds a site config. */
+  site: boolean;
+  /** Whether it holds a model (an edge document without one: the built-in model). */
+  model: boolean;
+}
+
+/**
+ * Checks a model, a site config or the edge's config document (`kind`; by
+ * default: a document with `site` is the edge's, one with `fit` or
+ * `engagement` a model, anything else a site config) and returns its
+ * compiled form. Throws `invalid_config` with the `path` of the first error
+ * (`site.slots[1].variants`) and every error in `err.errors`. Node and edge
+ * builds only.
+ */
+export function compileConfig(
+  document: SiteConfig | ModelConfig | EdgeConfigDocument | { version?: string; site: SiteConfig; model?: ModelConfig | null },
+  kind?: "edge" | "site" | "model" | null,
+): Uint8Array;
+
+/**
+ * Reads and compiles a compiled config as a page does and says what it
+ * holds; throws `compiled_config_version` or `compiled_config_corrupt` for
+ * one the page would refuse. Node and edge builds only.
+ */
+export function inspectCompiled(bytes: Uint8Array): CompiledConfigInfo;
+
+/**
  * When slots follow changed decisions: `"never"` (each slot keeps the variant
  * it was first given on this page load), `"navigation"` (the default: at the
  * next page view, an SPA navigation or `page()`), `"immediate"` (as soon as
@@ -651,10 +698,19 @@ export type Reapply = "never" | "navigation" | "immediate";
 
 export interface StartOptions {
   /**
-   * The site config or the edge's config document (`GET /v1/config`): an
-   * object, a URL to fetch it from, or a promise of it.
+   * The site config or the edge's config document (`GET /v1/config`),
+   * compiled (read without parsing JSON: bytes, or their base64 text) or as
+   * an object; a URL to fetch either from (an answer that is not JSON is
+   * read as compiled), or a promise of any of these. A refused compiled
+   * config keeps the slots at their defaults and the outbox as it was;
+   * `state().configError` says why.
    */
-  config: SiteConfig | EdgeConfigDocument | string | Promise<SiteConfig | EdgeConfigDocument>;
+  config:
+    | SiteConfig
+    | EdgeConfigDocument
+    | CompiledConfig
+    | string
+    | Promise<SiteConfig | EdgeConfigDocument | CompiledConfig>;
   /**
    * The scoring model; `null` or absent for the edge document's model, else
    * the built-in one. Given, it wins over the document's (with a warning
@@ -735,8 +791,10 @@ export interface RuntimeState {
   unsent: number;
   /** Unsent events dropped since start because the outbox was full (300). */
   dropped: number;
-  /** `version` of the edge's config document, when the config was one. */
+  /** `version` of the edge's config document, when the config was one (of a compiled config, its source hash). */
   configVersion: string | null;
+  /** Why the config was not used (`compiled_config_version`, `compiled_config_corrupt`, `invalid_config`), else `null`. */
+  configError: { code: NurtureErrorCode; message: string } | null;
   [key: string]: unknown;
 }
 

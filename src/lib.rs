@@ -33,6 +33,8 @@
 /// Learning a model's points from labelled leads (feature `calibrate`).
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
+/// Compiled models and site configs: what pages load instead of JSON.
+pub mod compiled;
 pub mod delivery;
 pub mod diagnostics;
 pub mod email;

@@ -607,3 +607,117 @@ async fn cross_origin_endpoint_keeps_and_sends_the_token_same_origin_does_not() 
     stop(&n, key);
     Reflect::set(&web_sys::window().unwrap(), &"fetch".into(), &real).unwrap();
 }
+
+/// The DOM tests' site config compiled (kept in step with
+/// `data/compiled/dom-site.json` by tests/compiled.rs): the page build has
+/// no compiler.
+const COMPILED: &[u8] = include_bytes!("data/compiled/dom-site.nrc");
+
+fn compiled_options(key: &str, config: JsValue, extra: Value) -> JsValue {
+    let opts = options(key, extra);
+    Reflect::set(&opts, &"config".into(), &config).unwrap();
+    opts
+}
+
+/// `btoa` over the bytes as a binary string, as the edge embeds them.
+fn base64(bytes: &[u8]) -> JsValue {
+    let binary: String = bytes.iter().map(|b| char::from(*b)).collect();
+    let btoa: js_sys::Function = Reflect::get(&js_sys::global(), &"btoa".into())
+        .unwrap()
+        .unchecked_into();
+    btoa.call1(&JsValue::NULL, &binary.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_compiled_config_swaps_like_its_json_as_bytes_or_base64() {
+    let fixture: Value = serde_json::from_str(include_str!("data/compiled/dom-site.json")).unwrap();
+    assert_eq!(fixture, config(), "the fixture is this file's config()");
+    let key = "nurture-test-compiled";
+    let buffer = js_sys::Uint8Array::from(COMPILED).buffer();
+    for config in [
+        js_sys::Uint8Array::from(COMPILED).into(),
+        buffer.into(),
+        base64(COMPILED),
+    ] {
+        let hero = page();
+        let n = start(compiled_options(key, config, json!({}))).unwrap();
+        assert_eq!(hero.inner_html(), "<h1>Personal hero</h1>");
+        let state = from_js(n.state());
+        assert_eq!(state["applied"].as_array().unwrap().len(), 2);
+        assert_eq!(state["configError"], Value::Null);
+        let version = state["configVersion"].as_str().unwrap().to_string();
+        assert_eq!(version.len(), 16, "{version}");
+        stop(&n, key);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
+    let key = "nurture-test-compiled-bad";
+    let mut newer = COMPILED.to_vec();
+    newer[4] = 2;
+    let mut flipped = COMPILED.to_vec();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x04;
+    let truncated = &COMPILED[..COMPILED.len() - 3];
+    let late: JsValue = js_sys::Uint8Array::from(truncated).into();
+    let cases: [(&str, JsValue); 5] = [
+        (
+            "compiled_config_version",
+            js_sys::Uint8Array::from(&newer[..]).into(),
+        ),
+        (
+            "compiled_config_corrupt",
+            js_sys::Uint8Array::from(&flipped[..]).into(),
+        ),
+        (
+            "compiled_config_corrupt",
+            js_sys::Uint8Array::from(truncated).into(),
+        ),
+        ("compiled_config_corrupt", base64(&flipped)),
+        // Arriving later, through a promise, is refused alike.
+        ("compiled_config_corrupt", Promise::resolve(&late).into()),
+    ];
+    for (code, config) in cases {
+        let hero = page();
+        // A visitor with two events still to send.
+        let mut stored = Stored::new("0123456789abcdef0123456789abcdef".into());
+        for seq in 0..2 {
+            stored.push_event(
+                json!({"type": "track", "event": "Kept", "messageId": format!("m-{seq}"),
+                       "timestamp": 1_795_632_120_000i64}),
+                true,
+            );
+        }
+        storage().set_item(key, &stored.to_text()).unwrap();
+        let n = start(compiled_options(
+            key,
+            config,
+            json!({"endpoint": "https://edge.invalid", "batchMs": 60000}),
+        ))
+        .unwrap();
+        sleep(10).await;
+        assert_eq!(
+            hero.inner_html(),
+            "<h1>Default hero</h1><p>as shipped</p>",
+            "{code}"
+        );
+        assert!(!hero.has_attribute("data-nurture-applied"));
+        assert!(doc()
+            .query_selector("[data-nurture-pending]")
+            .unwrap()
+            .is_none());
+        let state = from_js(n.state());
+        assert_eq!(state["configError"]["code"], code);
+        assert!(state["configError"]["message"].as_str().unwrap().len() > 10);
+        assert_eq!(state["decisions"], Value::Null);
+        assert_eq!(state["applied"], json!([]));
+        assert_eq!(state["unsent"], 2, "{code}: the outbox is kept");
+        let kept = Stored::parse(&storage().get_item(key).unwrap().unwrap()).unwrap();
+        assert_eq!(kept.outbox.len(), 2);
+        // The runtime still tracks: the visitor's next event is kept too.
+        n.track("After".into(), JsValue::UNDEFINED).unwrap();
+        assert_eq!(from_js(n.state())["unsent"], 3);
+        stop(&n, key);
+    }
+}

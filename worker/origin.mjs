@@ -7,7 +7,7 @@ import http from "node:http";
 import { readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { here } from "./miniflare.mjs";
-import { SERVED } from "../demo/served.mjs";
+import { SERVED, compileDemo } from "../demo/served.mjs";
 
 export const WWW = path.join(here, "..", "www");
 
@@ -20,6 +20,7 @@ const TYPES = {
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".wasm": "application/wasm",
+  ".nrc": "application/vnd.nurture.compiled",
   ".pdf": "application/pdf",
 };
 
@@ -67,6 +68,7 @@ async function resolveFile(rawUrl, root, pkgRoot) {
 /** `pkgRoot`, when given, serves the built package under /pkg/ too, so the
  * demo pages can load the browser runtime (/pkg/browser/nurture.js). */
 export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = null } = {}) {
+  if (root === WWW) await compileDemo();
   const stats = { requests: 0 };
   const server = http.createServer(async (req, res) => {
     stats.requests += 1;

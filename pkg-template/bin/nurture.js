@@ -11,6 +11,11 @@
 //   learns a model's points from labelled leads (JSON Lines or a JSON array
 //   of {profile, events, converted, now?}); the model goes to stdout, the
 //   report to --report FILE (or a summary to stderr).
+// npx nurture compile SITE [--model MODEL] > site.nrc
+//   checks a site config (and a model; without one, the page uses the
+//   built-in model) and writes their compiled form, which
+//   `start({config})` reads without parsing JSON; errors name the path
+//   (`site.slots[1].variants: ...`). `--model` alone: a compiled model.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,7 +25,8 @@ const USAGE = `usage:
   nurture keygen [--kid NAME] [--token]   a key for NURTURE_KEYS (kid:secret), or --token: one for ADMIN_TOKEN / INGEST_TOKEN
   nurture init-worker [DIR]               wrangler.toml and src/index.js for deploying the edge worker
   nurture calibrate LEADS [--base MODEL] [--report FILE] [--folds N] [--keep FIELD]... [--pdo POINTS] [--name NAME]
-                                          learn points from labelled leads (JSON Lines or array); model.json to stdout`;
+                                          learn points from labelled leads (JSON Lines or array); model.json to stdout
+  nurture compile SITE [--model MODEL]    the compiled form of a site config (and model) for start({config}), to stdout`;
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -126,7 +132,47 @@ async function calibrateCommand() {
   for (const warning of r.warnings) console.error(`warning: ${warning}`);
 }
 
+/** @param {string} file */
+function readJson(file) {
+  try {
+    return JSON.parse(readText(file));
+  } catch (err) {
+    fail(`${file} is not JSON: ${/** @type {Error} */ (err).message}`);
+    return null;
+  }
+}
+
+async function compileCommand() {
+  let siteFile = "";
+  let modelFile = "";
+  for (let i = 0; i < args.length; i += 1) {
+    if (args[i] === "--model") {
+      const value = args[i + 1];
+      if (value === undefined) fail("--model takes a file");
+      modelFile = String(value);
+      i += 1;
+    } else if (args[i].startsWith("--")) fail(`unknown option ${args[i]}`);
+    else if (siteFile) fail("compile takes one site config");
+    else siteFile = args[i];
+  }
+  if (!siteFile && !modelFile) fail("compile needs a site config (or --model MODEL)");
+  if (process.stdout.isTTY) fail("the compiled form is binary: redirect it to a file (> site.nrc)");
+  const { compileConfig } = await import("../node.js");
+  const model = modelFile ? readJson(modelFile) : null;
+  let bytes;
+  try {
+    bytes = siteFile ? compileConfig({ site: readJson(siteFile), model }, "edge") : compileConfig(model, "model");
+  } catch (err) {
+    const e = /** @type {Error & {errors?: {path: string, message: string}[]}} */ (err);
+    for (const issue of e.errors ?? [{ path: "", message: e.message }]) console.error(`nurture compile: ${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
+    process.exit(1);
+  }
+  process.stdout.write(bytes);
+  console.error(`compiled ${siteFile || modelFile}${siteFile && modelFile ? ` and ${modelFile}` : ""}: ${bytes.length} bytes`);
+}
+
 if (command === "keygen") keygen();
+else if (command === "compile") await compileCommand();
 else if (command === "calibrate") await calibrateCommand();
 else if (command === "init-worker") initWorker();
 else if (command === undefined || command === "--help" || command === "-h") console.log(USAGE);

@@ -45,7 +45,8 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
         doc => Some(doc),
     };
     let model = match &explicit_model {
-        None => Model::default_model(),
+        // From its compiled form: no JSON parsed at start-up.
+        None => crate::compiled::default_model(),
         Some(doc) => Model::from_value(doc.clone()).into_js()?,
     };
     // Sandboxed frames and some privacy modes throw on localStorage access:
@@ -82,6 +83,7 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
         applied: Vec::new(),
         pinned: Vec::new(),
         config_version: None,
+        config_error: None,
         dropped: 0,
         edge,
         gave_up: false,

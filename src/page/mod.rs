@@ -158,8 +158,11 @@ struct Runtime {
     /// With `reapply: "never"`, the decision each slot was first swapped to
     /// on this page load; later ones show the same.
     pinned: Vec<(String, Value)>,
-    /// `version` of the edge's config document, when the config was one.
+    /// `version` of the edge's config document, when the config was one
+    /// (of a compiled config, its source hash).
     config_version: Option<String>,
+    /// Why the config was refused, for `state().configError`.
+    config_error: Option<config::ConfigError>,
     /// Unsent events dropped because the outbox was full, since start.
     dropped: u64,
     edge: Vec<slots::EdgeDecision>,

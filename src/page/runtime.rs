@@ -325,6 +325,7 @@ impl Runtime {
             "unsent": self.state.outbox.len(),
             "dropped": self.dropped,
             "configVersion": self.config_version,
+            "configError": self.config_error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
         })
     }
 }

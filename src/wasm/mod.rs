@@ -4,6 +4,8 @@
 
 #[cfg(feature = "calibrate")]
 pub mod calibrate;
+#[cfg(feature = "config-compiler")]
+pub mod compiled;
 pub mod condition;
 pub mod engine;
 pub mod forms;
@@ -50,6 +52,14 @@ pub(crate) fn js_error(code: &str, path: &str, message: &str) -> JsValue {
         let _ = Reflect::set(&error, &"path".into(), &path.into());
     }
     error.into()
+}
+
+/// The thrown `Error` for a refused compiled config: `code`
+/// `compiled_config_version` or `compiled_config_corrupt`, and a message
+/// saying what was expected.
+#[cfg(feature = "config-compiler")]
+pub(crate) fn compiled_error(e: &crate::compiled::CompiledError) -> JsValue {
+    js_error(e.code(), "", &e.message())
 }
 
 pub(crate) trait IntoJsResult<T> {

@@ -3,7 +3,9 @@
 // views counted once, times (seconds refused, a Date taken, "90" read as
 // 90), the event size limit, and `start({config})` reading the edge's
 // config document (`GET /v1/config`: {version, site, model}) served by the
-// test. Needs pkg/browser/ (scripts/build-pkg.sh).
+// test, as JSON and compiled (a damaged or newer compiled answer is refused
+// and the page keeps its defaults). Needs pkg/ and pkg/browser/
+// (scripts/build-pkg.sh).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "./browser.mjs";
@@ -23,6 +25,15 @@ const MODEL = {
   engagement: { rules: [{ id: "view", event: "page", points: 7 }] },
 };
 const DOC = { version: "c0ffee42", site: SITE, model: MODEL };
+// The same documents compiled by the full build, as the worker serves them
+// (`GET /v1/config?format=compiled`); the version is the worker's 16 hex digits.
+const { compileConfig } = await import("../../pkg/node.js");
+const COMPILED = compileConfig({ ...DOC, version: "00000000c0ffee42" }, "edge");
+const DAMAGED = COMPILED.slice();
+DAMAGED[DAMAGED.length >> 1] ^= 0x20;
+const NEWER = COMPILED.slice();
+NEWER[4] = 9;
+const COMPILED_TYPE = "application/vnd.nurture.compiled";
 
 const FIXTURE = `<!doctype html><html><head><meta charset="utf-8"><title>Runtime fixture</title></head>
 <body><p data-nurture-slot="hero">Default hero</p>
@@ -37,6 +48,9 @@ const routes = new Map([
   ["/edge/v1/config", { type: "application/json", body: JSON.stringify(DOC) }],
   ["/edge-bad/v1/config", { type: "application/json", body: JSON.stringify({ ...DOC, generatedAt: 1 }) }],
   ["/site.json", { type: "application/json", body: JSON.stringify(SITE) }],
+  ["/edge-compiled/v1/config", { type: COMPILED_TYPE, body: COMPILED }],
+  ["/edge-damaged/v1/config", { type: COMPILED_TYPE, body: DAMAGED }],
+  ["/edge-newer/v1/config", { type: COMPILED_TYPE, body: NEWER }],
 ]);
 
 let server, browser;
@@ -221,3 +235,45 @@ test("an edge config document with a field it should not have is refused, saying
   assert.deepEqual(err, ["invalid_config", "generatedAt"]);
   await context.close();
 });
+
+test("start({config: url}) reads the edge's compiled config: its site config, its model, its version, no warning", async () => {
+  const { context, page, warnings } = await open();
+  await page.evaluate(() => { window.nurture = window.mod.start({ config: "/edge-compiled/v1/config" }); });
+  await page.waitForFunction(() => window.nurture.decisions());
+  const s = await page.evaluate(() => window.nurture.state());
+  assert.equal(s.configVersion, "00000000c0ffee42");
+  assert.equal(s.configError, null);
+  assert.equal(s.score.engagement.score, 7, "scored with the compiled document's model");
+  await page.evaluate(() => window.nurture.track("Download", {}));
+  assert.equal(await heroVariant(page), "default");
+  assert.deepEqual(warnings, []);
+  await context.close();
+});
+
+for (const [path, code, says] of [
+  ["/edge-damaged/v1/config", "compiled_config_corrupt", "checksum mismatch"],
+  ["/edge-newer/v1/config", "compiled_config_version", "compiled with format version 9, this build reads version 1"],
+]) {
+  test(`a ${code === "compiled_config_version" ? "newer" : "damaged"} compiled config is refused: defaults kept, nothing swapped, the outbox kept`, async () => {
+    const { context, page, warnings } = await open();
+    const before = await page.evaluate(async (path) => {
+      window.nurture = window.mod.start({ config: path, endpoint: "/edge", batchMs: 60_000, autoTrack: false });
+      window.nurture.track("Queued", { n: 1 });
+      window.nurture.track("Queued", { n: 2 });
+      return window.nurture.state().unsent;
+    }, path);
+    for (let i = 0; i < 200 && warnings.length === 0; i++) await page.waitForTimeout(25);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.ok(warnings[0].includes(says) && warnings[0].endsWith("slots keep their defaults"), warnings[0]);
+    const s = await page.evaluate(() => window.nurture.state());
+    assert.equal(s.configError.code, code);
+    assert.ok(s.configError.message.includes(says), s.configError.message);
+    assert.equal(s.decisions, null);
+    assert.deepEqual(s.applied, []);
+    assert.equal(s.unsent, before, "nothing lost from the outbox");
+    assert.equal(before, 2);
+    assert.equal(await hero(page), "Default hero");
+    assert.equal(await page.locator("[data-nurture-pending]").count(), 0);
+    await context.close();
+  });
+}

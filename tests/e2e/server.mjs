@@ -1,6 +1,7 @@
 // A tiny static server for the demo site: www/ at the root, the built
 // package at /pkg/ (so pages load /pkg/browser/nurture.js), the demo's site
-// config at /nurture/site-config.json (demo/served.mjs), and a stand-in
+// config at /nurture/site-config.json and compiled at /nurture/site.nrc
+// (demo/served.mjs), and a stand-in
 // edge at /edge/v1/events that records the batches it receives, and any
 // `routes` a test adds (URL path → {type, body}).
 // `node tests/e2e/server.mjs [port]` serves on 127.0.0.1 and prints the URL.
@@ -8,19 +9,19 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { SERVED } from "../../demo/served.mjs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { SERVED, compileDemo } from "../../demo/served.mjs";
 
-const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const here = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml",
-  ".pdf": "application/pdf", ".ts": "text/plain",
+  ".pdf": "application/pdf", ".ts": "text/plain", ".nrc": "application/vnd.nurture.compiled",
 };
 
 // Compressed as a CDN would serve it (gzip), once per file version: the
 // page's bytes on a throttled network are what a visitor downloads.
-const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".wasm", ".svg"]);
+const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".json", ".wasm", ".svg", ".nrc"]);
 const gzipped = new Map();
 function gzipOnce(file, mtimeMs, data) {
   const key = `${file}:${mtimeMs}`;
@@ -32,7 +33,13 @@ function gzipOnce(file, mtimeMs, data) {
   return z;
 }
 
-export async function serve(port = 0, routes = new Map()) {
+// `repo`: another checkout to serve www/ and pkg/ from (the start-up
+// benchmark's baseline); its demo files are its own.
+export async function serve(port = 0, routes = new Map(), { repo = here } = {}) {
+  const demo = repo === here ? { SERVED, compileDemo } : await import(pathToFileURL(join(repo, "demo", "served.mjs")).href);
+  await demo.compileDemo?.();
+  /** @type {Map<string, string>} */
+  const served = demo.SERVED;
   const received = []; // batches posted to the stand-in edge
   const edge = { fail: 0 }; // answer the next `fail` batches with 503
   const server = createServer(async (req, res) => {
@@ -54,9 +61,9 @@ export async function serve(port = 0, routes = new Map()) {
       return res.end(route.body);
     }
     const base = url.pathname.startsWith("/pkg/") ? repo : join(repo, "www");
-    const served = SERVED.get(url.pathname);
-    let file = served ?? normalize(join(base, decodeURIComponent(url.pathname)));
-    if (!served && !file.startsWith(base)) return res.writeHead(403).end();
+    const demoFile = served.get(url.pathname);
+    let file = demoFile ?? normalize(join(base, decodeURIComponent(url.pathname)));
+    if (!demoFile && !file.startsWith(base)) return res.writeHead(403).end();
     try {
       let info = await stat(file);
       if (info.isDirectory()) {

@@ -71,6 +71,8 @@ const calls = {
   "Personalizer.context": [(a, b) => new n.Personalizer(site).context(a, b), [{ id: "v" }, null]],
   segmentOf: [(a, b, c, d) => n.segmentOf(a, b, c, d), ["203.0.113.1", {}, null, site]],
   checkPersonalization: [(a) => n.checkPersonalization(a), [site]],
+  compileConfig: [(a, b) => n.compileConfig(a, b), [site, "site"]],
+  inspectCompiled: [(a) => n.inspectCompiled(a), [n.compileConfig(site)]],
   "CidrTable.fromCsv": [(a) => n.CidrTable.fromCsv(a), ["cidr\n10.0.0.0/8\n"]],
   "CidrTable.fromJson": [(a) => n.CidrTable.fromJson(a), ['[{"cidr":"10.0.0.0/8"}]']],
   "CidrTable.lookup": [(a) => n.CidrTable.fromCsv("cidr\n10.0.0.0/8\n").lookup(a), ["10.1.1.1"]],
@@ -107,7 +109,7 @@ for (const [name, [call, good]] of Object.entries(calls)) {
         try {
           call(...args);
         } catch (err) {
-          const typed = err instanceof Error && ["invalid_argument", "invalid_config"].includes(err.code);
+          const typed = err instanceof Error && ["invalid_argument", "invalid_config", "compiled_config_version", "compiled_config_corrupt"].includes(err.code);
           // A getter that throws is the caller's own exception: it passes through as is.
           const own = label === "throwingGetter" && err?.message === "boom";
           if (!typed && !own) problems.push(`arg ${pos} = ${label}: threw ${err?.constructor?.name}: ${String(err?.message ?? err).slice(0, 120)}`);

@@ -16,8 +16,8 @@ import init, {
   score, Model, defaultModel, checkModel,
   evalCondition, hash, getBucketRange, chooseVariation, inNamespace, getEqualWeights, Condition,
   decide, Personalizer, segmentOf, checkPersonalization, CidrTable, MaxMindDb,
-  nextFields, validateForm, Form, checkEmail, checkPhone, initSync,
-  type ModelConfig, type SiteConfig, type FormConfig, type NurtureEvent, type ScoreResult,
+  nextFields, validateForm, Form, checkEmail, checkPhone, initSync, compileConfig, inspectCompiled,
+  type CompiledConfigInfo, type ModelConfig, type SiteConfig, type FormConfig, type NurtureEvent, type ScoreResult,
   type Decisions, type Decision, type FormSubmission, type NurtureError, type Grade, type Visitor,
   type MaxMindContextFields,
 } from "nurture";
@@ -137,11 +137,15 @@ try {
   decide({ slots: [] }, {});
 } catch (err) {
   const e = err as NurtureError;
-  const code2: "invalid_config" | "invalid_argument" = e.code;
+  const code2: "invalid_config" | "invalid_argument" | "compiled_config_version" | "compiled_config_corrupt" = e.code;
   const path: string | undefined = e.path;
 }
 declare const bytes: Uint8Array;
 initSync({ module: bytes });
+const compiled: Uint8Array = compileConfig({ version: "0011223344556677", site: { slots: [] }, model: null });
+const compiledModel: Uint8Array = compileConfig(defaultModel(), "model");
+const held: CompiledConfigInfo = inspectCompiled(compiled);
+const heldKind: "edge" | "site" | "model" = held.kind;
 
 const leads: LeadRecord[] = [{ profile: { industry: "Energy" }, events: [], converted: true }, { converted: false, now: 0 }];
 const learned: { model: ModelConfig; report: CalibrationReport } = calibrate(leads, { folds: 2, halfLifeDays: [7, null], keepFields: ["x"] });

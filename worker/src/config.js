@@ -160,6 +160,9 @@ function read(env) {
     tokenTtlSeconds: num("VISITOR_TTL_DAYS", 395, 0, { fraction: true }) * 86400,
     allowedOrigins: list("ALLOWED_ORIGINS"),
     consentRequired: bool("CONSENT_REQUIRED", false),
+    // Personalized pages carry the compiled config (base64, about 11 KB for
+    // the demo's), so the page's runtime needs no request for it.
+    embedConfig: bool("EMBED_CONFIG", false),
     hashEmail: bool("HASH_EMAIL", false),
     // Personal fields the collector must not get in clear: HASH_FIELDS are
     // replaced by their SHA-256 (joins still work), DROP_FIELDS removed;

@@ -7,6 +7,9 @@
 // the trusted site config, as HTML), are marked `data-nurture-applied`, and
 // the decisions are embedded as `<script type="application/json"
 // id="nurture-decisions">` so the browser runtime does not redo them.
+// With EMBED_CONFIG, the compiled site config and model follow (base64 in
+// `<script type="application/vnd.nurture.compiled" id="nurture-config">`):
+// the page hands it to `start({config})` and needs no request for it.
 //
 // Caching: a personalized page is `Cache-Control: private, no-store` (with
 // `Vary: Cookie` as a second line of defence, and the origin's validators
@@ -29,6 +32,7 @@ import { decideFor, pageOf, utmOf, appliedAtEdge, scriptJson } from "./personali
 import { HttpError } from "./errors.js";
 import { mergeVary } from "./http.js";
 import { exposuresOf, recordExposures } from "./exposure.js";
+import { compiledConfigBase64, COMPILED_TYPE } from "./routes/config.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -197,10 +201,12 @@ export async function site(request, env, ctx, s) {
 
   let who;
   let out;
+  let config = null;
   try {
     who = await resolveVisitor(request, env, s, { mint: !s.consentRequired, lenient: true });
     const page = pageOf(url.pathname, url.href, request.headers.get("referer"), utmOf(url.searchParams));
     out = await decideFor(request, env, who, page);
+    if (s.embedConfig) config = compiledConfigBase64(env);
   } catch (err) {
     // A broken config or a failing core must never take the page down: it
     // goes out as the origin sent it.
@@ -214,7 +220,7 @@ export async function site(request, env, ctx, s) {
     const exposures = exposuresOf(out.decisions, shown);
     if (exposures.length) ctx.waitUntil(recordExposures(request, env, s, visitorId, exposures));
   };
-  return rewrite(res, out, who, s, onShown);
+  return rewrite(res, out, who, s, onShown, config);
 }
 
 /**
@@ -223,8 +229,9 @@ export async function site(request, env, ctx, s) {
  * @param {import("./identity.js").Visitor | import("./identity.js").NoVisitor} who
  * @param {Settings} s
  * @param {((shown: Set<string>) => void) | null} onShown called with the ids of the slots the page contained, at its end
+ * @param {string | null} config the compiled config as base64, to embed
  */
-function rewrite(res, out, who, s, onShown) {
+function rewrite(res, out, who, s, onShown, config) {
   /** @type {Map<string | null, import("nurture").Decision>} */
   const bySlot = new Map(out.decisions.map((d) => [d.slot, d]));
   const embedded = {
@@ -233,7 +240,9 @@ function rewrite(res, out, who, s, onShown) {
     decisions: out.decisions.map((d) => ({ ...d, appliedAtEdge: appliedAtEdge(d) })),
     recommendations: out.recommendations,
   };
-  const script = `<script type="application/json" id="nurture-decisions">${scriptJson(embedded)}</script>`;
+  // Base64 has no `<`: nothing in it can close the script.
+  const script = `<script type="application/json" id="nurture-decisions">${scriptJson(embedded)}</script>`
+    + (config === null ? "" : `<script type="${COMPILED_TYPE}" id="nurture-config">${config}</script>`);
   let inserted = false;
   /** @type {Set<string>} */
   const shown = new Set();

@@ -44,6 +44,7 @@ export interface Env {
   VISITOR_TTL_DAYS?: Var;
   ALLOWED_ORIGINS?: Var;
   CONSENT_REQUIRED?: Var;
+  EMBED_CONFIG?: Var;
   HASH_EMAIL?: Var;
   HASH_FIELDS?: Var;
   DROP_FIELDS?: Var;

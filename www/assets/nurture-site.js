@@ -1,7 +1,9 @@
 // Starts nurture on the demo site: the light browser build from /pkg/browser/,
-// the site's personalization config, and the built-in scoring model.
+// the site's personalization config and the built-in scoring model,
+// compiled (/nurture/site.nrc: read without parsing JSON).
 // Options from the page: ?consent=required, ?endpoint=https://edge.example,
-// ?debug=0 hides the debug panel.
+// ?debug=0 hides the debug panel, ?config=json loads the JSON site config
+// instead (the start-up benchmark compares the two).
 const params = new URLSearchParams(location.search);
 const root = document.documentElement;
 
@@ -26,8 +28,13 @@ const endpoint = params.get("endpoint") || meta("endpoint") || (behindEdge ? loc
 
 // The config downloads and the wasm compiles (streaming, as its bytes
 // arrive; the <link rel="preload"> hints in <head> started both downloads)
-// while the glue module loads.
-const config = fetch("/nurture/site-config.json").then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.statusText))));
+// while the glue module loads. An edge that embeds the compiled config in
+// the page (#nurture-config, base64) saves the download.
+const embedded = document.getElementById("nurture-config")?.textContent?.trim();
+const asJson = params.get("config") === "json";
+const config = !asJson && embedded ? embedded
+  : fetch(asJson ? "/nurture/site-config.json" : "/nurture/site.nrc")
+    .then((r) => (r.ok ? (asJson ? r.json() : r.arrayBuffer()) : Promise.reject(new Error(r.statusText))));
 const compiled = WebAssembly.compileStreaming(fetch("/pkg/browser/nurture_bg.wasm"));
 const { default: init, start } = await import("/pkg/browser/nurture.js");
 await init({ module_or_path: compiled });

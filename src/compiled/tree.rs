@@ -1,0 +1,196 @@
+//! A JSON value as a compact tagged tree: one tag byte per value, lengths
+//! and integers as LEB128 varints, floats as 8 little-endian bytes.
+//!
+//! | tag | value |
+//! |-----|-------|
+//! | 0 | null |
+//! | 1, 2 | false, true |
+//! | 3 | an integer ≥ 0, varint |
+//! | 4 | an integer < 0, varint of `-(n + 1)` |
+//! | 5 | any other number, f64 |
+//! | 6 | a string: varint byte length, UTF-8 |
+//! | 7 | an array: varint count, the elements |
+//! | 8 | an object: varint count, then each key (varint length, UTF-8) and value |
+//!
+//! Integers keep their kind (`1` stays an integer, `1.0` a float), so what
+//! serde reads from the tree is what it read from the JSON. Reading checks
+//! every length against the bytes left and limits nesting, so a crafted
+//! payload cannot allocate more than it carries or exhaust the stack.
+
+use serde_json::{Map, Number, Value};
+
+use super::CompiledError;
+
+const NULL: u8 = 0;
+const FALSE: u8 = 1;
+const TRUE: u8 = 2;
+const UINT: u8 = 3;
+const NEG_INT: u8 = 4;
+const FLOAT: u8 = 5;
+const STRING: u8 = 6;
+const ARRAY: u8 = 7;
+const OBJECT: u8 = 8;
+
+/// Deeper than any config a person writes, far below the stack.
+pub const MAX_DEPTH: usize = 128;
+
+const CORRUPT: CompiledError =
+    CompiledError::Corrupt("the payload does not decode: expected a tree of JSON values");
+
+fn write_varint(mut n: u64, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    write_varint(s.len() as u64, out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Appends `value`'s tree to `out`.
+pub fn write(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.push(NULL),
+        Value::Bool(false) => out.push(FALSE),
+        Value::Bool(true) => out.push(TRUE),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                out.push(UINT);
+                write_varint(u, out);
+            } else if let Some(i) = n.as_i64() {
+                out.push(NEG_INT);
+                // i < 0 here: -(i + 1) fits in u64 without overflow.
+                write_varint((-(i + 1)) as u64, out);
+            } else {
+                out.push(FLOAT);
+                out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_le_bytes());
+            }
+        }
+        Value::String(s) => {
+            out.push(STRING);
+            write_str(s, out);
+        }
+        Value::Array(items) => {
+            out.push(ARRAY);
+            write_varint(items.len() as u64, out);
+            for item in items {
+                write(item, out);
+            }
+        }
+        Value::Object(map) => {
+            out.push(OBJECT);
+            write_varint(map.len() as u64, out);
+            for (key, item) in map {
+                write_str(key, out);
+                write(item, out);
+            }
+        }
+    }
+}
+
+/// Reads trees from a payload, one after the other.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, at: 0 }
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    /// The next tree.
+    pub fn value(&mut self) -> Result<Value, CompiledError> {
+        self.read(0)
+    }
+
+    fn byte(&mut self) -> Result<u8, CompiledError> {
+        let b = *self.bytes.get(self.at).ok_or(CORRUPT)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, CompiledError> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(CORRUPT)
+    }
+
+    /// A count of items that each take at least one byte: never more than
+    /// the bytes left, so a damaged count cannot reserve gigabytes.
+    fn count(&mut self) -> Result<usize, CompiledError> {
+        let n = self.varint()?;
+        let left = self.bytes.len() - self.at;
+        usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= left)
+            .ok_or(CORRUPT)
+    }
+
+    fn string(&mut self) -> Result<String, CompiledError> {
+        let len = self.count()?;
+        let bytes = self.bytes.get(self.at..self.at + len).ok_or(CORRUPT)?;
+        self.at += len;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| CORRUPT)
+    }
+
+    fn read(&mut self, depth: usize) -> Result<Value, CompiledError> {
+        if depth > MAX_DEPTH {
+            return Err(CORRUPT);
+        }
+        Ok(match self.byte()? {
+            NULL => Value::Null,
+            FALSE => Value::Bool(false),
+            TRUE => Value::Bool(true),
+            UINT => Value::Number(self.varint()?.into()),
+            NEG_INT => {
+                let n = i64::try_from(self.varint()?).map_err(|_| CORRUPT)?;
+                Value::Number((-n - 1).into())
+            }
+            FLOAT => {
+                let b: [u8; 8] = self
+                    .bytes
+                    .get(self.at..self.at + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(CORRUPT)?;
+                self.at += 8;
+                Value::Number(Number::from_f64(f64::from_le_bytes(b)).ok_or(CORRUPT)?)
+            }
+            STRING => Value::String(self.string()?),
+            ARRAY => {
+                let n = self.count()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.read(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            OBJECT => {
+                let n = self.count()?;
+                let mut map = Map::new();
+                for _ in 0..n {
+                    let key = self.string()?;
+                    let item = self.read(depth + 1)?;
+                    map.insert(key, item);
+                }
+                Value::Object(map)
+            }
+            _ => return Err(CORRUPT),
+        })
+    }
+}
