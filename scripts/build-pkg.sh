@@ -32,7 +32,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # size rounded up to the next 1,000) when the page build left regexes and
 # the text of numbers to the JS engine (feature `rust-engines`: no
 # regex-lite, no translator, no case tables): 355429 → 325596 bytes.
-BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-326000}
+# Raised to 333000 when the page took compiled configs (their reader and
+# the built-in model embedded compiled, so start-up parses no JSON, +6.6
+# KB) and decide its typed context view (+1.3 KB): 332334 bytes.
+BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-333000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1
