@@ -265,7 +265,9 @@ pub fn build_context(
     ContextView::new(visitor, tables, org_rules, top_interests).to_value()
 }
 
-#[cfg(test)]
+// The reference the typed view is property-tested against (host only,
+// as proptest is).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(super) mod legacy;
 
 #[cfg(test)]

@@ -443,5 +443,6 @@ fn network_facts(
     (ip, from_request)
 }
 
-#[cfg(test)]
+// Property tests: proptest is a host-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
