@@ -100,39 +100,8 @@ fn leaf() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Keys conditions name, at any level.
-const KEYS: [&str; 44] = [
-    "id",
-    "ip",
-    "account",
-    "derived",
-    "request",
-    "profile",
-    "page",
-    "path",
-    "referrer",
-    "utm",
-    "company",
-    "domain",
-    "industry",
-    "companySize",
-    "country",
-    "region",
-    "city",
-    "continent",
-    "asn",
-    "asOrganization",
-    "score",
-    "grade",
-    "tier",
-    "stage",
-    "mql",
-    "interests",
-    "interestShares",
-    "seen",
-    "sources",
-    "segment",
-    "segments",
+/// Keys conditions name below the top level (and a few no context has).
+const NESTED_KEYS: [&str; 13] = [
     "fit",
     "engagement",
     "named",
@@ -148,8 +117,14 @@ const KEYS: [&str; 44] = [
     "oil & gas",
 ];
 
+/// Keys conditions name, at any level: the context's own top-level keys,
+/// then [`NESTED_KEYS`].
+fn keys() -> Vec<&'static str> {
+    super::KEYS.iter().chain(&NESTED_KEYS).copied().collect()
+}
+
 fn key() -> impl Strategy<Value = String> {
-    prop::sample::select(KEYS.to_vec()).prop_map(str::to_string)
+    prop::sample::select(keys()).prop_map(str::to_string)
 }
 
 fn object(keys: &'static [&'static str]) -> impl Strategy<Value = Option<Map<String, Value>>> {
@@ -279,9 +254,10 @@ fn named_paths() -> Vec<Vec<String>> {
         vec!["interestShares".into(), "oil & gas".into()],
         vec!["request".into(), "n".into()],
     ];
-    for a in KEYS {
+    let keys = keys();
+    for &a in &keys {
         out.push(vec![a.into()]);
-        for b in KEYS.iter().chain(REQUEST).chain(PROFILE).chain(PAGE) {
+        for b in keys.iter().chain(REQUEST).chain(PROFILE).chain(PAGE) {
             out.push(vec![a.into(), (*b).into()]);
         }
     }
