@@ -7,9 +7,7 @@
 import test, { after, before } from "node:test";
 import http from "node:http";
 import assert from "node:assert/strict";
-import { Miniflare } from "miniflare";
-import { workerOptions } from "../miniflare.mjs";
-import { SITE_CONFIG_JSON, KEYS, ORIGIN } from "./harness.mjs";
+import { ORIGIN, startWorker } from "./harness.mjs";
 
 const { inspectCompiled, compileConfig } = await import("../../pkg/node.js");
 const TYPE = "application/vnd.nurture.compiled";
@@ -24,11 +22,7 @@ before(async () => {
 });
 after(() => new Promise((resolve) => origin.close(resolve)));
 
-async function worker(vars) {
-  const mf = new Miniflare(workerOptions({ vars: { NURTURE_KEYS: KEYS, ALLOWED_ORIGINS: ORIGIN, ORIGIN_URL: originUrl, SITE_CONFIG_JSON, ...vars } }));
-  await mf.ready;
-  return mf;
-}
+const worker = (vars) => startWorker({ vars: { ORIGIN_URL: originUrl, ...vars } });
 
 const get = (mf, path, headers = {}) => mf.dispatchFetch(`http://worker.test${path}`, { headers: { "cf-connecting-ip": "203.0.113.7", ...headers } });
 
