@@ -39,6 +39,7 @@
 //! JSON route (JS objects walked into the core, then checked with every
 //! diagnostic), which was where the page's start-up went.
 
+pub mod de;
 #[cfg(feature = "config-compiler")]
 mod sha256;
 pub mod tree;
@@ -209,17 +210,26 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b))
 }
 
-impl Compiled {
-    /// Whether `bytes` start like a compiled config (the magic), whatever
-    /// their version: how a page tells a compiled answer from JSON.
-    pub fn looks_compiled(bytes: &[u8]) -> bool {
-        bytes.starts_with(&MAGIC)
-    }
+/// A compiled config's header checked and its payload cut into its
+/// documents' trees (each checked as a tree), not yet read: what the page
+/// compiles straight from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    pub kind: Kind,
+    /// The source's hash, 8 bytes (see the layout above).
+    pub source: [u8; 8],
+    /// The model's tree (kind `Model`, or `Edge` when it has one).
+    pub model: Option<&'a [u8]>,
+    /// The site config's tree (kinds `Site` and `Edge`).
+    pub site: Option<&'a [u8]>,
+}
 
-    /// Reads a compiled config, refusing one of another format version, a
-    /// truncated or damaged one.
-    pub fn read(bytes: &[u8]) -> Result<Compiled, CompiledError> {
-        if !Self::looks_compiled(bytes) {
+impl<'a> Frame<'a> {
+    /// Checks a compiled config's header and cuts its payload, refusing one
+    /// of another format version, a truncated or damaged one, as
+    /// [`Compiled::read`] does.
+    pub fn read(bytes: &'a [u8]) -> Result<Frame<'a>, CompiledError> {
+        if !Compiled::looks_compiled(bytes) {
             return Err(CompiledError::Corrupt(
                 "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
             ));
@@ -264,13 +274,13 @@ impl Compiled {
         let mut source = [0u8; 8];
         source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
         let mut reader = tree::Reader::new(payload);
-        let first = reader.value()?;
+        let first = reader.skip()?;
         let (site, model) = match kind {
             Kind::Model => (None, Some(first)),
             Kind::Site => (Some(first), None),
             Kind::Edge => {
-                let model = reader.value()?;
-                (Some(first), (!model.is_null()).then_some(model))
+                let model = reader.skip()?;
+                (Some(first), (model != [tree::NULL]).then_some(model))
             }
         };
         if !reader.at_end() {
@@ -278,7 +288,7 @@ impl Compiled {
                 "trailing bytes after the documents the payload holds",
             ));
         }
-        Ok(Compiled {
+        Ok(Frame {
             kind,
             source,
             model,
@@ -286,15 +296,90 @@ impl Compiled {
         })
     }
 
+    /// Compiles the documents. The page build reads them straight from
+    /// their trees ([`Frame::load_typed`]); the other builds through a
+    /// `Value`, as [`Compiled::load`], so their config types' readers are
+    /// not instantiated a second time.
+    pub fn load(&self) -> Result<Loaded, CompiledError> {
+        #[cfg(feature = "page-only")]
+        return self.load_typed();
+        #[cfg(not(feature = "page-only"))]
+        return Compiled::from_frame(self)?.load();
+    }
+
+    /// Compiles the documents straight from their trees ([`de`]): no
+    /// `Value` built for a whole document, no path tracked.
+    pub fn load_typed(&self) -> Result<Loaded, CompiledError> {
+        Ok(Loaded {
+            kind: self.kind,
+            personalizer: self
+                .site
+                .map(|t| typed::<Personalizer>(t).ok_or(SITE_DOES_NOT_COMPILE))
+                .transpose()?,
+            model: self
+                .model
+                .map(|t| typed::<Model>(t).ok_or(MODEL_DOES_NOT_COMPILE))
+                .transpose()?,
+            version: hex(&self.source),
+        })
+    }
+}
+
+const SITE_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
+    "the site config in the compiled config does not compile: compile it again with this version of nurture",
+);
+const MODEL_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
+    "the model in the compiled config does not compile: compile it again with this version of nurture",
+);
+
+/// A checked document's tree compiled: serde reads its type straight from
+/// the tree and what the compiler records is dropped unless it is an
+/// error.
+fn typed<T: ConfigDocument>(tree: &[u8]) -> Option<T> {
+    let document = de::from_tree::<T::Document>(tree).ok()?;
+    let mut diagnostics = Diagnostics::default();
+    let compiled = T::compile(document, &mut diagnostics);
+    (!diagnostics.has_errors()).then_some(compiled)
+}
+
+/// 8 bytes as 16 lower-case hex digits.
+fn hex(bytes: &[u8; 8]) -> String {
+    let mut out = String::with_capacity(16);
+    for b in bytes {
+        for nibble in [b >> 4, b & 15] {
+            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    out
+}
+
+impl Compiled {
+    /// Whether `bytes` start like a compiled config (the magic), whatever
+    /// their version: how a page tells a compiled answer from JSON.
+    pub fn looks_compiled(bytes: &[u8]) -> bool {
+        bytes.starts_with(&MAGIC)
+    }
+
+    /// Reads a compiled config, refusing one of another format version, a
+    /// truncated or damaged one.
+    pub fn read(bytes: &[u8]) -> Result<Compiled, CompiledError> {
+        Self::from_frame(&Frame::read(bytes)?)
+    }
+
+    /// The documents of a checked frame, each as a `Value`.
+    pub fn from_frame(frame: &Frame<'_>) -> Result<Compiled, CompiledError> {
+        let value = |tree: Option<&[u8]>| tree.map(|t| tree::Reader::new(t).value()).transpose();
+        Ok(Compiled {
+            kind: frame.kind,
+            source: frame.source,
+            model: value(frame.model)?,
+            site: value(frame.site)?,
+        })
+    }
+
     /// The source hash as 16 lower-case hex digits.
     pub fn version(&self) -> String {
-        let mut out = String::with_capacity(16);
-        for b in self.source {
-            for nibble in [b >> 4, b & 15] {
-                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        out
+        hex(&self.source)
     }
 
     /// Compiles the documents, which a full build has checked: no
@@ -304,15 +389,11 @@ impl Compiled {
     pub fn load(self) -> Result<Loaded, CompiledError> {
         let version = self.version();
         let personalizer = match self.site {
-            Some(site) => Some(checked::<Personalizer>(site).ok_or(CompiledError::Corrupt(
-                "the site config in the compiled config does not compile: compile it again with this version of nurture",
-            ))?),
+            Some(site) => Some(checked::<Personalizer>(site).ok_or(SITE_DOES_NOT_COMPILE)?),
             None => None,
         };
         let model = match self.model {
-            Some(model) => Some(checked::<Model>(model).ok_or(CompiledError::Corrupt(
-                "the model in the compiled config does not compile: compile it again with this version of nurture",
-            ))?),
+            Some(model) => Some(checked::<Model>(model).ok_or(MODEL_DOES_NOT_COMPILE)?),
             None => None,
         };
         Ok(Loaded {
@@ -332,12 +413,19 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../score/default_model.nrc");
 /// The built-in model, from its compiled form: what the page scores with
 /// before (or without) a config's model, without parsing JSON. Should the
 /// embedded form ever be refused, the JSON is the fallback.
+#[cfg(not(feature = "page-only"))]
 pub fn default_model() -> Model {
-    Compiled::read(DEFAULT_MODEL)
-        .and_then(Compiled::load)
-        .ok()
-        .and_then(|l| l.model)
-        .unwrap_or_else(Model::default_model)
+    embedded_default_model().unwrap_or_else(|_| Model::default_model())
+}
+
+/// The built-in model from its embedded compiled form only: the page-only
+/// build carries no JSON reader to fall back on (`tests/compiled.rs`
+/// checks that the embedded form loads).
+pub fn embedded_default_model() -> Result<Model, CompiledError> {
+    Frame::read(DEFAULT_MODEL)?
+        .load()?
+        .model
+        .ok_or(MODEL_DOES_NOT_COMPILE)
 }
 
 /// A checked document compiled: serde reads it from the tree's value and
