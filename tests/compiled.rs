@@ -28,7 +28,7 @@ fn loaded_model(bytes: &[u8]) -> Model {
 /// tree (src/compiled/de.rs), no `Value` for the document.
 fn typed_model(bytes: &[u8]) -> Model {
     Frame::read(bytes)
-        .and_then(|f| f.load_typed())
+        .and_then(|f| f.load())
         .expect("a compiled model loads typed")
         .model
         .expect("it holds a model")
@@ -153,7 +153,7 @@ fn decides_alike(name: &str, site: Value) {
         .unwrap();
     // What the page-only build reads, straight from the tree.
     let typed = Frame::read(&bytes)
-        .and_then(|f| f.load_typed())
+        .and_then(|f| f.load())
         .unwrap()
         .personalizer
         .unwrap();
@@ -188,7 +188,7 @@ fn the_edge_document_compiles_both_and_keeps_its_version() {
     let bytes = compile(&doc, None).unwrap();
     let loaded = Compiled::read(&bytes).and_then(Compiled::load).unwrap();
     assert_eq!(loaded.version, "00ff00ff00ff00ff");
-    let typed = Frame::read(&bytes).and_then(|f| f.load_typed()).unwrap();
+    let typed = Frame::read(&bytes).and_then(|f| f.load()).unwrap();
     assert_eq!(typed.version, loaded.version);
     assert!(typed.personalizer.is_some() && typed.model.is_some());
     let model = loaded.model.unwrap();

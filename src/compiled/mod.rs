@@ -210,6 +210,55 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b))
 }
 
+/// Checks a compiled config's header (magic, format version, length,
+/// checksum, kind): its kind, source hash and payload.
+fn header(bytes: &[u8]) -> Result<(Kind, [u8; 8], &[u8]), CompiledError> {
+    if !Compiled::looks_compiled(bytes) {
+        return Err(CompiledError::Corrupt(
+            "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
+        ));
+    }
+    let version = bytes.get(4).copied().ok_or(CompiledError::Corrupt(
+        "truncated: expected a 22-byte header",
+    ))?;
+    if version != FORMAT_VERSION {
+        return Err(CompiledError::Version { found: version });
+    }
+    let header = bytes.get(..HEADER_LEN).ok_or(CompiledError::Corrupt(
+        "truncated: expected a 22-byte header",
+    ))?;
+    let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+    let length = u32_at(header, 14).unwrap_or(0) as usize;
+    if payload.len() < length {
+        return Err(CompiledError::Corrupt(
+            "truncated: the payload is shorter than the header says",
+        ));
+    }
+    if payload.len() > length {
+        return Err(CompiledError::Corrupt(
+            "trailing bytes after the payload the header announces",
+        ));
+    }
+    let mut crc = Crc32::new();
+    crc.update(header.get(..18).unwrap_or_default());
+    crc.update(payload);
+    if Some(crc.finish()) != u32_at(header, 18) {
+        return Err(CompiledError::Corrupt(
+                "checksum mismatch: the compiled config was damaged (expected the CRC-32 in its header)",
+            ));
+    }
+    let kind = header
+        .get(5)
+        .copied()
+        .and_then(Kind::from_byte)
+        .ok_or(CompiledError::Corrupt(
+            "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
+        ))?;
+    let mut source = [0u8; 8];
+    source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
+    Ok((kind, source, payload))
+}
+
 /// A compiled config's header checked and its payload cut into its
 /// documents' trees (each checked as a tree), not yet read: what the page
 /// compiles straight from the bytes.
@@ -229,50 +278,7 @@ impl<'a> Frame<'a> {
     /// of another format version, a truncated or damaged one, as
     /// [`Compiled::read`] does.
     pub fn read(bytes: &'a [u8]) -> Result<Frame<'a>, CompiledError> {
-        if !Compiled::looks_compiled(bytes) {
-            return Err(CompiledError::Corrupt(
-                "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
-            ));
-        }
-        let version = bytes.get(4).copied().ok_or(CompiledError::Corrupt(
-            "truncated: expected a 22-byte header",
-        ))?;
-        if version != FORMAT_VERSION {
-            return Err(CompiledError::Version { found: version });
-        }
-        let header = bytes.get(..HEADER_LEN).ok_or(CompiledError::Corrupt(
-            "truncated: expected a 22-byte header",
-        ))?;
-        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let length = u32_at(header, 14).unwrap_or(0) as usize;
-        if payload.len() < length {
-            return Err(CompiledError::Corrupt(
-                "truncated: the payload is shorter than the header says",
-            ));
-        }
-        if payload.len() > length {
-            return Err(CompiledError::Corrupt(
-                "trailing bytes after the payload the header announces",
-            ));
-        }
-        let mut crc = Crc32::new();
-        crc.update(header.get(..18).unwrap_or_default());
-        crc.update(payload);
-        if Some(crc.finish()) != u32_at(header, 18) {
-            return Err(CompiledError::Corrupt(
-                "checksum mismatch: the compiled config was damaged (expected the CRC-32 in its header)",
-            ));
-        }
-        let kind =
-            header
-                .get(5)
-                .copied()
-                .and_then(Kind::from_byte)
-                .ok_or(CompiledError::Corrupt(
-                    "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
-                ))?;
-        let mut source = [0u8; 8];
-        source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
+        let (kind, source, payload) = header(bytes)?;
         let mut reader = tree::Reader::new(payload);
         let first = reader.skip()?;
         let (site, model) = match kind {
@@ -284,9 +290,7 @@ impl<'a> Frame<'a> {
             }
         };
         if !reader.at_end() {
-            return Err(CompiledError::Corrupt(
-                "trailing bytes after the documents the payload holds",
-            ));
+            return Err(TRAILING_DOCUMENTS);
         }
         Ok(Frame {
             kind,
@@ -296,20 +300,12 @@ impl<'a> Frame<'a> {
         })
     }
 
-    /// Compiles the documents. The page build reads them straight from
-    /// their trees ([`Frame::load_typed`]); the other builds through a
-    /// `Value`, as [`Compiled::load`], so their config types' readers are
-    /// not instantiated a second time.
-    pub fn load(&self) -> Result<Loaded, CompiledError> {
-        #[cfg(feature = "page-only")]
-        return self.load_typed();
-        #[cfg(not(feature = "page-only"))]
-        return Compiled::from_frame(self)?.load();
-    }
-
     /// Compiles the documents straight from their trees ([`de`]): no
-    /// `Value` built for a whole document, no path tracked.
-    pub fn load_typed(&self) -> Result<Loaded, CompiledError> {
+    /// `Value` built for a whole document, no path tracked. What the
+    /// page-only build does; the other builds read through a `Value`
+    /// ([`Compiled::load`]), so their config types' readers, which their
+    /// JSON route needs anyway, are not instantiated a second time.
+    pub fn load(&self) -> Result<Loaded, CompiledError> {
         Ok(Loaded {
             kind: self.kind,
             personalizer: self
@@ -325,6 +321,8 @@ impl<'a> Frame<'a> {
     }
 }
 
+const TRAILING_DOCUMENTS: CompiledError =
+    CompiledError::Corrupt("trailing bytes after the documents the payload holds");
 const SITE_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
     "the site config in the compiled config does not compile: compile it again with this version of nurture",
 );
@@ -363,17 +361,25 @@ impl Compiled {
     /// Reads a compiled config, refusing one of another format version, a
     /// truncated or damaged one.
     pub fn read(bytes: &[u8]) -> Result<Compiled, CompiledError> {
-        Self::from_frame(&Frame::read(bytes)?)
-    }
-
-    /// The documents of a checked frame, each as a `Value`.
-    pub fn from_frame(frame: &Frame<'_>) -> Result<Compiled, CompiledError> {
-        let value = |tree: Option<&[u8]>| tree.map(|t| tree::Reader::new(t).value()).transpose();
+        let (kind, source, payload) = header(bytes)?;
+        let mut reader = tree::Reader::new(payload);
+        let first = reader.value()?;
+        let (site, model) = match kind {
+            Kind::Model => (None, Some(first)),
+            Kind::Site => (Some(first), None),
+            Kind::Edge => {
+                let model = reader.value()?;
+                (Some(first), (!model.is_null()).then_some(model))
+            }
+        };
+        if !reader.at_end() {
+            return Err(TRAILING_DOCUMENTS);
+        }
         Ok(Compiled {
-            kind: frame.kind,
-            source: frame.source,
-            model: value(frame.model)?,
-            site: value(frame.site)?,
+            kind,
+            source,
+            model,
+            site,
         })
     }
 
@@ -415,7 +421,11 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../score/default_model.nrc");
 /// embedded form ever be refused, the JSON is the fallback.
 #[cfg(not(feature = "page-only"))]
 pub fn default_model() -> Model {
-    embedded_default_model().unwrap_or_else(|_| Model::default_model())
+    Compiled::read(DEFAULT_MODEL)
+        .and_then(Compiled::load)
+        .ok()
+        .and_then(|l| l.model)
+        .unwrap_or_else(Model::default_model)
 }
 
 /// The built-in model from its embedded compiled form only: the page-only

@@ -188,7 +188,7 @@ fn the_typed_reader_refuses_what_the_value_route_refuses() {
         tree::write(&document, &mut payload);
         let bytes = frame(Kind::Site, [0; 8], &payload);
         let by_value = Compiled::read(&bytes).unwrap().load().err().unwrap();
-        let typed = Frame::read(&bytes).unwrap().load_typed().err().unwrap();
+        let typed = Frame::read(&bytes).unwrap().load().err().unwrap();
         assert_eq!(typed, by_value, "{document}");
     }
 }
@@ -196,7 +196,7 @@ fn the_typed_reader_refuses_what_the_value_route_refuses() {
 #[test]
 fn the_typed_reader_reads_values_inside_documents_whole() {
     let bytes = compile(&site(), None).unwrap();
-    let typed = Frame::read(&bytes).unwrap().load_typed().unwrap();
+    let typed = Frame::read(&bytes).unwrap().load().unwrap();
     let by_value = Compiled::read(&bytes).unwrap().load().unwrap();
     assert_eq!(typed.version, by_value.version);
     assert_eq!(typed.kind, by_value.kind);

@@ -33,7 +33,9 @@ use wasm_bindgen::JsCast;
 
 use super::runtime::notify;
 use super::{get, then2, warn, ConfigState, Rt};
-use crate::compiled::{self, CompiledError, Frame};
+#[cfg(feature = "page-only")]
+use crate::compiled::Frame;
+use crate::compiled::{self, CompiledError};
 #[cfg(not(feature = "page-only"))]
 use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
 use crate::personalize::Personalizer;
@@ -103,15 +105,6 @@ pub(super) fn start_model(given: JsValue) -> Result<(Model, Option<ExplicitModel
     }
 }
 
-/// Whether the page's `options.model` differs from the config's model
-/// (`tree`, a model's compiled tree).
-fn differs(given: &ExplicitModel, tree: &[u8]) -> bool {
-    #[cfg(not(feature = "page-only"))]
-    return compiled::tree::Reader::new(tree).value().ok().as_ref() != Some(given);
-    #[cfg(feature = "page-only")]
-    return given.as_slice() != tree;
-}
-
 /// A config as it arrived: compiled bytes, or a JSON value.
 enum Arrived {
     Compiled(Vec<u8>),
@@ -138,21 +131,49 @@ fn arrived(value: JsValue) -> Arrived {
 }
 
 /// A compiled config read and compiled. `explicit` (`options.model`) wins
-/// over the document's model, as on the JSON route.
+/// over the document's model, as on the JSON route. Read through a `Value`
+/// ([`Compiled`]) as this build's JSON route reads configs, so the config
+/// types' readers are instantiated once.
+#[cfg(not(feature = "page-only"))]
+fn load_compiled(bytes: &[u8], explicit: Option<&ExplicitModel>) -> Result<Loaded, CompiledError> {
+    let mut compiled = compiled::Compiled::read(bytes)?;
+    if compiled.site.is_none() {
+        return Err(MODEL_NOT_SITE);
+    }
+    if let (Some(given), Some(doc)) = (explicit, &compiled.model) {
+        if given != doc {
+            warn(MODEL_DIFFERS);
+        }
+        compiled.model = None;
+    }
+    loaded(compiled.load()?)
+}
+
+/// A compiled config read and compiled straight from its bytes
+/// ([`Frame`]). `explicit` (`options.model`, a compiled model's tree) wins
+/// over the document's model.
+#[cfg(feature = "page-only")]
 fn load_compiled(bytes: &[u8], explicit: Option<&ExplicitModel>) -> Result<Loaded, CompiledError> {
     let mut frame = Frame::read(bytes)?;
     if frame.site.is_none() {
-        return Err(CompiledError::Corrupt(
-            "a compiled model where a site config was expected: compile the site config or the edge's document",
-        ));
+        return Err(MODEL_NOT_SITE);
     }
     if let (Some(given), Some(doc)) = (explicit, frame.model) {
-        if differs(given, doc) {
-            warn("nurture: options.model differs from the model in the compiled config; options.model is used");
+        if given.as_slice() != doc {
+            warn(MODEL_DIFFERS);
         }
         frame.model = None;
     }
-    let loaded = frame.load()?;
+    loaded(frame.load()?)
+}
+
+const MODEL_NOT_SITE: CompiledError = CompiledError::Corrupt(
+    "a compiled model where a site config was expected: compile the site config or the edge's document",
+);
+const MODEL_DIFFERS: &str =
+    "nurture: options.model differs from the model in the compiled config; options.model is used";
+
+fn loaded(loaded: compiled::Loaded) -> Result<Loaded, CompiledError> {
     Ok(Loaded {
         personalizer: loaded.personalizer.ok_or(CompiledError::Corrupt(
             "a compiled config without a site config",
