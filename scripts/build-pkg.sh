@@ -44,8 +44,9 @@ BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-333000}
 # gzip -9 size of the page entry (pkg/page: wasm + glue + entry + load.js),
 # checked the same way. Set to the measured size rounded up to the next
 # 1,000 when the page-only build (no function API, compiled configs read
-# straight from their tree) joined: 252,??? bytes.
-PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-999999}
+# straight from their tree) joined: 250591 bytes, against 332645 for the
+# browser entry in the same build. The goal is 61440 (60 KiB).
+PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-251000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1
