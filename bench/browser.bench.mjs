@@ -9,8 +9,9 @@
 // JSON route, which only pkg/browser reads) are interleaved with them, and,
 // with BASELINE_REPO=<another checkout with its package built>, as many of
 // that checkout's home page, so all are measured in one run on one
-// machine. The two pkg/browser variants have the pages' preload of
-// /pkg/page/ blocked, so they download only what they use.
+// machine. For the two pkg/browser variants the page's preload hints name
+// /pkg/browser/ instead of /pkg/page/ (the HTML is rewritten as it
+// arrives), so each variant preloads what it uses and nothing else.
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { serve } from "../tests/e2e/server.mjs";
@@ -41,11 +42,17 @@ const probe = () => {
  * context)` runs before the navigation, `measure(page)` after, and its
  * answer is returned.
  */
-async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000, url = `${server.origin}/`, block }) {
+async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000, url = `${server.origin}/`, build = "page" }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(probe);
-  if (block) await page.route(block, (route) => route.abort());
+  if (build !== "page") {
+    await page.route((u) => u.pathname === "/", async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replaceAll("/pkg/page/", `/pkg/${build}/`);
+      await route.fulfill({ status: response.status(), contentType: "text/html; charset=utf-8", body });
+    });
+  }
   await prepare(page, context);
   await page.goto(url);
   await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout });
@@ -64,7 +71,6 @@ const jsonSamples = [];
 const baselineSamples = [];
 let bytes = null;
 let browserBytes = null;
-const notPage = /\/pkg\/page\//;
 /** Records what a load downloads for nurture into `into`. */
 const recording = (into) => async (page) => {
   page.on("response", async (res) => {
@@ -75,12 +81,12 @@ const recording = (into) => async (page) => {
   });
 };
 for (let i = 0; i < LOADS; i++) {
-  jsonSamples.push(await coldLoad({ url: `${server.origin}/?config=json`, measure: dclToSlots, block: notPage }));
+  jsonSamples.push(await coldLoad({ url: `${server.origin}/?config=json`, measure: dclToSlots, build: "browser" }));
   if (baseline) baselineSamples.push(await coldLoad({ url: `${baseline.origin}/`, measure: dclToSlots }));
   const browserDownloads = [];
   browserBuildSamples.push(await coldLoad({
     url: `${server.origin}/?build=browser`,
-    block: notPage,
+    build: "browser",
     prepare: browserBytes === null ? recording(browserDownloads) : async () => {},
     measure: dclToSlots,
   }));

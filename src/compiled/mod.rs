@@ -456,7 +456,7 @@ fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
 }
 
 /// Writes a compiled config: the header over `payload`.
-#[cfg(any(test, feature = "config-compiler"))]
+#[cfg(feature = "config-compiler")]
 fn frame(kind: Kind, source: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
