@@ -2,11 +2,16 @@
 // downloads for nurture (gzip), and the time from DOMContentLoaded to the
 // slots being decided (applied or released to their default), median of many
 // cold loads of the demo home page. Prints key=value lines.
-// The page loads its site config compiled (/nurture/site.nrc); the same
-// number of loads of `/?config=json` (the JSON route) are interleaved with
-// them, and, with BASELINE_REPO=<another checkout with its package built>,
-// as many of that checkout's home page, so before and after are measured
-// in one run on one machine.
+// The page loads the page-only build (pkg/page) and its site config
+// compiled (/nurture/site.nrc); the same number of loads of
+// `/?build=browser` (the same compiled config through the light build,
+// pkg/browser, with its whole function API) and of `/?config=json` (the
+// JSON route, which only pkg/browser reads) are interleaved with them, and,
+// with BASELINE_REPO=<another checkout with its package built>, as many of
+// that checkout's home page, so all are measured in one run on one
+// machine. For the two pkg/browser variants the page's preload hints name
+// /pkg/browser/ instead of /pkg/page/ (the HTML is rewritten as it
+// arrives), so each variant preloads what it uses and nothing else.
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { serve } from "../tests/e2e/server.mjs";
@@ -37,10 +42,17 @@ const probe = () => {
  * context)` runs before the navigation, `measure(page)` after, and its
  * answer is returned.
  */
-async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000, url = `${server.origin}/` }) {
+async function coldLoad({ prepare = async () => {}, measure, timeout = 10_000, url = `${server.origin}/`, build = "page" }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(probe);
+  if (build !== "page") {
+    await page.route((u) => u.pathname === "/", async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replaceAll("/pkg/page/", `/pkg/${build}/`);
+      await route.fulfill({ status: response.status(), contentType: "text/html; charset=utf-8", body });
+    });
+  }
   await prepare(page, context);
   await page.goto(url);
   await page.waitForFunction(() => window.__slotsDecidedAt !== null, null, { timeout });
@@ -54,27 +66,37 @@ const dclToSlots = (page) => page.evaluate(() => {
   return window.__slotsDecidedAt - nav.domContentLoadedEventStart;
 });
 const samples = [];
+const browserBuildSamples = [];
 const jsonSamples = [];
 const baselineSamples = [];
 let bytes = null;
+let browserBytes = null;
+/** Records what a load downloads for nurture into `into`. */
+const recording = (into) => async (page) => {
+  page.on("response", async (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/nurture/") || url.pathname.includes("nurture-site")) {
+      into.push(res.body().then((b) => ({ path: url.pathname, raw: b.length, gzip: gzipSync(b, { level: 9 }).length })));
+    }
+  });
+};
 for (let i = 0; i < LOADS; i++) {
-  jsonSamples.push(await coldLoad({ url: `${server.origin}/?config=json`, measure: dclToSlots }));
+  jsonSamples.push(await coldLoad({ url: `${server.origin}/?config=json`, measure: dclToSlots, build: "browser" }));
   if (baseline) baselineSamples.push(await coldLoad({ url: `${baseline.origin}/`, measure: dclToSlots }));
-  const downloads = [];
-  const first = bytes === null;
-  samples.push(await coldLoad({
-    prepare: async (page) => {
-      if (!first) return;
-      page.on("response", async (res) => {
-        const url = new URL(res.url());
-        if (url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/nurture/") || url.pathname.includes("nurture-site")) {
-          downloads.push(res.body().then((b) => ({ path: url.pathname, raw: b.length, gzip: gzipSync(b, { level: 9 }).length })));
-        }
-      });
-    },
+  const browserDownloads = [];
+  browserBuildSamples.push(await coldLoad({
+    url: `${server.origin}/?build=browser`,
+    build: "browser",
+    prepare: browserBytes === null ? recording(browserDownloads) : async () => {},
     measure: dclToSlots,
   }));
-  if (first) bytes = await Promise.all(downloads);
+  browserBytes ??= await Promise.all(browserDownloads);
+  const downloads = [];
+  samples.push(await coldLoad({
+    prepare: bytes === null ? recording(downloads) : async () => {},
+    measure: dclToSlots,
+  }));
+  bytes ??= await Promise.all(downloads);
 }
 // A first visit on a real network: Chromium's network emulation at 9 Mbps
 // and a 60 ms round trip (the server gzips, as a CDN would), from the
@@ -107,6 +129,8 @@ const q = (p) => quantile(samples, p);
 console.log(`browser.loads=${LOADS}`);
 console.log(`browser.dcl_to_slots_p50_ms=${q(0.5).toFixed(1)}`);
 console.log(`browser.dcl_to_slots_p90_ms=${q(0.9).toFixed(1)}`);
+console.log(`browser.browser_build_dcl_to_slots_p50_ms=${quantile(browserBuildSamples, 0.5).toFixed(1)}`);
+console.log(`browser.browser_build_dcl_to_slots_p90_ms=${quantile(browserBuildSamples, 0.9).toFixed(1)}`);
 console.log(`browser.json_config_dcl_to_slots_p50_ms=${quantile(jsonSamples, 0.5).toFixed(1)}`);
 console.log(`browser.json_config_dcl_to_slots_p90_ms=${quantile(jsonSamples, 0.9).toFixed(1)}`);
 if (baseline) {
@@ -116,6 +140,8 @@ if (baseline) {
 console.log(`browser.download_files=${bytes.map((b) => b.path).join(" ")}`);
 console.log(`browser.download_raw=${bytes.reduce((s, b) => s + b.raw, 0)}`);
 console.log(`browser.download_gzip=${bytes.reduce((s, b) => s + b.gzip, 0)}`);
+console.log(`browser.browser_build_download_files=${browserBytes.map((b) => b.path).join(" ")}`);
+console.log(`browser.browser_build_download_gzip=${browserBytes.reduce((s, b) => s + b.gzip, 0)}`);
 console.log(`browser.net_loads=${NET_LOADS}`);
 console.log(`browser.net_hidden_to_slots_p50_ms=${netSamples[Math.floor(netSamples.length / 2)].toFixed(1)}`);
 console.log(`browser.net_hidden_to_slots_p90_ms=${netSamples[Math.min(netSamples.length - 1, Math.floor(0.9 * netSamples.length))].toFixed(1)}`);

@@ -66,18 +66,51 @@ profile() { # name, bench, NURTURE_BENCH_ONLY value
   echo "$out/$name.txt"
 }
 
+# The page-only build (pkg/page, what the demo pages load) as it ships:
+# release wasm → wasm-bindgen → wasm-opt -Oz as scripts/build-pkg.sh runs
+# it, but with -g so the names stay for twiggy (they are stripped from what
+# ships, so the sizes are the shipped code's plus the names section).
 size() {
-  cargo build --release --target wasm32-unknown-unknown --lib --no-default-features >/dev/null 2>&1
-  local wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/nurture.wasm
+  cargo build --release --target wasm32-unknown-unknown --lib --no-default-features \
+    --features page-only >/dev/null 2>&1
+  local raw=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/nurture.wasm
+  local dir=${CARGO_TARGET_DIR:-target}/profile-page
+  rm -rf "$dir"
+  wasm-bindgen --target web --out-dir "$dir" --out-name nurture "$raw"
+  node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$dir/nurture_bg.wasm" -o "$dir/named.wasm"
+  local wasm=$dir/named.wasm
   {
-    echo "# twiggy top -n 25: the browser build's wasm (--no-default-features, before wasm-opt)"
+    echo "# How: scripts/profile.sh size: the page-only build (--no-default-features"
+    echo "# --features page-only, pkg/page) after wasm-bindgen and wasm-opt -Oz -g (names kept"
+    echo "# for twiggy; what ships has none), twiggy $(twiggy --version | cut -d' ' -f2)."
+    echo
+    echo "# bytes by crate (twiggy top, every item's shallow size summed by its first path segment)"
+    twiggy top -f csv "$wasm" | node -e '
+      const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").slice(1);
+      const by = new Map();
+      for (const row of rows) {
+        const [, name, size] = row.match(/^("(?:[^"]|"")*"|[^,]*),(\d+)/) ?? [];
+        if (!name) continue;
+        const item = name.replace(/^"|"$/g, "").replace(/""/g, "\"");
+        const key = /subsection|^custom section|^data segment/.test(item) ? "(" + item.replace(/\.\d+"$/, "\"") + ")"
+          : (item.replace(/^(<|&mut |&|\(|dyn )+/, "").match(/^[A-Za-z_]\w*/)?.[0] ?? "(other)");
+        by.set(key, (by.get(key) ?? 0) + Number(size));
+      }
+      for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(String(v).padStart(9), k);'
+    echo
+    echo "# items of the crates issue 14 wants out of the page (count, shallow bytes)"
+    for c in serde_json serde_path_to_error regex_lite flt2dec "f64 as core"; do
+      twiggy top -f csv "$wasm" | awk -F, -v c="$c" \
+        'index($0, c) {n++; s+=$(NF-3)} END {printf "%-22s %4d items %7d bytes\n", c, n, s}'
+    done
+    echo
+    echo "# twiggy top -n 25"
     twiggy top -n 25 "$wasm"
     echo
     echo "# twiggy dominators -d 2 -r 40: what keeps the bytes in"
     twiggy dominators -d 2 -r 40 "$wasm"
-    echo
-    echo "# twiggy garbage -n 5: unreachable code (wasm-opt removes it)"
-    twiggy garbage -n 5 "$wasm"
   } > "$out/size.txt"
   echo "$out/size.txt"
 }

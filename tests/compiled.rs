@@ -8,7 +8,7 @@
 
 #![cfg(feature = "config-compiler")]
 
-use nurture::compiled::{compile, compile_model, Compiled, Kind, DEFAULT_MODEL};
+use nurture::compiled::{compile, compile_model, Compiled, Frame, Kind, DEFAULT_MODEL};
 use nurture::personalize::{Personalizer, Tables, Visitor};
 use nurture::score::{Model, ScoreOptions, DEFAULT_MODEL_JSON};
 use nurture::ConfigDocument;
@@ -20,6 +20,16 @@ fn loaded_model(bytes: &[u8]) -> Model {
     Compiled::read(bytes)
         .and_then(Compiled::load)
         .expect("a compiled model loads")
+        .model
+        .expect("it holds a model")
+}
+
+/// The model as the page-only build reads it: straight from the compiled
+/// tree (src/compiled/de.rs), no `Value` for the document.
+fn typed_model(bytes: &[u8]) -> Model {
+    Frame::read(bytes)
+        .and_then(|f| f.load())
+        .expect("a compiled model loads typed")
         .model
         .expect("it holds a model")
 }
@@ -53,6 +63,8 @@ fn the_embedded_compiled_default_model_is_up_to_date() {
     );
     let compiled = Compiled::read(DEFAULT_MODEL).unwrap();
     assert_eq!(compiled.kind, Kind::Model);
+    // The page-only build has no JSON fallback: the embedded form must load.
+    assert!(nurture::compiled::embedded_default_model().is_ok());
     assert_eq!(compiled.model.as_ref(), Some(&model));
 }
 
@@ -69,11 +81,18 @@ fn every_scoring_vector_scores_alike_from_the_compiled_model() {
             ),
             Some(m) => (Model::from_value(m.clone()).unwrap(), m.clone()),
         };
-        let compiled = loaded_model(&compile_model(&source).unwrap());
+        let bytes = compile_model(&source).unwrap();
+        let compiled = loaded_model(&bytes);
         assert_eq!(
             score(&compiled, case),
             score(&from_json, case),
             "{}",
+            case["name"]
+        );
+        assert_eq!(
+            score(&typed_model(&bytes), case),
+            score(&from_json, case),
+            "typed: {}",
             case["name"]
         );
         if case.get("model").is_none_or(Value::is_null) {
@@ -132,13 +151,21 @@ fn decides_alike(name: &str, site: Value) {
         .unwrap()
         .personalizer
         .unwrap();
+    // What the page-only build reads, straight from the tree.
+    let typed = Frame::read(&bytes)
+        .and_then(|f| f.load())
+        .unwrap()
+        .personalizer
+        .unwrap();
     for v in visitors() {
         let visitor = Visitor::from_value(v.clone()).unwrap();
         let tables = Tables::default();
+        let expected = from_json.decide(&visitor, &tables);
+        assert_eq!(compiled.decide(&visitor, &tables), expected, "{name}: {v}");
         assert_eq!(
-            compiled.decide(&visitor, &tables),
-            from_json.decide(&visitor, &tables),
-            "{name}: {v}"
+            typed.decide(&visitor, &tables),
+            expected,
+            "typed {name}: {v}"
         );
     }
 }
@@ -158,10 +185,12 @@ fn the_edge_document_compiles_both_and_keeps_its_version() {
     let site: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let model: Value = serde_json::from_str(DEFAULT_MODEL_JSON).unwrap();
     let doc = json!({"version": "00ff00ff00ff00ff", "site": site, "model": model});
-    let loaded = Compiled::read(&compile(&doc, None).unwrap())
-        .and_then(Compiled::load)
-        .unwrap();
+    let bytes = compile(&doc, None).unwrap();
+    let loaded = Compiled::read(&bytes).and_then(Compiled::load).unwrap();
     assert_eq!(loaded.version, "00ff00ff00ff00ff");
+    let typed = Frame::read(&bytes).and_then(|f| f.load()).unwrap();
+    assert_eq!(typed.version, loaded.version);
+    assert!(typed.personalizer.is_some() && typed.model.is_some());
     let model = loaded.model.unwrap();
     let case = json!({"profile": {"title": "VP of Operations", "industry": "Oil & Gas"},
         "events": [{"type": "track", "event": "Demo Requested", "timestamp": 1_795_632_120_000i64}],

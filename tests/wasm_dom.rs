@@ -78,12 +78,24 @@ fn config() -> Value {
     })
 }
 
+/// [`config()`] as the build under test takes it: the page-only build
+/// (`--features page-only`) reads compiled configs only.
+fn config_js() -> JsValue {
+    if cfg!(feature = "page-only") {
+        js_sys::Uint8Array::from(COMPILED).into()
+    } else {
+        to_js(&config())
+    }
+}
+
 fn options(key: &str, extra: Value) -> JsValue {
-    let mut o = json!({"storageKey": key, "autoTrack": false, "config": config()});
+    let mut o = json!({"storageKey": key, "autoTrack": false});
     if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
         o.extend(e);
     }
-    to_js(&o)
+    let opts = to_js(&o);
+    Reflect::set(&opts, &"config".into(), &config_js()).unwrap();
+    opts
 }
 
 fn stop(n: &Nurture, key: &str) {
@@ -216,7 +228,7 @@ async fn a_late_config_does_not_swap_under_the_reader() {
     assert!(!hero.has_attribute("data-nurture-pending"));
     resolve
         .unwrap()
-        .call1(&JsValue::NULL, &to_js(&config()))
+        .call1(&JsValue::NULL, &config_js())
         .unwrap();
     sleep(20).await;
     assert_eq!(hero.inner_html(), "<h1>Default hero</h1><p>as shipped</p>");
@@ -661,7 +673,7 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
     flipped[middle] ^= 0x04;
     let truncated = &COMPILED[..COMPILED.len() - 3];
     let late: JsValue = js_sys::Uint8Array::from(truncated).into();
-    let cases: [(&str, JsValue); 5] = [
+    let mut cases: Vec<(&str, JsValue)> = vec![
         (
             "compiled_config_version",
             js_sys::Uint8Array::from(&newer[..]).into(),
@@ -678,6 +690,13 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
         // Arriving later, through a promise, is refused alike.
         ("compiled_config_corrupt", Promise::resolve(&late).into()),
     ];
+    if cfg!(feature = "page-only") {
+        // The page-only build reads no JSON: a raw config, given or
+        // arriving later, is refused alike (and says how to compile it).
+        let raw = to_js(&config());
+        cases.push(("raw_config_unsupported", raw.clone()));
+        cases.push(("raw_config_unsupported", Promise::resolve(&raw).into()));
+    }
     for (code, config) in cases {
         let hero = page();
         // A visitor with two events still to send.
@@ -720,4 +739,39 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
         assert_eq!(from_js(n.state())["unsent"], 3);
         stop(&n, key);
     }
+}
+
+/// The page-only build refuses a raw `options.model` when `start` is
+/// called, naming the routes that work, and takes a compiled one.
+#[cfg(feature = "page-only")]
+#[wasm_bindgen_test]
+fn the_page_only_build_takes_a_compiled_model_and_refuses_a_raw_one() {
+    page();
+    let key = "nurture-test-raw-model";
+    let opts = options(key, json!({"model": {"fit": {}}}));
+    let err = start(opts).err().unwrap();
+    assert_eq!(
+        Reflect::get(&err, &"code".into()).unwrap(),
+        "raw_config_unsupported"
+    );
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert!(message.contains("npx nurture compile"), "{message}");
+    assert!(message.contains("format=compiled"), "{message}");
+    let model = include_bytes!("../src/score/default_model.nrc");
+    let opts = options(key, json!({}));
+    let model_js: JsValue = js_sys::Uint8Array::from(&model[..]).into();
+    Reflect::set(&opts, &"model".into(), &model_js).unwrap();
+    let n = start(opts).unwrap();
+    n.track("Download".into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(from_js(n.score())["engagement"]["score"], 10.0);
+    // A compiled site config where a model was expected is refused.
+    let opts = options(key, json!({}));
+    let site_js: JsValue = js_sys::Uint8Array::from(COMPILED).into();
+    Reflect::set(&opts, &"model".into(), &site_js).unwrap();
+    let err = start(opts).err().unwrap();
+    assert_eq!(
+        Reflect::get(&err, &"code".into()).unwrap(),
+        "compiled_config_corrupt"
+    );
+    stop(&n, key);
 }

@@ -66,7 +66,7 @@ async function resolveFile(rawUrl, root, pkgRoot) {
 }
 
 /** `pkgRoot`, when given, serves the built package under /pkg/ too, so the
- * demo pages can load the browser runtime (/pkg/browser/nurture.js). */
+ * demo pages can load the page runtime (/pkg/page/nurture.js). */
 export async function startOrigin({ root = WWW, port = 0, extra = {}, pkgRoot = null } = {}) {
   if (root === WWW) await compileDemo();
   const stats = { requests: 0 };

@@ -39,6 +39,7 @@
 //! JSON route (JS objects walked into the core, then checked with every
 //! diagnostic), which was where the page's start-up went.
 
+pub mod de;
 #[cfg(feature = "config-compiler")]
 mod sha256;
 pub mod tree;
@@ -209,6 +210,147 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b))
 }
 
+/// Checks a compiled config's header (magic, format version, length,
+/// checksum, kind): its kind, source hash and payload.
+fn header(bytes: &[u8]) -> Result<(Kind, [u8; 8], &[u8]), CompiledError> {
+    if !Compiled::looks_compiled(bytes) {
+        return Err(CompiledError::Corrupt(
+            "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
+        ));
+    }
+    let version = bytes.get(4).copied().ok_or(CompiledError::Corrupt(
+        "truncated: expected a 22-byte header",
+    ))?;
+    if version != FORMAT_VERSION {
+        return Err(CompiledError::Version { found: version });
+    }
+    let header = bytes.get(..HEADER_LEN).ok_or(CompiledError::Corrupt(
+        "truncated: expected a 22-byte header",
+    ))?;
+    let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+    let length = u32_at(header, 14).unwrap_or(0) as usize;
+    if payload.len() < length {
+        return Err(CompiledError::Corrupt(
+            "truncated: the payload is shorter than the header says",
+        ));
+    }
+    if payload.len() > length {
+        return Err(CompiledError::Corrupt(
+            "trailing bytes after the payload the header announces",
+        ));
+    }
+    let mut crc = Crc32::new();
+    crc.update(header.get(..18).unwrap_or_default());
+    crc.update(payload);
+    if Some(crc.finish()) != u32_at(header, 18) {
+        return Err(CompiledError::Corrupt(
+                "checksum mismatch: the compiled config was damaged (expected the CRC-32 in its header)",
+            ));
+    }
+    let kind = header
+        .get(5)
+        .copied()
+        .and_then(Kind::from_byte)
+        .ok_or(CompiledError::Corrupt(
+            "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
+        ))?;
+    let mut source = [0u8; 8];
+    source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
+    Ok((kind, source, payload))
+}
+
+/// A compiled config's header checked and its payload cut into its
+/// documents' trees (each checked as a tree), not yet read: what the page
+/// compiles straight from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    pub kind: Kind,
+    /// The source's hash, 8 bytes (see the layout above).
+    pub source: [u8; 8],
+    /// The model's tree (kind `Model`, or `Edge` when it has one).
+    pub model: Option<&'a [u8]>,
+    /// The site config's tree (kinds `Site` and `Edge`).
+    pub site: Option<&'a [u8]>,
+}
+
+impl<'a> Frame<'a> {
+    /// Checks a compiled config's header and cuts its payload, refusing one
+    /// of another format version, a truncated or damaged one, as
+    /// [`Compiled::read`] does.
+    pub fn read(bytes: &'a [u8]) -> Result<Frame<'a>, CompiledError> {
+        let (kind, source, payload) = header(bytes)?;
+        let mut reader = tree::Reader::new(payload);
+        let first = reader.skip()?;
+        let (site, model) = match kind {
+            Kind::Model => (None, Some(first)),
+            Kind::Site => (Some(first), None),
+            Kind::Edge => {
+                let model = reader.skip()?;
+                (Some(first), (model != [tree::NULL]).then_some(model))
+            }
+        };
+        if !reader.at_end() {
+            return Err(TRAILING_DOCUMENTS);
+        }
+        Ok(Frame {
+            kind,
+            source,
+            model,
+            site,
+        })
+    }
+
+    /// Compiles the documents straight from their trees ([`de`]): no
+    /// `Value` built for a whole document, no path tracked. What the
+    /// page-only build does; the other builds read through a `Value`
+    /// ([`Compiled::load`]), so their config types' readers, which their
+    /// JSON route needs anyway, are not instantiated a second time.
+    pub fn load(&self) -> Result<Loaded, CompiledError> {
+        Ok(Loaded {
+            kind: self.kind,
+            personalizer: self
+                .site
+                .map(|t| typed::<Personalizer>(t).ok_or(SITE_DOES_NOT_COMPILE))
+                .transpose()?,
+            model: self
+                .model
+                .map(|t| typed::<Model>(t).ok_or(MODEL_DOES_NOT_COMPILE))
+                .transpose()?,
+            version: hex(&self.source),
+        })
+    }
+}
+
+const TRAILING_DOCUMENTS: CompiledError =
+    CompiledError::Corrupt("trailing bytes after the documents the payload holds");
+const SITE_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
+    "the site config in the compiled config does not compile: compile it again with this version of nurture",
+);
+const MODEL_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
+    "the model in the compiled config does not compile: compile it again with this version of nurture",
+);
+
+/// A checked document's tree compiled: serde reads its type straight from
+/// the tree and what the compiler records is dropped unless it is an
+/// error.
+fn typed<T: ConfigDocument>(tree: &[u8]) -> Option<T> {
+    let document = de::from_tree::<T::Document>(tree).ok()?;
+    let mut diagnostics = Diagnostics::default();
+    let compiled = T::compile(document, &mut diagnostics);
+    (!diagnostics.has_errors()).then_some(compiled)
+}
+
+/// 8 bytes as 16 lower-case hex digits.
+fn hex(bytes: &[u8; 8]) -> String {
+    let mut out = String::with_capacity(16);
+    for b in bytes {
+        for nibble in [b >> 4, b & 15] {
+            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    out
+}
+
 impl Compiled {
     /// Whether `bytes` start like a compiled config (the magic), whatever
     /// their version: how a page tells a compiled answer from JSON.
@@ -219,50 +361,7 @@ impl Compiled {
     /// Reads a compiled config, refusing one of another format version, a
     /// truncated or damaged one.
     pub fn read(bytes: &[u8]) -> Result<Compiled, CompiledError> {
-        if !Self::looks_compiled(bytes) {
-            return Err(CompiledError::Corrupt(
-                "not a compiled config: expected the bytes 89 4E 52 43 (\\x89NRC) first",
-            ));
-        }
-        let version = bytes.get(4).copied().ok_or(CompiledError::Corrupt(
-            "truncated: expected a 22-byte header",
-        ))?;
-        if version != FORMAT_VERSION {
-            return Err(CompiledError::Version { found: version });
-        }
-        let header = bytes.get(..HEADER_LEN).ok_or(CompiledError::Corrupt(
-            "truncated: expected a 22-byte header",
-        ))?;
-        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let length = u32_at(header, 14).unwrap_or(0) as usize;
-        if payload.len() < length {
-            return Err(CompiledError::Corrupt(
-                "truncated: the payload is shorter than the header says",
-            ));
-        }
-        if payload.len() > length {
-            return Err(CompiledError::Corrupt(
-                "trailing bytes after the payload the header announces",
-            ));
-        }
-        let mut crc = Crc32::new();
-        crc.update(header.get(..18).unwrap_or_default());
-        crc.update(payload);
-        if Some(crc.finish()) != u32_at(header, 18) {
-            return Err(CompiledError::Corrupt(
-                "checksum mismatch: the compiled config was damaged (expected the CRC-32 in its header)",
-            ));
-        }
-        let kind =
-            header
-                .get(5)
-                .copied()
-                .and_then(Kind::from_byte)
-                .ok_or(CompiledError::Corrupt(
-                    "unknown kind: expected 1 (model), 2 (site) or 3 (edge)",
-                ))?;
-        let mut source = [0u8; 8];
-        source.copy_from_slice(header.get(6..14).unwrap_or(&[0; 8]));
+        let (kind, source, payload) = header(bytes)?;
         let mut reader = tree::Reader::new(payload);
         let first = reader.value()?;
         let (site, model) = match kind {
@@ -274,9 +373,7 @@ impl Compiled {
             }
         };
         if !reader.at_end() {
-            return Err(CompiledError::Corrupt(
-                "trailing bytes after the documents the payload holds",
-            ));
+            return Err(TRAILING_DOCUMENTS);
         }
         Ok(Compiled {
             kind,
@@ -288,13 +385,7 @@ impl Compiled {
 
     /// The source hash as 16 lower-case hex digits.
     pub fn version(&self) -> String {
-        let mut out = String::with_capacity(16);
-        for b in self.source {
-            for nibble in [b >> 4, b & 15] {
-                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        out
+        hex(&self.source)
     }
 
     /// Compiles the documents, which a full build has checked: no
@@ -304,15 +395,11 @@ impl Compiled {
     pub fn load(self) -> Result<Loaded, CompiledError> {
         let version = self.version();
         let personalizer = match self.site {
-            Some(site) => Some(checked::<Personalizer>(site).ok_or(CompiledError::Corrupt(
-                "the site config in the compiled config does not compile: compile it again with this version of nurture",
-            ))?),
+            Some(site) => Some(checked::<Personalizer>(site).ok_or(SITE_DOES_NOT_COMPILE)?),
             None => None,
         };
         let model = match self.model {
-            Some(model) => Some(checked::<Model>(model).ok_or(CompiledError::Corrupt(
-                "the model in the compiled config does not compile: compile it again with this version of nurture",
-            ))?),
+            Some(model) => Some(checked::<Model>(model).ok_or(MODEL_DOES_NOT_COMPILE)?),
             None => None,
         };
         Ok(Loaded {
@@ -332,12 +419,23 @@ pub const DEFAULT_MODEL: &[u8] = include_bytes!("../score/default_model.nrc");
 /// The built-in model, from its compiled form: what the page scores with
 /// before (or without) a config's model, without parsing JSON. Should the
 /// embedded form ever be refused, the JSON is the fallback.
+#[cfg(not(feature = "page-only"))]
 pub fn default_model() -> Model {
     Compiled::read(DEFAULT_MODEL)
         .and_then(Compiled::load)
         .ok()
         .and_then(|l| l.model)
         .unwrap_or_else(Model::default_model)
+}
+
+/// The built-in model from its embedded compiled form only: the page-only
+/// build carries no JSON reader to fall back on (`tests/compiled.rs`
+/// checks that the embedded form loads).
+pub fn embedded_default_model() -> Result<Model, CompiledError> {
+    Frame::read(DEFAULT_MODEL)?
+        .load()?
+        .model
+        .ok_or(MODEL_DOES_NOT_COMPILE)
 }
 
 /// A checked document compiled: serde reads it from the tree's value and
@@ -358,7 +456,7 @@ fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
 }
 
 /// Writes a compiled config: the header over `payload`.
-#[cfg(any(test, feature = "config-compiler"))]
+#[cfg(feature = "config-compiler")]
 fn frame(kind: Kind, source: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);

@@ -171,7 +171,41 @@ fn a_crafted_payload_cannot_reserve_more_than_it_carries_or_nest_too_deep() {
         let bytes = frame(Kind::Site, [0; 8], &payload);
         let err = Compiled::read(&bytes).unwrap_err();
         assert_eq!(err.code(), "compiled_config_corrupt");
+        // The page's frame reader passes over the trees and refuses alike.
+        assert_eq!(Frame::read(&bytes).unwrap_err(), err);
     }
+}
+
+#[test]
+fn the_typed_reader_refuses_what_the_value_route_refuses() {
+    for document in [
+        json!({"slots": "no"}),
+        json!({"slots": [{"id": "hero", "variants": [{"id": "a", "kind": "nope", "content": "x"}]}]}),
+        json!({"slots": [], "unknownField": 1}),
+        json!([1, 2]),
+    ] {
+        let mut payload = Vec::new();
+        tree::write(&document, &mut payload);
+        let bytes = frame(Kind::Site, [0; 8], &payload);
+        let by_value = Compiled::read(&bytes).unwrap().load().err().unwrap();
+        let typed = Frame::read(&bytes).unwrap().load().err().unwrap();
+        assert_eq!(typed, by_value, "{document}");
+    }
+}
+
+#[test]
+fn the_typed_reader_reads_values_inside_documents_whole() {
+    let bytes = compile(&site(), None).unwrap();
+    let typed = Frame::read(&bytes).unwrap().load().unwrap();
+    let by_value = Compiled::read(&bytes).unwrap().load().unwrap();
+    assert_eq!(typed.version, by_value.version);
+    assert_eq!(typed.kind, by_value.kind);
+    // Every number kind and the non-ASCII text in `content` arrive as in
+    // the source (the site's own `Value` fields go through `Value`'s reader).
+    let document: crate::personalize::PersonalizeConfig =
+        de::from_tree(Frame::read(&bytes).unwrap().site.unwrap()).unwrap();
+    let content = &document.slots[0].variants[0].content;
+    assert_eq!(*content, site()["slots"][0]["variants"][0]["content"]);
 }
 
 #[test]

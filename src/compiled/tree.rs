@@ -21,20 +21,20 @@ use serde_json::{Map, Number, Value};
 
 use super::CompiledError;
 
-const NULL: u8 = 0;
-const FALSE: u8 = 1;
-const TRUE: u8 = 2;
-const UINT: u8 = 3;
-const NEG_INT: u8 = 4;
-const FLOAT: u8 = 5;
-const STRING: u8 = 6;
-const ARRAY: u8 = 7;
-const OBJECT: u8 = 8;
+pub(super) const NULL: u8 = 0;
+pub(super) const FALSE: u8 = 1;
+pub(super) const TRUE: u8 = 2;
+pub(super) const UINT: u8 = 3;
+pub(super) const NEG_INT: u8 = 4;
+pub(super) const FLOAT: u8 = 5;
+pub(super) const STRING: u8 = 6;
+pub(super) const ARRAY: u8 = 7;
+pub(super) const OBJECT: u8 = 8;
 
 /// Deeper than any config a person writes, far below the stack.
 pub const MAX_DEPTH: usize = 128;
 
-const CORRUPT: CompiledError =
+pub(super) const CORRUPT: CompiledError =
     CompiledError::Corrupt("the payload does not decode: expected a tree of JSON values");
 
 fn write_varint(mut n: u64, out: &mut Vec<u8>) {
@@ -111,13 +111,18 @@ impl<'a> Reader<'a> {
         self.read(0)
     }
 
-    fn byte(&mut self) -> Result<u8, CompiledError> {
+    pub(super) fn byte(&mut self) -> Result<u8, CompiledError> {
         let b = *self.bytes.get(self.at).ok_or(CORRUPT)?;
         self.at += 1;
         Ok(b)
     }
 
-    fn varint(&mut self) -> Result<u64, CompiledError> {
+    /// The next tag, left to be read.
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    pub(super) fn varint(&mut self) -> Result<u64, CompiledError> {
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -131,7 +136,7 @@ impl<'a> Reader<'a> {
 
     /// A count of items that each take at least one byte: never more than
     /// the bytes left, so a damaged count cannot reserve gigabytes.
-    fn count(&mut self) -> Result<usize, CompiledError> {
+    pub(super) fn count(&mut self) -> Result<usize, CompiledError> {
         let n = self.varint()?;
         let left = self.bytes.len() - self.at;
         usize::try_from(n)
@@ -140,13 +145,78 @@ impl<'a> Reader<'a> {
             .ok_or(CORRUPT)
     }
 
-    fn string(&mut self) -> Result<String, CompiledError> {
+    /// A string's text, borrowed from the bytes.
+    pub(super) fn str(&mut self) -> Result<&'a str, CompiledError> {
         let len = self.count()?;
         let bytes = self.bytes.get(self.at..self.at + len).ok_or(CORRUPT)?;
         self.at += len;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| CORRUPT)
+        std::str::from_utf8(bytes).map_err(|_| CORRUPT)
+    }
+
+    fn string(&mut self) -> Result<String, CompiledError> {
+        self.str().map(str::to_owned)
+    }
+
+    pub(super) fn negative(&mut self) -> Result<i64, CompiledError> {
+        let n = i64::try_from(self.varint()?).map_err(|_| CORRUPT)?;
+        Ok(-n - 1)
+    }
+
+    /// A float's value; NaN and the infinities have no JSON form and are
+    /// never written.
+    pub(super) fn float(&mut self) -> Result<f64, CompiledError> {
+        let b: [u8; 8] = self
+            .bytes
+            .get(self.at..self.at + 8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(CORRUPT)?;
+        self.at += 8;
+        Some(f64::from_le_bytes(b))
+            .filter(|x| x.is_finite())
+            .ok_or(CORRUPT)
+    }
+
+    /// Passes over the next tree, checking it as [`Reader::value`] does
+    /// without building it, and returns its bytes: how a payload is cut
+    /// into its documents before they are read.
+    pub fn skip(&mut self) -> Result<&'a [u8], CompiledError> {
+        let start = self.at;
+        self.pass(0)?;
+        self.bytes.get(start..self.at).ok_or(CORRUPT)
+    }
+
+    fn pass(&mut self, depth: usize) -> Result<(), CompiledError> {
+        if depth > MAX_DEPTH {
+            return Err(CORRUPT);
+        }
+        match self.byte()? {
+            NULL | FALSE | TRUE => {}
+            UINT => {
+                self.varint()?;
+            }
+            NEG_INT => {
+                self.negative()?;
+            }
+            FLOAT => {
+                self.float()?;
+            }
+            STRING => {
+                self.str()?;
+            }
+            ARRAY => {
+                for _ in 0..self.count()? {
+                    self.pass(depth + 1)?;
+                }
+            }
+            OBJECT => {
+                for _ in 0..self.count()? {
+                    self.str()?;
+                    self.pass(depth + 1)?;
+                }
+            }
+            _ => return Err(CORRUPT),
+        }
+        Ok(())
     }
 
     fn read(&mut self, depth: usize) -> Result<Value, CompiledError> {
@@ -158,19 +228,8 @@ impl<'a> Reader<'a> {
             FALSE => Value::Bool(false),
             TRUE => Value::Bool(true),
             UINT => Value::Number(self.varint()?.into()),
-            NEG_INT => {
-                let n = i64::try_from(self.varint()?).map_err(|_| CORRUPT)?;
-                Value::Number((-n - 1).into())
-            }
-            FLOAT => {
-                let b: [u8; 8] = self
-                    .bytes
-                    .get(self.at..self.at + 8)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(CORRUPT)?;
-                self.at += 8;
-                Value::Number(Number::from_f64(f64::from_le_bytes(b)).ok_or(CORRUPT)?)
-            }
+            NEG_INT => Value::Number(self.negative()?.into()),
+            FLOAT => Value::Number(Number::from_f64(self.float()?).ok_or(CORRUPT)?),
             STRING => Value::String(self.string()?),
             ARRAY => {
                 let n = self.count()?;

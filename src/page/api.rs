@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Storage, Window};
 
-use super::config::load_config;
+use super::config::{load_config, start_model};
 use super::options::{read_options, ConsentMode};
 use super::runtime::{make_timers, notify};
 use super::slots::{self, SlotUndo};
@@ -22,10 +22,8 @@ use super::{
     ENVELOPE_BYTES, MAX_EVENT_BYTES,
 };
 use crate::delivery::Backoff;
-use crate::diagnostics::ConfigDocument;
 use crate::score::event::MAX_NAME_LEN;
-use crate::score::Model;
-use crate::wasm::{from_js, invalid_argument, IntoJsResult};
+use crate::wasm::{from_js, invalid_argument};
 
 /// Starts nurture on this page: `start({config?, model?, endpoint?,
 /// consent?, reapply?, storageKey?, antiFlickerMs?, hiddenAt?, autoTrack?,
@@ -40,15 +38,7 @@ pub fn start(options: JsValue) -> Result<Nurture, JsValue> {
     let opts = read_options(&options)?;
     let window = web_sys::window().ok_or_else(no_browser)?;
     let document = window.document().ok_or_else(no_browser)?;
-    let explicit_model = match from_js(get(&options, "model"), "options.model")? {
-        Value::Null => None,
-        doc => Some(doc),
-    };
-    let model = match &explicit_model {
-        // From its compiled form: no JSON parsed at start-up.
-        None => crate::compiled::default_model(),
-        Some(doc) => Model::from_value(doc.clone()).into_js()?,
-    };
+    let (model, explicit_model) = start_model(get(&options, "model"))?;
     // Sandboxed frames and some privacy modes throw on localStorage access:
     // then the state lives in memory only.
     let storage = window.local_storage().ok().flatten();

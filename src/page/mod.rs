@@ -1,7 +1,7 @@
 //! The browser runtime: what a page gets when it embeds nurture.
 //!
 //! ```js
-//! import init, { start } from "/pkg/browser/nurture.js";
+//! import init, { start } from "/pkg/page/nurture.js"; // or /pkg/browser/ for JSON configs
 //! await init();
 //! const nurture = start({ config: "/nurture/site-config.json", endpoint: "https://edge.example",
 //!                         consent: "required" });

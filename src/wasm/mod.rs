@@ -1,36 +1,50 @@
 //! The WebAssembly layer: converts JavaScript values in and out of the core
 //! and turns every core error into a thrown JS `Error` in one place
 //! ([`IntoJsResult`]). Nothing else lives here.
+//!
+//! With the `page-only` feature only [`engine`] and the helpers the page
+//! runtime (src/page) calls stay: the function API (scoring, deciding,
+//! conditions, forms, compiling…) is left out of the page's wasm.
 
-#[cfg(feature = "calibrate")]
+#[cfg(all(feature = "calibrate", not(feature = "page-only")))]
 pub mod calibrate;
-#[cfg(feature = "config-compiler")]
+#[cfg(all(feature = "config-compiler", not(feature = "page-only")))]
 pub mod compiled;
+#[cfg(not(feature = "page-only"))]
 pub mod condition;
 pub mod engine;
+#[cfg(not(feature = "page-only"))]
 pub mod forms;
-#[cfg(all(feature = "maxmind-fields", feature = "ip-tables"))]
+#[cfg(all(
+    feature = "maxmind-fields",
+    feature = "ip-tables",
+    not(feature = "page-only")
+))]
 pub mod mmdb;
+#[cfg(not(feature = "page-only"))]
 pub mod personalize;
+#[cfg(not(feature = "page-only"))]
 pub mod score;
-#[cfg(feature = "visitor-state")]
+#[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
 pub mod state;
-#[cfg(feature = "ip-tables")]
+#[cfg(all(feature = "ip-tables", not(feature = "page-only")))]
 pub mod tables;
+#[cfg(not(feature = "page-only"))]
 pub mod targeting;
-#[cfg(feature = "visitor-state")]
+#[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
 pub mod visitor;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+#[cfg(not(feature = "page-only"))]
 use crate::diagnostics::{Diagnostics, Issue};
 
 /// Stable error codes that callers can branch on (`err.code`).
 pub(crate) mod code {
     /// A configuration document is malformed; `err.path` names the field.
+    #[cfg(not(feature = "page-only"))]
     pub const INVALID_CONFIG: &str = "invalid_config";
     /// An argument has the wrong shape; `err.path` names the argument.
     pub const INVALID_ARGUMENT: &str = "invalid_argument";
@@ -57,15 +71,17 @@ pub(crate) fn js_error(code: &str, path: &str, message: &str) -> JsValue {
 /// The thrown `Error` for a refused compiled config: `code`
 /// `compiled_config_version` or `compiled_config_corrupt`, and a message
 /// saying what was expected.
-#[cfg(feature = "config-compiler")]
+#[cfg(all(feature = "config-compiler", not(feature = "page-only")))]
 pub(crate) fn compiled_error(e: &crate::compiled::CompiledError) -> JsValue {
     js_error(e.code(), "", &e.message())
 }
 
+#[cfg(not(feature = "page-only"))]
 pub(crate) trait IntoJsResult<T> {
     fn into_js(self) -> Result<T, JsValue>;
 }
 
+#[cfg(not(feature = "page-only"))]
 impl<T> IntoJsResult<T> for Result<T, Diagnostics> {
     fn into_js(self) -> Result<T, JsValue> {
         self.map_err(|d| config_error(&d.errors))
@@ -75,6 +91,7 @@ impl<T> IntoJsResult<T> for Result<T, Diagnostics> {
 /// The `invalid_config` error for a document with `errors`: `path` and
 /// `message` are the first error's, and `err.errors` lists every one as
 /// `{path, message, severity}` for editors that show them all.
+#[cfg(not(feature = "page-only"))]
 pub(crate) fn config_error(errors: &[Issue]) -> JsValue {
     let Some(first) = errors.first() else {
         return js_error(code::INVALID_CONFIG, "", "invalid configuration");
@@ -215,7 +232,7 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue
 /// `memory.grow` detaches the JS views of memory and costs a garbage
 /// collection: loading a 100,000-line table spent most of its time there.
 /// The freed block stays with the allocator and serves the build.
-#[cfg(feature = "ip-tables")]
+#[cfg(all(feature = "ip-tables", not(feature = "page-only")))]
 pub(crate) fn reserve_heap(bytes: usize) {
     // Workers get 128 MiB per isolate: never reserve most of that up front.
     const LIMIT: usize = 64 << 20;
@@ -234,11 +251,13 @@ pub(crate) fn reserve_heap(bytes: usize) {
 /// (`new Date(1764633600)`, January 1970) is then refused as seconds, as
 /// the number would be. An invalid `Date` becomes the text
 /// `"Invalid Date"`, which the time reader refuses with its reason.
+#[cfg(not(feature = "page-only"))]
 pub(crate) fn dates_to_millis(
     js: &JsValue,
     json: &mut serde_json::Map<String, serde_json::Value>,
     key: &str,
 ) {
+    use wasm_bindgen::JsCast;
     let empty = matches!(json.get(key), Some(serde_json::Value::Object(o)) if o.is_empty());
     if !empty {
         return;

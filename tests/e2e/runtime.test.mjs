@@ -45,6 +45,8 @@ const FIXTURE = `<!doctype html><html><head><meta charset="utf-8"><title>Runtime
 
 const routes = new Map([
   ["/app/index.html", { type: "text/html; charset=utf-8", body: FIXTURE }],
+  // The same fixture on the page-only build (pkg/page: compiled configs only).
+  ["/app/page.html", { type: "text/html; charset=utf-8", body: FIXTURE.replace("/pkg/browser/", "/pkg/page/") }],
   ["/edge/v1/config", { type: "application/json", body: JSON.stringify(DOC) }],
   ["/edge-bad/v1/config", { type: "application/json", body: JSON.stringify({ ...DOC, generatedAt: 1 }) }],
   ["/site.json", { type: "application/json", body: JSON.stringify(SITE) }],
@@ -277,3 +279,35 @@ for (const [path, code, says] of [
     await context.close();
   });
 }
+
+test("the page-only build (pkg/page) reads the compiled config and refuses JSON, saying how to compile it", async () => {
+  const { context, page, warnings } = await open("/app/page.html");
+  assert.equal(await page.evaluate(() => typeof window.mod.Model), "undefined", "no function API in pkg/page");
+  await page.evaluate(() => { window.nurture = window.mod.start({ config: "/edge-compiled/v1/config" }); });
+  await page.waitForFunction(() => window.nurture.decisions());
+  const ok = await page.evaluate(() => window.nurture.state());
+  assert.equal(ok.configVersion, "00000000c0ffee42");
+  assert.equal(ok.score.engagement.score, 7, "scored with the compiled document's model");
+  assert.deepEqual(warnings, []);
+  // A URL answering JSON, and the same document as an object: refused,
+  // slots at their defaults, the outbox kept.
+  for (const config of ["/edge/v1/config", "object"]) {
+    warnings.length = 0;
+    const s = await page.evaluate(async (config) => {
+      const given = config === "object" ? await (await fetch("/edge/v1/config")).json() : config;
+      window.nurture = window.mod.start({ config: given, endpoint: "/edge", batchMs: 60_000, autoTrack: false });
+      window.nurture.track("Queued", {});
+      for (let i = 0; i < 200 && !window.nurture.state().configError; i++) await new Promise((ok) => setTimeout(ok, 25));
+      return window.nurture.state();
+    }, config);
+    assert.equal(s.configError?.code, "raw_config_unsupported", config);
+    assert.ok(s.configError.message.includes("npx nurture compile"), s.configError.message);
+    assert.ok(s.configError.message.includes("GET /v1/config?format=compiled"), s.configError.message);
+    assert.equal(s.decisions, null);
+    assert.ok(s.unsent >= 1, "the outbox is kept");
+    assert.equal(await hero(page), "Default hero");
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.ok(warnings[0].includes("npx nurture compile") && warnings[0].endsWith("slots keep their defaults"), warnings[0]);
+  }
+  await context.close();
+});

@@ -1,5 +1,5 @@
 // A tiny static server for the demo site: www/ at the root, the built
-// package at /pkg/ (so pages load /pkg/browser/nurture.js), the demo's site
+// package at /pkg/ (so pages load /pkg/page/nurture.js), the demo's site
 // config at /nurture/site-config.json and compiled at /nurture/site.nrc
 // (demo/served.mjs), and a stand-in
 // edge at /edge/v1/events that records the batches it receives, and any

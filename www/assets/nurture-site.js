@@ -1,9 +1,11 @@
-// Starts nurture on the demo site: the light browser build from /pkg/browser/,
-// the site's personalization config and the built-in scoring model,
-// compiled (/nurture/site.nrc: read without parsing JSON).
+// Starts nurture on the demo site: the page-only build from /pkg/page/ (the
+// page runtime alone), the site's personalization config and the built-in
+// scoring model, compiled (/nurture/site.nrc: read without parsing JSON).
 // Options from the page: ?consent=required, ?endpoint=https://edge.example,
 // ?debug=0 hides the debug panel, ?config=json loads the JSON site config
-// instead (the start-up benchmark compares the two).
+// instead, through the light browser build (/pkg/browser/: the page-only
+// build refuses JSON), and ?build=browser the compiled config through that
+// build (the start-up benchmark compares the three).
 const params = new URLSearchParams(location.search);
 const root = document.documentElement;
 
@@ -35,8 +37,9 @@ const asJson = params.get("config") === "json";
 const config = !asJson && embedded ? embedded
   : fetch(asJson ? "/nurture/site-config.json" : "/nurture/site.nrc")
     .then((r) => (r.ok ? (asJson ? r.json() : r.arrayBuffer()) : Promise.reject(new Error(r.statusText))));
-const compiled = WebAssembly.compileStreaming(fetch("/pkg/browser/nurture_bg.wasm"));
-const { default: init, start } = await import("/pkg/browser/nurture.js");
+const build = asJson || params.get("build") === "browser" ? "/pkg/browser" : "/pkg/page";
+const compiled = WebAssembly.compileStreaming(fetch(`${build}/nurture_bg.wasm`));
+const { default: init, start } = await import(`${build}/nurture.js`);
 await init({ module_or_path: compiled });
 clearTimeout(failsafe);
 const nurture = start({
