@@ -9,6 +9,14 @@
 //! stored form, as a Durable Object does for each batch; reading the state
 //! back (once per object start) is shown apart. The re-score baseline
 //! reads and writes its stored events the same way.
+//!
+//! `edge_*`: the core's work for one 20-event batch of the worker's visitor
+//! object at the 1,000th batch, as the object did it (the stored bytes
+//! read to ingest, the new bytes written, read again to score, the whole
+//! result written as JSON for JS to cut the forwarded score from) against
+//! the state held in memory between batches (ingest in place, the bytes
+//! written, the forwarded score built in the core and written), the
+//! batch's text read in both; measured in the same run, alternately.
 
 mod common;
 
@@ -124,6 +132,7 @@ fn main() {
             ("read", load),
         ]
     };
+    let edge = edge_batch(&model, &before, &all);
     let (i10, i1000) = (incremental(10), incremental(1000));
     let (r10, r1000) = (rescore(10), rescore(1000));
     // key=value lines, read by scripts/bench.sh into BENCHMARKS.md.
@@ -145,4 +154,76 @@ fn main() {
     for (key, secs) in parts {
         println!("visitor_state.{key}_us={}", us(secs));
     }
+    let (stored, resident) = edge;
+    println!("visitor_state.edge_stored_us={}", us(stored));
+    println!("visitor_state.edge_resident_us={}", us(resident));
+    println!("visitor_state.edge_speedup={:.2}", stored / resident);
+}
+
+/// The worker object's core work for the 20 events after batch 998 (see
+/// the module docs): (bytes read per call, state held), seconds per batch,
+/// each the median of rounds taken alternately.
+fn edge_batch(model: &Model, before: &[VisitorState], all: &[Value]) -> (f64, f64) {
+    let (Some(start), Some(events)) = (before.get(998), all.get(9_980..10_000)) else {
+        return (0.0, 0.0);
+    };
+    let text = serde_json::to_string(events).unwrap_or_default();
+    let at = events
+        .iter()
+        .filter_map(|e| e["timestamp"].as_i64())
+        .max()
+        .unwrap_or_default();
+    let profile = serde_json::json!({"industry": "Oil & Gas", "companySize": 800, "country": "US"});
+    let profile = profile.as_object();
+    let options = ScoreOptions {
+        breakdown: false,
+        ..ScoreOptions::default()
+    };
+    let stored = start.to_bytes();
+    let source = EventSource::Server;
+    let from_bytes = || {
+        let Ok(mut state) = model.load_state_bytes(&stored) else {
+            return;
+        };
+        let Ok((events, _)) = model.validate_events_text(&text, at, source) else {
+            return;
+        };
+        let _ = model.ingest(&mut state, &events, at, source);
+        let bytes = std::hint::black_box(state.to_bytes());
+        let Ok(state) = model.load_state_bytes(&bytes) else {
+            return;
+        };
+        if let Ok(result) = model.score_state(&state, profile, at, &options) {
+            let text = serde_json::to_string(&result).unwrap_or_default();
+            let summary = serde_json::to_string(&result.summary()).unwrap_or_default();
+            std::hint::black_box((text, summary));
+        }
+    };
+    let held = || {
+        let mut state = start.clone();
+        let Ok((events, _)) = model.validate_events_text(&text, at, source) else {
+            return;
+        };
+        let _ = model.ingest(&mut state, &events, at, source);
+        std::hint::black_box(state.to_bytes());
+        if let Ok(result) = model.score_state(&state, profile, at, &options) {
+            std::hint::black_box(serde_json::to_string(&result.forwarded()).unwrap_or_default());
+        }
+    };
+    let copy = || {
+        std::hint::black_box(start.clone());
+    };
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..9 {
+        a.push(time_per_call(100, 3, from_bytes));
+        b.push(time_per_call(100, 3, held));
+        c.push(time_per_call(100, 3, copy));
+    }
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+    };
+    // The copy gives each round the same starting state; a resident state
+    // is not copied.
+    (median(a), median(b) - median(c))
 }

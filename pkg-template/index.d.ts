@@ -25,6 +25,7 @@ import type {
   Decisions,
   EmailCheck,
   FormConfig,
+  FitGrade,
   FormSubmission,
   Grade,
   Interest,
@@ -313,6 +314,35 @@ export class Model {
     options?: ScoreOptions | null,
   ): ScoreResult & { summary: ScoreSummary };
   /**
+   * A visitor's state held inside wasm between batches, from its stored
+   * bytes (`null` for a new visitor): what an edge object that keeps a
+   * visitor resident hands `ingestInto` and `forwardedScore`, so the bytes
+   * are read once rather than on every call. Throws `invalid_argument`
+   * (path `state`) as `ingest` does. Node and edge builds only.
+   */
+  openState(state: Uint8Array | null): VisitorEngagement;
+  /**
+   * `ingest` on a state held in wasm, changed in place: `state` (the new
+   * bytes to store) is there when an event was taken; a batch with none
+   * leaves the state as it was, and text that is not a JSON array throws
+   * before anything changes.
+   */
+  ingestInto(
+    engagement: VisitorEngagement,
+    eventsJson: string,
+    now?: Millis | Date | null,
+    source?: "server" | "browser" | null,
+  ): Omit<VisitorStateUpdate, "state"> & { state?: Uint8Array };
+  /**
+   * The visitor's score from a state held in wasm, as the edge stores and
+   * forwards it (no per-rule totals), and the MQL reason.
+   */
+  forwardedScore(
+    engagement: VisitorEngagement,
+    profile: Profile | null,
+    now?: Millis | Date | null,
+  ): { summary: ForwardedScore; mqlReason: string };
+  /**
    * A `LiveVisitor` scored with this model (which it shares: freeing the
    * `Model` first is safe), new or from stored bytes (`toBytes()`, or
    * `ingest`'s `state`). `source` `"browser"` (the default) counts no event
@@ -340,6 +370,36 @@ export interface ScoreSummary {
   stage?: Stage;
   mql?: boolean;
   interests?: { tag: string; share: number }[];
+}
+
+/**
+ * The score as the edge stores and forwards it (`Model.forwardedScore`):
+ * what decisions read, the fit grade, and the five rules of each side with
+ * the largest absolute points, rounded to two decimals.
+ */
+export interface ForwardedScore {
+  fit: number;
+  fitGrade: FitGrade;
+  engagement: number;
+  grade: Grade;
+  tier: Tier;
+  stage: Stage;
+  mql: boolean;
+  interests: { tag: string; share: number }[];
+  breakdown: { fit: { rule: string; points: number }[]; engagement: { rule: string; points: number }[] };
+  model?: string;
+}
+
+/**
+ * A visitor's engagement state held inside wasm (`Model.openState`).
+ * Node and edge builds only.
+ */
+export class VisitorEngagement {
+  free(): void;
+  /** The stored form, as `Model.ingest`'s `state`. */
+  toBytes(): Uint8Array;
+  /** Events the state holds in all. */
+  readonly eventsTotal: number;
 }
 
 /** What `Model.ingest` returns. */

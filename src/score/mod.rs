@@ -24,6 +24,7 @@ pub mod engagement;
 pub mod event;
 pub mod event_text;
 pub mod fit;
+pub mod forwarded;
 pub mod incremental;
 pub mod result;
 pub mod summary;

@@ -11,8 +11,10 @@ use wasm_bindgen::prelude::*;
 use super::score::{read_events_text, read_now, read_options, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
 use crate::score::event::MAX_EVENTS_PER_CALL;
+use crate::score::forwarded::ForwardedScore;
 use crate::score::{
-    Event, EventSource, RejectedEvent, ScoreResult, ScoreSummary, UnscoredEvent, VisitorState,
+    Event, EventSource, RejectedEvent, ScoreOptions, ScoreResult, ScoreSummary, UnscoredEvent,
+    VisitorState,
 };
 use crate::time::Millis;
 
@@ -61,9 +63,7 @@ impl ModelHandle {
         now: JsValue,
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
-        let now = read_now(now)?;
-        let source = read_source(&source)?;
+        let (text, now, source) = read_batch(events_json, now, source)?;
         let (accepted, rejected) = self.check_events(&text, now, source)?;
         to_js(&Checked {
             accepted: accepted.iter().map(|e| e.index).collect(),
@@ -84,24 +84,7 @@ impl ModelHandle {
         source: JsValue,
     ) -> Result<JsValue, JsValue> {
         let mut visitor = self.read_state(state)?;
-        let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
-        let now = read_now(now)?;
-        let source = read_source(&source)?;
-        let (events, rejected) = self.check_events(&text, now, source)?;
-        let unscored = self
-            .model
-            .ingest(&mut visitor, &events, now, source)
-            .map_err(|e| invalid_argument("state", &e.to_string()))?;
-        let out = to_js(&Ingested {
-            accepted: events.iter().map(|e| e.index).collect(),
-            rejected,
-            unscored,
-            events_total: visitor.events(),
-        })?;
-        let bytes = js_sys::Uint8Array::from(visitor.to_bytes().as_slice());
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = js_sys::Reflect::set(&out, &"state".into(), &bytes);
-        Ok(out)
+        self.ingest_batch(&mut visitor, events_json, now, source, Always)
     }
 
     /// `model.restartState(state, now?)`: a state for this model from one
@@ -140,6 +123,98 @@ impl ModelHandle {
     }
 }
 
+/// A visitor's engagement state held in the core's memory between batches
+/// (`model.openState(bytes)`), so the object that keeps a visitor reads its
+/// stored bytes once, when it starts, rather than twice a batch (to ingest,
+/// then to score): reading them is the dearest part of a batch (about 3×
+/// ingesting one, benches/visitor_state.rs). Its stored form is still
+/// written on each batch that changes it (`ingestInto` answers it), for
+/// storage.
+#[wasm_bindgen(js_name = VisitorEngagement)]
+pub struct EngagementHandle {
+    state: VisitorState,
+}
+
+#[wasm_bindgen(js_class = VisitorEngagement)]
+impl EngagementHandle {
+    /// The stored form (`model.ingest`'s `state`).
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.state.to_bytes()
+    }
+
+    /// Events the state holds in all.
+    #[wasm_bindgen(getter, js_name = eventsTotal)]
+    pub fn events_total(&self) -> f64 {
+        // Exact up to 2^53 events.
+        self.state.events() as f64
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Forwarded<'a> {
+    summary: ForwardedScore<'a>,
+    /// Why the visitor qualifies (or not), for the `Lead Qualified` signal.
+    mql_reason: &'a str,
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl ModelHandle {
+    /// `model.openState(state)`: a visitor's state to keep in the core
+    /// between batches, from its stored bytes (`null` for a new visitor).
+    /// Throws `invalid_argument` (path `state`) as `ingest` does.
+    #[wasm_bindgen(js_name = openState)]
+    pub fn open_state(&self, state: Option<Vec<u8>>) -> Result<EngagementHandle, JsValue> {
+        Ok(EngagementHandle {
+            state: self.read_state(state)?,
+        })
+    }
+
+    /// `model.ingestInto(engagement, eventsJson, now?, source?)` →
+    /// `{accepted, rejected, unscored, eventsTotal, state?}`: `ingest` on a
+    /// state held in the core, changed in place. `state` (the new stored
+    /// bytes) is there when an event was taken; a batch with none leaves
+    /// the state as it was. Text that is not JSON changes nothing.
+    #[wasm_bindgen(js_name = ingestInto)]
+    pub fn ingest_into(
+        &self,
+        engagement: &mut EngagementHandle,
+        events_json: JsValue,
+        now: JsValue,
+        source: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.ingest_batch(&mut engagement.state, events_json, now, source, WhenTaken)
+    }
+
+    /// `model.forwardedScore(engagement, profile, now?)` → `{summary,
+    /// mqlReason}`: the visitor's score from a state held in the core, as
+    /// the edge stores and forwards it (`crate::score::forwarded`), without
+    /// the per-rule totals it is cut from.
+    #[wasm_bindgen(js_name = forwardedScore)]
+    pub fn forwarded_score(
+        &self,
+        engagement: &EngagementHandle,
+        profile: JsValue,
+        now: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let profile = read_profile(profile)?;
+        let now = read_now(now)?;
+        let options = ScoreOptions {
+            breakdown: false,
+            ..ScoreOptions::default()
+        };
+        let result = self
+            .model
+            .score_state(&engagement.state, profile.as_ref(), now, &options)
+            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+        to_js(&Forwarded {
+            summary: result.forwarded(),
+            mql_reason: &result.mql.reason,
+        })
+    }
+}
+
 /// A score with the summary that decisions read, so the edge hands
 /// `decide` exactly what the page builds from its own result.
 #[derive(Serialize)]
@@ -149,7 +224,63 @@ struct Scored<'a> {
     summary: ScoreSummary,
 }
 
+/// When `ingest_batch` ingests and answers the new state's bytes.
+#[derive(Clone, Copy, PartialEq)]
+enum Update {
+    /// Always (`ingest`: the caller stores what it is given).
+    Always,
+    /// Only when an event is taken (`ingestInto`: the state is held).
+    WhenTaken,
+}
+use Update::{Always, WhenTaken};
+
+/// A batch's arguments: its JSON text (refused past the limit), `now` and
+/// the source.
+fn read_batch(
+    events_json: JsValue,
+    now: JsValue,
+    source: JsValue,
+) -> Result<(String, Millis, EventSource), JsValue> {
+    let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
+    Ok((text, read_now(now)?, read_source(&source)?))
+}
+
 impl ModelHandle {
+    /// Validates a batch and ingests its events into `visitor`:
+    /// `{accepted, rejected, unscored, eventsTotal, state?}`. Text that is
+    /// not JSON changes nothing.
+    fn ingest_batch(
+        &self,
+        visitor: &mut VisitorState,
+        events_json: JsValue,
+        now: JsValue,
+        source: JsValue,
+        update: Update,
+    ) -> Result<JsValue, JsValue> {
+        let (text, now, source) = read_batch(events_json, now, source)?;
+        let (events, rejected) = self.check_events(&text, now, source)?;
+        let changed = update == Always || !events.is_empty();
+        let unscored = if changed {
+            self.model
+                .ingest(visitor, &events, now, source)
+                .map_err(|e| invalid_argument("state", &e.to_string()))?
+        } else {
+            Vec::new()
+        };
+        let out = to_js(&Ingested {
+            accepted: events.iter().map(|e| e.index).collect(),
+            rejected,
+            unscored,
+            events_total: visitor.events(),
+        })?;
+        if changed {
+            let bytes = js_sys::Uint8Array::from(visitor.to_bytes().as_slice());
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = js_sys::Reflect::set(&out, &"state".into(), &bytes);
+        }
+        Ok(out)
+    }
+
     /// The batch's text read straight into checked events (no `Value`
     /// tree); text that is not a JSON array is the `events` argument's
     /// error, with serde_json's message.

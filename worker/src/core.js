@@ -56,6 +56,13 @@ let formCompiles = 0; // forms compiled since the isolate started (coreStats)
 const tableCache = { key: null, cidr: null, maxmind: null, bytes: null };
 /** @type {Map<object, glue.Condition>} a config's condition object → Condition */
 const conditions = new Map();
+// Handles that callers keep between requests (a visitor's engagement held
+// by its object: visitor.js), weakly: an object that goes frees its handle
+// through the glue's finalizer, and a reset unregisters the live ones as it
+// does the caches'. Pruned of the dead now and then.
+/** @type {Set<WeakRef<object>>} glue class instances (their __destroy_into_raw) */
+const held = new Set();
+let heldSincePrune = 0;
 
 function ensure() {
   if (!ready) {
@@ -84,6 +91,8 @@ function reset() {
   Object.assign(tableCache, { key: null, cidr: null, maxmind: null, bytes: null });
   for (const condition of conditions.values()) condition.__destroy_into_raw();
   conditions.clear();
+  for (const ref of held) /** @type {{__destroy_into_raw(): unknown} | undefined} */ (ref.deref())?.__destroy_into_raw();
+  held.clear();
   glue.__nurtureReset();
   instanceExports = null;
   ready = false;
@@ -270,6 +279,24 @@ export function withCore(env, fn) {
       }
     }
   }
+}
+
+/**
+ * Registers a handle into the live instance that its caller keeps between
+ * requests, so that a reset (a trap) unregisters it from the glue's
+ * finalizer instead of letting it free its pointer into the next instance.
+ * The caller must not use it once `coreStats().restarts` has moved.
+ * @template {object} H a glue class instance
+ * @param {H} handle
+ * @returns {H}
+ */
+export function holdHandle(handle) {
+  if (++heldSincePrune >= 256) {
+    heldSincePrune = 0;
+    for (const ref of held) if (ref.deref() === undefined) held.delete(ref);
+  }
+  held.add(new WeakRef(handle));
+  return handle;
 }
 
 /**

@@ -7,7 +7,6 @@ import { documents } from "./source.js";
 // server's own score, and lifecycle signals as their own events.
 
 /**
- * @typedef {import("nurture").ScoreResult} ScoreResult
  * @typedef {import("./config.js").Env} Env
  */
 
@@ -15,7 +14,8 @@ import { documents } from "./source.js";
  * The score as stored and forwarded: small enough to ride along with every
  * forwarded event. Its first fields are the core's `ScoreSummary`, what
  * decisions read, built in Rust exactly as the page builds its own; the
- * explanation (`fitGrade`, `breakdown`, `model`) rides along.
+ * explanation (`fitGrade`, `breakdown`, `model`) rides along. The core
+ * builds it whole (`model.forwardedScore`, src/score/forwarded.rs).
  * @typedef {object} Summary
  * @property {number} fit
  * @property {import("nurture").FitGrade} fitGrade
@@ -63,32 +63,6 @@ import { documents } from "./source.js";
  */
 
 /**
- * @param {ScoreResult & {summary: import("nurture").ScoreSummary}} result `model.scoreState`'s
- * @returns {Summary}
- */
-export function summarize(result) {
-  /** @param {{rule: string, points: number}[]} items */
-  const top = (items) =>
-    items
-      .filter((r) => r.points !== 0)
-      .sort((a, b) => Math.abs(b.points) - Math.abs(a.points))
-      .slice(0, 5)
-      .map((r) => ({ rule: r.rule, points: Math.round(r.points * 100) / 100 }));
-  return {
-    fit: result.fit.score,
-    fitGrade: result.fit.grade,
-    engagement: result.engagement.score,
-    grade: result.grade,
-    tier: result.tier,
-    stage: result.stage,
-    mql: result.mql.qualified,
-    interests: result.summary.interests ?? [],
-    breakdown: { fit: top(result.fit.breakdown), engagement: top(result.engagement.rules) },
-    model: result.model,
-  };
-}
-
-/**
  * A lifecycle signal. Its id is fixed by the visitor and the update that
  * caused it (updates are numbered by the visitor's Durable Object), so a
  * retried delivery carries the same id (the collector's idempotency key).
@@ -115,12 +89,12 @@ export function signal({ visitorId, now, seq, summary, profile, segments, primar
  * Lifecycle signals of one update: what changed since the last summary.
  * @param {SignalBase & {summary: Summary}} base
  * @param {Summary | null} prev
- * @param {ScoreResult} result
+ * @param {string} mqlReason why the visitor qualifies (`model.forwardedScore`'s)
  */
-export function lifecycle(base, prev, result) {
+export function lifecycle(base, prev, mqlReason) {
   const { summary } = base;
   const out = [];
-  if (result.mql.qualified && !(prev && prev.mql)) out.push(signal(base, "Lead Qualified", { reason: result.mql.reason }));
+  if (summary.mql && !(prev && prev.mql)) out.push(signal(base, "Lead Qualified", { reason: mqlReason }));
   if (prev && prev.stage !== summary.stage) out.push(signal(base, "Stage Changed", { from: prev.stage, to: summary.stage }));
   if (prev && prev.grade !== summary.grade) out.push(signal(base, "Grade Changed", { from: prev.grade, to: summary.grade }));
   return out;

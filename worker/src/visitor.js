@@ -12,7 +12,10 @@
 // state (`model.ingest` / `model.scoreState`, src/score/incremental/):
 // running sums plus the events whose cap decisions may still change, a few
 // KB however long the history, and a batch costs O(batch). Every event the
-// visitor sent counts, as long as it lives. A state written before (v2: the
+// visitor sent counts, as long as it lives. The state is read from its
+// bytes once, when the object starts (`model.openState`), and held in the
+// core while the object lives; each batch changes it in place and writes
+// its bytes (liveEngagement). A state written before (v2: the
 // newest 250 events) is upgraded on its first batch by ingesting those
 // events, which gives the score they gave. When the model changes, the sums
 // of the old model cannot be re-read: the state starts again under the new
@@ -32,10 +35,10 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "./config.js";
-import { withCore, trapForTest, coreStats, isFatal } from "./core.js";
+import { withCore, trapForTest, coreStats, isFatal, holdHandle } from "./core.js";
 import { loadDocuments } from "./source.js";
 import { TokenBucket } from "./ratelimit.js";
-import { summarize, signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
+import { signal, lifecycle, reengageAfterMs, tsOf } from "./enrich.js";
 import { forwardMessages } from "./forward.js";
 import { SCORE_KEYS, normalKey } from "./redact.js";
 import { HttpError, refuse } from "./errors.js";
@@ -53,6 +56,7 @@ import { LinkTable, unlinkVisitors } from "./links.js";
  * @typedef {import("nurture").NurtureEvent} NurtureEvent
  * @typedef {import("nurture").ScoreResult} ScoreResult
  * @typedef {import("nurture").Model} Model
+ * @typedef {import("nurture").VisitorEngagement} VisitorEngagement
  * @typedef {Record<string, import("nurture").Json>} Profile
  * @typedef {"browser" | "server"} Channel
  */
@@ -199,7 +203,7 @@ function migrate(st) {
   if (st.v === STATE_VERSION || st.erasedAt) return st;
   for (const e of st.events ?? []) if (e && typeof e === "object" && e.channel === undefined) e.channel = "browser";
   // The events stay until the first batch, which has the core at hand to
-  // turn them into the engagement state (engagementOf); the ids seen become
+  // turn them into the engagement state (liveEngagement); the ids seen become
   // their hashes.
   const seen = Array.isArray(st.seen) ? Float64Array.from(st.seen.map((id) => seenKey(String(id)))) : EMPTY().seen;
   return { ...EMPTY(), ...st, v: STATE_VERSION, claimed: st.claimed ?? {}, forms: st.forms ?? [], eventsTotal: st.events?.length ?? 0, seen };
@@ -252,62 +256,41 @@ function mergeBySource(profile, claimed, traits, map, channel, browserTraits) {
   }
 }
 
-const SCORE_OPTIONS = { breakdown: false };
 // A UTF-16 surrogate without its pair (String.prototype.toWellFormed, which
 // TypeScript's es2023 library does not know yet).
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * Adds `events` to a visitor's engagement state. The events cross as JSON
- * text. serde_json refuses the escape JSON.stringify writes for a lone
- * surrogate ("\ud800"), which a JS string may hold: such text is written
- * again with every string made well-formed (U+FFFD), as the object path
- * used to read it.
+ * Adds `events` to a visitor's engagement held in the core, in place. The
+ * events cross as JSON text. serde_json refuses the escape JSON.stringify
+ * writes for a lone surrogate ("\ud800"), which a JS string may hold: such
+ * text is written again with every string made well-formed (U+FFFD), as
+ * the object path used to read it. Each event keeps its own `channel`,
+ * which decides whether a back-office rule may count it, so the source
+ * given to the core is "server".
  * @param {Model} model
- * @param {Uint8Array | null} state
+ * @param {VisitorEngagement} engagement
  * @param {NurtureEvent[]} events
  * @param {number} now
  */
-function ingestEvents(model, state, events, now) {
-  let text = JSON.stringify(events);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return model.ingest(state, text, now, "server");
-    } catch (err) {
-      const path = /** @type {{path?: string}} */ (err).path;
-      if (isFatal(err) || attempt > 1) throw err;
-      if (path === "events") {
-        text = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
-      } else if (path === "state" && state !== null) {
-        // Stored under another model: start again from its newest events.
-        state = model.restartState(state, now);
-      } else {
-        throw err;
-      }
-    }
+function ingestInto(model, engagement, events, now) {
+  try {
+    return model.ingestInto(engagement, JSON.stringify(events), now, "server");
+  } catch (err) {
+    // Text the core refuses is refused before the state changes.
+    if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "events") throw err;
+    const text = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
+    return model.ingestInto(engagement, text, now, "server");
   }
 }
 
 /**
- * The visitor's engagement state: a v2 state's stored events are ingested
- * first (the score they gave is kept). A state of another model is
- * restarted by ingestEvents when the core refuses it. Each event keeps its
- * own `channel`, which decides whether a back-office rule may count it, so
- * the source given to the core is "server".
- * @param {Model} model
- * @param {State} st
- * @param {number} now
- * @returns {Uint8Array | null}
+ * The visitor's engagement as the object holds it in the core: the handle,
+ * what it was opened under, and `of`, the stored bytes it equals (null
+ * while a batch has moved it ahead of them: it is then opened again from
+ * the bytes, should that batch not be written).
+ * @typedef {{handle: VisitorEngagement, model: Model, restarts: number, of: Uint8Array | null}} LiveEngagement
  */
-function engagementOf(model, st, now) {
-  if (st.events && st.engagement === null) {
-    const upgraded = ingestEvents(model, null, st.events, now);
-    st.engagement = upgraded.state;
-    st.eventsTotal = upgraded.eventsTotal;
-    delete st.events;
-  }
-  return st.engagement;
-}
 
 // Segment group traits, in the names the scoring model reads.
 const GROUP_TRAITS = { name: "company", industry: "industry", employees: "companySize", website: "website", plan: "plan", country: "country" };
@@ -332,6 +315,8 @@ export class VisitorState extends DurableObject {
     this.linkTable = null;
     /** @type {{of: Float64Array, counts: Map<number, number>} | null} the ids of `state.seen` (seenIndex) */
     this.seen = null;
+    /** @type {LiveEngagement | null} `state.engagement` held in the core (liveEngagement) */
+    this.live = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
@@ -393,10 +378,14 @@ export class VisitorState extends DurableObject {
         trapForTest();
       }
       // The core validates and ingests in one pass: its reasons, indexed
-      // like `fresh`; the new state only replaces the stored one below.
-      // The batch's text is read straight into typed events (the checks of
-      // `model.validateEvents`), with no JSON tree built in the wasm.
-      const check = ingestEvents(model, engagementOf(model, st, now), fresh.map((c) => c.event), now);
+      // like `fresh`; the new state's bytes only replace the stored ones
+      // below. The batch's text is read straight into typed events (the
+      // checks of `model.validateEvents`), with no JSON tree built in the
+      // wasm.
+      const live = this.liveEngagement(model, st, now);
+      live.of = null;
+      const check = ingestInto(model, live.handle, fresh.map((c) => c.event), now);
+      if (!check.state) live.of = st.engagement;
       const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
       const accepted = fresh.filter((_, i) => !bad.has(i));
       /** @type {{index: number, reason: string}[]} */
@@ -417,10 +406,10 @@ export class VisitorState extends DurableObject {
         if (c.event.type === "identify") mergeBySource(profile, claimed, c.event.traits, null, channel, browserTraits);
         if (c.event.type === "group") mergeBySource(profile, claimed, c.event.traits, GROUP_TRAITS, channel, browserTraits);
       }
-      // The forwarded summary reads the per-rule totals, which come without the
-      // per-event breakdown: leaving it out halves what crosses the boundary.
-      const result = model.scoreState(check.state, profile, now, SCORE_OPTIONS);
-      return { accepted, rejected, unscored, result, profile, claimed, engagement: check.state, eventsTotal: check.eventsTotal };
+      // The score as stored and forwarded, built in the core: the per-rule
+      // totals it is cut from stay there.
+      const result = model.forwardedScore(live.handle, profile, now);
+      return { accepted, rejected, unscored, result, profile, claimed, engagement: check.state ?? st.engagement, eventsTotal: check.eventsTotal };
     });
 
     if (outcome.result === null) {
@@ -429,11 +418,10 @@ export class VisitorState extends DurableObject {
       return { ok: true, accepted: [], rejected: outcome.rejected, unscored: [], duplicates, score: st.last, forward: [], segments: null, signals: [], coreRestarts: coreStats().restarts };
     }
 
-    const { result } = outcome;
-    const summary = summarize(result);
+    const { summary, mqlReason } = outcome.result;
     st.seq += 1;
     const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...outcome.claimed, ...outcome.profile }, summary });
-    const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, result);
+    const signals = lifecycle({ visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg }, st.last, mqlReason);
     st.visitorId = visitorId;
     signals.push(...handoffAfterUpdate(this.env, st, { summary, profile: outcome.profile, signals, seg, now }));
 
@@ -446,7 +434,7 @@ export class VisitorState extends DurableObject {
     if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
     st.claimed = outcome.claimed;
-    st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
+    this.wrote(st, /** @type {Uint8Array} */ (outcome.engagement));
     st.eventsTotal = /** @type {number} */ (outcome.eventsTotal);
     st.last = summary;
     st.lastActivity = now;
@@ -470,6 +458,57 @@ export class VisitorState extends DurableObject {
       segments: seg,
       coreRestarts: coreStats().restarts,
     };
+  }
+
+  /**
+   * `st.engagement` held in the core for `model`: opened from its bytes
+   * (once while the object lives, not per batch) unless the handle held
+   * already equals them under the same model and instance. A v2 state's
+   * stored events are ingested first (the score they gave is kept); a
+   * state of another model starts again from the events it holds whole
+   * (Model.restartState).
+   * @param {Model} model
+   * @param {State} st
+   * @param {number} now
+   * @returns {LiveEngagement}
+   */
+  liveEngagement(model, st, now) {
+    const { restarts } = coreStats();
+    const live = this.live;
+    if (live?.model === model && live.restarts === restarts && live.of === st.engagement && !st.events) return live;
+    // A handle of an instance since reset was unregistered by the reset.
+    if (live && live.restarts === restarts) live.handle.free();
+    this.live = null;
+    let handle;
+    if (st.events && st.engagement === null) {
+      handle = model.openState(null);
+      ingestInto(model, handle, st.events, now);
+      st.engagement = handle.toBytes();
+      st.eventsTotal = handle.eventsTotal;
+      delete st.events;
+    } else {
+      try {
+        handle = model.openState(st.engagement);
+      } catch (err) {
+        // Stored under another model: start again from its newest events.
+        if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "state" || st.engagement === null) throw err;
+        handle = model.openState(model.restartState(st.engagement, now));
+      }
+    }
+    const held = { handle: holdHandle(handle), model, restarts, of: st.engagement };
+    this.live = held;
+    return held;
+  }
+
+  /**
+   * Stores `bytes` as the visitor's engagement, which the handle held in
+   * the core now equals.
+   * @param {State} st
+   * @param {Uint8Array} bytes
+   */
+  wrote(st, bytes) {
+    st.engagement = bytes;
+    if (this.live) this.live.of = bytes;
   }
 
   /**
@@ -847,9 +886,12 @@ export class VisitorState extends DurableObject {
       // not.
       /** @type {NurtureEvent} */
       const submitted = { type: "track", event: "Form Submitted", channel: "server", timestamp: now, messageId: `form_${nonce}`, properties: { formId } };
-      const taken = ingestEvents(model, engagementOf(model, st, now), [submitted], now);
-      const result = model.scoreState(taken.state, profile, now, SCORE_OPTIONS);
-      return { v, merge, profile, engagement: taken.state, eventsTotal: taken.eventsTotal, result };
+      const live = this.liveEngagement(model, st, now);
+      live.of = null;
+      const taken = ingestInto(model, live.handle, [submitted], now);
+      if (!taken.state) live.of = st.engagement;
+      const result = model.forwardedScore(live.handle, profile, now);
+      return { v, merge, profile, engagement: taken.state ?? st.engagement, eventsTotal: taken.eventsTotal, result };
     });
     const { v } = outcome;
     if (outcome.result === null) {
@@ -857,18 +899,18 @@ export class VisitorState extends DurableObject {
       return { ok: true, valid: false, errors: v.errors };
     }
     entry.done = true;
-    const summary = summarize(outcome.result);
+    const { summary, mqlReason } = outcome.result;
     st.seq += 1;
     const seg = this.segmentsOf({ visitorId, ip, cf, profile: { ...st.claimed, ...outcome.profile }, summary });
     const base = { visitorId, now, seq: st.seq, summary, profile: outcome.profile, ...seg };
     const submitted = signal(base, "Form Submitted", {
       formId, fields: Object.keys(v.values), newlyKnown: outcome.merge.newlyKnown ?? [],
     });
-    const signals = [submitted, ...lifecycle(base, st.last, outcome.result)];
+    const signals = [submitted, ...lifecycle(base, st.last, mqlReason)];
     st.visitorId = visitorId;
     signals.push(...handoffAfterUpdate(this.env, st, { summary, profile: outcome.profile, signals, seg, now }));
     st.profile = outcome.profile;
-    st.engagement = /** @type {Uint8Array} */ (outcome.engagement);
+    this.wrote(st, /** @type {Uint8Array} */ (outcome.engagement));
     st.eventsTotal = /** @type {number} */ (outcome.eventsTotal);
     st.last = summary;
     st.lastActivity = now;
@@ -880,7 +922,7 @@ export class VisitorState extends DurableObject {
       ok: true,
       valid: true,
       merge: outcome.merge,
-      fit: { score: outcome.result.fit.score, grade: outcome.result.fit.grade },
+      fit: { score: summary.fit, grade: summary.fitGrade },
       score: summary,
       next: /** @type {import("nurture").NextFields} */ (v.next), // a valid submission always has the next fields
       signals: signals.map((x) => x.event.event),

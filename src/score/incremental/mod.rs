@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::engagement::{self, canonical_order};
+use super::engagement;
 use super::event::{lower, Event, EventSource};
 use super::result::UnscoredEvent;
 use super::urlpattern::NormalizedUrl;
@@ -233,10 +233,9 @@ fn insert_open(state: &mut VisitorState, open: OpenEvent) {
     }
     // Time first: the full comparison (which builds both events)
     // only between events of the same millisecond.
-    let at = state.o.partition_point(|e| match e.t.cmp(&open.t) {
-        Ordering::Equal => canonical_order(&e.as_event(), &open.as_event()) == Ordering::Less,
-        order => order == Ordering::Less,
-    });
+    let at = state
+        .o
+        .partition_point(|e| e.canonical_cmp(&open) == Ordering::Less);
     state.o.insert(at, open);
 }
 
@@ -246,6 +245,31 @@ const CAPPED: u8 = 2;
 const UNTRUSTED: u8 = 3;
 
 impl OpenEvent {
+    /// `engagement::canonical_order` of the two events as [`Self::as_event`] gives
+    /// them, compared field by field without building them: a batch's
+    /// events often share their millisecond, and each insertion then
+    /// compares with several.
+    fn canonical_cmp(&self, other: &OpenEvent) -> Ordering {
+        let index = |e: &OpenEvent| usize::try_from(e.i).unwrap_or(usize::MAX);
+        self.t
+            .cmp(&other.t)
+            .then_with(|| lower(&self.a).cmp(&lower(&other.a)))
+            .then_with(|| self.u.as_deref().cmp(&other.u.as_deref()))
+            .then_with(|| {
+                self.g
+                    .iter()
+                    .map(|t| &**t)
+                    .cmp(other.g.iter().map(|t| &**t))
+            })
+            .then_with(|| match (self.d, other.d) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (x, y) => x.is_some().cmp(&y.is_some()),
+            })
+            .then_with(|| self.a.cmp(&other.a))
+            .then_with(|| self.s.cmp(&other.s))
+            .then_with(|| index(self).cmp(&index(other)))
+    }
+
     /// The event as scoring reads it (borrowed), at its history index.
     /// Its `messageId` is not kept: the canonical order only falls back to
     /// it between events alike in everything scoring reads, which score
@@ -347,13 +371,25 @@ impl Model {
             a: AggregateTimes(vec![VecDeque::new(); self.aggregates.len()]),
         }
     }
-    fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
+    /// Whether `state` was built with this model: its fingerprint and the
+    /// shape of its sums. What every call that reads or changes a state
+    /// checks, in O(1).
+    fn check_model(&self, state: &VisitorState) -> Result<(), StateError> {
         if state.m != self.fingerprint()
             || state.s.len() != self.rules.len()
             || state.a.0.len() != self.aggregates.len()
         {
             return Err(StateError::ModelChanged);
         }
+        Ok(())
+    }
+
+    /// [`Self::check_model`], and that every match of its open events names
+    /// a rule: for a state read from storage, which is checked once there
+    /// rather than on every batch (a match that named no rule would only
+    /// be skipped: the rules are looked up, never indexed).
+    fn check_state(&self, state: &VisitorState) -> Result<(), StateError> {
+        self.check_model(state)?;
         if state
             .o
             .iter()
@@ -376,7 +412,7 @@ impl Model {
         now: Millis,
         source: EventSource,
     ) -> Result<Vec<UnscoredEvent>, StateError> {
-        self.check_state(state)?;
+        self.check_model(state)?;
         let mut unscored = Vec::new();
         for event in events {
             let url = event.url.as_deref().map(NormalizedUrl::new);
@@ -503,5 +539,57 @@ impl Model {
             l: label,
             f: false,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OpenEvent, Text};
+    use crate::score::engagement::canonical_order;
+    use std::sync::Arc;
+
+    /// Events alike but for one field or two, most in one millisecond.
+    fn events() -> Vec<OpenEvent> {
+        let text = |t: &str| -> Text { Arc::from(t) };
+        let mut out = Vec::new();
+        let actions = ["page", "Page", "download", "Ünïcode"];
+        let urls = [None, Some("/a"), Some("/b")];
+        let tags: [&[&str]; 4] = [&[], &["x"], &["x", "y"], &["y"]];
+        let dwells = [None, Some(1.0), Some(-0.0), Some(0.0)];
+        let mut i = 0u64;
+        for (k, action) in actions.iter().enumerate() {
+            for url in urls {
+                for (j, tag_list) in tags.iter().enumerate() {
+                    let dwell = dwells[(k + j) % dwells.len()];
+                    i += 1;
+                    out.push(OpenEvent {
+                        i: i % 5,
+                        t: if i % 7 == 0 { 1_000 } else { 2_000 },
+                        a: text(action),
+                        u: url.map(text),
+                        g: tag_list.iter().map(|t| text(t)).collect(),
+                        d: dwell,
+                        s: i % 3 == 0,
+                        p: None,
+                        m: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn canonical_cmp_orders_as_canonical_order() {
+        let all = events();
+        for a in &all {
+            for b in &all {
+                assert_eq!(
+                    a.canonical_cmp(b),
+                    canonical_order(&a.as_event(), &b.as_event()),
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
     }
 }

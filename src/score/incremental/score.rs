@@ -22,7 +22,7 @@ impl Model {
         now: Millis,
         options: &ScoreOptions,
     ) -> Result<ScoreResult, StateError> {
-        self.check_state(state)?;
+        self.check_model(state)?;
         let model = self.engagement_model();
         let mut decider = Decider::new(state);
         let since = |half_life: Option<f64>| match state.r {
