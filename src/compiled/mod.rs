@@ -361,25 +361,15 @@ impl Compiled {
     /// Reads a compiled config, refusing one of another format version, a
     /// truncated or damaged one.
     pub fn read(bytes: &[u8]) -> Result<Compiled, CompiledError> {
-        let (kind, source, payload) = header(bytes)?;
-        let mut reader = tree::Reader::new(payload);
-        let first = reader.value()?;
-        let (site, model) = match kind {
-            Kind::Model => (None, Some(first)),
-            Kind::Site => (Some(first), None),
-            Kind::Edge => {
-                let model = reader.value()?;
-                (Some(first), (!model.is_null()).then_some(model))
-            }
-        };
-        if !reader.at_end() {
-            return Err(TRAILING_DOCUMENTS);
-        }
+        // The layout is Frame's; only the documents are read further, into
+        // values.
+        let frame = Frame::read(bytes)?;
+        let value = |tree: &[u8]| tree::Reader::new(tree).value();
         Ok(Compiled {
-            kind,
-            source,
-            model,
-            site,
+            kind: frame.kind,
+            source: frame.source,
+            model: frame.model.map(value).transpose()?,
+            site: frame.site.map(value).transpose()?,
         })
     }
 
