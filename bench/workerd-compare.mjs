@@ -13,7 +13,7 @@
 // (50) requests per worker. Needs strace or perf for those modes.
 import http from "node:http";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
@@ -26,7 +26,7 @@ const DISTS = [dist, ...process.argv.slice(3).map((d) => path.resolve(d))];
 const N = Number(process.env.BENCH_REQUESTS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const MODE = process.env.BENCH_STRACE === "1" ? "strace" : process.env.BENCH_PERF === "1" ? "perf" : "cpu";
-const VISITORS = 20;
+const VISITORS = Number(process.env.BENCH_VISITORS ?? 20);
 const KEYS = "bench:bench-secret-0123456789abcdef";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -43,6 +43,19 @@ const vars = {
   NURTURE_KEYS: KEYS, NURTURE_DEMO: "true", COLLECTOR_URL, BEHIND_CLOUDFLARE: "true",
   IP_RATE_BURST: "100000000", IP_RATE_PER_SECOND: "100000000", VISITOR_RATE_BURST: "100000000", VISITOR_RATE_PER_SECOND: "100000000",
 };
+
+/** Time (ns) the process's threads have waited on a run queue (ready, not running): the machine's other load. */
+function runqueueWaitNs(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return ns;
+}
 
 /** Starts `options` in a workerd process of its own; its url and pid. */
 async function start(name, options) {
@@ -93,7 +106,8 @@ function request(i) {
   return { method: "POST", path: p, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), cookie: v.cookie, "cf-connecting-ip": v.ip }, body };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 const send = (url, r) => new Promise((resolve, reject) => {
   const req = http.request({ agent, host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers }, (res) => {
     res.resume();
@@ -107,10 +121,14 @@ const send = (url, r) => new Promise((resolve, reject) => {
 async function run(w, n) {
   const f0 = { ...forwarded };
   let bad = 0;
-  for (let i = 0; i < n; i++) {
-    if ((await send(w.url, request(i))) !== 200) bad += 1;
-    await sleep(5);
-  }
+  let next = 0;
+  // BENCH_CONCURRENCY loops (default 1: one at a time, a pause after each)
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < n) {
+      if ((await send(w.url, request(next++))) !== 200) bad += 1;
+      if (CONCURRENCY === 1) await sleep(5);
+    }
+  }));
   await sleep(100);
   if (bad) console.error(`# ${w.name}: ${bad} of ${n} answers not 200`);
   w.forwarded += forwarded.requests - f0.requests;
@@ -122,17 +140,22 @@ if (MODE === "cpu") {
   for (let r = 0; r < ROUNDS; r++) {
     for (const w of workers) {
       const c0 = processCpuNs(w.pid);
+      const q0 = runqueueWaitNs(w.pid);
+      const t0 = performance.now();
       await run(w, N);
+      w.wall = (w.wall ?? 0) + performance.now() - t0;
+      w.queued = (w.queued ?? 0) + runqueueWaitNs(w.pid) - q0;
       const d = processCpuNs(w.pid) - c0;
       w.cpu += d;
       w.n += N;
       (w.rounds ??= []).push((d / 1e6 / N).toFixed(2));
     }
   }
-  console.log(`# ${ROUTE}: process CPU a request, ${ROUNDS} alternating rounds of ${N} requests, one at a time`);
+  console.log(`# ${ROUTE}: process CPU a request, ${ROUNDS} alternating rounds of ${N} requests, ${CONCURRENCY === 1 ? "one at a time" : `${CONCURRENCY} at a time`}`);
   for (const w of workers) {
     const ms = w.cpu / 1e6 / w.n;
     console.log(`${w.name.padEnd(28)} ${ms.toFixed(3)} ms  (${(ms / (workers[0].cpu / 1e6 / workers[0].n)).toFixed(2)}x floor; forwarded ${(w.forwarded / (w.n + 2 * VISITORS)).toFixed(2)} requests, ${(w.bytes / (w.n + 2 * VISITORS)).toFixed(0)} bytes a request)`);
+    if (CONCURRENCY > 1) console.log(`${"".padEnd(28)} ${((1000 * w.n) / w.wall).toFixed(0)} req/s at concurrency ${CONCURRENCY}, the process busy ${((100 * w.cpu) / 1e6 / w.wall).toFixed(0)} % of one core, ready but waiting for a core ${((100 * w.queued) / 1e6 / w.wall).toFixed(0)} %`);
   }
   if (process.env.BENCH_VERBOSE) for (const w of workers) console.log(`# ${w.name} by round: ${w.rounds.join(" ")}`);
 } else {
