@@ -13,13 +13,13 @@
 // (50) requests per worker. Needs strace or perf for those modes.
 import http from "node:http";
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { workerOptions, dist } from "../worker/miniflare.mjs";
 import { makeFormToken } from "../worker/test/tokens.mjs";
-import { workerdPids, processCpuNs } from "./workerd-cpu.mjs";
+import { workerdPids, processCpuNs, runqueueWaitNs } from "./workerd-cpu.mjs";
 
 const ROUTE = process.argv[2] ?? "events";
 const DISTS = [dist, ...process.argv.slice(3).map((d) => path.resolve(d))];
@@ -43,19 +43,6 @@ const vars = {
   NURTURE_KEYS: KEYS, NURTURE_DEMO: "true", COLLECTOR_URL, BEHIND_CLOUDFLARE: "true",
   IP_RATE_BURST: "100000000", IP_RATE_PER_SECOND: "100000000", VISITOR_RATE_BURST: "100000000", VISITOR_RATE_PER_SECOND: "100000000",
 };
-
-/** Time (ns) the process's threads have waited on a run queue (ready, not running): the machine's other load. */
-function runqueueWaitNs(pid) {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return ns;
-}
 
 /** Starts `options` in a workerd process of its own; its url and pid. */
 async function start(name, options) {
