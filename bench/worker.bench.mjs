@@ -13,7 +13,9 @@
 // BENCH_ROUTES (comma-separated rows among events,forms,page,cpu; default all;
 // set, it also skips the cold starts and the bundle), BENCH_CPU_REQUESTS
 // (150 per route and worker in the CPU rows), BENCH_CPU_TOP (12: functions
-// listed on stderr, by self and by total time, from the events profiles).
+// listed on stderr, by self and by total time, from the events profiles),
+// BENCH_BASELINE_DIST (another build's dist/, say main's: measured in the
+// same rows right after worker/dist, as baseline_*).
 import http from "node:http";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -148,9 +150,23 @@ const floorOptions = (name, scriptName) => ({
 });
 const floor = new Miniflare({ ...floorOptions("floor"), host: "127.0.0.1", port: 0 });
 const worker = new Miniflare(workerOptions({ host: "127.0.0.1", port: 0, vars }));
+const BASELINE = process.env.BENCH_BASELINE_DIST ? path.resolve(process.env.BENCH_BASELINE_DIST) : null;
+const baseline = BASELINE && new Miniflare({
+  ...workerOptions({ host: "127.0.0.1", port: 0, vars }),
+  name: "baseline",
+  modules: [{ type: "ESModule", path: path.join(BASELINE, "index.js") }, { type: "CompiledWasm", path: path.join(BASELINE, "nurture_bg.wasm") }],
+  modulesRoot: BASELINE,
+});
 const noopUrl = (await noop.ready).href;
 const floorUrl = (await floor.ready).href;
 const workerUrl = (await worker.ready).href;
+const baselineUrl = baseline && (await baseline.ready).href;
+/** The baseline's row right after the worker's, and its ratios. */
+async function againstBaseline(row, make, ratios) {
+  if (!baseline) return;
+  const r = await measure(`baseline_${row}`, baselineUrl, make);
+  for (const [name, rps] of Object.entries(ratios)) out(`baseline_${row}_vs_${name}`, (r.rps / rps).toFixed(3));
+}
 
 // visitors: tokens minted by the worker itself (GET /v1/forms/contact), with
 // a form token each for the forms row
@@ -205,6 +221,7 @@ if (wanted("events")) {
   out("events_vs_noop", (ev.rps / base.rps).toFixed(3));
   out("floor_events_vs_noop", (fl.rps / base.rps).toFixed(3));
   out("events_vs_floor", (ev.rps / fl.rps).toFixed(3));
+  await againstBaseline("events", eventsRequest, { noop: base.rps, floor: fl.rps });
 }
 if (wanted("forms")) {
   const noopForm = await measure("noop_forms", noopUrl, formRequest);
@@ -213,15 +230,18 @@ if (wanted("forms")) {
   out("forms_vs_noop", (fm.rps / noopForm.rps).toFixed(3));
   out("floor_forms_vs_noop", (fl.rps / noopForm.rps).toFixed(3));
   out("forms_vs_floor", (fm.rps / fl.rps).toFixed(3));
+  await againstBaseline("forms", formRequest, { noop: noopForm.rps, floor: fl.rps });
 }
 if (wanted("page")) {
   const noopPage = await measure("noop_page", noopUrl, pageRequest);
   const pg = await measure("page", workerUrl, pageRequest);
   out("page_vs_noop", (pg.rps / noopPage.rps).toFixed(3));
+  await againstBaseline("page", pageRequest, { noop: noopPage.rps });
 }
 await noop.dispose();
 await floor.dispose();
 await worker.dispose();
+await baseline?.dispose();
 
 // ---- CPU time per request -----------------------------------------------------
 // One workerd process for all three workers, each request routed to its

@@ -41,18 +41,24 @@ export function workerdPids() {
   return pids;
 }
 
-/** CPU time (ns) the process's threads have run, as the kernel counts it. */
-export function processCpuNs(pid) {
+/** A field of /proc/<pid>/task/<tid>/schedstat (ns), summed over the process's threads. */
+function schedstatNs(pid, field) {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[field]);
     } catch {
       // a thread that ended meanwhile
     }
   }
   return ns;
 }
+
+/** CPU time (ns) the process's threads have run, as the kernel counts it. */
+export const processCpuNs = (pid) => schedstatNs(pid, 0);
+
+/** Time (ns) the process's threads waited on a run queue, ready but not running: the machine's other load. */
+export const runqueueWaitNs = (pid) => schedstatNs(pid, 1);
 
 /** Microseconds on the clock V8's profiles use. */
 export const nowUs = () => Number(process.hrtime.bigint() / 1000n);

@@ -171,6 +171,10 @@ function read(env) {
     dropFields: list("DROP_FIELDS"),
     collectorTimeoutMs: num("COLLECTOR_TIMEOUT_MS", 5000, 1),
     forwardConcurrency: num("FORWARD_CONCURRENCY", 6, 1),
+    // How long the messages a request forwards wait for other requests' in
+    // the same isolate, to go out in one request (forward.js, forwardSoon);
+    // 0: each request forwards its own at once.
+    forwardCoalesceMs: num("FORWARD_COALESCE_MS", 100, 0),
     retryBaseSeconds: num("RETRY_BASE_SECONDS", 5, 0, { fraction: true }),
     retryMaxSeconds: num("RETRY_MAX_SECONDS", 600, 0, { fraction: true }),
     deadLetterQueue: env.DEAD_LETTER_QUEUE ? String(env.DEAD_LETTER_QUEUE) : "nurture-forward-dlq",

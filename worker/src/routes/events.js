@@ -11,7 +11,7 @@ import { limitClient } from "../ratelimit.js";
 import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { eventMessages } from "../visitor.js";
-import { forwardMessages } from "../forward.js";
+import { forwardSoon } from "../forward.js";
 import { forwardIdOf } from "../exposure.js";
 import { sha256 } from "../digest.js";
 import { authorize } from "./admin.js";
@@ -163,7 +163,7 @@ export async function ingest(request, env, ctx, s, { visitorId, channel, rejecte
   }
   const forward = eventMessages(candidates, out, visitorId, now).concat(out.forward);
   if (outbox) outbox.push(...forward);
-  else if (forward.length) ctx.waitUntil(forwardMessages(env, forward));
+  else if (forward.length) ctx.waitUntil(forwardSoon(env, forward));
   const score = out.score && {
     grade: out.score.grade, tier: out.score.tier, stage: out.score.stage,
     fit: out.score.fit, engagement: out.score.engagement, mql: out.score.mql,

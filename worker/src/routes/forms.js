@@ -14,7 +14,7 @@ import { cookieToken, signForm, verifyForm, FORM_TOKEN_HEADER } from "../token.j
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
 import { withCore, isFatal } from "../core.js";
 import { formFor } from "../forms.js";
-import { forwardMessages } from "../forward.js";
+import { forwardSoon } from "../forward.js";
 
 /**
  * @typedef {import("../config.js").Env} Env
@@ -224,7 +224,7 @@ export async function postForm(request, env, ctx, s, { formId }) {
     }
     throw new HttpError("invalid_fields", "some fields are not valid", { errors: out.errors });
   }
-  if (out.forward.length) ctx.waitUntil(forwardMessages(env, out.forward));
+  if (out.forward.length) ctx.waitUntil(forwardSoon(env, out.forward));
 
   const consentGiven = consent === true || Object.entries(out.merge.profile).some(([k, v]) => v === true && form.fields?.some((f) => f.name === k && f.type === "consent"));
   // The cookie goes out when it is new (a re-signed token) or the post came
