@@ -29,6 +29,7 @@ pub mod incremental;
 pub mod result;
 pub mod summary;
 pub mod urlpattern;
+pub(crate) mod wire;
 
 use std::collections::HashMap;
 

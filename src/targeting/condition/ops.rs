@@ -14,7 +14,7 @@ use crate::targeting::version::padded_version_string;
 
 /// The primitive members of an `$in` list, hashed (arrays/objects in the list
 /// can never be `includes`-equal to anything and are dropped).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct InSet {
     strings: HashSet<String>,
     numbers: HashSet<u64>,
