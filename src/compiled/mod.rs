@@ -52,6 +52,7 @@ pub mod wire;
 
 use serde_json::Value;
 
+#[cfg(not(feature = "page-only"))]
 use crate::diagnostics::{ConfigDocument, Diagnostics};
 use crate::personalize::Personalizer;
 use crate::score::Model;
@@ -354,6 +355,7 @@ impl<'a> Frame<'a> {
 
 const TRAILING_DOCUMENTS: CompiledError =
     CompiledError::Corrupt("trailing bytes after the compiled structures the payload holds");
+#[cfg(not(feature = "page-only"))]
 const SITE_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
     "the site config in the compiled config does not compile: compile it again with this version of nurture",
 );
@@ -399,10 +401,12 @@ impl Compiled {
         hex(&self.source)
     }
 
-    /// Compiles the documents, which a full build has checked: no
+    /// Compiles the documents, which a full build has checked (not in
+    /// the page-only build, which has no compiler: [`Frame::load`]): no
     /// diagnostics kept. A document that does not compile
     /// (which a build of the same format version never writes) is refused as
     /// corrupt.
+    #[cfg(not(feature = "page-only"))]
     pub fn load(self) -> Result<Loaded, CompiledError> {
         let version = self.version();
         let personalizer = match self.site {
@@ -459,6 +463,7 @@ pub fn embedded_default_model() -> Result<Model, CompiledError> {
 /// reader a second time (+45 KB gzip of page wasm, +86 KB in the full
 /// build). The tracking itself costs little; the page's start-up went to
 /// walking JS objects into the core, which the compiled form skips.
+#[cfg(not(feature = "page-only"))]
 fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
     let document = serde_path_to_error::deserialize::<_, T::Document>(&value).ok()?;
     let mut diagnostics = Diagnostics::default();

@@ -79,6 +79,7 @@ pub mod view;
 
 // The compiled form lives here, shared by the two halves: `compile` turns a
 // config into it, `decide` reads it per visitor. `types` holds the output.
+#[cfg(not(feature = "page-only"))]
 mod compile;
 mod decide;
 mod types;
