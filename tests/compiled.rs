@@ -251,10 +251,12 @@ fn ahead_document() -> Value {
     let slots = site["slots"].as_array_mut().unwrap();
     slots.push(json!({"id": "ahead", "default": {"content": {"n": 1.5, "list": [1, -2, "三"]}},
         "variants": [{"id": "re", "segment": "petro-re", "content": "regex"},
-                     {"id": "rei", "when": {"segments": {"$in": ["energy-rei"]}}, "content": {"x": null}}]}));
+                     {"id": "rei", "when": {"segments": {"$in": ["energy-rei", "eq-object", "china"]}},
+                      "content": {"x": null}}]}));
     slots.push(json!({"id": "exp", "default": {"content": "control"},
         "variants": [{"id": "a", "content": "A"}, {"id": "b", "content": "B"}],
-        "experiment": {"key": "exp-1", "variations": [null, "a", "b"], "weights": [0.4, 0.3, 0.3]}}));
+        "experiment": {"key": "exp-1", "hashVersion": 2, "variations": ["default", "a", "b"],
+            "weights": [0.4, 0.3, 0.3]}}));
     site["holdout"] = json!({"share": 0.1, "seed": "h"});
     site["content"] = json!({"limit": 2, "items": [
         {"id": "cs-refinery", "type": "case-study", "topic": ["oil-gas"], "stage": "consideration",
@@ -309,6 +311,7 @@ fn a_config_compiled_ahead_decides_and_scores_like_one_compiled_in_place() {
         json!({"path": "/pricing", "utm": {"campaign": "oil-gas"}}),
     ];
     let mut compared = 0;
+    let mut variants = std::collections::BTreeSet::new();
     for (i, history) in histories.iter().enumerate() {
         for (j, profile) in profiles.iter().enumerate() {
             let case = json!({"profile": profile, "events": history, "now": now});
@@ -324,14 +327,21 @@ fn a_config_compiled_ahead_decides_and_scores_like_one_compiled_in_place() {
                 v["score"] = serde_json::to_value(&summary).unwrap();
                 let visitor = Visitor::from_value(v.clone()).unwrap();
                 let tables = Tables::default();
-                assert_eq!(
-                    ahead_site.decide(&visitor, &tables),
-                    in_place_site.decide(&visitor, &tables),
-                    "{v}"
-                );
+                let decided = ahead_site.decide(&visitor, &tables);
+                assert_eq!(decided, in_place_site.decide(&visitor, &tables), "{v}");
+                for d in serde_json::to_value(&decided).unwrap()["decisions"]
+                    .as_array()
+                    .unwrap()
+                {
+                    variants.insert(format!("{}/{}", d["slot"], d["variant"]).replace('"', ""));
+                }
                 compared += 1;
             }
         }
     }
     assert_eq!(compared, 48);
+    // The regex segments, the experiment's arms and the defaults all came up.
+    for seen in ["ahead/re", "ahead/rei", "ahead/default", "exp/a", "exp/b"] {
+        assert!(variants.contains(seen), "{seen} not in {variants:?}");
+    }
 }
