@@ -16,7 +16,9 @@ use crate::targeting::version::padded_version_string;
 /// can never be `includes`-equal to anything and are dropped).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct InSet {
+    #[serde(serialize_with = "crate::compiled::wire::sorted")]
     strings: HashSet<String>,
+    #[serde(serialize_with = "crate::compiled::wire::sorted")]
     numbers: HashSet<u64>,
     has_true: bool,
     has_false: bool,
