@@ -136,13 +136,3 @@ pub mod weights {
     }
 }
 
-/// A set in sorted order: the same compiled bytes for the same document,
-/// whatever the hasher's seed.
-pub fn sorted<S: Serializer, T: Ord + Serialize>(
-    set: &std::collections::HashSet<T>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let mut items: Vec<&T> = set.iter().collect();
-    items.sort();
-    items.serialize(s)
-}
