@@ -135,4 +135,3 @@ pub mod weights {
         })
     }
 }
-
