@@ -717,7 +717,7 @@ export type CompiledConfig = Uint8Array | ArrayBuffer | string;
 
 /** What a compiled config holds (`inspectCompiled`). */
 export interface CompiledConfigInfo {
-  /** The format version it was written in (this build reads 1). */
+  /** The format version it was written in (this build reads 2). */
   formatVersion: number;
   kind: "edge" | "site" | "model";
   /** 16 hex digits: the edge document's `version`, else the start of the SHA-256 of the source. */

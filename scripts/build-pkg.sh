@@ -48,7 +48,10 @@ BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-334000}
 # 1,000 when the page-only build (no function API, compiled configs read
 # straight from their tree) joined: 250591 bytes, against 332645 for the
 # browser entry in the same build. The goal is 61440 (60 KiB).
-PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-251000}
+# Lowered to 210000 when compiled configs carried the compiled structures
+# (format version 2) and the page loaded them without the config readers,
+# validation and compilers: 250562 → 209527 bytes.
+PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-210000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1

@@ -25,9 +25,36 @@
 use std::fmt;
 
 /// A compiled regular expression; [`Regex::is_match`] finds it anywhere in
-/// a text, as `RegExp.prototype.test` does.
+/// a text, as `RegExp.prototype.test` does. It keeps its source, so a
+/// config compiled ahead (src/compiled/) carries the pattern text and each
+/// build compiles it with its own engine when it loads.
 #[derive(Debug, Clone)]
-pub struct Regex(Engine);
+pub struct Regex(Engine, Source);
+
+/// What a regex was compiled from: a pattern in regex-lite's syntax, or
+/// JavaScript source and whether it is case-insensitive.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+enum Source {
+    Rust(Box<str>),
+    Js(Box<str>, bool),
+}
+
+impl serde::Serialize for Regex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.1.serialize(s)
+    }
+}
+
+/// Compiles the pattern again with this build's engine.
+impl<'de> serde::Deserialize<'de> for Regex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Regex, D::Error> {
+        let compiled = match Source::deserialize(d)? {
+            Source::Rust(p) => Regex::rust(&p),
+            Source::Js(p, insensitive) => compile_js_regex(&p, insensitive),
+        };
+        compiled.map_err(|_| serde::de::Error::custom("a regex does not compile"))
+    }
+}
 
 #[cfg(not(js_engine))]
 type Engine = regex_lite::Regex;
@@ -52,7 +79,7 @@ impl Regex {
     #[cfg(not(js_engine))]
     pub fn rust(pattern: &str) -> Result<Regex, RegexError> {
         regex_lite::Regex::new(pattern)
-            .map(Regex)
+            .map(|r| Regex(r, Source::Rust(pattern.into())))
             .map_err(|e| RegexError::Engine(e.to_string()))
     }
 
@@ -63,7 +90,7 @@ impl Regex {
         let (flags, body) = leading_flags(pattern);
         let body = body.replace("(?P<", "(?<");
         crate::wasm::engine::compile(&body, flags)
-            .map(Regex)
+            .map(|r| Regex(r, Source::Rust(pattern.into())))
             .map_err(RegexError::Engine)
     }
 }
@@ -73,10 +100,13 @@ impl Regex {
 #[cfg(not(js_engine))]
 pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
     let translated = crate::targeting::jsregex::translate(source, insensitive)?;
-    regex_lite::Regex::new(&translated).map(Regex).map_err(|e| {
-        let msg = e.to_string();
-        RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
-    })
+    let source = Source::Js(source.into(), insensitive);
+    regex_lite::Regex::new(&translated)
+        .map(|r| Regex(r, source))
+        .map_err(|e| {
+            let msg = e.to_string();
+            RegexError::Engine(msg.lines().last().unwrap_or("").trim().to_string())
+        })
 }
 
 /// Compiles JavaScript regex source as GrowthBook passes it to `new
@@ -84,7 +114,7 @@ pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexE
 #[cfg(js_engine)]
 pub fn compile_js_regex(source: &str, insensitive: bool) -> Result<Regex, RegexError> {
     crate::wasm::engine::compile(source, if insensitive { "i" } else { "" })
-        .map(Regex)
+        .map(|r| Regex(r, Source::Js(source.into(), insensitive)))
         .map_err(RegexError::Engine)
 }
 

@@ -667,7 +667,10 @@ fn a_compiled_config_swaps_like_its_json_as_bytes_or_base64() {
 async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
     let key = "nurture-test-compiled-bad";
     let mut newer = COMPILED.to_vec();
-    newer[4] = 2;
+    newer[4] = nurture::compiled::FORMAT_VERSION + 1;
+    // Version 1: the documents only, no compiled structures.
+    let mut older = COMPILED.to_vec();
+    older[4] = 1;
     let mut flipped = COMPILED.to_vec();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x04;
@@ -677,6 +680,10 @@ async fn a_refused_compiled_config_keeps_the_defaults_and_the_outbox() {
         (
             "compiled_config_version",
             js_sys::Uint8Array::from(&newer[..]).into(),
+        ),
+        (
+            "compiled_config_version",
+            js_sys::Uint8Array::from(&older[..]).into(),
         ),
         (
             "compiled_config_corrupt",

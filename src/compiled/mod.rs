@@ -17,35 +17,42 @@
 //! | 14–17 | payload length, u32 little-endian |
 //! | 18–21 | CRC-32 (IEEE) of bytes 0–17 and of the payload |
 //!
-//! The payload is each document as given (the checked source, not a
-//! rewritten one, so the page compiles exactly what the full build
-//! checked) in a compact tagged tree ([`tree`]): a model or a site config
-//! is one tree; the edge document is the site config's tree, then the
-//! model's (or a null: the built-in model).
+//! The payload is each document as given (the checked source) in a
+//! compact tagged tree ([`tree`]): a model or a site config is one tree;
+//! the edge document is the site config's tree, then the model's (or a
+//! null: the built-in model). Then, since format version 2, what the full
+//! build compiled each document to, in the same order (site config, then
+//! model, none for a null model), each as a u32 little-endian length and
+//! the compiled structures in postcard ([`wire`]).
 //!
 //! A compiled config of another format version is refused
 //! (`compiled_config_version`), as is one whose length or checksum does not
 //! match, that is truncated, or that does not decode
 //! (`compiled_config_corrupt`): [`Compiled::read`] says what was expected.
 //!
-//! # Why the documents and not the compiled structures
+//! # Why both
 //!
-//! Conditions hold compiled regexes, which each build compiles with its own
-//! engine (the page may use the browser's `RegExp`), and the scoring model
-//! keeps its document for fingerprints; serializing the compiled structures
-//! would tie the format to every private type of the core. Measured on the
-//! demo's model and site config in wasm (BENCHMARKS.md, "Compiled
-//! configs"), reading the tree and compiling it takes about a seventh of the
-//! JSON route (JS objects walked into the core, then checked with every
-//! diagnostic), which was where the page's start-up went.
+//! The full build (Node, the edge worker) reads the documents, as version 1
+//! did: its models keep their whole document (`model.config`, fingerprints)
+//! and its errors their paths. The page build reads only the compiled
+//! structures ([`Frame::load`]): no config document's reader, no
+//! validation, no compiler, no error message is linked into it, which was
+//! most of its wasm (twiggy: `Frame::load` kept 156 KB of 551 KB).
+//! Regexes travel as their pattern text and each build compiles them with
+//! its own engine when it loads (the browser's `RegExp` in the page). The
+//! price is that the format follows the core's private types: any change
+//! to them must raise [`FORMAT_VERSION`].
 
+#[cfg(not(feature = "page-only"))]
 pub mod de;
 #[cfg(feature = "config-compiler")]
 mod sha256;
 pub mod tree;
+pub mod wire;
 
 use serde_json::Value;
 
+#[cfg(not(feature = "page-only"))]
 use crate::diagnostics::{ConfigDocument, Diagnostics};
 use crate::personalize::Personalizer;
 use crate::score::Model;
@@ -54,7 +61,7 @@ use crate::score::Model;
 pub const MAGIC: [u8; 4] = [0x89, b'N', b'R', b'C'];
 /// The version of the layout above and of the tree encoding; a reader
 /// refuses any other.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// The header's length in bytes.
 pub const HEADER_LEN: usize = 22;
 /// The media type the worker serves compiled configs as.
@@ -271,7 +278,25 @@ pub struct Frame<'a> {
     pub model: Option<&'a [u8]>,
     /// The site config's tree (kinds `Site` and `Edge`).
     pub site: Option<&'a [u8]>,
+    /// What the full build compiled the model to ([`wire`]).
+    pub compiled_model: Option<&'a [u8]>,
+    /// What the full build compiled the site config to ([`wire`]).
+    pub compiled_site: Option<&'a [u8]>,
 }
+
+/// The next compiled section: a u32 length, then that many bytes.
+fn section<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], CompiledError> {
+    let len = u32_at(rest, 0).ok_or(TRUNCATED_SECTION)? as usize;
+    let body = rest
+        .get(4..)
+        .and_then(|r| r.get(..len))
+        .ok_or(TRUNCATED_SECTION)?;
+    *rest = rest.get(4 + len..).unwrap_or_default();
+    Ok(body)
+}
+
+const TRUNCATED_SECTION: CompiledError =
+    CompiledError::Corrupt("truncated: expected the compiled structures after the documents");
 
 impl<'a> Frame<'a> {
     /// Checks a compiled config's header and cuts its payload, refusing one
@@ -289,7 +314,10 @@ impl<'a> Frame<'a> {
                 (Some(first), (model != [tree::NULL]).then_some(model))
             }
         };
-        if !reader.at_end() {
+        let mut rest = reader.rest();
+        let compiled_site = site.map(|_| section(&mut rest)).transpose()?;
+        let compiled_model = model.map(|_| section(&mut rest)).transpose()?;
+        if !rest.is_empty() {
             return Err(TRAILING_DOCUMENTS);
         }
         Ok(Frame {
@@ -297,24 +325,28 @@ impl<'a> Frame<'a> {
             source,
             model,
             site,
+            compiled_model,
+            compiled_site,
         })
     }
 
-    /// Compiles the documents straight from their trees ([`de`]): no
-    /// `Value` built for a whole document, no path tracked. What the
-    /// page-only build does; the other builds read through a `Value`
-    /// ([`Compiled::load`]), so their config types' readers, which their
-    /// JSON route needs anyway, are not instantiated a second time.
+    /// Loads what the full build compiled ([`wire`]): nothing read from
+    /// the documents, checked or compiled. What the page-only build does;
+    /// the other builds compile the documents ([`Compiled::load`]). A
+    /// document set to `None` (the page's own `options.model` wins over the
+    /// config's) is not loaded.
     pub fn load(&self) -> Result<Loaded, CompiledError> {
         Ok(Loaded {
             kind: self.kind,
             personalizer: self
                 .site
-                .map(|t| typed::<Personalizer>(t).ok_or(SITE_DOES_NOT_COMPILE))
+                .and(self.compiled_site)
+                .map(wire::personalizer)
                 .transpose()?,
             model: self
                 .model
-                .map(|t| typed::<Model>(t).ok_or(MODEL_DOES_NOT_COMPILE))
+                .and(self.compiled_model)
+                .map(wire::model)
                 .transpose()?,
             version: hex(&self.source),
         })
@@ -322,23 +354,14 @@ impl<'a> Frame<'a> {
 }
 
 const TRAILING_DOCUMENTS: CompiledError =
-    CompiledError::Corrupt("trailing bytes after the documents the payload holds");
+    CompiledError::Corrupt("trailing bytes after the compiled structures the payload holds");
+#[cfg(not(feature = "page-only"))]
 const SITE_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
     "the site config in the compiled config does not compile: compile it again with this version of nurture",
 );
 const MODEL_DOES_NOT_COMPILE: CompiledError = CompiledError::Corrupt(
     "the model in the compiled config does not compile: compile it again with this version of nurture",
 );
-
-/// A checked document's tree compiled: serde reads its type straight from
-/// the tree and what the compiler records is dropped unless it is an
-/// error.
-fn typed<T: ConfigDocument>(tree: &[u8]) -> Option<T> {
-    let document = de::from_tree::<T::Document>(tree).ok()?;
-    let mut diagnostics = Diagnostics::default();
-    let compiled = T::compile(document, &mut diagnostics);
-    (!diagnostics.has_errors()).then_some(compiled)
-}
 
 /// 8 bytes as 16 lower-case hex digits.
 fn hex(bytes: &[u8; 8]) -> String {
@@ -378,10 +401,12 @@ impl Compiled {
         hex(&self.source)
     }
 
-    /// Compiles the documents, which a full build has checked: no
+    /// Compiles the documents, which a full build has checked (not in
+    /// the page-only build, which has no compiler: [`Frame::load`]): no
     /// diagnostics kept. A document that does not compile
     /// (which a build of the same format version never writes) is refused as
     /// corrupt.
+    #[cfg(not(feature = "page-only"))]
     pub fn load(self) -> Result<Loaded, CompiledError> {
         let version = self.version();
         let personalizer = match self.site {
@@ -438,6 +463,7 @@ pub fn embedded_default_model() -> Result<Model, CompiledError> {
 /// reader a second time (+45 KB gzip of page wasm, +86 KB in the full
 /// build). The tracking itself costs little; the page's start-up went to
 /// walking JS objects into the core, which the compiled form skips.
+#[cfg(not(feature = "page-only"))]
 fn checked<T: ConfigDocument>(value: Value) -> Option<T> {
     let document = serde_path_to_error::deserialize::<_, T::Document>(&value).ok()?;
     let mut diagnostics = Diagnostics::default();
@@ -517,7 +543,7 @@ pub use compiler::*;
 mod compiler {
     use serde_json::Value;
 
-    use super::{frame, sha256, tree, Kind};
+    use super::{frame, sha256, tree, wire, Kind};
     use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
     use crate::personalize::Personalizer;
     use crate::score::Model;
@@ -545,8 +571,8 @@ mod compiler {
         Some(out)
     }
 
-    fn check<T: ConfigDocument>(document: &Value, part: &str) -> Result<(), Diagnostics> {
-        T::from_value(document.clone()).map(|_| ()).map_err(|d| {
+    fn check<T: ConfigDocument>(document: &Value, part: &str) -> Result<T, Diagnostics> {
+        T::from_value(document.clone()).map_err(|d| {
             if part.is_empty() {
                 return d;
             }
@@ -556,19 +582,27 @@ mod compiler {
         })
     }
 
+    /// Appends a compiled section: its length, then its bytes.
+    fn section(bytes: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+
     /// A model, checked and compiled.
     pub fn compile_model(model: &Value) -> Result<Vec<u8>, Diagnostics> {
-        check::<Model>(model, "")?;
+        let compiled = check::<Model>(model, "")?;
         let mut payload = Vec::new();
         tree::write(model, &mut payload);
+        section(&wire::encode(&compiled.parts()), &mut payload);
         Ok(frame(Kind::Model, source_hash(model), &payload))
     }
 
     /// A site config, checked and compiled.
     pub fn compile_site(site: &Value) -> Result<Vec<u8>, Diagnostics> {
-        check::<Personalizer>(site, "")?;
+        let compiled = check::<Personalizer>(site, "")?;
         let mut payload = Vec::new();
         tree::write(site, &mut payload);
+        section(&wire::encode(&compiled), &mut payload);
         Ok(frame(Kind::Site, source_hash(site), &payload))
     }
 
@@ -611,20 +645,25 @@ mod compiler {
         let site = map.get("site").unwrap_or(&Value::Null);
         let model = map.get("model").unwrap_or(&Value::Null);
         let mut errors = Diagnostics::default();
-        if let Err(d) = check::<Personalizer>(site, "site") {
-            errors.errors.extend(d.errors);
-        }
-        if !model.is_null() {
-            if let Err(d) = check::<Model>(model, "model") {
-                errors.errors.extend(d.errors);
-            }
-        }
-        if errors.has_errors() {
+        let compiled_site = check::<Personalizer>(site, "site")
+            .map_err(|d| errors.errors.extend(d.errors))
+            .ok();
+        let compiled_model = match model.is_null() {
+            true => None,
+            false => check::<Model>(model, "model")
+                .map_err(|d| errors.errors.extend(d.errors))
+                .ok(),
+        };
+        let (Some(compiled_site), false) = (compiled_site, errors.has_errors()) else {
             return Err(errors);
-        }
+        };
         let mut payload = Vec::new();
         tree::write(site, &mut payload);
         tree::write(model, &mut payload);
+        section(&wire::encode(&compiled_site), &mut payload);
+        if let Some(compiled) = compiled_model {
+            section(&wire::encode(&compiled.parts()), &mut payload);
+        }
         Ok(frame(Kind::Edge, source, &payload))
     }
 

@@ -101,15 +101,20 @@ fn bad_documents_are_refused_with_paths_from_the_top() {
 
 #[test]
 fn another_format_version_is_refused_by_name() {
-    let mut bytes = compile(&site(), None).unwrap();
-    bytes[4] = 2;
-    let err = Compiled::read(&bytes).unwrap_err();
-    assert_eq!(err, CompiledError::Version { found: 2 });
-    assert_eq!(err.code(), "compiled_config_version");
-    assert_eq!(
-        err.message(),
-        "compiled with format version 2, this build reads version 1: compile the config again with this version of nurture"
-    );
+    // Version 1 (documents only, what builds before compiled structures
+    // wrote) and a future version alike, by both readers.
+    for found in [1, 3] {
+        let mut bytes = compile(&site(), None).unwrap();
+        bytes[4] = found;
+        let err = Compiled::read(&bytes).unwrap_err();
+        assert_eq!(err, CompiledError::Version { found });
+        assert_eq!(Frame::read(&bytes).unwrap_err(), err);
+        assert_eq!(err.code(), "compiled_config_version");
+        assert_eq!(
+            err.message(),
+            format!("compiled with format version {found}, this build reads version 2: compile the config again with this version of nurture")
+        );
+    }
 }
 
 #[test]
@@ -177,42 +182,86 @@ fn a_crafted_payload_cannot_reserve_more_than_it_carries_or_nest_too_deep() {
 }
 
 #[test]
-fn the_typed_reader_refuses_what_the_value_route_refuses() {
-    for document in [
-        json!({"slots": "no"}),
-        json!({"slots": [{"id": "hero", "variants": [{"id": "a", "kind": "nope", "content": "x"}]}]}),
-        json!({"slots": [], "unknownField": 1}),
-        json!([1, 2]),
+fn documents_without_their_compiled_structures_are_refused() {
+    // A version-2 frame around documents only, as version 1 wrote them.
+    let mut payload = Vec::new();
+    tree::write(&site(), &mut payload);
+    let bytes = frame(Kind::Site, [0; 8], &payload);
+    for err in [
+        Compiled::read(&bytes).unwrap_err(),
+        Frame::read(&bytes).unwrap_err(),
     ] {
-        let mut payload = Vec::new();
-        tree::write(&document, &mut payload);
-        let bytes = frame(Kind::Site, [0; 8], &payload);
-        let by_value = Compiled::read(&bytes).unwrap().load().err().unwrap();
-        let typed = Frame::read(&bytes).unwrap().load().err().unwrap();
-        assert_eq!(typed, by_value, "{document}");
+        assert_eq!(err.code(), "compiled_config_corrupt");
+        assert_eq!(
+            err.message(),
+            "truncated: expected the compiled structures after the documents"
+        );
     }
 }
 
+/// A frame around `document`'s tree and `section` as its compiled
+/// structures, with a valid checksum.
+fn with_section(document: &Value, section: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    tree::write(document, &mut payload);
+    payload.extend_from_slice(&(section.len() as u32).to_le_bytes());
+    payload.extend_from_slice(section);
+    frame(Kind::Site, [0; 8], &payload)
+}
+
 #[test]
-fn the_typed_reader_reads_values_inside_documents_whole() {
+fn compiled_structures_that_do_not_decode_are_refused_when_loaded() {
+    let good = wire::encode(&crate::personalize::Personalizer::from_value(site()).unwrap());
+    let mut damaged = good.clone();
+    damaged.truncate(good.len() / 2);
+    let longer = [good.clone(), vec![0]].concat();
+    for section in [vec![], vec![0xFF; 9], damaged] {
+        let bytes = with_section(&site(), &section);
+        let err = Frame::read(&bytes).unwrap().load().err().unwrap();
+        assert_eq!(err.code(), "compiled_config_corrupt");
+        assert_eq!(
+            err.message(),
+            "the compiled site config does not decode: compile it again with this version of nurture"
+        );
+    }
+    // Trailing bytes inside a section: postcard stops early, the length
+    // says more. Accepted as long as what is read is whole; a section's
+    // length is covered by the checksum.
+    assert!(Frame::read(&with_section(&site(), &longer)).is_ok());
+    assert!(Frame::read(&with_section(&site(), &good))
+        .unwrap()
+        .load()
+        .is_ok());
+}
+
+#[test]
+fn compiled_ahead_the_values_inside_documents_arrive_whole() {
     let bytes = compile(&site(), None).unwrap();
-    let typed = Frame::read(&bytes).unwrap().load().unwrap();
+    let ahead = Frame::read(&bytes).unwrap().load().unwrap();
     let by_value = Compiled::read(&bytes).unwrap().load().unwrap();
-    assert_eq!(typed.version, by_value.version);
-    assert_eq!(typed.kind, by_value.kind);
+    assert_eq!(ahead.version, by_value.version);
+    assert_eq!(ahead.kind, by_value.kind);
     // Every number kind and the non-ASCII text in `content` arrive as in
-    // the source (the site's own `Value` fields go through `Value`'s reader).
-    let document: crate::personalize::PersonalizeConfig =
-        de::from_tree(Frame::read(&bytes).unwrap().site.unwrap()).unwrap();
-    let content = &document.slots[0].variants[0].content;
-    assert_eq!(*content, site()["slots"][0]["variants"][0]["content"]);
+    // the source (as a tree inside the compiled structures).
+    let (ahead, by_value) = (ahead.personalizer.unwrap(), by_value.personalizer.unwrap());
+    // The segment's `$regex`, compiled again from its text, matches.
+    let mut ctx = json!({"country": "CN", "name": "petro"});
+    assert_eq!(ahead.segments_of(&ctx), ["china"]);
+    assert_eq!(ahead.segments_of(&ctx), by_value.segments_of(&ctx));
+    ctx["segments"] = json!(["china"]);
+    let decided = ahead.decide_context(&ctx);
+    assert_eq!(decided, by_value.decide_context(&ctx));
+    let text = serde_json::to_value(&decided).unwrap().to_string();
+    assert!(
+        text.contains("为工业") && text.contains("18446744073709551615"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_document_that_no_longer_compiles_is_refused_when_loaded() {
-    let mut payload = Vec::new();
-    tree::write(&json!({"slots": "no"}), &mut payload);
-    let compiled = Compiled::read(&frame(Kind::Site, [0; 8], &payload)).unwrap();
+    let section = wire::encode(&crate::personalize::Personalizer::from_value(site()).unwrap());
+    let compiled = Compiled::read(&with_section(&json!({"slots": "no"}), &section)).unwrap();
     let err = compiled.load().err().unwrap();
     assert_eq!(err.code(), "compiled_config_corrupt");
 }
@@ -262,4 +311,20 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[test]
+fn the_same_document_compiles_to_the_same_bytes() {
+    // `$in` lists are hashed sets in the compiled structures, with fixed
+    // keys: the same list iterates, and is written, in the same order.
+    let items: Vec<Value> = (0..64)
+        .map(|i| json!(format!("s{i}")))
+        .chain((0..64).map(|i| json!(i)))
+        .collect();
+    let mut doc = site();
+    doc["segments"][0]["when"]["city"] = json!({"$in": items});
+    let first = compile(&doc, None).unwrap();
+    for _ in 0..4 {
+        assert_eq!(compile(&doc, None).unwrap(), first);
+    }
 }

@@ -106,6 +106,11 @@ impl<'a> Reader<'a> {
         self.at == self.bytes.len()
     }
 
+    /// What follows the trees read so far.
+    pub fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
     /// The next tree.
     pub fn value(&mut self) -> Result<Value, CompiledError> {
         self.read(0)
@@ -118,6 +123,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next tag, left to be read.
+    #[cfg(not(feature = "page-only"))]
     pub(super) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }

@@ -151,7 +151,7 @@ pub struct ContentMatrixConfig {
     pub items: Vec<ContentItemConfig>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Facet {
     Industry,
     Role,
@@ -170,13 +170,13 @@ impl Facet {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Accept {
     Label { norm: String, text: String },
     Range { lo: f64, hi: f64, text: String },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Item {
     id: String,
     title: Option<String>,
@@ -189,10 +189,11 @@ struct Item {
 }
 
 /// A compiled content matrix.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContentMatrix {
     items: Vec<Item>,
     limit: usize,
+    #[serde(with = "crate::compiled::wire::weights")]
     weights: MatrixWeights,
 }
 

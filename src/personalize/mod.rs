@@ -79,6 +79,7 @@ pub mod view;
 
 // The compiled form lives here, shared by the two halves: `compile` turns a
 // config into it, `decide` reads it per visitor. `types` holds the output.
+#[cfg(not(feature = "page-only"))]
 mod compile;
 mod decide;
 mod types;
@@ -97,20 +98,20 @@ pub use view::ContextView;
 /// The variant id of a slot's default content.
 pub const DEFAULT_VARIANT: &str = "default";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Segment {
     id: String,
     priority: f64,
     cond: Condition,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Holdout {
     share: f64,
     seed: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Target {
     conds: Vec<Condition>,
     /// The `segment` shorthand: the segment's id and its position in the
@@ -124,7 +125,7 @@ struct Target {
 /// Segment ids sorted, each with its position in the config's `segments`
 /// (what [`Target`] refers to): one lookup for compiling a variant's
 /// `segment` and for reading the segments a context names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct SegmentPositions(Vec<(String, usize)>);
 
 impl SegmentPositions {
@@ -137,15 +138,16 @@ impl SegmentPositions {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Variant {
     id: String,
+    #[serde(with = "crate::compiled::wire::value")]
     content: Value,
     kind: ContentKind,
     target: Option<Target>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Experiment {
     key: String,
     seed: String,
@@ -160,9 +162,10 @@ struct Experiment {
     target: Target,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Slot {
     id: String,
+    #[serde(with = "crate::compiled::wire::value")]
     default_content: Value,
     default_kind: ContentKind,
     variants: Vec<Variant>,
@@ -171,9 +174,10 @@ struct Slot {
 }
 
 /// A compiled personalization config.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Personalizer {
     version: Option<String>,
+    #[serde(with = "crate::compiled::wire::object")]
     saved_groups: Map<String, Value>,
     top_interests: usize,
     org_rules: OrgRules,
@@ -183,6 +187,8 @@ pub struct Personalizer {
     holdout: Option<Holdout>,
     slots: Vec<Slot>,
     content: ContentMatrix,
+    /// Kept by the full build; a page loading a compiled config has none.
+    #[serde(skip)]
     warnings: Vec<Issue>,
 }
 

@@ -80,7 +80,7 @@ pub struct OrgRuleConfig {
     pub set: Map<String, Value>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Matcher {
     Equals(Vec<String>),
     Contains(Vec<String>),
@@ -89,16 +89,18 @@ enum Matcher {
     Asn(Vec<u64>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct OrgRule {
     id: String,
+    #[serde(with = "org_fields")]
     fields: &'static [OrgField],
     matcher: Matcher,
+    #[serde(with = "crate::compiled::wire::object")]
     set: Map<String, Value>,
 }
 
 /// Compiled rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct OrgRules {
     rules: Vec<OrgRule>,
 }
@@ -361,5 +363,40 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("exactly one"));
+    }
+}
+
+/// A rule's fields in a compiled config: which of the constant lists.
+mod org_fields {
+    use super::{single, OrgField, NAME_FIELDS};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    const ORDER: [OrgField; 5] = [
+        OrgField::AsOrganization,
+        OrgField::Organization,
+        OrgField::Isp,
+        OrgField::Domain,
+        OrgField::Company,
+    ];
+
+    pub fn serialize<S: Serializer>(fields: &&[OrgField], s: S) -> Result<S::Ok, S::Error> {
+        let code = match fields {
+            [one] => ORDER
+                .iter()
+                .position(|f| f == one)
+                .map_or(0, |i| i as u8 + 1),
+            _ => 0,
+        };
+        code.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static [OrgField], D::Error> {
+        match u8::deserialize(d)? {
+            0 => Ok(NAME_FIELDS),
+            code => ORDER
+                .get(usize::from(code) - 1)
+                .map(|f| single(*f))
+                .ok_or_else(|| serde::de::Error::custom("unknown organization field")),
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::engagement::{EngagementRule, Inactivity};
 /// one binary search on its action instead of comparing its name with every
 /// name of every rule. Built once per model. A sorted list rather than a
 /// hash map: a model names a few dozen actions, and it keeps the wasm small.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ActionTable {
     /// Sorted by action.
     by_action: Vec<(String, ActionEntry)>,
@@ -16,7 +16,7 @@ pub struct ActionTable {
     any_action: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct ActionEntry {
     rules: Vec<usize>,
     ignored: bool,

@@ -15,14 +15,14 @@ use crate::time::{Millis, MS_PER_DAY};
 pub const VISIT_GAP_MS: i64 = 30 * 60 * 1000;
 
 /// What an aggregate rule totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Measure {
     Count,
     DwellMinutes,
     Visits,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AggregateRule {
     pub id: String,
     measure: Measure,

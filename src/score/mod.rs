@@ -29,7 +29,9 @@ pub mod incremental;
 pub mod result;
 pub mod summary;
 pub mod urlpattern;
+pub(crate) mod wire;
 
+#[cfg(not(feature = "page-only"))]
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
@@ -42,8 +44,12 @@ pub use incremental::{
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
 
-use crate::diagnostics::{number_text, ConfigDocument, Diagnostics, Issue};
-use crate::time::{Millis, MS_PER_SECOND};
+use crate::diagnostics::{number_text, Issue};
+#[cfg(not(feature = "page-only"))]
+use crate::diagnostics::{ConfigDocument, Diagnostics};
+use crate::time::Millis;
+#[cfg(not(feature = "page-only"))]
+use crate::time::MS_PER_SECOND;
 use engagement::{ActionTable, EngagementModel, EngagementRule, Inactivity, Touchpoint};
 use fit::{FitRule, NegativeChecks};
 use result::round4;
@@ -101,6 +107,7 @@ pub struct Model {
     fingerprint: std::sync::OnceLock<String>,
 }
 
+#[cfg(not(feature = "page-only"))]
 impl ConfigDocument for Model {
     type Document = ModelConfig;
 
@@ -110,6 +117,7 @@ impl ConfigDocument for Model {
 }
 
 impl Model {
+    #[cfg(not(feature = "page-only"))]
     /// The embedded default model.
     pub fn default_model() -> Model {
         // The embedded document is checked by a test; should it ever fail to
@@ -117,6 +125,7 @@ impl Model {
         <Self as ConfigDocument>::from_json(DEFAULT_MODEL_JSON).unwrap_or_else(|_| Self::empty())
     }
 
+    #[cfg(not(feature = "page-only"))]
     fn empty() -> Model {
         Model {
             config: empty_config(),
@@ -136,6 +145,7 @@ impl Model {
         }
     }
 
+    #[cfg(not(feature = "page-only"))]
     /// Compiles a parsed document, recording what serde cannot check.
     fn compile_into(config: ModelConfig, d: &mut Diagnostics) -> Model {
         if config.version != 1 {
@@ -514,6 +524,7 @@ impl Model {
     }
 }
 
+#[cfg(not(feature = "page-only"))]
 fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, d: &mut Diagnostics) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.enumerate() {
@@ -528,6 +539,7 @@ fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, path: &str, d: &mut Diag
     }
 }
 
+#[cfg(not(feature = "page-only"))]
 fn is_grade(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 2

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UrlPattern {
     whole_url: bool,
     anchored_start: bool,

@@ -228,7 +228,7 @@ pub(crate) fn truthy(v: &Value) -> bool {
 
 /// The result of `ToPrimitive(value, number)` reduced to what the relational
 /// operators need: either a string or (for everything else) its numeric value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Prim {
     Str(String),
     Num(f64),
@@ -290,7 +290,7 @@ fn is_less_than(x: &Prim, y: &Prim) -> Option<bool> {
 }
 
 /// The four relational operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Rel {
     Lt,
     Lte,

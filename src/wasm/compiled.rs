@@ -40,8 +40,10 @@ pub fn compile_config(document: JsValue, kind: JsValue) -> Result<Vec<u8>, JsVal
 }
 
 /// `inspectCompiled(bytes)` → `{formatVersion, kind, version, site, model}`
-/// (`site` and `model`: whether it holds one): reads and compiles a
-/// compiled config as the page does, throwing what the page refuses.
+/// (`site` and `model`: whether it holds one): reads a compiled config
+/// and compiles its documents as the browser build's page runtime does,
+/// throwing what it refuses (the page-only build loads the compiled
+/// structures instead, which this build does not decode).
 ///
 /// The bytes arrive as a plain value and are checked here: a typed `&[u8]`
 /// parameter would let a wrong argument fail inside the glue with an

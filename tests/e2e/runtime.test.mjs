@@ -254,7 +254,7 @@ test("start({config: url}) reads the edge's compiled config: its site config, it
 
 for (const [path, code, says] of [
   ["/edge-damaged/v1/config", "compiled_config_corrupt", "checksum mismatch"],
-  ["/edge-newer/v1/config", "compiled_config_version", "compiled with format version 9, this build reads version 1"],
+  ["/edge-newer/v1/config", "compiled_config_version", "compiled with format version 9, this build reads version 2"],
 ]) {
   test(`a ${code === "compiled_config_version" ? "newer" : "damaged"} compiled config is refused: defaults kept, nothing swapped, the outbox kept`, async () => {
     const { context, page, warnings } = await open();

@@ -25,9 +25,9 @@ test("a site config, a model and the edge document compile and read back", () =>
   const bytes = nurture.compileConfig(site);
   assert.ok(bytes instanceof Uint8Array);
   assert.deepEqual([...bytes.subarray(0, 4)], MAGIC);
-  assert.equal(bytes[4], 1, "format version");
+  assert.equal(bytes[4], 2, "format version");
   const info = nurture.inspectCompiled(bytes);
-  assert.deepEqual({ ...info, version: undefined }, { formatVersion: 1, kind: "site", version: undefined, site: true, model: false });
+  assert.deepEqual({ ...info, version: undefined }, { formatVersion: 2, kind: "site", version: undefined, site: true, model: false });
   assert.match(info.version, /^[0-9a-f]{16}$/);
   // The same document gives the same bytes, however its keys are ordered.
   const reordered = Object.fromEntries(Object.entries(site).reverse());
@@ -35,7 +35,7 @@ test("a site config, a model and the edge document compile and read back", () =>
 
   assert.equal(nurture.inspectCompiled(nurture.compileConfig(model, "model")).kind, "model");
   const edge = nurture.inspectCompiled(nurture.compileConfig({ version: "00112233aabbccdd", site, model }));
-  assert.deepEqual(edge, { formatVersion: 1, kind: "edge", version: "00112233aabbccdd", site: true, model: true });
+  assert.deepEqual(edge, { formatVersion: 2, kind: "edge", version: "00112233aabbccdd", site: true, model: true });
 });
 
 test("bad documents throw invalid_config with the path of the bad field", () => {
@@ -53,10 +53,14 @@ test("bad documents throw invalid_config with the path of the bad field", () => 
 test("another format version, a truncated or a damaged compiled config is refused, saying what was expected", () => {
   const bytes = nurture.compileConfig({ site, model });
   const newer = bytes.slice();
-  newer[4] = 2;
+  newer[4] = 3;
   const v = refused(newer);
   assert.equal(v.code, "compiled_config_version");
-  assert.match(v.message, /format version 2, this build reads version 1/);
+  assert.match(v.message, /format version 3, this build reads version 2/);
+  // Version 1 (the documents only, before compiled structures) alike.
+  const older = bytes.slice();
+  older[4] = 1;
+  assert.match(refused(older)?.message ?? "", /format version 1, this build reads version 2/);
   for (const length of [0, 3, 10, 21, 22, bytes.length - 1]) {
     assert.equal(refused(bytes.subarray(0, length))?.code, "compiled_config_corrupt", `length ${length}`);
   }

@@ -37,7 +37,7 @@ test("GET /v1/config?format=compiled: the same documents, compiled, with their v
     assert.match(res.headers.get("vary"), /Accept/);
     assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    assert.deepEqual(inspectCompiled(bytes), { formatVersion: 1, kind: "edge", version: json.version, site: true, model: false });
+    assert.deepEqual(inspectCompiled(bytes), { formatVersion: 2, kind: "edge", version: json.version, site: true, model: false });
     // Exactly what compiling the served JSON document gives.
     assert.deepEqual(bytes, compileConfig(json, "edge"));
     // Asked for by media type instead of the query.

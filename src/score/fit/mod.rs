@@ -13,7 +13,7 @@ use crate::regex::Regex;
 pub use negative::{is_fake_phone, NegativeChecks};
 
 /// A profile value reduced to what rules compare.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Scalar {
     Text(String),
     Number(f64),
@@ -46,7 +46,7 @@ impl Scalar {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Matcher {
     OneOf(Vec<Scalar>),
     Contains(Vec<String>),
@@ -56,7 +56,7 @@ enum Matcher {
     Absent,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FitRule {
     id: String,
     label: Option<String>,

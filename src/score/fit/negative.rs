@@ -60,7 +60,7 @@ const PLACEHOLDER_COMPANIES: &[&str] = &[
     "個人",
 ];
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct NegativeChecks {
     free_email: Option<f64>,
     disposable_email: Option<f64>,

@@ -98,23 +98,24 @@ use crate::regex::Regex;
 pub const MAX_CONDITION_DEPTH: usize = 64;
 
 /// A compiled GrowthBook condition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Condition {
     root: Node,
     /// The source and case flag of each regex, by the index in `Op::Regex`
     /// (kept where another regex engine may take them).
     #[cfg(feature = "condition-js-view")]
+    #[serde(skip)]
     regexes: Vec<(String, bool)>,
 }
 
 /// What `evalCondition(obj, X)` does for a given `X`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Node {
     Entries(Vec<Entry>),
     Throw,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Entry {
     Or(Vec<Node>),
     Nor(Vec<Node>),
@@ -125,7 +126,7 @@ enum Entry {
 }
 
 /// What `evalConditionValue(X, value)` does for a given `X`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum ValueCond {
     Str(String),
     /// Case-insensitive string (inside `$alli`), already lower-cased.
@@ -133,12 +134,12 @@ enum ValueCond {
     Num(f64),
     Bool(bool),
     Null,
-    Json(Value),
+    Json(#[serde(with = "crate::compiled::wire::value")] Value),
     Ops(Vec<Op>),
     Throw,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum VerOp {
     Eq,
     Ne,
@@ -148,11 +149,12 @@ enum VerOp {
     Lte,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Op {
     Version(VerOp, String),
     /// `$eq`/`$ne`: `None` when the expected value is an array/object (never `===`).
     StrictEq {
+        #[serde(with = "crate::compiled::wire::opt_value")]
         expected: Option<Value>,
         negate: bool,
     },

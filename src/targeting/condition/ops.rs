@@ -3,6 +3,7 @@
 //! set behind `$in`.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use serde_json::Value;
 
@@ -12,12 +13,17 @@ use crate::targeting::js::{
 };
 use crate::targeting::version::padded_version_string;
 
+/// A hashed set with fixed keys: built from the same list, it iterates in
+/// the same order, so the same document compiles to the same bytes
+/// (src/compiled/wire.rs). The lists come from configs, not visitors.
+type Set<T> = HashSet<T, BuildHasherDefault<DefaultHasher>>;
+
 /// The primitive members of an `$in` list, hashed (arrays/objects in the list
 /// can never be `includes`-equal to anything and are dropped).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct InSet {
-    strings: HashSet<String>,
-    numbers: HashSet<u64>,
+    strings: Set<String>,
+    numbers: Set<u64>,
     has_true: bool,
     has_false: bool,
     has_null: bool,
