@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
 pub use incremental::{
-    EventFields, FieldError, InternedEvent, LiveVisitor, StateError, VisitorState,
+    EventFields, FieldError, InternedEvent, LiveVisitor, StateError, VisitorState, TAG_SEPARATOR,
 };
 pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};

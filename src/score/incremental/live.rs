@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{context_tags, insert_open, OpenEvent, StateError, Text, VisitorState};
+use super::{context_tags, insert_open, Matches, OpenEvent, StateError, Text, VisitorState};
 use crate::score::engagement;
 use crate::score::event::{
     lower, Event, EventSource, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_LEN, MAX_URL_LEN, MIN_TIMESTAMP_MS,
@@ -490,7 +490,7 @@ impl Model {
             self.take_aggregates(state, &whole);
         }
         self.note_interaction(state, timestamp, action.ignored);
-        let mut matches = Vec::with_capacity(action.rules.len());
+        let mut matches = Matches::new();
         if !action.rules.is_empty() {
             let context = if action.reads_tags {
                 let own = tags.iter().map(|t| &**t).collect();
