@@ -5,11 +5,16 @@
 //! the config's, and copying it into every answer (as JSON text, parsed
 //! again in JS) cost more than deciding.
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::content::ContentType;
 use super::decide::held_out;
 use super::view::{ContextView, ViewBase};
-use super::{Personalizer, Reason, RecommendationReason, Tables, Visitor};
+use super::{
+    ContentKind, Personalizer, Reason, Recommendation, RecommendationReason, Tables, Visitor,
+};
+use crate::score::Stage;
 
 /// What one slot shows: a variant by position in the slot's `variants`
 /// (`None` for the slot's default), and why.
@@ -91,39 +96,84 @@ impl Personalizer {
     /// What [`Chosen`] refers to: `{version?, slots: [{id, default: {kind,
     /// content}, variants: [{id, kind, content}]}], items: [{id, title?,
     /// url?, type, stage?}]}`, in the config's order.
-    pub fn layout(&self) -> Value {
-        let slots: Vec<Value> = self
-            .slots
-            .iter()
-            .map(|slot| {
-                let variants: Vec<Value> = slot
-                    .variants
-                    .iter()
-                    .map(|v| json!({"id": v.id, "kind": v.kind, "content": v.content}))
-                    .collect();
-                json!({
-                    "id": slot.id,
-                    "default": {"kind": slot.default_kind, "content": slot.default_content},
-                    "variants": variants,
+    pub fn layout(&self) -> Layout<'_> {
+        Layout {
+            version: self.version.as_deref(),
+            slots: self
+                .slots
+                .iter()
+                .map(|slot| SlotLayout {
+                    id: &slot.id,
+                    default: Shown {
+                        id: None,
+                        kind: slot.default_kind,
+                        content: &slot.default_content,
+                    },
+                    variants: slot
+                        .variants
+                        .iter()
+                        .map(|v| Shown {
+                            id: Some(&v.id),
+                            kind: v.kind,
+                            content: &v.content,
+                        })
+                        .collect(),
                 })
-            })
-            .collect();
-        let mut layout = Map::new();
-        if let Some(version) = &self.version {
-            layout.insert("version".into(), Value::String(version.clone()));
+                .collect(),
+            items: self.content.listed(),
         }
-        layout.insert("slots".into(), Value::Array(slots));
-        let items = self.content.listed().into_iter().map(|item| {
-            let mut item = serde_json::to_value(item).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut item {
-                m.remove("score");
-                m.remove("reasons");
-            }
-            item
-        });
-        layout.insert("items".into(), items.collect());
-        Value::Object(layout)
     }
+}
+
+/// [`Personalizer::layout`]. Serialized with serde, as the other results
+/// are (no `Value` tree built).
+#[derive(Debug, Serialize)]
+pub struct Layout<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    slots: Vec<SlotLayout<'a>>,
+    /// Each content item with no score and no reasons (left out).
+    #[serde(serialize_with = "listed")]
+    items: Vec<Recommendation>,
+}
+
+#[derive(Debug, Serialize)]
+struct SlotLayout<'a> {
+    id: &'a str,
+    default: Shown<'a>,
+    variants: Vec<Shown<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Shown<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    kind: ContentKind,
+    content: &'a Value,
+}
+
+/// An item as a recommendation lists it, without score and reasons.
+#[derive(Serialize)]
+struct Listed<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: ContentType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage: Option<Stage>,
+}
+
+fn listed<S: serde::Serializer>(items: &[Recommendation], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(items.iter().map(|r| Listed {
+        id: &r.id,
+        title: r.title.as_deref(),
+        url: r.url.as_deref(),
+        kind: r.kind,
+        stage: r.stage,
+    }))
 }
 
 #[cfg(test)]
@@ -139,7 +189,7 @@ mod tests {
         let site: serde_json::Value =
             serde_json::from_str(include_str!("../../tests/data/site-config.json")).unwrap();
         let p = Personalizer::from_value(site).unwrap();
-        let layout = p.layout();
+        let layout = serde_json::to_value(p.layout()).unwrap();
         for (i, country) in ["CN", "US", "DE", "SG"].iter().enumerate() {
             let v = Visitor::from_value(json!({
                 "id": format!("v-{i}"), "request": {"country": country, "asOrganization": "PetroChina"},

@@ -225,6 +225,25 @@ function shown(id, v) {
   return { id, kind: v.kind, content: v.content };
 }
 
+// A recommended item's object maker: its fields in the order a
+// recommendation lists them, then its score and reasons.
+function listing(item) {
+  const { id, title, url, type, stage } = item;
+  if (title !== undefined && url !== undefined && stage !== undefined) {
+    return (score, reasons) => ({ id, title, url, type, stage, score, reasons });
+  }
+  return (score, reasons) => {
+    const listed = { id };
+    if (title !== undefined) listed.title = title;
+    if (url !== undefined) listed.url = url;
+    listed.type = type;
+    if (stage !== undefined) listed.stage = stage;
+    listed.score = score;
+    listed.reasons = reasons;
+    return listed;
+  };
+}
+
 function layoutOf(personalizer) {
   let layout = LAYOUTS.get(personalizer);
   if (layout === undefined) {
@@ -236,15 +255,7 @@ function layoutOf(personalizer) {
         default: shown("default", slot.default),
         variants: slot.variants.map((v) => shown(v.id, v)),
       })),
-      // In the order a recommendation lists its fields.
-      items: doc.items.map((item) => {
-        const listed = { id: item.id };
-        if (item.title !== undefined) listed.title = item.title;
-        if (item.url !== undefined) listed.url = item.url;
-        listed.type = item.type;
-        if (item.stage !== undefined) listed.stage = item.stage;
-        return listed;
-      }),
+      items: doc.items.map(listing),
     };
     LAYOUTS.set(personalizer, layout);
   }
@@ -287,7 +298,8 @@ function decisionsOf(visitor, personalizer, now, tables) {
     const bucket = n[f + 2];
     if (bucket === bucket) reason.bucket = bucket;
     if (n[f + 3] >= 0) reason.variationIndex = n[f + 3];
-    list[k] = { slot: slot.id, variant: s.id, kind: s.kind, content: copy(s.content), reason };
+    const content = typeof s.content === "object" ? copy(s.content) : s.content;
+    list[k] = { slot: slot.id, variant: s.id, kind: s.kind, content, reason };
   }
   const recommendations = new Array(n[at]);
   for (let r = 0, f = at + 1; r < n[at]; r++) {
@@ -295,7 +307,7 @@ function decisionsOf(visitor, personalizer, now, tables) {
     for (let k = 0; k < reasons.length; k++) {
       reasons[k] = { factor: texts[t++], value: texts[t++], points: n[f + 3 + k] };
     }
-    recommendations[r] = { ...layout.items[n[f]], score: n[f + 1], reasons };
+    recommendations[r] = layout.items[n[f]](n[f + 1], reasons);
     f += 3 + reasons.length;
   }
   const out = {};
