@@ -78,7 +78,7 @@ impl ModelHandle {
     /// a state of another model or version.
     pub fn ingest(
         &self,
-        state: Option<Vec<u8>>,
+        state: JsValue,
         events_json: JsValue,
         now: JsValue,
         source: JsValue,
@@ -91,7 +91,8 @@ impl ModelHandle {
     /// stored under another model or format, started again from the events
     /// it still holds whole (its newest); the old sums cannot be re-read.
     #[wasm_bindgen(js_name = restartState)]
-    pub fn restart_state(&self, state: Vec<u8>, now: JsValue) -> Result<Vec<u8>, JsValue> {
+    pub fn restart_state(&self, state: JsValue, now: JsValue) -> Result<Vec<u8>, JsValue> {
+        let state = state_bytes(&state)?.unwrap_or_default();
         let now = read_now(now)?;
         Ok(self.model.restart_state(&state, now).to_bytes())
     }
@@ -103,12 +104,12 @@ impl ModelHandle {
     #[wasm_bindgen(js_name = scoreState)]
     pub fn score_state(
         &self,
-        state: Vec<u8>,
+        state: JsValue,
         profile: JsValue,
         now: JsValue,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let visitor = self.read_state(Some(state))?;
+        let visitor = self.read_state(state)?;
         let profile = read_profile(profile)?;
         let now = read_now(now)?;
         let (options, _) = read_options(options)?;
@@ -165,7 +166,7 @@ impl ModelHandle {
     /// between batches, from its stored bytes (`null` for a new visitor).
     /// Throws `invalid_argument` (path `state`) as `ingest` does.
     #[wasm_bindgen(js_name = openState)]
-    pub fn open_state(&self, state: Option<Vec<u8>>) -> Result<EngagementHandle, JsValue> {
+    pub fn open_state(&self, state: JsValue) -> Result<EngagementHandle, JsValue> {
         Ok(EngagementHandle {
             state: self.read_state(state)?,
         })
@@ -295,8 +296,8 @@ impl ModelHandle {
             .map_err(|e| invalid_argument("events", &e.to_string()))
     }
 
-    fn read_state(&self, bytes: Option<Vec<u8>>) -> Result<VisitorState, JsValue> {
-        match bytes {
+    fn read_state(&self, bytes: JsValue) -> Result<VisitorState, JsValue> {
+        match state_bytes(&bytes)? {
             None => Ok(self.model.new_state()),
             Some(bytes) => self
                 .model
@@ -304,4 +305,24 @@ impl ModelHandle {
                 .map_err(|e| invalid_argument("state", &e.to_string())),
         }
     }
+}
+
+/// A stored state argument: `null` or `undefined` for a new visitor, else
+/// its bytes as a `Uint8Array` (or an `ArrayBuffer`). Read here rather than
+/// by the glue, whose copy of a `Vec<u8>` argument takes any array-like
+/// and overflows the stack on a nested one instead of refusing it.
+fn state_bytes(value: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(Some(array.to_vec()));
+    }
+    if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Some(js_sys::Uint8Array::new(buffer).to_vec()));
+    }
+    Err(invalid_argument(
+        "state",
+        "expected the stored state as a Uint8Array, or null for a new visitor",
+    ))
 }

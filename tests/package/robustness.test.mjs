@@ -55,6 +55,18 @@ const calls = {
   "LiveVisitor.track": [(a, b, c, d, e) => new n.Model(null).visitor().track(a, b, c, d, e), ["page", "/", NOW - 1000, ["t"], 5]],
   "LiveVisitor.page": [(a, b, c, d) => new n.Model(null).visitor().page(a, b, c, d), ["/", NOW - 1000, "t", 5]],
   "LiveVisitor.score": [(a, b) => new n.Model(null).visitor().score(a, b), [NOW, {}]],
+  // The edge's state held in the core: the engagement argument is checked
+  // by the glue (an instance of VisitorEngagement), the others here.
+  "Model.openState": [(a) => new n.Model(null).openState(a), [null]],
+  "Model.ingestInto": [
+    (a, b, c) => { const m = new n.Model(null); return m.ingestInto(m.openState(null), a, b, c); },
+    [JSON.stringify([{ type: "page", url: "/pricing", timestamp: NOW - 1000 }]), NOW, "server"],
+  ],
+  "Model.forwardedScore": [
+    (a, b) => { const m = new n.Model(null); return m.forwardedScore(m.openState(null), a, b); },
+    [hot[0], NOW],
+  ],
+  "VisitorEngagement.toBytes": [() => new n.Model(null).openState(null).toBytes(), []],
   defaultModel: [() => n.defaultModel(), []],
   checkModel: [(a) => n.checkModel(a), [{}]],
   evalCondition: [(a, b, c) => n.evalCondition(a, b, c), [{ a: 1 }, { a: 1 }, {}]],
