@@ -26,7 +26,7 @@ use super::{invalid_argument, to_js};
 use crate::personalize::{ViewBase, Visitor};
 use crate::score::result::RuleTotal;
 use crate::score::{
-    EventFields, EventSource, FieldError, Interest, InternedEvent, LiveVisitor, Model,
+    EventFields, EventSource, FieldError, FitResult, Interest, InternedEvent, LiveVisitor, Model,
     ScoreOptions, ScoreResult, Stage, Tier, TAG_SEPARATOR,
 };
 use crate::time::{self, Millis};
@@ -61,6 +61,9 @@ pub struct VisitorHandle {
     /// What the context adds to the visitor under one `Personalizer`
     /// (by its serial), without lookup tables.
     pub(super) base: Option<(u32, ViewBase)>,
+    /// The fit of the context's profile, without its breakdown: decisions
+    /// score it once per `setContext`, not on every call.
+    pub(super) fit: Option<FitResult>,
 }
 
 /// What `score()` returns: what decisions read, and the totals per rule.
@@ -236,6 +239,7 @@ impl ModelHandle {
             context: Visitor::default(),
             summarized: None,
             base: None,
+            fit: None,
         });
         install_track(&visitor);
         Ok(visitor)

@@ -13,6 +13,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::invalid_argument;
 #[cfg(not(feature = "ip-tables"))]
 use super::personalize::HeldTables;
 use super::personalize::{decisions_to_js, read_visitor, PersonalizerHandle};
@@ -22,6 +23,7 @@ use super::tables::HeldTables;
 use super::visitor::VisitorHandle;
 use crate::personalize::{Choice, Chosen, Personalizer, ReasonKind};
 use crate::score::TAG_SEPARATOR;
+use crate::score::{FitFrom, FitResult, ScoreOptions};
 
 #[wasm_bindgen(js_class = LiveVisitor)]
 impl VisitorHandle {
@@ -38,6 +40,7 @@ impl VisitorHandle {
         self.context = visitor;
         self.summarized = None;
         self.base = None;
+        self.fit = None;
         Ok(())
     }
 
@@ -115,7 +118,8 @@ impl PersonalizerHandle {
 
 impl VisitorHandle {
     /// Sets the context's score to the live state's summary at `now`,
-    /// scored with the context's profile; kept while no event is taken
+    /// with the fit of the context's profile (kept from the first call);
+    /// kept while no event is taken
     /// and `now` stays (a page or a worker decides several times for one
     /// view, as `decide` takes a score once computed).
     fn summarize(&mut self, now: JsValue) -> Result<(), JsValue> {
@@ -125,10 +129,25 @@ impl VisitorHandle {
             return Ok(());
         }
         self.summarized = None;
-        let profile = self.context.profile.take();
-        let scored = self.score_at(now, profile.as_ref());
-        self.context.profile = profile;
-        self.context.score = Some(scored?.summary());
+        let Self {
+            model,
+            live,
+            context,
+            fit,
+            ..
+        } = self;
+        let fit = fit.get_or_insert_with(|| FitResult {
+            breakdown: Vec::new(),
+            ..model.fit_of(context.profile.as_ref())
+        });
+        let options = ScoreOptions {
+            breakdown: false,
+            ..ScoreOptions::default()
+        };
+        let scored = model
+            .score_visitor_fit(live, FitFrom::Scored(fit), now, &options)
+            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+        self.context.score = Some(scored.summary());
         self.summarized = Some(key);
         Ok(())
     }

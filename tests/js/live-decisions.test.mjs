@@ -65,10 +65,14 @@ test("an event tracked after a decision changes the next", { skip }, () => {
   const expected = personalizer.decide({ ...context, score: model.score(context.profile, events, NOW) });
   assert.deepEqual(after, expected);
   assert.notDeepEqual(after, before);
+  // A new context's profile is scored again (its fit is kept per context).
+  const other = { ...contexts[0], id: "v-9" };
+  live.setContext(other);
+  assert.deepEqual(live.decisions(personalizer, NOW), personalizer.decide({ ...other, score: model.score(other.profile, events, NOW) }));
   // Another config is decided with its own slots.
-  const other = new nurture.Personalizer({ slots: [{ id: "only", default: { content: { a: 1 } } }] });
-  assert.deepEqual(live.decisions(other, NOW), other.decide({ ...context, score: model.score(context.profile, events, NOW) }));
-  other.free();
+  const small = new nurture.Personalizer({ slots: [{ id: "only", default: { content: { a: 1 } } }] });
+  assert.deepEqual(live.decisions(small, NOW), small.decide({ ...other, score: model.score(other.profile, events, NOW) }));
+  small.free();
   personalizer.free();
   model.free();
 });
