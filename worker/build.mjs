@@ -103,11 +103,12 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // to 1_340_000 for compiled configs (the compiler and `GET /v1/config`'s
 // compiled form, +11 KB gzip of wasm), the typed decide context and the
 // LiveVisitor's interned texts: 1,316,130 → 1,334,969 bytes. Raised to
-// 1_347_000 for the LiveVisitor's batched `track`, its `score()` without
+// 1_349_000 for the LiveVisitor's batched `track`, its `score()` without
 // JSON text and `setContext`/`decisions` (deciding from the live state,
-// variants and items handed over by position): 1,338,790 → 1,346,178
-// bytes (wasm +16 KB raw, +5.6 KB gzip; glue +1.4 KB gzip).
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_347_000);
+// variants and items handed over by position): 1,338,790 → 1,348,359
+// bytes for worker/dist (1,346,178 for the package's pkg/worker; the full
+// build's wasm +16 KB raw, +5.6 KB gzip, its glue +1.4 KB gzip).
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_349_000);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;
