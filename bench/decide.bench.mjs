@@ -41,6 +41,29 @@ console.log(`wasm.decide_us=${decide.toFixed(2)}`);
 console.log(`wasm.decide_per_sec=${Math.round(1e6 / decide)}`);
 console.log(`wasm.decide_compile_each_call_us=${usPerCall(() => nurture.decide(site, visitor)).toFixed(1)}`);
 console.log(`wasm.decide_compile_site_us=${usPerCall(() => new nurture.Personalizer(site).free()).toFixed(1)}`);
+// The same visitor held in wasm: its 20 events tracked into a LiveVisitor,
+// its request, profile and page set once (`setContext`), decided from its
+// own score without any visitor document crossing (`decisions`). The
+// answer must be `decide`'s for the visitor above.
+const events = [...heavyVisitor(now, 20)].sort((a, b) => a.timestamp - b.timestamp);
+const live = model.visitor(null, "server");
+for (const ev of events) {
+  const props = ev.properties ?? {};
+  live.track(ev.type === "track" ? ev.event : ev.type, props.path ?? props.url ?? null, ev.timestamp,
+    props.tags ?? null, props.dwellSeconds ?? null);
+}
+const { score: _, ...context } = visitor;
+live.setContext(context);
+{
+  const a = JSON.stringify(live.decisions(personalizer, now));
+  const b = JSON.stringify(personalizer.decide(visitor));
+  if (a !== b) throw new Error(`LiveVisitor.decisions answers ${a}, Personalizer.decide ${b}`);
+}
+console.log(`wasm.live_decisions_us=${usPerCall(() => live.decisions(personalizer, now)).toFixed(2)}`);
+// The same with the score worked out again on every call: a new `now`
+// each time (a millisecond later), as when an event came in between.
+let later = now;
+const rescored = () => live.decisions(personalizer, ++later);
 // The visitor with only what decisions read from the score: the full score
 // result is most of what crosses the boundary.
 const slim = { ...visitor, score: { tier: score.tier, stage: score.stage, interests: score.interests } };
@@ -97,4 +120,27 @@ if (baselineDir) {
     now.free();
     before.free();
   }
+  // The issue's figure: the visitor held in wasm (`LiveVisitor.decisions`,
+  // this build) against the baseline's `Personalizer.decide` of the same
+  // visitor as a document, alternating.
+  const before = new baseline.Personalizer(site);
+  const times = { now: [], before: [] };
+  for (let round = 0; round < 15; round++) {
+    times.before.push(usPerCall(() => before.decide(visitor), 60));
+    times.now.push(usPerCall(() => live.decisions(personalizer, now), 60));
+  }
+  const [a, b] = [median(times.now), median(times.before)];
+  console.log(`wasm.live_decisions_baseline_decide_us=${b.toFixed(2)}`);
+  console.log(`wasm.live_decisions_this_us=${a.toFixed(2)}`);
+  console.log(`wasm.live_decisions_speedup=${(b / a).toFixed(2)}`);
+  const again = { now: [], before: [] };
+  for (let round = 0; round < 15; round++) {
+    again.before.push(usPerCall(() => before.decide(visitor), 60));
+    again.now.push(usPerCall(rescored, 60));
+  }
+  const [c, d] = [median(again.now), median(again.before)];
+  console.log(`wasm.live_decisions_rescored_baseline_decide_us=${d.toFixed(2)}`);
+  console.log(`wasm.live_decisions_rescored_this_us=${c.toFixed(2)}`);
+  console.log(`wasm.live_decisions_rescored_speedup=${(d / c).toFixed(2)}`);
+  before.free();
 }

@@ -448,6 +448,21 @@ export class LiveVisitor {
   ): void;
   /** The visitor's scores at `now` (the clock when left out). */
   score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
+  /**
+   * What decisions read besides the score, kept until the next call: the
+   * visitor document of `Personalizer.decide` without its `score` (one in
+   * it is ignored). Its `profile` is also what `decisions` scores the fit
+   * with. A bad field throws `invalid_argument` at `visitor.<field>`, and
+   * the context stays as it was.
+   */
+  setContext(context: Omit<Visitor, "score">): void;
+  /**
+   * `personalizer.decide` for this visitor: the context `setContext` set
+   * and its own score at `now` (the clock when left out), with every
+   * event tracked so far. No visitor document crosses into wasm; the
+   * score is worked out again only after a new event or at another `now`.
+   */
+  decisions(personalizer: Personalizer, now?: Millis | Date | null, tables?: Tables | null): Decisions;
   /** The state to store: read back by `Model.visitor` and `Model.ingest`/`scoreState`. */
   toBytes(): Uint8Array;
   /** Events tracked in all, a stored state's included. */

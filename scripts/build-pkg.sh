@@ -42,7 +42,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # KB) and decide its typed context view (+1.3 KB): 332334 bytes.
 # Raised to 334000 when compiled configs were cut with one layout parse
 # (Frame::read, shared with the page build's reader): 333108 bytes.
-BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-334000}
+# Raised to 335000 when the compiled structures (format version 2, their
+# regex patterns kept) and deciding by position (`decide_chosen`, shared
+# with the live visitor's decisions) joined: 334335 bytes.
+BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-335000}
 # gzip -9 size of the page entry (pkg/page: wasm + glue + entry + load.js),
 # checked the same way. Set to the measured size rounded up to the next
 # 1,000 when the page-only build (no function API, compiled configs read
@@ -50,8 +53,10 @@ BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-334000}
 # browser entry in the same build. The goal is 61440 (60 KiB).
 # Lowered to 210000 when compiled configs carried the compiled structures
 # (format version 2) and the page loaded them without the config readers,
-# validation and compilers: 250562 → 209527 bytes.
-PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-210000}
+# validation and compilers: 250562 → 209527 bytes. Raised to 211000 when
+# decide handed its variants over by position (`decide_chosen`, which the
+# live visitor's decisions read): +1.1 KB of wasm.
+PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-211000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1

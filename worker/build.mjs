@@ -108,7 +108,13 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // content, which the page then loads without its compilers, −41 KB gzip
 // there): the wasm 1,275,601 → 1,282,108 bytes gzip (+6.5 KB), the bundle
 // 1,345,382 bytes (worker/dist; 1,343,292 as packed in pkg/worker).
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_346_000);
+// Raised to 1_359_000 for the LiveVisitor's batched `track`, its
+// `score()` without JSON text and `setContext`/`decisions` (deciding from
+// the live state, variants and items handed over by position; alone
+// 1,338,790 → 1,348,359 bytes: the full build's wasm +5.6 KB gzip, its
+// glue +1.4 KB) together with the above: 1,357,783 bytes for worker/dist
+// (1,355,599 for the package's pkg/worker), 45 % of the free plan's 3 MB.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_359_000);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;

@@ -43,6 +43,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::chosen::Picked;
 use super::strings::Strings;
 use super::view::ContextView;
 use crate::diagnostics::Diagnostics;
@@ -359,11 +360,39 @@ impl ContentMatrix {
     }
 
     fn recommend_for(&self, audience: &Audience<'_>) -> Vec<Recommendation> {
+        self.built(self.pick(audience))
+    }
+
+    fn built(&self, picked: Vec<Picked>) -> Vec<Recommendation> {
+        picked
+            .into_iter()
+            .filter_map(|p| {
+                let item = self.items.get(p.item)?;
+                Some(Recommendation {
+                    id: item.id.clone(),
+                    title: item.title.clone(),
+                    url: item.url.clone(),
+                    kind: item.kind,
+                    stage: item.stage,
+                    score: p.score,
+                    reasons: p.reasons,
+                })
+            })
+            .collect()
+    }
+
+    /// [`recommend_view`](Self::recommend_view) with the items by position.
+    pub(crate) fn pick_view(&self, view: &ContextView<'_>) -> Vec<Picked> {
+        self.pick(&Audience::from_view(view))
+    }
+
+    /// The items listed for the audience, best first, with their reasons.
+    fn pick(&self, audience: &Audience<'_>) -> Vec<Picked> {
         if self.items.is_empty() || self.limit == 0 {
             return Vec::new();
         }
         // Scored without building anything first: only the items that make
-        // the list are built, with their reasons.
+        // the list get their reasons.
         let mut picked: Vec<(f64, usize)> = Vec::new();
         for (order, item) in self.items.iter().enumerate() {
             if let Some(score) = self.rate(item, audience, |_, _, _| {}) {
@@ -385,17 +414,23 @@ impl ContentMatrix {
                     points,
                 })
             });
-            out.push(Recommendation {
-                id: item.id.clone(),
-                title: item.title.clone(),
-                url: item.url.clone(),
-                kind: item.kind,
-                stage: item.stage,
+            out.push(Picked {
+                item: order,
                 score: round4(score),
                 reasons,
             });
         }
         out
+    }
+
+    /// Every item as a recommendation lists it, with no score or reasons.
+    pub(crate) fn listed(&self) -> Vec<Recommendation> {
+        let listed = |p: usize| Picked {
+            item: p,
+            score: 0.0,
+            reasons: Vec::new(),
+        };
+        self.built((0..self.items.len()).map(listed).collect())
     }
 
     /// An item's score for the audience, each point told to `reason`

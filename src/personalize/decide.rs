@@ -8,13 +8,13 @@ use serde_json::{Map, Value};
 use super::view::ContextView;
 use super::{
     Decision, Decisions, Experiment, Holdout, Personalizer, Reason, ReasonKind, Recommendation,
-    Slot, Tables, Target, Variant, Visitor, DEFAULT_VARIANT,
+    Slot, Tables, Target, Visitor, DEFAULT_VARIANT,
 };
 use crate::targeting::{choose_variation, hash, in_namespace, js_number_to_string, Attributes};
 
 /// What a slot is decided against: a context as a JSON object, or its
 /// typed view.
-trait DecideContext: Attributes {
+pub(super) trait DecideContext: Attributes {
     /// The experiment's hash attribute at `path`, walked through objects
     /// only, as GrowthBook reads `attributes[hashAttribute]`; `None` when a
     /// step is missing.
@@ -63,7 +63,7 @@ impl Target {
 
 /// The segments a context names, as a set of positions in the config's
 /// `segments`.
-struct MatchedSegments(Vec<bool>);
+pub(super) struct MatchedSegments(Vec<bool>);
 
 impl MatchedSegments {
     fn contains(&self, at: usize) -> bool {
@@ -156,7 +156,7 @@ impl Personalizer {
         let decisions = self
             .slots
             .iter()
-            .map(|slot| self.decide_slot(slot, ctx, &matched, id, global_holdout))
+            .map(|slot| Self::decision(slot, self.choose(slot, ctx, &matched, id, global_holdout)))
             .collect();
         Decisions {
             version: self.version.clone(),
@@ -169,9 +169,12 @@ impl Personalizer {
 
     /// Ids the config does not know match no variant, as the `$in`
     /// condition they stand for would not.
-    fn matched_segments(&self, ids: &[String]) -> MatchedSegments {
+    pub(super) fn matched_segments<S: AsRef<str>>(&self, ids: &[S]) -> MatchedSegments {
         let mut matched = vec![false; self.segments.len()];
-        for at in ids.iter().filter_map(|id| self.segment_positions.of(id)) {
+        for at in ids
+            .iter()
+            .filter_map(|id| self.segment_positions.of(id.as_ref()))
+        {
             if let Some(slot) = matched.get_mut(at) {
                 *slot = true;
             }
@@ -184,37 +187,46 @@ impl Personalizer {
         self.content.recommend(ctx)
     }
 
-    fn decide_slot<C: DecideContext>(
+    /// The decision for `slot` that [`choose`](Self::choose) made.
+    fn decision(slot: &Slot, (choice, reason): (Option<usize>, Reason)) -> Decision {
+        match choice.and_then(|at| slot.variants.get(at)) {
+            Some(v) => Decision {
+                slot: slot.id.clone(),
+                variant: v.id.clone(),
+                kind: v.kind,
+                content: v.content.clone(),
+                reason,
+            },
+            None => Decision {
+                slot: slot.id.clone(),
+                variant: DEFAULT_VARIANT.to_string(),
+                kind: slot.default_kind,
+                content: slot.default_content.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// What `slot` shows (a variant by position, `None` for the default)
+    /// and why.
+    pub(super) fn choose<C: DecideContext>(
         &self,
         slot: &Slot,
         ctx: &C,
         matched: &MatchedSegments,
         id: &str,
         global_holdout: Option<f64>,
-    ) -> Decision {
-        let default = |reason: Reason| Decision {
-            slot: slot.id.clone(),
-            variant: DEFAULT_VARIANT.to_string(),
-            kind: slot.default_kind,
-            content: slot.default_content.clone(),
-            reason,
-        };
-        let variant = |v: &Variant, reason: Reason| Decision {
-            slot: slot.id.clone(),
-            variant: v.id.clone(),
-            kind: v.kind,
-            content: v.content.clone(),
-            reason,
-        };
+    ) -> (Option<usize>, Reason) {
         let holdout =
             global_holdout.or_else(|| slot.holdout.as_ref().and_then(|h| held_out(h, id)));
         if let Some(bucket) = holdout {
-            return default(Reason {
+            let reason = Reason {
                 bucket: Some(bucket),
                 ..Reason::of(ReasonKind::Holdout)
-            });
+            };
+            return (None, reason);
         }
-        for v in &slot.variants {
+        for (at, v) in slot.variants.iter().enumerate() {
             let Some(t) = &v.target else { continue };
             if t.matches(ctx, &self.saved_groups, matched) {
                 let reason = match &t.segment {
@@ -224,7 +236,7 @@ impl Personalizer {
                     },
                     None => Reason::of(ReasonKind::Rule),
                 };
-                return variant(v, reason);
+                return (Some(at), reason);
             }
         }
         if let Some(e) = &slot.experiment {
@@ -235,16 +247,11 @@ impl Personalizer {
                     variation_index: Some(index),
                     ..Reason::of(ReasonKind::Experiment)
                 };
-                return match e.variations.get(index).copied().flatten() {
-                    Some(vi) => match slot.variants.get(vi) {
-                        Some(v) => variant(v, reason),
-                        None => default(reason),
-                    },
-                    None => default(reason),
-                };
+                let at = e.variations.get(index).copied().flatten();
+                return (at.filter(|&at| at < slot.variants.len()), reason);
             }
         }
-        default(Reason::of(ReasonKind::Fallback))
+        (None, Reason::of(ReasonKind::Fallback))
     }
 
     /// GrowthBook assignment: `(variation index, hash)`, or `None` when the
@@ -284,7 +291,7 @@ impl Personalizer {
     }
 }
 
-fn held_out(h: &Holdout, id: &str) -> Option<f64> {
+pub(super) fn held_out(h: &Holdout, id: &str) -> Option<f64> {
     if id.is_empty() || h.share <= 0.0 {
         return None;
     }

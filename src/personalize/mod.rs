@@ -79,6 +79,7 @@ pub mod view;
 
 // The compiled form lives here, shared by the two halves: `compile` turns a
 // config into it, `decide` reads it per visitor. `types` holds the output.
+mod chosen;
 #[cfg(not(feature = "page-only"))]
 mod compile;
 mod decide;
@@ -88,12 +89,13 @@ use serde_json::{Map, Value};
 
 use crate::diagnostics::Issue;
 use crate::targeting::Condition;
+pub use chosen::{Choice, Chosen, Picked};
 pub use config::{ContentKind, PersonalizeConfig};
 pub use content::{ContentMatrix, Recommendation, RecommendationReason};
 pub use context::{build_context, IpDatabase, Tables, Visitor};
 pub use orgmap::OrgRules;
 pub use types::{Decision, Decisions, Reason, ReasonKind};
-pub use view::ContextView;
+pub use view::{ContextView, ViewBase};
 
 /// The variant id of a slot's default content.
 pub const DEFAULT_VARIANT: &str = "default";

@@ -89,6 +89,30 @@ enum Entry<'v> {
     Account(&'v CidrMatch<'v>),
 }
 
+/// What a context adds to its visitor when no lookup table is given: the
+/// network facts of its request and what the org rules derived. It depends
+/// on the visitor's address, request and profile and on the org rules
+/// only, so a visitor held in memory keeps it between decisions
+/// ([`ContextView::with_base`]) instead of deriving it again for each.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewBase {
+    ip: Map<String, Value>,
+    from_request: Vec<&'static str>,
+    derived: Option<Map<String, Value>>,
+}
+
+impl ViewBase {
+    /// The base of `visitor`'s context under `org_rules`, with no tables.
+    pub fn of(visitor: &Visitor, org_rules: &OrgRules) -> ViewBase {
+        let view = ContextView::new(visitor, &Tables::default(), org_rules, 0);
+        ViewBase {
+            ip: view.ip.into_owned(),
+            from_request: view.from_request.into_owned(),
+            derived: view.derived.map(Cow::into_owned),
+        }
+    }
+}
+
 /// A visitor's context, answered field by field. Segments are set once
 /// evaluated ([`with_segments`](Self::with_segments)); before that the
 /// context has none, as segment conditions see it.
@@ -96,12 +120,12 @@ pub struct ContextView<'a> {
     visitor: &'a Visitor,
     top_interests: usize,
     /// Network facts: MaxMind, then the request attributes.
-    ip: Map<String, Value>,
+    ip: Cow<'a, Map<String, Value>>,
     /// The `ip` keys taken from the request attributes (the rest are
     /// MaxMind's).
-    from_request: Vec<&'static str>,
+    from_request: Cow<'a, [&'static str]>,
     account: Option<CidrMatch<'a>>,
-    derived: Option<Map<String, Value>>,
+    derived: Option<Cow<'a, Map<String, Value>>>,
     segments: Option<Vec<&'a str>>,
     /// Built on first use: the ranked interests and their shares.
     interests: OnceCell<Option<(Value, Map<String, Value>)>>,
@@ -122,15 +146,35 @@ impl<'a> ContextView<'a> {
         let mut view = ContextView {
             visitor,
             top_interests,
-            ip,
-            from_request,
+            ip: Cow::Owned(ip),
+            from_request: Cow::Owned(from_request),
             account,
             derived: None,
             segments: None,
             interests: OnceCell::new(),
         };
-        view.derived = view.derive(org_rules);
+        view.derived = view.derive(org_rules).map(Cow::Owned);
         view
+    }
+
+    /// The context of `visitor` with no lookup tables, its network facts
+    /// and derived fields taken from `base` (which [`ViewBase::of`] made
+    /// for the same visitor and org rules).
+    pub fn with_base(
+        visitor: &'a Visitor,
+        base: &'a ViewBase,
+        top_interests: usize,
+    ) -> ContextView<'a> {
+        ContextView {
+            visitor,
+            top_interests,
+            ip: Cow::Borrowed(&base.ip),
+            from_request: Cow::Borrowed(&base.from_request),
+            account: None,
+            derived: base.derived.as_ref().map(Cow::Borrowed),
+            segments: None,
+            interests: OnceCell::new(),
+        }
     }
 
     /// The same context with its `segments` (highest priority first) and
@@ -312,9 +356,9 @@ impl<'a> ContextView<'a> {
         let score = visitor.score.as_ref();
         match key {
             "id" => owned(Value::String(visitor.id.clone())),
-            "ip" => (!self.ip.is_empty()).then_some(Entry::Map(&self.ip)),
+            "ip" => (!self.ip.is_empty()).then_some(Entry::Map(self.ip.as_ref())),
             "account" => self.account.as_ref().map(Entry::Account),
-            "derived" => self.derived.as_ref().map(Entry::Map),
+            "derived" => self.derived.as_deref().map(Entry::Map),
             "request" => visitor.request.as_ref().map(Entry::Map),
             "profile" => visitor.profile.as_ref().map(Entry::Map),
             "page" => visitor.page.as_ref().map(Entry::Map),

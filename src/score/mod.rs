@@ -39,10 +39,19 @@ use serde_json::{Map, Value};
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};
 pub use incremental::{
-    EventFields, FieldError, InternedEvent, LiveVisitor, StateError, VisitorState,
+    EventFields, FieldError, InternedEvent, LiveVisitor, StateError, VisitorState, TAG_SEPARATOR,
 };
-pub use result::{Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
+pub use result::{FitResult, Interest, MqlResult, ScoreResult, StageEvidence, Tier, UnscoredEvent};
 pub use summary::{InterestShare, ScoreSummary};
+
+/// Where a score's fit comes from: a profile, scored then, or a fit
+/// already scored from one (a visitor held in memory keeps its
+/// profile's, which only the profile changes).
+#[derive(Debug, Clone, Copy)]
+pub enum FitFrom<'a> {
+    Profile(Option<&'a Map<String, Value>>),
+    Scored(&'a FitResult),
+}
 
 use crate::diagnostics::{number_text, Issue};
 #[cfg(not(feature = "page-only"))]
@@ -410,7 +419,7 @@ impl Model {
             options.breakdown,
             options.source == EventSource::Browser,
         );
-        self.result_of(profile, outcome, now, events.len())
+        self.result_of(FitFrom::Profile(profile), outcome, now, events.len())
     }
 
     /// The parts of the model that engagement scoring reads.
@@ -426,24 +435,31 @@ impl Model {
         }
     }
 
-    /// Fit, grade, tier, stage, MQL and interests around an engagement
-    /// outcome, from a full re-score or from a visitor's incremental state.
-    pub(crate) fn result_of(
-        &self,
-        profile: Option<&Map<String, Value>>,
-        outcome: engagement::EngagementOutcome<'_>,
-        now: Millis,
-        events_scored: usize,
-    ) -> ScoreResult {
+    /// The fit of `profile` (none: an empty profile), with its breakdown.
+    pub fn fit_of(&self, profile: Option<&Map<String, Value>>) -> FitResult {
         let empty = Map::new();
-        let profile = profile.unwrap_or(&empty);
-        let fit = fit::score(
+        fit::score(
             &self.fit_rules,
             &self.negative,
             &self.fields,
             &self.config.fit.grades,
-            profile,
-        );
+            profile.unwrap_or(&empty),
+        )
+    }
+
+    /// Fit, grade, tier, stage, MQL and interests around an engagement
+    /// outcome, from a full re-score or from a visitor's incremental state.
+    pub(crate) fn result_of(
+        &self,
+        fit: FitFrom<'_>,
+        outcome: engagement::EngagementOutcome<'_>,
+        now: Millis,
+        events_scored: usize,
+    ) -> ScoreResult {
+        let fit = match fit {
+            FitFrom::Profile(profile) => self.fit_of(profile),
+            FitFrom::Scored(fit) => fit.clone(),
+        };
         let engagement = outcome.result;
         let grade = format!("{}{}", fit.grade, engagement.level);
         let tiers = &self.config.tiers;

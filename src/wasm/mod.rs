@@ -33,6 +33,8 @@ pub mod tables;
 pub mod targeting;
 #[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
 pub mod visitor;
+#[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
+pub mod visitor_decide;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;

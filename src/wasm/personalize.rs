@@ -40,11 +40,11 @@ use crate::personalize::{Decisions, Personalizer, Visitor};
 /// its visitor's address, so it has none, and a `tables` argument is
 /// refused rather than ignored.
 #[cfg(not(feature = "ip-tables"))]
-struct HeldTables;
+pub(super) struct HeldTables;
 
 #[cfg(not(feature = "ip-tables"))]
 impl HeldTables {
-    fn read(value: &JsValue) -> Result<HeldTables, JsValue> {
+    pub(super) fn read(value: &JsValue) -> Result<HeldTables, JsValue> {
         if value.is_undefined() || value.is_null() {
             return Ok(HeldTables);
         }
@@ -54,7 +54,7 @@ impl HeldTables {
         ))
     }
 
-    fn with<R>(&self, f: impl FnOnce(&Tables<'_>) -> R) -> R {
+    pub(super) fn with<R>(&self, f: impl FnOnce(&Tables<'_>) -> R) -> R {
         f(&Tables::default())
     }
 }
@@ -77,7 +77,7 @@ pub(super) fn invalid_visitor(e: Issue) -> JsValue {
 /// object several times faster. A value the text cannot carry (a cycle, a
 /// BigInt, text serde_json refuses) is read value by value as before,
 /// which names what is wrong.
-fn read_visitor(value: JsValue) -> Result<Visitor, JsValue> {
+pub(super) fn read_visitor(value: JsValue) -> Result<Visitor, JsValue> {
     #[cfg(feature = "visitor-state")]
     if let Some(doc) = visitor_text(&value).and_then(|t| serde_json::from_str(&t).ok()) {
         return Visitor::from_value(doc).map_err(invalid_visitor);
@@ -188,7 +188,7 @@ pub fn decide_js(config: JsValue, visitor: JsValue, tables: JsValue) -> Result<J
 /// Decisions as JS objects: their JSON text, parsed by the engine. The
 /// page build, which decides through its runtime, keeps serde's writer
 /// rather than carry a second one.
-fn decisions_to_js(decisions: &Decisions) -> Result<JsValue, JsValue> {
+pub(super) fn decisions_to_js(decisions: &Decisions) -> Result<JsValue, JsValue> {
     #[cfg(feature = "visitor-state")]
     {
         let text = decisions
@@ -207,10 +207,29 @@ pub fn check_personalization_js(config: JsValue) -> Result<JsValue, JsValue> {
     to_js(&Personalizer::check(from_js(config, "config")?))
 }
 
+#[cfg(feature = "visitor-state")]
+thread_local! {
+    static SERIALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(feature = "visitor-state")]
+fn next_serial() -> u32 {
+    SERIALS.with(|n| {
+        let serial = n.get().wrapping_add(1);
+        n.set(serial);
+        serial
+    })
+}
+
 /// A compiled personalization config, for deciding many visitors.
 #[wasm_bindgen(js_name = Personalizer)]
 pub struct PersonalizerHandle {
-    inner: Personalizer,
+    pub(super) inner: Personalizer,
+    /// Tells this config from any other made in this instance (a freed
+    /// one's memory may be reused): what a `LiveVisitor` keeps derived
+    /// under one config is not used under another.
+    #[cfg(feature = "visitor-state")]
+    pub(super) serial: u32,
 }
 
 #[wasm_bindgen(js_class = Personalizer)]
@@ -222,6 +241,8 @@ impl PersonalizerHandle {
     pub fn new(config: JsValue) -> Result<PersonalizerHandle, JsValue> {
         Ok(PersonalizerHandle {
             inner: compile(config)?,
+            #[cfg(feature = "visitor-state")]
+            serial: next_serial(),
         })
     }
 

@@ -23,10 +23,11 @@ use wasm_bindgen::JsCast;
 
 use super::score::{read_now, read_profile, ModelHandle};
 use super::{invalid_argument, to_js};
+use crate::personalize::{ViewBase, Visitor};
 use crate::score::result::RuleTotal;
 use crate::score::{
-    EventFields, EventSource, FieldError, Interest, InternedEvent, LiveVisitor, Model,
-    ScoreOptions, Stage, Tier,
+    EventFields, EventSource, FieldError, FitResult, Interest, InternedEvent, LiveVisitor, Model,
+    ScoreOptions, ScoreResult, Stage, Tier, TAG_SEPARATOR,
 };
 use crate::time::{self, Millis};
 
@@ -42,12 +43,27 @@ extern "C" {
 pub struct VisitorHandle {
     // NOTE: a wasm-bindgen class cannot borrow another: the visitor
     // shares the compiled model with its `Model`, which may be freed first.
-    model: Rc<Model>,
-    live: LiveVisitor,
+    pub(super) model: Rc<Model>,
+    pub(super) live: LiveVisitor,
     /// The clock's last reading: read again only for an event it cannot
     /// vouch for (one stamped past it plus the model's clock skew), which
     /// saves a call out to JS on most events.
     clock: f64,
+    /// The texts of the last `scoreParts` or `decisionParts`, for
+    /// `scoreTexts` and `decisionTexts`.
+    pub(super) texts: String,
+    /// What `setContext` set: the visitor as decisions read it, its score
+    /// left to `decisions`.
+    pub(super) context: Visitor,
+    /// The events taken and the `now` the context's score was summarized
+    /// at: the same two give the same score.
+    pub(super) summarized: Option<(u64, Millis)>,
+    /// What the context adds to the visitor under one `Personalizer`
+    /// (by its serial), without lookup tables.
+    pub(super) base: Option<(u32, ViewBase)>,
+    /// The fit of the context's profile, without its breakdown: decisions
+    /// score it once per `setContext`, not on every call.
+    pub(super) fit: Option<FitResult>,
 }
 
 /// What `score()` returns: what decisions read, and the totals per rule.
@@ -219,6 +235,11 @@ impl ModelHandle {
             model,
             live,
             clock: f64::NEG_INFINITY,
+            texts: String::new(),
+            context: Visitor::default(),
+            summarized: None,
+            base: None,
+            fit: None,
         });
         install_track(&visitor);
         Ok(visitor)
@@ -261,16 +282,7 @@ impl VisitorHandle {
     /// level, grade, tier, stage, mql, interests, events, rules}`: the same
     /// figures `model.score` gives for every event tracked.
     pub fn score(&mut self, now: JsValue, profile: JsValue) -> Result<JsValue, JsValue> {
-        let now = read_now(now)?;
-        let profile = read_profile(profile)?;
-        let options = ScoreOptions {
-            breakdown: false,
-            ..ScoreOptions::default()
-        };
-        let result = self
-            .model
-            .score_visitor(&mut self.live, profile.as_ref(), now, &options)
-            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+        let result = self.scored(now, profile)?;
         to_js(&Summary {
             now: result.now,
             fit: result.fit.score,
@@ -285,6 +297,101 @@ impl VisitorHandle {
             events: self.live.events(),
             rules: &result.engagement.rules,
         })
+    }
+
+    /// `visitor.scoreParts(now?, profile?)`: `score()` as numbers, its
+    /// texts kept for `scoreTexts`. The package's `score` builds its object
+    /// from them (`visitor_track.js`), without JSON text: `[now, fit,
+    /// engagement, level, mql (1 or 0), events, interests, (weight, share)
+    /// per interest, rules, (events, capped, untrusted, points, decayLost)
+    /// per rule]`.
+    #[wasm_bindgen(js_name = scoreParts)]
+    pub fn score_parts(&mut self, now: JsValue, profile: JsValue) -> Result<Vec<f64>, JsValue> {
+        let result = self.scored(now, profile)?;
+        let mut numbers =
+            Vec::with_capacity(8 + 2 * result.interests.len() + 5 * result.engagement.rules.len());
+        numbers.extend_from_slice(&[
+            result.now as f64,
+            result.fit.score,
+            result.engagement.score,
+            f64::from(result.engagement.level),
+            f64::from(u8::from(result.mql.qualified)),
+            self.live.events() as f64,
+            result.interests.len() as f64,
+        ]);
+        let mut texts = std::mem::take(&mut self.texts);
+        texts.clear();
+        texts.push(result.fit.grade);
+        for text in [&result.grade, result.tier.as_str(), result.stage.as_str()] {
+            texts.push(TAG_SEPARATOR);
+            texts.push_str(text);
+        }
+        for interest in &result.interests {
+            numbers.extend_from_slice(&[interest.weight, interest.share]);
+            texts.push(TAG_SEPARATOR);
+            texts.push_str(&interest.tag);
+        }
+        numbers.push(result.engagement.rules.len() as f64);
+        for rule in &result.engagement.rules {
+            numbers.extend_from_slice(&[
+                rule.events as f64,
+                rule.capped as f64,
+                rule.untrusted as f64,
+                rule.points,
+                rule.decay_lost,
+            ]);
+            texts.push(TAG_SEPARATOR);
+            texts.push_str(&rule.rule);
+        }
+        self.texts = texts;
+        Ok(numbers)
+    }
+
+    /// The texts of the last `scoreParts`, joined by U+001F: fit grade,
+    /// grade, tier, stage, each interest's tag, each rule's id.
+    #[wasm_bindgen(js_name = scoreTexts)]
+    pub fn score_texts(&self) -> String {
+        self.texts.clone()
+    }
+
+    /// `visitor.trackBatch(numbers, times, dwells, now)`: events as
+    /// `trackInterned` takes them, all checked at the clock reading `now`:
+    /// three numbers each in `numbers` (action, URL, tags), the time in
+    /// `times` and the dwell time in `dwells` (negative for none). The
+    /// package's `track` gathers them (`visitor_track.js`).
+    #[wasm_bindgen(js_name = trackBatch)]
+    pub fn track_batch(
+        &mut self,
+        numbers: &[u32],
+        times: &[f64],
+        dwells: &[f64],
+        now: f64,
+    ) -> Result<(), JsValue> {
+        let at = time::from_f64(now).map_err(|e| invalid_argument("now", e.message()))?;
+        self.clock = self.clock.max(now);
+        for ((ids, &timestamp), &dwell) in numbers.chunks_exact(3).zip(times).zip(dwells) {
+            let &[action, url, tags] = ids else {
+                continue;
+            };
+            let event = InternedEvent {
+                action,
+                url,
+                tags,
+                dwell_seconds: (dwell >= 0.0).then_some(dwell),
+                timestamp,
+            };
+            self.model
+                .track_interned(&mut self.live, &event, at)
+                .map_err(field_error)?;
+        }
+        Ok(())
+    }
+
+    /// How far past the clock an event's time may be, in milliseconds (the
+    /// model's clock skew).
+    #[wasm_bindgen(getter, js_name = maxSkewMs)]
+    pub fn max_skew_ms(&self) -> f64 {
+        self.model.max_skew_ms() as f64
     }
 
     /// `visitor.internAction(action)` → the number `trackInterned` takes
@@ -353,6 +460,28 @@ impl VisitorHandle {
 }
 
 impl VisitorHandle {
+    /// The visitor's score at `now` with `profile`, without the breakdown.
+    fn scored(&mut self, now: JsValue, profile: JsValue) -> Result<ScoreResult, JsValue> {
+        let now = read_now(now)?;
+        let profile = read_profile(profile)?;
+        self.score_at(now, profile.as_ref())
+    }
+
+    /// The visitor's score at `now` with `profile`, without the breakdown.
+    pub(super) fn score_at(
+        &mut self,
+        now: Millis,
+        profile: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<ScoreResult, JsValue> {
+        let options = ScoreOptions {
+            breakdown: false,
+            ..ScoreOptions::default()
+        };
+        self.model
+            .score_visitor(&mut self.live, profile, now, &options)
+            .map_err(|e| invalid_argument("state", &e.to_string()))
+    }
+
     /// `track` once the name and URL are read.
     fn add(
         &mut self,

@@ -21,13 +21,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{context_tags, insert_open, OpenEvent, StateError, Text, VisitorState};
+use super::{context_tags, insert_open, Matches, OpenEvent, StateError, Text, VisitorState};
 use crate::score::engagement;
 use crate::score::event::{
     lower, Event, EventSource, MAX_NAME_LEN, MAX_TAGS, MAX_TAG_LEN, MAX_URL_LEN, MIN_TIMESTAMP_MS,
 };
 use crate::score::urlpattern::NormalizedUrl;
-use crate::score::{Model, ScoreOptions, ScoreResult};
+use crate::score::{FitFrom, Model, ScoreOptions, ScoreResult};
 use crate::time::{self, Millis};
 
 /// Distinct texts of each kind (actions, URLs, tag lists) a visitor keeps
@@ -490,7 +490,7 @@ impl Model {
             self.take_aggregates(state, &whole);
         }
         self.note_interaction(state, timestamp, action.ignored);
-        let mut matches = Vec::with_capacity(action.rules.len());
+        let mut matches = Matches::new();
         if !action.rules.is_empty() {
             let context = if action.reads_tags {
                 let own = tags.iter().map(|t| &**t).collect();
@@ -552,8 +552,19 @@ impl Model {
         now: Millis,
         options: &ScoreOptions,
     ) -> Result<ScoreResult, StateError> {
+        self.score_visitor_fit(visitor, FitFrom::Profile(profile), now, options)
+    }
+
+    /// [`score_visitor`](Self::score_visitor) with the fit from `fit`.
+    pub fn score_visitor_fit(
+        &self,
+        visitor: &mut LiveVisitor,
+        fit: FitFrom<'_>,
+        now: Millis,
+        options: &ScoreOptions,
+    ) -> Result<ScoreResult, StateError> {
         self.settle_visitor(visitor, Some(now));
-        self.score_state(&visitor.state, profile, now, options)
+        self.score_state_fit(&visitor.state, fit, now, options)
     }
 }
 

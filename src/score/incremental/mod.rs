@@ -167,8 +167,11 @@ struct OpenEvent {
     s: bool,
     /// The touchpoint its URL matched, by position in the model.
     p: Option<usize>,
-    m: Vec<Match>,
+    m: Matches,
 }
+
+/// An open event's matches: inline up to two, as most events match.
+type Matches = smallvec::SmallVec<[Match; 2]>;
 
 /// Text an open event keeps: shared, so that a visitor held in memory
 /// keeps each distinct name, URL and tag once ([`live`]'s interner); stored
@@ -459,7 +462,7 @@ impl Model {
             Vec::new()
         };
         let from_server = event.from_server && source == EventSource::Server;
-        let mut matches = Vec::new();
+        let mut matches = Matches::new();
         for &r in candidates {
             let Some(rule) = self.rules.get(r) else {
                 continue;
@@ -516,7 +519,7 @@ impl Model {
     fn add_match(
         &self,
         state: &mut VisitorState,
-        matches: &mut Vec<Match>,
+        matches: &mut Matches,
         r: usize,
         t: Millis,
         from_server: bool,
@@ -544,7 +547,7 @@ impl Model {
 
 #[cfg(test)]
 mod tests {
-    use super::{OpenEvent, Text};
+    use super::{Matches, OpenEvent, Text};
     use crate::score::engagement::canonical_order;
     use std::sync::Arc;
 
@@ -571,7 +574,7 @@ mod tests {
                         d: dwell,
                         s: i % 3 == 0,
                         p: None,
-                        m: Vec::new(),
+                        m: Matches::new(),
                     });
                 }
             }

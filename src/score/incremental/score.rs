@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::{growth, Decider, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
 use crate::score::engagement::{self, decay_factor, StageTotals, Sums};
 use crate::score::result::{round4, EventPoint, RuleTotal};
-use crate::score::{ScoreOptions, ScoreResult};
+use crate::score::{FitFrom, ScoreOptions, ScoreResult};
 use crate::time::{Millis, MS_PER_DAY};
 
 use super::StateError;
@@ -19,6 +19,17 @@ impl Model {
         &self,
         state: &VisitorState,
         profile: Option<&Map<String, Value>>,
+        now: Millis,
+        options: &ScoreOptions,
+    ) -> Result<ScoreResult, StateError> {
+        self.score_state_fit(state, FitFrom::Profile(profile), now, options)
+    }
+
+    /// [`score_state`](Self::score_state) with the fit from `fit`.
+    pub fn score_state_fit(
+        &self,
+        state: &VisitorState,
+        fit: FitFrom<'_>,
         now: Millis,
         options: &ScoreOptions,
     ) -> Result<ScoreResult, StateError> {
@@ -143,7 +154,7 @@ impl Model {
             now,
         );
         let events = usize::try_from(state.n).unwrap_or(usize::MAX);
-        Ok(self.result_of(profile, outcome, now, events))
+        Ok(self.result_of(fit, outcome, now, events))
     }
 
     fn aggregate_points(

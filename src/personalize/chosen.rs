@@ -1,0 +1,232 @@
+//! Decisions by position: each slot's variant named by its place in the
+//! config rather than copied out with its content, for a caller that keeps
+//! the config's slots itself ([`Personalizer::layout`]). The wasm API's
+//! `LiveVisitor.decisions` hands decisions to JS this way: the content is
+//! the config's, and copying it into every answer (as JSON text, parsed
+//! again in JS) cost more than deciding.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::content::ContentType;
+use super::decide::held_out;
+use super::view::{ContextView, ViewBase};
+use super::{
+    ContentKind, Personalizer, Reason, Recommendation, RecommendationReason, Tables, Visitor,
+};
+use crate::score::Stage;
+
+/// What one slot shows: a variant by position in the slot's `variants`
+/// (`None` for the slot's default), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub variant: Option<usize>,
+    pub reason: Reason,
+}
+
+/// A recommended item by position in the config's `content.items`
+/// ([`Personalizer::layout`] lists them), its score and reasons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    pub item: usize,
+    pub score: f64,
+    pub reasons: Vec<RecommendationReason>,
+}
+
+/// [`Decisions`](super::Decisions) with the slots' variants and the
+/// recommended items by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chosen<'a> {
+    /// Matching segments, highest priority first.
+    pub segments: Vec<&'a str>,
+    /// One per slot, in the config's order.
+    pub choices: Vec<Choice>,
+    pub recommendations: Vec<Picked>,
+}
+
+impl Personalizer {
+    /// [`decide`](Self::decide), with each slot's variant by position;
+    /// with no lookup tables and the visitor's [`ViewBase`] when `base`
+    /// is given ([`view_base`](Self::view_base)).
+    pub fn decide_chosen<'a>(
+        &'a self,
+        visitor: &'a Visitor,
+        base: Option<&'a ViewBase>,
+        tables: &Tables<'a>,
+    ) -> Chosen<'a> {
+        let view = match base {
+            Some(base) => {
+                let view = ContextView::with_base(visitor, base, self.top_interests);
+                let segments = self.segments_of(&view);
+                view.with_segments(segments)
+            }
+            None => self.segmented_view(visitor, tables),
+        };
+        let recommendations = if self.content.is_empty() {
+            Vec::new()
+        } else {
+            self.content.pick_view(&view)
+        };
+        let id = view.id();
+        let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
+        let segments = view.segments().to_vec();
+        let matched = self.matched_segments(&segments);
+        let choices = self
+            .slots
+            .iter()
+            .map(|slot| {
+                let (variant, reason) = self.choose(slot, &view, &matched, id, global_holdout);
+                Choice { variant, reason }
+            })
+            .collect();
+        Chosen {
+            segments,
+            choices,
+            recommendations,
+        }
+    }
+
+    /// What `visitor`'s context adds to it under this config's org rules
+    /// with no lookup tables: the same while its request, profile and
+    /// address stay.
+    pub fn view_base(&self, visitor: &Visitor) -> ViewBase {
+        ViewBase::of(visitor, &self.org_rules)
+    }
+
+    /// What [`Chosen`] refers to: `{version?, slots: [{id, default: {kind,
+    /// content}, variants: [{id, kind, content}]}], items: [{id, title?,
+    /// url?, type, stage?}]}`, in the config's order.
+    pub fn layout(&self) -> Layout<'_> {
+        Layout {
+            version: self.version.as_deref(),
+            slots: self
+                .slots
+                .iter()
+                .map(|slot| SlotLayout {
+                    id: &slot.id,
+                    default: Shown {
+                        id: None,
+                        kind: slot.default_kind,
+                        content: &slot.default_content,
+                    },
+                    variants: slot
+                        .variants
+                        .iter()
+                        .map(|v| Shown {
+                            id: Some(&v.id),
+                            kind: v.kind,
+                            content: &v.content,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            items: self.content.listed(),
+        }
+    }
+}
+
+/// [`Personalizer::layout`]. Serialized with serde, as the other results
+/// are (no `Value` tree built).
+#[derive(Debug, Serialize)]
+pub struct Layout<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    slots: Vec<SlotLayout<'a>>,
+    /// Each content item with no score and no reasons (left out).
+    #[serde(serialize_with = "listed")]
+    items: Vec<Recommendation>,
+}
+
+#[derive(Debug, Serialize)]
+struct SlotLayout<'a> {
+    id: &'a str,
+    default: Shown<'a>,
+    variants: Vec<Shown<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Shown<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    kind: ContentKind,
+    content: &'a Value,
+}
+
+/// An item as a recommendation lists it, without score and reasons.
+#[derive(Serialize)]
+struct Listed<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: ContentType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage: Option<Stage>,
+}
+
+fn listed<S: serde::Serializer>(items: &[Recommendation], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(items.iter().map(|r| Listed {
+        id: &r.id,
+        title: r.title.as_deref(),
+        url: r.url.as_deref(),
+        kind: r.kind,
+        stage: r.stage,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::diagnostics::ConfigDocument;
+    use crate::personalize::{Personalizer, Tables, Visitor, DEFAULT_VARIANT};
+
+    /// Every slot of the chosen form names what `decide` writes out.
+    #[test]
+    fn chosen_names_what_decide_writes() {
+        let site: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/site-config.json")).unwrap();
+        let p = Personalizer::from_value(site).unwrap();
+        let layout = serde_json::to_value(p.layout()).unwrap();
+        for (i, country) in ["CN", "US", "DE", "SG"].iter().enumerate() {
+            let v = Visitor::from_value(json!({
+                "id": format!("v-{i}"), "request": {"country": country, "asOrganization": "PetroChina"},
+                "profile": {"industry": "Oil & Gas", "company": "PetroChina"},
+                "score": {"tier": "hot", "stage": "decision", "interests": ["retail", "pricing"]}
+            }))
+            .unwrap();
+            let full = p.decide(&v, &Tables::default());
+            let base = p.view_base(&v);
+            let chosen = p.decide_chosen(&v, None, &Tables::default());
+            assert_eq!(p.decide_chosen(&v, Some(&base), &Tables::default()), chosen);
+            assert_eq!(chosen.segments, full.segments);
+            assert_eq!(chosen.recommendations.len(), full.recommendations.len());
+            for (p, r) in chosen.recommendations.iter().zip(&full.recommendations) {
+                let mut listed = serde_json::to_value(r).unwrap();
+                let m = listed.as_object_mut().unwrap();
+                m.remove("score");
+                m.remove("reasons");
+                assert_eq!(layout["items"][p.item], listed);
+                assert_eq!((p.score, &p.reasons), (r.score, &r.reasons));
+            }
+            assert_eq!(chosen.choices.len(), full.decisions.len());
+            for (k, (c, d)) in chosen.choices.iter().zip(&full.decisions).enumerate() {
+                let slot = &layout["slots"][k];
+                let shown = match c.variant {
+                    Some(at) => &slot["variants"][at],
+                    None => &slot["default"],
+                };
+                let id = c
+                    .variant
+                    .map_or(DEFAULT_VARIANT, |_| shown["id"].as_str().unwrap());
+                assert_eq!(slot["id"], d.slot.as_str());
+                assert_eq!(id, d.variant);
+                assert_eq!(shown["content"], d.content);
+                assert_eq!(shown["kind"], serde_json::to_value(d.kind).unwrap());
+                assert_eq!(c.reason, d.reason);
+            }
+        }
+    }
+}
