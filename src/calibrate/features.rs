@@ -15,7 +15,7 @@ use super::candidates::Candidates;
 use super::fit::Row;
 use crate::diagnostics::{ConfigDocument, Issue};
 use crate::score::event::Event;
-use crate::score::{EventSource, Model, ScoreOptions};
+use crate::score::{Model, ScoreOptions};
 use crate::time::Millis;
 
 /// What kind of line of the model a feature is.
@@ -267,10 +267,7 @@ impl Template {
         events: &[Event<'_>],
         now: Millis,
     ) -> Row {
-        let options = ScoreOptions {
-            breakdown: false,
-            source: EventSource::Server,
-        };
+        let options = ScoreOptions::totals_only();
         let result = model.score_events(Some(profile), events, now, &options);
         let mut row: Row = Vec::new();
         let mut put = |id: &str, value: f64| {

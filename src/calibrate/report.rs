@@ -13,7 +13,7 @@ use super::input::{CalibrateOptions, Lead};
 use super::metrics::{self, round6, GainsRow, ReliabilityBin, RocPoint};
 use crate::diagnostics::Issue;
 use crate::score::event::Event;
-use crate::score::{EventSource, Model, ScoreOptions};
+use crate::score::{Model, ScoreOptions};
 use crate::time::Millis;
 
 /// `calibrate`'s answer: a model document and its report.
@@ -136,10 +136,7 @@ fn totals(
     events: &[Vec<Event<'_>>],
     nows: &[Millis],
 ) -> Vec<(f64, f64)> {
-    let options = ScoreOptions {
-        breakdown: false,
-        source: EventSource::Server,
-    };
+    let options = ScoreOptions::totals_only();
     leads
         .iter()
         .zip(events)

@@ -428,10 +428,7 @@ impl Form {
                 Some(&merge.profile),
                 &[],
                 options.now.unwrap_or(0),
-                &ScoreOptions {
-                    breakdown: false,
-                    ..ScoreOptions::default()
-                },
+                &ScoreOptions::totals_only(),
             )
             .fit
         });

@@ -94,6 +94,18 @@ impl Default for ScoreOptions {
     }
 }
 
+impl ScoreOptions {
+    /// Per-rule totals without the per-event breakdown, events from the
+    /// caller's own records: what a caller wants that reads the score and
+    /// not its explanation line by line (the edge, forms, calibration).
+    pub fn totals_only() -> Self {
+        Self {
+            breakdown: false,
+            ..Self::default()
+        }
+    }
+}
+
 /// A scoring model, compiled and ready to score many visitors.
 #[derive(Debug, Clone)]
 pub struct Model {

@@ -201,10 +201,7 @@ impl ModelHandle {
     ) -> Result<JsValue, JsValue> {
         let profile = read_profile(profile)?;
         let now = read_now(now)?;
-        let options = ScoreOptions {
-            breakdown: false,
-            ..ScoreOptions::default()
-        };
+        let options = ScoreOptions::totals_only();
         let result = self
             .model
             .score_state(&engagement.state, profile.as_ref(), now, &options)

@@ -473,10 +473,7 @@ impl VisitorHandle {
         now: Millis,
         profile: Option<&serde_json::Map<String, serde_json::Value>>,
     ) -> Result<ScoreResult, JsValue> {
-        let options = ScoreOptions {
-            breakdown: false,
-            ..ScoreOptions::default()
-        };
+        let options = ScoreOptions::totals_only();
         self.model
             .score_visitor(&mut self.live, profile, now, &options)
             .map_err(|e| invalid_argument("state", &e.to_string()))

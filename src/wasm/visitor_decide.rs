@@ -140,10 +140,7 @@ impl VisitorHandle {
             breakdown: Vec::new(),
             ..model.fit_of(context.profile.as_ref())
         });
-        let options = ScoreOptions {
-            breakdown: false,
-            ..ScoreOptions::default()
-        };
+        let options = ScoreOptions::totals_only();
         let scored = model
             .score_visitor_fit(live, FitFrom::Scored(fit), now, &options)
             .map_err(|e| invalid_argument("state", &e.to_string()))?;
