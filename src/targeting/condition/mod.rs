@@ -79,6 +79,7 @@ mod compile;
 mod eval;
 mod ops;
 mod order;
+mod wire;
 
 pub use order::looks_swapped;
 
@@ -108,8 +109,9 @@ pub struct Condition {
     regexes: Vec<(String, bool)>,
 }
 
-/// What `evalCondition(obj, X)` does for a given `X`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// What `evalCondition(obj, X)` does for a given `X`. Read back from a
+/// compiled config by `wire.rs`, with the nesting bounded.
+#[derive(Debug, Clone, serde::Serialize)]
 enum Node {
     Entries(Vec<Entry>),
     Throw,
@@ -125,8 +127,9 @@ enum Entry {
     Throw,
 }
 
-/// What `evalConditionValue(X, value)` does for a given `X`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// What `evalConditionValue(X, value)` does for a given `X`. Read back
+/// from a compiled config by `wire.rs`, with the nesting bounded.
+#[derive(Debug, Clone, serde::Serialize)]
 enum ValueCond {
     Str(String),
     /// Case-insensitive string (inside `$alli`), already lower-cased.
