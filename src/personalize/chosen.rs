@@ -9,7 +9,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::content::ContentType;
-use super::decide::held_out;
 use super::view::{ContextView, ViewBase};
 use super::{
     ContentKind, Personalizer, Reason, Recommendation, RecommendationReason, Tables, Visitor,
@@ -67,17 +66,10 @@ impl Personalizer {
         } else {
             self.content.pick_view(&view)
         };
-        let id = view.id();
-        let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
         let segments = view.segments().to_vec();
-        let matched = self.matched_segments(&segments);
         let choices = self
-            .slots
-            .iter()
-            .map(|slot| {
-                let (variant, reason) = self.choose(slot, &view, &matched, id, global_holdout);
-                Choice { variant, reason }
-            })
+            .choose_all(&view, view.id(), &segments)
+            .map(|(_, (variant, reason))| Choice { variant, reason })
             .collect();
         Chosen {
             segments,

@@ -151,12 +151,9 @@ impl Personalizer {
         segments: Vec<String>,
         recommendations: Vec<Recommendation>,
     ) -> Decisions {
-        let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
-        let matched = self.matched_segments(&segments);
         let decisions = self
-            .slots
-            .iter()
-            .map(|slot| Self::decision(slot, self.choose(slot, ctx, &matched, id, global_holdout)))
+            .choose_all(ctx, id, &segments)
+            .map(|(slot, choice)| Self::decision(slot, choice))
             .collect();
         Decisions {
             version: self.version.clone(),
@@ -187,6 +184,22 @@ impl Personalizer {
         self.content.recommend(ctx)
     }
 
+    /// Each slot in the config's order with what it shows and why
+    /// ([`choose`](Self::choose)), for a context matching `segments`.
+    pub(super) fn choose_all<'s, C: DecideContext, S: AsRef<str>>(
+        &'s self,
+        ctx: &'s C,
+        id: &'s str,
+        segments: &[S],
+    ) -> impl Iterator<Item = (&'s Slot, (Option<usize>, Reason))> + 's {
+        let global_holdout = self.holdout.as_ref().and_then(|h| held_out(h, id));
+        let matched = self.matched_segments(segments);
+        self.slots.iter().map(move |slot| {
+            let choice = self.choose(slot, ctx, &matched, id, global_holdout);
+            (slot, choice)
+        })
+    }
+
     /// The decision for `slot` that [`choose`](Self::choose) made.
     fn decision(slot: &Slot, (choice, reason): (Option<usize>, Reason)) -> Decision {
         match choice.and_then(|at| slot.variants.get(at)) {
@@ -209,7 +222,7 @@ impl Personalizer {
 
     /// What `slot` shows (a variant by position, `None` for the default)
     /// and why.
-    pub(super) fn choose<C: DecideContext>(
+    fn choose<C: DecideContext>(
         &self,
         slot: &Slot,
         ctx: &C,
