@@ -203,7 +203,7 @@ impl Checker<'_> {
                         if s.is_empty() {
                             return Ok(None);
                         }
-                        s.replace([',', ' ', '_'], "").parse::<f64>().ok()
+                        crate::diagnostics::parse_number(&s.replace([',', ' ', '_'], ""))
                     }
                     _ => return Err(fail(ErrorCode::InvalidType)),
                 };

@@ -46,7 +46,7 @@ use serde_json::{Map, Value};
 use super::chosen::Picked;
 use super::strings::Strings;
 use super::view::ContextView;
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{parse_number, Diagnostics};
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
 
@@ -241,10 +241,10 @@ pub(crate) fn norm(s: &str) -> String {
 fn parse_range(s: &str) -> Option<(f64, f64)> {
     let t = s.trim().replace([',', '_', ' '], "");
     if let Some(lo) = t.strip_suffix('+') {
-        return lo.parse::<f64>().ok().map(|lo| (lo, f64::INFINITY));
+        return parse_number(lo).map(|lo| (lo, f64::INFINITY));
     }
     let (lo, hi) = t.split_once('-')?;
-    let (lo, hi) = (lo.parse::<f64>().ok()?, hi.parse::<f64>().ok()?);
+    let (lo, hi) = (parse_number(lo)?, parse_number(hi)?);
     (lo <= hi).then_some((lo, hi))
 }
 
@@ -626,7 +626,7 @@ impl<'a> VisitorFacets<'a> {
                 let size = self.size?;
                 let n = match size {
                     Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().replace(',', "").parse::<f64>().ok(),
+                    Value::String(s) => parse_number(&s.trim().replace(',', "")),
                     _ => None,
                 };
                 if let Some(n) = n {

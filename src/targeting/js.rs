@@ -166,7 +166,34 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     if i != b.len() {
         return f64::NAN;
     }
+    parse_decimal(t)
+}
+
+/// A checked StrDecimalLiteral as a double: Rust's parser natively, the JS
+/// engine's `Number` in the page build, which so ships no float parsing
+/// code (both round to nearest).
+#[cfg(not(js_engine))]
+fn parse_decimal(t: &str) -> f64 {
     t.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// A checked StrDecimalLiteral as a double, see above.
+#[cfg(js_engine)]
+fn parse_decimal(t: &str) -> f64 {
+    crate::wasm::engine::string_to_number(t)
+}
+
+/// A JSON number as text: an integer exactly, any other number as JS's
+/// `String(x)` ([`number_to_string`]), so the page and the edge write it
+/// alike and the page build needs no float formatting.
+pub(crate) fn json_number_text(n: &serde_json::Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        number_to_string(num(n))
+    }
 }
 
 /// A serde_json number as the JS double it would be.

@@ -30,5 +30,6 @@ pub use hash::{
     choose_variation, fnv1a32, get_bucket_ranges, get_equal_weights, hash, in_namespace, in_range,
     MAX_VARIATIONS,
 };
+pub(crate) use js::json_number_text;
 pub use js::number_to_string as js_number_to_string;
 pub use version::{compare_versions, padded_version_str, padded_version_string};

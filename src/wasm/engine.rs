@@ -22,11 +22,19 @@ extern "C" {
     /// The global `String` function.
     #[wasm_bindgen(js_name = String)]
     fn js_string(x: f64) -> String;
+    /// The global `Number` function.
+    #[wasm_bindgen(js_name = Number)]
+    fn js_number(text: &str) -> f64;
 }
 
 /// `String(x)`: JS's own text of a number (`1e+21`, `1e-7`, `-0` → `0`).
 pub fn number_to_string(x: f64) -> String {
     js_string(x)
+}
+
+/// `Number(text)`: JS's own reading of a decimal literal.
+pub fn string_to_number(text: &str) -> f64 {
+    js_number(text)
 }
 
 /// `new RegExp(pattern, flags)`, or the engine's reason for refusing the

@@ -280,7 +280,7 @@ fn matches_one(matcher: &Matcher, value: &Value) -> bool {
         },
         Matcher::Pattern(re) => match value {
             Value::String(s) => re.is_match(s),
-            Value::Number(n) => re.is_match(&n.to_string()),
+            Value::Number(n) => re.is_match(&crate::targeting::json_number_text(n)),
             _ => false,
         },
         Matcher::Range { min, max } => {
@@ -352,7 +352,7 @@ pub fn parse_number_loose(text: &str) -> Option<f64> {
         Some('b') => (lower.get(..lower.len() - 1)?, 1e9),
         _ => (lower.as_str(), 1.0),
     };
-    let value: f64 = digits.parse().ok()?;
+    let value = crate::diagnostics::parse_number(digits)?;
     value.is_finite().then_some(value * scale)
 }
 

@@ -183,7 +183,7 @@ impl NegativeChecks {
             if let Some(value) = dotted_field(profile, &fields.phone) {
                 let fake = match value {
                     Value::String(s) => is_fake_phone(s),
-                    Value::Number(n) => is_fake_phone(&n.to_string()),
+                    Value::Number(n) => is_fake_phone(&crate::targeting::json_number_text(n)),
                     Value::Null => true,
                     _ => true,
                 };

@@ -280,8 +280,9 @@ impl Model {
             return Err(refuse(
                 "timestamp",
                 format!(
-                    "{ms} looks like seconds since 1970; nurture expects milliseconds \
-                     (Date.now()) or a Date"
+                    "{} looks like seconds since 1970; nurture expects milliseconds \
+                     (Date.now()) or a Date",
+                    crate::diagnostics::number_text(ms)
                 ),
             ));
         }

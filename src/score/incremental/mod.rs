@@ -78,6 +78,7 @@ pub use live::{
     EventFields, FieldError, InternedEvent, LiveVisitor, NO_TEXT, SCRATCH_TEXT, TAG_SEPARATOR,
 };
 
+#[cfg(not(feature = "page-only"))]
 use store::fingerprint;
 pub use store::StateError;
 
@@ -356,8 +357,17 @@ const STAGES: [Stage; 3] = [Stage::Awareness, Stage::Consideration, Stage::Decis
 impl Model {
     /// A fingerprint of the model: a state built with one model is refused
     /// by another.
+    #[cfg(not(feature = "page-only"))]
     pub fn fingerprint(&self) -> &str {
         self.fingerprint.get_or_init(|| fingerprint(&self.config))
+    }
+
+    /// The fingerprint a compiled config carried: the page build only
+    /// loads compiled models (src/score/wire.rs), and so ships neither the
+    /// document's serializer nor JSON's number formatting to work it out.
+    #[cfg(feature = "page-only")]
+    pub fn fingerprint(&self) -> &str {
+        self.fingerprint.get().map_or("", String::as_str)
     }
 
     /// An empty visitor state for this model.

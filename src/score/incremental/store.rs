@@ -34,7 +34,8 @@ impl std::fmt::Display for StateError {
 impl std::error::Error for StateError {}
 
 /// FNV-1a over the compiled document, as hex: what names a model in a
-/// stored state.
+/// stored state. The page build only reads it from compiled configs.
+#[cfg(not(feature = "page-only"))]
 pub(in crate::score) fn fingerprint(config: &crate::score::ModelConfig) -> String {
     let text = serde_json::to_string(config).unwrap_or_default();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
