@@ -65,7 +65,9 @@ BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-321000}
 # configs carry it) and wrote numbers in messages with `String(x)`: no
 # float parsing or `f64` Display code, nor the model's serializer,
 # 210016 → 196046 bytes.
-PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-197000}
+# Lowered to 188000 when text was lower-cased by the JS engine beyond
+# ASCII (src/text.rs): no Unicode case tables, 196046 → 187990 bytes.
+PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-188000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1

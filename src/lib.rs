@@ -51,6 +51,7 @@ pub mod segment;
 /// also Cargo's build folder, so tools that skip `target/` (search, coverage,
 /// editors' ignore lists) missed the condition engine.
 pub mod targeting;
+pub mod text;
 pub mod time;
 
 /// The page runtime (DOM, storage, tracking, sending): wasm32 only, on top

@@ -73,7 +73,7 @@ const ROLE_LOCAL_PARTS: &[&str] = &[
 /// a trailing dot). `None` when there is no `@` or either side is empty.
 pub fn split_address(address: &str) -> Option<(&str, String)> {
     let (local, domain) = address.trim().rsplit_once('@')?;
-    let domain = domain.trim_end_matches('.').to_lowercase();
+    let domain = crate::text::lowercase(domain.trim_end_matches('.'));
     if local.is_empty() || domain.is_empty() {
         return None;
     }
@@ -81,16 +81,16 @@ pub fn split_address(address: &str) -> Option<(&str, String)> {
 }
 
 pub fn is_free_domain(domain: &str) -> bool {
-    free_domains().contains(&domain.to_lowercase())
+    free_domains().contains(&crate::text::lowercase(domain))
 }
 
 pub fn is_disposable_domain(domain: &str) -> bool {
-    lists::is_disposable(&domain.to_lowercase())
+    lists::is_disposable(&crate::text::lowercase(domain))
 }
 
 /// `info@`, `sales+eu@` and the like. A `+tag` is ignored.
 pub fn is_role_local_part(local: &str) -> bool {
-    let base = local.split('+').next().unwrap_or(local).to_lowercase();
+    let base = crate::text::lowercase(local.split('+').next().unwrap_or(local));
     ROLE_LOCAL_PARTS.binary_search(&base.as_str()).is_ok()
 }
 
@@ -284,7 +284,7 @@ fn domain_to_ascii_light(domain: &str) -> Option<String> {
             _ => c,
         })
         .collect();
-    let lower = mapped.to_lowercase();
+    let lower = crate::text::lowercase(&mapped);
     let mut labels = Vec::new();
     for label in lower.split('.') {
         if label.is_ascii() {

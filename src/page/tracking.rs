@@ -148,7 +148,7 @@ fn page_tags(doc: &Document) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     let mut add = |text: &str| {
         for t in text.split(',') {
-            let t = t.trim().to_lowercase();
+            let t = crate::text::lowercase(t.trim());
             if !t.is_empty() && !tags.contains(&t) && tags.len() < MAX_PAGE_TAGS {
                 tags.push(t);
             }
@@ -368,7 +368,7 @@ fn on_click(rt: &Rt, e: Event) {
             .unwrap_or_default()
             .split(',')
         {
-            let t = t.trim().to_lowercase();
+            let t = crate::text::lowercase(t.trim());
             if !t.is_empty() && !tags.contains(&t) {
                 tags.push(t);
             }

@@ -232,10 +232,8 @@ pub struct Recommendation {
 
 /// Lower-case letters and digits only, so `Oil & Gas` equals `oil-gas`.
 pub(crate) fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let kept: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+    crate::text::lowercase(&kept)
 }
 
 fn parse_range(s: &str) -> Option<(f64, f64)> {
@@ -577,7 +575,7 @@ impl<'a> VisitorFacets<'a> {
                 .filter_map(|k| p(k))
                 .map(norm)
                 .collect(),
-            title: p("title").map(str::to_lowercase),
+            title: p("title").map(crate::text::lowercase),
             size: top("companySize").filter(|v| !v.is_null()),
             regions: ["country", "continent", "region"]
                 .iter()
@@ -615,7 +613,7 @@ impl<'a> VisitorFacets<'a> {
                 let title = self.title.as_deref().unwrap_or_default();
                 Some(accepts.iter().find_map(|a| match a {
                     Accept::Label { text, .. }
-                        if !text.is_empty() && title.contains(&text.to_lowercase()) =>
+                        if !text.is_empty() && title.contains(&crate::text::lowercase(text)) =>
                     {
                         Some(text.as_str())
                     }

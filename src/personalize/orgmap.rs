@@ -148,7 +148,10 @@ fn single(field: OrgField) -> &'static [OrgField] {
 }
 
 fn lower_all(list: Strings) -> Vec<String> {
-    list.0.into_iter().map(|s| s.to_lowercase()).collect()
+    list.0
+        .into_iter()
+        .map(|s| crate::text::lowercase(&s))
+        .collect()
 }
 
 impl OrgRules {
@@ -274,15 +277,15 @@ impl OrgRule {
             match &self.matcher {
                 Matcher::Regex(re) => re.is_match(value),
                 Matcher::Equals(list) => {
-                    let v = value.trim().to_lowercase();
+                    let v = crate::text::lowercase(value.trim());
                     list.contains(&v)
                 }
                 Matcher::Contains(list) => {
-                    let v = value.to_lowercase();
+                    let v = crate::text::lowercase(value);
                     list.iter().any(|s| v.contains(s.as_str()))
                 }
                 Matcher::Suffix(list) => {
-                    let v = value.trim().trim_end_matches('.').to_lowercase();
+                    let v = crate::text::lowercase(value.trim().trim_end_matches('.'));
                     list.iter().any(|s| {
                         v == *s
                             || (v.len() > s.len()

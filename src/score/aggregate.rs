@@ -81,7 +81,7 @@ impl AggregateRule {
             actions: config.event.clone().map(|e| {
                 e.into_vec()
                     .iter()
-                    .map(|a| a.trim().to_lowercase())
+                    .map(|a| crate::text::lowercase(a.trim()))
                     .collect()
             }),
             url: config.url.as_deref().map(UrlPattern::compile),

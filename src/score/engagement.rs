@@ -116,7 +116,7 @@ impl EngagementRule {
             let list: Vec<String> = e
                 .into_vec()
                 .iter()
-                .map(|a| a.trim().to_lowercase())
+                .map(|a| crate::text::lowercase(a.trim()))
                 .collect();
             if list.is_empty() {
                 d.push(Issue::warning(
@@ -323,7 +323,7 @@ impl Inactivity {
             ignore: config
                 .ignore
                 .iter()
-                .map(|a| a.trim().to_lowercase())
+                .map(|a| crate::text::lowercase(a.trim()))
                 .collect(),
         }
     }

@@ -626,7 +626,7 @@ fn read_tags<'a, M: Member<'a>>(tags: Option<M>) -> Result<Vec<Cow<'a, str>>, St
 
 /// Tags compare without case and outer spaces: "Oil & Gas" = "oil & gas".
 pub fn normalize_tag(tag: &str) -> String {
-    tag.trim().to_lowercase()
+    crate::text::lowercase(tag.trim())
 }
 
 /// `text.trim()`, still borrowed from the source when it was.
@@ -647,19 +647,7 @@ fn lower_cow<'a>(text: &Cow<'a, str>) -> Cow<'a, str> {
     }
 }
 
-/// `text.to_lowercase()`, borrowed when that would change nothing: ASCII
-/// without capitals (most event names' keys, paths and tags once a site is
-/// consistent) is its own lower case.
-pub fn lower(text: &str) -> Cow<'_, str> {
-    if text
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-    {
-        Cow::Owned(text.to_lowercase())
-    } else {
-        Cow::Borrowed(text)
-    }
-}
+pub use crate::text::lower;
 
 const KINDS: [&str; 5] = ["page", "track", "identify", "group", "screen"];
 

@@ -22,6 +22,9 @@ extern "C" {
     /// The global `String` function.
     #[wasm_bindgen(js_name = String)]
     fn js_string(x: f64) -> String;
+    /// `String.prototype.toLowerCase`.
+    #[wasm_bindgen(js_namespace = ["String", "prototype", "toLowerCase"], js_name = call)]
+    fn js_to_lower_case(text: &str) -> String;
     /// The global `Number` function.
     #[wasm_bindgen(js_name = Number)]
     fn js_number(text: &str) -> f64;
@@ -30,6 +33,11 @@ extern "C" {
 /// `String(x)`: JS's own text of a number (`1e+21`, `1e-7`, `-0` → `0`).
 pub fn number_to_string(x: f64) -> String {
     js_string(x)
+}
+
+/// `text.toLowerCase()`.
+pub fn to_lower_case(text: &str) -> String {
+    js_to_lower_case(text)
 }
 
 /// `Number(text)`: JS's own reading of a decimal literal.

@@ -23,7 +23,7 @@ enum Scalar {
 impl Scalar {
     fn from_json(value: &Value) -> Option<Scalar> {
         match value {
-            Value::String(s) => Some(Scalar::Text(s.trim().to_lowercase())),
+            Value::String(s) => Some(Scalar::Text(crate::text::lowercase(s.trim()))),
             Value::Number(n) => n.as_f64().map(Scalar::Number),
             Value::Bool(b) => Some(Scalar::Bool(*b)),
             _ => None,
@@ -154,7 +154,7 @@ impl FitRule {
                 for (i, v) in values.iter().enumerate() {
                     match v {
                         Value::String(s) if !s.trim().is_empty() => {
-                            words.push(s.trim().to_lowercase())
+                            words.push(crate::text::lowercase(s.trim()))
                         }
                         _ => d.push(Issue::error(
                             format!("{path}.values[{i}]"),
@@ -273,7 +273,7 @@ fn matches_one(matcher: &Matcher, value: &Value) -> bool {
         }
         Matcher::Contains(words) => match value {
             Value::String(s) => {
-                let text = s.to_lowercase();
+                let text = crate::text::lowercase(s);
                 words.iter().any(|w| text.contains(w.as_str()))
             }
             _ => false,

@@ -91,7 +91,10 @@ impl NegativeChecks {
         let terms = |t: &Option<config::TermPenalty>, defaults: &[&str]| {
             t.as_ref().map(|t| {
                 let list = match &t.terms {
-                    Some(custom) => custom.iter().map(|s| s.trim().to_lowercase()).collect(),
+                    Some(custom) => custom
+                        .iter()
+                        .map(|s| crate::text::lowercase(s.trim()))
+                        .collect(),
                     None => defaults.iter().map(|s| s.to_string()).collect(),
                 };
                 (t.points, list)
@@ -118,7 +121,7 @@ impl NegativeChecks {
                     c.points,
                     c.domains
                         .iter()
-                        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                        .map(|d| crate::text::lowercase(d.trim().trim_start_matches('@')))
                         .collect(),
                 )
             }),
@@ -193,7 +196,8 @@ impl NegativeChecks {
             }
         }
         if let (Some(points), Some(_)) = (self.missing_company, email) {
-            let company = text_field(profile, &fields.company).map(|c| c.trim().to_lowercase());
+            let company =
+                text_field(profile, &fields.company).map(|c| crate::text::lowercase(c.trim()));
             let missing = match &company {
                 None => true,
                 Some(c) => c.is_empty() || PLACEHOLDER_COMPANIES.contains(&c.as_str()),
@@ -206,7 +210,7 @@ impl NegativeChecks {
         let by_terms = |terms: &[String]| -> Option<(&str, String)> {
             for field in [&fields.title, &fields.role] {
                 if let Some(text) = text_field(profile, field) {
-                    let lower = text.to_lowercase();
+                    let lower = crate::text::lowercase(text);
                     if terms
                         .iter()
                         .any(|t| !t.is_empty() && lower.contains(t.as_str()))
@@ -255,7 +259,7 @@ impl NegativeChecks {
 }
 
 fn website_domain(url: &str) -> String {
-    let lower = url.trim().to_lowercase();
+    let lower = crate::text::lowercase(url.trim());
     let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
     let host = rest.split(['/', '?', '#', ':']).next().unwrap_or(rest);
     host.trim_start_matches("www.").to_string()

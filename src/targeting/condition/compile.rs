@@ -192,7 +192,7 @@ impl Compiler {
             return ValueCond::Throw;
         }
         match v {
-            Value::String(s) if insensitive => ValueCond::StrI(s.to_lowercase()),
+            Value::String(s) if insensitive => ValueCond::StrI(crate::text::lowercase(s)),
             Value::String(s) => ValueCond::Str(s.clone()),
             Value::Number(n) => ValueCond::Num(num(n)),
             Value::Bool(b) => ValueCond::Bool(*b),

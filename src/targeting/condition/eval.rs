@@ -130,7 +130,7 @@ impl Ctx<'_> {
     pub(super) fn value(&self, c: &ValueCond, v: &Value) -> Result<bool, Abort> {
         Ok(match c {
             ValueCond::Str(s) => to_js_string(v)? == s.as_str(),
-            ValueCond::StrI(s) => to_js_string(v)?.to_lowercase() == *s,
+            ValueCond::StrI(s) => crate::text::lower(&to_js_string(v)?) == s.as_str(),
             ValueCond::Num(n) => to_number(v)? == *n,
             ValueCond::Bool(b) => !v.is_null() && truthy(v) == *b,
             ValueCond::Null => v.is_null(),

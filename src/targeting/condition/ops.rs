@@ -49,7 +49,7 @@ impl InSet {
             match v {
                 Value::String(x) => {
                     s.strings.insert(if insensitive {
-                        x.to_lowercase()
+                        crate::text::lowercase(x)
                     } else {
                         x.clone()
                     });
@@ -70,7 +70,7 @@ impl InSet {
         match v {
             Value::String(x) => {
                 if self.insensitive {
-                    self.strings.contains(&x.to_lowercase())
+                    self.strings.contains(&crate::text::lowercase(x))
                 } else {
                     self.strings.contains(x)
                 }
