@@ -6,7 +6,8 @@
 // downloads come from Resource Timing. Prints the median of each, in ms
 // from navigation start, over STARTUP_PROFILE_LOADS cold loads (20), and
 // with STARTUP_PROFILE_BASELINE=<another checkout with its package built>
-// the same for that checkout's page, loads interleaved.
+// (or several, comma-separated) the same for that checkout's page, loads
+// interleaved.
 // STARTUP_PROFILE_FLAGS adds Chromium flags (e.g.
 // `--js-flags=--no-wasm-lazy-compilation`, to see what V8's lazy
 // compilation of wasm functions costs).
@@ -16,8 +17,9 @@ import { serve } from "../tests/e2e/server.mjs";
 
 const LOADS = Number(process.env.STARTUP_PROFILE_LOADS ?? 20);
 const servers = [["this", await serve()]];
-if (process.env.STARTUP_PROFILE_BASELINE) {
-  servers.push(["baseline", await serve(0, new Map(), { repo: process.env.STARTUP_PROFILE_BASELINE })]);
+// Several baselines: comma-separated, named baseline, baseline2...
+for (const [i, repo] of (process.env.STARTUP_PROFILE_BASELINE?.split(",").filter(Boolean) ?? []).entries()) {
+  servers.push([`baseline${i ? i + 1 : ""}`, await serve(0, new Map(), { repo })]);
 }
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -113,4 +115,15 @@ for (const [name, list] of rows) {
   console.log(`startup.${name}.dcl_to_slots_p50_ms=${median(list.map((r) => dcl(r, "slots decided"))).toFixed(1)}`);
   console.log(`startup.${name}.dcl_to_started_p50_ms=${median(list.map((r) => dcl(r, "window.nurture"))).toFixed(1)}`);
   console.log(`startup.${name}.nav_to_slots_p50_ms=${median(list.map((r) => r["slots decided"])).toFixed(1)}`);
+}
+// Paired: load i of this page against load i of each baseline (the two
+// ran one after the other), which cancels the machine's slow drift.
+const mine = rows.get("this");
+for (const [name, list] of rows) {
+  if (name === "this") continue;
+  for (const [label, f] of [["DOMContentLoaded", (r) => r.DOMContentLoaded],
+    ["dcl_to_slots", (r) => r["slots decided"] - r.DOMContentLoaded], ["nav_to_slots", (r) => r["slots decided"]]]) {
+    const diffs = mine.map((r, i) => f(r) - f(list[i]));
+    console.log(`startup.paired.this_minus_${name}.${label}_p50_ms=${median(diffs).toFixed(1)}`);
+  }
 }
