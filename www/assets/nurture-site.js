@@ -29,21 +29,31 @@ const behindEdge = document.getElementById("nurture-decisions") !== null;
 const endpoint = params.get("endpoint") || meta("endpoint") || (behindEdge ? location.origin : undefined);
 
 // The config downloads and the wasm compiles (streaming, as its bytes
-// arrive; the <link rel="preload"> hints in <head> started both downloads)
-// while the glue module loads. An edge that embeds the compiled config in
-// the page (#nurture-config, base64) saves the download.
+// arrive) while the glue module loads: the inline script in <head>
+// (`window.nurtureEarly`) started both while the page parsed, after the
+// <link rel="preload"> hints had started the downloads. An edge that
+// embeds the compiled config in the page (#nurture-config, base64) saves
+// the download.
+const early = window.nurtureEarly ?? {};
 const embedded = document.getElementById("nurture-config")?.textContent?.trim();
 const asJson = params.get("config") === "json";
-const config = !asJson && embedded ? embedded
-  : fetch(asJson ? "/nurture/site-config.json" : "/nurture/site.nrc")
-    .then((r) => (r.ok ? (asJson ? r.json() : r.arrayBuffer()) : Promise.reject(new Error(r.statusText))));
+const fetched = (url, read) => fetch(url).then((r) => (r.ok ? r[read]() : Promise.reject(new Error(r.statusText))));
+const config = asJson ? fetched("/nurture/site-config.json", "json")
+  : embedded || early.config || fetched("/nurture/site.nrc", "arrayBuffer");
+// A compiled config that arrived while the wasm loaded goes to start() as
+// it is: start() reads it at once and decides the slots before it returns
+// (a promise is read a task later, after a frame with the slots still
+// hidden). Until it arrives, start() takes the promise.
+let arrived = typeof config === "string" ? config : null;
+if (!asJson && arrived === null) config.then((bytes) => { arrived = bytes; }, () => {});
 const build = asJson || params.get("build") === "browser" ? "/pkg/browser" : "/pkg/page";
-const compiled = WebAssembly.compileStreaming(fetch(`${build}/nurture_bg.wasm`));
+const wasm = `${build}/nurture_bg.wasm`;
+const compiled = early.wasm === wasm ? early.module : WebAssembly.compileStreaming(fetch(wasm));
 const { default: init, start } = await import(`${build}/nurture.js`);
 await init({ module_or_path: compiled });
 clearTimeout(failsafe);
 const nurture = start({
-  config,
+  config: arrived ?? config,
   model: null,
   endpoint,
   consent: consentMode,
@@ -51,8 +61,12 @@ const nurture = start({
 });
 window.nurture = nurture;
 
-if (consentMode === "required" && !nurture.state().consent) consentBanner();
-if (params.get("debug") !== "0") debugPanel();
+// The banner and the debug panel come a task later: the slots are
+// decided first, and painted without waiting for them.
+setTimeout(() => {
+  if (consentMode === "required" && !nurture.state().consent) consentBanner();
+  if (params.get("debug") !== "0") debugPanel();
+});
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
