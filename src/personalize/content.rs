@@ -397,7 +397,8 @@ impl ContentMatrix {
                 picked.push((score, order));
             }
         }
-        picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Positions are unique, so the order is total.
+        picked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         picked.truncate(self.limit);
         let mut out = Vec::with_capacity(picked.len());
         for (score, order) in picked {

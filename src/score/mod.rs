@@ -589,7 +589,8 @@ fn top_interests(weights: Vec<(&str, f64)>, top: usize) -> Vec<Interest> {
             tag: tag.to_string(),
         })
         .collect();
-    list.sort_by(|a, b| {
+    // Tags are unique, so the order is total: no stable sort needed.
+    list.sort_unstable_by(|a, b| {
         b.weight
             .total_cmp(&a.weight)
             .then_with(|| a.tag.cmp(&b.tag))

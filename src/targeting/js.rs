@@ -389,7 +389,8 @@ fn js_key_order(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
             None => rest.push((k, v)),
         }
     }
-    idx.sort_by_key(|(i, _, _)| *i);
+    // Keys are unique, so their indexes too.
+    idx.sort_unstable_by_key(|(i, _, _)| *i);
     idx.into_iter()
         .map(|(_, k, v)| (k, v))
         .chain(rest)
