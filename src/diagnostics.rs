@@ -93,65 +93,6 @@ pub fn number_text(x: f64) -> String {
     crate::wasm::engine::number_to_string(x)
 }
 
-/// A number written as Rust's `str::parse::<f64>` reads it (`12`, `-1.5e3`,
-/// `.5`, `inf`, `NaN`; no spaces). The page build checks that grammar and
-/// asks the JS engine's `Number` for the value (the same, correctly
-/// rounded), and so ships no float parsing code.
-pub fn parse_number(text: &str) -> Option<f64> {
-    #[cfg(not(js_engine))]
-    {
-        text.parse().ok()
-    }
-    #[cfg(js_engine)]
-    {
-        let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-        let sign = if text.starts_with('-') { -1.0 } else { 1.0 };
-        if unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity") {
-            return Some(sign * f64::INFINITY);
-        }
-        if unsigned.eq_ignore_ascii_case("nan") {
-            return Some(f64::NAN);
-        }
-        is_decimal(unsigned).then(|| crate::wasm::engine::string_to_number(text))
-    }
-}
-
-/// `digits [. digits] [e [+-] digits]` with a digit before or after the
-/// point: Rust's (and JS's) unsigned decimal literal.
-#[cfg(any(js_engine, test))]
-fn is_decimal(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |mut i: usize| {
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        i
-    };
-    let whole = digits(0);
-    let mut i = whole;
-    let mut fraction = 0;
-    if b.get(i) == Some(&b'.') {
-        let end = digits(i + 1);
-        fraction = end - i - 1;
-        i = end;
-    }
-    if whole == 0 && fraction == 0 {
-        return false;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let end = digits(i);
-        if end == i {
-            return false;
-        }
-        i = end;
-    }
-    i == b.len()
-}
-
 /// `base` + `inner` as one path: `slots[0]` + `id` is `slots[0].id`,
 /// `tier` + `[1]` is `tier[1]`.
 pub fn join_path(base: &str, inner: &str) -> String {
@@ -581,36 +522,6 @@ fn humanize(message: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    /// The page build's grammar check takes exactly what Rust's parser
-    /// takes, apart from `inf` / `NaN`, which it reads itself.
-    #[test]
-    fn decimal_grammar_matches_rusts_parser() {
-        let cases = [
-            "0", "12", "-1.5", "+3", ".5", "5.", "1e5", "1E-5", "-.5e+2", "007", "1_000", "", ".",
-            "-", "+", "e5", "1e", "1e+", "1.2.3", " 1", "1 ", "0x1f", "1,000", "1e5.5", "١٢",
-            "--1", "+-1", "1ee2", "12k", "Infinity", "inf", "NaN", "-inf", "infinity",
-        ];
-        for case in cases {
-            let unsigned = case.strip_prefix(['+', '-']).unwrap_or(case);
-            let special = ["inf", "infinity", "nan"]
-                .iter()
-                .any(|s| unsigned.eq_ignore_ascii_case(s));
-            if special {
-                continue;
-            }
-            assert_eq!(
-                is_decimal(unsigned),
-                case.parse::<f64>().is_ok(),
-                "{case:?}"
-            );
-            assert_eq!(
-                parse_number(case).is_some(),
-                case.parse::<f64>().is_ok(),
-                "{case:?}"
-            );
-        }
-    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -203,7 +203,7 @@ impl Checker<'_> {
                         if s.is_empty() {
                             return Ok(None);
                         }
-                        crate::diagnostics::parse_number(&s.replace([',', ' ', '_'], ""))
+                        crate::text::parse_number(&s.replace([',', ' ', '_'], ""))
                     }
                     _ => return Err(fail(ErrorCode::InvalidType)),
                 };

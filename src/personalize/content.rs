@@ -46,9 +46,10 @@ use serde_json::{Map, Value};
 use super::chosen::Picked;
 use super::strings::Strings;
 use super::view::ContextView;
-use crate::diagnostics::{parse_number, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::score::result::round4;
 use crate::score::{Stage, Tier};
+use crate::text::parse_number;
 
 /// What kind of content an item is.
 // The types of seed 003's matrix, plus a few common extras.

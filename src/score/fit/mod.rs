@@ -352,7 +352,7 @@ pub fn parse_number_loose(text: &str) -> Option<f64> {
         Some('b') => (lower.get(..lower.len() - 1)?, 1e9),
         _ => (lower.as_str(), 1.0),
     };
-    let value = crate::diagnostics::parse_number(digits)?;
+    let value = crate::text::parse_number(digits)?;
     value.is_finite().then_some(value * scale)
 }
 
