@@ -7,12 +7,11 @@
 // one its ids are appended to) and starts new ones, and deletes a chunk
 // once all its ids are older than the newest SEEN_IDS_CAP. Held in the
 // state itself, the 1,000 ids of a long-lived visitor (8 KB) were
-// rewritten with every batch: 9.6 SQLite page writes (`pwrite64`) per
-// batch against the plumbing floor's 2 (BENCHMARKS.md). The state records
-// which chunks there are (`seenChunks`); one stored before that holds its
-// ids itself (`seen`) and moves them into chunks on its next batch. The
-// chunks are written with the state, without an await in between, so
-// the object's storage commits them together.
+// rewritten with every batch. A visitor with few ids (SEEN_INLINE) keeps
+// them in its state, as before; past that, they move into chunks, and the
+// state records which chunks there are (`seenChunks`). The chunks are
+// written with the state, in one put, so the object's storage commits
+// them together.
 
 /**
  * Which chunks hold a visitor's ids: `seen:<from>` .. `seen:<to - 1>`, the
@@ -22,6 +21,15 @@
 
 /** Ids per stored chunk (8 bytes each). */
 export const SEEN_CHUNK = 128;
+
+/**
+ * Up to this many ids stay in the state itself: a put of one key is
+ * cheaper than one of the state and a chunk (in the object's CPU profile
+ * of the bench's visitors, 120-200 ids each, the state's put took 12-15 %
+ * of a batch with a chunk beside it against 8-9 % inline), and two chunks'
+ * worth of ids (2 KB) add little to a state of a few KB.
+ */
+export const SEEN_INLINE = 2 * SEEN_CHUNK;
 
 /** @param {number} n */
 const chunkKey = (n) => `seen:${n}`;
@@ -90,21 +98,22 @@ export async function loadSeen(storage, chunks) {
 }
 
 /**
- * Writes a batch's ids to the visitor's chunks (not awaited: the caller
- * writes the state in the same synchronous step, and storage commits them
- * together). `chunks` and `tail`: as stored so far. Without them (a state
- * that still holds its ids itself, or an object that does not know its
- * last chunk), `seen` is written whole, to chunks after any there were,
- * which go. Answers the new chunks and the last one's ids.
- * @param {DurableObjectStorage} storage
+ * A batch's ids added to the visitor's chunks: the chunks to write (the
+ * one the ids are appended to, written again, and any they start) and the
+ * keys to delete, for the caller to write with the state in the same
+ * synchronous step (one put: storage commits them together, and a put
+ * call of its own cost the object about as much as the state's). `chunks`
+ * and `tail`: as stored so far. Without them (a state that still holds its
+ * ids itself, or an object that does not know its last chunk), `seen` is
+ * written whole, to chunks after any there were, which go.
  * @param {SeenChunks | undefined} chunks
  * @param {Float64Array | null} tail
  * @param {Float64Array} seen the ids kept after this batch (`remember`)
  * @param {number[]} added this batch's ids, the end of `seen`
  * @param {number} cap
- * @returns {{chunks: SeenChunks, tail: Float64Array}}
+ * @returns {{chunks: SeenChunks, tail: Float64Array, puts: Record<string, Float64Array>, drop: string[]}}
  */
-export function storeSeen(storage, chunks, tail, seen, added, cap) {
+export function storeSeen(chunks, tail, seen, added, cap) {
   /** @type {string[]} */
   const drop = [];
   let from;
@@ -124,12 +133,12 @@ export function storeSeen(storage, chunks, tail, seen, added, cap) {
     pending.set(open);
     pending.set(added, open.length);
   }
-  /** @type {[string, Float64Array][]} */
-  const puts = [];
+  /** @type {Record<string, Float64Array>} */
+  const puts = {};
   let last = tail && to > from ? tail : new Float64Array(0);
   for (let at = 0; at < pending.length; at += SEEN_CHUNK) {
     last = pending.slice(at, at + SEEN_CHUNK);
-    puts.push([chunkKey(to), last]);
+    puts[chunkKey(to)] = last;
     to += 1;
   }
   // Chunks whose ids are all older than the newest `cap` go.
@@ -139,9 +148,19 @@ export function storeSeen(storage, chunks, tail, seen, added, cap) {
     from += 1;
     held -= SEEN_CHUNK;
   }
-  for (let i = 0; i < puts.length; i += MAX_KEYS) storage.put(Object.fromEntries(puts.slice(i, i + MAX_KEYS)));
-  dropKeys(storage, drop);
-  return { chunks: { from, to, tail: last.length }, tail: last };
+  return { chunks: { from, to, tail: last.length }, tail: last, puts, drop };
+}
+
+/**
+ * Writes `entries` (not awaited), at most MAX_KEYS a call.
+ * @param {DurableObjectStorage} storage
+ * @param {Record<string, unknown>} entries
+ */
+export function putAll(storage, entries) {
+  const all = Object.entries(entries);
+  if (all.length <= MAX_KEYS) return storage.put(entries);
+  for (let i = MAX_KEYS; i < all.length; i += MAX_KEYS) storage.put(Object.fromEntries(all.slice(i, i + MAX_KEYS)));
+  return storage.put(Object.fromEntries(all.slice(0, MAX_KEYS)));
 }
 
 /**
@@ -161,9 +180,10 @@ function chunkKeys({ from, to }) {
 }
 
 /**
+ * Deletes `keys` (not awaited).
  * @param {DurableObjectStorage} storage
  * @param {string[]} keys
  */
-function dropKeys(storage, keys) {
+export function dropKeys(storage, keys) {
   for (let i = 0; i < keys.length; i += MAX_KEYS) storage.delete(keys.slice(i, i + MAX_KEYS));
 }

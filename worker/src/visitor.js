@@ -48,7 +48,7 @@ import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
 import { LeadTable } from "./handoff/leads.js";
 import { LinkTable, unlinkVisitors } from "./links.js";
-import { seenKey, remember, loadSeen, storeSeen, dropSeen } from "./seen.js";
+import { seenKey, remember, loadSeen, storeSeen, dropSeen, dropKeys, putAll, SEEN_INLINE } from "./seen.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -420,10 +420,16 @@ export class VisitorState extends DurableObject {
     const before = st.seen;
     st.seen = remember(before, added, s.seenCap);
     this.seenMoved(before, added, st.seen);
-    const tail = this.seenTail && this.seenTail.of === st.seenChunks ? this.seenTail.tail : null;
-    const stored = storeSeen(this.ctx.storage, st.seenChunks, tail, st.seen, added, s.seenCap);
-    st.seenChunks = stored.chunks;
-    this.seenTail = { of: stored.chunks, tail: stored.tail };
+    /** @type {Record<string, Float64Array> | undefined} the chunks of `seen` this batch changed (seen.js) */
+    let chunks;
+    if (st.seenChunks || st.seen.length > SEEN_INLINE) {
+      const tail = this.seenTail && this.seenTail.of === st.seenChunks ? this.seenTail.tail : null;
+      const stored = storeSeen(st.seenChunks, tail, st.seen, added, s.seenCap);
+      st.seenChunks = stored.chunks;
+      this.seenTail = { of: stored.chunks, tail: stored.tail };
+      dropKeys(this.ctx.storage, stored.drop);
+      chunks = stored.puts;
+    }
     const newlyExposed = outcome.accepted.flatMap((c) => exposureKeyOf(c.event) ?? []);
     if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
@@ -434,7 +440,7 @@ export class VisitorState extends DurableObject {
     st.lastActivity = now;
     st.visitorId = visitorId;
     logEvents(this.env, st, this.ctx.storage, outcome.accepted.map((c) => c.event), now);
-    this.save(st);
+    this.save(st, chunks);
     this.arm();
     // After the write: the lead index is another object (a wait here lets
     // other requests in, which now see the new state).
@@ -457,13 +463,15 @@ export class VisitorState extends DurableObject {
   /**
    * Writes the visitor's state (not awaited by the synchronous updates:
    * the output gate holds their replies until it is stored). Its event ids
-   * are stored in chunks of their own once it has them there (seen.js).
+   * are stored in chunks of their own once it has them there (seen.js);
+   * `chunks`, those a batch changed, go in the same put.
    * @param {State} st
+   * @param {Record<string, Float64Array>} [chunks]
    */
-  save(st) {
+  save(st, chunks) {
     if (!st.seenChunks) return this.ctx.storage.put("state", st);
-    const { seen: _, ...rest } = st;
-    return this.ctx.storage.put("state", rest);
+    const { seen: _, ...state } = st;
+    return chunks ? putAll(this.ctx.storage, { ...chunks, state }) : this.ctx.storage.put("state", state);
   }
 
   /**

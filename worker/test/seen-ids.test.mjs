@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startWorker, startCollector, backOffice, ok } from "./harness.mjs";
-import { seenKey, SEEN_CHUNK } from "../src/seen.js";
+import { seenKey, SEEN_CHUNK, SEEN_INLINE } from "../src/seen.js";
 
 const CAP = 300;
 let mf;
@@ -68,13 +68,14 @@ test("the window is the newest SEEN_IDS_CAP ids, before and after the object sta
 test("a state that holds its ids itself moves them to chunks and keeps them", async () => {
   const now = Date.now();
   const visitorId = "seen-inline-visitor-01";
-  const old = range("i-", 0, SEEN_CHUNK + 5);
+  // Past SEEN_INLINE: the next batch moves them into chunks.
+  const old = range("i-", 0, SEEN_INLINE + 5);
   await (await stub(visitorId)).restore({ v: 3, profile: {}, claimed: {}, engagement: null, eventsTotal: 0, seen: Float64Array.from(old.map(seenKey)), forms: [], last: null, seq: 0, lastActivity: now, reengagedFor: 0 });
   const first = await ok(await backOffice(mf, visitorId, batch(["i-0", "i-new"], now)));
   assert.deepEqual(first.duplicates.map((d) => d.id), ["i-0"]);
   await restart();
-  const second = await ok(await backOffice(mf, visitorId, batch(["i-1", `i-${SEEN_CHUNK + 4}`, "i-new", "i-newer"], now)));
-  assert.deepEqual(second.duplicates.map((d) => d.id), ["i-1", `i-${SEEN_CHUNK + 4}`, "i-new"]);
+  const second = await ok(await backOffice(mf, visitorId, batch(["i-1", `i-${SEEN_INLINE + 4}`, "i-new", "i-newer"], now)));
+  assert.deepEqual(second.duplicates.map((d) => d.id), ["i-1", `i-${SEEN_INLINE + 4}`, "i-new"]);
   assert.deepEqual(second.accepted.map((a) => a.id), ["i-newer"]);
   assert.equal((await (await stub(visitorId)).inspect()).seen, old.length + 2);
 
@@ -103,7 +104,9 @@ test("a batch writes the chunk it appends to and any it starts, and drops what f
     const added = Array.from({ length: 1 + (b * 7) % 40 }, () => next++);
     seen = remember(seen, added, CAP);
     written = [];
-    stored = storeSeen(storage, stored?.chunks, stored?.tail ?? null, seen, added, CAP);
+    stored = storeSeen(stored?.chunks, stored?.tail ?? null, seen, added, CAP);
+    storage.put(stored.puts);
+    storage.delete(stored.drop);
     assert.ok(written.length <= 1 + Math.ceil(added.length / SEEN_CHUNK), `batch ${b}: ${written.length} chunks written`);
     const { seen: back } = await loadSeen(storage, stored.chunks);
     assert.ok(back.length >= seen.length && back.length < CAP + SEEN_CHUNK, `batch ${b}: ${back.length} ids held`);
