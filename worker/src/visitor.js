@@ -23,8 +23,7 @@
 //
 // Bounds: the last SEEN_IDS_CAP event ids for deduplication (a duplicate
 // older than that window is caught by the collector's dedup by message id
-// instead), stored apart from the state in chunks (seen.js). Events are
-// capped at MAX_EVENT_BYTES each.
+// instead). Events are capped at MAX_EVENT_BYTES each.
 //
 // Erasure and retention: `erase` deletes the whole storage and leaves a
 // tombstone ({erasedAt}, no personal data) so that a batch still in flight
@@ -48,7 +47,6 @@ import { exposureKeyOf, MAX_EXPOSED } from "./exposure.js";
 import { handoffAfterUpdate, handoffDueOf, handoffAlarm, nurtureStopped, outcomesFor, syncLeadIndex, unindexLead, leadRecord, logEvents } from "./handoff/object.js";
 import { LeadTable } from "./handoff/leads.js";
 import { LinkTable, unlinkVisitors } from "./links.js";
-import { seenKey, remember, loadSeen, storeSeen, dropSeen, dropKeys, putAll, SEEN_INLINE } from "./seen.js";
 
 /**
  * @typedef {import("./config.js").Env} Env
@@ -72,9 +70,7 @@ import { seenKey, remember, loadSeen, storeSeen, dropSeen, dropKeys, putAll, SEE
  * @property {Uint8Array | null} engagement the core's incremental state (`model.ingest`)
  * @property {number} eventsTotal events taken so far
  * @property {NurtureEvent[]} [events] a v2 state's newest events, until upgraded
- * @property {Float64Array} seen the newest event ids' 53-bit hashes (seenKey), for dedup; stored in
- *   chunks of their own (seen.js) once `seenChunks` is set, in the state itself before
- * @property {import("./seen.js").SeenChunks} [seenChunks] where `seen` is stored (seen.js)
+ * @property {Float64Array} seen the newest event ids' 53-bit hashes (seenKey), for dedup
  * @property {{n: string, at: number, done: boolean}[]} forms form tokens used or tried (nonce, last attempt)
  * @property {Summary | null} last the last score
  * @property {number} seq updates so far (signals' ids)
@@ -154,6 +150,38 @@ const STATE_VERSION = 3;
 /** @returns {State} */
 const EMPTY = () => ({ v: STATE_VERSION, profile: {}, claimed: {}, engagement: null, eventsTotal: 0, seen: new Float64Array(0), forms: [], last: null, seq: 0, lastActivity: 0, reengagedFor: 0 });
 
+/**
+ * An event id as kept for dedup: a 53-bit hash (cyrb53), 8 bytes however
+ * long the id (a messageId may have 200 characters). Two ids of one
+ * visitor's last SEEN_IDS_CAP share a hash with a chance of about
+ * n² / 2^54 (6e-11 for 1,000); such an event would be taken as a duplicate.
+ * @param {string} id
+ */
+function seenKey(id) {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * `seen` with `keys` appended, the oldest dropped beyond `cap`.
+ * @param {Float64Array} seen
+ * @param {number[]} keys
+ * @param {number} cap
+ */
+function remember(seen, keys, cap) {
+  const all = new Float64Array(seen.length + keys.length);
+  all.set(seen);
+  all.set(keys, seen.length);
+  return all.length > cap ? all.slice(all.length - cap) : all;
+}
 // 401 like any token the worker will never take again: the browser runtime
 // then drops its stored token and goes on as a new visitor instead of
 // retrying the batch forever (index.js also expires the cookie).
@@ -291,25 +319,9 @@ export class VisitorState extends DurableObject {
     this.segmentsMemo = null;
     /** @type {LiveEngagement | null} `state.engagement` held in the core (liveEngagement) */
     this.live = null;
-    /** @type {{of: import("./seen.js").SeenChunks, tail: Float64Array} | null} the last stored chunk of `state.seen` (seen.js) */
-    this.seenTail = null;
     ctx.blockConcurrencyWhile(async () => {
       /** @type {State | undefined} */
       const stored = await ctx.storage.get("state");
-      if (stored?.seenChunks) {
-        const { seen, tail } = await loadSeen(ctx.storage, stored.seenChunks);
-        // The chunks may hold up to SEEN_CHUNK - 1 ids more than the newest
-        // SEEN_IDS_CAP; the window is those (a variable that does not
-        // read leaves them all, and the request fails on it anyway).
-        let cap = Infinity;
-        try {
-          cap = settings(env).seenCap;
-        } catch {
-          // reported by the request
-        }
-        stored.seen = seen.length > cap ? seen.slice(seen.length - cap) : seen;
-        this.seenTail = { of: stored.seenChunks, tail };
-      }
       this.state = migrate(stored ?? EMPTY());
     });
   }
@@ -420,16 +432,6 @@ export class VisitorState extends DurableObject {
     const before = st.seen;
     st.seen = remember(before, added, s.seenCap);
     this.seenMoved(before, added, st.seen);
-    /** @type {Record<string, Float64Array> | undefined} the chunks of `seen` this batch changed (seen.js) */
-    let chunks;
-    if (st.seenChunks || st.seen.length > SEEN_INLINE) {
-      const tail = this.seenTail && this.seenTail.of === st.seenChunks ? this.seenTail.tail : null;
-      const stored = storeSeen(st.seenChunks, tail, st.seen, added, s.seenCap);
-      st.seenChunks = stored.chunks;
-      this.seenTail = { of: stored.chunks, tail: stored.tail };
-      dropKeys(this.ctx.storage, stored.drop);
-      chunks = stored.puts;
-    }
     const newlyExposed = outcome.accepted.flatMap((c) => exposureKeyOf(c.event) ?? []);
     if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
@@ -440,7 +442,7 @@ export class VisitorState extends DurableObject {
     st.lastActivity = now;
     st.visitorId = visitorId;
     logEvents(this.env, st, this.ctx.storage, outcome.accepted.map((c) => c.event), now);
-    this.save(st, chunks);
+    this.ctx.storage.put("state", st);
     this.arm();
     // After the write: the lead index is another object (a wait here lets
     // other requests in, which now see the new state).
@@ -458,20 +460,6 @@ export class VisitorState extends DurableObject {
       segments: seg,
       coreRestarts: coreStats().restarts,
     };
-  }
-
-  /**
-   * Writes the visitor's state (not awaited by the synchronous updates:
-   * the output gate holds their replies until it is stored). Its event ids
-   * are stored in chunks of their own once it has them there (seen.js);
-   * `chunks`, those a batch changed, go in the same put.
-   * @param {State} st
-   * @param {Record<string, Float64Array>} [chunks]
-   */
-  save(st, chunks) {
-    if (!st.seenChunks) return this.ctx.storage.put("state", st);
-    const { seen: _, ...state } = st;
-    return chunks ? putAll(this.ctx.storage, { ...chunks, state }) : this.ctx.storage.put("state", state);
   }
 
   /**
@@ -627,7 +615,6 @@ export class VisitorState extends DurableObject {
   async wipe(next) {
     const visitorId = this.state.handoff ? this.state.visitorId : undefined;
     this.state = next;
-    this.seenTail = null;
     this.armedFor = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -646,7 +633,7 @@ export class VisitorState extends DurableObject {
     if (st.erasedAt) return { first: false, erasedAt: st.erasedAt, events: 0, profileFields: 0, score: false };
     const removed = { events: st.eventsTotal, profileFields: Object.keys(st.profile).length + Object.keys(st.claimed ?? {}).length, score: st.last !== null };
     await this.wipe({ ...EMPTY(), erasedAt: now });
-    await this.save(this.state);
+    await this.ctx.storage.put("state", this.state);
     await this.arm();
     return { first: true, erasedAt: now, ...removed };
   }
@@ -694,7 +681,7 @@ export class VisitorState extends DurableObject {
       st.reengagedFor = st.lastActivity;
     }
     if (msgs.length) await forwardMessages(this.env, msgs, { direct: false });
-    await this.save(st);
+    await this.ctx.storage.put("state", st);
     await this.arm();
     await syncLeadIndex(this.env, st);
   }
@@ -713,7 +700,7 @@ export class VisitorState extends DurableObject {
     if (st.lastActivity === 0 || st.visitorId !== visitorId) return { ok: true, results: items.map(() => "unknown_visitor"), forward: [] };
     const { results, forward } = outcomesFor(this.env, st, items, now);
     if (results.includes("accepted")) {
-      this.save(st);
+      this.ctx.storage.put("state", st);
       this.arm();
       await syncLeadIndex(this.env, st);
     }
@@ -836,7 +823,7 @@ export class VisitorState extends DurableObject {
     // ever loaded pages is still deleted in time).
     st.lastActivity = Math.max(st.lastActivity, now);
     st.visitorId = visitorId;
-    this.save(st);
+    this.ctx.storage.put("state", st);
     this.arm();
     const seg = st.last
       ? this.segmentsOf({ visitorId, ip, cf, profile: { ...st.claimed, ...st.profile }, summary: st.last })
@@ -922,7 +909,7 @@ export class VisitorState extends DurableObject {
     });
     const { v } = outcome;
     if (outcome.result === null) {
-      this.save(st);
+      this.ctx.storage.put("state", st);
       return { ok: true, valid: false, errors: v.errors };
     }
     entry.done = true;
@@ -942,7 +929,7 @@ export class VisitorState extends DurableObject {
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
-    this.save(st);
+    this.ctx.storage.put("state", st);
     this.arm();
     await syncLeadIndex(this.env, st);
     return {
@@ -964,12 +951,8 @@ export class VisitorState extends DurableObject {
    * @param {State} stored
    */
   async restore(stored) {
-    // Its ids are the ones it holds (`seen`); the chunks of the state it replaces go.
-    const { seenChunks: _, ...given } = stored;
-    dropSeen(this.ctx.storage, this.state.seenChunks);
-    this.seenTail = null;
-    this.state = migrate(given);
-    await this.save(this.state);
+    this.state = migrate(stored);
+    await this.ctx.storage.put("state", this.state);
   }
 
   /** For tests and support: what is kept for this visitor. */
