@@ -114,7 +114,9 @@ if (!forPackage) copyFileSync(path.join(pkg, "nurture_bg.wasm"), path.join(dist,
 // 1,338,790 → 1,348,359 bytes: the full build's wasm +5.6 KB gzip, its
 // glue +1.4 KB) together with the above: 1,357,783 bytes for worker/dist
 // (1,355,599 for the package's pkg/worker), 45 % of the free plan's 3 MB.
-const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_359_000);
+// Lowered to 1_358_500 when the worker's SHA-256 became its own (no
+// @noble/hashes): 1,358,017 → 1,357,479 bytes.
+const budget = Number(process.env.WORKER_GZIP_BUDGET ?? 1_358_500);
 let total = 0;
 for (const p of [path.join(dist, "index.js"), path.resolve(dist, wasmImport)]) {
   const gz = gzipSync(readFileSync(p), { level: 9 }).length;

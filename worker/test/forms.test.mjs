@@ -179,6 +179,20 @@ test("forwarded events carry the visitor's segments (segments, primarySegment)",
   assert.deepEqual(sent.segments, ["key-account", "oil-gas"]);
 });
 
+test("a visitor's segments follow its address from batch to batch (the object's last segments are not reused)", async () => {
+  const cookie = `nurture_vid=${makeToken()}`;
+  const segmentsOf = async (ip, id) => {
+    const body = await ok(await req("/v1/events", { method: "POST", ip, headers: { cookie }, body: { events: [{ type: "track", event: "Seen", messageId: id }] } }));
+    assert.ok(await waitFor(() => [...col.byKey.values()].some((m) => m.visitorId === body.visitorId && m.event?.messageId === id)));
+    return [...col.byKey.values()].find((m) => m.visitorId === body.visitorId && m.event?.messageId === id).segments;
+  };
+  // The named account's range, then an address outside it, then the range again.
+  assert.ok((await segmentsOf("203.0.113.10", "memo-1")).includes("key-account"));
+  assert.ok((await segmentsOf("203.0.113.10", "memo-2")).includes("key-account"));
+  assert.ok(!(await segmentsOf("198.51.100.7", "memo-3")).includes("key-account"));
+  assert.ok((await segmentsOf("203.0.113.10", "memo-4")).includes("key-account"));
+});
+
 const coreOf = async () => (await ok(await mf.dispatchFetch("http://worker.test/v1/health"))).core;
 
 test("each form is compiled once per core instance, not per request", async () => {
