@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::context::{add_ip_facts, useful, Tables, Visitor};
 use super::orgmap::{OrgFacts, OrgRules};
 use crate::segment::cidr::CidrMatch;
+#[cfg(not(feature = "page-only"))]
 use crate::segment::ip::parse_ip;
 use crate::targeting::condition::{value_at_path, Attributes};
 
@@ -140,6 +141,12 @@ impl<'a> ContextView<'a> {
         org_rules: &OrgRules,
         top_interests: usize,
     ) -> ContextView<'a> {
+        // The page runtime never knows its visitor's address (the edge
+        // does): the page build reads none and links no address parsing or
+        // printing.
+        #[cfg(feature = "page-only")]
+        let addr = None;
+        #[cfg(not(feature = "page-only"))]
         let addr = visitor.ip.as_deref().and_then(|s| parse_ip(s.trim()).ok());
         let (ip, from_request) = network_facts(visitor, tables, addr);
         let account = addr.and_then(|a| tables.accounts.and_then(|t| t.lookup(a)));
