@@ -5,7 +5,7 @@
 # iterations (NURTURE_BENCH_QUICK), and twiggy over the browser build's wasm
 # before wasm-opt strips its names. Writes bench/profiles/*.txt. Not run by
 # CI; needs valgrind and twiggy (cargo install twiggy).
-# Usage: scripts/profile.sh [scoring|conditions|maxmind|forms|decide|decide-scale|size]...
+# Usage: scripts/profile.sh [scoring|conditions|maxmind|forms|decide|decide-scale|edge-ingest|size]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -124,6 +124,7 @@ for w in $what; do
     forms) profile forms forms "" ;;
     decide) profile decide decide site ;;
     decide-scale) profile decide-scale decide scale ;;
+    edge-ingest) profile edge-ingest edge_ingest "" ;;
     size) size ;;
     *) echo "unknown: $w" >&2; exit 2 ;;
   esac

@@ -70,7 +70,10 @@ pub fn parse_events_text(
     let len = items.len();
     let mut checks = items.into_iter().enumerate().map(|(index, item)| {
         let members = match item {
-            Shape::Object(Object::Event(members)) => Ok(members),
+            Shape::Object(object) => match *object {
+                Object::Event(members) => Ok(members),
+                _ => Err(Field::Object.kind()),
+            },
             other => Err(other.field().kind()),
         };
         check(index, members, now, max_skew_ms, source)
@@ -121,8 +124,12 @@ impl Kind {
     }
 }
 
-/// What was read of an object of a [`Kind`]. Unboxed: moving an event's
-/// members costs less than an allocation per event.
+/// What was read of an object of a [`Kind`]. Boxed in a [`Shape`]: an
+/// event's members are some 400 bytes, and a value returned through
+/// serde's visitor and seed layers is moved at each; those moves (`rep
+/// movsb` natively, `memory.copy` in wasm) were most of the time a batch's
+/// text took to read (benches/edge_ingest.rs), and cost more than the
+/// allocation that keeps them down to a pointer.
 #[allow(clippy::large_enum_variant)]
 enum Object<'a> {
     Event(Members<Field<'a>>),
@@ -134,9 +141,8 @@ enum Object<'a> {
 
 /// A value as its [`Kind`] reads it: an object of the kind sought, else the
 /// value as a [`Field`] (whose kind a reason names).
-#[allow(clippy::large_enum_variant)]
 enum Shape<'a> {
-    Object(Object<'a>),
+    Object(Box<Object<'a>>),
     Other(Field<'a>),
     Events(Vec<Shape<'a>>),
     Skipped,
@@ -154,14 +160,20 @@ impl<'a> Shape<'a> {
 
     fn properties(self) -> (Field<'a>, Properties<'a>) {
         match self {
-            Shape::Object(Object::Properties(p)) => (Field::Object, p),
+            Shape::Object(object) => match *object {
+                Object::Properties(p) => (Field::Object, p),
+                _ => (Field::Object, Properties::default()),
+            },
             other => (other.field(), Properties::default()),
         }
     }
 
     fn page(self) -> Page<'a> {
         match self {
-            Shape::Object(Object::Context(page) | Object::Page(page)) => page,
+            Shape::Object(object) => match *object {
+                Object::Context(page) | Object::Page(page) => page,
+                _ => Page::default(),
+            },
             _ => Page::default(),
         }
     }
@@ -288,7 +300,7 @@ impl<'de> Visitor<'de> for Read {
         })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut object = Object::new(self.0);
+        let mut object = Object::new(self.0).map(Box::new);
         let keys = self.0.keys();
         while let Some(key) = map.next_key_seed(KeySeed(keys))? {
             match (key, object.as_mut()) {

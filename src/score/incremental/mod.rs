@@ -228,6 +228,44 @@ impl Decider {
     }
 }
 
+/// Distinct texts (and tag lists) a batch shares among its open events,
+/// looked up by a scan: past this many, a text is kept on its own.
+const BATCH_TEXTS: usize = 16;
+
+/// The texts of the open events a batch adds, each kept once.
+#[derive(Default)]
+struct BatchTexts {
+    texts: Vec<Text>,
+    tag_lists: Vec<Arc<[Text]>>,
+}
+
+impl BatchTexts {
+    fn text(&mut self, text: &str) -> Text {
+        if let Some(kept) = self.texts.iter().find(|t| ***t == *text) {
+            return Arc::clone(kept);
+        }
+        let kept: Text = Arc::from(text);
+        if self.texts.len() < BATCH_TEXTS {
+            self.texts.push(Arc::clone(&kept));
+        }
+        kept
+    }
+
+    fn tags(&mut self, tags: &[std::borrow::Cow<'_, str>]) -> Arc<[Text]> {
+        let same = |list: &&Arc<[Text]>| {
+            list.len() == tags.len() && list.iter().zip(tags).all(|(a, b)| **a == **b)
+        };
+        if let Some(kept) = self.tag_lists.iter().find(same) {
+            return Arc::clone(kept);
+        }
+        let list: Arc<[Text]> = tags.iter().map(|t| self.text(t)).collect();
+        if self.tag_lists.len() < BATCH_TEXTS {
+            self.tag_lists.push(Arc::clone(&list));
+        }
+        list
+    }
+}
+
 /// Adds an open event in canonical order.
 fn insert_open(state: &mut VisitorState, open: OpenEvent) {
     // Events mostly come in time order: after the newest, no search.
@@ -294,25 +332,6 @@ impl OpenEvent {
     }
 }
 
-/// What an open event reads from the model: its touchpoint, weight and
-/// tags (its own and its touchpoint's).
-struct Context<'a> {
-    touchpoint: Option<&'a engagement::Touchpoint>,
-    weight: f64,
-    tags: Vec<&'a str>,
-}
-
-fn context<'a>(model: &'a Model, touchpoint: Option<usize>, own_tags: &'a [Text]) -> Context<'a> {
-    let own: Vec<&str> = own_tags.iter().map(|t| &**t).collect();
-    let tags = context_tags(model, touchpoint, own);
-    let touchpoint = touchpoint.and_then(|at| model.touchpoints.get(at));
-    Context {
-        touchpoint,
-        weight: touchpoint.map_or(1.0, |t| t.weight),
-        tags,
-    }
-}
-
 /// An event's own tags followed by its touchpoint's that it lacks.
 fn context_tags<'a>(
     model: &'a Model,
@@ -330,8 +349,9 @@ fn context_tags<'a>(
 }
 
 impl OpenEvent {
-    fn context<'a>(&'a self, model: &'a Model) -> Context<'a> {
-        context(model, self.p, &self.g)
+    /// Its own tags followed by its touchpoint's (what its interest goes to).
+    fn tags<'a>(&'a self, model: &'a Model) -> Vec<&'a str> {
+        context_tags(model, self.p, self.g.iter().map(|t| &**t).collect())
     }
 }
 
@@ -342,6 +362,28 @@ fn growth(delta_ms: f64, half_life_days: Option<f64>) -> f64 {
         // 2^0 is 1 exactly: no call for a term at the reference time.
         Some(h) if h > 0.0 && delta_ms != 0.0 => 2f64.powf(delta_ms / MS_PER_DAY / h),
         _ => 1.0,
+    }
+}
+
+/// A power of a number and a half-life ([`growth`], or the decay of an
+/// age) with its last answer kept: the terms of a fold or a score mostly
+/// share their time and their rules' half-life (a batch's events are
+/// stamped alike), and a power costs more than the rest of a term.
+#[derive(Default)]
+struct Memo {
+    last: Option<(f64, Option<f64>, f64)>,
+}
+
+impl Memo {
+    fn get(&mut self, x: f64, half_life: Option<f64>, f: fn(f64, Option<f64>) -> f64) -> f64 {
+        match self.last {
+            Some((y, h, value)) if y == x && h == half_life => value,
+            _ => {
+                let value = f(x, half_life);
+                self.last = Some((x, half_life, value));
+                value
+            }
+        }
     }
 }
 
@@ -427,15 +469,35 @@ impl Model {
     ) -> Result<Vec<UnscoredEvent>, StateError> {
         self.check_model(state)?;
         let mut unscored = Vec::new();
+        // A batch's events mostly share a few URLs and names: each URL is
+        // normalized and matched to a touchpoint once, and each text kept
+        // once (shared by the open events that hold it).
+        let mut places: Vec<(&str, NormalizedUrl<'_>, Option<usize>)> = Vec::new();
+        let mut scratch: Option<(NormalizedUrl<'_>, Option<usize>)> = None;
+        let mut texts = BatchTexts::default();
         for event in events {
-            let url = event.url.as_deref().map(NormalizedUrl::new);
-            let touchpoint = url
-                .as_ref()
-                .and_then(|url| engagement::touchpoint_at(&self.touchpoints, url));
-            let place = (url.as_ref(), touchpoint);
-            self.take(state, event, place, source, Some(&mut unscored), &mut |t| {
-                Arc::from(t)
-            });
+            let place = match event.url.as_deref() {
+                None => (None, None),
+                Some(url) => match places.iter().position(|(u, _, _)| *u == url) {
+                    Some(at) => places
+                        .get(at)
+                        .map_or((None, None), |(_, n, t)| (Some(n), *t)),
+                    None => {
+                        let normalized = NormalizedUrl::new(url);
+                        let touchpoint = engagement::touchpoint_at(&self.touchpoints, &normalized);
+                        if places.len() < BATCH_TEXTS {
+                            places.push((url, normalized, touchpoint));
+                            places
+                                .last()
+                                .map_or((None, None), |(_, n, t)| (Some(n), *t))
+                        } else {
+                            let kept = scratch.insert((normalized, touchpoint));
+                            (Some(&kept.0), kept.1)
+                        }
+                    }
+                },
+            };
+            self.take(state, event, place, source, Some(&mut unscored), &mut texts);
         }
         self.settle(state, now);
         Ok(unscored)
@@ -446,14 +508,14 @@ impl Model {
     /// `url` is its URL normalized and `touchpoint` the touchpoint that URL
     /// matched, both found by the caller (which may cache them per URL).
     /// Browser reports of server-only rules go to `unscored` when given.
-    pub(super) fn take(
+    fn take(
         &self,
         state: &mut VisitorState,
         event: &Event<'_>,
         (url, touchpoint): (Option<&NormalizedUrl<'_>>, Option<usize>),
         source: EventSource,
         mut unscored: Option<&mut Vec<UnscoredEvent>>,
-        text: &mut impl FnMut(&str) -> Text,
+        texts: &mut BatchTexts,
     ) {
         let index = state.n;
         state.n += 1;
@@ -493,9 +555,9 @@ impl Model {
         let open = OpenEvent {
             i: index,
             t: event.timestamp,
-            a: text(&event.action),
-            u: event.url.as_deref().map(&mut *text),
-            g: event.tags.iter().map(|t| text(t)).collect(),
+            a: texts.text(&event.action),
+            u: event.url.as_deref().map(|u| texts.text(u)),
+            g: texts.tags(&event.tags),
             d: event.dwell_seconds,
             s: from_server,
             p: touchpoint,

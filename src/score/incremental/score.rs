@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{growth, Decider, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
+use super::{growth, Decider, Memo, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
 use crate::score::engagement::{self, decay_factor, StageTotals, Sums};
 use crate::score::result::{round4, EventPoint, RuleTotal};
 use crate::score::{FitFrom, ScoreOptions, ScoreResult};
@@ -66,8 +66,12 @@ impl Model {
         let mut interests: Vec<(String, f64)> =
             state.i.iter().map(|(t, w)| (t.clone(), w * f)).collect();
         let mut breakdown = Vec::new();
+        // The open events mostly share their time and their rules' half-life
+        // (a batch's events are stamped alike): a power per distinct pair.
+        let (mut decays, mut interest_decays) = (Memo::default(), Memo::default());
         for event in &state.o {
-            let ctx = event.context(self);
+            let touchpoint = event.p.and_then(|at| self.touchpoints.get(at));
+            let weight = touchpoint.map_or(1.0, |t| t.weight);
             let age_days = (now.saturating_sub(event.t) as f64 / MS_PER_DAY).max(0.0);
             let mut event_base = 0.0;
             for m in &event.m {
@@ -76,8 +80,8 @@ impl Model {
                 let Some(rule) = self.rules.get(m.r) else {
                     continue;
                 };
-                let base = rule.points * ctx.weight;
-                let decay = decay_factor(age_days, rule.half_life_days);
+                let base = rule.points * weight;
+                let decay = decays.get(age_days, rule.half_life_days, decay_factor);
                 let (points, lost) = if label == COUNTED {
                     (base * decay, base - base * decay)
                 } else {
@@ -102,7 +106,7 @@ impl Model {
                         total += points;
                         total_lost += lost;
                         if points > 0.0 {
-                            if let Some(stage) = rule.stage_at(ctx.touchpoint) {
+                            if let Some(stage) = rule.stage_at(touchpoint) {
                                 stage_evidence.add(stage, points);
                             }
                         }
@@ -115,8 +119,8 @@ impl Model {
                         event_id: None,
                         action: event.a.to_string(),
                         url: event.u.as_deref().map(str::to_string),
-                        touchpoint: ctx.touchpoint.map(|t| t.id.clone()),
-                        touchpoint_weight: ctx.weight,
+                        touchpoint: touchpoint.map(|t| t.id.clone()),
+                        touchpoint_weight: weight,
                         action_points: rule.points,
                         base_points: round4(base),
                         age_days: round4(age_days),
@@ -128,9 +132,15 @@ impl Model {
                     });
                 }
             }
-            if event_base != 0.0 && !ctx.tags.is_empty() {
-                let weight = event_base.abs() * decay_factor(age_days, self.interest_half_life);
-                for tag in ctx.tags {
+            // The tags are only listed for an event that adds interest.
+            if event_base == 0.0 {
+                continue;
+            }
+            let tags = event.tags(self);
+            if !tags.is_empty() {
+                let weight = event_base.abs()
+                    * interest_decays.get(age_days, self.interest_half_life, decay_factor);
+                for tag in tags {
                     match interests.iter_mut().find(|(t, _)| t == tag) {
                         Some((_, w)) => *w += weight,
                         None => interests.push((tag.to_string(), weight)),

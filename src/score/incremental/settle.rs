@@ -3,30 +3,9 @@
 //! and the powers of two that re-base the sums to a new reference time.
 
 use super::{
-    growth, stage_slot, Decider, Millis, Model, OpenEvent, Stage, VisitorState, CAPPED, COUNTED,
-    LIFETIME_SETTLE_DAYS, MAX_AGGREGATE_TIMES, MS_PER_DAY, SETTLE_WINDOWS, UNTRUSTED,
+    growth, stage_slot, Decider, Memo, Millis, Model, OpenEvent, Stage, VisitorState, CAPPED,
+    COUNTED, LIFETIME_SETTLE_DAYS, MAX_AGGREGATE_TIMES, MS_PER_DAY, SETTLE_WINDOWS, UNTRUSTED,
 };
-
-/// [`growth`] with its last answer kept: an event's matches and its
-/// interest fold one after the other, mostly at one time difference and
-/// one half-life, and a power costs more than the rest of a fold.
-#[derive(Default)]
-struct Powers {
-    last: Option<(f64, Option<f64>, f64)>,
-}
-
-impl Powers {
-    fn growth(&mut self, delta_ms: f64, half_life_days: Option<f64>) -> f64 {
-        match self.last {
-            Some((d, h, value)) if d == delta_ms && h == half_life_days => value,
-            _ => {
-                let value = growth(delta_ms, half_life_days);
-                self.last = Some((delta_ms, half_life_days, value));
-                value
-            }
-        }
-    }
-}
 
 impl Model {
     /// How long after its rule's newest match a match of `rule` stays open.
@@ -84,7 +63,7 @@ impl Model {
         }
         // The list is out of the state while its events fold.
         let mut open = std::mem::take(&mut state.o);
-        let mut powers = Powers::default();
+        let mut powers = Memo::default();
         // An event whose matches are all final adds its interest right
         // after its last match folds (their powers mostly the same).
         let mut interest_folded = vec![false; open.len()];
@@ -194,7 +173,7 @@ impl Model {
         &self,
         state: &mut VisitorState,
         (r, t, base, stage, label): (usize, Millis, f64, Option<Stage>, u8),
-        powers: &mut Powers,
+        powers: &mut Memo,
     ) {
         let Some(rule) = self.rules.get(r) else {
             return;
@@ -206,7 +185,7 @@ impl Model {
         sums.n += 1;
         match label {
             COUNTED => {
-                let term = base * powers.growth((t - reference) as f64, rule.half_life_days);
+                let term = base * powers.get((t - reference) as f64, rule.half_life_days, growth);
                 sums.p += term;
                 sums.b += base;
                 if base > 0.0 {
@@ -232,7 +211,7 @@ impl Model {
         }
     }
 
-    fn fold_interest(&self, state: &mut VisitorState, event: &OpenEvent, powers: &mut Powers) {
+    fn fold_interest(&self, state: &mut VisitorState, event: &OpenEvent, powers: &mut Memo) {
         let base: f64 = event
             .m
             .iter()
@@ -252,8 +231,12 @@ impl Model {
             return;
         }
         let reference = state.r.unwrap_or(event.t);
-        let weight =
-            base.abs() * powers.growth((event.t - reference) as f64, self.interest_half_life);
+        let weight = base.abs()
+            * powers.get(
+                (event.t - reference) as f64,
+                self.interest_half_life,
+                growth,
+            );
         for tag in tags {
             match state.i.iter_mut().find(|(t, _)| t == tag) {
                 Some((_, w)) => *w += weight,

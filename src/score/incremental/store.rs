@@ -2,9 +2,10 @@
 //! Object, JSON for reading and debugging; and the checks that refuse a
 //! state of another version or model.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Model, VisitorState, STATE_VERSION};
+use super::{Model, OpenEvent, RuleSums, VisitorState, STATE_VERSION};
+use crate::time::Millis;
 
 /// Why a stored state cannot be used with a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,111 @@ impl Model {
     }
 }
 
+/// The fields of a [`VisitorState`] before its open events, borrowed:
+/// postcard writes a struct as its fields one after the other, and a slice
+/// as a `Vec`, so these bytes are the state's own up to `o`.
+#[derive(Serialize)]
+struct Head<'a> {
+    v: u32,
+    m: &'a str,
+    r: Option<Millis>,
+    n: u64,
+    l: Option<Millis>,
+    s: &'a [RuleSums],
+    i: &'a [(String, f64)],
+}
+
+/// An open event as postcard writes it (the derived `Serialize` of
+/// [`OpenEvent`], field by field), written here without serde's layers: the
+/// open events are most of a state, and each of their fields went through
+/// four calls per byte or so (`to_bytes` was the dearest part of a batch
+/// once a visitor had a few hundred open events; benches/edge_ingest.rs).
+/// tests/incremental.rs holds the bytes to postcard's own.
+fn write_open(out: &mut Vec<u8>, e: &OpenEvent) {
+    write_varint(out, e.i);
+    write_varint(out, zigzag(e.t));
+    write_str(out, &e.a);
+    match &e.u {
+        None => out.push(0),
+        Some(u) => {
+            out.push(1);
+            write_str(out, u);
+        }
+    }
+    write_len(out, e.g.len());
+    for tag in e.g.iter() {
+        write_str(out, tag);
+    }
+    match e.d {
+        None => out.push(0),
+        Some(d) => {
+            out.push(1);
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+    }
+    out.push(u8::from(e.s));
+    match e.p {
+        None => out.push(0),
+        Some(p) => {
+            out.push(1);
+            write_len(out, p);
+        }
+    }
+    write_len(out, e.m.len());
+    for m in &e.m {
+        write_len(out, m.r);
+        out.push(m.l);
+        out.push(u8::from(m.f));
+    }
+}
+
+/// postcard's varint: seven bits a byte, least significant first.
+fn write_varint(out: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
+}
+
+fn write_len(out: &mut Vec<u8>, n: usize) {
+    write_varint(out, n as u64);
+}
+
+/// postcard's signed integers: zigzag, then a varint.
+fn zigzag(x: i64) -> u64 {
+    ((x << 1) ^ (x >> 63)) as u64
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    write_len(out, text.len());
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// postcard's output into a `Vec`, a byte or a slice at a time.
+/// `postcard::to_extend` goes through `Extend` for every byte (a capacity
+/// check and a length update a byte, most of writing a state); this
+/// writes the same bytes with `push` and `extend_from_slice`.
+struct Bytes(Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Bytes {
+    type Output = Vec<u8>;
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
+    }
+}
+
 /// The first bytes of a stored state: a tag and the format version.
 const MAGIC: [u8; 3] = [b'N', b'V', STATE_VERSION as u8];
 
@@ -122,13 +228,33 @@ impl VisitorState {
     /// several times faster to write and read than JSON and about half its
     /// size.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let out = MAGIC.to_vec();
-        match postcard::to_extend(self, out) {
-            Ok(bytes) => bytes,
+        // Room for a state of this size: the open events are most of it
+        // (some 50 bytes each), so a batch's state is written without the
+        // buffer growing and copying itself along the way.
+        let mut out = Vec::with_capacity(256 + 64 * self.o.len());
+        out.extend_from_slice(&MAGIC);
+        let head = Head {
+            v: self.v,
+            m: &self.m,
+            r: self.r,
+            n: self.n,
+            l: self.l,
+            s: &self.s,
+            i: &self.i,
+        };
+        let Ok(mut out) = postcard::serialize_with_flavor(&head, Bytes(out)) else {
             // Serializing plain structs into a Vec does not fail; should it,
             // an empty state is stored rather than a half-written one.
-            Err(_) => MAGIC.to_vec(),
+            return MAGIC.to_vec();
+        };
+        write_len(&mut out, self.o.len());
+        for event in &self.o {
+            write_open(&mut out, event);
         }
+        if self.a.is_empty() {
+            return out;
+        }
+        postcard::serialize_with_flavor(&self.a, Bytes(out)).unwrap_or_else(|_| MAGIC.to_vec())
     }
 
     /// The events taken so far.
