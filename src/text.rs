@@ -55,14 +55,27 @@ pub fn parse_number(text: &str) -> Option<f64> {
         if unsigned.eq_ignore_ascii_case("nan") {
             return Some(f64::NAN);
         }
-        is_decimal(unsigned).then(|| crate::wasm::engine::string_to_number(text))
+        is_decimal(unsigned).then(|| decimal_value(text))
+    }
+}
+
+/// A decimal literal already checked ([`is_decimal`], a sign allowed) as a
+/// double: Rust's parser natively, the JS engine's `Number` in the builds
+/// that leave numbers to it (both round to nearest).
+pub(crate) fn decimal_value(text: &str) -> f64 {
+    #[cfg(not(js_engine))]
+    {
+        text.parse().unwrap_or(f64::NAN)
+    }
+    #[cfg(js_engine)]
+    {
+        crate::wasm::engine::string_to_number(text)
     }
 }
 
 /// `digits [. digits] [e [+-] digits]` with a digit before or after the
-/// point: Rust's (and JS's) unsigned decimal literal.
-#[cfg(any(js_engine, test))]
-fn is_decimal(text: &str) -> bool {
+/// point: Rust's (and JS's StrDecimalLiteral's) unsigned decimal literal.
+pub(crate) fn is_decimal(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |mut i: usize| {
         while b.get(i).is_some_and(u8::is_ascii_digit) {

@@ -127,60 +127,13 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
         "-Infinity" => return f64::NEG_INFINITY,
         _ => {}
     }
-    // Validate the StrDecimalLiteral grammar ourselves: Rust's parser also
-    // accepts "inf", "NaN", "infinity" which JS does not.
-    let b = t.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+') | Some(b'-')) {
-        i += 1;
-    }
-    let int_start = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let mut n_digits = i - int_start;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let frac_start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        n_digits += i - frac_start;
-    }
-    if n_digits == 0 {
+    // The StrDecimalLiteral grammar checked here: Rust's parser also
+    // accepts "inf", "NaN", "infinity", which JS does not.
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !crate::text::is_decimal(unsigned) {
         return f64::NAN;
     }
-    if matches!(b.get(i), Some(b'e') | Some(b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+') | Some(b'-')) {
-            i += 1;
-        }
-        let exp_start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == exp_start {
-            return f64::NAN;
-        }
-    }
-    if i != b.len() {
-        return f64::NAN;
-    }
-    parse_decimal(t)
-}
-
-/// A checked StrDecimalLiteral as a double: Rust's parser natively, the JS
-/// engine's `Number` in the page build, which so ships no float parsing
-/// code (both round to nearest).
-#[cfg(not(js_engine))]
-fn parse_decimal(t: &str) -> f64 {
-    t.parse::<f64>().unwrap_or(f64::NAN)
-}
-
-/// A checked StrDecimalLiteral as a double, see above.
-#[cfg(js_engine)]
-fn parse_decimal(t: &str) -> f64 {
-    crate::wasm::engine::string_to_number(t)
+    crate::text::decimal_value(t)
 }
 
 /// A JSON number as text: an integer exactly, any other number as JS's
