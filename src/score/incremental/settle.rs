@@ -218,7 +218,7 @@ impl Model {
             .filter(|m| m.l == COUNTED)
             .map(|m| self.base_of(event, m.r))
             .sum();
-        // The event's tags as `context` lists them, without building the list.
+        // The event's tags as `OpenEvent::tags` lists them, without building the list.
         let own = event.g.iter().map(|t| &**t);
         let touchpoint = event.p.and_then(|at| self.touchpoints.get(at));
         let theirs = touchpoint.map_or(&[][..], |tp| tp.tags.as_slice());
