@@ -97,7 +97,7 @@ if [ "${1:-}" = --repack ] && [ -f pkg/nurture_bg.wasm ] && [ -f pkg/browser/nur
 else
   rm -rf pkg
   build pkg
-  build pkg/browser --no-default-features
+  build pkg/browser --no-default-features --features live-visitor
   build pkg/page --no-default-features --features page-only
   build pkg/calibrate --features calibrate
 fi

@@ -8,7 +8,8 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{compiled_error, from_js, invalid_argument, IntoJsResult};
+use super::handles::compiled_error;
+use super::{from_js, invalid_argument, IntoJsResult};
 use crate::compiled::{self, Compiled, Kind, FORMAT_VERSION};
 
 /// `compileConfig(document, kind?)` → `Uint8Array`. `kind` is `"edge"`

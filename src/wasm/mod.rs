@@ -15,12 +15,15 @@ pub mod condition;
 pub mod engine;
 #[cfg(not(feature = "page-only"))]
 pub mod forms;
+pub mod handles;
 #[cfg(all(
     feature = "maxmind-fields",
     feature = "ip-tables",
     not(feature = "page-only")
 ))]
 pub mod mmdb;
+#[cfg(feature = "page-only")]
+pub mod page_core;
 #[cfg(not(feature = "page-only"))]
 pub mod personalize;
 #[cfg(not(feature = "page-only"))]
@@ -31,10 +34,12 @@ pub mod state;
 pub mod tables;
 #[cfg(not(feature = "page-only"))]
 pub mod targeting;
-#[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
+#[cfg(feature = "live-visitor")]
 pub mod visitor;
-#[cfg(all(feature = "visitor-state", not(feature = "page-only")))]
+#[cfg(feature = "live-visitor")]
 pub mod visitor_decide;
+#[cfg(all(feature = "live-visitor", not(feature = "page-only")))]
+pub mod visitor_values;
 
 use js_sys::{Error as JsError, Reflect};
 use serde::Serialize;
@@ -68,14 +73,6 @@ pub(crate) fn js_error(code: &str, path: &str, message: &str) -> JsValue {
         let _ = Reflect::set(&error, &"path".into(), &path.into());
     }
     error.into()
-}
-
-/// The thrown `Error` for a refused compiled config: `code`
-/// `compiled_config_version` or `compiled_config_corrupt`, and a message
-/// saying what was expected.
-#[cfg(all(feature = "config-compiler", not(feature = "page-only")))]
-pub(crate) fn compiled_error(e: &crate::compiled::CompiledError) -> JsValue {
-    js_error(e.code(), "", &e.message())
 }
 
 #[cfg(not(feature = "page-only"))]

@@ -27,46 +27,14 @@
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(not(feature = "ip-tables"))]
+use super::handles::HeldTables;
+use super::handles::{invalid_visitor, PersonalizerHandle};
 #[cfg(feature = "ip-tables")]
 use super::tables::HeldTables;
-use super::{from_js, invalid_argument, to_js, IntoJsResult};
+use super::{from_js, to_js, IntoJsResult};
 use crate::diagnostics::ConfigDocument;
-use crate::diagnostics::Issue;
-#[cfg(not(feature = "ip-tables"))]
-use crate::personalize::Tables;
 use crate::personalize::{Decisions, Personalizer, Visitor};
-
-/// The page build's stand-in for the lookup tables: a page does not know
-/// its visitor's address, so it has none, and a `tables` argument is
-/// refused rather than ignored.
-#[cfg(not(feature = "ip-tables"))]
-pub(super) struct HeldTables;
-
-#[cfg(not(feature = "ip-tables"))]
-impl HeldTables {
-    pub(super) fn read(value: &JsValue) -> Result<HeldTables, JsValue> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(HeldTables);
-        }
-        Err(invalid_argument(
-            "tables",
-            "lookup tables (CidrTable, MaxMindDb) are in the Node and edge builds, not in the page build",
-        ))
-    }
-
-    pub(super) fn with<R>(&self, f: impl FnOnce(&Tables<'_>) -> R) -> R {
-        f(&Tables::default())
-    }
-}
-
-pub(super) fn invalid_visitor(e: Issue) -> JsValue {
-    let mut path = String::from("visitor");
-    if !e.path.is_empty() {
-        path.push('.');
-        path.push_str(&e.path);
-    }
-    invalid_argument(&path, &e.message)
-}
 
 /// The visitor document, read as its JSON text where the build can.
 ///
@@ -186,14 +154,13 @@ pub fn decide_js(config: JsValue, visitor: JsValue, tables: JsValue) -> Result<J
 }
 
 /// Decisions as JS objects: their JSON text, parsed by the engine. The
-/// page build, which decides through its runtime, keeps serde's writer
-/// rather than carry a second one.
+/// browser build keeps serde's writer rather than carry a second one.
 pub(super) fn decisions_to_js(decisions: &Decisions) -> Result<JsValue, JsValue> {
     #[cfg(feature = "visitor-state")]
     {
         let text = decisions
             .to_json()
-            .map_err(|e| invalid_argument("", &e.to_string()))?;
+            .map_err(|e| super::invalid_argument("", &e.to_string()))?;
         js_sys::JSON::parse(&text)
     }
     #[cfg(not(feature = "visitor-state"))]
@@ -207,31 +174,6 @@ pub fn check_personalization_js(config: JsValue) -> Result<JsValue, JsValue> {
     to_js(&Personalizer::check(from_js(config, "config")?))
 }
 
-#[cfg(feature = "visitor-state")]
-thread_local! {
-    static SERIALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-#[cfg(feature = "visitor-state")]
-fn next_serial() -> u32 {
-    SERIALS.with(|n| {
-        let serial = n.get().wrapping_add(1);
-        n.set(serial);
-        serial
-    })
-}
-
-/// A compiled personalization config, for deciding many visitors.
-#[wasm_bindgen(js_name = Personalizer)]
-pub struct PersonalizerHandle {
-    pub(super) inner: Personalizer,
-    /// Tells this config from any other made in this instance (a freed
-    /// one's memory may be reused): what a `LiveVisitor` keeps derived
-    /// under one config is not used under another.
-    #[cfg(feature = "visitor-state")]
-    pub(super) serial: u32,
-}
-
 #[wasm_bindgen(js_class = Personalizer)]
 impl PersonalizerHandle {
     /// `new Personalizer(config)`: compiles once (conditions and regexes
@@ -239,11 +181,7 @@ impl PersonalizerHandle {
     /// first bad field.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<PersonalizerHandle, JsValue> {
-        Ok(PersonalizerHandle {
-            inner: compile(config)?,
-            #[cfg(feature = "visitor-state")]
-            serial: next_serial(),
-        })
+        Ok(PersonalizerHandle::from_personalizer(compile(config)?))
     }
 
     /// `personalizer.decide(visitor, tables?)`, as the `decide` function.

@@ -3,15 +3,15 @@
 
 use std::cell::OnceCell;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::handles::{read_now, read_profile, ModelHandle};
 use super::{dates_to_millis, from_js, invalid_argument, to_js, IntoJsResult};
 use crate::diagnostics::ConfigDocument;
 use crate::score::event::MAX_EVENTS_PER_CALL;
 use crate::score::{EventSource, Model, ScoreOptions, DEFAULT_MODEL_JSON};
-use crate::time::{self, Millis};
 
 thread_local! {
     static DEFAULT_MODEL: OnceCell<Model> = const { OnceCell::new() };
@@ -19,17 +19,6 @@ thread_local! {
 
 fn with_default_model<R>(f: impl FnOnce(&Model) -> R) -> R {
     DEFAULT_MODEL.with(|cell| f(cell.get_or_init(Model::default_model)))
-}
-
-pub(super) fn read_profile(value: JsValue) -> Result<Option<Map<String, Value>>, JsValue> {
-    match from_js(value, "profile")? {
-        Value::Null => Ok(None),
-        Value::Object(map) => Ok(Some(map)),
-        _ => Err(invalid_argument(
-            "profile",
-            "expected an object of profile fields, or null",
-        )),
-    }
 }
 
 /// The events of one call, refused before any is read when there are more
@@ -71,25 +60,6 @@ pub(super) fn too_many_events(count: &str, max: usize, hint: &str) -> JsValue {
     message.push_str(hint);
     message.push(')');
     invalid_argument("events", &message)
-}
-
-/// `now` may be left out in the page (the browser's clock is used); the core
-/// itself never reads a clock.
-pub(super) fn read_now(value: JsValue) -> Result<Millis, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return time::from_f64(js_sys::Date::now())
-            .map_err(|e| invalid_argument("now", e.message()));
-    }
-    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
-        return time::from_f64(date.get_time()).map_err(|e| invalid_argument("now", e.message()));
-    }
-    match value.as_f64() {
-        Some(ms) => time::from_f64(ms).map_err(|e| invalid_argument("now", e.message())),
-        None => Err(invalid_argument(
-            "now",
-            "expected milliseconds since the epoch (Date.now()) or a Date",
-        )),
-    }
 }
 
 /// `score`'s options: the core's, and how many events the call takes.
@@ -269,20 +239,6 @@ pub fn check_model_js(model: JsValue) -> Result<JsValue, JsValue> {
     to_js(&Model::check(from_js(model, "model")?))
 }
 
-/// A compiled scoring model, for scoring many visitors without compiling the
-/// document each time.
-#[wasm_bindgen(js_name = Model)]
-pub struct ModelHandle {
-    pub(super) model: SharedModel,
-}
-
-/// A `Visitor` shares its model's compiled form (a copy costs more than
-/// scoring a visitor); the page build has no `Visitor` and keeps it inline.
-#[cfg(feature = "visitor-state")]
-pub(super) type SharedModel = std::rc::Rc<Model>;
-#[cfg(not(feature = "visitor-state"))]
-pub(super) type SharedModel = Model;
-
 #[wasm_bindgen(js_class = Model)]
 impl ModelHandle {
     /// `new Model(config?)`: compiles `config` (the default model when left
@@ -294,10 +250,7 @@ impl ModelHandle {
             Value::Null => Model::default_model(),
             value => Model::from_value(value).into_js()?,
         };
-        // An `Rc` in the full build, the model itself in the page build.
-        #[allow(clippy::useless_conversion)]
-        let model = SharedModel::from(model);
-        Ok(ModelHandle { model })
+        Ok(ModelHandle::from_model(model))
     }
 
     /// `model.score(profile, events, now?, options?)`.

@@ -8,7 +8,8 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::score::{read_events_text, read_now, read_options, read_profile, ModelHandle};
+use super::handles::{read_now, read_profile, source_or, ModelHandle};
+use super::score::{read_events_text, read_options};
 use super::{invalid_argument, to_js};
 use crate::score::event::MAX_EVENTS_PER_CALL;
 use crate::score::forwarded::ForwardedScore;
@@ -20,18 +21,6 @@ use crate::time::Millis;
 
 /// What the limit's error tells a caller of `ingest` and `validateEvents`.
 const BATCH_HINT: &str = "send them in batches";
-
-/// `"server"` (the default) or `"browser"`.
-pub(super) fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(EventSource::Server);
-    }
-    value
-        .as_string()
-        .as_deref()
-        .and_then(EventSource::from_name)
-        .ok_or_else(|| invalid_argument("source", "expected \"server\" or \"browser\""))
-}
 
 #[derive(Serialize)]
 struct Checked {
@@ -240,7 +229,11 @@ fn read_batch(
     source: JsValue,
 ) -> Result<(String, Millis, EventSource), JsValue> {
     let text = read_events_text(events_json, MAX_EVENTS_PER_CALL, BATCH_HINT)?;
-    Ok((text, read_now(now)?, read_source(&source)?))
+    Ok((
+        text,
+        read_now(now)?,
+        source_or(&source, EventSource::Server)?,
+    ))
 }
 
 impl ModelHandle {

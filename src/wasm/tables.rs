@@ -10,7 +10,7 @@ use std::rc::Rc;
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 
-use super::personalize::invalid_visitor;
+use super::handles::invalid_visitor;
 use super::{from_js, invalid_argument, to_js, IntoJsResult};
 use crate::diagnostics::ConfigDocument;
 use crate::personalize::{IpDatabase, Personalizer, Tables, Visitor};

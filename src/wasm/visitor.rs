@@ -17,17 +17,15 @@
 
 use std::rc::Rc;
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::score::{read_now, read_profile, ModelHandle};
-use super::{invalid_argument, to_js};
+use super::handles::{read_now, read_profile, source_or, ModelHandle};
+use super::invalid_argument;
 use crate::personalize::{ViewBase, Visitor};
-use crate::score::result::RuleTotal;
 use crate::score::{
-    EventFields, EventSource, FieldError, FitResult, Interest, InternedEvent, LiveVisitor, Model,
-    ScoreOptions, ScoreResult, Stage, Tier, TAG_SEPARATOR,
+    EventSource, FieldError, FitResult, InternedEvent, LiveVisitor, Model, ScoreOptions,
+    ScoreResult, TAG_SEPARATOR,
 };
 use crate::time::{self, Millis};
 
@@ -66,148 +64,8 @@ pub struct VisitorHandle {
     pub(super) fit: Option<FitResult>,
 }
 
-/// What `score()` returns: what decisions read, and the totals per rule.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Summary<'a> {
-    now: Millis,
-    fit: f64,
-    fit_grade: char,
-    engagement: f64,
-    level: u8,
-    grade: &'a str,
-    tier: Tier,
-    stage: Stage,
-    mql: bool,
-    interests: &'a [Interest],
-    events: u64,
-    rules: &'a [RuleTotal],
-}
-
-fn field_error(e: FieldError) -> JsValue {
+pub(super) fn field_error(e: FieldError) -> JsValue {
     invalid_argument(e.field, &e.message)
-}
-
-/// `tags`: a string (one tag), an array of strings, or nothing.
-///
-/// NOTE: calls out of wasm into JS cost far more than calls in (each
-/// tag read on its own took two, a third of a tracked event). So the
-/// value crosses as its `JSON.stringify` text, two calls whatever it
-/// holds, and is read as that text says: a value with `toJSON` (a `Date`)
-/// counts as what it returns. Text that does not read as a string or an
-/// array of strings (a lone surrogate, a number) is read again value by
-/// value, which keeps or refuses it as scoring does.
-fn read_tags(value: Option<JsValue>) -> Result<Vec<String>, JsValue> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|t| t.as_string());
-    let tags = text.and_then(|t| match t.as_bytes().first() {
-        Some(b'[') => plain_strings(&t).or_else(|| serde_json::from_str(&t).ok()),
-        Some(b'"') => serde_json::from_str::<String>(&t).ok().map(|tag| vec![tag]),
-        _ => None,
-    });
-    match tags {
-        Some(tags) if tags.len() <= crate::score::event::MAX_TAGS => return Ok(tags),
-        _ => {}
-    }
-    if let Some(tag) = value.as_string() {
-        return Ok(vec![tag]);
-    }
-    let Some(list) = value.dyn_ref::<js_sys::Array>() else {
-        return Err(invalid_argument(
-            "tags",
-            "expected a string or an array of strings",
-        ));
-    };
-    // Refused before the strings are copied in; the core checks the rest.
-    let count = list.length();
-    if count as usize > crate::score::event::MAX_TAGS {
-        return Err(invalid_argument("tags", "more than 50 tags"));
-    }
-    (0..count)
-        .map(|i| {
-            list.get(i)
-                .as_string()
-                .ok_or_else(|| invalid_argument("tags", "expected a string or an array of strings"))
-        })
-        .collect()
-}
-
-/// `["a","b"]` without escapes, read without serde_json: most tag lists.
-/// `None` for anything else, which serde_json then reads.
-fn plain_strings(text: &str) -> Option<Vec<String>> {
-    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
-    if inner.is_empty() {
-        return Some(Vec::new());
-    }
-    if inner.contains('\\') {
-        return None;
-    }
-    let mut tags = Vec::new();
-    for item in inner.split(',') {
-        // A comma inside a tag splits it: its halves do not both read
-        // as strings, or the count of quotes is off.
-        let tag = item.strip_prefix('"')?.strip_suffix('"')?;
-        if tag.contains('"') {
-            return None;
-        }
-        tags.push(tag.to_string());
-    }
-    Some(tags)
-}
-
-/// `"server"` or `"browser"`: the batch path's, but a page's events by
-/// default.
-fn read_source(value: &JsValue) -> Result<EventSource, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(EventSource::Browser);
-    }
-    super::state::read_source(value)
-}
-
-/// A field that may be left out: `None` for `undefined` or `null`.
-///
-/// NOTE: every argument is a `JsValue` read here, as in the rest of the
-/// API, so a value of the wrong type is a typed error; typed parameters
-/// would throw the glue's `TypeError` instead.
-fn given(value: Option<JsValue>) -> Option<JsValue> {
-    value.filter(|v| !v.is_null())
-}
-
-fn string_field(value: &JsValue, field: &str) -> Result<String, JsValue> {
-    value
-        .as_string()
-        .ok_or_else(|| invalid_argument(field, "expected a string"))
-}
-
-/// Milliseconds, or a `Date`.
-fn read_timestamp(value: &JsValue) -> Result<f64, JsValue> {
-    if let Some(ms) = value.as_f64() {
-        return Ok(ms);
-    }
-    match value.dyn_ref::<js_sys::Date>() {
-        Some(date) => Ok(date.get_time()),
-        None => Err(invalid_argument(
-            "timestamp",
-            "expected milliseconds since the epoch (Date.now()) or a Date",
-        )),
-    }
-}
-
-/// A number, or text read as the fit rules read numbers people typed
-/// (`"90"`, `"1,200"`), as scoring reads `properties.dwellSeconds`.
-fn read_dwell(value: &JsValue) -> Result<f64, JsValue> {
-    let refuse = || invalid_argument("dwellSeconds", "expected a number ≥ 0");
-    match value.as_f64() {
-        Some(d) => Ok(d),
-        None => value
-            .as_string()
-            .and_then(|s| crate::score::fit::parse_number_loose(&s))
-            .ok_or_else(refuse),
-    }
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -216,10 +74,17 @@ impl ModelHandle {
     /// model, from the bytes of `toBytes()` (or `Model.ingest`'s `state`),
     /// or new.
     pub fn visitor(&self, state: JsValue, source: JsValue) -> Result<JsValue, JsValue> {
-        let source = read_source(&source)?;
+        let source = source_or(&source, EventSource::Browser)?;
         let model = Rc::clone(&self.model);
         let state = if state.is_undefined() || state.is_null() {
             model.new_state()
+        } else if cfg!(not(feature = "visitor-state")) {
+            // The page replays its stored events instead: the state's
+            // reader and writer stay out of the page build.
+            return Err(invalid_argument(
+                "state",
+                "stored visitor states are read by the Node and edge builds, not by the page build",
+            ));
         } else {
             let Some(bytes) = state.dyn_ref::<js_sys::Uint8Array>() else {
                 return Err(invalid_argument("state", "expected a Uint8Array"));
@@ -248,57 +113,6 @@ impl ModelHandle {
 
 #[wasm_bindgen(js_class = LiveVisitor)]
 impl VisitorHandle {
-    /// `visitor.track(action, url?, timestamp?, tags?, dwellSeconds?)`:
-    /// adds one event (`action` `"page"` for a page view) at `timestamp`
-    /// (milliseconds or a Date; now when left out). Throws
-    /// `invalid_argument` naming the field for an event the batch path
-    /// would reject.
-    pub fn track(
-        &mut self,
-        action: JsValue,
-        url: Option<JsValue>,
-        timestamp: Option<JsValue>,
-        tags: Option<JsValue>,
-        dwell_seconds: Option<JsValue>,
-    ) -> Result<(), JsValue> {
-        let action = string_field(&action, "action")?;
-        let url = given(url).map(|u| string_field(&u, "url")).transpose()?;
-        self.add(&action, url, timestamp, tags, dwell_seconds)
-    }
-
-    /// `visitor.page(url, timestamp?, tags?, dwellSeconds?)`: a page view.
-    pub fn page(
-        &mut self,
-        url: JsValue,
-        timestamp: Option<JsValue>,
-        tags: Option<JsValue>,
-        dwell_seconds: Option<JsValue>,
-    ) -> Result<(), JsValue> {
-        let url = string_field(&url, "url")?;
-        self.add("page", Some(url), timestamp, tags, dwell_seconds)
-    }
-
-    /// `visitor.score(now?, profile?)` → `{now, fit, fitGrade, engagement,
-    /// level, grade, tier, stage, mql, interests, events, rules}`: the same
-    /// figures `model.score` gives for every event tracked.
-    pub fn score(&mut self, now: JsValue, profile: JsValue) -> Result<JsValue, JsValue> {
-        let result = self.scored(now, profile)?;
-        to_js(&Summary {
-            now: result.now,
-            fit: result.fit.score,
-            fit_grade: result.fit.grade,
-            engagement: result.engagement.score,
-            level: result.engagement.level,
-            grade: &result.grade,
-            tier: result.tier,
-            stage: result.stage,
-            mql: result.mql.qualified,
-            interests: &result.interests,
-            events: self.live.events(),
-            rules: &result.engagement.rules,
-        })
-    }
-
     /// `visitor.scoreParts(now?, profile?)`: `score()` as numbers, its
     /// texts kept for `scoreTexts`. The package's `score` builds its object
     /// from them (`visitor_track.js`), without JSON text: `[now, fit,
@@ -446,6 +260,7 @@ impl VisitorHandle {
 
     /// `visitor.toBytes()`: the state to store, read back by `new
     /// LiveVisitor(model, bytes)` and by `model.ingest` / `model.scoreState`.
+    #[cfg(feature = "visitor-state")]
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&mut self) -> Vec<u8> {
         self.model.settle_visitor(&mut self.live, None);
@@ -461,7 +276,11 @@ impl VisitorHandle {
 
 impl VisitorHandle {
     /// The visitor's score at `now` with `profile`, without the breakdown.
-    fn scored(&mut self, now: JsValue, profile: JsValue) -> Result<ScoreResult, JsValue> {
+    pub(super) fn scored(
+        &mut self,
+        now: JsValue,
+        profile: JsValue,
+    ) -> Result<ScoreResult, JsValue> {
         let now = read_now(now)?;
         let profile = read_profile(profile)?;
         self.score_at(now, profile.as_ref())
@@ -479,34 +298,9 @@ impl VisitorHandle {
             .map_err(|e| invalid_argument("state", &e.to_string()))
     }
 
-    /// `track` once the name and URL are read.
-    fn add(
-        &mut self,
-        action: &str,
-        url: Option<String>,
-        timestamp: Option<JsValue>,
-        tags: Option<JsValue>,
-        dwell_seconds: Option<JsValue>,
-    ) -> Result<(), JsValue> {
-        let timestamp = given(timestamp).map(|t| read_timestamp(&t)).transpose()?;
-        let tags = read_tags(given(tags))?;
-        let dwell_seconds = given(dwell_seconds).map(|d| read_dwell(&d)).transpose()?;
-        let (timestamp, now) = self.clock(timestamp)?;
-        let fields = EventFields {
-            action,
-            url: url.as_deref(),
-            tags: &tags,
-            dwell_seconds,
-            timestamp,
-        };
-        self.model
-            .track(&mut self.live, &fields, now)
-            .map_err(field_error)
-    }
-
     /// The event's time (the clock's when `None`) and the `now` it is
     /// checked at.
-    fn clock(&mut self, timestamp: Option<f64>) -> Result<(f64, Millis), JsValue> {
+    pub(super) fn clock(&mut self, timestamp: Option<f64>) -> Result<(f64, Millis), JsValue> {
         let timestamp = match timestamp {
             Some(t) => t,
             None => {

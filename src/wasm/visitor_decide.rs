@@ -13,11 +13,14 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::invalid_argument;
 #[cfg(not(feature = "ip-tables"))]
-use super::personalize::HeldTables;
-use super::personalize::{decisions_to_js, read_visitor, PersonalizerHandle};
-use super::score::read_now;
+use super::handles::HeldTables;
+use super::handles::{read_now, PersonalizerHandle};
+use super::invalid_argument;
+#[cfg(feature = "page-only")]
+use super::page_core::read_visitor;
+#[cfg(not(feature = "page-only"))]
+use super::personalize::{decisions_to_js, read_visitor};
 #[cfg(feature = "ip-tables")]
 use super::tables::HeldTables;
 use super::visitor::VisitorHandle;
@@ -48,6 +51,7 @@ impl VisitorHandle {
     /// `personalizer.decide` answers for the visitor `setContext` set with
     /// its score at `now` (the clock when left out), as the package's
     /// `decisions` returns it. Rust's side: `decisionParts`.
+    #[cfg(not(feature = "page-only"))]
     #[wasm_bindgen(js_name = decisionsJson)]
     pub fn decisions_json(
         &mut self,
