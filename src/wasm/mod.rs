@@ -112,7 +112,9 @@ pub(crate) fn config_error(errors: &[Issue]) -> JsValue {
 ///
 /// serde-wasm-bindgen rather than `JSON.stringify` + serde_json: it turns lone
 /// UTF-16 surrogates (which JS strings may hold) into U+FFFD instead of
-/// failing the whole call, and it reports the bad value's type.
+/// failing the whole call, and it reports the bad value's type. The page
+/// build reads values by hand instead ([`plain`]).
+#[cfg(not(feature = "page-only"))]
 pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() {
         return Ok(serde_json::Value::Null);
@@ -124,6 +126,75 @@ pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, J
     .map_err(|e| js_error(code::INVALID_ARGUMENT, what, &e.to_string()))
 }
 
+/// How deep [`from_js`] reads: deeper than any document a person writes,
+/// and twice the depth the condition evaluator reads (`MAX_VALUE_DEPTH`),
+/// far below the stack.
+const MAX_DEPTH: usize = 512;
+
+/// The page build's [`from_js`]: a JS value read as JSON by hand, with the
+/// same readings (lone surrogates become U+FFFD, `undefined` is `null`,
+/// NaN and the infinities are `null`, a `Date` is `{}`, a function, symbol
+/// or bigint is refused) and the same nesting limit.
+///
+/// NOTE: serde-wasm-bindgen's errors are written by serde, whose message
+/// for an unexpected float formats it: that pulled Rust's whole float
+/// printer (14 KB of wasm) and serde's error machinery into a page build
+/// that reads only a visitor's context and profile.
+#[cfg(feature = "page-only")]
+pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+    plain::read(&value, 0).map_err(|message| js_error(code::INVALID_ARGUMENT, what, message))
+}
+
+#[cfg(feature = "page-only")]
+mod plain {
+    use js_sys::{Array, Object, Reflect};
+    use serde_json::{Map, Number, Value};
+    use wasm_bindgen::JsValue;
+
+    use wasm_bindgen::JsCast;
+
+    use super::MAX_DEPTH;
+
+    pub fn read(value: &JsValue, depth: usize) -> Result<Value, &'static str> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Value::Null);
+        }
+        if let Some(b) = value.as_bool() {
+            return Ok(Value::Bool(b));
+        }
+        if let Some(n) = value.as_f64() {
+            // NaN and the infinities have no JSON form: null, as JSON.stringify does.
+            return Ok(Number::from_f64(n).map_or(Value::Null, Value::Number));
+        }
+        if let Some(s) = value.as_string() {
+            return Ok(Value::String(s));
+        }
+        if depth >= MAX_DEPTH {
+            return Err("nested more than 512 levels deep (or refers to itself)");
+        }
+        if Array::is_array(value) {
+            let array = Array::from(value);
+            let mut out = Vec::with_capacity(array.length().min(4096) as usize);
+            for item in array.iter() {
+                out.push(read(&item, depth + 1)?);
+            }
+            return Ok(Value::Array(out));
+        }
+        if value.is_function() || !value.is_object() {
+            return Err("expected a JSON value (not a function, symbol or bigint)");
+        }
+        let mut out = Map::new();
+        for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+            let Some(name) = key.as_string() else {
+                continue;
+            };
+            let field = Reflect::get(value, &key).unwrap_or(JsValue::UNDEFINED);
+            out.insert(name, read(&field, depth + 1)?);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 /// Reading a JS value into a `serde_json::Value` with a nesting limit.
 ///
 /// NOTE: serde-wasm-bindgen recurses once per level, and wasm32 has no guard
@@ -131,15 +202,14 @@ pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, J
 /// object (`o.self = o`), ran the stack into the heap and trapped with
 /// "memory access out of bounds", leaving the instance dead. Counting levels
 /// here turns both into an `invalid_argument` error.
+#[cfg(not(feature = "page-only"))]
 mod bounded {
     use std::fmt;
 
     use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
     use serde_json::{Map, Number, Value};
 
-    /// Deeper than any document a person writes, and twice the depth the
-    /// condition evaluator reads (`MAX_VALUE_DEPTH`), far below the stack.
-    pub const MAX_DEPTH: usize = 512;
+    use super::MAX_DEPTH;
 
     pub struct ValueSeed {
         pub depth: usize,

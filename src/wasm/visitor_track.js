@@ -319,13 +319,31 @@ function decisionsOf(visitor, personalizer, now, tables) {
   return out;
 }
 
+// The method wasm exports under `name` for the general way. The page
+// build has only the typed way (src/wasm/visitor_values.rs is left out):
+// there what only the general way reads is refused, with the code wasm's
+// own refusals carry.
+function generalWay(proto, name) {
+  const inner = proto[name];
+  if (typeof inner === "function") return inner;
+  return function refused() {
+    const error = new Error(
+      `${name}: the page build takes plain strings and numbers (tags as strings without U+001F, ` +
+        "ids without it in the config); the Node, edge and browser builds read any value",
+    );
+    error.code = "invalid_argument";
+    throw error;
+  };
+}
+
 /** Puts the typed `track` and `page` on the class of `visitor`, once. */
 export function installTrack(visitor) {
   const proto = Object.getPrototypeOf(visitor);
   if (installed.has(proto)) return;
   installed.add(proto);
-  const trackValues = proto.track;
-  const pageValues = proto.page;
+  const trackValues = generalWay(proto, "track");
+  const pageValues = generalWay(proto, "page");
+  const decisionsValues = generalWay(proto, "decisionsJson");
   proto.track = function track(action, url, timestamp, tags, dwellSeconds) {
     if (
       typeof action !== "string" ||
@@ -384,9 +402,9 @@ export function installTrack(visitor) {
   }
   proto.decisions = function decisions(personalizer, now, tables) {
     flush(this);
-    return decisionsOf(this, personalizer, now, tables) ?? this.decisionsJson(personalizer, now, tables);
+    return decisionsOf(this, personalizer, now, tables) ?? decisionsValues.call(this, personalizer, now, tables);
   };
-  const scoreValues = proto.score;
+  const scoreValues = generalWay(proto, "score");
   proto.score = function score(now, profile) {
     flush(this);
     return scoreOf(this, now, profile) ?? scoreValues.call(this, now, profile);
