@@ -68,12 +68,6 @@ cargo test --target wasm32-unknown-unknown --test wasm_node
 step "wasm tests in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   cargo test --target wasm32-unknown-unknown --test wasm_browser
-step "browser runtime: DOM tests in headless Chromium"
-CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
-  cargo test --target wasm32-unknown-unknown --test wasm_dom
-step "browser runtime: DOM tests of the page-only build (pkg/page: compiled configs only)"
-CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
-  cargo test --target wasm32-unknown-unknown --no-default-features --features page-only --test wasm_dom
 
 step "package build"
 scripts/build-pkg.sh

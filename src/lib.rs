@@ -15,8 +15,10 @@
 //! - [`time`]: timestamps. The core has no clock: every function that depends
 //!   on time takes `now` as an argument.
 //!
-//! Nothing in the core imports `wasm_bindgen`, `js_sys` or `web_sys`; the
-//! bindings live in `src/wasm/` and are compiled only for `wasm32`.
+//! Nothing in the core imports `wasm_bindgen` or `js_sys`; the bindings
+//! live in `src/wasm/` and are compiled only for `wasm32`. The page runtime
+//! (DOM, storage, tracking, sending) is JavaScript around them
+//! (pkg-template/runtime/).
 #![cfg_attr(
     not(test),
     deny(
@@ -35,7 +37,6 @@
 pub mod calibrate;
 /// Compiled models and site configs: what pages load instead of JSON.
 pub mod compiled;
-pub mod delivery;
 pub mod diagnostics;
 pub mod email;
 pub mod forms;
@@ -54,10 +55,6 @@ pub mod targeting;
 pub mod text;
 pub mod time;
 
-/// The page runtime (DOM, storage, tracking, sending): wasm32 only, on top
-/// of the bindings in [`wasm`].
-#[cfg(target_arch = "wasm32")]
-pub mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -200,8 +200,8 @@ fn the_edge_document_compiles_both_and_keeps_its_version() {
     assert_eq!(score(&model, &case), score(&Model::default_model(), &case));
 }
 
-/// The compiled site config the DOM tests (tests/wasm_dom.rs) hand the
-/// page build, which has no compiler: kept in step with its JSON here.
+/// The compiled site config the DOM tests (tests/e2e/dom-*.test.mjs) hand
+/// the page build, which has no compiler: kept in step with its JSON here.
 #[test]
 fn the_dom_tests_compiled_fixture_is_up_to_date() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/compiled/");

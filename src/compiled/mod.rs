@@ -67,38 +67,6 @@ pub const HEADER_LEN: usize = 22;
 /// The media type the worker serves compiled configs as.
 pub const MEDIA_TYPE: &str = "application/vnd.nurture.compiled";
 
-/// How the base64 text of a compiled config starts (the magic's first
-/// three bytes): how a page tells an embedded compiled config from a URL.
-pub const BASE64_MAGIC: &str = "iU5S";
-
-/// Standard or URL-safe base64 (padding and whitespace allowed), or `None`:
-/// the form in which the edge embeds a compiled config in a page. By hand:
-/// the page build has no base64 crate, and `atob` gives a binary string
-/// that would need the same loop to become bytes.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' | b' ' | b'\n' | b'\r' | b'\t' => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
 /// What a compiled config holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -283,37 +283,6 @@ fn decimals_are_written_without_formatting() {
 }
 
 #[test]
-fn base64_decodes_with_and_without_padding() {
-    assert_eq!(decode_base64("iU5SQw==").unwrap(), b"\x89NRC");
-    assert!(decode_base64("iU5SQw==").unwrap().starts_with(&MAGIC));
-    assert_eq!(decode_base64("aGk").unwrap(), b"hi");
-    assert_eq!(
-        decode_base64("a b\nc").unwrap(),
-        decode_base64("abc").unwrap()
-    );
-    assert!(decode_base64("a*b").is_none());
-    let bytes = compile(&site(), None).unwrap();
-    let b64 = base64(&bytes);
-    assert!(b64.starts_with(BASE64_MAGIC));
-    assert_eq!(decode_base64(&b64).unwrap(), bytes);
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-#[test]
 fn the_same_document_compiles_to_the_same_bytes() {
     // `$in` lists are hashed sets in the compiled structures, with fixed
     // keys: the same list iterates, and is written, in the same order.

@@ -2,8 +2,10 @@
 //! and turns every core error into a thrown JS `Error` in one place
 //! ([`IntoJsResult`]). Nothing else lives here.
 //!
-//! With the `page-only` feature only [`engine`] and the helpers the page
-//! runtime (src/page) calls stay: the function API (scoring, deciding,
+//! With the `page-only` feature only what the page runtime (JS,
+//! pkg-template/runtime/) scores and decides with stays: [`handles`],
+//! [`page_core`], the `LiveVisitor` of [`visitor`] and [`visitor_decide`],
+//! and [`engine`]; the function API (scoring documents, deciding,
 //! conditions, forms, compiling…) is left out of the page's wasm.
 
 #[cfg(all(feature = "calibrate", not(feature = "page-only")))]

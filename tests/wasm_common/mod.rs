@@ -3,8 +3,9 @@
 //! JavaScript passes them.
 
 use js_sys::{Reflect, JSON};
-use nurture::wasm::personalize::{decide_js, PersonalizerHandle};
-use nurture::wasm::score::{check_model_js, default_model_js, score_js, ModelHandle};
+use nurture::wasm::handles::{ModelHandle, PersonalizerHandle};
+use nurture::wasm::personalize::decide_js;
+use nurture::wasm::score::{check_model_js, default_model_js, score_js};
 use nurture::wasm::tables::{segment_of_js, CidrTableHandle, MaxMindDbHandle};
 use wasm_bindgen::{JsCast, JsValue};
 
