@@ -118,30 +118,64 @@ impl Personalizer {
 }
 
 /// [`Personalizer::layout`]. Serialized with serde, as the other results
-/// are (no `Value` tree built).
+/// are (no `Value` tree built); the page build, which has no JSON writer,
+/// builds the same object by hand (src/wasm/layout.rs).
 #[derive(Debug, Serialize)]
 pub struct Layout<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    slots: Vec<SlotLayout<'a>>,
+    pub(crate) version: Option<&'a str>,
+    pub(crate) slots: Vec<SlotLayout<'a>>,
     /// Each content item with no score and no reasons (left out).
     #[serde(serialize_with = "listed")]
-    items: Vec<Recommendation>,
+    pub(crate) items: Vec<Recommendation>,
 }
 
 #[derive(Debug, Serialize)]
-struct SlotLayout<'a> {
-    id: &'a str,
-    default: Shown<'a>,
-    variants: Vec<Shown<'a>>,
+pub(crate) struct SlotLayout<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) default: Shown<'a>,
+    pub(crate) variants: Vec<Shown<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-struct Shown<'a> {
+pub(crate) struct Shown<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    kind: ContentKind,
-    content: &'a Value,
+    pub(crate) id: Option<&'a str>,
+    pub(crate) kind: ContentKind,
+    pub(crate) content: &'a Value,
+}
+
+// Only the page build writes these by hand (src/wasm/layout.rs).
+#[cfg(any(test, feature = "page-only"))]
+impl ContentKind {
+    /// The JSON name (`"text"`, `"html-template"`), as serialized.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Text => "text",
+            ContentKind::HtmlTemplate => "html-template",
+        }
+    }
+}
+
+#[cfg(any(test, feature = "page-only"))]
+impl ContentType {
+    /// The JSON name (`"case-study"`, …), as serialized.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Page => "page",
+            ContentType::Webinar => "webinar",
+            ContentType::CaseStudy => "case-study",
+            ContentType::WhitePaper => "white-paper",
+            ContentType::Blog => "blog",
+            ContentType::Video => "video",
+            ContentType::Demo => "demo",
+            ContentType::Social => "social",
+            ContentType::Report => "report",
+            ContentType::Comparison => "comparison",
+            ContentType::Trial => "trial",
+            ContentType::Other => "other",
+        }
+    }
 }
 
 /// An item as a recommendation lists it, without score and reasons.
@@ -173,7 +207,33 @@ mod tests {
     use serde_json::json;
 
     use crate::diagnostics::ConfigDocument;
-    use crate::personalize::{Personalizer, Tables, Visitor, DEFAULT_VARIANT};
+    use crate::personalize::content::ContentType;
+    use crate::personalize::{ContentKind, Personalizer, Tables, Visitor, DEFAULT_VARIANT};
+
+    /// The names the page build writes by hand are serde's.
+    #[test]
+    fn kind_and_type_names_are_serdes() {
+        for kind in [ContentKind::Text, ContentKind::HtmlTemplate] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for name in [
+            "page",
+            "webinar",
+            "case-study",
+            "white-paper",
+            "blog",
+            "video",
+            "demo",
+            "social",
+            "report",
+            "comparison",
+            "trial",
+            "other",
+        ] {
+            let kind: ContentType = serde_json::from_value(json!(name)).unwrap();
+            assert_eq!(kind.as_str(), name);
+        }
+    }
 
     /// Every slot of the chosen form names what `decide` writes out.
     #[test]

@@ -89,7 +89,9 @@ use serde_json::{Map, Value};
 
 use crate::diagnostics::Issue;
 use crate::targeting::Condition;
-pub use chosen::{Choice, Chosen, Picked};
+#[cfg(feature = "page-only")]
+pub(crate) use chosen::Shown;
+pub use chosen::{Choice, Chosen, Layout, Picked};
 pub use config::{ContentKind, PersonalizeConfig};
 pub use content::{ContentMatrix, Recommendation, RecommendationReason};
 pub use context::{build_context, IpDatabase, Tables, Visitor};

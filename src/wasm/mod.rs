@@ -18,6 +18,8 @@ pub mod engine;
 #[cfg(not(feature = "page-only"))]
 pub mod forms;
 pub mod handles;
+#[cfg(all(feature = "live-visitor", feature = "page-only"))]
+mod layout;
 #[cfg(all(
     feature = "maxmind-fields",
     feature = "ip-tables",
@@ -44,6 +46,7 @@ pub mod visitor_decide;
 pub mod visitor_values;
 
 use js_sys::{Error as JsError, Reflect};
+#[cfg(not(feature = "page-only"))]
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -291,7 +294,9 @@ mod bounded {
 /// Writes a result as plain JS objects and arrays, so it can be read with dot
 /// access and passed to `JSON.stringify` as is. Going through JSON text and
 /// `JSON.parse` is faster than setting each property across the boundary,
-/// and its code is smaller.
+/// and its code is smaller. (The page build has no JSON writer: it builds
+/// its one object, the layout, by hand: src/wasm/layout.rs.)
+#[cfg(not(feature = "page-only"))]
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value)
         .map_err(|e| js_error(code::INVALID_ARGUMENT, "", &e.to_string()))?;

@@ -116,6 +116,11 @@ impl PersonalizerHandle {
     /// kind, content}]}], items: [{id, title?, url?, type, stage?}]}`, for
     /// the package's `LiveVisitor.decisions`.
     pub fn layout(&self) -> Result<JsValue, JsValue> {
+        #[cfg(feature = "page-only")]
+        return Ok(super::layout::layout_to_js(&Personalizer::layout(
+            &self.inner,
+        )));
+        #[cfg(not(feature = "page-only"))]
         super::to_js(&Personalizer::layout(&self.inner))
     }
 }
