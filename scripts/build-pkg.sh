@@ -102,6 +102,15 @@ else
   build pkg/calibrate --features calibrate
 fi
 cp -r pkg-template/. pkg/
+# The page runtime (pkg-template/runtime/: JavaScript around the wasm core,
+# start/swapSlot/Nurture/SlotUndo) bundled into each page entry with its
+# own build's glue, which stays a module of its own (./nurture.js: the
+# pages preload it, and init() must load the wasm the runtime calls).
+for d in browser page; do
+  node_modules/.bin/esbuild "pkg/$d/index.js" --bundle --minify --format=esm --log-level=warning \
+    --external:./nurture.js --external:../load.js --outfile="pkg/$d/index.js" --allow-overwrite
+done
+rm -rf pkg/runtime
 # What a page downloads besides the wasm (the light build's glue and the
 # entry that checks the wasm's download) without comments and indentation:
 # wasm-bindgen copies every export's rustdoc into the glue as JSDoc that no
