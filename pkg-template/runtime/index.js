@@ -41,7 +41,13 @@ const ENVELOPE_BYTES = 150;
 function readProperties(value, what, nameLen) {
   if (value == null) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw invalid(what, "expected an object");
-  const text = JSON.stringify(value);
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = null;
+  }
+  if (typeof text !== "string") throw invalid(what, "expected JSON values");
   if (bytes(text) + nameLen + ENVELOPE_BYTES > MAX_EVENT_BYTES) {
     throw invalid(what, "the event would be over 4096 bytes as JSON, the most the edge takes (MAX_EVENT_BYTES)");
   }
@@ -245,8 +251,8 @@ export function createRuntime(core) {
     rt.save();
     if (rt.consent) {
       markPending(document, rt.edge);
-      const elapsed = opts.hiddenAt === null ? 0 : Math.max(0, Date.now() - opts.hiddenAt);
-      rt.giveUpIn(Math.max(0, opts.antiFlickerMs - elapsed) || 0);
+      const elapsed = opts.hiddenAt === null ? 0 : Math.max(0, Date.now() - opts.hiddenAt) || 0;
+      rt.giveUpIn(Math.max(0, opts.antiFlickerMs - elapsed));
     } else clearPending(document);
     loadConfig(rt, options?.config, explicit);
     if (opts.autoTrack) {
