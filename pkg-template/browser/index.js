@@ -5,8 +5,9 @@
 import glueInit, * as core from "./nurture.js";
 import { checkedInit } from "../load.js";
 import { createRuntime } from "../runtime/index.js";
+import { loadJson } from "../runtime/json.js";
 
 export * from "./nurture.js";
 // Explicit exports shadow the glue's `export *` of the same names.
-export const { start, swapSlot, Nurture, SlotUndo } = createRuntime(core);
+export const { start, swapSlot, Nurture, SlotUndo } = createRuntime(core, loadJson);
 export default checkedInit(glueInit, () => new URL("nurture_bg.wasm", import.meta.url));

@@ -7,8 +7,9 @@
 // first with `compileConfig`, which only pkg/browser has: pkg/page refuses
 // it as `raw_config_unsupported`. A refused config leaves the runtime
 // running with the slots at their defaults and the outbox as it was;
-// `state().configError` says why.
-import { fail, warn } from "./errors.js";
+// `state().configError` says why. Raw JSON is read by json.js, which only
+// the entries of builds with `compileConfig` bundle.
+import { fail } from "./errors.js";
 
 const RAW = "raw_config_unsupported";
 const RAW_MESSAGE =
@@ -39,27 +40,19 @@ function compiled(v) {
   return null;
 }
 
-/**
- * Structural equality of two JSON values (object keys in any order).
- * @param {any} a @param {any} b @returns {boolean}
- */
-function same(a, b) {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || !a || !b || Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => k in b && same(a[k], b[k]));
-}
-
 /** @param {any} e @param {string} [path] */
 const rethrow = (e, path = "") => fail(e?.code ?? CORRUPT, path, e?.message ?? String(e));
 
 /** Reads configs with one core. */
 export class Configs {
-  /** @param {any} core */
-  constructor(core) {
+  /**
+   * @param {any} core
+   * @param {typeof import("./json.js").loadJson} [json] the JSON reader, in builds with `compileConfig`
+   */
+  constructor(core, json) {
     this.core = core;
     /** pkg/browser (and pkg/): JSON configs too. */
-    this.json = typeof core.compileConfig === "function";
+    this.json = typeof core.compileConfig === "function" ? json ?? null : null;
   }
 
   /**
@@ -72,7 +65,7 @@ export class Configs {
     if (given == null) return { model: core.defaultModel(), explicit: null };
     let bytes = compiled(given);
     if (bytes === null) {
-      if (!this.json) throw fail(RAW, "options.model", RAW_MESSAGE);
+      if (this.json === null) throw fail(RAW, "options.model", RAW_MESSAGE);
       bytes = core.compileConfig(given, "model");
     }
     let loaded;
@@ -101,65 +94,22 @@ export class Configs {
   }
 
   /**
-   * A raw JSON config compiled and loaded: the site config, or the edge's
-   * document, whose parts are compiled each with paths from the top of the
-   * document. Throws `invalid_config` with the first error's path.
-   * @param {any} doc @param {any} explicit @returns {Loaded}
-   */
-  loadJson(doc, explicit) {
-    const { core } = this;
-    /** @param {any} value @param {string} kind @param {string} part */
-    const load = (value, kind, part) => {
-      let bytes;
-      try {
-        bytes = core.compileConfig(value, kind);
-      } catch (/** @type {any} */ e) {
-        if (!part) throw e;
-        const issue = e?.errors?.[0] ?? { path: e?.path ?? "", message: e?.message };
-        const path = part + (issue.path && !issue.path.startsWith("[") ? "." : "") + issue.path;
-        const out = fail("invalid_config", path, issue.message);
-        /** @type {any} */ (out).errors = e?.errors;
-        throw out;
-      }
-      return core.loadCompiled(bytes);
-    };
-    // A site config has no `site` field: a document with one is the edge's.
-    const edge = typeof doc === "object" && doc !== null && !Array.isArray(doc) && "site" in doc;
-    if (!edge) return { personalizer: load(doc, "site", "").personalizer, model: null, version: null };
-    const unknown = Object.keys(doc).find((k) => !["version", "site", "model"].includes(k));
-    if (unknown !== undefined) {
-      throw fail("invalid_config", unknown, "unknown field in the edge's config document, expected `version`, `site`, `model`");
-    }
-    if (typeof doc.version !== "string") throw fail("invalid_config", "version", "expected a string");
-    const personalizer = load(doc.site ?? null, "site", "site").personalizer;
-    let model = null;
-    if (doc.model != null) {
-      if (explicit != null) {
-        if (!same(explicit, doc.model)) {
-          warn("nurture: options.model differs from the model in the edge's config document; options.model is used");
-        }
-      } else model = load(doc.model, "model", "model").model;
-    }
-    return { personalizer, model, version: doc.version };
-  }
-
-  /**
    * What a config that arrived later (a promise's value, a URL's answer)
    * is: loaded, or refused with `{code, message}`.
    * @param {unknown} value @param {any} explicit @returns {Loaded | ConfigError}
    */
   arrived(value, explicit) {
     const bytes = compiled(value);
-    if (bytes !== null && !(this.json === false && isJsonText(bytes))) {
+    if (bytes !== null && !(this.json === null && isJsonText(bytes))) {
       try {
         return this.loadBytes(bytes, explicit);
       } catch (e) {
         return { code: /** @type {any} */ (e).code, message: /** @type {any} */ (e).message };
       }
     }
-    if (!this.json || bytes !== null) return { code: RAW, message: RAW_MESSAGE };
+    if (this.json === null || bytes !== null) return { code: RAW, message: RAW_MESSAGE };
     try {
-      return this.loadJson(value, explicit);
+      return this.json(this.core, value, explicit);
     } catch (e) {
       const first = /** @type {any} */ (e).errors?.[0];
       return { code: "invalid_config", message: first ? `${first.path}: ${first.message}` : /** @type {any} */ (e).message };
@@ -173,7 +123,7 @@ export class Configs {
    */
   read(resp) {
     if (!resp.ok) return Promise.reject(new Error("config request failed"));
-    return this.json && (resp.headers.get("content-type") ?? "").includes("json") ? resp.json() : resp.arrayBuffer();
+    return this.json !== null && (resp.headers.get("content-type") ?? "").includes("json") ? resp.json() : resp.arrayBuffer();
   }
 
   /** The error for JSON handed to pkg/page. @returns {ConfigError} */

@@ -22,16 +22,7 @@ export const RETRY_MAX_MS = 60000;
 export const MAX_TOKEN_LEN = 200;
 
 /** UTF-8 length of a string. @param {string} s */
-export const bytes = (s) => (s.length * 3 <= BATCH_MAX_BYTES ? utf8(s) : new TextEncoder().encode(s).length);
-/** @param {string} s */
-function utf8(s) {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
-  }
-  return n;
-}
+export const bytes = (s) => new TextEncoder().encode(s).length;
 
 /** An event's `messageId`. @param {Event} e @returns {string | undefined} */
 export const messageId = (e) => (typeof e?.messageId === "string" ? e.messageId : undefined);

@@ -19,7 +19,7 @@
 // token the worker answers with (`x-nurture-visitor`) and sends it back as
 // that header on `fetch`, and as `visitorToken` in beacon bodies.
 import { Configs, compiled } from "./config.js";
-import { fail, invalid, warn } from "./errors.js";
+import { invalid, warn } from "./errors.js";
 import { readOptions } from "./options.js";
 import { Runtime, randomId } from "./runtime.js";
 import { SlotUndo, clearPending, edgeApplied, markPending, swapSlot } from "./slots.js";
@@ -71,11 +71,13 @@ function crossOrigin(endpoint) {
 }
 
 /**
- * The runtime around one core (the module of a wasm build, after init).
- * @param {any} core
+ * The runtime around one core (the module of a wasm build, after init);
+ * `json` (json.js's `loadJson`) reads raw JSON configs where the core can
+ * compile them.
+ * @param {any} core @param {typeof import("./json.js").loadJson} [json]
  */
-export function createRuntime(core) {
-  const configs = new Configs(core);
+export function createRuntime(core, json) {
+  const configs = new Configs(core, json);
   /** @type {Runtime | null} */
   let current = null;
 
@@ -177,7 +179,7 @@ export function createRuntime(core) {
         rt.consent = false;
         rt.undoAll();
         rt.pinned.clear();
-        clearPending(rt.document);
+        clearPending(document);
         remove(key);
         try { storage?.setItem(optOutKey(key), "1"); } catch {}
         rt.forget();
@@ -316,11 +318,11 @@ export function createRuntime(core) {
     }
     /** @type {Promise<any>} */
     let promise;
-    if (typeof config === "string") promise = rt.window.fetch(config).then((r) => configs.read(r));
+    if (typeof config === "string") promise = fetch(config).then((r) => configs.read(r));
     else if (typeof config.then === "function") promise = config;
     else {
-      if (!configs.json) refuse(rt, Configs.raw());
-      else install(rt, configs.loadJson(config, explicit));
+      if (configs.json === null) refuse(rt, Configs.raw());
+      else install(rt, configs.json(core, config, explicit));
       return;
     }
     promise.then(
@@ -346,4 +348,3 @@ export function createRuntime(core) {
   return { start, swapSlot, Nurture, SlotUndo };
 }
 
-export { fail };

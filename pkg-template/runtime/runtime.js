@@ -47,8 +47,6 @@ export class Runtime {
    */
   constructor(options, init) {
     this.options = options;
-    this.window = window;
-    this.document = document;
     this.storage = init.storage;
     this.crossOrigin = init.crossOrigin;
     this.model = init.model;
@@ -130,7 +128,7 @@ export class Runtime {
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = null;
     if (this.configState !== "ready") this.gaveUp = true;
-    clearPending(this.document);
+    clearPending(document);
   }
 
   /**
@@ -201,12 +199,12 @@ export class Runtime {
   applyAll() {
     const gaveUp = this.gaveUp && this.options.reapply !== "immediate";
     if (!this.consent || gaveUp || this.configState !== "ready") {
-      if (this.configState !== "loading" || !this.consent) clearPending(this.document);
+      if (this.configState !== "loading" || !this.consent) clearPending(document);
       return;
     }
     /** @type {any[]} */
     const list = this.decisions?.decisions ?? [];
-    for (const el of slotElements(this.document)) {
+    for (const el of slotElements(document)) {
       const id = slotId(el);
       const edge = this.edge.find((e) => e.slot === id);
       if (edge) {

@@ -88,7 +88,7 @@ export function pushEvent(s, event, send) {
 export function stateText(s) {
   for (;;) {
     const text = JSON.stringify(s);
-    if (text.length <= MAX_BYTES / 3 || bytes(text) <= MAX_BYTES) return text;
+    if (bytes(text) <= MAX_BYTES) return text;
     if (s.events.length > 1) trimFront(s.events, s.events.length >> 1);
     else if (s.outbox.length) trimFront(s.outbox, s.outbox.length >> 1);
     else {

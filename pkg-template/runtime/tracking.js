@@ -13,7 +13,7 @@ export const SAME_VIEW_MS = 2000;
 const DOWNLOAD = /\.(pdf|docx?|xlsx?|pptx?|zip|csv|epub|key)$/;
 
 /** `pathname + search` of the page now. @param {Runtime} rt */
-const here = (rt) => rt.window.location.pathname + rt.window.location.search;
+const here = (rt) => location.pathname + location.search;
 
 /**
  * Adds comma-separated tags, trimmed and lower-cased, to `tags`.
@@ -28,8 +28,7 @@ function addTags(tags, text, max) {
 
 /** Reads the page attributes segments can use and the content tags. @param {Runtime} rt */
 export function readPage(rt) {
-  const { location } = rt.window;
-  const doc = rt.document;
+  const doc = document;
   /** @type {Record<string, any>} */
   const attrs = { path: location.pathname, url: location.href, referrer: doc.referrer, title: doc.title };
   /** @type {Record<string, string>} */
@@ -72,7 +71,7 @@ function decode(s) {
 export function foldDwell(rt) {
   const t = Date.now();
   const p = rt.page;
-  const hidden = rt.document.hidden;
+  const hidden = document.hidden;
   if (p.visibleSince !== null) {
     p.dwellMs += Math.max(0, t - p.visibleSince);
     p.visibleSince = hidden ? null : t;
@@ -152,7 +151,7 @@ function onClick(rt, e) {
   if (!(a instanceof HTMLAnchorElement)) return;
   const path = a.pathname;
   const download = a.hasAttribute("download") || DOWNLOAD.test(path.toLowerCase());
-  const outbound = !download && (a.protocol === "http:" || a.protocol === "https:") && a.host !== rt.window.location.host;
+  const outbound = !download && (a.protocol === "http:" || a.protocol === "https:") && a.host !== location.host;
   if (!download && !outbound) return;
   const tags = [...rt.page.tags];
   addTags(tags, a.closest("[data-nurture-tags]")?.getAttribute("data-nurture-tags") ?? null, Infinity);
@@ -173,7 +172,7 @@ function onSubmit(rt, e) {
 
 /** @param {Runtime} rt */
 function onVisibility(rt) {
-  const hidden = rt.document.hidden;
+  const hidden = document.hidden;
   if (hidden) endPage(rt);
   else foldDwell(rt);
   rt.refresh();
@@ -183,9 +182,9 @@ function onVisibility(rt) {
 
 /** @param {Runtime} rt */
 function onScroll(rt) {
-  const full = rt.document.documentElement?.scrollHeight ?? 0;
+  const full = document.documentElement?.scrollHeight ?? 0;
   if (full > 0) {
-    const depth = Math.min(Math.max((rt.window.scrollY + rt.window.innerHeight) / full, 0), 1);
+    const depth = Math.min(Math.max((scrollY + innerHeight) / full, 0), 1);
     if (depth > rt.page.maxScroll) rt.page.maxScroll = depth;
   }
 }
@@ -196,7 +195,7 @@ function onScroll(rt) {
  * @param {Runtime} rt
  */
 export function installListeners(rt) {
-  const { window: win, document: doc } = rt;
+  const win = window, doc = document;
   /** @type {[EventTarget, string, (rt: Runtime, e: Event) => void, boolean][]} */
   const list = [
     [doc, "click", onClick, true],

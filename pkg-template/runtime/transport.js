@@ -34,7 +34,7 @@ export function flush(rt, leaving) {
   // does not send the batch again. A refused one falls back to a keepalive fetch.
   let queued = false;
   try {
-    queued = leaving && rt.window.navigator.sendBeacon(url, body);
+    queued = leaving && navigator.sendBeacon(url, body);
   } catch {}
   if (queued) {
     acknowledge(s.outbox, ids);
@@ -51,7 +51,7 @@ export function flush(rt, leaving) {
   const done = (outcome) => onSent(rt, sent, outcome);
   let request;
   try {
-    request = rt.window.fetch(url, { method: "POST", body, keepalive: leaving, headers });
+    request = fetch(url, { method: "POST", body, keepalive: leaving, headers });
   } catch (e) {
     request = Promise.reject(e);
   }
