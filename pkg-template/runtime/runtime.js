@@ -178,7 +178,8 @@ export class Runtime {
     const now = Date.now();
     const { visitor, state } = this;
     this.score = visitor.score(now, state.profile);
-    const before = JSON.stringify(this.decisions);
+    const immediate = this.options.reapply === "immediate";
+    const before = immediate && JSON.stringify(this.decisions);
     this.decisions = null;
     if (this.personalizer && this.consent) {
       /** @type {Record<string, unknown>} */
@@ -187,7 +188,7 @@ export class Runtime {
       visitor.setContext(context);
       this.decisions = visitor.decisions(this.personalizer, now);
     }
-    if (this.options.reapply === "immediate" && JSON.stringify(this.decisions) !== before) this.applyAll();
+    if (immediate && JSON.stringify(this.decisions) !== before) this.applyAll();
   }
 
   /**
