@@ -25,6 +25,8 @@ export function trackArgs(e) {
   const action = type === "track" ? (typeof e.event === "string" ? e.event.trim() : null) : type;
   if (!action) return null;
   const p = typeof e.properties === "object" && e.properties !== null ? e.properties : {};
+  // Scoring refuses tags that are not a list (track() would take a string as one tag).
+  if (p.tags != null && !Array.isArray(p.tags)) return null;
   const page = e.context?.page ?? {};
   let url = null;
   for (const u of [p.path, p.url, page.path, page.url]) {
