@@ -2,13 +2,13 @@
 // The runtime's configuration as `start({config})` gives it: the site's
 // personalization config or the edge's config document (`{version, site,
 // model}`), compiled (bytes, their base64 text starting `iU5S`) or raw
-// JSON, given as it is, as a URL, or as a promise of any of these. Every
-// config goes through the core's `loadCompiled`; raw JSON is compiled
-// first with `compileConfig`, which only pkg/browser has: pkg/page refuses
+// JSON, given as it is, as a URL, or as a promise of any of these. A
+// compiled config goes through the core's `loadCompiled`; raw JSON through
+// `new Personalizer(site)` and `new Model(model)`, which only the builds
+// whose entries bundle json.js read (pkg/, pkg/browser): pkg/page refuses
 // it as `raw_config_unsupported`. A refused config leaves the runtime
 // running with the slots at their defaults and the outbox as it was;
-// `state().configError` says why. Raw JSON is read by json.js, which only
-// the entries of builds with `compileConfig` bundle.
+// `state().configError` says why.
 import { fail } from "./errors.js";
 
 const RAW = "raw_config_unsupported";
@@ -47,12 +47,11 @@ const rethrow = (e, path = "") => fail(e?.code ?? CORRUPT, path, e?.message ?? S
 export class Configs {
   /**
    * @param {any} core
-   * @param {typeof import("./json.js").loadJson} [json] the JSON reader, in builds with `compileConfig`
+   * @param {typeof import("./json.js").loadJson} [json] the JSON reader (pkg/, pkg/browser)
    */
   constructor(core, json) {
     this.core = core;
-    /** pkg/browser (and pkg/): JSON configs too. */
-    this.json = typeof core.compileConfig === "function" ? json ?? null : null;
+    this.json = json ?? null;
   }
 
   /**
@@ -62,11 +61,12 @@ export class Configs {
    */
   startModel(given) {
     const { core } = this;
-    if (given == null) return { model: core.defaultModel(), explicit: null };
-    let bytes = compiled(given);
+    // The built-in model.
+    if (given == null) return { model: new core.Model(), explicit: null };
+    const bytes = compiled(given);
     if (bytes === null) {
       if (this.json === null) throw fail(RAW, "options.model", RAW_MESSAGE);
-      bytes = core.compileConfig(given, "model");
+      return { model: new core.Model(given), explicit: given };
     }
     let loaded;
     try {

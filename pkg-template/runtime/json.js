@@ -1,8 +1,9 @@
 // @ts-check
-// Raw JSON configs (pkg/browser and pkg/, whose core has `compileConfig`):
-// the site config, or the edge's config document, whose parts are each
-// compiled and loaded with paths from the top of the document. pkg/page's
-// entry does not bundle this: there JSON is `raw_config_unsupported`.
+// Raw JSON configs (pkg/browser and pkg/): the site config, or the edge's
+// config document, whose parts are each compiled by the core's
+// `new Personalizer(site)` and `new Model(model)`, with paths from the top
+// of the document. pkg/page's entry does not bundle this: there JSON is
+// `raw_config_unsupported`.
 import { fail, warn } from "./errors.js";
 
 /**
@@ -24,11 +25,10 @@ function same(a, b) {
  * @returns {import("./config.js").Loaded}
  */
 export function loadJson(core, doc, explicit) {
-  /** @param {any} value @param {string} kind @param {string} part */
+  /** @param {any} value @param {"Personalizer" | "Model"} kind @param {string} part */
   const load = (value, kind, part) => {
-    let bytes;
     try {
-      bytes = core.compileConfig(value, kind);
+      return new core[kind](value);
     } catch (/** @type {any} */ e) {
       if (!part) throw e;
       const issue = e?.errors?.[0] ?? { path: e?.path ?? "", message: e?.message };
@@ -37,24 +37,23 @@ export function loadJson(core, doc, explicit) {
       /** @type {any} */ (out).errors = e?.errors;
       throw out;
     }
-    return core.loadCompiled(bytes);
   };
   // A site config has no `site` field: a document with one is the edge's.
   const edge = typeof doc === "object" && doc !== null && !Array.isArray(doc) && "site" in doc;
-  if (!edge) return { personalizer: load(doc, "site", "").personalizer, model: null, version: null };
+  if (!edge) return { personalizer: load(doc, "Personalizer", ""), model: null, version: null };
   const unknown = Object.keys(doc).find((k) => !["version", "site", "model"].includes(k));
   if (unknown !== undefined) {
     throw fail("invalid_config", unknown, "unknown field in the edge's config document, expected `version`, `site`, `model`");
   }
   if (typeof doc.version !== "string") throw fail("invalid_config", "version", "expected a string");
-  const personalizer = load(doc.site ?? null, "site", "site").personalizer;
+  const personalizer = load(doc.site ?? null, "Personalizer", "site");
   let model = null;
   if (doc.model != null) {
     if (explicit != null) {
       if (!same(explicit, doc.model)) {
         warn("nurture: options.model differs from the model in the edge's config document; options.model is used");
       }
-    } else model = load(doc.model, "model", "model").model;
+    } else model = load(doc.model, "Model", "model");
   }
   return { personalizer, model, version: doc.version };
 }

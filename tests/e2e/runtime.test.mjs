@@ -282,7 +282,7 @@ for (const [path, code, says] of [
 
 test("the page-only build (pkg/page) reads the compiled config and refuses JSON, saying how to compile it", async () => {
   const { context, page, warnings } = await open("/app/page.html");
-  assert.equal(await page.evaluate(() => typeof window.mod.Model), "undefined", "no function API in pkg/page");
+  assert.equal(await page.evaluate(() => typeof window.mod.score + typeof window.mod.decide), "undefinedundefined", "no function API in pkg/page");
   await page.evaluate(() => { window.nurture = window.mod.start({ config: "/edge-compiled/v1/config" }); });
   await page.waitForFunction(() => window.nurture.decisions());
   const ok = await page.evaluate(() => window.nurture.state());

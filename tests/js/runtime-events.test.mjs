@@ -36,6 +36,13 @@ const events = [
   { type: "track", event: "File Downloaded", timestamp: NOW, properties: { tags: "x".repeat(200) } },
   { type: "track", event: "File Downloaded", timestamp: NOW, properties: { tags: "short" } },
   { type: "page", timestamp: NOW / 1000, properties: { path: "/pricing" } },
+  { type: "page", timestamp: NOW, properties: { path: 5 } },
+  { type: "page", timestamp: NOW, properties: { path: "/p", dwellSeconds: true } },
+  { type: "page", timestamp: NOW, properties: { path: "/p", dwellSeconds: "" } },
+  { type: "page", timestamp: NOW, properties: { path: "/p", tags: ["a", 1] } },
+  // Kept by both: a dwell time as text, a time as ISO 8601 text.
+  { type: "page", timestamp: NOW - DAY, properties: { path: "/q", dwellSeconds: "1,200" } },
+  { type: "page", timestamp: new Date(NOW - DAY).toISOString(), properties: { path: "/r", dwellSeconds: 61 } },
 ];
 
 test("stored events score in a LiveVisitor as Model.score scores them", () => {
