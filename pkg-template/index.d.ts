@@ -858,7 +858,8 @@ export interface RuntimeState {
   consent: boolean;
   globalPrivacyControl: boolean;
   reset: string | null;
-  score: ScoreResult | null;
+  /** The live visitor's score (`LiveVisitor.score`: what decisions read and the totals per rule). */
+  score: VisitorScore | null;
   decisions: Decisions | null;
   applied: unknown[];
   page: unknown;
@@ -885,7 +886,8 @@ export class Nurture {
    */
   page(properties?: Record<string, unknown>): boolean;
   identify(traits: Profile): void;
-  score(): ScoreResult | null;
+  /** The live visitor's score (`LiveVisitor.score`). */
+  score(): VisitorScore | null;
   decisions(): Decisions | null;
   state(): RuntimeState;
   /** Calls `cb(state)` at once with the current state, then after every change; returns the unsubscribe function. */

@@ -9,3 +9,6 @@ initSync({ module: readFileSync(new URL("./nurture_bg.wasm", import.meta.url)) }
 
 export * from "./nurture.js";
 export { default } from "./nurture.js";
+// The page runtime (it throws `invalid_argument` without a window), as
+// the other entries export it.
+export { start, swapSlot, Nurture, SlotUndo } from "./index.js";

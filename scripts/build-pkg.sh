@@ -102,6 +102,18 @@ else
   build pkg/calibrate --features calibrate
 fi
 cp -r pkg-template/. pkg/
+# The page runtime (pkg-template/runtime/: JavaScript around the wasm core,
+# start/swapSlot/Nurture/SlotUndo) bundled into the entries for pages (the
+# full build's, the light build's, the page build's; node.js re-exports the
+# full build's) with each build's own glue, which stays a module of its
+# own (./nurture.js: the pages preload it, and init() must load the wasm
+# the runtime calls). Platform neutral: the browser field of pkg/package.json
+# would otherwise rewrite the external ./load.js.
+for f in pkg/index.js pkg/browser/index.js pkg/page/index.js; do
+  node_modules/.bin/esbuild "$f" --bundle --minify --format=esm --platform=neutral --log-level=warning \
+    --external:"*/nurture.js" --external:"*/load.js" --outfile="$f" --allow-overwrite
+done
+rm -rf pkg/runtime
 # What a page downloads besides the wasm (the light build's glue and the
 # entry that checks the wasm's download) without comments and indentation:
 # wasm-bindgen copies every export's rustdoc into the glue as JSDoc that no

@@ -84,6 +84,8 @@ node --test --test-concurrency=1 tests/package/
 
 step "edge worker: types (tsc on the JSDoc-typed sources, against pkg/index.d.ts)"
 npx tsc -p worker/tsconfig.json
+step "page runtime: types (tsc on the JSDoc-typed sources of pkg-template/runtime)"
+npx tsc -p pkg-template/runtime/tsconfig.json
 
 step "edge worker: bundle, then tests in workerd (Miniflare)"
 node worker/build.mjs

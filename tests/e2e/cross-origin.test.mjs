@@ -145,7 +145,7 @@ test("site and worker on two origins: every batch, beacons included, lands on on
   assert.equal(kept.events, ids.length);
   assert.equal(kept.last.engagement, Math.max(...engagement));
   // The page scored the same history itself: the edge agrees with it.
-  assert.equal(kept.last.engagement, local.score.engagement.score);
+  assert.equal(kept.last.engagement, local.score.engagement);
   await context.close();
 });
 

@@ -33,7 +33,7 @@ const CONFIG = {
 const html = (onExposure) => `<!doctype html><html><head><title>exposures</title></head><body>
 <p data-nurture-slot="cta">Start a free trial</p><h1 data-nurture-slot="headline">Plants that keep running</h1>
 <script type="module">
-import init, { start } from "/pkg/browser/nurture.js";
+import init, { start } from "/pkg/browser/index.js";
 await init();
 window.exposures = [];
 try {

@@ -38,7 +38,7 @@ const COMPILED_TYPE = "application/vnd.nurture.compiled";
 const FIXTURE = `<!doctype html><html><head><meta charset="utf-8"><title>Runtime fixture</title></head>
 <body><p data-nurture-slot="hero">Default hero</p>
 <script type="module">
-  import init, * as nurture from "/pkg/browser/nurture.js";
+  import init, * as nurture from "/pkg/browser/index.js";
   await init();
   window.mod = nurture;
 </script></body></html>`;
@@ -197,12 +197,12 @@ test("start({config: url}) reads the edge's config document: its site config, it
   await page.waitForFunction(() => window.nurture.decisions());
   const s = await page.evaluate(() => window.nurture.state());
   assert.equal(s.configVersion, "c0ffee42");
-  assert.equal(s.score.engagement.score, 7, "scored with the document's model");
+  assert.equal(s.score.engagement, 7, "scored with the document's model");
   await page.evaluate(() => window.nurture.track("Download", {}));
   // The document's model has no download rule: still 7, the slot stays.
   assert.equal(await heroVariant(page), "default");
   await page.evaluate(() => window.nurture.page());
-  assert.equal(await page.evaluate(() => window.nurture.score().engagement.score), 7, "page() at once is the same view");
+  assert.equal(await page.evaluate(() => window.nurture.score().engagement), 7, "page() at once is the same view");
   assert.deepEqual(warnings, []);
   await context.close();
 });
@@ -211,14 +211,14 @@ test("the edge's config document with options.model: options.model is used, with
   const { context, page, warnings } = await open();
   await page.evaluate(() => { window.nurture = window.mod.start({ config: "/edge/v1/config", model: null }); });
   await page.waitForFunction(() => window.nurture.decisions());
-  assert.equal(await page.evaluate(() => window.nurture.score().engagement.score), 7, "model: null is no model: the document's");
+  assert.equal(await page.evaluate(() => window.nurture.score().engagement), 7, "model: null is no model: the document's");
   await page.evaluate(() => {
     window.nurture = window.mod.start({ config: "/edge/v1/config", model: { engagement: { rules: [{ id: "view", event: "page", points: 1 }] } } });
   });
   await page.waitForFunction(() => window.nurture.decisions());
   const s = await page.evaluate(() => window.nurture.state());
   assert.equal(s.configVersion, "c0ffee42");
-  assert.equal(s.score.engagement.score, 2, "the explicit model: 1 a view, two views stored");
+  assert.equal(s.score.engagement, 2, "the explicit model: 1 a view, two views stored");
   assert.deepEqual(warnings, ["nurture: options.model differs from the model in the edge's config document; options.model is used"]);
   await context.close();
 });
@@ -245,7 +245,7 @@ test("start({config: url}) reads the edge's compiled config: its site config, it
   const s = await page.evaluate(() => window.nurture.state());
   assert.equal(s.configVersion, "00000000c0ffee42");
   assert.equal(s.configError, null);
-  assert.equal(s.score.engagement.score, 7, "scored with the compiled document's model");
+  assert.equal(s.score.engagement, 7, "scored with the compiled document's model");
   await page.evaluate(() => window.nurture.track("Download", {}));
   assert.equal(await heroVariant(page), "default");
   assert.deepEqual(warnings, []);
@@ -282,12 +282,12 @@ for (const [path, code, says] of [
 
 test("the page-only build (pkg/page) reads the compiled config and refuses JSON, saying how to compile it", async () => {
   const { context, page, warnings } = await open("/app/page.html");
-  assert.equal(await page.evaluate(() => typeof window.mod.Model), "undefined", "no function API in pkg/page");
+  assert.equal(await page.evaluate(() => typeof window.mod.score + typeof window.mod.decide), "undefinedundefined", "no function API in pkg/page");
   await page.evaluate(() => { window.nurture = window.mod.start({ config: "/edge-compiled/v1/config" }); });
   await page.waitForFunction(() => window.nurture.decisions());
   const ok = await page.evaluate(() => window.nurture.state());
   assert.equal(ok.configVersion, "00000000c0ffee42");
-  assert.equal(ok.score.engagement.score, 7, "scored with the compiled document's model");
+  assert.equal(ok.score.engagement, 7, "scored with the compiled document's model");
   assert.deepEqual(warnings, []);
   // A URL answering JSON, and the same document as an object: refused,
   // slots at their defaults, the outbox kept.

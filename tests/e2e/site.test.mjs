@@ -50,11 +50,11 @@ test("reading pricing and a case study moves a visitor from cold towards hot", a
   await visit("/case-studies/refinery.html", 70_000);
   const after = await visit("/index.html");
   // 2 (home) + pricing 2×3 + read 3×3 + case study 2×2 + read 3×2 + 2 (home) = 29
-  assert.equal(after.score.engagement.score, 29);
+  assert.equal(after.score.engagement, 29);
   assert.equal(after.score.tier, "warm");
   assert.equal(after.score.grade, "D3");
   assert.equal(after.score.stage, "consideration");
-  const rules = Object.fromEntries(after.score.engagement.rules.filter((r) => r.events).map((r) => [r.rule, r.events]));
+  const rules = Object.fromEntries(after.score.rules.filter((r) => r.events).map((r) => [r.rule, r.events]));
   assert.deepEqual(rules, { "page-view": 4, "engaged-read": 2 });
   // The warm visitor's home page now points at case studies and pricing.
   const slot = page.locator('[data-nurture-slot="next-content"]');
@@ -149,7 +149,7 @@ test("a corrupt stored state recovers, reported once", async () => {
   await ready(page);
   let s = await state(page);
   assert.equal(s.reset, "corrupt");
-  assert.equal(s.score.engagement.score, 2); // this page view, scored afresh
+  assert.equal(s.score.engagement, 2); // this page view, scored afresh
   const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("nurture")));
   assert.equal(stored.v, 1);
   assert.equal(stored.id, s.visitorId);
@@ -157,7 +157,7 @@ test("a corrupt stored state recovers, reported once", async () => {
   await ready(page);
   s = await state(page);
   assert.equal(s.reset, null);
-  assert.equal(s.score.engagement.score, 4);
+  assert.equal(s.score.engagement, 4);
   assert.equal(warnings.filter((w) => w.includes("reset")).length, 1);
   await context.close();
 });

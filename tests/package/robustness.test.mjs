@@ -95,6 +95,7 @@ const calls = {
   "Form.validate": [(a, b) => new n.Form(form).validate(a, b), [{ email: "a@acme.example" }, {}]],
   "Form.nextFields": [(a) => new n.Form(form).nextFields(a), [{}]],
   checkEmail: [(a) => n.checkEmail(a), ["a@acme.example"]],
+  loadCompiled: [(a) => n.loadCompiled(a), [n.compileConfig(site, "site")]],
   checkPhone: [(a, b) => n.checkPhone(a, b), ["13800138000", "CN"]],
   // The page runtime needs a window: in Node even good arguments must give
   // a typed error, never a TypeError from the glue or a trap.

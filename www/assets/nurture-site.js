@@ -49,7 +49,7 @@ if (!asJson && arrived === null) config.then((bytes) => { arrived = bytes; }, ()
 const build = asJson || params.get("build") === "browser" ? "/pkg/browser" : "/pkg/page";
 const wasm = `${build}/nurture_bg.wasm`;
 const compiled = early.wasm === wasm ? early.module : WebAssembly.compileStreaming(fetch(wasm));
-const { default: init, start } = await import(`${build}/nurture.js`);
+const { default: init, start } = await import(`${build}/index.js`);
 await init({ module_or_path: compiled });
 clearTimeout(failsafe);
 const nurture = start({
@@ -92,20 +92,16 @@ function debugPanel() {
   document.body.append(panel, toggle);
   const render = (s) => {
     const score = s.score ?? {};
-    const fit = score.fit ?? { score: 0, breakdown: [] };
-    const eng = score.engagement ?? { score: 0, rules: [] };
     const decisions = s.decisions?.decisions ?? [];
-    const rows = [
-      ...fit.breakdown.map((p) => [`fit · ${p.label ?? p.rule}`, p.points]),
-      ...eng.rules.filter((r) => r.events > 0).map((r) => [`engagement · ${r.rule} ×${r.events}${r.untrusted ? ` (${r.untrusted} back-office only)` : ""}`, r.points]),
-      ...(eng.inactivity ? [["inactivity", eng.inactivity.points]] : []),
-    ];
+    // The live visitor's score: totals per engagement rule (fit is a number).
+    const rows = (score.rules ?? []).filter((r) => r.events > 0)
+      .map((r) => [`engagement · ${r.rule} ×${r.events}${r.untrusted ? ` (${r.untrusted} back-office only)` : ""}`, r.points]);
     const interests = (score.interests ?? []).slice(0, 5);
     panel.replaceChildren(
       el("h4", {}, "nurture · visitor ", el("code", {}, s.visitorId.slice(0, 8))),
       el("div", { class: "nd-big" },
         el("span", { class: `nd-grade nd-${score.tier}`, "data-grade": score.grade ?? "" }, score.grade ?? "–"),
-        el("span", {}, `fit ${fit.score} · engagement ${eng.score}`)),
+        el("span", {}, `fit ${score.fit ?? 0} · engagement ${score.engagement ?? 0}`)),
       el("dl", {},
         el("dt", {}, "tier"), el("dd", { "data-tier": score.tier ?? "" }, score.tier ?? "–"),
         el("dt", {}, "stage"), el("dd", {}, score.stage ?? "–"),
