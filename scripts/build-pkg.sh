@@ -49,7 +49,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # `Number` in the wasm builds that leave number text to it (profile values,
 # form fields, content ranges, condition operands): no float parsing code
 # and its tables, 334625 → 320685 bytes.
-BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-318000}
+# Lowered to 317000 when the page runtime became JavaScript around the
+# wasm core (pkg-template/runtime/, bundled into index.js; the glue takes
+# in its snippet): 317358 → 316296 bytes, the runtime's 9 KB of JS
+# included and its Rust (src/page) gone.
+BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-317000}
 # gzip -9 size of the page entry (pkg/page: wasm + glue + entry + load.js),
 # checked the same way. Set to the measured size rounded up to the next
 # 1,000 when the page-only build (no function API, compiled configs read
@@ -73,7 +77,12 @@ BROWSER_GZIP_BUDGET=${BROWSER_GZIP_BUDGET:-318000}
 # (browser 320445 → 317370).
 # Lowered to 182000 when the page build stopped reading a visitor address
 # it never has (no IPv4/IPv6 parser or printer): 185273 → 181942 bytes.
-PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-182000}
+# Lowered to 138000 when the page runtime became JavaScript around the
+# wasm core (pkg-template/runtime/, 8.9 KB gzip of index.js; src/page and
+# its serde_json, serde-wasm-bindgen and float formatting gone, the
+# layout built with js-sys): 181942 → 137089 bytes, the glue's snippet
+# (visitor_track.js) counted now that it is bundled in.
+PAGE_GZIP_BUDGET=${PAGE_GZIP_BUDGET:-138000}
 
 build() { # out_dir, cargo feature arguments...
   local out=$1
@@ -120,13 +129,18 @@ rm -rf pkg/runtime
 # page needs (editors read index.d.ts). Whitespace only: names, exports and
 # the `new URL("nurture_bg.wasm", import.meta.url)` that bundlers look for
 # stay as they are. 9.0 KB → 7.7 KB gzip for the glue. Idempotent, so
-# --repack may run it again.
+# --repack may run it again. The glue of the two page builds takes in the
+# JS snippet it imports (LiveVisitor's typed track, score and decisions,
+# src/wasm/visitor_track.js), so a page downloads one module, without the
+# snippet's comments, and the budgets below count it.
 for f in pkg/browser/nurture.js pkg/browser/index.js pkg/page/nurture.js pkg/page/index.js pkg/load.js; do
   banner=""
-  case $f in */nurture.js) banner='/* @ts-self-types="./nurture.d.ts" */' ;; esac
-  node_modules/.bin/esbuild "$f" --minify-whitespace --format=esm --log-level=warning \
+  bundle=""
+  case $f in */nurture.js) banner='/* @ts-self-types="./nurture.d.ts" */' bundle="--bundle" ;; esac
+  node_modules/.bin/esbuild "$f" $bundle --minify-whitespace --format=esm --log-level=warning \
     --banner:js="$banner" --outfile="$f" --allow-overwrite
 done
+rm -rf pkg/browser/snippets pkg/page/snippets
 # index.d.ts re-exports the generated declarations: without them every
 # consumer's tsc fails.
 if [ ! -f pkg/generated/types.d.ts ]; then
