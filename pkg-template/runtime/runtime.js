@@ -9,46 +9,10 @@ import { APPLIED_ATTR, clearPending, slotElements, slotId, swap } from "./slots.
 import { fireExposures, reportExposures } from "./exposure.js";
 import { flush } from "./transport.js";
 import { foldDwell } from "./tracking.js";
+import { trackArgs } from "./events.js";
 
 /** Dwell time is folded into the current page event this often. */
 export const TICK_MS = 5000;
-
-/**
- * The arguments of `LiveVisitor.track` for a stored event, read as scoring
- * reads an event object (src/score/event.rs): the action is `page`,
- * `identify`... or a track event's name; the URL the first non-blank of
- * `properties.path`, `properties.url`, `context.page.path`, `.url`. Plain
- * values only (the page build's visitor has no other way): null for an
- * event scoring would refuse (a URL or a tag that is not text, tags that
- * are not a list, a time or dwell that is not a number).
- * @param {Record<string, any>} e
- * @returns {[string, string | null, number, string[] | null, number | null] | null}
- */
-export function trackArgs(e) {
-  const type = typeof e.type === "string" ? e.type.toLowerCase() : e.event != null ? "track" : null;
-  const action = type === "track" ? (typeof e.event === "string" ? e.event.trim() : null) : type;
-  if (!action) return null;
-  const p = typeof e.properties === "object" && e.properties !== null ? e.properties : {};
-  const page = e.context?.page ?? {};
-  let url = null;
-  for (const u of [p.path, p.url, page.path, page.url]) {
-    if (u == null) continue;
-    if (typeof u !== "string") return null;
-    if ((url = u.trim() || null)) break;
-  }
-  const ts = typeof e.timestamp === "string" ? Date.parse(e.timestamp) : e.timestamp;
-  let tags = p.tags ?? null;
-  if (tags !== null) {
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string")) return null;
-    // U+001F joins tags on their way into wasm.
-    tags = tags.map((t) => t.replaceAll("\u001f", ""));
-  }
-  let dwell = p.dwellSeconds ?? null;
-  // "90", "1,200": read as the fit rules read numbers people typed.
-  if (typeof dwell === "string") dwell = dwell.trim() ? Number(dwell.trim().replace(/,/g, "")) : NaN;
-  if (typeof ts !== "number" || !Number.isFinite(ts) || (dwell !== null && !(typeof dwell === "number" && dwell >= 0 && dwell < Infinity))) return null;
-  return [action, url, ts, tags, dwell];
-}
 
 /** Random 128-bit visitor id as 32 hex digits. */
 export const randomId = () =>
