@@ -169,6 +169,7 @@ export async function readBytes(request, s) {
     throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
   }
   if (request.body === null) throw new HttpError("empty_body", "the body is empty");
+  if (declared !== null && /^\d+$/.test(declared)) return readDeclared(request, s);
   const reader = request.body.getReader();
   /** @type {Uint8Array[]} */
   const chunks = [];
@@ -215,6 +216,40 @@ export async function readBytes(request, s) {
   }
   if (size === 0) throw new HttpError("empty_body", "the body is empty");
   return concatBytes(chunks, size);
+}
+
+/**
+ * A body of a declared length within the cap, read whole by the runtime
+ * (`arrayBuffer()`) rather than chunk by chunk in JS: the same answers as
+ * the stream's loop (the deadline, a connection closed midway, the cap
+ * checked again on what arrived). The loop was about a tenth of the
+ * worker's time for an event batch (its CPU profile), this about half that.
+ * @param {Request} request
+ * @param {Pick<Settings, "maxBodyBytes" | "bodyTimeoutMs">} s
+ */
+async function readDeclared(request, s) {
+  /** @type {number | null} */
+  let timer = null;
+  /** @type {Promise<"timeout">} */
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), s.bodyTimeoutMs ?? 10_000);
+  });
+  const read = request.arrayBuffer();
+  // When the deadline wins, the read is left behind; should it fail later,
+  // that must not surface as an unhandled rejection.
+  read.catch(() => {});
+  let got;
+  try {
+    got = await Promise.race([read, deadline]);
+  } catch {
+    throw new HttpError("body_aborted", "the connection closed before the body was complete");
+  } finally {
+    clearTimeout(timer);
+  }
+  if (got === "timeout") throw new HttpError("body_timeout", `the body did not arrive within ${s.bodyTimeoutMs ?? 10_000} ms`);
+  if (got.byteLength > s.maxBodyBytes) throw new HttpError("body_too_large", `the body is larger than ${s.maxBodyBytes} bytes`);
+  if (got.byteLength === 0) throw new HttpError("empty_body", "the body is empty");
+  return new Uint8Array(got);
 }
 
 /**

@@ -35,6 +35,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { settings } from "./config.js";
+import { handoffOrNull } from "./handoff/config.js";
 import { withCore, trapForTest, coreStats, isFatal, holdHandle } from "./core.js";
 import { loadDocuments } from "./source.js";
 import { TokenBucket } from "./ratelimit.js";
@@ -85,9 +86,37 @@ import { LinkTable, unlinkVisitors } from "./links.js";
 /**
  * An event of a batch, shape-checked by the route: its index in the batch,
  * its dedup id and the collector's idempotency key.
- * @typedef {{index: number, id: string, forwardId: string, event: NurtureEvent}} Candidate
- * @typedef {Omit<Candidate, "forwardId">} Ingestible a candidate as the visitor's object takes it
+ * @typedef {{index: number, id: string, forwardId: string, event: NurtureEvent, text?: string}} Candidate
+ *   (`text`: the event's JSON text, when the route has it already)
+ * @typedef {{index: number, id: string, text: string, event?: NurtureEvent}} Ingestible a
+ *   candidate as the visitor's object takes it: the event's JSON text, which
+ *   the core reads, and the event itself only when the object reads its
+ *   fields (wireCandidate)
  */
+
+/**
+ * A candidate as it crosses to the visitor's object: its JSON text (what the
+ * core reads, one string for the RPC to copy rather than an object tree to
+ * serialize and build again, and then to write as JSON once more), and the
+ * event itself only for an identify or group (their traits are merged into
+ * the profile) or an exposure (its experiment is remembered).
+ * @param {Candidate} c
+ * @returns {Ingestible}
+ */
+export function wireCandidate({ index, id, event, text = JSON.stringify(event) }) {
+  const type = event.type;
+  return type === "identify" || type === "group" || exposureKeyOf(event) !== null ? { index, id, text, event } : { index, id, text };
+}
+
+/**
+ * The event of a candidate the object took (read from its text when it
+ * did not come along).
+ * @param {Ingestible} c
+ * @returns {NurtureEvent}
+ */
+function eventOf(c) {
+  return c.event ?? JSON.parse(c.text);
+}
 
 /**
  * What `ingest` answers when it takes the batch.
@@ -270,16 +299,17 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * given to the core is "server".
  * @param {Model} model
  * @param {VisitorEngagement} engagement
- * @param {NurtureEvent[]} events
+ * @param {NurtureEvent[] | string} events the events, or their JSON text (an array)
  * @param {number} now
  */
 function ingestInto(model, engagement, events, now) {
   try {
-    return model.ingestInto(engagement, JSON.stringify(events), now, "server");
+    return model.ingestInto(engagement, typeof events === "string" ? events : JSON.stringify(events), now, "server");
   } catch (err) {
     // Text the core refuses is refused before the state changes.
     if (isFatal(err) || /** @type {{path?: string}} */ (err).path !== "events") throw err;
-    const text = JSON.stringify(events, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
+    const list = typeof events === "string" ? JSON.parse(events) : events;
+    const text = JSON.stringify(list, (_, v) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
     return model.ingestInto(engagement, text, now, "server");
   }
 }
@@ -291,6 +321,24 @@ function ingestInto(model, engagement, events, now) {
  * the bytes, should that batch not be written).
  * @typedef {{handle: VisitorEngagement, model: Model, restarts: number, of: Uint8Array | null}} LiveEngagement
  */
+
+/** @type {WeakMap<Model, Set<string>>} each model's `browserTraits`, read from the core once */
+const traitsOf = new WeakMap();
+
+/**
+ * The profile fields a browser's own identify/group may set (the model's
+ * `fit.browserTraits`): a getter that crosses into the core, asked once per
+ * model rather than once per batch.
+ * @param {Model} model
+ */
+function browserTraitsOf(model) {
+  let set = traitsOf.get(model);
+  if (!set) {
+    set = new Set(model.browserTraits ?? []);
+    traitsOf.set(model, set);
+  }
+  return set;
+}
 
 // Segment group traits, in the names the scoring model reads.
 const GROUP_TRAITS = { name: "company", industry: "industry", employees: "companySize", website: "website", plan: "plan", country: "country" };
@@ -364,7 +412,7 @@ export class VisitorState extends DurableObject {
     const fresh = [];
     for (const c of candidates) {
       const key = /** @type {number} */ (keyOf.get(c.id));
-      const experiment = exposureKeyOf(c.event);
+      const experiment = c.event ? exposureKeyOf(c.event) : null;
       if (seen.has(key) || inBatch.has(key) || (experiment !== null && exposed.has(experiment))) duplicates.push({ index: c.index, id: c.id });
       else {
         inBatch.add(key);
@@ -386,7 +434,7 @@ export class VisitorState extends DurableObject {
       // wasm.
       const live = this.liveEngagement(model, st, now);
       live.of = null;
-      const check = ingestInto(model, live.handle, fresh.map((c) => c.event), now);
+      const check = ingestInto(model, live.handle, `[${fresh.map((c) => c.text).join(",")}]`, now);
       if (!check.state) live.of = st.engagement;
       const bad = new Map(check.rejected.map((r) => [r.index, r.reason]));
       const accepted = fresh.filter((_, i) => !bad.has(i));
@@ -403,10 +451,12 @@ export class VisitorState extends DurableObject {
 
       const profile = { ...st.profile };
       const claimed = { ...st.claimed };
-      const browserTraits = new Set(model.browserTraits ?? []);
-      for (const c of [...accepted].sort((a, b) => tsOf(a.event) - tsOf(b.event))) {
-        if (c.event.type === "identify") mergeBySource(profile, claimed, c.event.traits, null, channel, browserTraits);
-        if (c.event.type === "group") mergeBySource(profile, claimed, c.event.traits, GROUP_TRAITS, channel, browserTraits);
+      const browserTraits = browserTraitsOf(model);
+      // Only identifies and groups come with their event (wireCandidate).
+      const said = accepted.flatMap((c) => c.event ?? []).sort((a, b) => tsOf(a) - tsOf(b));
+      for (const event of said) {
+        if (event.type === "identify") mergeBySource(profile, claimed, event.traits, null, channel, browserTraits);
+        if (event.type === "group") mergeBySource(profile, claimed, event.traits, GROUP_TRAITS, channel, browserTraits);
       }
       // The score as stored and forwarded, built in the core: the per-rule
       // totals it is cut from stay there.
@@ -432,7 +482,7 @@ export class VisitorState extends DurableObject {
     const before = st.seen;
     st.seen = remember(before, added, s.seenCap);
     this.seenMoved(before, added, st.seen);
-    const newlyExposed = outcome.accepted.flatMap((c) => exposureKeyOf(c.event) ?? []);
+    const newlyExposed = outcome.accepted.flatMap((c) => (c.event && exposureKeyOf(c.event)) ?? []);
     if (newlyExposed.length) st.exposed = (st.exposed ?? []).concat(newlyExposed).slice(-MAX_EXPOSED);
     st.profile = outcome.profile;
     st.claimed = outcome.claimed;
@@ -441,7 +491,8 @@ export class VisitorState extends DurableObject {
     st.last = summary;
     st.lastActivity = now;
     st.visitorId = visitorId;
-    logEvents(this.env, st, this.ctx.storage, outcome.accepted.map((c) => c.event), now);
+    // The events are read from their texts only when a handoff keeps a log.
+    if (handoffOrNull(this.env)) logEvents(this.env, st, this.ctx.storage, outcome.accepted.map(eventOf), now);
     this.ctx.storage.put("state", st);
     this.arm();
     // After the write: the lead index is another object (a wait here lets

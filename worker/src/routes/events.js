@@ -10,7 +10,7 @@ import { json, readJson, depthExceeds, segmentIp, cfAttributes } from "../http.j
 import { limitClient } from "../ratelimit.js";
 import { b64url, VISITOR_ID } from "../token.js";
 import { resolveVisitor, visitorHeaders, visitorStub } from "../identity.js";
-import { eventMessages } from "../visitor.js";
+import { eventMessages, wireCandidate } from "../visitor.js";
 import { forwardSoon } from "../forward.js";
 import { forwardIdOf } from "../exposure.js";
 import { sha256 } from "../digest.js";
@@ -110,9 +110,18 @@ export function prepare(events, visitorId, channel, s, now, indices, parsed = fa
     // shallow copy when that gives the same (the events came straight from
     // JSON.parse, and the text holds no null, which is also what a number
     // out of range such as 1e999, Infinity once parsed, is written as).
-    const event = parsed && !text.includes("null") ? { ...raw } : JSON.parse(text);
+    const shallow = parsed && !text.includes("null");
+    const event = shallow ? { ...raw } : JSON.parse(text);
     // Segment's servers stamp an event that comes without a time; so do we.
-    if (event.timestamp === undefined || event.timestamp === null) event.timestamp = now;
+    const stamped = event.timestamp === undefined || event.timestamp === null;
+    if (stamped) event.timestamp = now;
+    // The stamped event's text, which the visitor's object hands the core
+    // (wireCandidate), made from the text above when the copy was shallow
+    // and only `channel` comes last: JSON.stringify(event) would give the
+    // same (the copy keeps the keys' order; the new key goes after them).
+    const stampedText = shallow && !stamped && !Object.hasOwn(raw, "channel")
+      ? `${text.length > 2 ? `${text.slice(0, -1)},` : "{"}"channel":"${channel}"}`
+      : undefined;
     event.channel = channel;
     const given = event.messageId ?? event.id;
     // The core accepts a string or a number as messageId; anything else it
@@ -125,7 +134,7 @@ export function prepare(events, visitorId, channel, s, now, indices, parsed = fa
     // The collector's Idempotency-Key: unique per visitor and event, so one
     // visitor cannot collide with (or suppress) another's messageIds.
     const forwardId = forwardIdOf(visitorId, id);
-    candidates.push({ index, id, forwardId, event });
+    candidates.push(stampedText === undefined ? { index, id, forwardId, event } : { index, id, forwardId, event, text: stampedText });
   }
   return { rejected, candidates };
 }
@@ -154,7 +163,7 @@ export async function ingest(request, env, ctx, s, { visitorId, channel, rejecte
   let out = { accepted: [], rejected: [], duplicates: [], unscored: [], score: null, forward: [], segments: null, signals: [] };
   if (candidates.length) {
     // The collector's keys stay here, where the messages are built.
-    const sent = candidates.map(({ index, id, event }) => ({ index, id, event }));
+    const sent = candidates.map(wireCandidate);
     out = unwrap(await visitorStub(env, visitorId).ingest({ visitorId, channel, candidates: sent, now, trap, ip: segmentIp(request, s), cf: cfAttributes(request) }));
   }
   const allRejected = rejected.concat(out.rejected).sort((a, b) => a.index - b.index);
