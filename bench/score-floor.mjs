@@ -236,7 +236,7 @@ for (const count of [100, 1000, 10_000, 100_000]) {
   const ev = heavyVisitor(now, count);
   const before = exportsMemory.buffer.byteLength;
   const rounds = count >= 100_000 ? 3 : 9;
-  const t = secondsPerCall(() => wasmModel.score(profile, ev, now, { breakdown: false }), 400, rounds);
+  const t = secondsPerCall(() => wasmModel.score(profile, ev, now, { breakdown: false, maxEvents: count }), 400, rounds);
   const tf = secondsPerCall(() => scoreFloor(floorModel, ev, now), 400, rounds);
   const after = exportsMemory.buffer.byteLength;
   console.log(`wasm.scale_${count}_ms=${(t * 1e3).toFixed(count >= 1000 ? 1 : 3)}`);
