@@ -131,7 +131,7 @@ pub fn load_compiled(bytes: JsValue) -> Result<JsValue, JsValue> {
 /// The page build loads the compiled structures; the others compile the
 /// checked documents the bytes carry, as they do any document.
 #[cfg(feature = "page-only")]
-fn load(bytes: &[u8]) -> Result<Loaded, CompiledError> {
+pub(super) fn load(bytes: &[u8]) -> Result<Loaded, CompiledError> {
     crate::compiled::Frame::read(bytes)?.load()
 }
 #[cfg(not(feature = "page-only"))]

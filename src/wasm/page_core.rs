@@ -7,10 +7,10 @@
 use wasm_bindgen::prelude::*;
 
 use super::handles::{
-    compiled_error, invalid_visitor, read_bytes, ModelHandle, PersonalizerHandle,
+    compiled_error, invalid_visitor, load, read_bytes, ModelHandle, PersonalizerHandle,
 };
 use super::{from_js, js_error};
-use crate::compiled::{self, Frame, Loaded};
+use crate::compiled::{self, Loaded};
 use crate::personalize::Visitor;
 
 /// The code of the error for a JSON config handed to the page build.
@@ -21,15 +21,10 @@ pub const RAW_CONFIG_MESSAGE: &str = "this page build (nurture/page) reads compi
 
 /// A compiled config's bytes, loaded; JSON refused as the page build must.
 fn loaded(config: &JsValue, what: &str) -> Result<Loaded, JsValue> {
-    let is_bytes = config.is_instance_of::<js_sys::Uint8Array>()
-        || config.is_instance_of::<js_sys::ArrayBuffer>();
-    if !is_bytes {
-        return Err(js_error(RAW_CONFIG_UNSUPPORTED, what, RAW_CONFIG_MESSAGE));
-    }
-    let bytes = read_bytes(config, what)?;
-    Frame::read(&bytes)
-        .and_then(|frame| frame.load())
-        .map_err(|e| compiled_error(&e))
+    // Anything but bytes is a config object (or text) the page cannot read.
+    let bytes = read_bytes(config, what)
+        .map_err(|_| js_error(RAW_CONFIG_UNSUPPORTED, what, RAW_CONFIG_MESSAGE))?;
+    load(&bytes).map_err(|e| compiled_error(&e))
 }
 
 #[wasm_bindgen(js_class = Model)]
