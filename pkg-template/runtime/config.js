@@ -21,9 +21,10 @@ const NOT_SITE = "a compiled model where a site config was expected: compile the
 /** Why a config was refused. @typedef {{code: string, message: string}} ConfigError */
 
 /**
- * Compiled bytes from a `Uint8Array`, an `ArrayBuffer` or base64 text
- * (which starts `iU5S`, as no URL a page means does); null for anything
- * else (JSON, a URL, a promise).
+ * Compiled bytes from a `Uint8Array`, an `ArrayBuffer` or base64 text,
+ * standard or URL-safe, padding and whitespace allowed (it starts `iU5S`,
+ * as no URL a page means does); null for anything else (JSON, a URL, a
+ * promise).
  * @param {unknown} v @returns {Uint8Array | null}
  */
 function compiled(v) {
@@ -31,7 +32,8 @@ function compiled(v) {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (typeof v === "string" && v.startsWith("iU5S")) {
     try {
-      return Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
+      // atob reads the standard alphabet and skips whitespace itself.
+      return Uint8Array.from(atob(v.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
     } catch {
       // Not base64: fails below as "not a compiled config".
       return new Uint8Array();

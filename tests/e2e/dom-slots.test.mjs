@@ -194,9 +194,11 @@ for (const build of BUILDS) describe(`${build} build`, () => {
   test("a_compiled_config_swaps_like_its_json_as_bytes_or_base64", async () => {
     assert.deepEqual(SITE_JSON, CONFIG, "the fixture is this file's config");
     await onPage(build, async (page) => {
-      for (const form of ["bytes", "buffer", "base64"]) {
+      for (const form of ["bytes", "buffer", "base64", "base64url"]) {
         const r = await page.evaluate((form) => {
-          const config = { bytes: t.compiled, buffer: t.compiled.slice().buffer, base64: t.base64(t.compiled) }[form];
+          // URL-safe, unpadded and wrapped: how some servers embed it.
+          const url = () => t.base64(t.compiled).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "").replace(/(.{76})/g, "$1\n");
+          const config = { bytes: t.compiled, buffer: t.compiled.slice().buffer, base64: t.base64(t.compiled), base64url: form === "base64url" ? url() : null }[form];
           const hero = t.reset();
           const key = "nurture-test-compiled";
           const n = t.start(t.options(key, { config }));
