@@ -67,13 +67,15 @@ profile() { # name, bench, NURTURE_BENCH_ONLY value
 }
 
 # The page-only build (pkg/page, what the demo pages load) as it ships:
-# release wasm → wasm-bindgen → wasm-opt -Oz as scripts/build-pkg.sh runs
+# release wasm built as scripts/wasm-build.sh builds it → wasm-bindgen → wasm-opt -Oz as scripts/build-pkg.sh runs
 # it, but with -g so the names stay for twiggy (they are stripped from what
 # ships, so the sizes are the shipped code's plus the names section).
 size() {
-  cargo build --release --target wasm32-unknown-unknown --lib --no-default-features \
-    --features page-only >/dev/null 2>&1
-  local raw=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/nurture.wasm
+  # shellcheck source=scripts/wasm-build.sh
+  . scripts/wasm-build.sh
+  lean_wasm_build optimize_for_size --no-default-features --features page-only >/dev/null 2>&1
+  local raw
+  raw=$(lean_target_dir)/wasm32-unknown-unknown/release/nurture.wasm
   local dir=${CARGO_TARGET_DIR:-target}/profile-page
   rm -rf "$dir"
   wasm-bindgen --target web --out-dir "$dir" --out-name nurture "$raw"
