@@ -12,8 +12,8 @@
 
 use std::fmt;
 
+use crate::json::Value;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// How bad an [`Issue`] (a problem in a config document) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -254,6 +254,18 @@ pub trait ConfigDocument: Sized {
     }
 }
 
+/// The page build reads compiled configs only (its API refuses a raw
+/// one, `raw_config_unsupported`), and its JSON value has no serde reader
+/// of its own: no document is read there.
+#[cfg(feature = "page-only")]
+fn read_all<T: DeserializeOwned>(_: Value, diagnostics: &mut Diagnostics) -> Option<T> {
+    diagnostics.error(
+        "",
+        "the page build reads compiled configs only: compile the document first",
+    );
+    None
+}
+
 /// JSON text as a value. A syntax error has no field path; serde's line and
 /// column locate it.
 fn parse_json(json: &str) -> Result<Value, Diagnostics> {
@@ -262,11 +274,13 @@ fn parse_json(json: &str) -> Result<Value, Diagnostics> {
 
 /// The most shape errors one document reports; a document with more is
 /// probably not the kind of document expected at all.
+#[cfg(not(feature = "page-only"))]
 const MAX_SHAPE_ERRORS: usize = 50;
 
 /// Reads `T` from `value`, recording every shape error: after each, the
 /// innermost array element holding it (or, outside arrays, its key) is
 /// removed and the rest is read again. Returns what could be read.
+#[cfg(not(feature = "page-only"))]
 fn read_all<T: DeserializeOwned>(mut value: Value, diagnostics: &mut Diagnostics) -> Option<T> {
     // serde would read an array as a struct's fields in order, and pruning
     // it would report each element; a document is an object.
@@ -311,16 +325,19 @@ fn read_all<T: DeserializeOwned>(mut value: Value, diagnostics: &mut Diagnostics
 }
 
 /// One step of a path into a JSON document.
+#[cfg(not(feature = "page-only"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Key(String),
     Index(usize),
 }
 
+#[cfg(not(feature = "page-only"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct JsonPath(Vec<Step>);
 
 /// What [`JsonPath::prune`] took out of a document.
+#[cfg(not(feature = "page-only"))]
 enum Removed {
     Element {
         array: JsonPath,
@@ -333,6 +350,7 @@ enum Removed {
     },
 }
 
+#[cfg(not(feature = "page-only"))]
 impl JsonPath {
     /// serde_path_to_error's path. `None` steps (serde could not tell where
     /// it was) end the path there.
@@ -427,6 +445,7 @@ struct PrunedArray {
 }
 
 impl Pruned {
+    #[cfg(not(feature = "page-only"))]
     fn record(&mut self, array: String, index_in_pruned: usize, value: Value) {
         let slot = match self.0.iter().position(|p| p.array == array) {
             Some(at) => at,
@@ -493,6 +512,7 @@ fn original_index(removed: &[usize], index: usize) -> usize {
 
 /// serde speaks of `f64` and `u32`; a marketer editing JSON thinks of "a
 /// number". The serde line/column suffix is dropped when a path is given.
+#[cfg(not(feature = "page-only"))]
 fn humanize(message: &str) -> String {
     let mut text = message.to_string();
     if let Some(at) = text.find(" at line ") {

@@ -40,6 +40,7 @@ pub mod compiled;
 pub mod diagnostics;
 pub mod email;
 pub mod forms;
+pub mod json;
 pub mod personalize;
 pub mod phone;
 pub mod regex;

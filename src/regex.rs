@@ -33,7 +33,7 @@ pub struct Regex(Engine, Source);
 
 /// What a regex was compiled from: a pattern in regex-lite's syntax, or
 /// JavaScript source and whether it is case-insensitive.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 enum Source {
     Rust(Box<str>),
     Js(Box<str>, bool),
@@ -45,14 +45,24 @@ impl serde::Serialize for Regex {
     }
 }
 
-/// Compiles the pattern again with this build's engine.
-impl<'de> serde::Deserialize<'de> for Regex {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Regex, D::Error> {
-        let compiled = match Source::deserialize(d)? {
-            Source::Rust(p) => Regex::rust(&p),
-            Source::Js(p, insensitive) => compile_js_regex(&p, insensitive),
+impl Regex {
+    /// A regex from a compiled config ([`crate::compiled::read`]): its
+    /// [`Source`], compiled again with this build's engine. `None`, and
+    /// the cursor bad, if it does not decode or compile.
+    pub(crate) fn read_compiled(w: &mut crate::compiled::read::Wire<'_>) -> Option<Regex> {
+        let (tag, pattern) = (w.u32(), w.str());
+        let compiled = match tag {
+            0 if !w.is_bad() => Regex::rust(pattern),
+            1 => {
+                let insensitive = w.bool();
+                if w.is_bad() {
+                    return None;
+                }
+                compile_js_regex(pattern, insensitive)
+            }
+            _ => return w.invalid(None),
         };
-        compiled.map_err(|_| serde::de::Error::custom("a regex does not compile"))
+        compiled.map_err(|_| w.fail()).ok()
     }
 }
 

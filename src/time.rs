@@ -38,13 +38,13 @@ impl TimeError {
 const LIMIT_MS: f64 = 3.2e18 / 1_000.0;
 
 /// Reads a timestamp from JSON: a number of milliseconds or an ISO string.
-pub fn from_json(value: &serde_json::Value) -> Result<Millis, TimeError> {
+pub fn from_json(value: &crate::json::Value) -> Result<Millis, TimeError> {
     match value {
-        serde_json::Value::Number(n) => {
+        crate::json::Value::Number(n) => {
             let ms = n.as_f64().ok_or(TimeError::OutOfRange)?;
             from_f64(ms)
         }
-        serde_json::Value::String(s) => parse_iso8601(s),
+        crate::json::Value::String(s) => parse_iso8601(s),
         _ => Err(TimeError::WrongType),
     }
 }

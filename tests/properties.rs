@@ -1034,3 +1034,35 @@ fn slots_index(slot: &str) -> usize {
         .parse()
         .expect("slot ids are slot<k>")
 }
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// The compiled structures of generated models and of site configs
+    /// around generated conditions, read back by the page's hand-written
+    /// reader (src/compiled/read.rs) and written again by serde: the same
+    /// bytes.
+    #[test]
+    fn compiled_structures_read_back_as_written(
+        doc in model_doc(true, true, true),
+        t in tree(),
+        other in tree(),
+    ) {
+        let bytes = nurture::compiled::compile_model(&doc).expect("generated models compile");
+        let frame = nurture::compiled::Frame::read(&bytes).expect("a compiled model reads");
+        let section = frame.compiled_model.expect("it holds a model");
+        let again = nurture::compiled::wire::rewrite_model(section);
+        prop_assert_eq!(again.as_deref(), Some(section));
+        let site = json!({
+            "segments": [{"id": "s", "when": t.to_json()}],
+            "slots": [{"id": "hero", "variants": [
+                {"id": "a", "when": other.to_json(), "content": "A"},
+                {"id": "b", "segment": "s", "content": {"n": 1}}]}]
+        });
+        let bytes = nurture::compiled::compile_site(&site).expect("generated sites compile");
+        let frame = nurture::compiled::Frame::read(&bytes).expect("a compiled site reads");
+        let section = frame.compiled_site.expect("it holds a site config");
+        let again = nurture::compiled::wire::rewrite_site(section);
+        prop_assert_eq!(again.as_deref(), Some(section));
+    }
+}

@@ -45,12 +45,13 @@
 
 #[cfg(not(feature = "page-only"))]
 pub mod de;
+pub(crate) mod read;
 #[cfg(feature = "config-compiler")]
 mod sha256;
 pub mod tree;
 pub mod wire;
 
-use serde_json::Value;
+use crate::json::Value;
 
 #[cfg(not(feature = "page-only"))]
 use crate::diagnostics::{ConfigDocument, Diagnostics};
@@ -509,7 +510,7 @@ pub use compiler::*;
 /// ([`ConfigDocument::from_value`]) and writes its compiled form.
 #[cfg(feature = "config-compiler")]
 mod compiler {
-    use serde_json::Value;
+    use crate::json::Value;
 
     use super::{frame, sha256, tree, wire, Kind};
     use crate::diagnostics::{ConfigDocument, Diagnostics, Issue};
@@ -654,5 +655,7 @@ mod compiler {
     }
 }
 
+#[cfg(all(test, feature = "config-compiler"))]
+mod drift;
 #[cfg(all(test, feature = "config-compiler"))]
 mod tests;

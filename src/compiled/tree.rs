@@ -17,8 +17,9 @@
 //! every length against the bytes left and limits nesting, so a crafted
 //! payload cannot allocate more than it carries or exhaust the stack.
 
-use serde_json::{Map, Number, Value};
+use crate::json::{Map, Number, Value};
 
+use super::read::Wire;
 use super::CompiledError;
 
 pub(super) const NULL: u8 = 0;
@@ -93,22 +94,26 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
 
 /// Reads trees from a payload, one after the other.
 pub struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+    /// The primitives (bytes, varints, lengths, text) are read as the
+    /// compiled structures read theirs ([`Wire`]); only the tags and what
+    /// a tree makes of them are this reader's.
+    wire: Wire<'a>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, at: 0 }
+        Reader {
+            wire: Wire::new(bytes),
+        }
     }
 
     pub fn at_end(&self) -> bool {
-        self.at == self.bytes.len()
+        self.wire.rest().is_empty()
     }
 
     /// What follows the trees read so far.
     pub fn rest(&self) -> &'a [u8] {
-        self.bytes.get(self.at..).unwrap_or_default()
+        self.wire.rest()
     }
 
     /// The next tree.
@@ -116,47 +121,42 @@ impl<'a> Reader<'a> {
         self.read(0)
     }
 
+    /// `value` if nothing read so far failed to decode.
+    fn checked<T>(&self, value: T) -> Result<T, CompiledError> {
+        if self.wire.is_bad() {
+            Err(CORRUPT)
+        } else {
+            Ok(value)
+        }
+    }
+
     pub(super) fn byte(&mut self) -> Result<u8, CompiledError> {
-        let b = *self.bytes.get(self.at).ok_or(CORRUPT)?;
-        self.at += 1;
-        Ok(b)
+        let b = self.wire.byte();
+        self.checked(b)
     }
 
     /// The next tag, left to be read.
     #[cfg(not(feature = "page-only"))]
     pub(super) fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.wire.rest().first().copied()
     }
 
     pub(super) fn varint(&mut self) -> Result<u64, CompiledError> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7F) << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err(CORRUPT)
+        let n = self.wire.varint();
+        self.checked(n)
     }
 
     /// A count of items that each take at least one byte: never more than
     /// the bytes left, so a damaged count cannot reserve gigabytes.
     pub(super) fn count(&mut self) -> Result<usize, CompiledError> {
-        let n = self.varint()?;
-        let left = self.bytes.len() - self.at;
-        usize::try_from(n)
-            .ok()
-            .filter(|n| *n <= left)
-            .ok_or(CORRUPT)
+        let n = self.wire.len();
+        self.checked(n)
     }
 
     /// A string's text, borrowed from the bytes.
     pub(super) fn str(&mut self) -> Result<&'a str, CompiledError> {
-        let len = self.count()?;
-        let bytes = self.bytes.get(self.at..self.at + len).ok_or(CORRUPT)?;
-        self.at += len;
-        std::str::from_utf8(bytes).map_err(|_| CORRUPT)
+        let s = self.wire.str();
+        self.checked(s)
     }
 
     fn string(&mut self) -> Result<String, CompiledError> {
@@ -171,24 +171,19 @@ impl<'a> Reader<'a> {
     /// A float's value; NaN and the infinities have no JSON form and are
     /// never written.
     pub(super) fn float(&mut self) -> Result<f64, CompiledError> {
-        let b: [u8; 8] = self
-            .bytes
-            .get(self.at..self.at + 8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(CORRUPT)?;
-        self.at += 8;
-        Some(f64::from_le_bytes(b))
-            .filter(|x| x.is_finite())
-            .ok_or(CORRUPT)
+        let x = self.wire.f64();
+        self.checked(x)
+            .and_then(|x| Some(x).filter(|x| x.is_finite()).ok_or(CORRUPT))
     }
 
     /// Passes over the next tree, checking it as [`Reader::value`] does
     /// without building it, and returns its bytes: how a payload is cut
     /// into its documents before they are read.
     pub fn skip(&mut self) -> Result<&'a [u8], CompiledError> {
-        let start = self.at;
+        let start = self.wire.rest();
         self.pass(0)?;
-        self.bytes.get(start..self.at).ok_or(CORRUPT)
+        let passed = start.len() - self.wire.rest().len();
+        start.get(..passed).ok_or(CORRUPT)
     }
 
     fn pass(&mut self, depth: usize) -> Result<(), CompiledError> {

@@ -6,12 +6,16 @@
 //! the page); JSON values (slot content, saved groups, `$eq` operands…)
 //! travel as trees ([`super::tree`]), which postcard cannot describe.
 //!
-//! Private types derive `Serialize`/`Deserialize` where they are defined;
-//! the helpers below are named by their `#[serde(with)]` attributes.
+//! Private types derive `Serialize` where they are defined, and the
+//! helpers below are named by their `#[serde(with)]` attributes: the full
+//! build writes with serde and postcard. Every build reads with
+//! [`super::read`], by hand (serde's derived readers were a fifth of the
+//! page's wasm), each type's [`WireRead`] impl next to its definition.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
+use serde::{Serialize, Serializer};
 
+use super::read::{self, Wire, WireRead};
 use super::tree;
 use super::CompiledError;
 use crate::personalize::Personalizer;
@@ -24,14 +28,35 @@ pub fn encode<T: Serialize>(compiled: &T) -> Vec<u8> {
 
 /// A site config's compiled structures.
 pub fn personalizer(bytes: &[u8]) -> Result<Personalizer, CompiledError> {
-    postcard::from_bytes(bytes).map_err(|_| SITE_DOES_NOT_DECODE)
+    read::from_bytes(bytes).map_err(|_| SITE_DOES_NOT_DECODE)
 }
 
 /// A model's compiled structures.
 pub fn model(bytes: &[u8]) -> Result<Model, CompiledError> {
-    postcard::from_bytes::<crate::score::wire::Parts>(bytes)
+    read::from_bytes::<crate::score::wire::Parts>(bytes)
         .map(Model::from_parts)
         .map_err(|_| MODEL_DOES_NOT_DECODE)
+}
+
+/// A site config's compiled structures read by hand and written again
+/// with serde and postcard: the same bytes, or the reader has drifted from
+/// the writer (what tests/properties.rs checks on generated configs;
+/// src/compiled/drift.rs on the known ones). `None` if they do not read.
+#[cfg(feature = "config-compiler")]
+#[doc(hidden)]
+pub fn rewrite_site(bytes: &[u8]) -> Option<Vec<u8>> {
+    read::from_bytes::<Personalizer>(bytes)
+        .ok()
+        .map(|p| encode(&p))
+}
+
+/// [`rewrite_site`] for a model's compiled structures.
+#[cfg(feature = "config-compiler")]
+#[doc(hidden)]
+pub fn rewrite_model(bytes: &[u8]) -> Option<Vec<u8>> {
+    read::from_bytes::<crate::score::wire::Parts>(bytes)
+        .ok()
+        .map(|p| encode(&p))
 }
 
 const SITE_DOES_NOT_DECODE: CompiledError = CompiledError::Corrupt(
@@ -47,13 +72,24 @@ fn tree_bytes(value: &Value) -> Vec<u8> {
     out
 }
 
-fn from_tree<E: serde::de::Error>(bytes: &[u8]) -> Result<Value, E> {
-    let mut reader = tree::Reader::new(bytes);
-    let value = reader.value().map_err(|_| E::custom("bad value tree"))?;
-    if reader.at_end() {
-        Ok(value)
-    } else {
-        Err(E::custom("bad value tree"))
+/// A JSON value as its tree, inside a byte string ([`value`]).
+impl WireRead for Value {
+    fn read(w: &mut Wire<'_>) -> Self {
+        let mut reader = tree::Reader::new(w.bytes());
+        match reader.value() {
+            Ok(value) if reader.at_end() => value,
+            _ => w.invalid(Value::Null),
+        }
+    }
+}
+
+/// A JSON object as its tree ([`object`]).
+impl WireRead for Map<String, Value> {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match Value::read(w) {
+            Value::Object(map) => map,
+            _ => w.invalid(Map::new()),
+        }
     }
 }
 
@@ -64,10 +100,6 @@ pub mod value {
     pub fn serialize<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&tree_bytes(v))
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        from_tree(<&[u8]>::deserialize(d)?)
-    }
 }
 
 /// An optional JSON value as its tree.
@@ -77,10 +109,6 @@ pub mod opt_value {
     pub fn serialize<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
         v.as_ref().map(tree_bytes).serialize(s)
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-        <Option<&[u8]>>::deserialize(d)?.map(from_tree).transpose()
-    }
 }
 
 /// A JSON object as its tree.
@@ -89,13 +117,6 @@ pub mod object {
 
     pub fn serialize<S: Serializer>(v: &Map<String, Value>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&tree_bytes(&Value::Object(v.clone())))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
-        match from_tree(<&[u8]>::deserialize(d)?)? {
-            Value::Object(map) => Ok(map),
-            _ => Err(serde::de::Error::custom("expected an object tree")),
-        }
     }
 }
 
@@ -117,21 +138,5 @@ pub mod weights {
             w.tier,
         ]
         .serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MatrixWeights, D::Error> {
-        let [industry, role, company_size, region, current_stage, next_stage, any_stage, interest, tier] =
-            <[f64; 9]>::deserialize(d)?;
-        Ok(MatrixWeights {
-            industry,
-            role,
-            company_size,
-            region,
-            current_stage,
-            next_stage,
-            any_stage,
-            interest,
-            tier,
-        })
     }
 }

@@ -1,7 +1,7 @@
 //! The form document and its compilation.
 
+use crate::json::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::{compile_pattern, Field};
 use crate::diagnostics::Diagnostics;

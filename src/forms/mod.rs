@@ -17,8 +17,8 @@ mod config;
 pub mod messages;
 mod validate;
 
+use crate::json::{Map, Value};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 pub use config::{FieldConfig, FieldType, FormConfig, Label, OptionConfig};
 pub use messages::{ErrorCode, Language};

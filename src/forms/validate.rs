@@ -1,7 +1,7 @@
 //! Validation of a submission, and merging it into the profile.
 
+use crate::json::{Map, Number, Value};
 use serde::Serialize;
-use serde_json::{Map, Number, Value};
 
 use super::{is_known, ErrorCode, Field, FieldType, Form, Language, NextFields};
 use crate::email::{self, MailboxKind};

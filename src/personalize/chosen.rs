@@ -5,8 +5,8 @@
 //! the config's, and copying it into every answer (as JSON text, parsed
 //! again in JS) cost more than deciding.
 
+use crate::json::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::content::ContentType;
 use super::view::{ContextView, ViewBase};

@@ -2,7 +2,8 @@
 //! targeting shorthands turned into conditions, experiments' bucket ranges
 //! computed once, and the warnings for unreachable variants.
 
-use serde_json::{json, Map, Value};
+use crate::json::{Map, Value};
+use serde_json::json;
 
 use super::{
     config, strings, ContentKind, ContentMatrix, Experiment, Holdout, OrgRules, PersonalizeConfig,

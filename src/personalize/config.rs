@@ -1,7 +1,7 @@
 //! The personalization config document as written (before compiling).
 
+use crate::json::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::content::ContentMatrixConfig;
 use super::orgmap::OrgRuleConfig;
@@ -190,4 +190,14 @@ pub struct ExperimentConfig {
     /// A segment id: only its visitors are in the experiment.
     #[serde(default)]
     pub segment: Option<String>,
+}
+
+impl crate::compiled::read::WireRead for ContentKind {
+    fn read(w: &mut crate::compiled::read::Wire<'_>) -> Self {
+        match w.u32() {
+            0 => ContentKind::Text,
+            1 => ContentKind::HtmlTemplate,
+            _ => w.invalid(ContentKind::Text),
+        }
+    }
 }

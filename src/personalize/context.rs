@@ -53,7 +53,7 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::orgmap::OrgRules;
 use super::view::ContextView;

@@ -85,8 +85,9 @@ mod compile;
 mod decide;
 mod types;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
+use crate::compiled::read::{Wire, WireRead};
 use crate::diagnostics::Issue;
 use crate::targeting::Condition;
 #[cfg(feature = "page-only")]
@@ -102,20 +103,20 @@ pub use view::{ContextView, ViewBase};
 /// The variant id of a slot's default content.
 pub const DEFAULT_VARIANT: &str = "default";
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Segment {
     id: String,
     priority: f64,
     cond: Condition,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Holdout {
     share: f64,
     seed: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Target {
     conds: Vec<Condition>,
     /// The `segment` shorthand: the segment's id and its position in the
@@ -129,7 +130,7 @@ struct Target {
 /// Segment ids sorted, each with its position in the config's `segments`
 /// (what [`Target`] refers to): one lookup for compiling a variant's
 /// `segment` and for reading the segments a context names.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct SegmentPositions(Vec<(String, usize)>);
 
 impl SegmentPositions {
@@ -142,7 +143,7 @@ impl SegmentPositions {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Variant {
     id: String,
     #[serde(with = "crate::compiled::wire::value")]
@@ -151,7 +152,7 @@ struct Variant {
     target: Option<Target>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Experiment {
     key: String,
     seed: String,
@@ -166,7 +167,7 @@ struct Experiment {
     target: Target,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct Slot {
     id: String,
     #[serde(with = "crate::compiled::wire::value")]
@@ -178,7 +179,7 @@ struct Slot {
 }
 
 /// A compiled personalization config.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Personalizer {
     version: Option<String>,
     #[serde(with = "crate::compiled::wire::object")]
@@ -200,5 +201,90 @@ impl Personalizer {
     /// Suspicious but usable parts of the config.
     pub fn warnings(&self) -> &[Issue] {
         &self.warnings
+    }
+}
+
+impl WireRead for Segment {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Segment {
+            id: w.read(),
+            priority: w.read(),
+            cond: w.read(),
+        }
+    }
+}
+
+impl WireRead for Holdout {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Holdout {
+            share: w.read(),
+            seed: w.read(),
+        }
+    }
+}
+
+impl WireRead for Target {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Target {
+            conds: w.read(),
+            segment: w.read(),
+        }
+    }
+}
+
+impl WireRead for Variant {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Variant {
+            id: w.read(),
+            content: w.read(),
+            kind: w.read(),
+            target: w.read(),
+        }
+    }
+}
+
+impl WireRead for Experiment {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Experiment {
+            key: w.read(),
+            seed: w.read(),
+            variations: w.read(),
+            ranges: w.read(),
+            namespace: w.read(),
+            hash_version: w.read(),
+            hash_attribute: w.read(),
+            target: w.read(),
+        }
+    }
+}
+
+impl WireRead for Slot {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Slot {
+            id: w.read(),
+            default_content: w.read(),
+            default_kind: w.read(),
+            variants: w.read(),
+            experiment: w.read(),
+            holdout: w.read(),
+        }
+    }
+}
+
+/// A compiled site config, as [`crate::compiled::wire`] writes it.
+impl WireRead for Personalizer {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Personalizer {
+            version: w.read(),
+            saved_groups: w.read(),
+            top_interests: w.read(),
+            org_rules: w.read(),
+            segments: w.read(),
+            segment_positions: SegmentPositions(w.read()),
+            holdout: w.read(),
+            slots: w.read(),
+            content: w.read(),
+            warnings: Vec::new(),
+        }
     }
 }

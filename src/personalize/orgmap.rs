@@ -27,10 +27,11 @@
 //! Rules run in order; every matching rule contributes the keys of its `set`
 //! that no earlier matching rule set (the first rule to set a key wins).
 
+use crate::json::{Map, Value};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::strings::Strings;
+use crate::compiled::read::{Wire, WireRead};
 use crate::diagnostics::Diagnostics;
 use crate::regex::{compile_js_regex, Regex};
 
@@ -80,7 +81,7 @@ pub struct OrgRuleConfig {
     pub set: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 enum Matcher {
     Equals(Vec<String>),
     Contains(Vec<String>),
@@ -89,7 +90,7 @@ enum Matcher {
     Asn(Vec<u64>),
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 struct OrgRule {
     id: String,
     #[serde(with = "org_fields")]
@@ -100,7 +101,7 @@ struct OrgRule {
 }
 
 /// Compiled rules.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct OrgRules {
     rules: Vec<OrgRule>,
 }
@@ -372,7 +373,8 @@ mod tests {
 /// A rule's fields in a compiled config: which of the constant lists.
 mod org_fields {
     use super::{single, OrgField, NAME_FIELDS};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use crate::compiled::read::Wire;
+    use serde::{Serialize, Serializer};
 
     const ORDER: [OrgField; 5] = [
         OrgField::AsOrganization,
@@ -393,13 +395,47 @@ mod org_fields {
         code.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static [OrgField], D::Error> {
-        match u8::deserialize(d)? {
-            0 => Ok(NAME_FIELDS),
-            code => ORDER
-                .get(usize::from(code) - 1)
-                .map(|f| single(*f))
-                .ok_or_else(|| serde::de::Error::custom("unknown organization field")),
+    /// As [`serialize`] writes it, for [`crate::compiled::read`].
+    pub fn read(w: &mut Wire<'_>) -> &'static [OrgField] {
+        match w.byte() {
+            0 => NAME_FIELDS,
+            code => match ORDER.get(usize::from(code) - 1) {
+                Some(f) => single(*f),
+                None => w.invalid(NAME_FIELDS),
+            },
         }
+    }
+}
+
+impl WireRead for Matcher {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Matcher::Equals(w.read()),
+            1 => Matcher::Contains(w.read()),
+            2 => Matcher::Suffix(w.read()),
+            3 => match Regex::read_compiled(w) {
+                Some(regex) => Matcher::Regex(regex),
+                None => Matcher::Asn(Vec::new()),
+            },
+            4 => Matcher::Asn(w.read()),
+            _ => w.invalid(Matcher::Asn(Vec::new())),
+        }
+    }
+}
+
+impl WireRead for OrgRule {
+    fn read(w: &mut Wire<'_>) -> Self {
+        OrgRule {
+            id: w.read(),
+            fields: org_fields::read(w),
+            matcher: w.read(),
+            set: w.read(),
+        }
+    }
+}
+
+impl WireRead for OrgRules {
+    fn read(w: &mut Wire<'_>) -> Self {
+        OrgRules { rules: w.read() }
     }
 }

@@ -1,7 +1,7 @@
 //! What deciding returns: one [`Decision`] per slot, with its [`Reason`].
 
+use crate::json::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{ContentKind, Recommendation};
 

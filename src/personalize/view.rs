@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::context::{add_ip_facts, useful, Tables, Visitor};
 use super::orgmap::{OrgFacts, OrgRules};

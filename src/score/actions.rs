@@ -2,13 +2,14 @@
 //! event finds its candidate rules with one binary search.
 
 use super::engagement::{EngagementRule, Inactivity};
+use crate::compiled::read::{Wire, WireRead};
 
 /// The actions the rules and the inactivity rule name, each with the rules
 /// that can match it, in rule order: an event finds its candidate rules with
 /// one binary search on its action instead of comparing its name with every
 /// name of every rule. Built once per model. A sorted list rather than a
 /// hash map: a model names a few dozen actions, and it keeps the wasm small.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ActionTable {
     /// Sorted by action.
     by_action: Vec<(String, ActionEntry)>,
@@ -16,10 +17,28 @@ pub struct ActionTable {
     any_action: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 struct ActionEntry {
     rules: Vec<usize>,
     ignored: bool,
+}
+
+impl WireRead for ActionEntry {
+    fn read(w: &mut Wire<'_>) -> Self {
+        ActionEntry {
+            rules: w.read(),
+            ignored: w.read(),
+        }
+    }
+}
+
+impl WireRead for ActionTable {
+    fn read(w: &mut Wire<'_>) -> Self {
+        ActionTable {
+            by_action: w.read(),
+            any_action: w.read(),
+        }
+    }
 }
 
 impl ActionTable {

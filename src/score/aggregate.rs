@@ -8,6 +8,7 @@ use super::config::AggregateRuleConfig;
 use super::event::Event;
 use super::result::{round4, AggregatePoint};
 use super::urlpattern::{NormalizedUrl, UrlPattern};
+use crate::compiled::read::{Wire, WireRead};
 use crate::diagnostics::{Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_DAY};
 
@@ -15,14 +16,14 @@ use crate::time::{Millis, MS_PER_DAY};
 pub const VISIT_GAP_MS: i64 = 30 * 60 * 1000;
 
 /// What an aggregate rule totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Measure {
     Count,
     DwellMinutes,
     Visits,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AggregateRule {
     pub id: String,
     measure: Measure,
@@ -32,6 +33,32 @@ pub struct AggregateRule {
     min: f64,
     below: Option<f64>,
     pub points: f64,
+}
+
+impl WireRead for Measure {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Measure::Count,
+            1 => Measure::DwellMinutes,
+            2 => Measure::Visits,
+            _ => w.invalid(Measure::Count),
+        }
+    }
+}
+
+impl WireRead for AggregateRule {
+    fn read(w: &mut Wire<'_>) -> Self {
+        AggregateRule {
+            id: w.read(),
+            measure: w.read(),
+            actions: w.read(),
+            url: w.read(),
+            window_ms: w.read(),
+            min: w.read(),
+            below: w.read(),
+            points: w.read(),
+        }
+    }
 }
 
 impl AggregateRule {

@@ -2,8 +2,8 @@
 //! the document; [`super::compile`] checks what serde cannot (ranges,
 //! ordering, regexes) and turns it into the form that scores.
 
+use crate::json::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A lead scoring model for nurture: fit rules over profile fields, engagement
 /// rules over events, grades, tiers, stages and the MQL rule. Every part is
@@ -526,6 +526,17 @@ pub enum Stage {
     Awareness,
     Consideration,
     Decision,
+}
+
+impl crate::compiled::read::WireRead for Stage {
+    fn read(w: &mut crate::compiled::read::Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Stage::Awareness,
+            1 => Stage::Consideration,
+            2 => Stage::Decision,
+            _ => w.invalid(Stage::Awareness),
+        }
+    }
 }
 
 impl Stage {

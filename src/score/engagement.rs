@@ -15,7 +15,7 @@ use super::urlpattern::{NormalizedUrl, UrlPattern};
 use crate::diagnostics::{Diagnostics, Issue};
 use crate::time::{Millis, MS_PER_DAY};
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Touchpoint {
     pub id: String,
     pattern: UrlPattern,
@@ -45,7 +45,7 @@ impl Touchpoint {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Cap {
     pub(super) count: usize,
     pub(super) window_ms: Option<f64>,
@@ -78,7 +78,7 @@ impl Cap {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct EngagementRule {
     pub id: String,
     pub(super) actions: Option<Vec<String>>,
@@ -292,7 +292,7 @@ pub fn decay_factor(age_days: f64, half_life_days: Option<f64>) -> f64 {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Inactivity {
     after_days: f64,
     points: f64,
@@ -655,6 +655,8 @@ pub(super) fn finish<'a>(
         unscored,
     }
 }
+
+mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::json::{Number, Value};
 use serde::Serialize;
-use serde_json::{Number, Value};
 
 use super::fit::parse_number_loose;
 use crate::time::{self, Millis};
@@ -339,7 +339,7 @@ impl<M> Default for Members<M> {
 /// serves both), the `Value` itself in the page build (1.6 KB less gzipped
 /// wasm than a copy of the checks for `Field`s it would not otherwise have).
 fn members_of<'a, M: Member<'a>>(
-    object: &'a serde_json::Map<String, Value>,
+    object: &'a crate::json::Map<String, Value>,
     member: fn(&'a Value) -> M,
 ) -> Members<M> {
     let mut m = Members::default();

@@ -18,8 +18,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::json::Number;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::Number;
 
 use super::event::{
     check, keep_first_ids, Event, EventSource, Field, Member, Members, RejectedEvent,

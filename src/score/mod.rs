@@ -34,7 +34,7 @@ pub(crate) mod wire;
 #[cfg(not(feature = "page-only"))]
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 pub use config::{ModelConfig, RuleSource, Stage};
 pub use event::{Event, EventSource, RejectedEvent};

@@ -1,8 +1,8 @@
 //! What scoring returns: the scores, the grade and state, and a breakdown in
 //! which every point names the rule and the field or event it came from.
 
+use crate::json::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::config::Stage;
 use super::event::RejectedEvent;

@@ -9,8 +9,8 @@
 //! result or any subset of one (`{tier, stage, interests: ["tag"]}`);
 //! `from_map` reads those too.
 
+use crate::json::{Map, Value};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::result::{ScoreResult, Tier};
 use super::Stage;

@@ -5,13 +5,24 @@
 
 use std::borrow::Cow;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UrlPattern {
     whole_url: bool,
     anchored_start: bool,
     anchored_end: bool,
     /// The literal pieces between the stars, lower-cased.
     pieces: Vec<String>,
+}
+
+impl crate::compiled::read::WireRead for UrlPattern {
+    fn read(w: &mut crate::compiled::read::Wire<'_>) -> Self {
+        UrlPattern {
+            whole_url: w.read(),
+            anchored_start: w.read(),
+            anchored_end: w.read(),
+            pieces: w.read(),
+        }
+    }
 }
 
 impl UrlPattern {

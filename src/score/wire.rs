@@ -5,16 +5,17 @@
 //! defaults elsewhere); the page reads neither. Its fingerprint is the
 //! full document's, carried along.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::aggregate::AggregateRule;
 use super::config::{CalibrationConfig, FieldNames};
 use super::engagement::{EngagementRule, Inactivity, Touchpoint};
 use super::fit::{FitRule, NegativeChecks};
 use super::{empty_config, ActionTable, Model};
+use crate::compiled::read::{Wire, WireRead};
 
 /// What a compiled config carries of a model.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub(crate) struct Parts {
     name: Option<String>,
     /// email, phone, company, title, role, website.
@@ -41,6 +42,31 @@ pub(crate) struct Parts {
     /// [`Model::fingerprint`] of the whole document, so a stored visitor
     /// state names the same model whichever way it was loaded.
     fingerprint: String,
+}
+
+impl WireRead for Parts {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Parts {
+            name: w.read(),
+            fields: w.read(),
+            browser_traits: w.read(),
+            fit_rules: w.read(),
+            negative: w.read(),
+            touchpoints: w.read(),
+            rules: w.read(),
+            inactivity: w.read(),
+            aggregates: w.read(),
+            actions: w.read(),
+            skew_ms: w.read(),
+            interest_half_life: w.read(),
+            mql_grades: w.read(),
+            thresholds: w.read(),
+            mql_min: w.read(),
+            top_interests: w.read(),
+            calibration: w.read(),
+            fingerprint: w.read(),
+        }
+    }
 }
 
 impl Model {

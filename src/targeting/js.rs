@@ -10,7 +10,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
+
+use crate::compiled::read::{Wire, WireRead};
 
 /// How deep attribute / literal values may be nested before evaluation aborts.
 pub(crate) const MAX_VALUE_DEPTH: usize = 256;
@@ -139,7 +141,7 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
 /// A JSON number as text: an integer exactly, any other number as JS's
 /// `String(x)` ([`number_to_string`]), so the page and the edge write it
 /// alike and the page build needs no float formatting.
-pub(crate) fn json_number_text(n: &serde_json::Number) -> String {
+pub(crate) fn json_number_text(n: &crate::json::Number) -> String {
     if let Some(i) = n.as_i64() {
         i.to_string()
     } else if let Some(u) = n.as_u64() {
@@ -150,7 +152,7 @@ pub(crate) fn json_number_text(n: &serde_json::Number) -> String {
 }
 
 /// A serde_json number as the JS double it would be.
-pub(crate) fn num(n: &serde_json::Number) -> f64 {
+pub(crate) fn num(n: &crate::json::Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
 }
 
@@ -208,10 +210,20 @@ pub(crate) fn truthy(v: &Value) -> bool {
 
 /// The result of `ToPrimitive(value, number)` reduced to what the relational
 /// operators need: either a string or (for everything else) its numeric value.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) enum Prim {
     Str(String),
     Num(f64),
+}
+
+impl WireRead for Prim {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Prim::Str(w.read()),
+            1 => Prim::Num(w.read()),
+            _ => w.invalid(Prim::Num(0.0)),
+        }
+    }
 }
 
 pub(crate) fn to_primitive(v: &Value) -> Result<Prim, Abort> {
@@ -270,12 +282,24 @@ fn is_less_than(x: &Prim, y: &Prim) -> Option<bool> {
 }
 
 /// The four relational operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub(crate) enum Rel {
     Lt,
     Lte,
     Gt,
     Gte,
+}
+
+impl WireRead for Rel {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Rel::Lt,
+            1 => Rel::Lte,
+            2 => Rel::Gt,
+            3 => Rel::Gte,
+            _ => w.invalid(Rel::Lt),
+        }
+    }
 }
 
 /// `actual <op> expected` with JS semantics (`null < 5` is true, `"8" > 5` is

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::js::{num, number_to_string, utf16_cmp};
 

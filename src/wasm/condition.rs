@@ -42,9 +42,9 @@
 use std::{borrow::Cow, cell::RefCell};
 
 #[cfg(feature = "condition-js-view")]
-use js_sys::Array;
+use crate::json::Value;
 #[cfg(feature = "condition-js-view")]
-use serde_json::Value;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "condition-js-view")]
@@ -61,7 +61,7 @@ pub struct ConditionHandle {
     condition: Condition,
     /// Saved groups given to the constructor, read once; `eval` uses them
     /// when it is given none.
-    groups: Option<serde_json::Map<String, serde_json::Value>>,
+    groups: Option<crate::json::Map<String, crate::json::Value>>,
     /// The paths the condition reads, as JS arrays of steps made once.
     #[cfg(feature = "condition-js-view")]
     paths: PathCache,
@@ -108,7 +108,7 @@ impl ConditionHandle {
     pub fn new(condition: JsValue, saved_groups: JsValue) -> Result<ConditionHandle, JsValue> {
         let value = from_js(condition, "condition")?;
         let groups = match from_js(saved_groups, "savedGroups")? {
-            serde_json::Value::Object(map) => Some(map),
+            crate::json::Value::Object(map) => Some(map),
             _ => None,
         };
         let condition =
@@ -264,7 +264,7 @@ impl<'a> JsObjectView<'a> {
                 if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
                     Value::from(n as i64)
                 } else {
-                    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+                    crate::json::Number::from_f64(n).map_or(Value::Null, Value::Number)
                 }
             }
             4 => Value::String(path_text()),

@@ -2,7 +2,7 @@
 //! compiled once, for many submissions) and the one-off `nextFields` and
 //! `validateForm`, which compile the form on every call.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::{dates_to_millis, from_js, invalid_argument, to_js, IntoJsResult};

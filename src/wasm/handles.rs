@@ -4,8 +4,8 @@
 //! builds' ([`super::score`], [`super::personalize`]); the page build makes
 //! them from compiled configs only ([`super::page_core`]).
 
+use crate::json::{Map, Value};
 use js_sys::{Object, Reflect};
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -7,8 +7,8 @@
 //! tables) in the wasm a page downloads. Numbers cross as `f64`, which is
 //! what `JSON.parse` made of the printed text.
 
+use crate::json::Value;
 use js_sys::{Array, Object, Reflect};
-use serde_json::Value;
 use wasm_bindgen::JsValue;
 
 use crate::personalize::{Layout, Shown};

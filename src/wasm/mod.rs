@@ -120,9 +120,9 @@ pub(crate) fn config_error(errors: &[Issue]) -> JsValue {
 /// failing the whole call, and it reports the bad value's type. The page
 /// build reads values by hand instead ([`plain`]).
 #[cfg(not(feature = "page-only"))]
-pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn from_js(value: JsValue, what: &str) -> Result<crate::json::Value, JsValue> {
     if value.is_undefined() {
-        return Ok(serde_json::Value::Null);
+        return Ok(crate::json::Value::Null);
     }
     serde::de::DeserializeSeed::deserialize(
         bounded::ValueSeed { depth: 0 },
@@ -146,14 +146,14 @@ const MAX_DEPTH: usize = 512;
 /// printer (14 KB of wasm) and serde's error machinery into a page build
 /// that reads only a visitor's context and profile.
 #[cfg(feature = "page-only")]
-pub(crate) fn from_js(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn from_js(value: JsValue, what: &str) -> Result<crate::json::Value, JsValue> {
     plain::read(&value, 0).map_err(|message| js_error(code::INVALID_ARGUMENT, what, message))
 }
 
 #[cfg(feature = "page-only")]
 mod plain {
+    use crate::json::{Map, Number, Value};
     use js_sys::{Array, Object, Reflect};
-    use serde_json::{Map, Number, Value};
     use wasm_bindgen::JsValue;
 
     use wasm_bindgen::JsCast;
@@ -211,8 +211,8 @@ mod plain {
 mod bounded {
     use std::fmt;
 
+    use crate::json::{Map, Number, Value};
     use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
-    use serde_json::{Map, Number, Value};
 
     use super::MAX_DEPTH;
 
@@ -330,11 +330,11 @@ pub(crate) fn reserve_heap(bytes: usize) {
 #[cfg(not(feature = "page-only"))]
 pub(crate) fn dates_to_millis(
     js: &JsValue,
-    json: &mut serde_json::Map<String, serde_json::Value>,
+    json: &mut crate::json::Map<String, crate::json::Value>,
     key: &str,
 ) {
     use wasm_bindgen::JsCast;
-    let empty = matches!(json.get(key), Some(serde_json::Value::Object(o)) if o.is_empty());
+    let empty = matches!(json.get(key), Some(crate::json::Value::Object(o)) if o.is_empty());
     if !empty {
         return;
     }
@@ -344,7 +344,7 @@ pub(crate) fn dates_to_millis(
         // Whole milliseconds (every valid Date) as an integer, so an error
         // message shows the number as it was meant.
         let value = if ms.is_finite() {
-            serde_json::Value::from(ms as i64)
+            crate::json::Value::from(ms as i64)
         } else {
             "Invalid Date".into()
         };

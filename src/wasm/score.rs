@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 
-use serde_json::Value;
+use crate::json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

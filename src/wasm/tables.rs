@@ -7,7 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::{json, Map, Value};
+use crate::json::{Map, Value};
+use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 use super::handles::invalid_visitor;

@@ -1,7 +1,7 @@
 //! GrowthBook-compatible targeting exports, with the names and shapes of
 //! GrowthBook's JS SDK helpers, so the shared test vectors run unchanged.
 
-use serde_json::Value;
+use crate::json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::{from_js, invalid_argument, to_js};

@@ -290,7 +290,7 @@ impl VisitorHandle {
     pub(super) fn score_at(
         &mut self,
         now: Millis,
-        profile: Option<&serde_json::Map<String, serde_json::Value>>,
+        profile: Option<&crate::json::Map<String, crate::json::Value>>,
     ) -> Result<ScoreResult, JsValue> {
         let options = ScoreOptions::totals_only();
         self.model

@@ -1,7 +1,7 @@
 //! The context as it was built before [`ContextView`](super::super::view::ContextView):
 //! one JSON tree per visitor. Kept as the oracle the view is tested against.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{useful, Tables, Visitor, REQUEST_FACTS};
 use crate::personalize::orgmap::OrgRules;

@@ -4,16 +4,17 @@
 
 mod negative;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::config::{FieldNames, FitOp, FitRuleConfig};
 use super::result::{round2, FitPoint, FitResult};
+use crate::compiled::read::{Wire, WireRead};
 use crate::diagnostics::{number_text, Diagnostics, Issue};
 use crate::regex::Regex;
 pub use negative::{is_fake_phone, NegativeChecks};
 
 /// A profile value reduced to what rules compare.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 enum Scalar {
     Text(String),
     Number(f64),
@@ -46,7 +47,7 @@ impl Scalar {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 enum Matcher {
     OneOf(Vec<Scalar>),
     Contains(Vec<String>),
@@ -56,7 +57,7 @@ enum Matcher {
     Absent,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct FitRule {
     id: String,
     label: Option<String>,
@@ -401,6 +402,51 @@ pub fn score(
         score,
         grade,
         breakdown,
+    }
+}
+
+impl WireRead for Scalar {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Scalar::Text(w.read()),
+            1 => Scalar::Number(w.read()),
+            2 => Scalar::Bool(w.read()),
+            _ => w.invalid(Scalar::Bool(false)),
+        }
+    }
+}
+
+impl WireRead for Matcher {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Matcher::OneOf(w.read()),
+            1 => Matcher::Contains(w.read()),
+            2 => match Regex::read_compiled(w) {
+                Some(regex) => Matcher::Pattern(regex),
+                None => Matcher::Absent,
+            },
+            3 => Matcher::Range {
+                min: w.read(),
+                max: w.read(),
+            },
+            4 => Matcher::Present,
+            5 => Matcher::Absent,
+            _ => w.invalid(Matcher::Absent),
+        }
+    }
+}
+
+impl WireRead for FitRule {
+    fn read(w: &mut Wire<'_>) -> Self {
+        FitRule {
+            id: w.read(),
+            label: w.read(),
+            field: w.read(),
+            path: w.read(),
+            matcher: w.read(),
+            points: w.read(),
+            group: w.read(),
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! The built-in negative checks: free, disposable and role mailboxes, fake
 //! phones, a missing company, students, job seekers and competitors.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{dotted_field, text_field};
+use crate::compiled::read::{Wire, WireRead};
 use crate::diagnostics::{number_text, Diagnostics, Issue};
 use crate::email::{self, MailboxKind};
 use crate::score::config::{self, FieldNames, NegativeConfig};
@@ -60,7 +61,7 @@ const PLACEHOLDER_COMPANIES: &[&str] = &[
     "個人",
 ];
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct NegativeChecks {
     free_email: Option<f64>,
     disposable_email: Option<f64>,
@@ -70,6 +71,21 @@ pub struct NegativeChecks {
     student: Option<(f64, Vec<String>)>,
     job_seeker: Option<(f64, Vec<String>)>,
     competitor: Option<(f64, Vec<String>)>,
+}
+
+impl WireRead for NegativeChecks {
+    fn read(w: &mut Wire<'_>) -> Self {
+        NegativeChecks {
+            free_email: w.read(),
+            disposable_email: w.read(),
+            role_email: w.read(),
+            fake_phone: w.read(),
+            missing_company: w.read(),
+            student: w.read(),
+            job_seeker: w.read(),
+            competitor: w.read(),
+        }
+    }
 }
 
 impl NegativeChecks {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{context_tags, insert_open, Matches, OpenEvent, StateError, Text, VisitorState};
 use crate::score::engagement;

@@ -1,7 +1,7 @@
 //! Scoring a visitor from its state: the running sums decayed to `now`,
 //! plus the open events scored one by one as a full re-score would.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{growth, Decider, Memo, Model, VisitorState, CAPPED, COUNTED, STAGES, UNTRUSTED};
 use crate::score::engagement::{self, decay_factor, StageTotals, Sums};

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use crate::json::{Map, Value};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::{Attributes, CidrTable, CidrTableBuilder};
 use crate::segment::csv;
@@ -156,7 +156,7 @@ fn cell_value(s: &str) -> Value {
                 return Value::from(i);
             }
         } else if let Ok(f) = s.parse::<f64>() {
-            if let Some(n) = serde_json::Number::from_f64(f) {
+            if let Some(n) = crate::json::Number::from_f64(f) {
                 return Value::Number(n);
             }
         }
@@ -390,13 +390,14 @@ fn load_json(text: &str) -> Loaded {
                 continue;
             }
         };
-        let cidr = ["cidr", "network"].iter().find_map(|k| obj.remove(*k));
+        let cidr = ["cidr", "network"].into_iter().find_map(|k| obj.remove(k));
         let cidr_text = match cidr {
             Some(Value::String(s)) => s,
             Some(other) => {
                 rejected.push(issue(
                     line,
-                    &other.to_string(),
+                    // `Value`'s own text, in every build.
+                    &serde_json::to_string(&other).unwrap_or_default(),
                     IssueKind::BadPrefix,
                     "\"cidr\" is not a string",
                 ));

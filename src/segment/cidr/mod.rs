@@ -39,8 +39,8 @@
 mod load;
 mod table;
 
+use crate::json::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::ip::Prefix;
 pub use load::{IssueKind, LineIssue, Loaded};

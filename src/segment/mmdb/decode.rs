@@ -1,7 +1,7 @@
 //! The data section decoder: MaxMind types → JSON values, with bounded
 //! depth, value count and output size.
 
-use serde_json::{Map, Number, Value};
+use crate::json::{Map, Number, Value};
 
 use super::{MmdbError, MAX_DEPTH, MAX_OUTPUT_BYTES, MAX_VALUES};
 

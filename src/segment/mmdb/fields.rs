@@ -3,7 +3,7 @@
 //! decoded record; `select.rs` reads the same fields straight from the
 //! database bytes without decoding the rest.
 
-use serde_json::{Number, Value};
+use crate::json::{Number, Value};
 
 /// One scalar of a MaxMind record, as the full decoder would turn it into
 /// JSON (see [`FieldValue::to_value`]).

@@ -43,7 +43,7 @@ mod select;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::ip::{IpParseError, Prefix};
 pub use fields::{Field, FieldValue, GeoFields, GeoValue, FIELD_COUNT};

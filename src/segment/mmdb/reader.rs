@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::decode::Decoder;
 use super::{Metadata, MmdbError, MmdbMatch};

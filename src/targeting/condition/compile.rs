@@ -1,7 +1,7 @@
 //! JSON → the compiled condition tree, with a path-precise
 //! [`Issue`] for every malformed part.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Entry, InSet, Issue, Node, Op, ValueCond, VerOp, MAX_CONDITION_DEPTH};
 use crate::regex::compile_js_regex;

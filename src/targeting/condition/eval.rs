@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Entry, Node, ValueCond};
 use crate::targeting::js::{array_index, stringify_eq, to_js_string, to_number, truthy, Abort};

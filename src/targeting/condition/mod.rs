@@ -83,7 +83,7 @@ mod wire;
 
 pub use order::looks_swapped;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::js::{Prim, Rel};
 use compile::Compiler;
@@ -99,7 +99,7 @@ use crate::regex::Regex;
 pub const MAX_CONDITION_DEPTH: usize = 64;
 
 /// A compiled GrowthBook condition.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Condition {
     root: Node,
     /// The source and case flag of each regex, by the index in `Op::Regex`
@@ -117,7 +117,7 @@ enum Node {
     Throw,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 enum Entry {
     Or(Vec<Node>),
     Nor(Vec<Node>),
@@ -142,7 +142,7 @@ enum ValueCond {
     Throw,
 }
 
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize)]
 enum VerOp {
     Eq,
     Ne,
@@ -152,7 +152,7 @@ enum VerOp {
     Lte,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 enum Op {
     Version(VerOp, String),
     /// `$eq`/`$ne`: `None` when the expected value is an array/object (never `===`).

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, DefaultHasher};
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Ctx, Op, VerOp};
 use crate::targeting::js::{
@@ -13,21 +13,49 @@ use crate::targeting::js::{
 };
 use crate::targeting::version::padded_version_string;
 
-/// A hashed set with fixed keys: built from the same list, it iterates in
-/// the same order, so the same document compiles to the same bytes
-/// (src/compiled/wire.rs). The lists come from configs, not visitors.
+/// A hashed set with fixed keys (the lists come from configs, not
+/// visitors); written sorted ([`sorted`]), so the same document compiles to
+/// the same bytes (src/compiled/wire.rs).
 type Set<T> = HashSet<T, BuildHasherDefault<DefaultHasher>>;
 
 /// The primitive members of an `$in` list, hashed (arrays/objects in the list
 /// can never be `includes`-equal to anything and are dropped).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub(super) struct InSet {
+    #[serde(serialize_with = "sorted")]
     strings: Set<String>,
+    #[serde(serialize_with = "sorted")]
     numbers: Set<u64>,
     has_true: bool,
     has_false: bool,
     has_null: bool,
     insensitive: bool,
+}
+
+impl crate::compiled::read::WireRead for InSet {
+    fn read(w: &mut crate::compiled::read::Wire<'_>) -> Self {
+        InSet {
+            strings: w.read(),
+            numbers: w.read(),
+            has_true: w.read(),
+            has_false: w.read(),
+            has_null: w.read(),
+            insensitive: w.read(),
+        }
+    }
+}
+
+/// A set written in sorted order (a sequence, as serde writes a set): its
+/// bytes do not depend on the order it was built in, so a set read back
+/// from a compiled config ([`crate::compiled::read`]) writes the same bytes
+/// as the one compiled, which `src/compiled/drift.rs` checks.
+fn sorted<T: Ord + serde::Serialize, S: serde::Serializer>(
+    set: &Set<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut items: Vec<&T> = set.iter().collect();
+    items.sort_unstable();
+    s.collect_seq(items)
 }
 
 fn num_key(f: f64) -> u64 {

@@ -13,7 +13,7 @@
 //! not something a visitor has, while `{"$groups": [...]}` (a top-level `$`
 //! key that is no operator, holding no such object) is, and is left alone.
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// Whether `value` has a condition's shape: a field whose value is an
 /// object with a `$` key (`{"field": {"$in": …}}`), or at the top a `$` key

@@ -1,99 +1,137 @@
 //! Compiled conditions read back from a compiled config (format version 2,
-//! `crate::compiled::wire`). The derived readers recurse once per level, so
-//! a crafted file could nest `$not`s deeper than the wasm stack holds, and a
+//! [`crate::compiled::read`]). The reader recurses once per level, so a
+//! crafted file could nest `$not`s deeper than the wasm stack holds, and a
 //! stack overflow in wasm traps and kills the instance. Each level of
 //! [`Node`] and [`ValueCond`] (every cycle in the types passes through one of
 //! them) counts against [`MAX_READ_DEPTH`]; past it the file is refused like
 //! any other that does not decode.
 
-use std::cell::Cell;
-
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
-
-use super::{Entry, Node, Op, ValueCond, MAX_CONDITION_DEPTH};
+use super::{Condition, Entry, Node, Op, ValueCond, VerOp, MAX_CONDITION_DEPTH};
+use crate::compiled::read::{Wire, WireRead};
+use crate::regex::Regex;
 
 /// Levels read at most. The compiler writes at most two per level of the
 /// source ([`MAX_CONDITION_DEPTH`]), so this leaves room and still fits the
 /// stack.
 pub(super) const MAX_READ_DEPTH: usize = 4 * MAX_CONDITION_DEPTH;
 
-thread_local! {
-    static DEPTH: Cell<usize> = const { Cell::new(0) };
-}
-
-/// One level being read; leaving it (also on an error) gives it back.
-struct Level;
-
-impl Level {
-    fn enter<E: serde::de::Error>() -> Result<Level, E> {
-        DEPTH.with(|depth| {
-            let now = depth.get();
-            if now >= MAX_READ_DEPTH {
-                return Err(E::custom("conditions nest too deep"));
-            }
-            depth.set(now + 1);
-            Ok(Level)
-        })
+impl WireRead for Condition {
+    fn read(w: &mut Wire<'_>) -> Self {
+        Condition {
+            root: w.read(),
+            #[cfg(feature = "condition-js-view")]
+            regexes: Vec::new(),
+        }
     }
 }
 
-impl Drop for Level {
-    fn drop(&mut self) {
-        DEPTH.with(|depth| depth.set(depth.get().saturating_sub(1)));
+impl WireRead for Node {
+    fn read(w: &mut Wire<'_>) -> Self {
+        if !w.descend(MAX_READ_DEPTH) {
+            return Node::Throw;
+        }
+        let node = match w.u32() {
+            0 => Node::Entries(w.read()),
+            1 => Node::Throw,
+            _ => w.invalid(Node::Throw),
+        };
+        w.ascend();
+        node
     }
 }
 
-// The derived readers of the same shapes (same variants in the same order,
-// so the same bytes); the impls below wrap them in a level.
-
-#[derive(Deserialize)]
-enum NodeWire {
-    Entries(Vec<Entry>),
-    Throw,
-}
-
-#[derive(Deserialize)]
-enum ValueCondWire {
-    Str(String),
-    StrI(String),
-    Num(f64),
-    Bool(bool),
-    Null,
-    Json(#[serde(with = "crate::compiled::wire::value")] Value),
-    Ops(Vec<Op>),
-    Throw,
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let _level = Level::enter()?;
-        Ok(match NodeWire::deserialize(d)? {
-            NodeWire::Entries(entries) => Node::Entries(entries),
-            NodeWire::Throw => Node::Throw,
-        })
+impl WireRead for Entry {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Entry::Or(w.read()),
+            1 => Entry::Nor(w.read()),
+            2 => Entry::And(w.read()),
+            3 => Entry::Not(w.read()),
+            4 => Entry::Field {
+                path: w.read(),
+                cond: w.read(),
+            },
+            5 => Entry::Throw,
+            _ => w.invalid(Entry::Throw),
+        }
     }
 }
 
-impl<'de> Deserialize<'de> for ValueCond {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let _level = Level::enter()?;
-        Ok(match ValueCondWire::deserialize(d)? {
-            ValueCondWire::Str(s) => ValueCond::Str(s),
-            ValueCondWire::StrI(s) => ValueCond::StrI(s),
-            ValueCondWire::Num(n) => ValueCond::Num(n),
-            ValueCondWire::Bool(b) => ValueCond::Bool(b),
-            ValueCondWire::Null => ValueCond::Null,
-            ValueCondWire::Json(v) => ValueCond::Json(v),
-            ValueCondWire::Ops(ops) => ValueCond::Ops(ops),
-            ValueCondWire::Throw => ValueCond::Throw,
-        })
+impl WireRead for ValueCond {
+    fn read(w: &mut Wire<'_>) -> Self {
+        if !w.descend(MAX_READ_DEPTH) {
+            return ValueCond::Throw;
+        }
+        let cond = match w.u32() {
+            0 => ValueCond::Str(w.read()),
+            1 => ValueCond::StrI(w.read()),
+            2 => ValueCond::Num(w.read()),
+            3 => ValueCond::Bool(w.read()),
+            4 => ValueCond::Null,
+            5 => ValueCond::Json(w.read()),
+            6 => ValueCond::Ops(w.read()),
+            7 => ValueCond::Throw,
+            _ => w.invalid(ValueCond::Throw),
+        };
+        w.ascend();
+        cond
+    }
+}
+
+impl WireRead for VerOp {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => VerOp::Eq,
+            1 => VerOp::Ne,
+            2 => VerOp::Gt,
+            3 => VerOp::Gte,
+            4 => VerOp::Lt,
+            5 => VerOp::Lte,
+            _ => w.invalid(VerOp::Lte),
+        }
+    }
+}
+
+impl WireRead for Op {
+    fn read(w: &mut Wire<'_>) -> Self {
+        match w.u32() {
+            0 => Op::Version(w.read(), w.read()),
+            1 => Op::StrictEq {
+                expected: w.read(),
+                negate: w.read(),
+            },
+            2 => Op::Cmp(w.read(), w.read()),
+            3 => Op::Exists(w.read()),
+            4 => Op::In {
+                set: w.read(),
+                negate: w.read(),
+            },
+            5 => Op::InGroup {
+                key: w.read(),
+                negate: w.read(),
+            },
+            6 => Op::Not(w.read()),
+            7 => Op::Size(w.read()),
+            8 => Op::ElemMatchOps(w.read()),
+            9 => Op::ElemMatchCond(w.read()),
+            10 => Op::ElemMatchNull,
+            11 => Op::All(w.read()),
+            12 => match Regex::read_compiled(w) {
+                Some(regex) => Op::Regex(Box::new(regex), w.read()),
+                None => Op::False,
+            },
+            13 => Op::Type(w.read()),
+            14 => Op::False,
+            15 => Op::Throw,
+            _ => w.invalid(Op::Throw),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compiled::read::from_bytes;
 
     /// `Node::Entries([Entry::Not(Node::Entries([... Node::Throw]))])`,
     /// `levels` deep, as postcard writes it: variant indexes and lengths.
@@ -106,7 +144,7 @@ mod tests {
     #[test]
     fn nesting_within_the_bound_reads_back() {
         let bytes = nested_nots(MAX_READ_DEPTH - 1);
-        assert!(postcard::from_bytes::<Node>(&bytes).is_ok());
+        assert!(from_bytes::<Node>(&bytes).is_ok());
         // The written form of a real condition reads back the same.
         let written =
             postcard::to_allocvec(&Node::Entries(vec![Entry::Not(Box::new(Node::Throw))])).unwrap();
@@ -115,7 +153,6 @@ mod tests {
 
     #[test]
     fn the_deepest_conditions_the_compiler_writes_read_back() {
-        use super::super::Condition;
         // As deep as the compiler goes, both ways conditions nest: `$not`
         // of operators and `$or` of conditions, each around `$elemMatch`.
         let mut ops = serde_json::json!({ "$eq": 1 });
@@ -127,7 +164,8 @@ mod tests {
         for source in [serde_json::json!({ "x": ops }), conds] {
             let (condition, _) = Condition::compile_lenient(&source);
             let bytes = postcard::to_allocvec(&condition).unwrap();
-            assert!(postcard::from_bytes::<Condition>(&bytes).is_ok());
+            let read = from_bytes::<Condition>(&bytes).unwrap();
+            assert_eq!(postcard::to_allocvec(&read).unwrap(), bytes);
         }
     }
 
@@ -135,8 +173,8 @@ mod tests {
     fn a_crafted_deep_nesting_is_refused_not_a_stack_overflow() {
         // Without the bound this overflows the test thread's stack.
         let bytes = nested_nots(200_000);
-        assert!(postcard::from_bytes::<Node>(&bytes).is_err());
-        // The count is given back: a good one reads after a refused one.
-        assert!(postcard::from_bytes::<Node>(&nested_nots(10)).is_ok());
+        assert!(from_bytes::<Node>(&bytes).is_err());
+        // Each read starts from the top: a good one reads after a refused one.
+        assert!(from_bytes::<Node>(&nested_nots(10)).is_ok());
     }
 }
