@@ -111,6 +111,11 @@ impl<'a> Wire<'a> {
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte();
+            // The tenth byte holds bit 63 only: anything more would not fit
+            // a u64 (postcard refuses it the same way).
+            if shift == 63 && b > 1 {
+                break;
+            }
             n |= u64::from(b & 0x7F) << shift;
             if b & 0x80 == 0 {
                 return n;
@@ -137,7 +142,7 @@ impl<'a> Wire<'a> {
     /// the compiled structures hold takes at least one byte), so a damaged
     /// length cannot reserve gigabytes.
     #[inline(never)]
-    pub fn len(&mut self) -> usize {
+    pub fn seq_len(&mut self) -> usize {
         let n = self.usize();
         if n <= self.bytes.len() {
             n
@@ -172,7 +177,7 @@ impl<'a> Wire<'a> {
     /// A byte string: its length, then its bytes.
     #[inline(never)]
     pub fn bytes(&mut self) -> &'a [u8] {
-        let len = self.len();
+        let len = self.seq_len();
         self.take(len)
     }
 
@@ -198,6 +203,18 @@ impl<'a> Wire<'a> {
     /// Leaves the level entered by [`Wire::descend`].
     pub fn ascend(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// One level of a recursive structure: `read` between
+    /// [`Wire::descend`] and [`Wire::ascend`], or `too_deep` (and the
+    /// cursor bad) past `limit`.
+    pub fn nested<T>(&mut self, limit: usize, too_deep: T, read: impl FnOnce(&mut Self) -> T) -> T {
+        if !self.descend(limit) {
+            return too_deep;
+        }
+        let value = read(self);
+        self.ascend();
+        value
     }
 
     /// Reads a `T`.
@@ -287,7 +304,7 @@ impl<T: WireRead> WireRead for Box<T> {
 impl<T: WireRead> WireRead for Vec<T> {
     fn read(w: &mut Wire<'_>) -> Self {
         let mut out = Vec::new();
-        for _ in 0..w.len() {
+        for _ in 0..w.seq_len() {
             out.push(T::read(w));
         }
         out
@@ -298,7 +315,7 @@ impl<T: WireRead> WireRead for Vec<T> {
 /// so one read back writes the same bytes again).
 impl<T: WireRead + Eq + Hash, S: BuildHasher + Default> WireRead for HashSet<T, S> {
     fn read(w: &mut Wire<'_>) -> Self {
-        let len = w.len();
+        let len = w.seq_len();
         let mut out = HashSet::with_capacity_and_hasher(len, S::default());
         for _ in 0..len {
             out.insert(T::read(w));
@@ -367,6 +384,13 @@ mod tests {
         // the end, text that is not UTF-8, a u32 out of range.
         assert_eq!(from_bytes::<bool>(&[2]), Err(Bad));
         assert_eq!(from_bytes::<u64>(&[0xFF; 11]), Err(Bad));
+        // Ten bytes whose last holds more than bit 63, as postcard says.
+        let mut past_u64 = [0xFFu8; 10];
+        past_u64[9] = 0x02;
+        assert_eq!(from_bytes::<u64>(&past_u64), Err(Bad));
+        assert!(postcard::from_bytes::<u64>(&past_u64).is_err());
+        past_u64[9] = 0x01;
+        assert_eq!(from_bytes::<u64>(&past_u64), Ok(u64::MAX));
         assert_eq!(from_bytes::<Vec<u64>>(&[200, 1, 0]), Err(Bad));
         assert_eq!(from_bytes::<String>(&[2, 0xC3, 0x28]), Err(Bad));
         assert_eq!(from_bytes::<u32>(&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F]), Err(Bad));
@@ -376,6 +400,6 @@ mod tests {
         assert!(w.descend(1) && !w.is_bad());
         assert!(!w.descend(1) && w.is_bad());
         // Once bad, nothing more is read.
-        assert_eq!((w.byte(), w.len(), w.str()), (0, 0, ""));
+        assert_eq!((w.byte(), w.seq_len(), w.str()), (0, 0, ""));
     }
 }

@@ -149,7 +149,7 @@ impl<'a> Reader<'a> {
     /// A count of items that each take at least one byte: never more than
     /// the bytes left, so a damaged count cannot reserve gigabytes.
     pub(super) fn count(&mut self) -> Result<usize, CompiledError> {
-        let n = self.wire.len();
+        let n = self.wire.seq_len();
         self.checked(n)
     }
 

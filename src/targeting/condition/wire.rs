@@ -27,16 +27,11 @@ impl WireRead for Condition {
 
 impl WireRead for Node {
     fn read(w: &mut Wire<'_>) -> Self {
-        if !w.descend(MAX_READ_DEPTH) {
-            return Node::Throw;
-        }
-        let node = match w.u32() {
+        w.nested(MAX_READ_DEPTH, Node::Throw, |w| match w.u32() {
             0 => Node::Entries(w.read()),
             1 => Node::Throw,
             _ => w.invalid(Node::Throw),
-        };
-        w.ascend();
-        node
+        })
     }
 }
 
@@ -59,10 +54,7 @@ impl WireRead for Entry {
 
 impl WireRead for ValueCond {
     fn read(w: &mut Wire<'_>) -> Self {
-        if !w.descend(MAX_READ_DEPTH) {
-            return ValueCond::Throw;
-        }
-        let cond = match w.u32() {
+        w.nested(MAX_READ_DEPTH, ValueCond::Throw, |w| match w.u32() {
             0 => ValueCond::Str(w.read()),
             1 => ValueCond::StrI(w.read()),
             2 => ValueCond::Num(w.read()),
@@ -72,9 +64,7 @@ impl WireRead for ValueCond {
             6 => ValueCond::Ops(w.read()),
             7 => ValueCond::Throw,
             _ => w.invalid(ValueCond::Throw),
-        };
-        w.ascend();
-        cond
+        })
     }
 }
 
