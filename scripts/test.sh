@@ -65,6 +65,8 @@ cargo test --no-default-features --lib --test forms --test scoring --test scorin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 step "wasm tests in Node"
 cargo test --target wasm32-unknown-unknown --test wasm_node
+step "the page build's conditions against GrowthBook's vectors (wasm, page-only: lean JSON, the JS engine's RegExp)"
+cargo test --target wasm32-unknown-unknown --no-default-features --features page-only --test page_conditions
 step "wasm tests in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   cargo test --target wasm32-unknown-unknown --test wasm_browser

@@ -45,7 +45,7 @@
 
 #[cfg(not(feature = "page-only"))]
 pub mod de;
-pub(crate) mod read;
+pub mod read;
 #[cfg(feature = "config-compiler")]
 mod sha256;
 pub mod tree;
