@@ -446,7 +446,12 @@ export class LiveVisitor {
     tags?: string | readonly string[] | null,
     dwellSeconds?: number | null,
   ): void;
-  /** The visitor's scores at `now` (the clock when left out). */
+  /**
+   * The visitor's scores at `now` (the clock when left out), the fit
+   * scored from `profile`; `profile` left out: the profile `setContext`
+   * set (none before it), and the score is kept for `decisions` at the
+   * same `now` (scoring and then deciding scores once); `null`: none.
+   */
   score(now?: Millis | Date | null, profile?: Profile | null): VisitorScore;
   /**
    * What decisions read besides the score, kept until the next call: the

@@ -40,6 +40,8 @@ export class Runtime {
     /** The LiveVisitor scoring `state.events`; `stale` when it must be rebuilt. @type {any} */
     this.visitor = null;
     this.stale = true;
+    /** The context last handed to `visitor` (`setContext`) as JSON text: handed again only when it changed. @type {string | null} */
+    this.contextText = null;
     /** @type {any} */
     this.score = null;
     /** @type {any} */
@@ -145,18 +147,22 @@ export class Runtime {
     this.visitor?.free?.();
     this.visitor = this.model.visitor(undefined, "browser");
     this.stale = false;
+    this.contextText = null;
     for (const e of this.state.events) this.take(e);
   }
 
   /**
    * Score and decisions from the current state, scored as the browser that
-   * reported every event. Nothing but the new event crosses into wasm.
+   * reported every event. Nothing but the new event crosses into wasm, and
+   * the context (profile, page, request) only when it changed. Deciding,
+   * the visitor is scored once: `score(now)` with the profile left out
+   * scores with the context's and keeps the summary `decisions` reads at
+   * the same `now`.
    */
   refresh() {
     if (this.stale) this.rebuild();
     const now = Date.now();
     const { visitor, state } = this;
-    this.score = visitor.score(now, state.profile);
     const immediate = this.options.reapply === "immediate";
     const before = immediate && JSON.stringify(this.decisions);
     this.decisions = null;
@@ -164,8 +170,15 @@ export class Runtime {
       /** @type {Record<string, unknown>} */
       const context = { id: state.id, profile: state.profile, page: this.page.attrs };
       if (this.options.request) context.request = this.options.request;
-      visitor.setContext(context);
+      const text = JSON.stringify(context);
+      if (text !== this.contextText) {
+        visitor.setContext(context);
+        this.contextText = text;
+      }
+      this.score = visitor.score(now);
       this.decisions = visitor.decisions(this.personalizer, now);
+    } else {
+      this.score = visitor.score(now, state.profile ?? null);
     }
     if (immediate && JSON.stringify(this.decisions) !== before) this.applyAll();
   }

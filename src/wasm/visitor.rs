@@ -118,7 +118,7 @@ impl VisitorHandle {
     /// from them (`visitor_track.js`), without JSON text: `[now, fit,
     /// engagement, level, mql (1 or 0), events, interests, (weight, share)
     /// per interest, rules, (events, capped, untrusted, points, decayLost)
-    /// per rule]`.
+    /// per rule]`. `profile` as [`VisitorHandle::scored`] reads it.
     #[wasm_bindgen(js_name = scoreParts)]
     pub fn score_parts(&mut self, now: JsValue, profile: JsValue) -> Result<Vec<f64>, JsValue> {
         let result = self.scored(now, profile)?;
@@ -276,12 +276,19 @@ impl VisitorHandle {
 
 impl VisitorHandle {
     /// The visitor's score at `now` with `profile`, without the breakdown.
+    /// `profile` left out (`undefined`): the profile `setContext` set
+    /// (none before it), and the summary is kept for `decisions` at the
+    /// same `now`, so a page that scores and then decides scores once.
+    /// `null`: no profile.
     pub(super) fn scored(
         &mut self,
         now: JsValue,
         profile: JsValue,
     ) -> Result<ScoreResult, JsValue> {
         let now = read_now(now)?;
+        if profile.is_undefined() {
+            return self.score_in_context(now);
+        }
         let profile = read_profile(profile)?;
         self.score_at(now, profile.as_ref())
     }

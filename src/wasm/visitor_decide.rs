@@ -137,6 +137,16 @@ impl VisitorHandle {
         if self.summarized == Some(key) && self.context.score.is_some() {
             return Ok(());
         }
+        self.score_in_context(now).map(drop)
+    }
+
+    /// The visitor's score at `now` with the context's profile (its fit
+    /// kept from the first call), set as the context's score for the
+    /// decisions that follow at the same `now`.
+    pub(super) fn score_in_context(
+        &mut self,
+        now: crate::time::Millis,
+    ) -> Result<crate::score::ScoreResult, JsValue> {
         self.summarized = None;
         let Self {
             model,
@@ -154,8 +164,8 @@ impl VisitorHandle {
             .score_visitor_fit(live, FitFrom::Scored(fit), now, &options)
             .map_err(|e| invalid_argument("state", &e.to_string()))?;
         self.context.score = Some(scored.summary());
-        self.summarized = Some(key);
-        Ok(())
+        self.summarized = Some((self.live.events(), now));
+        Ok(scored)
     }
 }
 

@@ -95,3 +95,34 @@ test("content objects are each answer's own; a bad context is refused", { skip }
   personalizer.free();
   model.free();
 });
+
+test("score(now) with the profile left out is the context's, and decisions follow it", { skip }, () => {
+  const model = new nurture.Model(null);
+  const personalizer = new nurture.Personalizer(site);
+  const events = heavyVisitor(NOW, 40).sort((a, b) => a.timestamp - b.timestamp);
+  const live = model.visitor(null, "server");
+  for (const e of events) live.track(...fields(e));
+  // No context yet: no profile.
+  assert.deepEqual(live.score(NOW), live.score(NOW, null));
+  for (const context of contexts) {
+    live.setContext(context);
+    const profile = context.profile ?? null;
+    const kept = live.score(NOW);
+    assert.deepEqual(kept, live.score(NOW, profile));
+    const full = model.score(profile, events, NOW);
+    assert.equal(kept.fit, full.fit.score);
+    assert.equal(kept.engagement, full.engagement.score);
+    // Decided from the score just kept, as from a document with its score.
+    assert.equal(JSON.stringify(live.decisions(personalizer, NOW)), JSON.stringify(personalizer.decide({ ...context, score: full })));
+  }
+  // An event after the kept score: both are worked out again.
+  live.track("Demo Requested", null, NOW - 1000);
+  events.push({ type: "track", event: "Demo Requested", timestamp: NOW - 1000 });
+  const last = contexts[contexts.length - 1];
+  const again = model.score(last.profile ?? null, events, NOW);
+  assert.equal(live.score(NOW).engagement, again.engagement.score);
+  assert.deepEqual(live.decisions(personalizer, NOW), personalizer.decide({ ...last, score: again }));
+  live.free();
+  personalizer.free();
+  model.free();
+});
