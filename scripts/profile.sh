@@ -102,8 +102,8 @@ size() {
       }
       for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(String(v).padStart(9), k);'
     echo
-    echo "# items of the crates issue 14 wants out of the page (count, shallow bytes)"
-    for c in serde_json serde_path_to_error regex_lite flt2dec zmij "f64 as core" serde_wasm_bindgen; do
+    echo "# items of the crates issue 14 wants out of the page (count, shallow bytes; "]::fmt::" is any of core::fmt and alloc::fmt)"
+    for c in serde_json serde_path_to_error regex_lite flt2dec zmij "f64 as core" serde_wasm_bindgen "]::fmt::"; do
       twiggy top -f csv "$wasm" | awk -F, -v c="$c" \
         'index($0, c) {n++; s+=$(NF-3)} END {printf "%-22s %4d items %7d bytes\n", c, n, s}'
     done

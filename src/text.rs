@@ -1,6 +1,9 @@
 //! Text that the page build leaves to the JS engine, like the text of
 //! numbers ([`crate::diagnostics::number_text`]): lower-casing beyond
-//! ASCII and reading numbers people typed.
+//! ASCII and reading numbers people typed. And text written without
+//! `core::fmt`: the page build ships no formatting machinery, so the code
+//! it runs joins its messages from parts (`[..].concat()`) and writes
+//! integers with [`int_text`] rather than with `format!` or `to_string`.
 
 use std::borrow::Cow;
 
@@ -158,5 +161,67 @@ mod tests {
             assert_eq!(lowercase(text), text.to_lowercase(), "{text}");
         }
         assert!(matches!(lower("already lower"), Cow::Borrowed(_)));
+    }
+}
+
+/// The decimal text of an integer, as `n.to_string()` writes it, without
+/// `core::fmt` (see above).
+pub fn int_text(n: i64) -> String {
+    let mut out = String::with_capacity(20);
+    if n < 0 {
+        out.push('-');
+    }
+    push_digits(&mut out, n.unsigned_abs());
+    out
+}
+
+/// [`int_text`] of an unsigned integer.
+pub fn uint_text(n: u64) -> String {
+    let mut out = String::with_capacity(20);
+    push_digits(&mut out, n);
+    out
+}
+
+fn push_digits(out: &mut String, n: u64) {
+    // The place of the first digit; `10 * place` cannot overflow, as it
+    // is at most `n`.
+    let mut place = 1u64;
+    while n / place >= 10 {
+        place *= 10;
+    }
+    loop {
+        out.push(char::from(b'0' + (n / place % 10) as u8));
+        if place == 1 {
+            break;
+        }
+        place /= 10;
+    }
+}
+
+#[cfg(test)]
+mod int_text_tests {
+    use super::{int_text, uint_text};
+
+    #[test]
+    fn writes_what_to_string_writes() {
+        for n in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            -128,
+            1_000_000,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(int_text(n), n.to_string());
+        }
+        for n in [0, 7, 10, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(uint_text(n), n.to_string());
+        }
     }
 }

@@ -162,7 +162,7 @@ impl Visitor {
                         Value::String(s) => seen.push(s),
                         _ => {
                             return Err(VisitorError::error(
-                                format!("seen[{i}]"),
+                                ["seen[", &crate::text::int_text(i as i64), "]"].concat(),
                                 "expected a content id string",
                             ))
                         }

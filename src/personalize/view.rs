@@ -459,11 +459,11 @@ fn entry_value<'v>(entry: Entry<'v>, rest: &[String]) -> Cow<'v, Value> {
                 None => {
                     let mut account = m.attributes.as_map().clone();
                     account.insert("named".into(), Value::Bool(true));
-                    account.insert("network".into(), Value::String(m.prefix.to_string()));
+                    account.insert("network".into(), Value::String(m.prefix.text()));
                     Cow::Owned(Value::Object(account))
                 }
                 Some("named") => named(Value::Bool(true)),
-                Some("network") => named(Value::String(m.prefix.to_string())),
+                Some("network") => named(Value::String(m.prefix.text())),
                 Some(key) => match m.attributes.as_map().get(key) {
                     Some(v) => value_at_path(v, rest.get(1..).unwrap_or_default()),
                     None => Cow::Owned(Value::Null),
@@ -482,7 +482,10 @@ fn network_facts(
 ) -> (Map<String, Value>, Vec<&'static str>) {
     let mut ip = Map::new();
     if let Some(addr) = addr {
-        ip.insert("address".into(), Value::String(addr.to_string()));
+        ip.insert(
+            "address".into(),
+            Value::String(crate::segment::ip::ip_text(addr)),
+        );
         for db in tables.maxmind {
             db.add_facts(addr, &mut ip);
         }

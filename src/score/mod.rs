@@ -473,7 +473,9 @@ impl Model {
             FitFrom::Scored(fit) => fit.clone(),
         };
         let engagement = outcome.result;
-        let grade = format!("{}{}", fit.grade, engagement.level);
+        let mut grade = String::with_capacity(2);
+        grade.push(fit.grade);
+        grade.push_str(&crate::text::int_text(i64::from(engagement.level)));
         let tiers = &self.config.tiers;
         let tier = if engagement.score >= tiers.hot {
             Tier::Hot
@@ -526,11 +528,11 @@ impl Model {
         if self.mql_grades.iter().any(|g| g == grade) {
             return MqlResult {
                 qualified: true,
-                reason: format!("grade {grade} is one of the MQL grades"),
+                reason: ["grade ", grade, " is one of the MQL grades"].concat(),
             };
         }
         let mql = &self.config.mql;
-        let not_a_grade = || format!("grade {grade} is not one of the MQL grades");
+        let not_a_grade = || ["grade ", grade, " is not one of the MQL grades"].concat();
         let (Some(min_fit), Some(min_engagement)) = (mql.min_fit, mql.min_engagement) else {
             return MqlResult {
                 qualified: false,
@@ -541,12 +543,30 @@ impl Model {
         let [fit, engagement, min_fit, min_engagement] =
             [fit, engagement, min_fit, min_engagement].map(number_text);
         let reason = if qualified {
-            format!("fit {fit} ≥ {min_fit} and engagement {engagement} ≥ {min_engagement}")
+            [
+                "fit ",
+                &fit,
+                " ≥ ",
+                &min_fit,
+                " and engagement ",
+                &engagement,
+                " ≥ ",
+                &min_engagement,
+            ]
+            .concat()
         } else {
-            format!(
-                "{}, and fit {fit} / engagement {engagement} do not reach {min_fit} / {min_engagement}",
-                not_a_grade()
-            )
+            [
+                &not_a_grade(),
+                ", and fit ",
+                &fit,
+                " / engagement ",
+                &engagement,
+                " do not reach ",
+                &min_fit,
+                " / ",
+                &min_engagement,
+            ]
+            .concat()
         };
         MqlResult { qualified, reason }
     }

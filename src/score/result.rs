@@ -65,10 +65,14 @@ impl UnscoredEvent {
             index: event.index,
             id: event.id.as_deref().map(str::to_string),
             rule: rule.to_string(),
-            reason: format!(
-                "\"{}\" counts only when a back-office source reports it (rule {rule}); reported by a browser, it scores 0",
-                event.action
-            ),
+            reason: [
+                "\"",
+                &event.action,
+                "\" counts only when a back-office source reports it (rule ",
+                rule,
+                "); reported by a browser, it scores 0",
+            ]
+            .concat(),
         }
     }
 }

@@ -251,13 +251,142 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 
 impl fmt::Display for Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
+        f.write_str(&self.text())
+    }
+}
+
+impl Prefix {
+    /// `addr/len`, as `Display` writes it, without `core::fmt`
+    /// ([`crate::text`]: the page build ships none).
+    pub fn text(&self) -> String {
+        let mut out = ip_text(self.addr);
+        out.push('/');
+        out.push_str(&crate::text::int_text(i64::from(self.len)));
+        out
+    }
+}
+
+/// An address as `IpAddr`'s `Display` writes it (RFC 5952: lower-case hex,
+/// the first longest run of two or more zero groups as `::`, an
+/// IPv4-mapped address as `::ffff:a.b.c.d`), without `core::fmt`.
+pub fn ip_text(ip: IpAddr) -> String {
+    let mut out = String::with_capacity(39);
+    match ip {
+        IpAddr::V4(v4) => push_ipv4(&mut out, v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => {
+                out.push_str("::ffff:");
+                push_ipv4(&mut out, v4);
+            }
+            None => push_ipv6(&mut out, v6.segments()),
+        },
+    }
+    out
+}
+
+fn push_ipv4(out: &mut String, ip: std::net::Ipv4Addr) {
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&crate::text::int_text(i64::from(octet)));
+    }
+}
+
+fn push_ipv6(out: &mut String, segments: [u16; 8]) {
+    // The first longest run of zero groups, as (start, length).
+    let (mut best, mut run) = ((0, 0), (0, 0));
+    for (i, &segment) in segments.iter().enumerate() {
+        if segment != 0 {
+            run = (0, 0);
+            continue;
+        }
+        if run.1 == 0 {
+            run.0 = i;
+        }
+        run.1 += 1;
+        if run.1 > best.1 {
+            best = run;
+        }
+    }
+    let groups = |out: &mut String, part: &[u16]| {
+        for (i, &segment) in part.iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_hex(out, segment);
+        }
+    };
+    if best.1 > 1 {
+        groups(out, segments.get(..best.0).unwrap_or_default());
+        out.push_str("::");
+        groups(out, segments.get(best.0 + best.1..).unwrap_or_default());
+    } else {
+        groups(out, &segments);
+    }
+}
+
+/// A group in lower-case hex without leading zeros.
+fn push_hex(out: &mut String, group: u16) {
+    let mut started = false;
+    for shift in [12u16, 8, 4, 0] {
+        let digit = u32::from((group >> shift) & 0xF);
+        if digit != 0 || started || shift == 0 {
+            started = true;
+            out.extend(char::from_digit(digit, 16));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_is_what_display_writes() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let mut addresses: Vec<IpAddr> = [
+            "::",
+            "::1",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "1::",
+            "0.0.0.0",
+            "255.255.255.255",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        for _ in 0..20_000 {
+            let bits = next();
+            // Groups that are often zero, so that runs of every length and
+            // place (and ties between runs) come up.
+            let mut segments = [0u16; 8];
+            for (i, s) in segments.iter_mut().enumerate() {
+                if (bits >> (i * 2)) & 3 != 0 {
+                    *s = (next() >> (i % 4 * 13)) as u16 & [0xF, 0xFF, 0xFFF, 0xFFFF][i % 4];
+                }
+            }
+            if bits >> 60 == 0 {
+                segments[..5].fill(0);
+                segments[5] = 0xFFFF;
+            }
+            addresses.push(IpAddr::V6(std::net::Ipv6Addr::from(segments)));
+            addresses.push(IpAddr::V4(std::net::Ipv4Addr::from((next() >> 16) as u32)));
+        }
+        for a in addresses {
+            assert_eq!(ip_text(a), a.to_string());
+        }
+        let p = Prefix::parse("2001:db8::/32").unwrap().prefix;
+        assert_eq!(p.text(), p.addr.to_string() + "/32");
+    }
 
     #[test]
     fn parse_addresses() {

@@ -40,7 +40,7 @@ pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
     match version {
         2 => {
             let inner = fnv1a32_units(seed.encode_utf16().chain(value.encode_utf16()));
-            let outer = fnv1a32(&inner.to_string());
+            let outer = fnv1a32(&crate::text::uint_text(u64::from(inner)));
             Some(f64::from(outer % 10_000) / 10_000.0)
         }
         1 => {
@@ -115,7 +115,7 @@ pub fn choose_variation(n: f64, ranges: &[(f64, f64)]) -> i32 {
 /// `inNamespace(hashValue, [namespace, lo, hi])`: the version-1 hash of the id
 /// with seed `"__" + namespace` falls in `[lo, hi)`.
 pub fn in_namespace(hash_value: &str, namespace: (&str, f64, f64)) -> bool {
-    let seed = format!("__{}", namespace.0);
+    let seed = ["__", namespace.0].concat();
     match hash(&seed, hash_value, 1) {
         Some(n) => n >= namespace.1 && n < namespace.2,
         None => false,

@@ -143,9 +143,9 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
 /// alike and the page build needs no float formatting.
 pub(crate) fn json_number_text(n: &crate::json::Number) -> String {
     if let Some(i) = n.as_i64() {
-        i.to_string()
+        crate::text::int_text(i)
     } else if let Some(u) = n.as_u64() {
-        u.to_string()
+        crate::text::uint_text(u)
     } else {
         number_to_string(num(n))
     }

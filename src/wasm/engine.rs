@@ -52,7 +52,7 @@ pub fn compile(pattern: &str, flags: &str) -> Result<JsRegExp, String> {
     JsRegExp::new(pattern, flags).map_err(|e| {
         let message = String::from(JsError::from(e).message());
         match message.rsplit_once(": ") {
-            Some((_, reason)) => reason.to_string(),
+            Some((_, reason)) => reason.to_owned(),
             None => message,
         }
     })

@@ -66,9 +66,9 @@ pub(crate) mod code {
 /// and, where one applies, the `path` of the bad field or argument.
 pub(crate) fn js_error(code: &str, path: &str, message: &str) -> JsValue {
     let full = if path.is_empty() {
-        message.to_string()
+        message.to_owned()
     } else {
-        format!("{path}: {message}")
+        [path, ": ", message].concat()
     };
     let error = JsError::new(&full);
     // Setting a property on a fresh Error object cannot fail; if it ever

@@ -91,11 +91,11 @@ impl ModelHandle {
             };
             model
                 .load_state_bytes(&bytes.to_vec())
-                .map_err(|e| invalid_argument("state", &e.to_string()))?
+                .map_err(|e| invalid_argument("state", &e.message()))?
         };
         let live = model
             .live_visitor(state, source)
-            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+            .map_err(|e| invalid_argument("state", &e.message()))?;
         let visitor = JsValue::from(VisitorHandle {
             model,
             live,
@@ -302,7 +302,7 @@ impl VisitorHandle {
         let options = ScoreOptions::totals_only();
         self.model
             .score_visitor(&mut self.live, profile, now, &options)
-            .map_err(|e| invalid_argument("state", &e.to_string()))
+            .map_err(|e| invalid_argument("state", &e.message()))
     }
 
     /// The event's time (the clock's when `None`) and the `now` it is

@@ -162,7 +162,7 @@ impl VisitorHandle {
         let options = ScoreOptions::totals_only();
         let scored = model
             .score_visitor_fit(live, FitFrom::Scored(fit), now, &options)
-            .map_err(|e| invalid_argument("state", &e.to_string()))?;
+            .map_err(|e| invalid_argument("state", &e.message()))?;
         self.context.score = Some(scored.summary());
         self.summarized = Some((self.live.events(), now));
         Ok(scored)

@@ -173,7 +173,7 @@ impl NegativeChecks {
         let domain = email.and_then(email::split_address).map(|(_, d)| d);
         let mut push = |rule: &str, field: &str, value: Value, points: f64| {
             out.push(FitPoint {
-                rule: format!("negative.{rule}"),
+                rule: ["negative.", rule].concat(),
                 label: None,
                 field: field.to_string(),
                 value,
@@ -261,10 +261,7 @@ impl NegativeChecks {
             for (field, candidate) in [(&fields.email, domain.clone()), (&fields.website, website)]
             {
                 if let Some(d) = candidate {
-                    if domains
-                        .iter()
-                        .any(|c| d == *c || d.ends_with(&format!(".{c}")))
-                    {
+                    if domains.iter().any(|c| d == *c || is_subdomain_of(&d, c)) {
                         push("competitor", field, Value::String(d), *points);
                         break;
                     }
@@ -305,6 +302,13 @@ pub fn is_fake_phone(text: &str) -> bool {
         .all(|w| matches!((w.first(), w.get(1)), (Some(a), Some(b)) if (b + 1) % 10 == *a));
     all_same || ascending || descending
 }
+/// `domain` is a subdomain of `parent`: it ends with `.` + `parent`.
+fn is_subdomain_of(domain: &str, parent: &str) -> bool {
+    domain
+        .strip_suffix(parent)
+        .is_some_and(|head| head.ends_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

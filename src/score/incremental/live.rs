@@ -28,6 +28,7 @@ use crate::score::event::{
 };
 use crate::score::urlpattern::NormalizedUrl;
 use crate::score::{FitFrom, Model, ScoreOptions, ScoreResult};
+use crate::text::int_text;
 use crate::time::{self, Millis};
 
 /// Distinct texts of each kind (actions, URLs, tag lists) a visitor keeps
@@ -199,7 +200,12 @@ fn check_action(action: &str) -> Result<&str, FieldError> {
     if action.len() > MAX_NAME_LEN {
         return Err(refuse(
             "action",
-            format!("longer than {MAX_NAME_LEN} characters"),
+            [
+                "longer than ",
+                &int_text(MAX_NAME_LEN as i64),
+                " characters",
+            ]
+            .concat(),
         ));
     }
     Ok(trimmed)
@@ -210,7 +216,7 @@ fn check_url(url: &str) -> Result<Option<&str>, FieldError> {
     if url.len() > MAX_URL_LEN {
         return Err(refuse(
             "url",
-            format!("longer than {MAX_URL_LEN} characters"),
+            ["longer than ", &int_text(MAX_URL_LEN as i64), " characters"].concat(),
         ));
     }
     Ok(Some(url.trim()).filter(|u| !u.is_empty()))
@@ -221,14 +227,22 @@ fn check_tags<'a>(
     tags: impl ExactSizeIterator<Item = &'a str>,
 ) -> Result<Vec<Cow<'a, str>>, FieldError> {
     if tags.len() > MAX_TAGS {
-        return Err(refuse("tags", format!("more than {MAX_TAGS} tags")));
+        return Err(refuse(
+            "tags",
+            ["more than ", &int_text(MAX_TAGS as i64), " tags"].concat(),
+        ));
     }
     let mut kept: Vec<Cow<'a, str>> = Vec::with_capacity(tags.len());
     for tag in tags {
         if tag.len() > MAX_TAG_LEN {
             return Err(refuse(
                 "tags",
-                format!("a tag longer than {MAX_TAG_LEN} characters"),
+                [
+                    "a tag longer than ",
+                    &int_text(MAX_TAG_LEN as i64),
+                    " characters",
+                ]
+                .concat(),
             ));
         }
         let tag = lower(tag.trim());
@@ -279,11 +293,12 @@ impl Model {
         if ms < MIN_TIMESTAMP_MS {
             return Err(refuse(
                 "timestamp",
-                format!(
-                    "{} looks like seconds since 1970; nurture expects milliseconds \
+                [
+                    &crate::diagnostics::number_text(ms),
+                    " looks like seconds since 1970; nurture expects milliseconds \
                      (Date.now()) or a Date",
-                    crate::diagnostics::number_text(ms)
-                ),
+                ]
+                .concat(),
             ));
         }
         let timestamp = time::from_f64(ms).map_err(|e| refuse("timestamp", e.message().into()))?;
@@ -291,7 +306,7 @@ impl Model {
             let ahead = timestamp.saturating_sub(now) / 1_000;
             return Err(refuse(
                 "timestamp",
-                format!("{ahead} seconds in the future"),
+                [int_text(ahead).as_str(), " seconds in the future"].concat(),
             ));
         }
         Ok(timestamp)

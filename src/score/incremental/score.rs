@@ -117,7 +117,7 @@ impl Model {
                         rule: rule.id.clone(),
                         event_index: usize::try_from(event.i).unwrap_or(usize::MAX),
                         event_id: None,
-                        action: event.a.to_string(),
+                        action: String::from(&*event.a),
                         url: event.u.as_deref().map(str::to_string),
                         touchpoint: touchpoint.map(|t| t.id.clone()),
                         touchpoint_weight: weight,
@@ -143,7 +143,7 @@ impl Model {
                 for tag in tags {
                     match interests.iter_mut().find(|(t, _)| t == tag) {
                         Some((_, w)) => *w += weight,
-                        None => interests.push((tag.to_string(), weight)),
+                        None => interests.push((tag.to_owned(), weight)),
                     }
                 }
             }

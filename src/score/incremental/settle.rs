@@ -240,7 +240,7 @@ impl Model {
         for tag in tags {
             match state.i.iter_mut().find(|(t, _)| t == tag) {
                 Some((_, w)) => *w += weight,
-                None => state.i.push((tag.to_string(), weight)),
+                None => state.i.push((tag.to_owned(), weight)),
             }
         }
     }

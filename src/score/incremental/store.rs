@@ -19,16 +19,29 @@ pub enum StateError {
     Malformed(String),
 }
 
+impl StateError {
+    /// What went wrong, in words; written without `core::fmt`
+    /// ([`crate::text`]), as the page build reports it.
+    pub fn message(&self) -> String {
+        use crate::text::int_text;
+        match self {
+            Self::Version(v) => [
+                "visitor state version ",
+                &int_text(i64::from(*v)),
+                " is not supported (expected ",
+                &int_text(i64::from(STATE_VERSION)),
+                ")",
+            ]
+            .concat(),
+            Self::ModelChanged => "the visitor state was built with another model".to_owned(),
+            Self::Malformed(why) => ["not a visitor state: ", why].concat(),
+        }
+    }
+}
+
 impl std::fmt::Display for StateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Version(v) => write!(
-                f,
-                "visitor state version {v} is not supported (expected {STATE_VERSION})"
-            ),
-            Self::ModelChanged => f.write_str("the visitor state was built with another model"),
-            Self::Malformed(why) => write!(f, "not a visitor state: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
